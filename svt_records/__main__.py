@@ -1,0 +1,4 @@
+"""`python -m svt_records` runs the svt command line."""
+from .cli import entry
+
+entry()

@@ -1,0 +1,136 @@
+"""The ``svt`` command line: click only here; each command is a thin shell over the library.
+
+Commands are loaded on first use (``svt --help`` imports click and nothing else of weight).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from importlib import import_module
+from typing import Any
+
+import click
+
+# name -> (module, function, one-line help shown by `svt --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("setup", "init", "Create a records store (a git repository)."),
+    "add": ("components", "add", "Add a component, or update fields of an existing one."),
+    "list": ("components", "list_cmd", "List components, with filters."),
+    "show": ("components", "show", "Show one component: state, tests, history."),
+    "summary": ("components", "summary", "Counts by type and status, installations, tests."),
+    "location": ("components", "location", "Move a component to another place."),
+    "test": ("events", "test", "Record a test result with measurements and files."),
+    "install": ("events", "install", "Install a component at a detector position."),
+    "remove": ("events", "remove", "Remove an installed component from its position."),
+    "assemble": ("events", "assemble", "Assemble a sensor and/or hybrid onto a module."),
+    "disassemble": ("events", "disassemble", "Detach the sensor and hybrid of a module."),
+    "log": ("events", "log", "Add a maintenance log entry to a component."),
+    "comment": ("events", "comment", "Add a comment to a component."),
+    "attach": ("events", "attach", "Store photos or documents of a component."),
+    "connect": ("events", "connect", "Record a cable connection between two components."),
+    "disconnect": ("events", "disconnect", "Undo a connection between two components."),
+    "connections": ("events", "connections", "List the connections of a component."),
+}
+
+
+class SvtClickError(click.ClickException):
+    """A library error on its way to the user: one line, no traceback."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when invoked (or asked for help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        spec = COMMANDS.get(name)
+        if spec is None:
+            return None
+        module = import_module(f"{__name__}.{spec[0]}")
+        return getattr(module, spec[1])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ..errors import SvtError
+        try:
+            return super().invoke(ctx)
+        except SvtError as exc:
+            raise SvtClickError(str(exc), exc.exit_code) from exc
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, spec[2]) for name, spec in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                              "max_content_width": 100})
+@click.option("--db-path", "--repo", "repo", metavar="PATH", envvar="SVT_REPO",
+              help="The records store to use (a folder). Default: $SVT_REPO, else the store"
+                   " enclosing the current folder, else ~/.hps_svt_tracker.")
+@click.version_option(package_name="svt-records", prog_name="svt")
+@click.pass_context
+def cli(ctx: click.Context, repo: str | None) -> None:
+    """svt: the HPS Silicon Vertex Tracker component tracker.
+
+    Records live as YAML files in a git repository; every change is one commit.
+    Start with `svt init`, then `svt add`, `svt list` and `svt show ID`.
+    Each command has its own --help.
+    """
+    ctx.obj = {"repo": repo}
+
+
+def open_db(ctx: click.Context | None = None) -> Any:
+    """The Database the user selected (the library is imported here, not at start-up)."""
+    from ..database import Database
+    ctx = ctx or click.get_current_context()
+    root = ctx.find_root()
+    repo = (root.obj or {}).get("repo")
+    db = Database(repo)
+    db.require()
+    return db
+
+
+def report_notes(db: Any) -> None:
+    for note in getattr(db, "notes", []):
+        click.echo(f"note: {note}", err=True)
+    if hasattr(db, "notes"):
+        db.notes.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn every svt error into one line and an exit code."""
+    from ..errors import SvtError
+    try:
+        rv = cli.main(args=argv, prog_name="svt", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SvtError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted; nothing was left half-written.", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so briefly, details on request
+        if os.environ.get("SVT_DEBUG"):
+            raise
+        click.echo(f"Internal error: {type(exc).__name__}: {exc} (set SVT_DEBUG=1 for the"
+                   " traceback, and please report it)", err=True)
+        return 3
+    return rv if isinstance(rv, int) else 0
+
+
+def entry() -> None:
+    sys.exit(main())

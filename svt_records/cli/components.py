@@ -1,0 +1,228 @@
+"""svt add, list, show, summary, location."""
+from __future__ import annotations
+
+import click
+
+from . import open_db, report_notes
+from .render import FORMAT_OPTION, done, measurement, measurements, table, to_csv, to_json
+
+TYPES = ["module", "sensor", "hybrid", "feb", "cable", "optical_board", "mpod_module",
+         "mpod_crate", "flange_board", "other"]
+STATUSES = ["installed", "spare", "incoming", "testing", "qualified", "failed", "repair",
+            "degraded", "retired", "lost"]
+
+
+def _attr(values: tuple[str, ...]) -> dict:
+    from ..model import parse_measurement
+    out = {}
+    for text in values:
+        name, value = parse_measurement(text)
+        out[name] = value
+    return out
+
+
+@click.command()
+@click.option("--id", "component_id", required=True, help="Component id, e.g. HPK-SN123456.")
+@click.option("--type", "ctype", type=click.Choice(TYPES), help="Component type (new components).")
+@click.option("--serial", help="Serial number.")
+@click.option("--asset-tag", help="Asset tag.")
+@click.option("--manufacturer", help="Manufacturer, e.g. Hamamatsu.")
+@click.option("--manufacture-date", help="Manufacture date (free text, e.g. 2024-06).")
+@click.option("--location", help='Where it is, e.g. "Clean Room".')
+@click.option("--status", type=click.Choice(STATUSES), help="Status (new components: incoming).")
+@click.option("--notes", help="Free-text notes.")
+@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE",
+              help="An attribute (repeatable), e.g. --attr channel_count=512.")
+def add(component_id: str, ctype: str | None, serial: str | None, asset_tag: str | None,
+        manufacturer: str | None, manufacture_date: str | None, location: str | None,
+        status: str | None, notes: str | None, attrs: tuple[str, ...]) -> None:
+    """Add a component, or update the given fields of an existing one.
+
+    \b
+    Examples:
+      svt add --id HPK-SN123456 --type module --manufacturer Hamamatsu \\
+              --location "Clean Room" --status incoming
+      svt add --id MODULE-L1-001 --status qualified      # update one field
+    """
+    db = open_db()
+    fields = {"type": ctype, "serial_number": serial, "asset_tag": asset_tag,
+              "manufacturer": manufacturer, "manufacture_date": manufacture_date,
+              "location": location, "status": status, "notes": notes}
+    _, created = db.save_component(component_id, fields, _attr(attrs))
+    report_notes(db)
+    done(f"{'Added' if created else 'Updated'} {component_id}", db.last_commit)
+
+
+@click.command("list")
+@click.option("--type", "ctype", type=click.Choice(TYPES), help="Only this type.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
+@click.option("--location", help="Only at this location (case-insensitive).")
+@click.option("--position", help="Only the component installed at this position.")
+@FORMAT_OPTION
+def list_cmd(ctype: str | None, status: str | None, location: str | None,
+             position: str | None, fmt: str) -> None:
+    """List components, optionally filtered.
+
+    \b
+    Examples:
+      svt list
+      svt list --type module --status spare
+      svt list --format csv > components.csv
+    """
+    from ..index import Index
+    db = open_db()
+    index = Index(db)
+    rows = index.components(ctype, status, location, position)
+    for problem in index.problems:
+        click.echo(f"warning: skipped an unreadable record: {problem}", err=True)
+    if fmt == "json":
+        click.echo(to_json(rows))
+        return
+    headers = ["id", "type", "status", "location", "position", "run_period", "serial_number",
+               "manufacturer"]
+    data = [[r.get(h) for h in headers] for r in rows]
+    if fmt == "csv":
+        click.echo(to_csv(data, headers), nl=False)
+        return
+    if not rows:
+        click.echo("No components match." if (ctype or status or location or position)
+                   else "No components yet: add one with svt add --id ID --type TYPE")
+        return
+    click.echo(table(data, [h.upper().replace("_", " ") for h in headers]))
+    click.echo(f"{len(rows)} component(s)")
+
+
+def _when(ev: dict) -> str:
+    return ev.get("date", "")
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--commits", default=5, show_default=True, help="How many recent commits to show.")
+def show(component_id: str, fmt: str, commits: int) -> None:
+    """Show a component: identity, state, assembly, tests, installations, logs, history."""
+    db = open_db()
+    info = db.describe(component_id, commits)
+    if fmt == "json":
+        click.echo(to_json(info))
+        return
+    rec = info["component"]
+    out = [f"{rec['id']}  ({rec['type']})", ""]
+    fields = [("Status", rec.get("status")), ("Location", rec.get("location")),
+              ("Position", rec.get("position")), ("Run period", rec.get("run_period")),
+              ("Installed", rec.get("installed_date")), ("Serial", rec.get("serial_number")),
+              ("Asset tag", rec.get("asset_tag")), ("Manufacturer", rec.get("manufacturer")),
+              ("Manufactured", rec.get("manufacture_date")), ("Created", rec.get("created")),
+              ("Record", info["record"])]
+    out += [f"  {k + ':':<14}{v}" for k, v in fields if v]
+    if rec.get("notes"):
+        out += ["", "Notes:"] + [f"  {line}" for line in rec["notes"].splitlines()]
+    asm = info["assembly"]
+    if rec["type"] == "module" or asm:
+        out += ["", "Assembly:"]
+        if rec["type"] == "module":
+            out.append(f"  Sensor:       {asm.get('sensor', '(none)')}")
+            out.append(f"  Hybrid:       {asm.get('hybrid', '(none)')}")
+        if asm.get("module"):
+            out.append(f"  On module:    {asm['module']}")
+    if rec.get("attributes"):
+        out += ["", "Attributes:"] + [f"  {k}: {measurement(v)}" for k, v in rec["attributes"].items()]
+    out += ["", f"Tests ({len(info['tests'])}):"]
+    for ev in info["tests"]:
+        result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result"), "-")
+        files = f"  [{len(ev['files'])} file(s)]" if ev.get("files") else ""
+        by = f"  by {ev['tested_by']}" if ev.get("tested_by") else ""
+        out.append(f"  {_when(ev)}  {ev['test_type']}  {result}  {measurements(ev.get('measurements'))}"
+                   f"{files}{by}".rstrip())
+        if ev.get("notes"):
+            out.append(f"      {ev['notes']}")
+    out += ["", f"Installation history ({len(info['installations'])}):"]
+    for ev in info["installations"]:
+        if ev["kind"] == "install":
+            period = f" run {ev['run_period']}" if ev.get("run_period") else ""
+            out.append(f"  {_when(ev)}  installed at {ev['position']}{period}"
+                       f" by {ev.get('installed_by', '?')}")
+        else:
+            why = f" ({ev['reason']})" if ev.get("reason") else ""
+            to = f" -> {ev['location']}" if ev.get("location") else ""
+            out.append(f"  {_when(ev)}  removed from {ev['position']}{why}{to}"
+                       f" by {ev.get('removed_by', '?')}")
+    if info["assembly_history"]:
+        out += ["", "Assembly history:"]
+        for ev in info["assembly_history"]:
+            parts = ", ".join(f"{t} {ev[t]}" for t in ("sensor", "hybrid") if ev.get(t))
+            out.append(f"  {_when(ev)}  {ev['kind']}: {parts} by {ev.get('by', '?')}"
+                       + (f" - {ev['notes']}" if ev.get("notes") else ""))
+    out += ["", f"Logs ({len(info['logs'])}):"]
+    for ev in info["logs"]:
+        label = "comment" if ev["kind"] == "comment" else f"{ev['log_type']}/{ev['severity']}"
+        out.append(f"  {_when(ev)}  [{label}] {ev['text']}  ({ev.get('logged_by', '?')})")
+    if info["moves"]:
+        out += ["", "Moves:"] + [f"  {_when(ev)}  {ev.get('from') or '?'} -> {ev['to']}"
+                                 for ev in info["moves"]]
+    out += ["", f"Connections ({len(info['connections'])}):"]
+    for link in info["connections"]:
+        via = f" via {link['cable']}" if link.get("cable") else ""
+        out.append(f"  {link['type']} -> {link['to']}{via}")
+    if info["attachments"]:
+        out += ["", "Attachments:"]
+        for ev in info["attachments"]:
+            names = ", ".join(f["path"] for f in ev.get("files", []))
+            out.append(f"  {_when(ev)}  {names}" + (f" - {ev['description']}"
+                                                     if ev.get("description") else ""))
+    out += ["", "Recent commits:"]
+    for c in info["commits"]:
+        out.append(f"  {c['sha'][:10]}  {c['date']}  {c['author']}: {c['subject']}")
+    click.echo("\n".join(out))
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def summary(fmt: str) -> None:
+    """Counts by type and status, what is installed where, recent tests, connections."""
+    db = open_db()
+    data = db.summary()
+    if fmt == "json":
+        click.echo(to_json(data))
+        return
+    out = [f"Components: {data['total']}", ""]
+    statuses = sorted(data["by_status"])
+    if data["by_type"]:
+        rows = [[t] + [counts.get(s, 0) or "" for s in statuses] + [sum(counts.values())]
+                for t, counts in data["by_type"].items()]
+        out.append(table(rows, ["TYPE"] + [s.upper() for s in statuses] + ["TOTAL"]))
+    out += ["", "Installed:"]
+    if not data["installed"]:
+        out.append("  (nothing installed)")
+    for period, rows in data["installed"].items():
+        out.append(f"  {period}: {len(rows)}")
+        out += [f"    {r['position']:<28}{r['id']} ({r['type']})" for r in rows]
+    out += ["", "Tests by type:"]
+    if not data["tests"]:
+        out.append("  (no tests recorded)")
+    for name, t in data["tests"].items():
+        out.append(f"  {name:<20}{t['count']:>5} recorded, {t['pass']} pass, {t['fail']} fail")
+    if data["recent_tests"]:
+        out += ["", "Recent tests:"]
+        out += [f"  {r['date']}  {r['component']:<20}{r['test_type']:<16}{r['result'] or '-'}"
+                for r in data["recent_tests"]]
+    out += ["", f"Connections: {data['connections']}"]
+    click.echo("\n".join(out))
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.argument("place")
+@click.option("--by", "moved_by", help="Who moved it (default: your git name).")
+@click.option("--notes", help="Why, or anything worth noting.")
+@click.option("--date", help="When (ISO 8601; default now).")
+def location(component_id: str, place: str, moved_by: str | None, notes: str | None,
+             date: str | None) -> None:
+    """Record that component ID is now at PLACE (e.g. "Clean Room Storage")."""
+    db = open_db()
+    db.set_location(component_id, place, moved_by, notes, date)
+    report_notes(db)
+    done(f"Moved {component_id} to {place}", db.last_commit)

@@ -1,0 +1,252 @@
+"""svt test, install, remove, assemble, disassemble, log, comment, attach, connect,
+disconnect, connections."""
+from __future__ import annotations
+
+import click
+
+from . import open_db, report_notes
+from .render import FORMAT_OPTION, done, table, to_csv, to_json
+
+DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.option("--type", "test_type", required=True, help="Test type, e.g. iv_curve, noise_test.")
+@click.option("--pass", "passed", is_flag=True, help="The test passed.")
+@click.option("--fail", "failed", is_flag=True, help="The test failed.")
+@click.option("--voltage", type=float, help="Bias voltage in V.")
+@click.option("--current", type=float, help="Leakage current in A (e.g. 2.3e-6).")
+@click.option("--temp", type=float, help="Temperature in degrees C.")
+@click.option("--noise", type=float, help="Noise level (e.g. ENC in electrons).")
+@click.option("--measure", "measures", multiple=True, metavar="NAME=VALUE[UNIT]",
+              help="Another measurement (repeatable): --measure leakage=2.3e-6A,"
+                   " --measure bad_channels=47,128.")
+@click.option("--images", "--image", "images", multiple=True, metavar="FILE",
+              help="An image or plot to store with the result (repeatable).")
+@click.option("--data", "data_files", multiple=True, metavar="FILE",
+              help="A raw data file to store with the result (repeatable).")
+@click.option("--tested-by", help="Who ran the test (default: your git name).")
+@click.option("--setup", help="Test setup, e.g. the test stand.")
+@click.option("--conditions", help="Test conditions.")
+@click.option("--notes", help="Free-text notes.")
+@click.option("--date", help=DATE_HELP)
+def test(component_id: str, test_type: str, passed: bool, failed: bool, voltage: float | None,
+         current: float | None, temp: float | None, noise: float | None,
+         measures: tuple[str, ...], images: tuple[str, ...], data_files: tuple[str, ...],
+         tested_by: str | None, setup: str | None, conditions: str | None, notes: str | None,
+         date: str | None) -> None:
+    """Record a test result of component ID, with its measurements, plots and data.
+
+    Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<n>.<ext>
+    (images) and ..._<type>_data.<ext> (data), each with its size and sha256.
+
+    \b
+    Example:
+      svt test HPK-SN123456 --type iv_curve --pass --voltage 60 --current 2.3e-6 \\
+           --temp -9.0 --images iv_curve.png --tested-by "Jane Doe"
+    """
+    from ..model import parse_measurement
+    if passed and failed:
+        raise click.UsageError("--pass and --fail together: give one of them (or neither)")
+    values: dict = {}
+    for name, value, unit in (("voltage", voltage, "V"), ("current", current, "A"),
+                              ("temperature", temp, "C")):
+        if value is not None:
+            values[name] = {"value": value, "unit": unit}
+    if noise is not None:
+        values["noise"] = noise
+    for text in measures:
+        name, value = parse_measurement(text)
+        values[name] = value
+    db = open_db()
+    rel = db.record_test(component_id, test_type, passed=True if passed else False if failed else None,
+                         measurements=values, images=images, data_files=data_files,
+                         tested_by=tested_by, notes=notes, setup=setup, conditions=conditions,
+                         date=date)
+    report_notes(db)
+    done(f"Recorded {test_type} of {component_id}: {rel}", db.last_commit)
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.argument("position")
+@click.option("--run-period", help='Run period, e.g. "2025_spring_run".')
+@click.option("--installed-by", help="Who installed it (default: your git name).")
+@click.option("--notes", help="Free-text notes.")
+@click.option("--date", help=DATE_HELP)
+def install(component_id: str, position: str, run_period: str | None, installed_by: str | None,
+            notes: str | None, date: str | None) -> None:
+    """Install component ID at POSITION.
+
+    Modules take LayerN_{top|bottom}_{axial|stereo} (layers 0-3) or
+    LayerN_{top|bottom}_{axial|stereo}_{slot|hole} (layers 4-7); FEBs take FEBN.
+    A position holds one component at a time.
+
+    \b
+    Example:
+      svt install HPK-SN123456 Layer1_top_axial --run-period 2025_spring_run
+    """
+    db = open_db()
+    db.install(component_id, position, run_period, installed_by, notes, date)
+    report_notes(db)
+    done(f"Installed {component_id} at {position}", db.last_commit)
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.option("--reason", help='Why, e.g. "end_of_run".')
+@click.option("--removed-by", help="Who removed it (default: your git name).")
+@click.option("--location", help="Where it goes now, e.g. \"Clean Room Storage\".")
+@click.option("--status", type=click.Choice(["spare", "incoming", "testing", "qualified",
+                                             "failed", "repair", "degraded", "retired", "lost"]),
+              help="Status after removal (default: spare if it was installed).")
+@click.option("--notes", help="Free-text notes.")
+@click.option("--date", help=DATE_HELP)
+def remove(component_id: str, reason: str | None, removed_by: str | None, location: str | None,
+           status: str | None, notes: str | None, date: str | None) -> None:
+    """Remove installed component ID from its position."""
+    db = open_db()
+    db.remove(component_id, reason, removed_by, location, notes, date, status)
+    report_notes(db)
+    done(f"Removed {component_id}", db.last_commit)
+
+
+@click.command()
+@click.argument("module_id", metavar="MODULE")
+@click.option("--sensor", help="Sensor id to attach.")
+@click.option("--hybrid", help="Hybrid id to attach.")
+@click.option("--assembled-by", help="Who assembled it (default: your git name).")
+@click.option("--notes", help="Free-text notes.")
+@click.option("--date", help=DATE_HELP)
+def assemble(module_id: str, sensor: str | None, hybrid: str | None, assembled_by: str | None,
+             notes: str | None, date: str | None) -> None:
+    """Assemble a sensor and/or a hybrid onto MODULE (either part alone works too)."""
+    db = open_db()
+    db.assemble(module_id, sensor, hybrid, assembled_by, notes, date)
+    report_notes(db)
+    parts = " and ".join(p for p in (sensor, hybrid) if p)
+    done(f"Assembled {parts} onto {module_id}", db.last_commit)
+
+
+@click.command()
+@click.argument("module_id", metavar="MODULE")
+@click.option("--disassembled-by", help="Who did it (default: your git name).")
+@click.option("--notes", help="Why, and what becomes of the parts.")
+@click.option("--only", type=click.Choice(["sensor", "hybrid"]),
+              help="Detach only this part (default: both).")
+@click.option("--date", help=DATE_HELP)
+def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
+                only: str | None, date: str | None) -> None:
+    """Detach the sensor and hybrid of MODULE; they stay in the store, free to reuse."""
+    db = open_db()
+    db.disassemble(module_id, disassembled_by, notes, date,
+                   parts=(only,) if only else ("sensor", "hybrid"))
+    report_notes(db)
+    done(f"Disassembled {module_id}", db.last_commit)
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.argument("text")
+@click.option("--type", "log_type", default="observation", show_default=True,
+              type=click.Choice(["observation", "issue", "repair", "maintenance", "note"]))
+@click.option("--severity", default="info", show_default=True,
+              type=click.Choice(["info", "warning", "critical"]))
+@click.option("--by", "logged_by", help="Who logs it (default: your git name).")
+@click.option("--date", help=DATE_HELP)
+def log(component_id: str, text: str, log_type: str, severity: str, logged_by: str | None,
+        date: str | None) -> None:
+    """Add a log entry TEXT to component ID.
+
+    \b
+    Example:
+      svt log MODULE-L1-001 "Monitoring noise levels" --type observation
+    """
+    db = open_db()
+    db.add_log(component_id, text, log_type, severity, logged_by, date)
+    report_notes(db)
+    done(f"Logged {log_type} for {component_id}", db.last_commit)
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.argument("text")
+@click.option("--by", "author", help="Who says it (default: your git name).")
+@click.option("--date", help=DATE_HELP)
+def comment(component_id: str, text: str, author: str | None, date: str | None) -> None:
+    """Add a comment TEXT to component ID."""
+    db = open_db()
+    db.add_comment(component_id, text, author, date)
+    report_notes(db)
+    done(f"Commented on {component_id}", db.last_commit)
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--description", help="What the files show.")
+@click.option("--by", "uploaded_by", help="Who adds them (default: your git name).")
+@click.option("--date", help=DATE_HELP)
+def attach(component_id: str, files: tuple[str, ...], description: str | None,
+           uploaded_by: str | None, date: str | None) -> None:
+    """Store photos or documents of component ID that belong to no test."""
+    db = open_db()
+    rel = db.attach(component_id, list(files), description, uploaded_by, date)
+    report_notes(db)
+    done(f"Attached {len(files)} file(s) to {component_id}: {rel}", db.last_commit)
+
+
+@click.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--type", "connection_type", default="signal", show_default=True,
+              help="Connection type, e.g. signal, power, optical.")
+@click.option("--cable", help="The cable component that makes the connection.")
+@click.option("--notes", help="Free-text notes.")
+@click.option("--by", help="Who connected them (default: your git name).")
+@click.option("--date", help=DATE_HELP)
+def connect(a: str, b: str, connection_type: str, cable: str | None, notes: str | None,
+            by: str | None, date: str | None) -> None:
+    """Record that components A and B are connected (optionally through a cable)."""
+    db = open_db()
+    db.connect(a, b, connection_type, cable, notes, by, date)
+    report_notes(db)
+    done(f"Connected {a} and {b} ({connection_type})", db.last_commit)
+
+
+@click.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--type", "connection_type", help="Only this connection type (default: all).")
+@click.option("--notes", help="Free-text notes.")
+@click.option("--by", help="Who disconnected them (default: your git name).")
+@click.option("--date", help=DATE_HELP)
+def disconnect(a: str, b: str, connection_type: str | None, notes: str | None, by: str | None,
+               date: str | None) -> None:
+    """Undo the connection(s) between A and B."""
+    db = open_db()
+    db.disconnect(a, b, connection_type, notes, by, date)
+    report_notes(db)
+    done(f"Disconnected {a} and {b}", db.last_commit)
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@FORMAT_OPTION
+def connections(component_id: str, fmt: str) -> None:
+    """List the connections of component ID."""
+    db = open_db()
+    links = db.connections(component_id)
+    if fmt == "json":
+        click.echo(to_json(links))
+        return
+    rows = [[link["from"], link["to"], link["type"], link.get("cable"), link.get("since")]
+            for link in links]
+    headers = ["from", "to", "type", "cable", "since"]
+    if fmt == "csv":
+        click.echo(to_csv(rows, headers), nl=False)
+    elif not rows:
+        click.echo(f"{component_id} has no connections.")
+    else:
+        click.echo(table(rows, [h.upper() for h in headers]))

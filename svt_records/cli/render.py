@@ -1,0 +1,57 @@
+"""Turning library results into text, JSON or CSV for the terminal."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Iterable, Sequence
+
+import click
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain aligned table; empty cells show as '-'."""
+    cells = [[("-" if v in (None, "") else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], len(v))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for row in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def to_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()
+
+
+def measurement(value: Any) -> str:
+    if isinstance(value, dict):
+        unit = value.get("unit")
+        return f"{measurement(value.get('value'))}{' ' + unit if unit else ''}"
+    if isinstance(value, list):
+        return "[" + ", ".join(measurement(v) for v in value) + "]"
+    return str(value)
+
+
+def measurements(values: dict | None) -> str:
+    return ", ".join(f"{k}={measurement(v)}" for k, v in (values or {}).items())
+
+
+def done(message: str, commit: str | None = None) -> None:
+    click.echo(message + (f" (commit {commit[:10]})" if commit else ""))
+
+
+FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
+                             default="table", show_default=True, help="Output format.")

@@ -1,0 +1,39 @@
+"""svt init."""
+from __future__ import annotations
+
+import click
+
+from . import report_notes
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--lfs", is_flag=True, help="Track stored images and data files with Git LFS"
+                                          " (needs git-lfs installed).")
+@click.pass_context
+def init(ctx: click.Context, path: str | None, lfs: bool) -> None:
+    """Create a records store at PATH (default: --repo, $SVT_REPO, else ~/.hps_svt_tracker).
+
+    The store is a git repository holding svt.yaml, the JSON Schemas and records/. An
+    existing git repository gets these files added in one commit; your other files are not
+    touched. Running it on an existing store changes nothing.
+
+    \b
+    Examples:
+      svt init                       # the default store in ~/.hps_svt_tracker
+      svt init ~/svt-records         # a store you will push to GitHub/GitLab
+    """
+    from ..database import Database
+    from ..store import DEFAULT_HOME
+    import os
+
+    root_obj = ctx.find_root().obj or {}
+    target = path or root_obj.get("repo") or os.environ.get("SVT_REPO") or DEFAULT_HOME
+    db = Database(target)
+    created = db.initialize_schema(lfs=lfs)
+    report_notes(db)
+    if created:
+        click.echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
+        click.echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
+    else:
+        click.echo(f"svt store already exists at {db.root}; nothing changed")

@@ -1,0 +1,588 @@
+"""``Database``: the Python API of a records repository; each change is one git commit."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from . import model, schema
+from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
+from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase
+from .txn import Change, sha256_file
+
+EDITABLE_FIELDS = ("type", "serial_number", "asset_tag", "manufacturer", "manufacture_date",
+                   "status", "location", "notes")
+
+
+def _when(date: str | datetime | None) -> datetime:
+    return model.parse_date(date) if date else model.now()
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = str(text)
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise InvalidInput("text contains control characters; remove them")
+    return text.strip() or None
+
+
+class Database(StoreBase):
+    """A records repository. ``Database(path)`` opens (or, with ``initialize_schema()``,
+    creates) the store at ``path``; without a path it finds one as the CLI does."""
+
+    # ---- creation -----------------------------------------------------------------------
+    def initialize_schema(self, lfs: bool = False, extra_files: dict[str, bytes] | None = None) -> bool:
+        """Create the store (git repository, svt.yaml, schemas/, records/). False if it
+        already existed."""
+        if self.exists:
+            return False
+        if self.root.is_file():
+            self.require()
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not (self.root / ".git").exists():
+            self.repo.init()
+        files: dict[str, bytes] = {}
+        config = {"schema_version": 1, "name": self.root.name, "main_branch": "main"}
+        if lfs:
+            config["lfs"] = True
+        files[CONFIG_FILE] = self.record_bytes(CONFIG_FILE, config, "config")
+        src = schema.package_schema_dir()
+        for name in schema.SCHEMA_NAMES:
+            files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
+        files[f"{RECORDS}/README.md"] = _RECORDS_README.encode()
+        if not (self.root / ".gitignore").exists():
+            files[".gitignore"] = _GITIGNORE.encode()
+        files.update(extra_files or {})
+        self._config = config
+        self.commit(Change(f"init {self.root.name}: new svt records store", contents=files),
+                    creating=True)
+        return True
+
+    # ---- components ---------------------------------------------------------------------
+    def get_component(self, component_id: str) -> dict | None:
+        """The component's record (its component.yaml) or None when there is none."""
+        self.require()
+        model.check_id(component_id)
+        try:
+            return self.component_record(component_id)[1]
+        except NotFoundError:
+            return None
+
+    def save_component(self, component_id: str, fields: dict[str, Any],
+                       attributes: dict[str, Any] | None = None) -> tuple[str, bool]:
+        """Create a component, or update only the given fields of an existing one.
+
+        Returns (commit, created)."""
+        self.require()
+        model.check_id(component_id)
+        fields = {k: _clean(v) if isinstance(v, str) else v for k, v in fields.items()
+                  if v is not None}
+        unknown = set(fields) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}: use"
+                               f" {', '.join(EDITABLE_FIELDS)}")
+        if "type" in fields:
+            model.check_type(fields["type"])
+        if "status" in fields:
+            model.check_status(fields["status"])
+        for key, value in (attributes or {}).items():
+            if not isinstance(key, str) or not key or not key.replace("_", "").replace("-", "").isalnum():
+                raise InvalidInput(f"attribute name {key!r} is not usable: use letters, digits, _ and -")
+            if isinstance(value, float):
+                model.check_number(value, f"attribute {key}")
+        folder = self.find_component_dir(component_id)
+        if folder is None:
+            taken = self.id_taken_ignoring_case(component_id)
+            if taken:
+                raise RuleViolation(f"id {component_id!r} differs from the existing {taken!r} only"
+                                    " in case, which collides on macOS and Windows; use"
+                                    f" {taken!r} or another id")
+            if "type" not in fields:
+                raise InvalidInput(f"{component_id} is a new component: give its --type (one of"
+                                   f" {', '.join(model.COMPONENT_TYPES)})")
+            record = {"id": component_id, "type": fields["type"],
+                      "status": fields.get("status", "incoming"), **fields,
+                      "attributes": dict(attributes or {}) or None,
+                      "created": model.format_date(model.now())}
+            if record["status"] == "installed":
+                raise RuleViolation(f"a new component cannot start as installed: add it, then"
+                                    f" `svt install {component_id} POSITION`")
+            path = f"{RECORDS}/{fields['type']}/{component_id}/{COMPONENT_FILE}"
+            summary = f"{fields['type']}" + (f", {record['status']}")
+            commit = self.commit(Change(f"add {component_id}: new {summary}",
+                                        contents={path: self.record_bytes(path, record, "component")}))
+            return commit, True
+        path = self.rel(folder / COMPONENT_FILE)
+        old_bytes = (folder / COMPONENT_FILE).read_bytes()
+        _, record = self.component_record(component_id)
+        if "type" in fields and fields["type"] != record["type"]:
+            raise RuleViolation(f"{component_id} is a {record['type']}; its type cannot change"
+                                " (add a new component instead)")
+        new = dict(record)
+        new.update(fields)
+        if attributes:
+            merged = dict(record.get("attributes") or {})
+            merged.update(attributes)
+            new["attributes"] = merged
+        changes = [f"{k} {record.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
+                   if new.get(k) != record.get(k)]
+        if not changes:
+            raise InvalidInput(f"nothing to change: {component_id} already has these values")
+        commit = self.commit(Change(f"update {component_id}: {'; '.join(changes)}",
+                                    contents={path: self.record_bytes(path, new, "component")},
+                                    expected={path: old_bytes}))
+        return commit, False
+
+    def list_components(self, component_type: str | None = None, status: str | None = None,
+                        location: str | None = None, position: str | None = None) -> list[dict]:
+        """Component records matching all the given filters, sorted by type then id."""
+        self.require()
+        if component_type:
+            model.check_type(component_type)
+        if status:
+            model.check_status(status)
+        from .index import Index
+        return Index(self).components(component_type, status, location, position)
+
+    # ---- the changes of a component -----------------------------------------------------
+    def _by(self, who: str | None) -> str:
+        return _clean(who) or self.repo.identity().name
+
+    def _event_change(self, component_id: str, kind: str, name: str, date: datetime,
+                      event: dict, message: str, updates: dict[str, dict] | None = None,
+                      copies: Sequence[tuple[Path, str, str]] = ()) -> tuple[str, str]:
+        """Write one event of ``component_id`` (plus component.yaml updates) as one commit.
+
+        ``updates`` maps component ids to their new records; ``copies`` are files (source,
+        kind, suffix) stored beside the event. Returns (commit, event path)."""
+        folder, _ = self.component_record(component_id)
+        path = self.new_event_path(folder, date, name)
+        rel = self.rel(path)
+        event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
+        change = Change(message)
+        stored = []
+        base = path.name[:-len(".yaml")]
+        image_n = 0
+        data_n = 0
+        for source, file_kind, original in copies:
+            ext = "".join(c for c in source.suffix.lower()[1:] if c.isalnum())[:10]
+            if file_kind == "data":
+                stem = f"{base}_data" + (f"_{data_n}" if data_n else "")
+                data_n += 1
+            else:
+                stem = f"{base}_{image_n}"
+                image_n += 1
+            name_on_disk = stem + (f".{ext}" if ext else "")
+            size, digest = sha256_file(source)
+            stored.append({"path": name_on_disk, "kind": file_kind, "size": size,
+                           "sha256": digest, "original_name": original})
+            change.copies[self.rel(path.parent / name_on_disk)] = source
+        if stored:
+            event["files"] = stored
+        change.contents[rel] = self.record_bytes(rel, event, kind)
+        for cid, record in (updates or {}).items():
+            cfolder = self.find_component_dir(cid)
+            assert cfolder is not None
+            cpath = self.rel(cfolder / COMPONENT_FILE)
+            change.expected[cpath] = (cfolder / COMPONENT_FILE).read_bytes()
+            change.contents[cpath] = self.record_bytes(cpath, record, "component")
+        return self.commit(change), rel
+
+    def record_test(self, component_id: str, test_type: str, *, passed: bool | None = None,
+                    measurements: dict[str, Any] | None = None, images: Iterable[str] = (),
+                    data_files: Iterable[str] = (), tested_by: str | None = None,
+                    notes: str | None = None, setup: str | None = None,
+                    conditions: str | None = None, date: str | datetime | None = None) -> str:
+        """Record a test result; files are copied beside it. Returns the event's path."""
+        self.require()
+        model.check_id(component_id)
+        model.check_test_type(test_type)
+        when = _when(date)
+        checked = check_measurements(measurements or {})
+        copies = [(self.copy_source(f, "image"), "image", Path(f).name) for f in images]
+        copies += [(self.copy_source(f, "data file"), "data", Path(f).name) for f in data_files]
+        self.component_record(component_id)
+        event: dict[str, Any] = {"test_type": test_type}
+        if passed is not None:
+            event["result"] = "pass" if passed else "fail"
+        event.update({"measurements": checked or None, "tested_by": self._by(tested_by),
+                      "setup": _clean(setup), "conditions": _clean(conditions),
+                      "notes": _clean(notes)})
+        result = {True: "pass", False: "fail", None: "no result"}[passed]
+        extra = f", {len(copies)} file(s)" if copies else ""
+        _, rel = self._event_change(component_id, "test", test_type, when, event,
+                                    f"test {component_id}: {test_type} {result}{extra}",
+                                    copies=copies)
+        return rel
+
+    def install(self, component_id: str, position: str, run_period: str | None = None,
+                installed_by: str | None = None, notes: str | None = None,
+                date: str | datetime | None = None) -> str:
+        self.require()
+        model.check_id(component_id)
+        _, record = self.component_record(component_id)
+        model.check_position(position, record["type"], self.config.get("positions"))
+        if record.get("position"):
+            raise RuleViolation(f"{component_id} is already installed at {record['position']}:"
+                                f" `svt remove {component_id}` first")
+        if record["status"] in ("retired", "lost"):
+            raise RuleViolation(f"{component_id} is {record['status']}; set another status first"
+                                f" (svt add --id {component_id} --status spare)")
+        holder = self.installed_at(position)
+        if holder:
+            raise RuleViolation(f"position {position} already holds {holder}: remove it first"
+                                f" (svt remove {holder})")
+        when = _when(date)
+        new = dict(record, status="installed", position=position,
+                   run_period=_clean(run_period), installed_date=model.format_date(when))
+        event = {"position": position, "run_period": _clean(run_period),
+                 "installed_by": self._by(installed_by), "notes": _clean(notes)}
+        period = f" for {run_period}" if run_period else ""
+        _, rel = self._event_change(component_id, "install", "install", when, event,
+                                    f"install {component_id}: at {position}{period}",
+                                    updates={component_id: new})
+        return rel
+
+    def installed_at(self, position: str) -> str | None:
+        """The id of the component installed at ``position``, if any."""
+        from .index import Index
+        rows = Index(self).components(position=position)
+        return rows[0]["id"] if rows else None
+
+    def remove(self, component_id: str, reason: str | None = None, removed_by: str | None = None,
+               location: str | None = None, notes: str | None = None,
+               date: str | datetime | None = None, status: str | None = None) -> str:
+        self.require()
+        model.check_id(component_id)
+        _, record = self.component_record(component_id)
+        if not record.get("position"):
+            raise RuleViolation(f"{component_id} is not installed, so it cannot be removed"
+                                f" (status {record['status']})")
+        if status:
+            model.check_status(status)
+            if status == "installed":
+                raise InvalidInput("a removed component cannot have status installed")
+        when = _when(date)
+        if record.get("installed_date") and model.to_utc(when) < model.to_utc(
+                model.parse_date(record["installed_date"])):
+            raise InvalidInput(f"removal date {model.format_date(when)} is before the installation"
+                               f" on {record['installed_date']}")
+        new = dict(record)
+        for key in ("position", "run_period", "installed_date"):
+            new.pop(key, None)
+        new["status"] = status or ("spare" if record["status"] == "installed" else record["status"])
+        if location:
+            new["location"] = _clean(location)
+        event = {"position": record["position"], "run_period": record.get("run_period"),
+                 "reason": _clean(reason), "removed_by": self._by(removed_by),
+                 "location": _clean(location), "notes": _clean(notes)}
+        why = f" ({reason})" if reason else ""
+        _, rel = self._event_change(component_id, "remove", "remove", when, event,
+                                    f"remove {component_id}: from {record['position']}{why}",
+                                    updates={component_id: new})
+        return rel
+
+    def set_location(self, component_id: str, location: str, moved_by: str | None = None,
+                     notes: str | None = None, date: str | datetime | None = None) -> str:
+        self.require()
+        model.check_id(component_id)
+        location = _clean(location) or ""
+        if not location:
+            raise InvalidInput("the new location is empty: give a place such as \"Clean Room\"")
+        _, record = self.component_record(component_id)
+        if record.get("location") == location:
+            raise InvalidInput(f"{component_id} is already at {location}")
+        new = dict(record, location=location)
+        event = {"from": record.get("location"), "to": location, "moved_by": self._by(moved_by),
+                 "notes": _clean(notes)}
+        _, rel = self._event_change(component_id, "move", "move", _when(date), event,
+                                    f"move {component_id}: to {location}",
+                                    updates={component_id: new})
+        return rel
+
+    def add_log(self, component_id: str, text: str, log_type: str = "note",
+                severity: str = "info", logged_by: str | None = None,
+                date: str | datetime | None = None, kind: str = "log") -> str:
+        self.require()
+        model.check_id(component_id)
+        model.check_choice(log_type, model.LOG_TYPES, "log type")
+        model.check_choice(severity, model.SEVERITIES, "severity")
+        text = _clean(text) or ""
+        if not text:
+            raise InvalidInput("the log text is empty: say what happened")
+        event = {"log_type": log_type, "severity": severity, "text": text,
+                 "logged_by": self._by(logged_by)}
+        first = text.splitlines()[0]
+        short = first if len(first) <= 60 else first[:57] + "..."
+        verb = "comment" if kind == "comment" else "log"
+        _, rel = self._event_change(component_id, kind, kind, _when(date), event,
+                                    f"{verb} {component_id}: {short}")
+        return rel
+
+    def add_comment(self, component_id: str, text: str, author: str | None = None,
+                    date: str | datetime | None = None) -> str:
+        return self.add_log(component_id, text, "note", "info", author, date, kind="comment")
+
+    # ---- assembly -----------------------------------------------------------------------
+    def assemble(self, module_id: str, sensor_id: str | None = None, hybrid_id: str | None = None,
+                 assembled_by: str | None = None, notes: str | None = None,
+                 date: str | datetime | None = None) -> str:
+        self.require()
+        if not sensor_id and not hybrid_id:
+            raise InvalidInput("give --sensor, --hybrid or both to assemble onto the module")
+        model.check_id(module_id)
+        _, module = self.component_record(module_id)
+        if module["type"] != "module":
+            raise RuleViolation(f"{module_id} is a {module['type']}, not a module")
+        updates: dict[str, dict] = {}
+        new_module = dict(module)
+        for part_id, part_type in ((sensor_id, "sensor"), (hybrid_id, "hybrid")):
+            if not part_id:
+                continue
+            model.check_id(part_id)
+            _, part = self.component_record(part_id)
+            if part["type"] != part_type:
+                raise RuleViolation(f"{part_id} is a {part['type']}, not a {part_type}")
+            if part.get("module"):
+                where = "this module" if part["module"] == module_id else part["module"]
+                raise RuleViolation(f"{part_id} is already assembled on {where}: disassemble"
+                                    f" {part['module']} first")
+            if part.get("position"):
+                raise RuleViolation(f"{part_id} is installed at {part['position']}: remove it first")
+            if module.get(part_type):
+                raise RuleViolation(f"{module_id} already has {part_type} {module[part_type]}:"
+                                    f" disassemble it first")
+            new_module[part_type] = part_id
+            updates[part_id] = dict(part, module=module_id)
+        updates[module_id] = new_module
+        event = {"sensor": sensor_id, "hybrid": hybrid_id, "by": self._by(assembled_by),
+                 "notes": _clean(notes)}
+        parts = ", ".join(f"{t} {p}" for t, p in (("sensor", sensor_id), ("hybrid", hybrid_id)) if p)
+        _, rel = self._event_change(module_id, "assembly", "assembly", _when(date), event,
+                                    f"assemble {module_id}: {parts}", updates=updates)
+        return rel
+
+    def disassemble(self, module_id: str, disassembled_by: str | None = None,
+                    notes: str | None = None, date: str | datetime | None = None,
+                    parts: Sequence[str] = ("sensor", "hybrid")) -> str:
+        self.require()
+        model.check_id(module_id)
+        _, module = self.component_record(module_id)
+        if module["type"] != "module":
+            raise RuleViolation(f"{module_id} is a {module['type']}, not a module")
+        if module.get("position"):
+            raise RuleViolation(f"{module_id} is installed at {module['position']}: remove it"
+                                " before disassembling")
+        detached = {t: module[t] for t in parts if module.get(t)}
+        if not detached:
+            raise RuleViolation(f"{module_id} has no {' or '.join(parts)} to disassemble")
+        new_module = dict(module)
+        updates: dict[str, dict] = {}
+        for part_type, part_id in detached.items():
+            new_module.pop(part_type, None)
+            try:
+                _, part = self.component_record(part_id)
+            except NotFoundError:
+                continue  # a dangling link; validate reports it, the module is still freed
+            part = dict(part)
+            part.pop("module", None)
+            updates[part_id] = part
+        updates[module_id] = new_module
+        event = {**detached, "by": self._by(disassembled_by), "notes": _clean(notes)}
+        what = ", ".join(f"{t} {p}" for t, p in detached.items())
+        _, rel = self._event_change(module_id, "disassembly", "disassembly", _when(date), event,
+                                    f"disassemble {module_id}: {what}", updates=updates)
+        return rel
+
+    # ---- connections --------------------------------------------------------------------
+    def connect(self, a: str, b: str, connection_type: str = "signal", cable: str | None = None,
+                notes: str | None = None, by: str | None = None,
+                date: str | datetime | None = None) -> str:
+        self.require()
+        model.check_id(a)
+        model.check_id(b)
+        if a == b:
+            raise InvalidInput("a component cannot be connected to itself")
+        connection_type = _clean(connection_type) or "signal"
+        _, rec_a = self.component_record(a)
+        _, rec_b = self.component_record(b)
+        if cable:
+            model.check_id(cable, "cable id")
+            _, rec_c = self.component_record(cable)
+            if rec_c["type"] != "cable":
+                raise RuleViolation(f"{cable} is a {rec_c['type']}, not a cable")
+        for link in rec_a.get("connections") or []:
+            if link["to"] == b and link["type"] == connection_type:
+                raise RuleViolation(f"{a} and {b} already have a {connection_type} connection")
+        when = _when(date)
+        since = model.format_date(when)
+        link_a = {"to": b, "type": connection_type, "cable": cable, "since": since}
+        link_b = {"to": a, "type": connection_type, "cable": cable, "since": since}
+        new_a = dict(rec_a, connections=[*(rec_a.get("connections") or []),
+                                         {k: v for k, v in link_a.items() if v}])
+        new_b = dict(rec_b, connections=[*(rec_b.get("connections") or []),
+                                         {k: v for k, v in link_b.items() if v}])
+        event = {"other": b, "connection_type": connection_type, "cable": cable,
+                 "by": self._by(by), "notes": _clean(notes)}
+        via = f" via {cable}" if cable else ""
+        _, rel = self._event_change(a, "connect", "connect", when, event,
+                                    f"connect {a}: to {b} ({connection_type}{via})",
+                                    updates={a: new_a, b: new_b})
+        return rel
+
+    def disconnect(self, a: str, b: str, connection_type: str | None = None,
+                   notes: str | None = None, by: str | None = None,
+                   date: str | datetime | None = None) -> str:
+        self.require()
+        model.check_id(a)
+        model.check_id(b)
+        _, rec_a = self.component_record(a)
+        _, rec_b = self.component_record(b)
+
+        def keep(links: list, other: str) -> list:
+            return [link for link in links if not (
+                link["to"] == other and (connection_type is None or link["type"] == connection_type))]
+
+        links_a = rec_a.get("connections") or []
+        gone = [link for link in links_a if link not in keep(links_a, b)]
+        if not gone:
+            kind = f"{connection_type} " if connection_type else ""
+            raise RuleViolation(f"{a} and {b} have no {kind}connection to undo")
+        new_a = dict(rec_a, connections=keep(links_a, b) or None)
+        new_b = dict(rec_b, connections=keep(rec_b.get("connections") or [], a) or None)
+        types = ", ".join(sorted({link["type"] for link in gone}))
+        cables = sorted({link["cable"] for link in gone if link.get("cable")})
+        event = {"other": b, "connection_type": types, "cable": cables[0] if cables else None,
+                 "by": self._by(by), "notes": _clean(notes)}
+        _, rel = self._event_change(a, "disconnect", "disconnect", _when(date), event,
+                                    f"disconnect {a}: from {b} ({types})",
+                                    updates={a: new_a, b: new_b})
+        return rel
+
+    def connections(self, component_id: str) -> list[dict]:
+        self.require()
+        model.check_id(component_id)
+        _, record = self.component_record(component_id)
+        return [dict(link, **{"from": component_id}) for link in record.get("connections") or []]
+
+    # ---- attachments --------------------------------------------------------------------
+    def attach(self, component_id: str, files: Sequence[str], description: str | None = None,
+               uploaded_by: str | None = None, date: str | datetime | None = None) -> str:
+        self.require()
+        model.check_id(component_id)
+        if not files:
+            raise InvalidInput("give at least one file to attach")
+        copies = [(self.copy_source(f, "file"), "image", Path(f).name) for f in files]
+        event = {"description": _clean(description), "uploaded_by": self._by(uploaded_by)}
+        _, rel = self._event_change(component_id, "attachment", "attachment", _when(date), event,
+                                    f"attach {component_id}: {len(copies)} file(s)", copies=copies)
+        return rel
+
+    # ---- reading ------------------------------------------------------------------------
+    def tests(self, component_id: str) -> list[dict]:
+        return self.events(component_id, ("test",))
+
+    def history(self, component_id: str, limit: int = 5) -> list[dict]:
+        """The latest commits that touched the component's records."""
+        folder, _ = self.component_record(component_id)
+        return [c.__dict__ for c in self.repo.log([self.rel(folder)], limit)]
+
+    def describe(self, component_id: str, commits: int = 5) -> dict:
+        """Everything `svt show` prints: record, assembly both ways, events by kind, commits."""
+        self.require()
+        model.check_id(component_id)
+        folder, record = self.component_record(component_id)
+        events = self.events(component_id)
+        by_kind: dict[str, list[dict]] = {}
+        for ev in events:
+            by_kind.setdefault(ev["kind"], []).append(ev)
+        assembly = {"sensor": record.get("sensor"), "hybrid": record.get("hybrid"),
+                    "module": record.get("module")}
+        return {
+            "component": record,
+            "record": self.rel(folder / COMPONENT_FILE),
+            "assembly": {k: v for k, v in assembly.items() if v},
+            "tests": by_kind.get("test", []),
+            "installations": [e for e in events if e["kind"] in ("install", "remove")],
+            "logs": [e for e in events if e["kind"] in ("log", "comment")],
+            "assembly_history": [e for e in events if e["kind"] in ("assembly", "disassembly")],
+            "moves": by_kind.get("move", []),
+            "connections": self.connections(component_id),
+            "connection_history": [e for e in events if e["kind"] in ("connect", "disconnect")],
+            "attachments": by_kind.get("attachment", []),
+            "commits": [c.__dict__ for c in self.repo.log([self.rel(folder)], commits)],
+        }
+
+    def module_of(self, part_id: str) -> str | None:
+        rec = self.get_component(part_id)
+        return rec.get("module") if rec else None
+
+    def summary(self) -> dict:
+        from .index import Index
+        return Index(self).summary()
+
+    def backup_database(self, path: str | os.PathLike) -> str:
+        """Write the whole history (images included) to one git bundle file."""
+        self.require()
+        target = Path(os.path.expanduser(str(path))).absolute()
+        if target.is_dir():
+            stamp = model.now().strftime("%Y%m%d_%H%M%S")
+            target = target / f"svt-backup-{stamp}.bundle"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".partial")
+        self.repo.run("bundle", "create", "-q", str(tmp), "--all")
+        os.replace(tmp, target)
+        return str(target)
+
+
+def check_measurements(values: dict[str, Any]) -> dict[str, Any]:
+    """Measurements: numbers, text, lists of those, or {value, unit}; finite numbers only."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput(f"measurement name {name!r} is empty")
+        out[name] = _check_measure(name, value)
+    return out
+
+
+def _check_measure(name: str, value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        raise InvalidInput(f"measurement {name} is {value!r}: give a number, text, list or"
+                           " {value, unit}")
+    if isinstance(value, (int, float)):
+        return model.check_number(value, f"measurement {name}")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_check_measure(name, v) for v in value]
+    if isinstance(value, dict):
+        if set(value) - {"value", "unit"} or "value" not in value:
+            raise InvalidInput(f"measurement {name}: a mapping must have value (and unit) only")
+        out = {"value": _check_measure(name, value["value"])}
+        if value.get("unit") is not None:
+            out["unit"] = str(value["unit"])
+        return out
+    raise InvalidInput(f"measurement {name} has an unsupported type {type(value).__name__}")
+
+
+_RECORDS_README = """# Records
+
+One folder per component type, one folder per component:
+
+    <type>/<ID>/component.yaml                     identity and current state
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml  one event (test, install, log, ...)
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_0.png  files stored with that event
+
+The `svt` command writes these files and commits every change. You may edit them by hand
+too: run `svt validate` before you commit, and keep each file's first two comment lines, which
+tell your editor which JSON Schema (in ../schemas/) checks the file.
+"""
+
+_GITIGNORE = """# The original SQLite tracker's files, if this store lives beside them
+/svt_components.db
+/svt_components.db-*
+/test_data/
+"""
+

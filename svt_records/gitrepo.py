@@ -1,0 +1,413 @@
+"""The only module that runs git.
+
+Commits are made with plumbing (hash-object, mktree, commit-tree, update-ref) so that a commit
+holds exactly the files a command wrote, whatever else the user has staged, and costs a few
+milliseconds whatever the size of the repository. When the repository has a ``pre-commit`` or
+``commit-msg`` hook, the commit goes through ``git commit`` on a private index instead, so the
+hooks run and see exactly svt's files. See docs/performance.md for the measurements behind this.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .errors import GitError
+
+_ZERO = "0" * 40
+BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+    fallback: bool = False  # True when git had no identity and the OS user was used
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    author: str
+    date: str
+    subject: str
+
+
+class GitRepo:
+    """A git work tree rooted at ``root``."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self._git_dir: Path | None = None
+        self._identity: Identity | None = None
+
+    # ---- running git ------------------------------------------------------------------
+    def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+            check: bool = True) -> str:
+        """Run git in the work tree; on failure raise GitError naming command and stderr."""
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
+        try:
+            proc = subprocess.run(["git", *args], cwd=self.root, input=input,
+                                  capture_output=True, env=full_env)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH: install git"
+                           " (e.g. apt-get install git) and try again") from None
+        if check and proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip() or proc.stdout.decode(
+                "utf-8", "replace").strip()
+            raise GitError(f"git {' '.join(args[:3])} failed (exit {proc.returncode}): {err}")
+        return proc.stdout.decode("utf-8", "surrogateescape")
+
+    # ---- repository facts ------------------------------------------------------------
+    @property
+    def git_dir(self) -> Path:
+        if self._git_dir is None:
+            dot = self.root / ".git"
+            if dot.is_dir():
+                self._git_dir = dot
+            elif dot.is_file():
+                text = dot.read_text(encoding="utf-8").strip()
+                if not text.startswith("gitdir:"):
+                    raise GitError(f"{dot} is not a git link file")
+                target = Path(text.split(":", 1)[1].strip())
+                self._git_dir = target if target.is_absolute() else (self.root / target).resolve()
+            else:
+                raise GitError(f"{self.root} is not a git work tree (no .git); run `svt init`")
+        return self._git_dir
+
+    @property
+    def common_dir(self) -> Path:
+        common = self.git_dir / "commondir"
+        if common.is_file():
+            return (self.git_dir / common.read_text().strip()).resolve()
+        return self.git_dir
+
+    def svt_dir(self) -> Path:
+        """svt's private folder inside .git (lock, journal, derived index)."""
+        path = self.git_dir / "svt"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def head(self) -> str | None:
+        """The commit HEAD points at, or None on an unborn branch."""
+        out = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).strip()
+        return out or None
+
+    def busy_state(self) -> str | None:
+        """Describe an operation in progress that svt must not commit into, if any."""
+        g = self.git_dir
+        checks = [
+            ("MERGE_HEAD", "a merge is in progress: finish it (git commit) or abort it (git merge --abort)"),
+            ("rebase-merge", "a rebase is in progress: finish it (git rebase --continue) or abort it"
+                             " (git rebase --abort)"),
+            ("rebase-apply", "a rebase or am is in progress: finish it (git rebase --continue) or"
+                             " abort it (git rebase --abort)"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick is in progress: finish it (git cherry-pick"
+                                 " --continue) or abort it (git cherry-pick --abort)"),
+            ("REVERT_HEAD", "a revert is in progress: finish it (git revert --continue) or abort it"
+                            " (git revert --abort)"),
+            ("BISECT_LOG", "a bisect is in progress: end it with git bisect reset"),
+        ]
+        for name, message in checks:
+            if (g / name).exists():
+                return message
+        if (g / "index.lock").exists():
+            return (f"{g / 'index.lock'} exists: another git process is running, or one crashed."
+                    " Wait for it, or delete that file if no git process is running")
+        return None
+
+    def is_shallow_or_bare(self) -> bool:
+        return (self.git_dir / "shallow").exists()
+
+    def identity(self) -> Identity:
+        """The git identity commits are made with; the OS user when git has none."""
+        if self._identity is None:
+            out = self.run("var", "GIT_AUTHOR_IDENT", check=False).strip()
+            if out and "<" in out:
+                name, rest = out.split("<", 1)
+                email = rest.split(">", 1)[0]
+                if name.strip():
+                    self._identity = Identity(name.strip(), email.strip())
+            if self._identity is None:
+                user = _os_user()
+                self._identity = Identity(user, f"{user}@{socket.gethostname() or 'localhost'}",
+                                          fallback=True)
+        return self._identity
+
+    def _identity_env(self) -> dict[str, str]:
+        ident = self.identity()
+        env = {}
+        for role in ("AUTHOR", "COMMITTER"):
+            if not os.environ.get(f"GIT_{role}_NAME"):
+                env[f"GIT_{role}_NAME"] = ident.name
+            if not os.environ.get(f"GIT_{role}_EMAIL"):
+                env[f"GIT_{role}_EMAIL"] = ident.email
+        return env
+
+    def hooks_present(self) -> bool:
+        """True when a pre-commit or commit-msg hook would run on `git commit`."""
+        hooks_path = self.run("config", "--get", "core.hooksPath", check=False).strip()
+        hooks = Path(os.path.expanduser(hooks_path)) if hooks_path else self.common_dir / "hooks"
+        if hooks_path and not hooks.is_absolute():
+            hooks = self.root / hooks
+        return any(os.access(hooks / name, os.X_OK) for name in ("pre-commit", "commit-msg"))
+
+    # ---- status ------------------------------------------------------------------------
+    def changed_paths(self, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` (files or folders) with uncommitted changes, staged or not,
+        or untracked."""
+        if not paths:
+            return []
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all",
+                       "--ignored=no", "--", *paths)
+        found = []
+        entries = out.split("\0")
+        i = 0
+        while i < len(entries):
+            entry = entries[i]
+            if not entry:
+                i += 1
+                continue
+            code, path = entry[:2], entry[3:]
+            found.append(path)
+            if code[0] in "RC":
+                i += 1  # the rename's source follows
+            i += 1
+        return found
+
+    def conflicted_paths(self) -> list[str]:
+        out = self.run("diff", "--name-only", "--diff-filter=U", "-z")
+        return [p for p in out.split("\0") if p]
+
+    # ---- committing --------------------------------------------------------------------
+    def hash_files(self, paths: Sequence[str]) -> list[str]:
+        """Write the files' blobs (through .gitattributes filters, so Git LFS applies)."""
+        if not paths:
+            return []
+        out = self.run("hash-object", "-w", "--stdin-paths",
+                       input=("\n".join(paths) + "\n").encode("utf-8"))
+        shas = out.split()
+        if len(shas) != len(paths):
+            raise GitError("git hash-object returned an unexpected answer")
+        return shas
+
+    def _read_tree(self, reader: "_BatchReader", sha: str | None) -> dict[str, tuple[str, str, str]]:
+        if sha is None:
+            return {}
+        return reader.tree(sha)
+
+    def _write_tree(self, entries: dict[str, tuple[str, str, str]]) -> str:
+        lines = []
+        for name, (mode, kind, sha) in entries.items():
+            lines.append(f"{mode} {kind} {sha}\t{name}")
+        data = ("\0".join(lines) + "\0").encode("utf-8") if lines else b""
+        return self.run("mktree", "-z", input=data).strip()
+
+    def _update_tree(self, reader: "_BatchReader", tree: str | None,
+                     changes: dict[str, tuple[str, str] | None]) -> str | None:
+        entries = self._read_tree(reader, tree)
+        subdirs: dict[str, dict[str, tuple[str, str] | None]] = {}
+        for path, change in changes.items():
+            head, sep, rest = path.partition("/")
+            if sep:
+                subdirs.setdefault(head, {})[rest] = change
+            elif change is None:
+                entries.pop(head, None)
+            else:
+                entries[head] = (change[0], "blob", change[1])
+        for name, sub in subdirs.items():
+            old = entries.get(name)
+            old_sha = old[2] if old and old[1] == "tree" else None
+            new_sha = self._update_tree(reader, old_sha, sub)
+            if new_sha is None:
+                entries.pop(name, None)
+            else:
+                entries[name] = ("040000", "tree", new_sha)
+        if not entries:
+            return None
+        return self._write_tree(entries)
+
+    def _bulk_tree(self, parent: str | None, changes: dict[str, tuple[str, str] | None]) -> str:
+        """For large changes (imports): a private index is cheaper than a tree per folder."""
+        tmp_index = self.svt_dir() / "bulk-index"
+        env = {"GIT_INDEX_FILE": str(tmp_index)}
+        try:
+            self.run("read-tree", *( [parent] if parent else ["--empty"]), env=env)
+            lines = []
+            for path, change in changes.items():
+                if change is None:
+                    lines.append(f"0 {_ZERO}\t{path}")
+                else:
+                    lines.append(f"{change[0]} {change[1]}\t{path}")
+            self.run("update-index", "-z", "--index-info",
+                     input=("\0".join(lines) + "\0").encode("utf-8"), env=env)
+            return self.run("write-tree", env=env).strip()
+        finally:
+            tmp_index.unlink(missing_ok=True)
+
+    def commit_files(self, paths: Sequence[str], message: str, parent: str | None,
+                     deleted: Sequence[str] = (), before_ref_update=None) -> str:
+        """Commit exactly ``paths`` (as they are on disk) and ``deleted`` on top of ``parent``.
+
+        The user's index is touched only at those paths afterwards, so their own staged
+        changes stay staged and uncommitted. Returns the new commit's id.
+        """
+        paths = list(paths)
+        env = self._identity_env()
+        if self.hooks_present():
+            return self._commit_with_hooks(paths, list(deleted), message, parent, env,
+                                           before_ref_update)
+        shas = self.hash_files(paths)
+        changes: dict[str, tuple[str, str] | None] = {
+            p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
+        for p in deleted:
+            changes[p] = None
+        if len(changes) > BULK_THRESHOLD:
+            tree = self._bulk_tree(parent, changes)
+        else:
+            with _BatchReader(self) as reader:
+                base_tree = reader.commit_tree(parent) if parent else None
+                tree = self._update_tree(reader, base_tree, changes)
+            if tree is None:
+                tree = self._write_tree({})
+        args = ["commit-tree", tree] + (["-p", parent] if parent else [])
+        commit = self.run(*args, input=message.encode("utf-8"), env=env).strip()
+        if before_ref_update:
+            before_ref_update(commit)
+        self.run("update-ref", "-m", f"commit (svt): {message.splitlines()[0]}", "HEAD", commit,
+                 parent or _ZERO)
+        self.sync_index(paths, list(deleted))
+        return commit
+
+    def _commit_with_hooks(self, paths: list[str], deleted: list[str], message: str,
+                           parent: str | None, env: dict[str, str], before_ref_update) -> str:
+        tmp_index = self.svt_dir() / "commit-index"
+        env = dict(env, GIT_INDEX_FILE=str(tmp_index))
+        try:
+            if parent:
+                self.run("read-tree", parent, env=env)
+            else:
+                self.run("read-tree", "--empty", env=env)
+            if paths:
+                self.run("update-index", "--add", "--", *paths, env=env)
+            if deleted:
+                self.run("update-index", "--force-remove", "--", *deleted, env=env)
+            if before_ref_update:
+                before_ref_update(None)
+            proc = subprocess.run(["git", "commit", "-q", "--no-status", "-F", "-"],
+                                  cwd=self.root, input=message.encode("utf-8"),
+                                  capture_output=True, env={**os.environ, **env})
+            if proc.returncode != 0:
+                err = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+                raise GitError(f"the commit was refused by a git hook or by git: {err or 'no reason given'}")
+            head = self.head()
+            assert head is not None
+        finally:
+            tmp_index.unlink(missing_ok=True)
+        self.sync_index(paths, deleted)
+        return head
+
+    def sync_index(self, paths: Sequence[str], deleted: Sequence[str] = ()) -> None:
+        """Make the user's index agree with HEAD at exactly these paths."""
+        if paths:
+            self.run("update-index", "--add", "--", *paths)
+        if deleted:
+            self.run("update-index", "--force-remove", "--", *deleted)
+
+    # ---- history -------------------------------------------------------------------------
+    def log(self, paths: Sequence[str], limit: int = 5) -> list[Commit]:
+        if self.head() is None:
+            return []
+        out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", *paths)
+        commits = []
+        for line in out.splitlines():
+            parts = line.split("\x1f")
+            if len(parts) == 4:
+                commits.append(Commit(*parts))
+        return commits
+
+    def init(self, initial_branch: str = "main") -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.run("init", "-q", f"--initial-branch={initial_branch}")
+
+
+class _BatchReader:
+    """One `git cat-file --batch` process reading the trees a commit touches."""
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.repo = repo
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "_BatchReader":
+        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.repo.root,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait()
+
+    def _object(self, spec: str) -> tuple[str, str, bytes]:
+        assert self.proc and self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(spec.encode() + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().decode().split()
+        if len(header) != 3:
+            raise GitError(f"git cat-file could not read {spec}: {' '.join(header)}")
+        sha, kind, size = header
+        data = self.proc.stdout.read(int(size))
+        self.proc.stdout.read(1)
+        return sha, kind, data
+
+    def commit_tree(self, commit: str) -> str:
+        _, kind, data = self._object(commit)
+        if kind != "commit":
+            raise GitError(f"{commit} is not a commit")
+        return data.split(b"\n", 1)[0].split()[1].decode()
+
+    def tree(self, sha: str) -> dict[str, tuple[str, str, str]]:
+        _, kind, data = self._object(sha)
+        if kind != "tree":
+            raise GitError(f"{sha} is not a tree")
+        entries: dict[str, tuple[str, str, str]] = {}
+        i, n = 0, len(data)
+        while i < n:
+            sp = data.index(b" ", i)
+            nul = data.index(b"\0", sp)
+            mode = data[i:sp].decode()
+            name = data[sp + 1:nul].decode("utf-8", "surrogateescape")
+            sha_hex = data[nul + 1:nul + 21].hex()
+            i = nul + 21
+            mode = mode.zfill(6)
+            kind = "tree" if mode == "040000" else ("commit" if mode == "160000" else "blob")
+            entries[name] = (mode, kind, sha_hex)
+        return entries
+
+
+def _mode(path: Path) -> str:
+    return "100755" if os.stat(path).st_mode & 0o111 else "100644"
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return os.environ.get("USER") or "unknown"
+
+
+def clone(source: str, dest: str) -> None:
+    proc = subprocess.run(["git", "clone", "-q", source, dest], capture_output=True)
+    if proc.returncode != 0:
+        raise GitError(f"git clone failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+
+
+def iter_nul(text: str) -> Iterable[str]:
+    return (p for p in text.split("\0") if p)

@@ -1,0 +1,212 @@
+"""The component model: enumerations, naming rules, positions and dates. No I/O."""
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+
+from .errors import InvalidInput
+
+COMPONENT_TYPES = (
+    "module", "sensor", "hybrid", "feb", "cable", "optical_board",
+    "mpod_module", "mpod_crate", "flange_board", "other",
+)
+STATUSES = (
+    "installed", "spare", "incoming", "testing", "qualified",
+    "failed", "repair", "degraded", "retired", "lost",
+)
+LOG_TYPES = ("observation", "issue", "repair", "maintenance", "note")
+SEVERITIES = ("info", "warning", "critical")
+FILE_KINDS = ("image", "data", "plot", "log", "document", "other")
+
+# Event kinds and the word each uses in its file name (tests use their test type).
+EVENT_KINDS = (
+    "test", "install", "remove", "assembly", "disassembly", "log", "comment",
+    "move", "connect", "disconnect", "attachment",
+)
+RESERVED_TEST_TYPES = frozenset(EVENT_KINDS) | {"component"}
+
+MAX_ID_LENGTH = 64
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+_TEST_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
+_FREE_POSITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_MODULE_POSITION_RE = re.compile(
+    r"^Layer(?P<layer>[0-7])_(top|bottom)_(axial|stereo)(?:_(?P<side>slot|hole))?$")
+_FEB_POSITION_RE = re.compile(r"^FEB(0|[1-9][0-9]{0,2})$")
+
+
+def check_id(component_id: str, what: str = "component id") -> str:
+    """Return the id if it is safe as a folder name on every OS, else raise InvalidInput."""
+    if not isinstance(component_id, str) or not component_id:
+        raise InvalidInput(f"{what} is empty: give an id such as MODULE-L1-001")
+    if len(component_id) > MAX_ID_LENGTH:
+        raise InvalidInput(f"{what} {component_id[:20]!r}... is {len(component_id)} characters long;"
+                           f" use at most {MAX_ID_LENGTH}")
+    if not _ID_RE.match(component_id):
+        raise InvalidInput(
+            f"{what} {component_id!r} has characters svt cannot use in a folder name: use letters,"
+            " digits and . _ + - , starting with a letter or digit (e.g. HPK-SN123456)")
+    if component_id.endswith("."):
+        raise InvalidInput(f"{what} {component_id!r} ends with a dot, which Windows drops; remove it")
+    return component_id
+
+
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    if value not in choices:
+        raise InvalidInput(f"unknown {what} {value!r}: use one of {', '.join(choices)}")
+    return value
+
+
+def check_type(component_type: str) -> str:
+    return check_choice(component_type, COMPONENT_TYPES, "component type")
+
+
+def check_status(status: str) -> str:
+    return check_choice(status, STATUSES, "status")
+
+
+def check_test_type(test_type: str) -> str:
+    if not isinstance(test_type, str) or not _TEST_TYPE_RE.match(test_type):
+        raise InvalidInput(
+            f"test type {test_type!r} is not usable: use a letter then letters, digits or _ "
+            "(e.g. iv_curve, noise_test), at most 48 characters")
+    if test_type.lower() in RESERVED_TEST_TYPES:
+        raise InvalidInput(f"test type {test_type!r} is reserved for other records; pick another name")
+    return test_type
+
+
+def position_kind(position: str) -> str:
+    """'module', 'feb' or 'free' for a syntactically valid position name."""
+    if _MODULE_POSITION_RE.match(position):
+        return "module"
+    if _FEB_POSITION_RE.match(position):
+        return "feb"
+    return "free"
+
+
+def check_position(position: str, component_type: str,
+                   patterns: dict[str, str] | None = None) -> str:
+    """Check a position against the notation for the component's type."""
+    m = _MODULE_POSITION_RE.match(position or "")
+    if m:
+        layer, side = int(m.group("layer")), m.group("side")
+        if layer <= 3 and side:
+            raise InvalidInput(f"position {position!r}: layers 0-3 have no slot/hole side;"
+                               f" write Layer{layer}_{position.split('_')[1]}_{position.split('_')[2]}")
+        if layer >= 4 and not side:
+            raise InvalidInput(f"position {position!r}: layers 4-7 need a side; write {position}_slot"
+                               f" or {position}_hole")
+    kind = position_kind(position or "")
+    if component_type == "module" and kind != "module":
+        raise InvalidInput(
+            f"position {position!r} is not a module position: use LayerN_{{top|bottom}}_{{axial|stereo}}"
+            " for layers 0-3 (e.g. Layer1_top_axial) or LayerN_{top|bottom}_{axial|stereo}_{slot|hole}"
+            " for layers 4-7 (e.g. Layer5_bottom_stereo_hole)")
+    if component_type == "feb" and kind != "feb":
+        raise InvalidInput(f"position {position!r} is not a FEB position: use FEBN, e.g. FEB1")
+    if component_type not in ("module", "feb"):
+        if kind != "free":
+            raise InvalidInput(f"position {position!r} is reserved for {kind}s;"
+                               f" a {component_type} needs another position name")
+        if not _FREE_POSITION_RE.match(position or ""):
+            raise InvalidInput(f"position {position!r} is not usable: use letters, digits, _ and -"
+                               " (e.g. Crate1_Slot3)")
+        pattern = (patterns or {}).get(component_type)
+        if pattern and not re.fullmatch(pattern, position):
+            raise InvalidInput(f"position {position!r} does not match the pattern {pattern!r} that"
+                               f" svt.yaml sets for {component_type} positions")
+    return position
+
+
+def check_number(value: float, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInput(f"{what} must be a number, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(f"{what} is {value}; give a finite number")
+    return value
+
+
+# ---- dates -------------------------------------------------------------------------
+
+def now() -> datetime:
+    return datetime.now().astimezone().replace(microsecond=0)
+
+
+def parse_date(text: str | datetime, what: str = "date") -> datetime:
+    """Parse an ISO 8601 date or date-time; no zone means the local zone."""
+    if isinstance(text, datetime):
+        value = text
+    else:
+        raw = str(text).strip()
+        try:
+            value = datetime.fromisoformat(raw)  # 3.11 reads "Z", spaces and dates
+        except ValueError:
+            raise InvalidInput(f"{what} {raw!r} is not an ISO 8601 date: write e.g. 2025-03-14 or"
+                               " 2025-03-14T10:22:00 (local time) or 2025-03-14T10:22:00-04:00") from None
+    if value.tzinfo is None:
+        value = value.astimezone()  # naive means local time
+    return value
+
+
+def format_date(value: datetime) -> str:
+    """ISO 8601 with the UTC offset, seconds precision unless the value has microseconds."""
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+
+
+def date_stamp(value: datetime) -> str:
+    """The YYYYMMDD_HHMMSS part of an event file name (the event's own clock)."""
+    return value.strftime("%Y%m%d_%H%M%S")
+
+
+def to_utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+_MEASURE_RE = re.compile(
+    r"^\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>[^\d\s,=][^\s,=]{0,19})?\s*$")
+
+
+def parse_measurement(text: str) -> tuple[str, object]:
+    """``NAME=VALUE[UNIT]`` as typed on the command line -> (name, value).
+
+    ``leakage=2.3e-6A`` -> {value: 2.3e-6, unit: A}; ``noise=1580`` -> 1580;
+    ``bad_channels=47,128`` -> [47, 128]; anything else stays text."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise InvalidInput(f"measurement {text!r} is not NAME=VALUE: write e.g."
+                           " --measure leakage=2.3e-6A or --measure bad_channels=47,128")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,63}", name):
+        raise InvalidInput(f"measurement name {name!r} is not usable: start with a letter, then"
+                           " letters, digits, _ . -")
+    raw = raw.strip()
+    if "," in raw:
+        parts = [p.strip() for p in raw.split(",")]
+        values = [_number_or_text(p) for p in parts]
+        return name, values
+    m = _MEASURE_RE.match(raw)
+    if m:
+        value = _number(m.group("num"))
+        check_number(value, f"measurement {name}")
+        unit = m.group("unit")
+        return name, ({"value": value, "unit": unit} if unit else value)
+    if raw.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise InvalidInput(f"measurement {name} is {raw}; give a finite number")
+    if not raw:
+        raise InvalidInput(f"measurement {name} has no value: write {name}=VALUE")
+    return name, raw
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _number_or_text(text: str) -> object:
+    try:
+        value = _number(text)
+    except ValueError:
+        return text
+    return check_number(value, "list value")

@@ -1,0 +1,97 @@
+"""JSON Schema checks of records: one compiled validator per schema, errors as messages.
+
+jsonschema is imported on first use only: commands that do not write or validate (``--help``,
+``list``, ``show``) never pay for it.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_OF_KIND = {
+    "component": "component", "config": "config", "test": "test", "install": "install",
+    "remove": "remove", "assembly": "assembly", "disassembly": "assembly", "log": "log",
+    "comment": "log", "move": "move", "connect": "connection", "disconnect": "connection",
+    "attachment": "attachment",
+}
+SCHEMA_NAMES = sorted(set(SCHEMA_OF_KIND.values()) | {"defs"})
+
+
+def package_schema_dir() -> Path:
+    """The schemas shipped with svt: ``svt_records/schemas`` in a wheel, the top-level
+    ``schemas/`` in a source checkout (editable install)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "schemas", here.parent / "schemas"):
+        if (candidate / "component.schema.json").is_file():
+            return candidate
+    from importlib.resources import files
+    return Path(str(files("svt_records.schemas")))
+
+
+def schema_file(kind: str) -> str:
+    return f"{SCHEMA_OF_KIND[kind]}.schema.json"
+
+
+@lru_cache(maxsize=8)
+def _validators(schema_dir: str) -> dict[str, Any]:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    base = Path(schema_dir)
+    docs = {name: json.loads((base / f"{name}.schema.json").read_text(encoding="utf-8"))
+            for name in SCHEMA_NAMES}
+    registry = Registry().with_resources(
+        (doc["$id"], Resource.from_contents(doc)) for doc in docs.values())
+    return {name: Draft202012Validator(doc, registry=registry)
+            for name, doc in docs.items() if name != "defs"}
+
+
+def check(data: Any, kind: str, schema_dir: Path | None = None) -> list[tuple[tuple, str]]:
+    """Validate ``data`` as a record of ``kind``; return ``(path, message)`` pairs."""
+    name = SCHEMA_OF_KIND.get(kind)
+    if name is None:
+        return [((), f"unknown record kind {kind!r}")]
+    validator = _validators(str(schema_dir or package_schema_dir()))[name]
+    found = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        found.append((tuple(error.absolute_path), _message(error)))
+    return found
+
+
+def _field(path: Any) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "the record"
+
+
+def _message(error: Any) -> str:
+    where = _field(error.absolute_path)
+    v, schema = error.validator, error.schema
+    if v == "additionalProperties":
+        extra = [k for k in error.instance if k not in schema.get("properties", {})]
+        known = ", ".join(schema.get("properties", {}))
+        return (f"unknown field {', '.join(map(repr, extra))} in {where}: remove it or use one of"
+                f" {known}")
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{where} lacks the required field {missing!r}: add it"
+    if v == "enum":
+        return (f"{where} is {error.instance!r}: use one of "
+                f"{', '.join(map(str, error.validator_value))}")
+    if v == "const":
+        return f"{where} is {error.instance!r}: it must be {error.validator_value!r}"
+    if v == "pattern":
+        hint = schema.get("description", f"it must match {error.validator_value}")
+        return f"{where} is {error.instance!r}, which is not valid: {hint}"
+    if v == "type":
+        return (f"{where} is {error.instance!r} ({type(error.instance).__name__}): write a"
+                f" {error.validator_value}" + (" (quote it)" if error.validator_value == "string" else ""))
+    if v == "false" or (v is None) or error.validator_value is False:
+        return f"{where} is not allowed here"
+    if v == "oneOf":
+        return (f"{where} is {error.instance!r}: write a number, text, a list, or a mapping with"
+                " value and unit")
+    if v in ("maxLength", "minLength", "maxItems", "minimum", "exclusiveMinimum"):
+        return f"{where}: {error.message}"
+    return f"{where}: {error.message}"

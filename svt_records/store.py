@@ -1,0 +1,291 @@
+"""The records repository: where it is, how records are laid out, read, checked and committed.
+
+Layout (DESIGN.md)::
+
+    svt.yaml
+    schemas/*.schema.json
+    records/<type>/<ID>/component.yaml
+    records/<type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml   (+ stored files beside it)
+"""
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import model, schema, yamlio
+from .errors import InvalidInput, NotFoundError, Problem, RecordError, StoreNotFound, SvtError
+from .gitrepo import GitRepo
+from .txn import Change, StoreLock, Transaction
+
+CONFIG_FILE = "svt.yaml"
+RECORDS = "records"
+DEFAULT_HOME = "~/.hps_svt_tracker"
+COMPONENT_FILE = "component.yaml"
+EVENT_NAME_RE = re.compile(
+    r"^(?P<stamp>\d{8}_\d{6})_(?P<name>[A-Za-z][A-Za-z0-9_]*?)(?:-(?P<seq>[2-9]|[1-9]\d+))?\.yaml$")
+
+COMPONENT_KEYS = (
+    "id", "type", "serial_number", "asset_tag", "manufacturer", "manufacture_date", "status",
+    "location", "position", "run_period", "installed_date", "sensor", "hybrid", "module",
+    "connections", "attributes", "notes", "created",
+)
+EVENT_KEYS = (
+    "kind", "date", "component", "test_type", "result", "position", "run_period", "from", "to",
+    "other", "connection_type", "cable", "sensor", "hybrid", "log_type", "severity", "text",
+    "reason", "location", "measurements", "setup", "conditions", "description", "files",
+    "tested_by", "installed_by", "removed_by", "moved_by", "logged_by", "uploaded_by", "by",
+    "resolution", "resolved_date", "notes",
+)
+CONFIG_KEYS = ("schema_version", "name", "main_branch", "lfs", "max_file_mb", "positions")
+DEFAULT_MAX_FILE_MB = 50
+
+
+def ordered(data: dict, keys: tuple[str, ...]) -> dict:
+    """The canonical key order of a record: known keys first, others as they came."""
+    out = {k: data[k] for k in keys if k in data and data[k] is not None}
+    for k, v in data.items():
+        if k not in out and v is not None:
+            out[k] = v
+    return out
+
+
+def find_store(explicit: str | os.PathLike | None = None, cwd: str | None = None) -> Path:
+    """Where the records live: option, SVT_REPO, enclosing store, then ~/.hps_svt_tracker."""
+    if explicit:
+        return Path(os.path.expanduser(str(explicit))).absolute()
+    env = os.environ.get("SVT_REPO")
+    if env:
+        return Path(os.path.expanduser(env)).absolute()
+    here = Path(cwd or os.getcwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return Path(os.path.expanduser(DEFAULT_HOME))
+
+
+class StoreBase:
+    """A records repository on disk. Reading needs no lock; every change takes one."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.root = find_store(path)
+        self.repo = GitRepo(self.root)
+        self.notes: list[str] = []  # things the CLI may want to tell the user
+        self._config: dict | None = None
+        self.last_commit: str | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.root)!r})"
+
+    # ---- existence and config ------------------------------------------------------------
+    @property
+    def exists(self) -> bool:
+        return (self.root / CONFIG_FILE).is_file()
+
+    def require(self) -> None:
+        if self.root.is_file():
+            raise StoreNotFound(
+                f"{self.root} is a file (an SQLite database of the original tracker?); svt keeps"
+                f" records in a git repository folder: run `svt init DIR`, then"
+                f" `svt --repo DIR import-sqlite {self.root}`")
+        if not self.exists:
+            raise StoreNotFound(f"no svt store at {self.root}: run `svt init {self.root}` to"
+                                " create one (or set --repo / SVT_REPO)")
+
+    @property
+    def config(self) -> dict:
+        if self._config is None:
+            self.require()
+            self._config = self.load(CONFIG_FILE, "config")
+        return self._config
+
+    @property
+    def schema_dir(self) -> Path:
+        local = self.root / "schemas"
+        return local if (local / "component.schema.json").is_file() else schema.package_schema_dir()
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(float(self.config.get("max_file_mb", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
+
+    # ---- layout --------------------------------------------------------------------------
+    def records_dir(self) -> Path:
+        return self.root / RECORDS
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def find_component_dir(self, component_id: str) -> Path | None:
+        """The folder of a component, whatever its type; None when there is none."""
+        base = self.records_dir()
+        for ctype in model.COMPONENT_TYPES:
+            folder = base / ctype / component_id
+            if (folder / COMPONENT_FILE).is_file():
+                return folder
+        return None
+
+    def iter_component_dirs(self, component_type: str | None = None) -> Iterator[tuple[str, Path]]:
+        base = self.records_dir()
+        for ctype in ([component_type] if component_type else model.COMPONENT_TYPES):
+            folder = base / ctype
+            try:
+                with os.scandir(folder) as it:
+                    for entry in it:
+                        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                            yield ctype, Path(entry.path)
+            except FileNotFoundError:
+                continue
+
+    def id_taken_ignoring_case(self, component_id: str) -> str | None:
+        low = component_id.lower()
+        for _, folder in self.iter_component_dirs():
+            if folder.name.lower() == low:
+                return folder.name
+        return None
+
+    # ---- reading -------------------------------------------------------------------------
+    def load(self, rel_path: str, kind: str | None = None, *, check: bool = True) -> dict:
+        """Read a record, refusing it (RecordError, with file:line:col) when it is invalid."""
+        path = self.root / rel_path
+        try:
+            doc = yamlio.load_file(path)
+        except FileNotFoundError:
+            raise NotFoundError(f"{rel_path} does not exist") from None
+        except yamlio.YamlError as exc:
+            f = exc.finding
+            raise RecordError([Problem(rel_path, f.line, f.column, f.message)]) from None
+        data = doc.data
+        if not isinstance(data, dict):
+            raise RecordError([Problem(rel_path, 1, 1, "a record must be a mapping of fields"
+                                                       " (key: value lines)")])
+        if check:
+            kind = kind or data.get("kind") or "component"
+            problems = [Problem(rel_path, *doc.mark(p), msg)
+                        for p, msg in schema.check(data, kind, self.schema_dir)]
+            if problems:
+                raise RecordError(problems, f"{problems[0].render()} (fix this file, or undo the"
+                                            " edit with `git checkout -- FILE`)")
+        return data
+
+    def component_record(self, component_id: str) -> tuple[Path, dict]:
+        folder = self.find_component_dir(component_id)
+        if folder is None:
+            near = self.id_taken_ignoring_case(component_id)
+            hint = f" (did you mean {near}?)" if near else "; `svt list` shows the ids"
+            raise NotFoundError(f"no component {component_id!r}{hint}")
+        data = self.load(self.rel(folder / COMPONENT_FILE), "component")
+        if data.get("id") != component_id:
+            raise RecordError([Problem(self.rel(folder / COMPONENT_FILE), 1, 1,
+                                       f"id is {data.get('id')!r} but the folder is"
+                                       f" {component_id!r}: make them agree")])
+        return folder, data
+
+    def event_files(self, folder: Path) -> list[Path]:
+        """Event YAML files of a component, oldest first (by file name = event date)."""
+        found = []
+        try:
+            years = sorted(e.name for e in os.scandir(folder)
+                           if e.is_dir(follow_symlinks=False) and e.name.isdigit())
+        except FileNotFoundError:
+            return []
+        for year in years:
+            for entry in os.scandir(folder / year):
+                if entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
+                    found.append(Path(entry.path))
+        found.sort(key=lambda p: (p.name[:15], p.name))
+        return found
+
+    def events(self, component_id: str, kinds: tuple[str, ...] | None = None) -> list[dict]:
+        folder, _ = self.component_record(component_id)
+        out = []
+        for path in self.event_files(folder):
+            data = self.load(self.rel(path))
+            if kinds is None or data.get("kind") in kinds:
+                data = dict(data)
+                data["_path"] = self.rel(path)
+                out.append(data)
+        out.sort(key=lambda e: (model.to_utc(model.parse_date(e["date"])), e["_path"]))
+        return out
+
+    # ---- writing -------------------------------------------------------------------------
+    def record_bytes(self, rel_path: str, data: dict, kind: str) -> bytes:
+        """Check a record against its schema and render it canonically."""
+        keys = COMPONENT_KEYS if kind == "component" else CONFIG_KEYS if kind == "config" \
+            else EVENT_KEYS
+        data = ordered(data, keys)
+        problems = schema.check(data, kind, self.schema_dir)
+        if problems:
+            path, msg = problems[0]
+            raise InvalidInput(f"refused: {msg}")
+        depth = rel_path.count("/")
+        ref = "../" * depth + "schemas/" + schema.schema_file(kind)
+        return yamlio.dump(data, ref).encode("utf-8")
+
+    def new_event_path(self, folder: Path, date: datetime, name: str,
+                       taken: set[Path] | frozenset = frozenset()) -> Path:
+        """A free event file name for ``date``: <YYYY>/<stamp>_<name>[-N].yaml."""
+        stamp = model.date_stamp(date)
+        seq = 1
+        while True:
+            candidate = folder / stamp[:4] / (f"{stamp}_{name}" + (f"-{seq}" if seq > 1 else "")
+                                              + ".yaml")
+            if not candidate.exists() and candidate not in taken:
+                return candidate
+            seq += 1
+
+    def commit(self, change: Change, creating: bool = False) -> str:
+        """Apply one change under the lock: check state, write, commit; all or nothing."""
+        if not creating:
+            self.require()
+        with StoreLock(self.repo.svt_dir() / "lock") as lock:
+            self.notes.extend(lock.notes)
+            tx = Transaction(self.repo)
+            recovered = tx.recover()
+            if recovered:
+                self.notes.append(recovered)
+            self._refuse_busy(change)
+            if self.repo.identity().fallback:
+                ident = self.repo.identity()
+                self.notes.append(f"git has no user identity here; committed as {ident.name}"
+                                  f" <{ident.email}> (set one with git config user.name/user.email)")
+            self.last_commit = tx.apply(change)
+            return self.last_commit
+
+    def _refuse_busy(self, change: Change) -> None:
+        busy = self.repo.busy_state()
+        if busy:
+            raise SvtError(f"refused: {busy}")
+        paths = change.paths()
+        dirty = self.repo.changed_paths([p for p in paths if (self.root / p).exists()])
+        if dirty:
+            raise SvtError(
+                f"refused: {dirty[0]} has uncommitted changes; svt commits only its own changes."
+                " Commit yours first (git add/commit) or discard them (git checkout -- FILE)")
+
+    def copy_source(self, source: str | os.PathLike, what: str) -> Path:
+        """Check a user file that is to be stored: exists, regular, within the size limit."""
+        import stat as _stat
+        path = Path(os.path.expanduser(str(source)))
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise InvalidInput(f"{what} {source} does not exist: check the path") from None
+        except OSError as exc:
+            raise InvalidInput(f"{what} {source} cannot be read: {exc.strerror}") from None
+        if _stat.S_ISDIR(st.st_mode):
+            raise InvalidInput(f"{what} {source} is a folder: give the files in it one by one")
+        if not _stat.S_ISREG(st.st_mode):
+            raise InvalidInput(f"{what} {source} is not a regular file (a pipe or device?);"
+                               " save it to a file first")
+        limit = self.max_file_bytes
+        if st.st_size > limit:
+            raise InvalidInput(
+                f"{what} {source} is {st.st_size / 1048576:.1f} MiB, over the store's limit of"
+                f" {limit / 1048576:.0f} MiB: track large files with Git LFS (svt init --lfs) and"
+                " raise max_file_mb in svt.yaml")
+        if not os.access(path, os.R_OK):
+            raise InvalidInput(f"{what} {source} is not readable: check its permissions")
+        return path
+

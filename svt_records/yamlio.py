@@ -1,0 +1,408 @@
+"""The one strict YAML reader and the one canonical YAML writer.
+
+Reading follows DESIGN.md: YAML 1.2 core types, duplicate keys, aliases and custom tags are
+errors, nesting and size are bounded (untrusted pull requests are validated in CI), and every
+value keeps its line and column so that errors can point at it. libyaml's C parser produces
+the events; the small builder here turns them into plain Python values.
+
+Writing is deterministic: block style, the caller's key order, quoting only where a plain
+scalar would read back differently, floats that read back as the same float.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # libyaml: about ten times faster than the pure-Python parser
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
+    from yaml.parser import Parser as _PyParser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, _PyParser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            _PyParser.__init__(self)
+
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 24
+SCHEMA_COMMENT = "# yaml-language-server: $schema={0}\n# $schema: {0}\n"
+
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT_RE = re.compile(r"^[-+]?[0-9]+$")
+_OCT_RE = re.compile(r"^0o[0-7]+$")
+_HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INF_RE = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
+_NAN_RE = re.compile(r"^\.(nan|NaN|NAN)$")
+# Plain scalars that YAML 1.1 tools (PyYAML's default, many editors) read differently.
+_YAML11_BOOL = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+                "on", "On", "ON", "off", "Off", "OFF"}
+_YAML11_NUM_RE = re.compile(r"^([-+]?0[0-7_]+|[-+]?0b[01_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"
+                            r"|[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*)$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem found while reading: 1-based line and column."""
+
+    line: int
+    column: int
+    message: str
+    severity: str = "error"
+
+
+class YamlError(ValueError):
+    """The text is not a record this reader accepts; carries the first error's position."""
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+        super().__init__(f"{finding.line}:{finding.column}: {finding.message}")
+
+
+@dataclass
+class Document:
+    """A loaded document: the data, where each value sits, and warnings."""
+
+    data: Any
+    marks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    warnings: list[Finding] = field(default_factory=list)
+
+    def mark(self, path: tuple) -> tuple[int, int]:
+        """Line and column of the value at ``path`` (or its nearest enclosing value)."""
+        path = tuple(path)
+        while path not in self.marks and path:
+            path = path[:-1]
+        return self.marks.get(path, (1, 1))
+
+
+def _resolve_plain(text: str) -> Any:
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT_RE.match(text):
+        return int(text)
+    if _OCT_RE.match(text):
+        return int(text[2:], 8)
+    if _HEX_RE.match(text):
+        return int(text[2:], 16)
+    if _FLOAT_RE.match(text):
+        return float(text)
+    if _INF_RE.match(text):
+        return math.inf if not text.startswith("-") else -math.inf
+    if _NAN_RE.match(text):
+        return math.nan
+    return text
+
+
+def _yaml11_warning(text: str, value: Any) -> str | None:
+    if text in _YAML11_BOOL:
+        return (f"plain {text!r} is the text {text!r} here but a boolean to YAML 1.1 tools: write"
+                f" true/false for a yes/no value, or \"{text}\" in quotes for text")
+    if isinstance(value, int) and len(text.lstrip("+-")) > 1 and text.lstrip("+-").startswith("0") \
+            and not text.startswith(("0o", "0x")):
+        return (f"{text} reads as the number {value} here but as octal to YAML 1.1 tools: write"
+                f" {value} for the number, or \"{text}\" in quotes for text such as a serial number")
+    if isinstance(value, str) and _YAML11_NUM_RE.match(text):
+        return (f"plain {text!r} is text here but a number to YAML 1.1 tools: quote it"
+                f" (\"{text}\") if it is text")
+    return None
+
+
+def load(text: str | bytes, *, with_marks: bool = True) -> Document:
+    """Read one YAML document under the strict rules; raise YamlError on the first error."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise YamlError(Finding(1, 1, f"file is {len(text)} bytes; records are limited to"
+                                          f" {MAX_FILE_BYTES} bytes (store large data as files)"))
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise YamlError(Finding(1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start});"
+                                          " save the file as UTF-8")) from None
+    elif len(text) > MAX_FILE_BYTES:
+        raise YamlError(Finding(1, 1, f"file is longer than {MAX_FILE_BYTES} characters"))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    doc = Document(None)
+    marks = doc.marks
+    # Each frame: [container, path, pending key or None, seen keys {key: line}]
+    stack: list[list] = []
+    root: list = []
+    documents = 0
+    parser = _Parser(text)
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                break
+            etype = type(event)
+            if etype is yaml.StreamStartEvent or etype is yaml.StreamEndEvent \
+                    or etype is yaml.DocumentEndEvent:
+                continue
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
+            if etype is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlError(Finding(*pos, "more than one YAML document ('---'); a record"
+                                                  " file holds exactly one"))
+                continue
+            if etype is yaml.AliasEvent:
+                raise YamlError(Finding(*pos, f"alias *{event.anchor} is not allowed in records:"
+                                              " write the value out in full"))
+            if getattr(event, "anchor", None):
+                raise YamlError(Finding(*pos, f"anchor &{event.anchor} is not allowed in records:"
+                                              " remove it and write values out in full"))
+            if etype is yaml.MappingEndEvent or etype is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                value = frame[0]
+                _attach(stack, root, value, None, marks, doc)
+                continue
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag != "!":
+                raise YamlError(Finding(*pos, f"tag {tag} is not allowed in records: remove it"
+                                              " (quote the value if it should be text)"))
+            if etype is yaml.ScalarEvent:
+                raw = event.value
+                plain = not event.style  # libyaml says '', the Python parser None
+                if plain and tag is None:
+                    value = _resolve_plain(raw)
+                    if isinstance(value, float) and not math.isfinite(value):
+                        raise YamlError(Finding(*pos, f"{raw} is not a finite number; records hold"
+                                                      " finite numbers only (quote it for text)"))
+                    hint = _yaml11_warning(raw, value)
+                    if hint:
+                        doc.warnings.append(Finding(*pos, hint, "warning"))
+                else:
+                    value = raw
+                _attach(stack, root, value, pos, marks, doc, scalar_raw=raw)
+                continue
+            # MappingStart / SequenceStart
+            if len(stack) >= MAX_DEPTH:
+                raise YamlError(Finding(*pos, f"nesting deeper than {MAX_DEPTH} levels;"
+                                              " records are shallow, flatten this value"))
+            container: Any = {} if etype is yaml.MappingStartEvent else []
+            path = _child_path(stack)
+            if path is not _KEY:
+                marks[path] = pos
+            stack.append([container, path, None, {}])
+    except yaml.MarkedYAMLError as exc:
+        m = exc.problem_mark or exc.context_mark
+        line, col = (m.line + 1, m.column + 1) if m else (1, 1)
+        raise YamlError(Finding(line, col, f"YAML syntax: {exc.problem or exc.context}"
+                                           " (check indentation, colons and quotes)")) from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
+        raise YamlError(Finding(1, 1, f"YAML: {exc}")) from None
+    doc.data = root[0] if root else None
+    if not with_marks:
+        doc.marks = {}
+    return doc
+
+
+_KEY = object()
+
+
+def _child_path(stack: list[list]) -> Any:
+    if not stack:
+        return ()
+    frame = stack[-1]
+    container = frame[0]
+    if isinstance(container, dict):
+        if frame[2] is None:
+            return _KEY
+        return frame[1] + (frame[2][0],)
+    return frame[1] + (len(container),)
+
+
+def _attach(stack: list[list], root: list, value: Any, pos: tuple[int, int] | None,
+            marks: dict, doc: Document, scalar_raw: str | None = None) -> None:
+    if not stack:
+        root.append(value)
+        if pos is not None:
+            marks[()] = pos
+        return
+    frame = stack[-1]
+    container = frame[0]
+    if isinstance(container, list):
+        if pos is not None:
+            marks[frame[1] + (len(container),)] = pos
+        container.append(value)
+        return
+    if frame[2] is None:  # this value is a key
+        if scalar_raw is None:
+            raise YamlError(Finding(*(marks.get(frame[1], (1, 1))),
+                                    "a key must be plain text, not a list or mapping"))
+        key = scalar_raw
+        if key in frame[3]:
+            raise YamlError(Finding(pos[0], pos[1],  # type: ignore[index]
+                                    f"duplicate key {key!r} (first on line {frame[3][key]}):"
+                                    " keep one of them"))
+        frame[3][key] = pos[0]  # type: ignore[index]
+        frame[2] = (key, pos)
+        return
+    key, key_pos = frame[2]
+    path = frame[1] + (key,)
+    if pos is not None:
+        marks[path] = pos
+    container[key] = value
+    frame[2] = None
+
+
+def load_file(path: str | os.PathLike) -> Document:
+    """Read a record file (refusing symlinks and special files)."""
+    p = Path(path)
+    st = os.lstat(p)
+    import stat as _stat
+    if _stat.S_ISLNK(st.st_mode):
+        raise YamlError(Finding(1, 1, "is a symbolic link; records must be regular files"))
+    if not _stat.S_ISREG(st.st_mode):
+        raise YamlError(Finding(1, 1, "is not a regular file"))
+    if st.st_size > MAX_FILE_BYTES:
+        raise YamlError(Finding(1, 1, f"file is {st.st_size} bytes; records are limited to"
+                                      f" {MAX_FILE_BYTES} bytes"))
+    with open(p, "rb") as fh:
+        return load(fh.read())
+
+
+# ---- writing -------------------------------------------------------------------------
+
+_PLAIN_SAFE_RE = re.compile(r"^[A-Za-z0-9_./()@+][A-Za-z0-9 _./()@+,=-]*$")
+_INDICATOR_START = set("-?:,[]{}#&*!|>'\"%@`")
+
+
+def _needs_quotes(text: str) -> bool:
+    if text == "" or text != text.strip():
+        return True
+    if _resolve_plain(text) != text or not isinstance(_resolve_plain(text), str):
+        return True
+    if text in _YAML11_BOOL or _YAML11_NUM_RE.match(text):
+        return True
+    if text[0] in _INDICATOR_START:
+        return True
+    if ": " in text or " #" in text or text.endswith(":"):
+        return True
+    if not _PLAIN_SAFE_RE.match(text):
+        # Allow ordinary text (letters of any script, spaces, common punctuation) plain.
+        if any(c in text for c in "#:\t\n\r\"'\\{}[]`") or not text.isprintable():
+            return True
+    return False
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} cannot be stored: records hold finite numbers only")
+        text = repr(value)
+        if "e" in text and "." not in text.split("e")[0]:
+            pass  # '1e-06' reads back as a float under YAML 1.2 core
+        return text
+    if isinstance(value, str):
+        if _needs_quotes(value):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+    raise TypeError(f"cannot write {type(value).__name__} to a record")
+
+
+def _block_literal(text: str, indent: str) -> str | None:
+    """A literal block for multi-line notes, when it reads back exactly."""
+    if "\n" not in text or not text.isprintable() and any(
+            not (c.isprintable() or c == "\n") for c in text):
+        return None
+    if text.startswith((" ", "\n")) or "\r" in text or "\t" in text:
+        return None
+    lines = text.split("\n")
+    if any(line != line.rstrip() for line in lines):
+        return None
+    if text.endswith("\n"):
+        if text.endswith("\n\n"):
+            return None
+        head, body = "|", lines[:-1]
+    else:
+        head, body = "|-", lines
+    return head + "\n" + "\n".join((indent + line) if line else "" for line in body)
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            k = _scalar(str(key))
+            _emit_entry(f"{indent}{k}:", item, indent, out)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item:
+                first = True
+                for key, sub in item.items():
+                    prefix = f"{indent}- " if first else f"{indent}  "
+                    _emit_entry(f"{prefix}{_scalar(str(key))}:", sub, indent + "  ", out)
+                    first = False
+            else:
+                _emit_entry(f"{indent}-", item, indent, out)
+    else:
+        out.append(indent + _scalar(value))
+
+
+def _emit_entry(head: str, item: Any, indent: str, out: list[str]) -> None:
+    if isinstance(item, dict) and item:
+        out.append(head)
+        _emit(item, indent + "  ", out)
+    elif isinstance(item, list) and item:
+        out.append(head)
+        _emit(item, indent + "  ", out)
+    elif isinstance(item, dict):
+        out.append(head + " {}")
+    elif isinstance(item, list):
+        out.append(head + " []")
+    elif isinstance(item, str) and "\n" in item:
+        block = _block_literal(item, indent + "  ")
+        out.append(head + " " + (block if block is not None else _scalar(item)))
+    else:
+        out.append(head + " " + _scalar(item))
+
+
+def dump(data: dict, schema_ref: str | None = None) -> str:
+    """Canonical text of a record: optional schema comment, then block-style YAML."""
+    out: list[str] = []
+    _emit(data, "", out)
+    body = "\n".join(out) + "\n"
+    return (SCHEMA_COMMENT.format(schema_ref) if schema_ref else "") + body
+
+
+def atomic_write(path: str | os.PathLike, data: bytes, tmp_dir: str | os.PathLike | None = None) -> None:
+    """Write bytes to ``path`` through a temporary file and a rename (never half-written)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir or target.parent, prefix=".svt-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
