@@ -55,6 +55,13 @@ class Database(StoreBase):
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
         files.update(extra_files or {})
+        for path in list(files):  # e.g. svt's own repository already holds schemas/
+            existing = self.root / path
+            if existing.is_file() and existing.read_bytes() == files[path]:
+                del files[path]
+            elif existing.exists():
+                raise SvtError(f"{path} already exists in {self.root} and differs from what svt"
+                               " would write: move it away, then run svt init again")
         self._config = config
         self.commit(Change(f"init {self.root.name}: new svt records store", contents=files),
                     creating=True)

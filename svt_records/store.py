@@ -39,7 +39,7 @@ EVENT_KEYS = (
     "tested_by", "installed_by", "removed_by", "moved_by", "logged_by", "uploaded_by", "by",
     "resolution", "resolved_date", "notes",
 )
-CONFIG_KEYS = ("schema_version", "name", "main_branch", "lfs", "max_file_mb", "positions")
+CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "lfs", "max_file_mb", "positions")
 DEFAULT_MAX_FILE_MB = 50
 
 
@@ -61,9 +61,19 @@ def find_store(explicit: str | os.PathLike | None = None, cwd: str | None = None
         return Path(os.path.expanduser(env)).absolute()
     here = Path(cwd or os.getcwd()).absolute()
     for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file():
+        config = folder / CONFIG_FILE
+        if config.is_file() and not _is_example(config):
             return folder
     return Path(os.path.expanduser(DEFAULT_HOME))
+
+
+def _is_example(config: Path) -> bool:
+    """An example store (svt's own records/) is used only when named with --repo/SVT_REPO."""
+    try:
+        data = yamlio.load_file(config).data
+    except (OSError, yamlio.YamlError):
+        return False
+    return isinstance(data, dict) and data.get("example") is True
 
 
 class StoreBase:
