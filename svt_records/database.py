@@ -40,9 +40,14 @@ class Database(StoreBase):
             return False
         if self.root.is_file():
             self.require()
+        if lfs and not self.repo.lfs_available():
+            raise InvalidInput("--lfs needs git-lfs, which is not installed: install it (e.g."
+                               " apt-get install git-lfs, brew install git-lfs) or leave out --lfs")
         self.root.mkdir(parents=True, exist_ok=True)
         if not (self.root / ".git").exists():
             self.repo.init()
+        if lfs:
+            self.repo.lfs_install()
         files: dict[str, bytes] = {}
         config = {"schema_version": 1, "name": self.root.name, "main_branch": "main"}
         if lfs:
@@ -52,6 +57,8 @@ class Database(StoreBase):
         for name in schema.SCHEMA_NAMES:
             files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
         files[f"{RECORDS}/README.md"] = _RECORDS_README.encode()
+        if lfs:
+            files[".gitattributes"] = _LFS_ATTRIBUTES.encode()
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
         files.update(extra_files or {})
@@ -586,6 +593,14 @@ The `svt` command writes these files and commits every change. You may edit them
 too: run `svt validate` before you commit, and keep each file's first two comment lines, which
 tell your editor which JSON Schema (in ../schemas/) checks the file.
 """
+
+LFS_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp", "pdf", "root", "h5",
+                  "hdf5", "npz", "npy", "bin", "dat", "raw", "zip", "gz", "xz")
+_LFS_ATTRIBUTES = "# Stored images and data files go to Git LFS (svt init --lfs)\n" + "".join(
+    f"records/**/*.{ext} filter=lfs diff=lfs merge=lfs -text\n" for ext in LFS_EXTENSIONS) + (
+    "records/**/*_data filter=lfs diff=lfs merge=lfs -text\n"
+    "records/**/*_data.* filter=lfs diff=lfs merge=lfs -text\n"
+    "records/**/*_data_*.* filter=lfs diff=lfs merge=lfs -text\n")
 
 _GITIGNORE = """# The original SQLite tracker's files, if this store lives beside them
 /svt_components.db

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import socket
 import subprocess
 from dataclasses import dataclass
@@ -332,6 +333,13 @@ class GitRepo:
             if len(parts) == 4:
                 commits.append(Commit(*parts))
         return commits
+
+    def lfs_available(self) -> bool:
+        return shutil.which("git-lfs") is not None
+
+    def lfs_install(self) -> None:
+        """Configure the Git LFS filters for this repository only."""
+        self.run("lfs", "install", "--local")
 
     def init(self, initial_branch: str = "main") -> None:
         self.root.mkdir(parents=True, exist_ok=True)

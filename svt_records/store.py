@@ -256,6 +256,9 @@ class StoreBase:
             if recovered:
                 self.notes.append(recovered)
             self._refuse_busy(change)
+            if change.copies and self.config.get("lfs") and not self.repo.lfs_available():
+                self.notes.append("svt.yaml asks for Git LFS but git-lfs is not installed here;"
+                                  " the files are stored as ordinary git objects")
             if self.repo.identity().fallback:
                 ident = self.repo.identity()
                 self.notes.append(f"git has no user identity here; committed as {ident.name}"
