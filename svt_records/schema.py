@@ -48,14 +48,39 @@ def _validators(schema_dir: str) -> dict[str, Any]:
             for name, doc in docs.items() if name != "defs"}
 
 
-def check(data: Any, kind: str, schema_dir: Path | None = None) -> list[tuple[tuple, str]]:
-    """Validate ``data`` as a record of ``kind``; return ``(path, message)`` pairs."""
+@lru_cache(maxsize=8)
+def _quick(schema_dir: str) -> dict[str, Any] | None:
+    from .quickschema import Compiler, Unsupported
+
+    base = Path(schema_dir)
+    docs = {f"{name}.schema.json": json.loads((base / f"{name}.schema.json").read_text(
+        encoding="utf-8")) for name in SCHEMA_NAMES}
+    compiler = Compiler(docs)
+    try:
+        return {name: compiler.compile(f"{name}.schema.json")
+                for name in SCHEMA_NAMES if name != "defs"}
+    except Unsupported:
+        return None  # a store's schemas use more than the subset: jsonschema does it all
+
+
+def check(data: Any, kind: str, schema_dir: Path | None = None,
+          reference: bool = False) -> list[tuple[tuple, str]]:
+    """Validate ``data`` as a record of ``kind``; return ``(path, message)`` pairs.
+
+    The compiled subset checker answers by default (no jsonschema import on the write path);
+    ``reference=True`` asks jsonschema itself, as `svt validate` does."""
     name = SCHEMA_OF_KIND.get(kind)
     if name is None:
         return [((), f"unknown record kind {kind!r}")]
-    validator = _validators(str(schema_dir or package_schema_dir()))[name]
+    directory = str(schema_dir or package_schema_dir())
+    quick = None if reference else _quick(directory)
+    if quick is not None:
+        errors: list = []
+        quick[name](data, (), errors)
+    else:
+        errors = list(_validators(directory)[name].iter_errors(data))
     found = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         found.append((tuple(error.absolute_path), _message(error)))
     return found
 
