@@ -284,6 +284,7 @@ class GitRepo:
             before_ref_update(commit)
         self.run("update-ref", "-m", f"commit (svt): {message.splitlines()[0]}", "HEAD", commit,
                  parent or _ZERO)
+        self.note_commit()
         self.sync_index(paths, list(deleted))
         return commit
 
@@ -324,8 +325,11 @@ class GitRepo:
 
     # ---- history -------------------------------------------------------------------------
     def log(self, paths: Sequence[str], limit: int = 5) -> list[Commit]:
+        """The latest commits touching ``paths``; keeps a commit-graph with changed-path
+        Bloom filters current, without which this walks every commit's trees."""
         if self.head() is None:
             return []
+        self._refresh_commit_graph()
         out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", *paths)
         commits = []
         for line in out.splitlines():
@@ -340,6 +344,39 @@ class GitRepo:
     def lfs_install(self) -> None:
         """Configure the Git LFS filters for this repository only."""
         self.run("lfs", "install", "--local")
+
+    GRAPH_REFRESH_EVERY = 200  # svt commits after which the commit-graph gets a new layer
+
+    def _graph_counter(self) -> Path:
+        return self.svt_dir() / "commits-since-graph"
+
+    def note_commit(self) -> None:
+        """Count svt's commits since the commit-graph was last written (cheap, no git)."""
+        counter = self._graph_counter()
+        try:
+            n = int(counter.read_text() or 0)
+        except (OSError, ValueError):
+            n = 0
+        counter.write_text(str(n + 1))
+
+    def _refresh_commit_graph(self) -> None:
+        info = self.common_dir / "objects" / "info"
+        exists = (info / "commit-graph").exists() or (info / "commit-graphs").exists()
+        counter = self._graph_counter()
+        try:
+            stale = int(counter.read_text() or 0) >= self.GRAPH_REFRESH_EVERY
+        except (OSError, ValueError):
+            stale = False
+        if exists and not stale:
+            return
+        args = ["commit-graph", "write", "--reachable", "--changed-paths"]
+        if exists:
+            args.append("--split")
+        if self.run(*args, check=False) is not None:
+            counter.write_text("0")
+        if not exists:
+            # later fetches and pulls keep the graph (and its Bloom filters) current
+            self.run("config", "fetch.writeCommitGraph", "true", check=False)
 
     def init(self, initial_branch: str = "main") -> None:
         self.root.mkdir(parents=True, exist_ok=True)
