@@ -197,8 +197,9 @@ def load(text: str | bytes, *, with_marks: bool = True) -> Document:
                                               " records are shallow, flatten this value"))
             container: Any = {} if etype is yaml.MappingStartEvent else []
             path = _child_path(stack)
-            if path is not _KEY:
-                marks[path] = pos
+            if path is _KEY:
+                raise YamlError(Finding(*pos, "a key must be plain text, not a list or mapping"))
+            marks[path] = pos
             stack.append([container, path, None, {}])
     except yaml.MarkedYAMLError as exc:
         m = exc.problem_mark or exc.context_mark
@@ -406,3 +407,97 @@ def atomic_write(path: str | os.PathLike, data: bytes, tmp_dir: str | os.PathLik
         except FileNotFoundError:
             pass
         raise
+
+
+# ---- fast path for canonical files ------------------------------------------------------
+
+_FAST_KEY = r'(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|"(?:[^"\\]|\\.)*")'
+_FAST_LINE = re.compile(r"^( *)(- )?(?:(" + _FAST_KEY + r"):(?: (.*))?|(.*))$")
+_FAST_PLAIN = re.compile(r"^[^#:\[\]{}&*!|>'\"%`,@?\\][^#:\[\]{}&*!|>'\"%`\\]*$")
+
+
+class _NotCanonical(Exception):
+    pass
+
+
+def load_fast(text: str) -> Any:
+    """Read a file in the form svt writes (block style, plain or JSON-quoted scalars) quickly.
+
+    Returns None when the text is not in that form; the caller then uses :func:`load`. For any
+    text it accepts, the result equals ``load(text).data`` (tests check this)."""
+    lines = [line for line in text.split("\n") if line.strip() and not line.lstrip().startswith("#")]
+    if not lines or any("\t" in line or line.rstrip() != line for line in lines):
+        return None
+    try:
+        value, end = _fast_block(lines, 0, 0)
+    except (_NotCanonical, ValueError, IndexError):
+        return None
+    return value if end == len(lines) and isinstance(value, dict) else None
+
+
+def _fast_scalar(raw: str) -> Any:
+    if raw.startswith('"'):
+        return json.loads(raw)  # JSON strings are YAML double-quoted strings
+    if raw in ("{}", "[]"):
+        return {} if raw == "{}" else []
+    if raw[0] in " -?~" and not (_INT_RE.match(raw) or _FLOAT_RE.match(raw) or raw == "~"):
+        raise _NotCanonical
+    if not _FAST_PLAIN.match(raw):
+        raise _NotCanonical
+    value = _resolve_plain(raw)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _NotCanonical
+    return value
+
+
+def _fast_key(raw: str) -> str:
+    return json.loads(raw) if raw.startswith('"') else raw
+
+
+def _fast_block(lines: list[str], i: int, indent: int) -> tuple[Any, int]:
+    m = _FAST_LINE.match(lines[i])
+    if not m or len(m.group(1)) != indent:
+        raise _NotCanonical
+    if m.group(2):  # a list
+        out_list: list = []
+        while i < len(lines):
+            m = _FAST_LINE.match(lines[i])
+            if not m or len(m.group(1)) != indent or not m.group(2):
+                if m and len(m.group(1)) < indent:
+                    break
+                raise _NotCanonical
+            if m.group(3) is not None:  # "- key: value" starts a mapping item
+                lines[i] = " " * (indent + 2) + lines[i][indent + 2:]
+                item, i = _fast_mapping(lines, i, indent + 2)
+            else:
+                item, i = _fast_scalar(m.group(5)), i + 1
+            out_list.append(item)
+        return out_list, i
+    return _fast_mapping(lines, i, indent)
+
+
+def _fast_mapping(lines: list[str], i: int, indent: int) -> tuple[dict, int]:
+    out: dict = {}
+    while i < len(lines):
+        m = _FAST_LINE.match(lines[i])
+        if not m:
+            raise _NotCanonical
+        depth = len(m.group(1))
+        if depth < indent:
+            break
+        if depth != indent or m.group(2) or m.group(3) is None:
+            raise _NotCanonical
+        key, rest = _fast_key(m.group(3)), m.group(4)
+        if key in out:
+            raise _NotCanonical  # duplicate: the strict reader reports it with its line
+        i += 1
+        if rest is None or rest == "":
+            if i < len(lines) and len(lines[i]) - len(lines[i].lstrip(" ")) > indent:
+                out[key], i = _fast_block(lines, i, indent + 2)
+            else:
+                out[key] = None
+        elif rest.startswith(("|", ">")):
+            raise _NotCanonical  # block scalars (multi-line notes): the strict reader does them
+        else:
+            out[key] = _fast_scalar(rest)
+    return out, i
