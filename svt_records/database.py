@@ -501,7 +501,7 @@ class Database(StoreBase):
     def history(self, component_id: str, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""
         folder, _ = self.component_record(component_id)
-        return [c.__dict__ for c in self.repo.log([self.rel(folder)], limit)]
+        return [c._asdict() for c in self.repo.log([self.rel(folder)], limit)]
 
     def describe(self, component_id: str, commits: int = 5) -> dict:
         """Everything `svt show` prints: record, assembly both ways, events by kind, commits."""
@@ -526,7 +526,7 @@ class Database(StoreBase):
             "connections": self.connections(component_id),
             "connection_history": [e for e in events if e["kind"] in ("connect", "disconnect")],
             "attachments": by_kind.get("attachment", []),
-            "commits": [c.__dict__ for c in self.repo.log([self.rel(folder)], commits)],
+            "commits": [c._asdict() for c in self.repo.log([self.rel(folder)], commits)],
         }
 
     def module_of(self, part_id: str) -> str | None:

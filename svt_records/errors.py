@@ -6,7 +6,7 @@ one-line message and an exit code in one place. Findings of a check are values
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class SvtError(Exception):
@@ -50,8 +50,7 @@ class RecordError(SvtError, ValueError):
         super().__init__(message or (problems[0].render() if problems else "invalid record"))
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
+class Problem(NamedTuple):
     """One finding of a check, located in a file (path relative to the store root)."""
 
     path: str

@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -23,15 +23,13 @@ _ZERO = "0" * 40
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     name: str
     email: str
     fallback: bool = False  # True when git had no identity and the OS user was used
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     sha: str
     author: str
     date: str

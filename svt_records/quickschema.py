@@ -10,7 +10,6 @@ caller falls back to jsonschema.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 Check = Callable[[Any, tuple, list], None]
@@ -21,17 +20,26 @@ class Unsupported(Exception):
     """The schema uses a keyword this checker does not implement."""
 
 
-@dataclass
 class Error:
-    """Shaped like jsonschema's ValidationError where svt's message formatting looks."""
+    """Shaped like jsonschema's ValidationError where svt's message formatting looks.
 
-    absolute_path: tuple
-    validator: str
-    validator_value: Any
-    instance: Any
-    schema: dict
-    message: str = ""
-    path: tuple = field(default=())
+    Built often and mostly thrown away (oneOf tries alternatives), so it stays cheap: the
+    message text is made only when asked for."""
+
+    __slots__ = ("absolute_path", "validator", "validator_value", "instance", "schema", "_text")
+
+    def __init__(self, absolute_path: tuple, validator: str, validator_value: Any,
+                 instance: Any, schema: dict, text: Any = "") -> None:
+        self.absolute_path = absolute_path
+        self.validator = validator
+        self.validator_value = validator_value
+        self.instance = instance
+        self.schema = schema
+        self._text = text
+
+    @property
+    def message(self) -> str:
+        return self._text() if callable(self._text) else self._text
 
 
 _TYPES: dict[str, Callable[[Any], bool]] = {
@@ -103,21 +111,21 @@ def _k_type(c: Compiler, s: dict, doc: str) -> Check:
 
     def check(v: Any, p: tuple, out: list) -> None:
         if not any(t(v) for t in tests):
-            out.append(Error(p, "type", s["type"], v, s, f"{v!r} is not of type {s['type']!r}"))
+            out.append(Error(p, "type", s["type"], v, s, lambda: f"{v!r} is not of type {s['type']!r}"))
     return check
 
 
 def _k_enum(c: Compiler, s: dict, doc: str) -> Check:
     def check(v: Any, p: tuple, out: list) -> None:
         if not any(_equal(v, e) for e in s["enum"]):
-            out.append(Error(p, "enum", s["enum"], v, s, f"{v!r} is not one of {s['enum']!r}"))
+            out.append(Error(p, "enum", s["enum"], v, s, lambda: f"{v!r} is not one of {s['enum']!r}"))
     return check
 
 
 def _k_const(c: Compiler, s: dict, doc: str) -> Check:
     def check(v: Any, p: tuple, out: list) -> None:
         if not _equal(v, s["const"]):
-            out.append(Error(p, "const", s["const"], v, s, f"{s['const']!r} was expected"))
+            out.append(Error(p, "const", s["const"], v, s, lambda: f"{s['const']!r} was expected"))
     return check
 
 
@@ -126,7 +134,7 @@ def _k_pattern(c: Compiler, s: dict, doc: str) -> Check:
 
     def check(v: Any, p: tuple, out: list) -> None:
         if isinstance(v, str) and not rx.search(v):
-            out.append(Error(p, "pattern", s["pattern"], v, s, f"{v!r} does not match"))
+            out.append(Error(p, "pattern", s["pattern"], v, s, lambda: f"{v!r} does not match"))
     return check
 
 
@@ -137,7 +145,7 @@ def _bound(keyword: str, test: Callable[[Any, Any], bool], applies: Callable[[An
 
         def check(v: Any, p: tuple, out: list) -> None:
             if applies(v) and not test(size(v), limit):
-                out.append(Error(p, keyword, limit, v, s, f"{keyword} {limit} not met"))
+                out.append(Error(p, keyword, limit, v, s, lambda: f"{keyword} {limit} not met"))
         return check
     return make
 
@@ -263,7 +271,7 @@ def _k_not(c: Compiler, s: dict, doc: str) -> Check:
         errs: list = []
         sub(v, p, errs)
         if not errs:
-            out.append(Error(p, "not", s["not"], v, s, f"{v!r} should not be valid"))
+            out.append(Error(p, "not", s["not"], v, s, lambda: f"{v!r} should not be valid"))
     return check
 
 

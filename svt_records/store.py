@@ -159,24 +159,29 @@ class StoreBase:
     def load(self, rel_path: str, kind: str | None = None, *, check: bool = True) -> dict:
         """Read a record, refusing it (RecordError, with file:line:col) when it is invalid."""
         path = self.root / rel_path
+        doc = None
         try:
-            doc = yamlio.load_file(path)
+            text = yamlio.read_text(path)
+            data = yamlio.load_fast(text)
+            if data is None:
+                doc = yamlio.load(text)
+                data = doc.data
         except FileNotFoundError:
             raise NotFoundError(f"{rel_path} does not exist") from None
         except yamlio.YamlError as exc:
             f = exc.finding
             raise RecordError([Problem(rel_path, f.line, f.column, f.message)]) from None
-        data = doc.data
         if not isinstance(data, dict):
             raise RecordError([Problem(rel_path, 1, 1, "a record must be a mapping of fields"
                                                        " (key: value lines)")])
         if check:
             kind = kind or data.get("kind") or "component"
-            problems = [Problem(rel_path, *doc.mark(p), msg)
-                        for p, msg in schema.check(data, kind, self.schema_dir)]
-            if problems:
-                raise RecordError(problems, f"{problems[0].render()} (fix this file, or undo the"
-                                            " edit with `git checkout -- FILE`)")
+            found = schema.check(data, kind, self.schema_dir)
+            if found:
+                doc = doc or yamlio.load(text)  # the strict reader knows the lines
+                problems = [Problem(rel_path, *doc.mark(p), msg) for p, msg in found]
+                raise RecordError(problems, f"{problems[0].render()} (fix this file, or undo"
+                                            " the edit with `git checkout -- FILE`)")
         return data
 
     def component_record(self, component_id: str) -> tuple[Path, dict]:

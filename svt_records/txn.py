@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import GitError, LockTimeout, SvtError
@@ -86,22 +85,27 @@ def _pid_alive(pid: int) -> bool | None:
     return True
 
 
-@dataclass
 class _Entry:
-    path: str  # relative to the store root
-    staged: str  # file name in the tx folder holding the new content
-    backup: str | None = None  # file name in the tx folder holding the old content
-    existed: bool = False
+    """One file of a change, as the journal records it."""
+
+    def __init__(self, path: str, staged: str, backup: str | None = None,
+                 existed: bool = False) -> None:
+        self.path = path  # relative to the store root
+        self.staged = staged  # file name in the tx folder holding the new content
+        self.backup = backup  # file name in the tx folder holding the old content
+        self.existed = existed
 
 
-@dataclass
 class Change:
     """What one command writes: new contents by path, and files to copy in."""
 
-    message: str
-    contents: dict[str, bytes] = field(default_factory=dict)
-    copies: dict[str, Path] = field(default_factory=dict)  # store path -> source file
-    expected: dict[str, bytes | None] = field(default_factory=dict)  # compare-before-replace
+    def __init__(self, message: str, contents: dict[str, bytes] | None = None,
+                 copies: dict[str, Path] | None = None,
+                 expected: dict[str, bytes | None] | None = None) -> None:
+        self.message = message
+        self.contents = contents if contents is not None else {}
+        self.copies = copies if copies is not None else {}  # store path -> source file
+        self.expected = expected if expected is not None else {}  # compare-before-replace
 
     def paths(self) -> list[str]:
         return list(self.contents) + list(self.copies)

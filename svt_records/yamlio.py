@@ -10,12 +10,14 @@ scalar would read back differently, floats that read back as the same float.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import re
 import tempfile
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +56,7 @@ _YAML11_NUM_RE = re.compile(r"^([-+]?0[0-7_]+|[-+]?0b[01_]+|[-+]?[0-9][0-9_]*(:[
                             r"|[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*)$")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A problem found while reading: 1-based line and column."""
 
     line: int
@@ -72,13 +73,15 @@ class YamlError(ValueError):
         super().__init__(f"{finding.line}:{finding.column}: {finding.message}")
 
 
-@dataclass
 class Document:
     """A loaded document: the data, where each value sits, and warnings."""
 
-    data: Any
-    marks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
-    warnings: list[Finding] = field(default_factory=list)
+    __slots__ = ("data", "marks", "warnings")
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.marks: dict[tuple, tuple[int, int]] = {}
+        self.warnings: list[Finding] = []
 
     def mark(self, path: tuple) -> tuple[int, int]:
         """Line and column of the value at ``path`` (or its nearest enclosing value)."""
@@ -88,7 +91,12 @@ class Document:
         return self.marks.get(path, (1, 1))
 
 
+_SPECIAL_WORDS = _NULL | set(_BOOL)
+
+
 def _resolve_plain(text: str) -> Any:
+    if text and text[0].isalpha() and text not in _SPECIAL_WORDS:
+        return text  # words: the common case, no number or null can start with a letter
     if text in _NULL:
         return None
     if text in _BOOL:
@@ -263,20 +271,37 @@ def _attach(stack: list[list], root: list, value: Any, pos: tuple[int, int] | No
     frame[2] = None
 
 
+def read_text(path: str | os.PathLike) -> str:
+    """The text of a record file, refusing symlinks, special files, huge files and non-UTF-8."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise YamlError(Finding(1, 1, "is a symbolic link; records must be regular files"))\
+                from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise YamlError(Finding(1, 1, "is not a regular file"))
+        if st.st_size > MAX_FILE_BYTES:
+            raise YamlError(Finding(1, 1, f"file is {st.st_size} bytes; records are limited to"
+                                          f" {MAX_FILE_BYTES} bytes"))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(Finding(1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start});"
+                                      " save the file as UTF-8")) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def load_file(path: str | os.PathLike) -> Document:
-    """Read a record file (refusing symlinks and special files)."""
-    p = Path(path)
-    st = os.lstat(p)
-    import stat as _stat
-    if _stat.S_ISLNK(st.st_mode):
-        raise YamlError(Finding(1, 1, "is a symbolic link; records must be regular files"))
-    if not _stat.S_ISREG(st.st_mode):
-        raise YamlError(Finding(1, 1, "is not a regular file"))
-    if st.st_size > MAX_FILE_BYTES:
-        raise YamlError(Finding(1, 1, f"file is {st.st_size} bytes; records are limited to"
-                                      f" {MAX_FILE_BYTES} bytes"))
-    with open(p, "rb") as fh:
-        return load(fh.read())
+    """Read a record file under the strict rules (refusing symlinks and special files)."""
+    return load(read_text(path))
 
 
 # ---- writing -------------------------------------------------------------------------
@@ -501,3 +526,29 @@ def _fast_mapping(lines: list[str], i: int, indent: int) -> tuple[dict, int]:
         else:
             out[key] = _fast_scalar(rest)
     return out, i
+
+
+def top_level_scalars(text: str, keys: tuple[str, ...]) -> dict | None:
+    """The given top-level keys' scalar values, read from their lines alone (for the index).
+
+    None when the text is not simple enough to be sure (then use :func:`load`): a wanted key
+    written twice, with a nested or multi-line value, or the first two keys missing."""
+    wanted = set(keys)
+    found: dict[str, Any] = {}
+    for line in text.split("\n"):
+        if not line or line[0] in " #-":
+            continue
+        key, sep, rest = line.partition(": ")
+        if not sep or key not in wanted:
+            continue
+        if key in found or rest != rest.strip():
+            return None
+        try:
+            found[key] = _fast_scalar(rest)
+        except (_NotCanonical, ValueError):
+            return None
+        if isinstance(found[key], (dict, list)):
+            return None
+    if any(k not in found for k in keys[:2]):
+        return None
+    return found
