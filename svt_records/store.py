@@ -133,6 +133,10 @@ class StoreBase:
         for ctype in model.COMPONENT_TYPES:
             folder = base / ctype / component_id
             if (folder / COMPONENT_FILE).is_file():
+                if folder.is_symlink() or (base / ctype).is_symlink() or base.is_symlink():
+                    raise RecordError([Problem(self.rel(folder), 1, 1,
+                                               "is a symbolic link; svt never follows links"
+                                               " in records/: replace it with a real folder")])
                 return folder
         return None
 

@@ -152,8 +152,12 @@ class Transaction:
             # 1. stage every new file inside .git, verify what is on disk is what we read
             for n, path in enumerate(change.paths()):
                 target = root / path
-                if target.is_symlink():
-                    raise SvtError(f"{path} is a symbolic link; svt refuses to write through it")
+                up = target
+                while up != root:
+                    if up.is_symlink():
+                        raise SvtError(f"{up.relative_to(root)} is a symbolic"
+                                       " link; svt refuses to write through links")
+                    up = up.parent
                 expected = change.expected.get(path, b"<absent>")
                 if expected != b"<absent>":
                     current = target.read_bytes() if target.exists() else None

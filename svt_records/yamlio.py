@@ -38,6 +38,7 @@ except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
 
 
 MAX_FILE_BYTES = 1_000_000
+_CONFLICT_RE = re.compile(r"^(<{7}|>{7})( |$)", re.M)
 MAX_DEPTH = 24
 SCHEMA_COMMENT = "# yaml-language-server: $schema={0}\n# $schema: {0}\n"
 
@@ -145,6 +146,12 @@ def load(text: str | bytes, *, with_marks: bool = True) -> Document:
         raise YamlError(Finding(1, 1, f"file is longer than {MAX_FILE_BYTES} characters"))
     if text.startswith("\ufeff"):
         text = text[1:]
+    conflict = _CONFLICT_RE.search(text)
+    if conflict:
+        line = text.count("\n", 0, conflict.start()) + 1
+        raise YamlError(Finding(line, 1, "unresolved merge conflict markers (<<<<<<< ======="
+                                         " >>>>>>>): keep the right lines, delete the markers,"
+                                         " then git add and commit"))
     doc = Document(None)
     marks = doc.marks
     # Each frame: [container, path, pending key or None, seen keys {key: line}]
@@ -450,6 +457,8 @@ def load_fast(text: str) -> Any:
 
     Returns None when the text is not in that form; the caller then uses :func:`load`. For any
     text it accepts, the result equals ``load(text).data`` (tests check this)."""
+    if _CONFLICT_RE.search(text):
+        return None
     lines = [line for line in text.split("\n") if line.strip() and not line.lstrip().startswith("#")]
     if not lines or any("\t" in line or line.rstrip() != line for line in lines):
         return None
