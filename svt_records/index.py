@@ -225,7 +225,7 @@ class Index:
             for table in ("files", "components", "events"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
             present = [path for path, sig in todo if sig is not None]
-            self._index_files(present, {p for p in present
+            self._index_files(sorted(present), {p for p in present
                                         if p not in committed and stored.get(p) is None})
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
             self.db.execute("DELETE FROM meta WHERE key LIKE 'summary:%'")
@@ -235,9 +235,37 @@ class Index:
             raise
 
     # ---- reading files -------------------------------------------------------------------
-    def _index_files(self, paths: Iterable[str], volatile: set[str]) -> None:
-        """Read the files and write their rows (inside the caller's transaction)."""
-        files, comps, events = [], [], []
+    def _index_files(self, paths: list[str], volatile: set[str]) -> None:
+        """Read the files and write their rows (inside the caller's transaction).
+
+        Thousands of files (a rebuild, a big pull) are read by two processes: reading and
+        parsing is most of the work and the machines svt runs on have several cores."""
+        workers = min(os.cpu_count() or 1, 4)
+        if len(paths) >= PARALLEL_FROM and workers > 1 and _fork_available():
+            import multiprocessing
+            global _WORKER_INDEX
+            _WORKER_INDEX = self
+            chunks = [paths[i::workers] for i in range(workers)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.starmap(_read_rows, [(chunk, volatile) for chunk in chunks])
+            _WORKER_INDEX = None
+            rows: tuple[list, list, list] = ([], [], [])
+            for part in parts:
+                for mine, theirs in zip(rows, part):
+                    mine.extend(theirs)
+        else:
+            rows = self._read_rows(paths, volatile)
+        files, comps, events = rows
+        q = self.db.executemany
+        q("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", files)
+        q("DELETE FROM components WHERE path=?", [(r[6],) for r in comps])
+        q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comps)
+        q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
+
+    def _read_rows(self, paths: Iterable[str], volatile: set[str]) -> tuple[list, list, list]:
+        files: list = []
+        comps: list = []
+        events: list = []
         for path in paths:
             full = f"{self.root}/{path}"
             try:
@@ -250,11 +278,7 @@ class Index:
                     comps.append(self._component_row(path))
             else:
                 events.append(_event_row(path, full))
-        q = self.db.executemany
-        q("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", files)
-        q("DELETE FROM components WHERE path=?", [(r[6],) for r in comps])
-        q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comps)
-        q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
+        return files, comps, events
 
     def _component_row(self, path: str) -> tuple:
         parts = path.split("/")
@@ -340,6 +364,21 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+PARALLEL_FROM = 4000  # files; below this, starting worker processes costs more than it saves
+_WORKER_INDEX: "Index | None" = None
+
+
+def _fork_available() -> bool:
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _read_rows(paths: list[str], volatile: set[str]) -> tuple[list, list, list]:
+    """Worker side of a parallel read (the forked process inherits the index)."""
+    assert _WORKER_INDEX is not None
+    return _WORKER_INDEX._read_rows(paths, volatile)
 
 
 def _event_row(path: str, full: str) -> tuple:

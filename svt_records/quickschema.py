@@ -171,6 +171,16 @@ def _k_properties(c: Compiler, s: dict, doc: str) -> Check:
     extra_check = None if extra is True else (
         None if extra is False else c._schema(extra, doc))
 
+    if extra is True:  # only the named properties matter: look them up, do not scan
+        named = list(props.items())
+
+        def check_named(v: Any, p: tuple, out: list) -> None:
+            if isinstance(v, dict):
+                for key, sub in named:
+                    if key in v:
+                        sub(v[key], p + (key,), out)
+        return check_named
+
     def check(v: Any, p: tuple, out: list) -> None:
         if not isinstance(v, dict):
             return

@@ -537,19 +537,22 @@ def _fast_mapping(lines: list[str], i: int, indent: int) -> tuple[dict, int]:
     return out, i
 
 
+_TOP_LEVEL_RE: dict[tuple, re.Pattern] = {}
+
+
 def top_level_scalars(text: str, keys: tuple[str, ...]) -> dict | None:
     """The given top-level keys' scalar values, read from their lines alone (for the index).
 
     None when the text is not simple enough to be sure (then use :func:`load`): a wanted key
     written twice, with a nested or multi-line value, or the first two keys missing."""
-    wanted = set(keys)
+    pattern = _TOP_LEVEL_RE.get(keys)
+    if pattern is None:
+        pattern = _TOP_LEVEL_RE[keys] = re.compile(
+            r"^(" + "|".join(map(re.escape, keys)) + r"):( ?)(.*)$", re.M)
     found: dict[str, Any] = {}
-    for line in text.split("\n"):
-        if not line or line[0] in " #-":
-            continue
-        key, sep, rest = line.partition(": ")
-        if not sep or key not in wanted:
-            continue
+    for key, space, rest in pattern.findall(text):
+        if not space:
+            return None  # "key:" with a nested or empty value
         if key in found or rest != rest.strip():
             return None
         try:
