@@ -1,0 +1,144 @@
+"""The derived index always agrees with the files, however they changed: svt itself, hand
+edits (committed or not, in place or by rename), new untracked files, deletions, staging,
+checkouts of other branches, a deleted or corrupt index file."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from svt_records import Database, yamlio
+from svt_records.index import Index
+
+
+def statuses(db: Database) -> dict[str, str]:
+    return {r["id"]: r["status"] for r in Index(db).components()}
+
+
+def count_tests(db: Database) -> int:
+    return sum(t["count"] for t in Index(db).summary()["tests"].values())
+
+
+def edit_in_place(path, old: str, new: str) -> None:
+    """Rewrite a file in place (same inode, as VS Code does), bumping its mtime."""
+    text = path.read_text()
+    assert old in text
+    st = path.stat()
+    with open(path, "r+") as fh:
+        fh.write(text.replace(old, new))
+        fh.truncate()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+
+@pytest.fixture
+def populated(db, png):
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    db.save_component("M-2", {"type": "module", "status": "spare"})
+    db.record_test("M-1", "iv_curve", passed=True, images=[png], date="2025-01-01T10:00:00")
+    return db
+
+
+def comp(db, cid):
+    return db.root / "records" / "module" / cid / "component.yaml"
+
+
+def test_sees_svt_changes(populated):
+    db = populated
+    assert statuses(db) == {"M-1": "spare", "M-2": "spare"}
+    assert count_tests(db) == 1
+    db.save_component("M-3", {"type": "module"})
+    db.record_test("M-2", "noise_test", passed=False)
+    assert statuses(db)["M-3"] == "incoming"
+    assert count_tests(db) == 2
+
+
+def test_sees_uncommitted_in_place_edits_of_components_and_events(populated):
+    db = populated
+    assert count_tests(db) == 1
+    edit_in_place(comp(db, "M-2"), "status: spare", "status: failed")
+    assert statuses(db)["M-2"] == "failed"
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    edit_in_place(event, "result: pass", "result: fail")
+    summary = Index(db).summary()
+    assert summary["tests"]["iv_curve"] == {**summary["tests"]["iv_curve"], "pass": 0, "fail": 1}
+
+
+def test_sees_staged_edit_made_between_two_queries(populated, gitcmd):
+    db = populated
+    assert statuses(db)["M-1"] == "spare"
+    edit_in_place(comp(db, "M-1"), "status: spare", "status: repair")
+    gitcmd(db.root, "add", "records/module/M-1/component.yaml")
+    assert statuses(db)["M-1"] == "repair"
+
+
+def test_sees_new_untracked_event_and_its_later_in_place_edit(populated):
+    db = populated
+    assert count_tests(db) == 1
+    year = db.root / "records" / "module" / "M-2" / "2025"
+    year.mkdir()
+    event = year / "20250102_090000_noise_test.yaml"
+    event.write_text("kind: test\ndate: \"2025-01-02T09:00:00+00:00\"\ncomponent: M-2\n"
+                     "test_type: noise_test\nresult: pass\n")
+    assert Index(db).summary()["tests"]["noise_test"]["pass"] == 1
+    edit_in_place(event, "result: pass", "result: fail")
+    assert Index(db).summary()["tests"]["noise_test"]["fail"] == 1
+    event.unlink()
+    assert "noise_test" not in Index(db).summary()["tests"]
+
+
+def test_sees_hand_added_and_deleted_components(populated):
+    db = populated
+    assert set(statuses(db)) == {"M-1", "M-2"}
+    folder = db.root / "records" / "feb" / "FEB-9"
+    folder.mkdir(parents=True)
+    (folder / "component.yaml").write_text("id: FEB-9\ntype: feb\nstatus: spare\n")
+    assert statuses(db)["FEB-9"] == "spare"
+    (folder / "component.yaml").unlink()
+    folder.rmdir()
+    assert "FEB-9" not in statuses(db)
+
+
+def test_follows_branch_switches_and_pulls(populated, gitcmd):
+    db = populated
+    gitcmd(db.root, "checkout", "-q", "-b", "other")
+    db.save_component("M-1", {"status": "failed"})
+    db.record_test("M-1", "noise_test", passed=False)
+    assert statuses(db)["M-1"] == "failed" and count_tests(db) == 2
+    gitcmd(db.root, "checkout", "-q", "main")
+    assert statuses(db)["M-1"] == "spare" and count_tests(db) == 1
+    gitcmd(db.root, "merge", "-q", "--ff-only", "other")
+    assert statuses(db)["M-1"] == "failed" and count_tests(db) == 2
+
+
+def test_rebuilds_after_the_index_is_deleted_or_corrupt(populated):
+    db = populated
+    before = statuses(db)
+    path = db.repo.svt_dir() / "index.sqlite"
+    path.unlink()
+    assert statuses(db) == before
+    path.write_bytes(b"this is not a database" * 100)
+    assert statuses(db) == before
+    assert count_tests(db) == 1
+
+
+def test_invalid_hand_edit_is_reported_and_the_rest_still_listed(populated):
+    db = populated
+    comp(db, "M-2").write_text("id: M-2\ntype: module\nstatus: broken\n")
+    index = Index(db)
+    assert set(r["id"] for r in index.components()) == {"M-1"}
+    assert index.problems and "records/module/M-2/component.yaml:3:9" in index.problems[0]
+
+
+def test_parallel_rebuild_gives_the_same_rows_as_a_serial_one(populated, monkeypatch):
+    import svt_records.index as index_module
+    db = populated
+    for n in range(30):
+        db.root.joinpath("records", "sensor", f"S-{n}").mkdir(parents=True)
+        db.root.joinpath("records", "sensor", f"S-{n}", "component.yaml").write_text(
+            f"id: S-{n}\ntype: sensor\nstatus: spare\n")
+    serial = Index(db).summary()
+    (db.repo.svt_dir() / "index.sqlite").unlink()
+    monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)
+    assert Index(db).summary() == serial
