@@ -21,7 +21,8 @@ import sqlite3
 import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 from . import model, yamlio
 from .errors import RecordError, SvtError
@@ -183,12 +184,18 @@ class Index:
             self._walk("records", files, dirs)
         untracked = set(self._paths(untracked_proc))
         tree = tree_proc.communicate()[0].decode().strip()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing(tree):
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.executemany("INSERT INTO dirs VALUES (?, ?)", dirs.items())
             self._index_files(sorted(files), untracked)
+
+    @contextmanager
+    def _writing(self, tree: str) -> Iterator[None]:
+        """One SQLite transaction that ends by recording the tree now indexed."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
             self.db.execute("DELETE FROM meta WHERE key LIKE 'summary:%'")
             self.db.execute("COMMIT")
@@ -199,24 +206,29 @@ class Index:
     def _apply(self, candidates: Iterable[str], committed: set[str], new_dirs: dict[str, int],
                gone_dirs: list[str], tree: str) -> None:
         candidates = {p for p in candidates if p.endswith(".yaml") and p.count("/") in (3, 4)}
-        stored = {}
+        stored: dict[str, tuple[str, int]] = {}
         if candidates:
-            marks = ",".join("?" * len(candidates))
-            stored = dict(self.db.execute(f"SELECT path, sig FROM files WHERE path IN ({marks})",
-                                          list(candidates))) if len(candidates) < 900 else \
-                dict(self.db.execute("SELECT path, sig FROM files"))
+            if len(candidates) < 900:
+                marks = ",".join("?" * len(candidates))
+                rows = self.db.execute("SELECT path, sig, volatile FROM files WHERE path IN"
+                                       f" ({marks})", list(candidates))
+            else:
+                rows = self.db.execute("SELECT path, sig, volatile FROM files")
+            stored = {path: (sig, volatile) for path, sig, volatile in rows}
         todo: list[tuple[str, str | None]] = []
         for path in candidates:
             try:
                 sig = _sig(os.lstat(os.path.join(self.root, path)))
             except FileNotFoundError:
                 sig = None
-            if sig != stored.get(path) or (path in committed and sig is not None):
+            if sig != stored.get(path, (None,))[0] or (path in committed and sig is not None):
                 todo.append((path, sig))
         if not todo and not new_dirs and not gone_dirs and tree == self._meta("tree"):
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        # a file stays "volatile" (stat'ed at every refresh) until a commit holds it
+        volatile = {path for path, sig in todo if sig is not None and path not in committed
+                    and stored.get(path, (None, 1))[1]}
+        with self._writing(tree):
             for folder in gone_dirs:
                 self.db.execute("DELETE FROM dirs WHERE path=? OR path LIKE ?",
                                 (folder, folder + "/%"))
@@ -225,14 +237,7 @@ class Index:
             for table in ("files", "components", "events"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
             present = [path for path, sig in todo if sig is not None]
-            self._index_files(sorted(present), {p for p in present
-                                        if p not in committed and stored.get(p) is None})
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
-            self.db.execute("DELETE FROM meta WHERE key LIKE 'summary:%'")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            self._index_files(sorted(present), volatile)
 
     # ---- reading files -------------------------------------------------------------------
     def _index_files(self, paths: list[str], volatile: set[str]) -> None:

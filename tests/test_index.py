@@ -142,3 +142,16 @@ def test_parallel_rebuild_gives_the_same_rows_as_a_serial_one(populated, monkeyp
     (db.repo.svt_dir() / "index.sqlite").unlink()
     monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)
     assert Index(db).summary() == serial
+
+
+def test_an_untracked_file_stays_watched_after_several_in_place_edits(populated):
+    db = populated
+    count_tests(db)
+    folder = db.root / "records" / "module" / "M-2" / "2025"
+    folder.mkdir()
+    event = folder / "20250102_090000_noise_test.yaml"
+    event.write_text("kind: test\ndate: \"2025-01-02T09:00:00+00:00\"\ncomponent: M-2\n"
+                     "test_type: noise_test\nresult: pass\n")
+    for old, new in (("pass", "fail"), ("fail", "pass"), ("pass", "fail")):
+        edit_in_place(event, f"result: {old}", f"result: {new}")
+        assert Index(db).summary()["tests"]["noise_test"][new] == 1
