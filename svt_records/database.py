@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from . import model, schema
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
-from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase
+from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
 from .txn import Change, sha256_file
 
 EDITABLE_FIELDS = ("type", "serial_number", "asset_tag", "manufacturer", "manufacture_date",
@@ -84,6 +84,7 @@ class Database(StoreBase):
         except NotFoundError:
             return None
 
+    @under_lock
     def save_component(self, component_id: str, fields: dict[str, Any],
                        attributes: dict[str, Any] | None = None) -> tuple[str, bool]:
         """Create a component, or update only the given fields of an existing one.
@@ -204,6 +205,7 @@ class Database(StoreBase):
             change.contents[cpath] = self.record_bytes(cpath, record, "component")
         return self.commit(change), rel
 
+    @under_lock
     def record_test(self, component_id: str, test_type: str, *, passed: bool | None = None,
                     measurements: dict[str, Any] | None = None, images: Iterable[str] = (),
                     data_files: Iterable[str] = (), tested_by: str | None = None,
@@ -231,6 +233,7 @@ class Database(StoreBase):
                                     copies=copies)
         return rel
 
+    @under_lock
     def install(self, component_id: str, position: str, run_period: str | None = None,
                 installed_by: str | None = None, notes: str | None = None,
                 date: str | datetime | None = None) -> str:
@@ -265,6 +268,7 @@ class Database(StoreBase):
         rows = Index(self).components(position=position)
         return rows[0]["id"] if rows else None
 
+    @under_lock
     def remove(self, component_id: str, reason: str | None = None, removed_by: str | None = None,
                location: str | None = None, notes: str | None = None,
                date: str | datetime | None = None, status: str | None = None) -> str:
@@ -298,6 +302,7 @@ class Database(StoreBase):
                                     updates={component_id: new})
         return rel
 
+    @under_lock
     def set_location(self, component_id: str, location: str, moved_by: str | None = None,
                      notes: str | None = None, date: str | datetime | None = None) -> str:
         self.require()
@@ -316,6 +321,7 @@ class Database(StoreBase):
                                     updates={component_id: new})
         return rel
 
+    @under_lock
     def add_log(self, component_id: str, text: str, log_type: str = "note",
                 severity: str = "info", logged_by: str | None = None,
                 date: str | datetime | None = None, kind: str = "log") -> str:
@@ -340,6 +346,7 @@ class Database(StoreBase):
         return self.add_log(component_id, text, "note", "info", author, date, kind="comment")
 
     # ---- assembly -----------------------------------------------------------------------
+    @under_lock
     def assemble(self, module_id: str, sensor_id: str | None = None, hybrid_id: str | None = None,
                  assembled_by: str | None = None, notes: str | None = None,
                  date: str | datetime | None = None) -> str:
@@ -378,6 +385,7 @@ class Database(StoreBase):
                                     f"assemble {module_id}: {parts}", updates=updates)
         return rel
 
+    @under_lock
     def disassemble(self, module_id: str, disassembled_by: str | None = None,
                     notes: str | None = None, date: str | datetime | None = None,
                     parts: Sequence[str] = ("sensor", "hybrid")) -> str:
@@ -411,6 +419,7 @@ class Database(StoreBase):
         return rel
 
     # ---- connections --------------------------------------------------------------------
+    @under_lock
     def connect(self, a: str, b: str, connection_type: str = "signal", cable: str | None = None,
                 notes: str | None = None, by: str | None = None,
                 date: str | datetime | None = None) -> str:
@@ -446,6 +455,7 @@ class Database(StoreBase):
                                     updates={a: new_a, b: new_b})
         return rel
 
+    @under_lock
     def disconnect(self, a: str, b: str, connection_type: str | None = None,
                    notes: str | None = None, by: str | None = None,
                    date: str | datetime | None = None) -> str:
@@ -482,6 +492,7 @@ class Database(StoreBase):
         return [dict(link, **{"from": component_id}) for link in record.get("connections") or []]
 
     # ---- attachments --------------------------------------------------------------------
+    @under_lock
     def attach(self, component_id: str, files: Sequence[str], description: str | None = None,
                uploaded_by: str | None = None, date: str | datetime | None = None) -> str:
         self.require()

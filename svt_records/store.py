@@ -9,11 +9,13 @@ Layout (DESIGN.md)::
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from . import model, schema, yamlio
 from .errors import InvalidInput, NotFoundError, Problem, RecordError, StoreNotFound, SvtError
@@ -52,6 +54,19 @@ def ordered(data: dict, keys: tuple[str, ...]) -> dict:
     return out
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def under_lock(method: F) -> F:
+    """Run a changing operation entirely under the store's lock (read, check, write)."""
+    @functools.wraps(method)
+    def wrapper(self: "StoreBase", *args: Any, **kwargs: Any) -> Any:
+        self.require()
+        with self.locked():
+            return method(self, *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def find_store(explicit: str | os.PathLike | None = None, cwd: str | None = None) -> Path:
     """Where the records live: option, SVT_REPO, enclosing store, then ~/.hps_svt_tracker."""
     if explicit:
@@ -85,6 +100,7 @@ class StoreBase:
         self.notes: list[str] = []  # things the CLI may want to tell the user
         self._config: dict | None = None
         self.last_commit: str | None = None
+        self._lock_depth = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.root)!r})"
@@ -254,16 +270,34 @@ class StoreBase:
                 return candidate
             seq += 1
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock (re-entrant): a change reads, decides and writes under it,
+        so two svt processes never base their changes on the same old state."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        with StoreLock(self.repo.svt_dir() / "lock") as lock:
+            self.notes.extend(lock.notes)
+            recovered = Transaction(self.repo).recover()
+            if recovered:
+                self.notes.append(recovered)
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+
     def commit(self, change: Change, creating: bool = False) -> str:
         """Apply one change under the lock: check state, write, commit; all or nothing."""
         if not creating:
             self.require()
-        with StoreLock(self.repo.svt_dir() / "lock") as lock:
-            self.notes.extend(lock.notes)
+        with self.locked():
             tx = Transaction(self.repo)
-            recovered = tx.recover()
-            if recovered:
-                self.notes.append(recovered)
             self._refuse_busy(change)
             if change.copies and self.config.get("lfs") and not self.repo.lfs_available():
                 self.notes.append("svt.yaml asks for Git LFS but git-lfs is not installed here;"
