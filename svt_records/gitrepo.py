@@ -64,6 +64,12 @@ class GitRepo:
             raise GitError(f"git {' '.join(args[:3])} failed (exit {proc.returncode}): {err}")
         return proc.stdout.decode("utf-8", "surrogateescape")
 
+    def start(self, *args: str) -> "Pending":
+        """Start a read-only git command without waiting (it runs on another core)."""
+        proc = subprocess.Popen(["git", *args], cwd=self.root, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+        return Pending(proc)
+
     # ---- repository facts ------------------------------------------------------------
     @property
     def git_dir(self) -> Path:
@@ -379,6 +385,21 @@ class GitRepo:
     def init(self, initial_branch: str = "main") -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.run("init", "-q", f"--initial-branch={initial_branch}")
+
+
+class Pending:
+    """A git command started by :meth:`GitRepo.start`; read its answer when needed."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+
+    def text(self) -> str | None:
+        out, _ = self.proc.communicate()
+        return out.decode("utf-8", "surrogateescape") if self.proc.returncode == 0 else None
+
+    def paths(self) -> list[str]:
+        """The NUL-separated paths the command printed (none if it failed)."""
+        return [p for p in (self.text() or "").split("\0") if p]
 
 
 class _BatchReader:

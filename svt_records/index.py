@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from typing import Any, Iterable, Iterator
 
 from . import model, yamlio
 from .errors import RecordError, SvtError
+from .gitrepo import Pending
 
 VERSION = "4"
 _SCHEMA = """
@@ -79,16 +79,8 @@ class Index:
         return row[0] if row else None
 
     # ---- refresh ------------------------------------------------------------------------------
-    def _git(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(["git", *args], cwd=self.root, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
-
-    @staticmethod
-    def _paths(proc: subprocess.Popen) -> list[str]:
-        out, _ = proc.communicate()
-        if proc.returncode != 0:
-            return []
-        return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+    def _git(self, *args: str) -> Pending:
+        return self.store.repo.start(*args)
 
     def refresh(self, events: bool = True) -> None:
         """Bring the index in step with the files. ``events=False`` (queries that read only
@@ -110,17 +102,17 @@ class Index:
         self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events)
         for path, sig in self.db.execute("SELECT path, sig FROM files WHERE volatile=1"):
             candidates.add(path)
-        candidates.update(self._paths(dirty_proc))
-        candidates.update(self._paths(staged_proc))
-        tree = tree_proc.communicate()[0].decode().strip()
+        candidates.update(dirty_proc.paths())
+        candidates.update(staged_proc.paths())
+        tree = (tree_proc.text() or "").strip()
         committed: set[str] = set()
         if tree != last_tree:
             if last_tree:
                 proc = self._git("diff-tree", "-r", "--name-only", "-z", last_tree, tree or
                                  "4b825dc642cb6eb9a060e54bf8d69288fbee4904")
-                committed = {f"records/{p}" for p in self._paths(proc)}
+                committed = {f"records/{p}" for p in proc.paths()}
             else:
-                committed = set(self._paths(self._git("ls-files", "-z", "--", "records")))
+                committed = set(self._git("ls-files", "-z", "--", "records").paths())
             candidates |= committed
         self._apply(candidates, committed, new_dirs, gone_dirs, tree)
 
@@ -172,7 +164,7 @@ class Index:
             elif entry.name.endswith(".yaml") and depth >= 2:
                 files.add(rel)
 
-    def _rebuild(self, tree_proc: subprocess.Popen) -> None:
+    def _rebuild(self, tree_proc: Pending) -> None:
         untracked_proc = self._git("ls-files", "-z", "--others", "--exclude-standard", "--",
                                    "records")
         files: set[str] = set()
@@ -182,8 +174,8 @@ class Index:
         if st is not None:
             dirs["records"] = st.st_mtime_ns
             self._walk("records", files, dirs)
-        untracked = set(self._paths(untracked_proc))
-        tree = tree_proc.communicate()[0].decode().strip()
+        untracked = set(untracked_proc.paths())
+        tree = (tree_proc.text() or "").strip()
         with self._writing(tree):
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
