@@ -187,6 +187,19 @@ class GitRepo:
             i += 1
         return found
 
+    def changed_since(self, rev: str) -> list[str]:
+        """Tracked paths that differ between ``rev`` and the work tree: committed since, staged
+        or edited (untracked files are the index's to tell). Three cheap queries, in parallel."""
+        base = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
+        if not base:
+            raise GitError(f"{rev!r} is not a revision of this repository: give a branch, tag or"
+                           " commit (e.g. origin/main, HEAD~1)")
+        queries = [self.start("diff-tree", "-r", "--name-only", "-z", "--no-renames", base,
+                              "HEAD"),
+                   self.start("diff-index", "--cached", "--name-only", "-z", "HEAD"),
+                   self.start("diff-files", "--name-only", "-z")]
+        return sorted({p for q in queries for p in q.paths()})
+
     def conflicted_paths(self) -> list[str]:
         out = self.run("diff", "--name-only", "--diff-filter=U", "-z")
         return [p for p in out.split("\0") if p]

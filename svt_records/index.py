@@ -291,12 +291,18 @@ class Index:
                 json.dumps(data), len(data.get("connections") or []), None)
 
     # ---- queries -----------------------------------------------------------------------------
+    def uncommitted(self) -> list[str]:
+        """Record files that no commit holds yet (as of the last refresh)."""
+        return [p for (p,) in self.db.execute("SELECT path FROM files WHERE volatile=1")]
+
     def _errors(self, table: str) -> list[str]:
         return [r[0] for r in self.db.execute(f"SELECT error FROM {table} WHERE error IS NOT NULL")]
 
     def components(self, component_type: str | None = None, status: str | None = None,
-                   location: str | None = None, position: str | None = None) -> list[dict]:
-        self.refresh(events=False)
+                   location: str | None = None, position: str | None = None,
+                   refresh: bool = True) -> list[dict]:
+        if refresh:
+            self.refresh(events=False)
         self.problems = self._errors("components")
         sql = "SELECT data FROM components WHERE error IS NULL"
         args: list[Any] = []

@@ -43,6 +43,7 @@ EVENT_KEYS = (
 )
 CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "lfs", "max_file_mb", "positions")
 DEFAULT_MAX_FILE_MB = 50
+_KEYS = {"component": COMPONENT_KEYS, "config": CONFIG_KEYS}
 
 
 def ordered(data: dict, keys: tuple[str, ...]) -> dict:
@@ -65,6 +66,12 @@ def under_lock(method: F) -> F:
         with self.locked():
             return method(self, *args, **kwargs)
     return wrapper  # type: ignore[return-value]
+
+
+def render_record(rel_path: str, data: dict, kind: str) -> bytes:
+    """The canonical text of a record: schema comment for editors, fixed key order."""
+    ref = "../" * rel_path.count("/") + "schemas/" + schema.schema_file(kind)
+    return yamlio.dump(ordered(data, _KEYS.get(kind, EVENT_KEYS)), ref).encode("utf-8")
 
 
 def find_store(explicit: str | os.PathLike | None = None, cwd: str | None = None) -> Path:
@@ -247,16 +254,12 @@ class StoreBase:
     # ---- writing -------------------------------------------------------------------------
     def record_bytes(self, rel_path: str, data: dict, kind: str) -> bytes:
         """Check a record against its schema and render it canonically."""
-        keys = COMPONENT_KEYS if kind == "component" else CONFIG_KEYS if kind == "config" \
-            else EVENT_KEYS
-        data = ordered(data, keys)
+        data = ordered(data, _KEYS.get(kind, EVENT_KEYS))
         problems = schema.check(data, kind, self.schema_dir)
         if problems:
             path, msg = problems[0]
             raise InvalidInput(f"refused: {msg}")
-        depth = rel_path.count("/")
-        ref = "../" * depth + "schemas/" + schema.schema_file(kind)
-        return yamlio.dump(data, ref).encode("utf-8")
+        return render_record(rel_path, data, kind)
 
     def new_event_path(self, folder: Path, date: datetime, name: str,
                        taken: set[Path] | frozenset = frozenset()) -> Path:

@@ -479,8 +479,8 @@ def _fast_scalar(raw: str) -> Any:
     if not _FAST_PLAIN.match(raw):
         raise _NotCanonical
     value = _resolve_plain(raw)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _NotCanonical
+    if isinstance(value, float) and not math.isfinite(value) or _yaml11_warning(raw, value):
+        raise _NotCanonical  # the strict reader refuses it, or warns about it
     return value
 
 

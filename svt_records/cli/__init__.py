@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "connect": ("events", "connect", "Record a cable connection between two components."),
     "disconnect": ("events", "disconnect", "Undo a connection between two components."),
     "connections": ("events", "connections", "List the connections of a component."),
+    "validate": ("review", "validate", "Check records: syntax, schemas, files, cross-rules."),
+    "fmt": ("review", "fmt_cmd", "Rewrite hand-edited records into canonical form."),
 }
 
 

@@ -1,0 +1,57 @@
+"""`svt fmt`: rewrite hand-edited records into the canonical form svt writes."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import yamlio
+from .checks import walk
+from .errors import Problem
+from .store import COMPONENT_FILE, CONFIG_FILE, render_record
+
+
+def canonical(root: str, rel: str) -> tuple[bytes | None, Problem | None]:
+    """The canonical bytes of a record, or why it cannot be formatted."""
+    try:
+        data = yamlio.load(yamlio.read_text(os.path.join(root, rel))).data
+    except yamlio.YamlError as exc:
+        f = exc.finding
+        return None, Problem(rel, f.line, f.column, f"{f.message} (fix it, then run svt fmt)")
+    if not isinstance(data, dict):
+        return None, Problem(rel, 1, 1, "not a mapping of fields; cannot format it")
+    if rel == CONFIG_FILE:
+        kind = "config"
+    elif rel.endswith("/" + COMPONENT_FILE):
+        kind = "component"
+    else:
+        kind = data.get("kind")
+        if not isinstance(kind, str):
+            return None, Problem(rel, 1, 1, "no kind: field; cannot tell which record this is")
+    try:
+        return render_record(rel, data, kind), None
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, Problem(rel, 1, 1, f"cannot format: {exc}")
+
+
+def format_paths(store: Any, paths: list[str] | None, write: bool) -> tuple[list[str], list[Problem]]:
+    root = str(store.root)
+    starts = None
+    if paths:
+        starts = [os.path.relpath(os.path.abspath(p), root).replace(os.sep, "/") for p in paths]
+    yamls, _, problems = walk(root, [s for s in starts if s != CONFIG_FILE] if starts else None)
+    if starts is None or CONFIG_FILE in starts:
+        yamls.insert(0, CONFIG_FILE)
+    changed = []
+    for rel in yamls:
+        new, problem = canonical(root, rel)
+        if problem:
+            problems.append(problem)
+            continue
+        full = os.path.join(root, rel)
+        with open(full, "rb") as fh:
+            old = fh.read()
+        if new != old:
+            changed.append(rel)
+            if write:
+                yamlio.atomic_write(full, new)
+    return changed, problems

@@ -1,0 +1,429 @@
+"""The checks of `svt validate`: every file on its own, then the store as a whole.
+
+Findings are :class:`~svt_records.errors.Problem` values with the file (relative to the store
+root), line and column, and a message that says what to write instead. Rendering them is
+report.py's business.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections import defaultdict
+from typing import Any, Iterable
+
+from . import model, schema, yamlio
+from .errors import Problem, SvtError
+from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
+
+ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+PARALLEL_FROM = 3000
+
+
+class Record:
+    """One YAML record that loaded (maybe with problems), with what the cross checks need.
+
+    Line marks are read only when a problem is reported (most records have none)."""
+
+    __slots__ = ("path", "data", "kind", "marks", "root")
+
+    def __init__(self, path: str, data: dict, kind: str, marks: dict | None,
+                 root: str | None = None) -> None:
+        self.path, self.data, self.kind, self.marks, self.root = path, data, kind, marks, root
+
+    def at(self, *field: Any) -> tuple[int, int]:
+        if self.marks is None:
+            try:
+                self.marks = yamlio.load(yamlio.read_text(os.path.join(self.root or "",
+                                                                       self.path))).marks
+            except (OSError, yamlio.YamlError):
+                self.marks = {}
+        key = tuple(field)
+        while key not in self.marks and key:
+            key = key[:-1]
+        return self.marks.get(key, (1, 1))
+
+
+# ---- the files ---------------------------------------------------------------------------
+
+def walk(root: str, only: Iterable[str] | None = None) -> tuple[list[str], list[str], list[Problem]]:
+    """YAML records and other files under records/ (relative paths); links are problems."""
+    yamls: list[str] = []
+    others: list[str] = []
+    problems: list[Problem] = []
+    starts = list(only) if only is not None else [RECORDS]
+    stack = [s for s in starts if os.path.lexists(os.path.join(root, s))]
+    while stack:
+        rel = stack.pop()
+        full = os.path.join(root, rel)
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            problems.append(Problem(rel, 1, 1, "is a symbolic link: svt never follows links in"
+                                               " records/; replace it with the real file or folder",
+                                    rule="symlink"))
+        elif stat.S_ISDIR(st.st_mode):
+            with os.scandir(full) as entries:
+                stack.extend(f"{rel}/{e.name}" for e in entries)
+        elif not stat.S_ISREG(st.st_mode):
+            problems.append(Problem(rel, 1, 1, "is not a regular file; remove it", rule="layout"))
+        elif rel.endswith(".yaml"):
+            yamls.append(rel)
+        else:
+            others.append(rel)
+    return sorted(yamls), sorted(others), problems
+
+
+def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, list[Problem]]:
+    """Syntax, strict rules, schema and layout of one record file."""
+    problems: list[Problem] = []
+    doc = None
+    try:
+        text = yamlio.read_text(os.path.join(root, rel))
+        data = yamlio.load_fast(text)  # declines anything the strict reader would flag
+        if data is None:
+            doc = yamlio.load(text)
+            data = doc.data
+    except yamlio.YamlError as exc:
+        f = exc.finding
+        return None, [Problem(rel, f.line, f.column, f.message, rule="yaml")]
+    except OSError as exc:
+        return None, [Problem(rel, 1, 1, f"cannot be read: {exc.strerror}", rule="yaml")]
+    if doc is not None:
+        problems += [Problem(rel, w.line, w.column, w.message, "warning", "yaml11")
+                     for w in doc.warnings]
+    if not isinstance(data, dict):
+        return None, problems + [Problem(rel, 1, 1, "a record must be a mapping of fields"
+                                                    " (key: value lines)", rule="yaml")]
+    if rel == CONFIG_FILE:
+        kind = "config"
+    elif rel.endswith("/" + COMPONENT_FILE):
+        kind = "component"
+    else:
+        kind = data.get("kind") if isinstance(data.get("kind"), str) else "?"
+    record = Record(rel, data, kind, doc.marks if doc else None, root)
+    if kind not in schema.SCHEMA_OF_KIND:
+        problems.append(Problem(rel, *record.at("kind"),
+                                f"kind is {data.get('kind')!r}: use one of"
+                                f" {', '.join(model.EVENT_KINDS)}", rule="schema"))
+        return None, problems
+    for path, message in schema.check(data, kind, schema_dir):
+        problems.append(Problem(rel, *record.at(*path), message, rule="schema"))
+    if rel != CONFIG_FILE:
+        problems += _layout(root, record)
+    return record, problems
+
+
+def _layout(root: str, rec: Record) -> list[Problem]:
+    parts = rec.path.split("/")
+    out: list[Problem] = []
+
+    def bad(message: str, *field: Any, rule: str = "layout") -> None:
+        out.append(Problem(rec.path, *rec.at(*field), message, rule=rule))
+
+    if len(parts) < 4 or parts[0] != RECORDS or parts[1] not in model.COMPONENT_TYPES:
+        bad(f"records live in records/<type>/<ID>/ with <type> one of"
+            f" {', '.join(model.COMPONENT_TYPES)}; move this file there")
+        return out
+    ctype, cid = parts[1], parts[2]
+    data = rec.data
+    if rec.kind == "component":
+        if len(parts) != 4:
+            bad("component.yaml belongs directly in records/<type>/<ID>/")
+        if data.get("id") != cid:
+            bad(f"id is {data.get('id')!r} but the folder is {cid!r}: make them agree", "id")
+        if data.get("type") != ctype:
+            bad(f"type is {data.get('type')!r} but the file is under records/{ctype}/: fix the"
+                " type or move the folder", "type")
+        return out
+    if len(parts) != 5:
+        bad("event files belong in records/<type>/<ID>/<YYYY>/")
+        return out
+    if isinstance(data.get("component"), str) and data.get("component") != cid:
+        bad(f"component is {data.get('component')!r} but the file is in {cid}'s folder",
+            "component")
+    m = EVENT_NAME_RE.match(parts[4])
+    if not m:
+        bad("event file names are <YYYYMMDD_HHMMSS>_<test type or kind>[-N].yaml; rename it",
+            rule="naming")
+        return out
+    name = data.get("test_type") if rec.kind == "test" else data.get("kind")
+    if isinstance(name, str) and m.group("name") != name:
+        bad(f"file name says {m.group('name')!r} but the record is {name!r}: rename the file"
+            f" to {m.group('stamp')}_{name}.yaml", "test_type" if rec.kind == "test" else "kind",
+            rule="naming")
+    if isinstance(data.get("date"), str):
+        try:
+            when = model.parse_date(data["date"])
+        except SvtError:
+            return out  # the schema already says the date is malformed
+        stamp = model.date_stamp(when)
+        if m.group("stamp") != stamp:
+            bad(f"file name says {m.group('stamp')} but date is {data['date']}: rename the file"
+                f" to {stamp}_{m.group('name')}.yaml (or fix the date)", "date", rule="naming")
+        if parts[3] != stamp[:4]:
+            bad(f"the file is in year folder {parts[3]} but its date is in {stamp[:4]}:"
+                f" move it to {'/'.join(parts[:3])}/{stamp[:4]}/", "date", rule="naming")
+    for i, entry in enumerate(data.get("files") or []):
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            problem = _stored_file(root, "/".join(parts[:4]), entry)
+            if problem:
+                bad(problem, "files", i, "path", rule="files")
+    return out
+
+
+def _stored_file(root: str, folder: str, entry: dict) -> str | None:
+    name = entry["path"]
+    if "/" in name or "\\" in name or name.startswith("."):
+        return f"file path {name!r} must be a plain file name in this folder"
+    full = os.path.join(root, folder, name)
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        return f"stored file {name} is missing: restore it (git checkout -- {folder}/{name})"
+    if not stat.S_ISREG(st.st_mode):
+        return f"stored file {name} is not a regular file"
+    with open(full, "rb") as fh:
+        head = fh.read(len(LFS_POINTER))
+        if head == LFS_POINTER:  # an LFS pointer in a clone without git-lfs
+            pointer = (head + fh.read(1024)).decode("ascii", "replace")
+            oid = next((l.split(":", 1)[1] for l in pointer.splitlines()
+                        if l.startswith("oid sha256:")), "")
+            size = next((l.split()[1] for l in pointer.splitlines() if l.startswith("size ")), "")
+            if oid != entry.get("sha256") or size != str(entry.get("size")):
+                return f"stored file {name} (Git LFS) does not match the recorded sha256/size"
+            return None
+        h = hashlib.sha256(head)
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    if st.st_size != entry.get("size"):
+        return (f"stored file {name} is {st.st_size} bytes but the record says"
+                f" {entry.get('size')}: the file was changed or replaced")
+    if h.hexdigest() != entry.get("sha256"):
+        return f"stored file {name} does not match its recorded sha256: the file was changed"
+    return None
+
+
+# ---- the store as a whole ------------------------------------------------------------------
+
+def cross_checks(records: list[Record], others: list[str],
+                 components: dict[str, Record] | None = None,
+                 focus: set[str] | None = None) -> list[Problem]:
+    """Rules across records. ``components`` may hold every component of the store (to check a
+    few against); ``focus`` limits reports to problems involving those component ids."""
+    comps: dict[str, Record] = dict(components or {})
+    events: dict[str, list[Record]] = defaultdict(list)
+    listed: set[str] = set()
+    for rec in records:
+        if rec.kind == "component":
+            comps[rec.path.split("/")[2]] = rec
+        elif rec.kind in model.EVENT_KINDS:
+            folder = "/".join(rec.path.split("/")[:4])
+            events[rec.path.split("/")[2]].append(rec)
+            for entry in rec.data.get("files") or []:
+                if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                    listed.add(f"{folder}/{entry['path']}")
+    out: list[Problem] = []
+
+    def report(rec: Record, message: str, *field: Any, severity: str = "error",
+               rule: str = "consistency", about: Iterable[str] = ()) -> None:
+        ids = {rec.path.split("/")[2], *about}
+        if focus is None or ids & focus:
+            out.append(Problem(rec.path, *rec.at(*field), message, severity, rule))
+
+    # ids unique, also ignoring case (macOS and Windows clones would merge them)
+    seen: dict[str, str] = {}
+    for cid in sorted(comps):
+        low = cid.lower()
+        if low in seen:
+            report(comps[cid], f"id {cid} collides with {seen[low]} (they differ only in case,"
+                               " or share an id across types); rename one", "id", about={seen[low]})
+        else:
+            seen[low] = cid
+    # stored files no record lists
+    for path in others:
+        parts = path.split("/")
+        if path in ALLOWED_EXTRA or path in listed:
+            continue
+        if focus is not None and (len(parts) < 3 or parts[2] not in focus):
+            continue
+        out.append(Problem(path, 1, 1, "no record lists this file: list it in the event it"
+                                       " belongs to, or remove it", rule="files"))
+    for cid, evs in events.items():
+        if cid not in comps:
+            report(evs[0], f"there is no component {cid} (records/<type>/{cid}/component.yaml"
+                           " is missing): restore it, or move these events to the right folder")
+    by_position: dict[str, list[str]] = defaultdict(list)
+    for cid, rec in comps.items():
+        data = rec.data
+        if data.get("position"):
+            by_position[data["position"]].append(cid)
+        _state_vs_events(rec, events.get(cid, []), report)
+        if data.get("status") == "installed" and not data.get("position"):
+            report(rec, "status is installed but there is no position: install it with svt"
+                        " install, or set another status", "status", severity="warning")
+        if data.get("position") and data.get("status") in ("retired", "lost"):
+            report(rec, f"status is {data['status']} but it is installed at {data['position']}",
+                   "status", severity="warning")
+        for part in ("sensor", "hybrid"):
+            pid = data.get(part)
+            if not pid:
+                continue
+            other = comps.get(pid)
+            if other is None:
+                report(rec, f"{part} {pid} does not exist", part)
+            elif other.data.get("type") != part:
+                report(rec, f"{part} {pid} is a {other.data.get('type')}, not a {part}", part,
+                       about={pid})
+            elif other.data.get("module") != cid:
+                report(rec, f"{part} {pid} says it is on {other.data.get('module') or 'no module'};"
+                            f" set module: {cid} in its component.yaml or remove {part} here",
+                       part, about={pid})
+        mod = data.get("module")
+        if mod:
+            other = comps.get(mod)
+            if other is None:
+                report(rec, f"module {mod} does not exist", "module")
+            elif other.data.get(data.get("type")) != cid:
+                report(rec, f"module {mod} does not list this {data.get('type')}: set"
+                            f" {data.get('type')}: {cid} there, or remove module here", "module",
+                       about={mod})
+        for i, link in enumerate(data.get("connections") or []):
+            if not isinstance(link, dict):
+                continue
+            to = link.get("to")
+            other = comps.get(to)
+            if other is None:
+                report(rec, f"connection to {to}, which does not exist", "connections", i, "to")
+                continue
+            back = [l for l in other.data.get("connections") or []
+                    if isinstance(l, dict) and l.get("to") == cid and l.get("type") == link.get("type")]
+            if not back:
+                report(rec, f"{to} does not list its {link.get('type')} connection to {cid}:"
+                            " add it there (svt connect records both sides)",
+                       "connections", i, about={to})
+            cable = link.get("cable")
+            if cable and cable not in comps:
+                report(rec, f"cable {cable} does not exist", "connections", i, "cable")
+    for position, ids in by_position.items():
+        if len(ids) > 1:
+            for cid in sorted(ids):
+                others_here = ", ".join(i for i in sorted(ids) if i != cid)
+                report(comps[cid], f"position {position} also holds {others_here}: a position"
+                                   " holds one component", "position", about=set(ids))
+    return sorted(out)
+
+
+def _state_vs_events(rec: Record, events: list[Record], report: Any) -> None:
+    """The installed position in component.yaml agrees with the latest install/remove."""
+    moves = []
+    for ev in events:
+        if ev.kind in ("install", "remove") and isinstance(ev.data.get("date"), str):
+            try:
+                moves.append((model.to_utc(model.parse_date(ev.data["date"])), ev.path, ev))
+            except SvtError:
+                continue
+    moves.sort(key=lambda m: (m[0], m[1]))
+    data = rec.data
+    latest = moves[-1][2] if moves else None
+    if latest is not None and latest.kind == "install":
+        if data.get("position") != latest.data.get("position"):
+            report(rec, f"the latest event ({latest.path.split('/')[-1]}) installs it at"
+                        f" {latest.data.get('position')}, but position here is"
+                        f" {data.get('position') or 'empty'}", "position")
+        elif data.get("run_period") != latest.data.get("run_period"):
+            report(rec, f"run_period here is {data.get('run_period')!r} but the latest install"
+                        f" says {latest.data.get('run_period')!r}", "run_period")
+    elif data.get("position"):
+        what = "a removal" if latest is not None else "no install event"
+        report(rec, f"position is {data['position']} but its history ends with {what}:"
+                    " record the install (svt install) or clear the position", "position")
+
+
+# ---- running everything --------------------------------------------------------------------
+
+def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Problem]]:
+    root, paths, schema_dir = args
+    records, problems = [], []
+    for rel in paths:
+        rec, found = check_file(root, rel, schema_dir)
+        problems += found
+        if rec is not None:
+            rec.marks = None  # re-read on demand: cheaper than carrying them between processes
+            records.append(rec)
+    return records, problems
+
+
+def check_files(root: str, paths: list[str], schema_dir: str) -> tuple[list[Record], list[Problem]]:
+    """check_file over many files, with several processes when there are many."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(paths) < PARALLEL_FROM or workers < 2:
+        return _check_many((root, paths, schema_dir))
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _check_many((root, paths, schema_dir))
+    chunks = [(root, paths[i::workers], schema_dir) for i in range(workers)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        parts = pool.map(_check_many, chunks)
+    records = [r for part in parts for r in part[0]]
+    problems = [p for part in parts for p in part[1]]
+    return records, problems
+
+
+def validate_store(store: Any, targets: Iterable[str] | None = None,
+                   since: str | None = None) -> tuple[list[Problem], int]:
+    """Check the whole store, or the components behind ``targets`` (paths) or changed since
+    the revision ``since``. Returns the problems and the number of files checked."""
+    root = str(store.root)
+    schema_dir = str(store.schema_dir)
+    focus: set[str] | None = None
+    starts: list[str] | None = None
+    index = None
+    if since is not None or targets is not None:
+        # user paths are relative to where they stand; git's are relative to the store
+        paths = [os.path.relpath(os.path.abspath(p), root).replace(os.sep, "/")
+                 for p in targets or []]
+        if since is not None:
+            from .index import Index
+            index = Index(store)
+            index.refresh()  # also finds new files git does not track yet
+            paths += store.repo.changed_since(since) + index.uncommitted()
+        focus, starts = set(), set()
+        for rel in paths:
+            parts = rel.split("/")
+            if rel == RECORDS or rel == ".":
+                return validate_store(store)  # the whole store after all
+            if parts[0] == RECORDS and len(parts) >= 3:
+                focus.add(parts[2])
+                starts.add("/".join(parts[:3]))
+            elif parts[0] == RECORDS and len(parts) == 2:
+                starts.add(rel)  # a whole type: its components come from the walk
+            elif rel == CONFIG_FILE:
+                starts.add(CONFIG_FILE)
+        starts = sorted(starts)
+        for start in starts:
+            if start.count("/") == 1:  # records/<type>: every component in it is in focus
+                folder = os.path.join(root, start)
+                focus |= set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    yamls, others, problems = walk(root, [s for s in (starts or []) if s != CONFIG_FILE]
+                                   if starts is not None else None)
+    if starts is None or CONFIG_FILE in starts:
+        yamls = [CONFIG_FILE] + yamls if os.path.exists(os.path.join(root, CONFIG_FILE)) else yamls
+    records, found = check_files(root, yamls, schema_dir)
+    problems += found
+    everyone = _other_components(store, focus, index) if focus is not None else None
+    problems += cross_checks(records, others, everyone, focus)
+    return sorted(set(problems)), len(yamls) + len(others)
+
+
+def _other_components(store: Any, focus: set[str], index: Any = None) -> dict[str, Record]:
+    """Every component not in focus, from the index (fast; it re-reads what changed)."""
+    from .index import Index
+    out = {}
+    rows = index.components(refresh=False) if index is not None else Index(store).components()
+    for data in rows:
+        cid = data.get("id")
+        if cid and cid not in focus:
+            out[cid] = Record(f"{RECORDS}/{data.get('type')}/{cid}/{COMPONENT_FILE}", data,
+                              "component", None, str(store.root))
+    return out

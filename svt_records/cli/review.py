@@ -1,0 +1,80 @@
+"""svt validate, svt fmt."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import open_db
+
+EXIT_CLEAN, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--since", metavar="REV", help="Check only the components changed since REV"
+              " (e.g. origin/main): what a pull request touches, plus uncommitted work.")
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "gitlab", "json"]),
+              default="text", show_default=True,
+              help="text for people; github annotates the pull request; gitlab writes a Code"
+                   " Quality report; json for scripts.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to this file instead of the screen.")
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt: str,
+             output: str | None) -> None:
+    """Check records: YAML syntax and strict rules, JSON Schemas, names and folders,
+    stored files (size, sha256), and the rules across records (unique ids, one component
+    per position, assembly and connection links on both sides, state vs history).
+
+    Exit status: 0 clean (warnings allowed), 1 problems found, 2 could not run.
+
+    \b
+    Examples:
+      svt validate                                  # the whole store
+      svt validate records/module/MODULE-L1-001     # one component
+      svt validate --since origin/main --format github   # in CI on a pull request
+    """
+    from ..checks import validate_store
+    from ..errors import SvtError
+    from ..report import counts, render
+    try:
+        db = open_db()
+        problems, checked = validate_store(db, list(paths) if paths else None, since)
+    except SvtError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(EXIT_FAILED)
+    text = render(problems, fmt, checked)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if fmt == "gitlab":
+            errors, warnings = counts(problems)
+            click.echo(f"{errors} error(s), {warnings} warning(s); report in {output}")
+    else:
+        click.echo(text, nl=False)
+    ctx.exit(EXIT_PROBLEMS if any(p.severity == "error" for p in problems) else EXIT_CLEAN)
+
+
+@click.command("fmt")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--check", is_flag=True, help="Only list files that are not in canonical form;"
+                                           " exit 1 if any (for CI and pre-commit).")
+@click.pass_context
+def fmt_cmd(ctx: click.Context, paths: tuple[str, ...], check: bool) -> None:
+    """Rewrite records into svt's canonical form (key order, quoting, number format)
+    without changing what they mean. Comments other than the schema header are dropped.
+
+    Hand-edited files are then diffed the same way as files svt writes. Nothing is
+    committed: review with git diff, then commit.
+    """
+    from ..canonical import format_paths
+    db = open_db()
+    changed, problems = format_paths(db, list(paths) or None, write=not check)
+    for problem in problems:
+        click.echo(problem.render(), err=True)
+    for path in changed:
+        click.echo(("would reformat " if check else "reformatted ") + path)
+    if not changed and not problems:
+        click.echo("All records are in canonical form.")
+    ctx.exit(1 if problems or (check and changed) else 0)
