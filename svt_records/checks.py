@@ -19,6 +19,7 @@ from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
 ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 PARALLEL_FROM = 3000
+UNREADABLE = "__unreadable__"  # marks a partner record that could not be read
 
 
 class Record:
@@ -256,6 +257,8 @@ def cross_checks(records: list[Record], others: list[str],
     by_position: dict[str, list[str]] = defaultdict(list)
     for cid, rec in comps.items():
         data = rec.data
+        if data.get(UNREADABLE):
+            continue
         if data.get("position"):
             by_position[data["position"]].append(cid)
         _state_vs_events(rec, events.get(cid, []), report)
@@ -270,6 +273,8 @@ def cross_checks(records: list[Record], others: list[str],
             if not pid:
                 continue
             other = comps.get(pid)
+            if other is not None and other.data.get(UNREADABLE):
+                continue
             if other is None:
                 report(rec, f"{part} {pid} does not exist", part)
             elif other.data.get("type") != part:
@@ -282,7 +287,9 @@ def cross_checks(records: list[Record], others: list[str],
         mod = data.get("module")
         if mod:
             other = comps.get(mod)
-            if other is None:
+            if other is not None and other.data.get(UNREADABLE):
+                pass
+            elif other is None:
                 report(rec, f"module {mod} does not exist", "module")
             elif other.data.get(data.get("type")) != cid:
                 report(rec, f"module {mod} does not list this {data.get('type')}: set"
@@ -295,6 +302,8 @@ def cross_checks(records: list[Record], others: list[str],
             other = comps.get(to)
             if other is None:
                 report(rec, f"connection to {to}, which does not exist", "connections", i, "to")
+                continue
+            if other.data.get(UNREADABLE):
                 continue
             back = [l for l in other.data.get("connections") or []
                     if isinstance(l, dict) and l.get("to") == cid and l.get("type") == link.get("type")]
@@ -420,7 +429,11 @@ def _other_components(store: Any, focus: set[str], index: Any = None) -> dict[st
     """Every component not in focus, from the index (fast; it re-reads what changed)."""
     from .index import Index
     out = {}
-    rows = index.components(refresh=False) if index is not None else Index(store).components()
+    fresh = index is None
+    index = index or Index(store)
+    rows = index.components(refresh=fresh)
+    for cid, ctype in index.unreadable_components():  # exists; its own check says what is wrong
+        rows.append({"id": cid, "type": ctype, UNREADABLE: True})
     for data in rows:
         cid = data.get("id")
         if cid and cid not in focus:

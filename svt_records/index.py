@@ -291,6 +291,10 @@ class Index:
                 json.dumps(data), len(data.get("connections") or []), None)
 
     # ---- queries -----------------------------------------------------------------------------
+    def unreadable_components(self) -> list[tuple[str, str]]:
+        """(id, type) of component records that failed to load (svt validate says why)."""
+        return list(self.db.execute("SELECT id, type FROM components WHERE error IS NOT NULL"))
+
     def uncommitted(self) -> list[str]:
         """Record files that no commit holds yet (as of the last refresh)."""
         return [p for (p,) in self.db.execute("SELECT path FROM files WHERE volatile=1")]
