@@ -33,7 +33,8 @@ class Database(StoreBase):
     creates) the store at ``path``; without a path it finds one as the CLI does."""
 
     # ---- creation -----------------------------------------------------------------------
-    def initialize_schema(self, lfs: bool = False, extra_files: dict[str, bytes] | None = None) -> bool:
+    def initialize_schema(self, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
+                          ci: bool = True) -> bool:
         """Create the store (git repository, svt.yaml, schemas/, records/). False if it
         already existed."""
         if self.exists:
@@ -61,6 +62,9 @@ class Database(StoreBase):
             files[".gitattributes"] = _LFS_ATTRIBUTES.encode()
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
+        if ci:
+            from .ci_templates import ci_files
+            files.update({p: b for p, b in ci_files().items() if not (self.root / p).exists()})
         files.update(extra_files or {})
         for path in list(files):  # e.g. svt's own repository already holds schemas/
             existing = self.root / path

@@ -200,6 +200,31 @@ class GitRepo:
                    self.start("diff-files", "--name-only", "-z")]
         return sorted({p for q in queries for p in q.paths()})
 
+    def changes_between(self, base: str, head: str) -> list[tuple[str, str]]:
+        """(status letter, path) of every file that differs between two revisions."""
+        out = self.run("diff", "--name-status", "-z", "--no-renames", base, head, "--")
+        parts = [p for p in out.split("\0") if p]
+        return list(zip(parts[0::2], parts[1::2]))
+
+    def read_blobs(self, specs: Sequence[str]) -> dict[str, bytes | None]:
+        """Contents of ``rev:path`` specs (None where there is no such file), one process."""
+        found: dict[str, bytes | None] = {}
+        with _BatchReader(self) as reader:
+            for spec in specs:
+                try:
+                    _, kind, data = reader._object(spec)
+                    found[spec] = data if kind == "blob" else None
+                except GitError:
+                    found[spec] = None
+        return found
+
+    def resolve(self, rev: str) -> str:
+        sha = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
+        if not sha:
+            raise GitError(f"{rev!r} is not a revision of this repository: give a branch, tag or"
+                           " commit (e.g. origin/main, HEAD~1)")
+        return sha
+
     def conflicted_paths(self) -> list[str]:
         out = self.run("diff", "--name-only", "--diff-filter=U", "-z")
         return [p for p in out.split("\0") if p]
@@ -437,6 +462,8 @@ class _BatchReader:
         self.proc.stdin.write(spec.encode() + b"\n")
         self.proc.stdin.flush()
         header = self.proc.stdout.readline().decode().split()
+        if len(header) == 2 and header[1] == "missing":
+            raise GitError(f"{spec} does not exist")
         if len(header) != 3:
             raise GitError(f"git cat-file could not read {spec}: {' '.join(header)}")
         sha, kind, size = header

@@ -27,7 +27,7 @@ from . import model, yamlio
 from .errors import RecordError, SvtError
 from .gitrepo import Pending
 
-VERSION = "4"
+VERSION = "5"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER);
@@ -68,9 +68,11 @@ class Index:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.executescript(_SCHEMA)
             row = None
-        if row is None or row[0] != VERSION:
-            db.executescript("DELETE FROM meta; DELETE FROM dirs; DELETE FROM files;"
-                             " DELETE FROM components; DELETE FROM events;")
+        if row is None or row[0] != VERSION:  # another svt version's layout: start afresh
+            db.executescript("DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS dirs;"
+                             " DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS components;"
+                             " DROP TABLE IF EXISTS events;")
+            db.executescript(_SCHEMA)
             db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
         return db
 

@@ -155,3 +155,17 @@ def test_an_untracked_file_stays_watched_after_several_in_place_edits(populated)
     for old, new in (("pass", "fail"), ("fail", "pass"), ("pass", "fail")):
         edit_in_place(event, f"result: {old}", f"result: {new}")
         assert Index(db).summary()["tests"]["noise_test"][new] == 1
+
+
+def test_an_index_left_by_another_svt_version_is_rebuilt(populated):
+    import sqlite3
+    db = populated
+    path = db.repo.svt_dir() / "index.sqlite"
+    path.unlink(missing_ok=True)
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                      "INSERT INTO meta VALUES ('version', '0');"
+                      "CREATE TABLE components (id TEXT, type TEXT);")
+    old.commit()
+    old.close()
+    assert set(statuses(db)) == {"M-1", "M-2"}

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "connections": ("events", "connections", "List the connections of a component."),
     "validate": ("review", "validate", "Check records: syntax, schemas, files, cross-rules."),
     "fmt": ("review", "fmt_cmd", "Rewrite hand-edited records into canonical form."),
+    "review": ("review", "review_cmd", "Summarise a change for a reviewer (Markdown)."),
 }
 
 

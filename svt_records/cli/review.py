@@ -78,3 +78,32 @@ def fmt_cmd(ctx: click.Context, paths: tuple[str, ...], check: bool) -> None:
     if not changed and not problems:
         click.echo("All records are in canonical form.")
     ctx.exit(1 if problems or (check and changed) else 0)
+
+
+@click.command("review")
+@click.argument("revisions", default="HEAD~1..HEAD", metavar="[BASE..HEAD]")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the Markdown to this file (e.g. to post as a pull-request comment).")
+def review_cmd(revisions: str, output: str | None) -> None:
+    """Summarise a change to the records for a reviewer, in Markdown: components added or
+    changed (field: old -> new), tests and their results, installs and removals, assembly
+    changes, files added with sizes, and every validation problem.
+
+    \b
+    Examples:
+      svt review                       # the last commit
+      svt review origin/main..HEAD     # a pull request's branch
+    """
+    from ..checks import validate_store
+    from ..review import review
+    base, sep, head = revisions.partition("..")
+    if not sep:
+        base, head = revisions, "HEAD"
+    db = open_db()
+    problems, _ = validate_store(db, since=base or "HEAD~1")
+    text = review(db, base or "HEAD~1", head or "HEAD", problems)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)

@@ -10,11 +10,15 @@ from . import report_notes
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--lfs", is_flag=True, help="Track stored images and data files with Git LFS"
                                           " (needs git-lfs installed).")
+@click.option("--no-ci", is_flag=True, help="Do not write the GitHub Actions and GitLab CI files"
+                                            " that validate every pull/merge request.")
 @click.pass_context
-def init(ctx: click.Context, path: str | None, lfs: bool) -> None:
+def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool) -> None:
     """Create a records store at PATH (default: --repo, $SVT_REPO, else ~/.hps_svt_tracker).
 
-    The store is a git repository holding svt.yaml, the JSON Schemas and records/. An
+    The store is a git repository holding svt.yaml, the JSON Schemas, records/, and CI
+    files for GitHub (.github/workflows/svt-validate.yml) and GitLab (.gitlab-ci.yml) that run
+    svt validate on every pull/merge request. An
     existing git repository gets these files added in one commit; your other files are not
     touched. Running it on an existing store changes nothing.
 
@@ -30,7 +34,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool) -> None:
     root_obj = ctx.find_root().obj or {}
     target = path or root_obj.get("repo") or os.environ.get("SVT_REPO") or DEFAULT_HOME
     db = Database(target)
-    created = db.initialize_schema(lfs=lfs)
+    created = db.initialize_schema(lfs=lfs, ci=not no_ci)
     report_notes(db)
     if created:
         click.echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
