@@ -28,8 +28,8 @@ def walkthrough_script() -> str:
     guide = README.split("## Quick start", 1)[1]
     lines = []
     for block in re.findall(r"```bash\n(.*?)```", guide, flags=re.S):
-        if "/path/to/" in block or "pytest" in block:
-            continue  # placeholders for the reader's own paths; the test command
+        if "/path/to/" in block or "pytest" in block or "origin/" in block:
+            continue  # placeholders for the reader's paths and remotes; the test command
         lines.append(block)
     return "\n".join(lines)
 
