@@ -134,7 +134,6 @@ class Database(StoreBase):
                                         contents={path: self.record_bytes(path, record, "component")}))
             return commit, True
         path = self.rel(folder / COMPONENT_FILE)
-        old_bytes = (folder / COMPONENT_FILE).read_bytes()
         _, record = self.component_record(component_id)
         if "type" in fields and fields["type"] != record["type"]:
             raise RuleViolation(f"{component_id} is a {record['type']}; its type cannot change"
@@ -151,7 +150,7 @@ class Database(StoreBase):
             raise InvalidInput(f"nothing to change: {component_id} already has these values")
         commit = self.commit(Change(f"update {component_id}: {'; '.join(changes)}",
                                     contents={path: self.record_bytes(path, new, "component")},
-                                    expected={path: old_bytes}))
+                                    expected={path: self.seen[path]}))
         return commit, False
 
     def list_components(self, component_type: str | None = None, status: str | None = None,
@@ -205,7 +204,9 @@ class Database(StoreBase):
             cfolder = self.find_component_dir(cid)
             assert cfolder is not None
             cpath = self.rel(cfolder / COMPONENT_FILE)
-            change.expected[cpath] = (cfolder / COMPONENT_FILE).read_bytes()
+            if cpath not in self.seen:
+                self.component_record(cid)
+            change.expected[cpath] = self.seen[cpath]  # as read when the change was decided
             change.contents[cpath] = self.record_bytes(cpath, record, "component")
         return self.commit(change), rel
 

@@ -36,6 +36,13 @@ class Commit(NamedTuple):
     subject: str
 
 
+def fault_point(name: str) -> None:
+    """Tests kill svt here (SVT_FAULT_POINT=name) to prove that no moment loses data."""
+    if os.environ.get("SVT_FAULT_POINT") == name:
+        import signal
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class GitRepo:
     """A git work tree rooted at ``root``."""
 
@@ -326,6 +333,7 @@ class GitRepo:
             before_ref_update(commit)
         self.run("update-ref", "-m", f"commit (svt): {message.splitlines()[0]}", "HEAD", commit,
                  parent or _ZERO)
+        fault_point("ref-updated")
         self.note_commit()
         self.sync_index(paths, list(deleted))
         return commit

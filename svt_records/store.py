@@ -107,6 +107,7 @@ class StoreBase:
         self.notes: list[str] = []  # things the CLI may want to tell the user
         self._config: dict | None = None
         self.last_commit: str | None = None
+        self.seen: dict[str, str] = {}  # text of each record as last read: compare before replace
         self._lock_depth = 0
 
     def __repr__(self) -> str:
@@ -126,6 +127,9 @@ class StoreBase:
         if not self.exists:
             raise StoreNotFound(f"no svt store at {self.root}: run `svt init {self.root}` to"
                                 " create one (or set --repo / SVT_REPO)")
+        if not self._lock_depth and (self.repo.git_dir / "svt" / "tx" / "journal.json").exists():
+            with self.locked():  # a change was interrupted: finish or undo it before reading
+                pass
 
     @property
     def config(self) -> dict:
@@ -189,6 +193,7 @@ class StoreBase:
         doc = None
         try:
             text = yamlio.read_text(path)
+            self.seen.setdefault(rel_path, text)  # the first read is what decisions rest on
             data = yamlio.load_fast(text)
             if data is None:
                 doc = yamlio.load(text)
@@ -290,6 +295,7 @@ class StoreBase:
             if recovered:
                 self.notes.append(recovered)
             self._lock_depth = 1
+            self.seen.clear()  # a new operation: compare against what it reads itself
             try:
                 yield
             finally:

@@ -15,8 +15,9 @@ import shutil
 import time
 from pathlib import Path
 
+from . import yamlio
 from .errors import GitError, LockTimeout, SvtError
-from .gitrepo import GitRepo
+from .gitrepo import GitRepo, fault_point
 
 try:
     import fcntl
@@ -101,7 +102,7 @@ class Change:
 
     def __init__(self, message: str, contents: dict[str, bytes] | None = None,
                  copies: dict[str, Path] | None = None,
-                 expected: dict[str, bytes | None] | None = None) -> None:
+                 expected: dict[str, str] | None = None) -> None:
         self.message = message
         self.contents = contents if contents is not None else {}
         self.copies = copies if copies is not None else {}  # store path -> source file
@@ -158,9 +159,12 @@ class Transaction:
                         raise SvtError(f"{up.relative_to(root)} is a symbolic"
                                        " link; svt refuses to write through links")
                     up = up.parent
-                expected = change.expected.get(path, b"<absent>")
-                if expected != b"<absent>":
-                    current = target.read_bytes() if target.exists() else None
+                expected = change.expected.get(path)
+                if expected is not None:
+                    try:
+                        current = yamlio.read_text(target)
+                    except (OSError, yamlio.YamlError):
+                        current = None
                     if current != expected:
                         raise SvtError(f"{path} changed on disk while svt was working (another"
                                        " program or person edited it); run the command again")
@@ -179,15 +183,18 @@ class Transaction:
                 entries.append(entry)
             parent = self.repo.head()
             self._write_journal(change.message, entries, None, parent)
+            fault_point("staged")
             # 2. move into place
             for entry in entries:
                 target = root / entry.path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.dir / entry.staged, target)
+                fault_point("moving")
             # 3. commit
 
             def remember(commit: str | None) -> None:
                 self._write_journal(change.message, entries, commit, parent)
+                fault_point("committing")
 
             commit = self.repo.commit_files([e.path for e in entries], change.message, parent,
                                             before_ref_update=remember)

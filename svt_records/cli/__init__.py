@@ -95,6 +95,7 @@ def open_db(ctx: click.Context | None = None) -> Any:
     repo = (root.obj or {}).get("repo")
     db = Database(repo)
     db.require()
+    report_notes(db)  # e.g. an interrupted change that was just finished or undone
     return db
 
 
