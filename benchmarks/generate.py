@@ -1,0 +1,180 @@
+"""Generate a synthetic svt store of realistic shape, at any size, for benchmarks.
+
+    python benchmarks/generate.py --components 10000 [--tests-per-component 5] [--out DIR]
+
+Modules with sensors and hybrids assembled onto them, FEBs, cables and power supplies; IV
+curves and noise scans with measurements (some with a small plot), installs at valid
+positions, removals and logs. Every file is rendered by svt's own writer, so it is exactly
+what `svt` would have written. The history is built with `git fast-import`, one commit per
+component (plus the store's creation), so `git log -- <component>` walks a history as long as
+the store is large, as it would after years of one commit per change.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from svt_records import model  # noqa: E402
+from svt_records.database import Database  # noqa: E402
+from svt_records.store import render_record  # noqa: E402
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082")
+MIX = ["module"] * 8 + ["sensor"] * 3 + ["hybrid"] * 3 + ["feb"] * 2 + ["cable"] * 2 + \
+    ["mpod_module", "optical_board"]
+MODULE_POSITIONS = [f"Layer{l}_{d}_{o}" for l in range(4) for d in ("top", "bottom")
+                    for o in ("axial", "stereo")] + \
+    [f"Layer{l}_{d}_{o}_{s}" for l in range(4, 8) for d in ("top", "bottom")
+     for o in ("axial", "stereo") for s in ("slot", "hole")]
+ZONE = timezone(timedelta(hours=-5))
+
+
+def plan(n: int, tests: int, rng: random.Random) -> dict[str, dict]:
+    """Every component's record and events (as data), cross-links consistent."""
+    ids_by_type: dict[str, list[str]] = {}
+    comps: dict[str, dict] = {}
+    start = datetime(2023, 1, 1, 8, 0, tzinfo=ZONE)
+    for i in range(n):
+        ctype = MIX[i % len(MIX)]
+        cid = f"{ctype.upper().replace('_', '')}-{i:06d}"
+        ids_by_type.setdefault(ctype, []).append(cid)
+        created = start + timedelta(minutes=7 * i)
+        comps[cid] = {"record": {"id": cid, "type": ctype, "status": rng.choice(
+            ["spare", "qualified", "incoming", "testing"]), "location": rng.choice(
+            ["Clean Room", "Hall B", "SLAC", "Storage"]), "manufacturer": rng.choice(
+            ["HPK", "SLAC", "JLab"]), "serial_number": f"SN-{i:07d}",
+            "attributes": {"batch": rng.randint(1, 40)},
+            "created": model.format_date(created)}, "events": [], "when": created}
+    sensors, hybrids = iter(ids_by_type.get("sensor", [])), iter(ids_by_type.get("hybrid", []))
+    for cid in ids_by_type.get("module", []):
+        c = comps[cid]
+        s, h = next(sensors, None), next(hybrids, None)
+        if s and h:
+            c["record"].update(sensor=s, hybrid=h)
+            comps[s]["record"]["module"] = cid
+            comps[h]["record"]["module"] = cid
+            c["events"].append(("assembly", c["when"] + timedelta(days=1),
+                                {"sensor": s, "hybrid": h, "by": "Jane Doe"}))
+    for cid, c in comps.items():
+        for k in range(tests):
+            when = c["when"] + timedelta(days=2 + 3 * k, minutes=k)
+            if k % 2 == 0:
+                ev = {"test_type": "iv_curve", "result": rng.choice(["pass"] * 9 + ["fail"]),
+                      "measurements": {
+                          "voltage": {"value": 100.0, "unit": "V"},
+                          "current": {"value": round(rng.uniform(1e-7, 5e-6), 9), "unit": "A"},
+                          "temperature": {"value": round(rng.uniform(-12, 22), 1), "unit": "C"}},
+                      "tested_by": "Jane Doe", "setup": "probe station 2"}
+            else:
+                ev = {"test_type": "noise_test", "result": "pass",
+                      "measurements": {"noise": rng.randint(1400, 1900),
+                                       "bad_channels": sorted(rng.sample(range(640), 3))},
+                      "tested_by": "John Doe"}
+            c["events"].append(("test", when, ev))
+        c["events"].append(("log", c["when"] + timedelta(days=30),
+                            {"log_type": "observation", "severity": "info",
+                             "text": "Visual inspection fine", "logged_by": "John Doe"}))
+    installable = [("module", MODULE_POSITIONS), ("feb", [f"FEB{i}" for i in range(1, 41)])]
+    for ctype, positions in installable:
+        for cid, position in zip(ids_by_type.get(ctype, []), positions):
+            c = comps[cid]
+            when = c["when"] + timedelta(days=40)
+            c["events"].append(("install", when, {"position": position,
+                                                  "run_period": "2025_spring_run",
+                                                  "installed_by": "John Doe"}))
+            c["record"].update(status="installed", position=position,
+                               run_period="2025_spring_run",
+                               installed_date=model.format_date(when))
+    return comps
+
+
+def render(comps: dict[str, dict], image_every: int) -> dict[str, list[tuple[str, bytes]]]:
+    """Files of each component, as svt writes them."""
+    out = {}
+    n_test = 0
+    for cid, c in comps.items():
+        rec = c["record"]
+        folder = f"records/{rec['type']}/{cid}"
+        files = [(f"{folder}/component.yaml",
+                  render_record(f"{folder}/component.yaml", rec, "component"))]
+        used: set[str] = set()
+        for kind, when, body in c["events"]:
+            name = body.get("test_type", kind)
+            stamp = model.date_stamp(when)
+            base = f"{stamp}_{name}"
+            seq = 2
+            while base in used:
+                base, seq = f"{stamp}_{name}-{seq}", seq + 1
+            used.add(base)
+            path = f"{folder}/{stamp[:4]}/{base}.yaml"
+            event = {"kind": kind, "date": model.format_date(when), "component": cid, **body}
+            if kind == "test":
+                n_test += 1
+                if n_test % image_every == 0:
+                    image = f"{base}_0.png"
+                    event["files"] = [{"path": image, "kind": "image", "size": len(PNG),
+                                       "sha256": hashlib.sha256(PNG).hexdigest(),
+                                       "original_name": "plot.png"}]
+                    files.append((f"{folder}/{stamp[:4]}/{image}", PNG))
+            files.append((path, render_record(path, event, kind)))
+        out[cid] = files
+    return out
+
+
+def fast_import(root: Path, files: dict[str, list[tuple[str, bytes]]]) -> None:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=root, stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    stamp = 1700000000
+    for n, (cid, entries) in enumerate(files.items()):
+        message = f"add {cid}: generated".encode()
+        chunk = [b"commit refs/heads/main\n",
+                 f"author Bench <bench@example.org> {stamp + n} +0000\n".encode(),
+                 f"committer Bench <bench@example.org> {stamp + n} +0000\n".encode(),
+                 f"data {len(message)}\n".encode(), message, b"\n"]
+        if n == 0:
+            chunk.append(f"from {head}\n".encode())
+        for path, data in entries:
+            chunk += [f"M 100644 inline {path}\n".encode(), f"data {len(data)}\n".encode(),
+                      data, b"\n"]
+        proc.stdin.write(b"".join(chunk))
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--components", type=int, default=1000)
+    parser.add_argument("--tests-per-component", type=int, default=5)
+    parser.add_argument("--image-every", type=int, default=10,
+                        help="every Nth test result has a small stored plot")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    out = (args.out or Path(__file__).parent / "stores" / str(args.components)).absolute()
+    if out.exists():
+        raise SystemExit(f"{out} exists; remove it first")
+    started = time.monotonic()
+    Database(out).initialize_schema(ci=False)
+    comps = plan(args.components, args.tests_per_component, random.Random(args.seed))
+    files = render(comps, args.image_every)
+    fast_import(out, files)
+    count = sum(len(v) for v in files.values())
+    print(f"{out}: {args.components} components, {count} files, {len(files) + 1} commits,"
+          f" {time.monotonic() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

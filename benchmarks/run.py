@@ -1,0 +1,118 @@
+"""Time svt's commands on a generated store and print a Markdown table against the targets.
+
+    python benchmarks/run.py benchmarks/stores/10000 [--runs 5]
+
+Each command runs as its own process (wall time, median of --runs after one warm-up);
+peak memory is the largest resident set of any run. Commands that change the store run on
+a copy, so the generated store stays reusable.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SVT = [sys.executable, "-m", "svt_records"]
+# as on a user's machine: Python caches compiled modules (some sandboxes turn that off)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+PNG = Path(__file__).with_name("plot.png")
+
+
+def run(args: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one svt process."""
+    wrapper = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
+    started = time.perf_counter()
+    proc = subprocess.run(wrapper + SVT + args, cwd=cwd, capture_output=True, text=True, env=ENV)
+    elapsed = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"svt {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-500:]}")
+    rss = int(proc.stderr.strip().splitlines()[-1]) if wrapper else 0
+    return elapsed, rss
+
+
+def measure(name: str, make_args, runs: int, before=None) -> tuple[str, float, int]:
+    times, peak = [], 0
+    for i in range(runs + 1):
+        if before:
+            before(i)
+        elapsed, rss = run(make_args(i))
+        peak = max(peak, rss)
+        if i:  # the first run warms caches
+            times.append(elapsed)
+    return name, statistics.median(times), peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("store", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-validate", action="store_true")
+    args = parser.parse_args()
+    store = args.store.absolute()
+    n = sum(1 for _ in (store / "records" / "module").iterdir()) if (store / "records").exists() else 0
+    repo = ["--repo", str(store)]
+    module = sorted(p.name for p in (store / "records" / "module").iterdir())[n // 2]
+    results = []
+    r = args.runs
+    results.append((measure("svt --help", lambda i: ["--help"], r), 0.12))
+    results.append((measure("svt list", lambda i: repo + ["list"], r), 0.40))
+    results.append((measure("svt list --type module", lambda i: repo + ["list", "--type", "module"], r), 0.18))
+    results.append((measure(f"svt show {module}", lambda i: repo + ["show", module], r), 0.18))
+    results.append((measure("svt summary", lambda i: repo + ["summary"], r), 0.18))
+
+    work = Path(tempfile.mkdtemp(prefix="svt-bench-"))
+    copy = work / "store"
+    shutil.copytree(store, copy, symlinks=True)
+    # a copy changes every file's inode; refresh git's stat cache as a fresh clone would have it
+    subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=copy)
+    crepo = ["--repo", str(copy)]
+    png = work / "plot.png"
+    png.write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082"))
+    results.append((measure("svt add (new component)", lambda i: crepo + [
+        "add", "--id", f"BENCH-{i:03d}", "--type", "feb", "--status", "spare"], r), 0.30))
+    results.append((measure("svt test (with a plot)", lambda i: crepo + [
+        "test", module, "--type", "iv_curve", "--pass", "--voltage", "100", "--image", str(png)],
+        r), 0.30))
+    results.append((measure("svt install", lambda i: crepo + [
+        "install", f"BENCH-{i:03d}", f"FEB{200 + i}"], r), 0.30))
+    if not args.skip_validate:
+        results.append((measure("svt validate (everything)", lambda i: crepo + ["validate"],
+                                min(r, 3)), 15.0))
+        results.append((measure("svt validate --since HEAD~1", lambda i: crepo + [
+            "validate", "--since", "HEAD~1"], r), 0.5))
+
+    index = copy / ".git" / "svt" / "index.sqlite"
+    results.append((measure("first list after a fresh clone (index rebuild)",
+                            lambda i: crepo + ["list"], min(r, 3),
+                            before=lambda i: index.unlink(missing_ok=True)), 3.0))
+    comps = sorted((copy / "records" / "module").iterdir())[:1000]
+
+    def touch(i: int) -> None:
+        for c in comps:
+            os.utime(c / "component.yaml")
+    results.append((measure("list after 1,000 files changed (refresh)",
+                            lambda i: crepo + ["list"], min(r, 3), before=touch), None))
+    shutil.rmtree(work, ignore_errors=True)
+
+    commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=store,
+                             capture_output=True, text=True).stdout.strip()
+    print(f"Store: {store.name} ({n} modules of {sum(1 for _ in (store / 'records').glob('*/*'))}"
+          f" components, {commits} commits); median of {r} runs after a warm-up.\n")
+    print("| command | time (s) | target (s) | peak RSS (MB) | |")
+    print("|---|---:|---:|---:|---|")
+    for (name, seconds, rss), target in results:
+        verdict = "" if target is None else ("PASS" if seconds <= target else "MISS")
+        shown = "–" if target is None else f"{target:.2f}"
+        print(f"| {name} | {seconds:.3f} | {shown} | {rss / 1024:.0f} | {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
