@@ -168,6 +168,21 @@ class Database(StoreBase):
     def _by(self, who: str | None) -> str:
         return _clean(who) or self.repo.identity().name
 
+    def stage_event(self, change: Change, component_id: str, kind: str, name: str,
+                    date: datetime, event: dict, copies: Sequence[tuple[Path, str, str]] = ()
+                    ) -> str:
+        """Add one event (and its stored files) to ``change``; returns the event's path."""
+        folder, _ = self.component_record(component_id)
+        taken = {self.root / p for p in change.contents}
+        path = self.new_event_path(folder, date, name, taken)
+        rel = self.rel(path)
+        event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
+        stored = stage_files(change, rel.rsplit("/", 1)[0], path.name[:-len(".yaml")], copies)
+        if stored:
+            event["files"] = stored
+        change.contents[rel] = self.record_bytes(rel, event, kind)
+        return rel
+
     def _event_change(self, component_id: str, kind: str, name: str, date: datetime,
                       event: dict, message: str, updates: dict[str, dict] | None = None,
                       copies: Sequence[tuple[Path, str, str]] = ()) -> tuple[str, str]:
@@ -175,31 +190,8 @@ class Database(StoreBase):
 
         ``updates`` maps component ids to their new records; ``copies`` are files (source,
         kind, suffix) stored beside the event. Returns (commit, event path)."""
-        folder, _ = self.component_record(component_id)
-        path = self.new_event_path(folder, date, name)
-        rel = self.rel(path)
-        event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
         change = Change(message)
-        stored = []
-        base = path.name[:-len(".yaml")]
-        image_n = 0
-        data_n = 0
-        for source, file_kind, original in copies:
-            ext = "".join(c for c in source.suffix.lower()[1:] if c.isalnum())[:10]
-            if file_kind == "data":
-                stem = f"{base}_data" + (f"_{data_n}" if data_n else "")
-                data_n += 1
-            else:
-                stem = f"{base}_{image_n}"
-                image_n += 1
-            name_on_disk = stem + (f".{ext}" if ext else "")
-            size, digest = sha256_file(source)
-            stored.append({"path": name_on_disk, "kind": file_kind, "size": size,
-                           "sha256": digest, "original_name": original})
-            change.copies[self.rel(path.parent / name_on_disk)] = source
-        if stored:
-            event["files"] = stored
-        change.contents[rel] = self.record_bytes(rel, event, kind)
+        rel = self.stage_event(change, component_id, kind, name, date, event, copies)
         for cid, record in (updates or {}).items():
             cfolder = self.find_component_dir(cid)
             assert cfolder is not None
@@ -565,6 +557,44 @@ class Database(StoreBase):
         self.repo.run("bundle", "create", "-q", str(tmp), "--all")
         os.replace(tmp, target)
         return str(target)
+
+
+def restore_bundle(bundle: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Clone a backup bundle into a new store folder and check it is an svt store."""
+    from .gitrepo import clone
+    target = Path(os.path.expanduser(str(path))).absolute()
+    if target.exists() and any(target.iterdir()):
+        raise InvalidInput(f"{target} exists and is not empty: restore into a new folder")
+    clone(str(Path(bundle).absolute()), str(target))
+    if not (target / CONFIG_FILE).is_file():
+        raise InvalidInput(f"{bundle} restored, but it holds no svt store (no {CONFIG_FILE})")
+    return target
+
+
+def stage_files(change: Change, folder: str, base: str,
+                copies: Sequence[tuple[Path, str, str | None]]) -> list[dict]:
+    """Add files to ``change`` beside the event ``base`` in ``folder`` (the seed's names:
+    ``<base>_<n>.<ext>`` for images and plots, ``<base>_data[_<n>].<ext>`` for data) and
+    return the event's ``files`` entries with size and sha256."""
+    stored = []
+    counts = {"image": 0, "data": 0}
+    for source, file_kind, original in copies:
+        ext = "".join(c for c in source.suffix.lower()[1:] if c.isalnum())[:10]
+        if file_kind == "data":
+            n = counts["data"]
+            stem = f"{base}_data" + (f"_{n}" if n else "")
+            counts["data"] += 1
+        else:
+            stem = f"{base}_{counts['image']}"
+            counts["image"] += 1
+        name_on_disk = stem + (f".{ext}" if ext else "")
+        size, digest = sha256_file(source)
+        entry = {"path": name_on_disk, "kind": file_kind, "size": size, "sha256": digest}
+        if original:
+            entry["original_name"] = original
+        stored.append(entry)
+        change.copies[f"{folder}/{name_on_disk}"] = source
+    return stored
 
 
 def check_measurements(values: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "validate": ("review", "validate", "Check records: syntax, schemas, files, cross-rules."),
     "fmt": ("review", "fmt_cmd", "Rewrite hand-edited records into canonical form."),
     "review": ("review", "review_cmd", "Summarise a change for a reviewer (Markdown)."),
+    "import-sqlite": ("transfer", "import_sqlite", "Import the original SQLite tracker's data."),
+    "export": ("transfer", "export", "Export the store as JSON, CSV or YAML."),
+    "results": ("transfer", "results", "One row per component: latest results of a test."),
+    "backup": ("transfer", "backup", "Write the whole store and history to one file."),
+    "restore": ("transfer", "restore", "Restore a backup into a new store."),
 }
 
 

@@ -22,7 +22,7 @@ def _attr(values: tuple[str, ...]) -> dict:
 
 
 @click.command()
-@click.option("--id", "component_id", required=True, help="Component id, e.g. HPK-SN123456.")
+@click.option("--id", "component_id", help="Component id, e.g. HPK-SN123456.")
 @click.option("--type", "ctype", type=click.Choice(TYPES), help="Component type (new components).")
 @click.option("--serial", help="Serial number.")
 @click.option("--asset-tag", help="Asset tag.")
@@ -33,9 +33,14 @@ def _attr(values: tuple[str, ...]) -> dict:
 @click.option("--notes", help="Free-text notes.")
 @click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE",
               help="An attribute (repeatable), e.g. --attr channel_count=512.")
-def add(component_id: str, ctype: str | None, serial: str | None, asset_tag: str | None,
-        manufacturer: str | None, manufacture_date: str | None, location: str | None,
-        status: str | None, notes: str | None, attrs: tuple[str, ...]) -> None:
+@click.option("--from-csv", "from_csv", type=click.Path(dir_okay=False),
+              help="Add or update many components from a CSV file (columns id, type, serial,"
+                   " manufacturer, location, status, notes; other columns become attributes),"
+                   " in one commit.")
+def add(component_id: str | None, ctype: str | None, serial: str | None,
+        asset_tag: str | None, manufacturer: str | None, manufacture_date: str | None,
+        location: str | None, status: str | None, notes: str | None, attrs: tuple[str, ...],
+        from_csv: str | None) -> None:
     """Add a component, or update the given fields of an existing one.
 
     \b
@@ -44,6 +49,18 @@ def add(component_id: str, ctype: str | None, serial: str | None, asset_tag: str
               --location "Clean Room" --status incoming
       svt add --id MODULE-L1-001 --status qualified      # update one field
     """
+    if from_csv:
+        if component_id or ctype or attrs:
+            raise click.UsageError("--from-csv takes everything from the file: leave out --id,"
+                                   " --type and the other fields")
+        from ..bulk import add_from_csv
+        db = open_db()
+        commit, created, updated = add_from_csv(db, from_csv)
+        report_notes(db)
+        done(f"Added {created}, updated {updated} component(s) from {from_csv}", commit)
+        return
+    if not component_id:
+        raise click.UsageError("give --id ID (or --from-csv FILE)")
     db = open_db()
     fields = {"type": ctype, "serial_number": serial, "asset_tag": asset_tag,
               "manufacturer": manufacturer, "manufacture_date": manufacture_date,

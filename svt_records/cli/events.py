@@ -11,8 +11,8 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 
 
 @click.command()
-@click.argument("component_id", metavar="ID")
-@click.option("--type", "test_type", required=True, help="Test type, e.g. iv_curve, noise_test.")
+@click.argument("component_id", metavar="ID", required=False)
+@click.option("--type", "test_type", help="Test type, e.g. iv_curve, noise_test.")
 @click.option("--pass", "passed", is_flag=True, help="The test passed.")
 @click.option("--fail", "failed", is_flag=True, help="The test failed.")
 @click.option("--voltage", type=float, help="Bias voltage in V.")
@@ -31,11 +31,16 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 @click.option("--conditions", help="Test conditions.")
 @click.option("--notes", help="Free-text notes.")
 @click.option("--date", help=DATE_HELP)
-def test(component_id: str, test_type: str, passed: bool, failed: bool, voltage: float | None,
-         current: float | None, temp: float | None, noise: float | None,
-         measures: tuple[str, ...], images: tuple[str, ...], data_files: tuple[str, ...],
-         tested_by: str | None, setup: str | None, conditions: str | None, notes: str | None,
-         date: str | None) -> None:
+@click.option("--from-csv", "from_csv", type=click.Path(dir_okay=False),
+              help="Record many results from a CSV file (columns component, type, result, date,"
+                   " tested_by, notes, images, data; other columns are measurements, e.g."
+                   " 'current [A]'), in one commit.")
+def test(component_id: str | None, test_type: str | None, passed: bool, failed: bool,
+         voltage: float | None, current: float | None, temp: float | None,
+         noise: float | None, measures: tuple[str, ...], images: tuple[str, ...],
+         data_files: tuple[str, ...], tested_by: str | None, setup: str | None,
+         conditions: str | None, notes: str | None, date: str | None,
+         from_csv: str | None) -> None:
     """Record a test result of component ID, with its measurements, plots and data.
 
     Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<n>.<ext>
@@ -47,6 +52,18 @@ def test(component_id: str, test_type: str, passed: bool, failed: bool, voltage:
            --temp -9.0 --images iv_curve.png --tested-by "Jane Doe"
     """
     from ..model import parse_measurement
+    if from_csv:
+        if component_id or test_type:
+            raise click.UsageError("--from-csv takes everything from the file: leave out ID"
+                                   " and --type")
+        from ..bulk import tests_from_csv
+        db = open_db()
+        commit, count = tests_from_csv(db, from_csv)
+        report_notes(db)
+        done(f"Recorded {count} result(s) from {from_csv}", commit)
+        return
+    if not component_id or not test_type:
+        raise click.UsageError("give the component ID and --type TYPE (or --from-csv FILE)")
     if passed and failed:
         raise click.UsageError("--pass and --fail together: give one of them (or neither)")
     values: dict = {}

@@ -1,0 +1,122 @@
+"""svt import-sqlite, export, results, backup, restore."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import open_db, report_notes
+from .render import done, table, to_csv, to_json
+
+TYPES = ["module", "sensor", "hybrid", "feb", "cable", "optical_board", "mpod_module",
+         "mpod_crate", "flange_board", "other"]
+
+
+@click.command("import-sqlite")
+@click.argument("database", type=click.Path(exists=True, dir_okay=False))
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False),
+              help="The original tracker's test_data folder (default: test_data/ beside DATABASE).")
+def import_sqlite(database: str, data_dir: str | None) -> None:
+    """Import everything the original SQLite tracker holds: components, tests with their
+    files, installations and removals, logs and comments, assembly, connections and photos.
+
+    The database is only read. Dates keep their original values. Running it again imports
+    nothing twice. One commit holds the whole import.
+
+    \b
+    Example:
+      svt import-sqlite ~/.hps_svt_tracker/svt_components.db
+    """
+    from ..legacy import count_rows, import_sqlite as run_import
+    db = open_db()
+    total = count_rows(__import__("pathlib").Path(database))
+    if sys.stderr.isatty() and total > 50:
+        with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+            report = run_import(db, database, data_dir, progress=bar.update)
+    else:
+        report = run_import(db, database, data_dir)
+    report_notes(db)
+    imported = ", ".join(f"{n} {k}" for k, n in sorted(report.imported.items())) or "nothing new"
+    click.echo(f"Imported: {imported}")
+    if report.already:
+        click.echo("Already in the store: " + ", ".join(
+            f"{n} {k}" for k, n in sorted(report.already.items())))
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)}:")
+        for line in report.skipped:
+            click.echo(f"  - {line}")
+    if report.commit:
+        click.echo(f"One commit: {report.commit[:10]}")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "yaml"]), default="json",
+              show_default=True)
+@click.option("--type", "ctype", type=click.Choice(TYPES), help="Only this type.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of the screen.")
+def export(fmt: str, ctype: str | None, output: str | None) -> None:
+    """Export the store (or one type) for analysis.
+
+    json and yaml hold every component with all its events; csv has one row per component
+    (attributes as attr.<name> columns), which pandas.read_csv reads as it is.
+    """
+    from ..exporting import export_data, flat_rows
+    db = open_db()
+    data = export_data(db, ctype)
+    if fmt == "csv":
+        header, rows = flat_rows(data)
+        text = to_csv(rows, header)
+    elif fmt == "yaml":
+        from ..yamlio import dump
+        text = dump({"components": data})
+    else:
+        text = to_json(data) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        click.echo(f"Exported {len(data)} component(s) to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@click.option("--type", "test_type", required=True, help="Test type, e.g. iv_curve.")
+@click.option("--all", "everything", is_flag=True, help="Every result, not only the latest.")
+@click.option("--component-type", type=click.Choice(TYPES), help="Only components of this type.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+def results(test_type: str, everything: bool, component_type: str | None, fmt: str) -> None:
+    """One row per component with its latest (or --all) result of a test type, one column
+    per measurement (with its unit): the grid test coordinators ask for."""
+    from ..exporting import results_grid
+    db = open_db()
+    header, rows = results_grid(db, test_type, everything, component_type)
+    if fmt == "json":
+        click.echo(to_json([dict(zip(header, row)) for row in rows]))
+    elif fmt == "csv":
+        click.echo(to_csv(rows, header), nl=False)
+    elif not rows:
+        click.echo(f"No {test_type} results yet.")
+    else:
+        click.echo(table(rows, header))
+        click.echo(f"{len(rows)} component(s)")
+
+
+@click.command()
+@click.argument("path", type=click.Path())
+def backup(path: str) -> None:
+    """Write the whole store, with its history, images and data, to one file (a git
+    bundle). `svt restore BUNDLE PATH` or `git clone BUNDLE PATH` brings it back."""
+    db = open_db()
+    done(f"Backup written to {db.backup_database(path)}")
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path())
+def restore(bundle: str, path: str) -> None:
+    """Restore a backup (BUNDLE, from svt backup) into a new store at PATH."""
+    from ..database import restore_bundle
+    root = restore_bundle(bundle, path)
+    done(f"Restored the store into {root}; use it with svt --repo {root} ...")

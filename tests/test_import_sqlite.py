@@ -1,0 +1,203 @@
+"""svt import-sqlite on databases built from the description of the original tracker (a
+recent one and an old one lacking later columns and tables): every row and file comes over,
+the database is never written, and a second import brings nothing twice."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from svt_records import Database, yamlio
+
+FULL_SCHEMA = """
+CREATE TABLE components (id TEXT PRIMARY KEY, type TEXT, serial_number TEXT UNIQUE,
+  asset_tag TEXT, manufacturer TEXT, manufacture_date TEXT, installation_status TEXT,
+  current_location TEXT, installed_position TEXT, assembled_sensor_id TEXT,
+  assembled_hybrid_id TEXT, attributes_json TEXT, notes TEXT, created_at TEXT, updated_at TEXT);
+CREATE TABLE installation_history (id INTEGER PRIMARY KEY, component_id TEXT, position TEXT,
+  installation_date TEXT, removal_date TEXT, installed_by TEXT, removed_by TEXT,
+  removal_reason TEXT, run_period TEXT, notes TEXT, created_at TEXT);
+CREATE TABLE test_results (id INTEGER PRIMARY KEY, component_id TEXT, test_date TEXT,
+  test_type TEXT, pass_fail INTEGER, voltage_measured REAL, current_measured REAL,
+  noise_level REAL, temperature REAL, measurements_json TEXT, tested_by TEXT, test_setup TEXT,
+  test_conditions TEXT, notes TEXT, created_at TEXT);
+CREATE TABLE test_files (id INTEGER PRIMARY KEY, test_id INTEGER, file_type TEXT,
+  file_path TEXT, original_filename TEXT, description TEXT, file_size INTEGER,
+  metadata_json TEXT, upload_date TEXT, created_at TEXT);
+CREATE TABLE maintenance_log (id INTEGER PRIMARY KEY, component_id TEXT, log_date TEXT,
+  log_type TEXT, severity TEXT, description TEXT, resolution TEXT, resolved_date TEXT,
+  logged_by TEXT, created_at TEXT);
+CREATE TABLE connections (id INTEGER PRIMARY KEY, component_a_id TEXT, component_b_id TEXT,
+  connection_type TEXT, cable_id TEXT, installation_date TEXT, notes TEXT, created_at TEXT);
+CREATE TABLE component_images (id INTEGER PRIMARY KEY, component_id TEXT, image_path TEXT,
+  description TEXT, uploaded_by TEXT, upload_date TEXT, created_at TEXT);
+"""
+
+
+def make_legacy(folder: Path, old: bool = False) -> Path:
+    """A database and test_data folder as the original tracker left them."""
+    db_path = folder / "svt_components.db"
+    data = folder / "test_data"
+    plot = data / "2024/MODULE-L1-001/20241115_143022_iv_curve/image/iv.png"
+    plot.parent.mkdir(parents=True)
+    plot.write_bytes(b"\x89PNG fake iv plot")
+    raw = data / "2024/MODULE-L1-001/20241115_143022_iv_curve/raw_data/iv.csv"
+    raw.parent.mkdir(parents=True)
+    raw.write_text("v,i\n0,0\n60,2.3e-6\n")
+    photo = data / "photos/module1.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"jpeg photo")
+    con = sqlite3.connect(db_path)
+    schema = FULL_SCHEMA
+    if old:  # an early version: no assembly columns, no photos table
+        schema = schema.replace("assembled_sensor_id TEXT,\n  assembled_hybrid_id TEXT, ", "")
+        schema = schema.split("CREATE TABLE component_images")[0]
+    con.executescript(schema)
+    comp_cols = "id, type, serial_number, manufacturer, installation_status, current_location," \
+                " installed_position, attributes_json, notes, created_at, updated_at"
+    rows = [
+        ("MODULE-L1-001", "module", "SN-1", "HPK", "installed", "Hall B", "Layer1_top_axial",
+         json.dumps({"channel_count": 512}), "first module", "2024-11-01 10:00:00",
+         "2024-11-20 10:00:00"),
+        ("SENSOR-S1", "sensor", "SN-2", "HPK", "spare", "Clean Room", None, None, None,
+         "2024-11-01 10:00:00", "2024-11-01 10:00:00"),
+        ("HYBRID-H1", "hybrid", "SN-3", "SLAC", "spare", "Clean Room", None, None, None,
+         "2024-11-01 10:00:00", "2024-11-01 10:00:00"),
+        ("FEB-1", "feb", "SN-4", "SLAC", "installed", "Hall B", "FEB1", None, None,
+         "2024-11-01 10:00:00", "2024-11-01 10:00:00"),
+        ("CABLE-1", "cable", "SN-5", "SLAC", "spare", None, None, None, None,
+         "2024-11-01 10:00:00", "2024-11-01 10:00:00"),
+        ("BAD/ID", "module", "SN-6", None, "spare", None, None, None, None,
+         "2024-11-01 10:00:00", "2024-11-01 10:00:00"),
+    ]
+    con.executemany(f"INSERT INTO components ({comp_cols}) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if not old:
+        con.execute("UPDATE components SET assembled_sensor_id='SENSOR-S1',"
+                    " assembled_hybrid_id='HYBRID-H1' WHERE id='MODULE-L1-001'")
+    con.executemany("INSERT INTO installation_history (component_id, position, installation_date,"
+                    " removal_date, installed_by, removed_by, removal_reason, run_period) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?, ?)", [
+                        ("MODULE-L1-001", "Layer2_top_axial", "2024-06-01T09:00:00",
+                         "2024-08-01T17:00:00", "John", "Jane", "end_of_run", "2024_run"),
+                        ("MODULE-L1-001", "Layer1_top_axial", "2024-11-20T09:00:00.250000", None,
+                         "John", None, None, "2025_spring_run")])
+    con.executemany("INSERT INTO test_results (id, component_id, test_date, test_type, pass_fail,"
+                    " voltage_measured, current_measured, noise_level, temperature,"
+                    " measurements_json, tested_by, test_setup, notes) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                        (1, "MODULE-L1-001", "2024-11-15T14:30:22.123456", "iv_curve", 1, 60.0,
+                         2.3e-6, None, -9.0, json.dumps({"leakage": {"value": 2.1e-5, "unit": "A"},
+                                                         "bad_channels": [47, 128]}),
+                         "Jane Doe", "stand 2", "Normal"),
+                        (2, "MODULE-L1-001", "2024-11-16T10:00:00", "noise test", 0, None, None,
+                         1580.0, None, None, "Jane Doe", None, None),
+                        (3, "SENSOR-S1", "2024-11-10T10:00:00", "iv_curve", None, None, None,
+                         None, None, None, None, None, None)])
+    con.executemany("INSERT INTO test_files (test_id, file_type, file_path, original_filename,"
+                    " description) VALUES (?, ?, ?, ?, ?)", [
+                        (1, "image", str(plot.relative_to(data)), "iv.png", "IV plot"),
+                        (1, "raw_data", str(raw.relative_to(data)), "iv.csv", None),
+                        (1, "plot", "2024/MODULE-L1-001/missing.png", "missing.png", None)])
+    con.executemany("INSERT INTO maintenance_log (component_id, log_date, log_type, severity,"
+                    " description, logged_by) VALUES (?, ?, ?, ?, ?, ?)", [
+                        ("MODULE-L1-001", "2024-11-02T10:00:00", "maintenance", "info",
+                         "Assembly: sensor SENSOR-S1 and hybrid HYBRID-H1 attached", "Jane"),
+                        ("MODULE-L1-001", "2024-11-21T10:00:00", "issue", "warning",
+                         "Noisy channel 311", "John"),
+                        ("MODULE-L1-001", "2024-11-22T10:00:00", "note", "info",
+                         "Stable after two weeks", "Jane")])
+    con.execute("INSERT INTO connections (component_a_id, component_b_id, connection_type,"
+                " cable_id, installation_date) VALUES ('MODULE-L1-001', 'FEB-1', 'signal',"
+                " 'CABLE-1', '2024-11-20T11:00:00')")
+    if not old:
+        con.execute("INSERT INTO component_images (component_id, image_path, description,"
+                    " uploaded_by, upload_date) VALUES ('MODULE-L1-001', 'photos/module1.jpg',"
+                    " 'front side', 'Jane', '2024-11-03T12:00:00')")
+    con.commit()
+    con.close()
+    return db_path
+
+
+def events(db: Database, cid: str) -> list[dict]:
+    return db.events(cid)
+
+
+def test_full_import_brings_every_row_and_file(db, svt, tmp_path, gitcmd):
+    legacy = make_legacy(tmp_path / "legacy")
+    digest = hashlib.sha256(legacy.read_bytes()).hexdigest()
+    mtime = legacy.stat().st_mtime_ns
+    head = gitcmd(db.root, "rev-parse", "HEAD")
+    out = svt("import-sqlite", str(legacy)).stdout
+    assert "Skipped" in out and "BAD/ID" in out and "missing.png" in out
+    assert gitcmd(db.root, "rev-list", "--count", f"{head.strip()}..HEAD").strip() == "1"
+    assert hashlib.sha256(legacy.read_bytes()).hexdigest() == digest
+    assert legacy.stat().st_mtime_ns == mtime
+
+    module = db.get_component("MODULE-L1-001")
+    assert module["status"] == "installed" and module["position"] == "Layer1_top_axial"
+    assert module["run_period"] == "2025_spring_run"
+    assert module["sensor"] == "SENSOR-S1" and module["hybrid"] == "HYBRID-H1"
+    assert db.get_component("SENSOR-S1")["module"] == "MODULE-L1-001"
+    assert module["attributes"] == {"channel_count": 512} and module["notes"] == "first module"
+    assert module["created"] == "2024-11-01T10:00:00+00:00"
+    assert module["connections"] == [{"to": "FEB-1", "type": "signal", "cable": "CABLE-1",
+                                      "since": module["connections"][0]["since"]}]
+    assert db.get_component("FEB-1")["connections"][0]["to"] == "MODULE-L1-001"
+
+    evs = events(db, "MODULE-L1-001")
+    kinds = [e["kind"] for e in evs]
+    assert kinds.count("test") == 2 and kinds.count("install") == 2
+    assert kinds.count("remove") == 1 and "assembly" in kinds and "comment" in kinds
+    assert "log" in kinds and "connect" in kinds and "attachment" in kinds
+    iv = next(e for e in evs if e.get("test_type") == "iv_curve")
+    assert iv["date"].startswith("2024-11-15T14:30:22.123456")
+    assert iv["result"] == "pass" and iv["tested_by"] == "Jane Doe" and iv["setup"] == "stand 2"
+    assert iv["measurements"] == {"leakage": {"value": 2.1e-5, "unit": "A"},
+                                  "bad_channels": [47, 128], "voltage": {"value": 60.0, "unit": "V"},
+                                  "current": {"value": 2.3e-6, "unit": "A"},
+                                  "temperature": {"value": -9.0, "unit": "C"}}
+    kinds_of_files = sorted(f["kind"] for f in iv["files"])
+    assert kinds_of_files == ["data", "image"]
+    image = next(f for f in iv["files"] if f["kind"] == "image")
+    folder = db.root / iv["_path"].rsplit("/", 1)[0]
+    assert (folder / image["path"]).read_bytes() == b"\x89PNG fake iv plot"
+    assert image["sha256"] == hashlib.sha256(b"\x89PNG fake iv plot").hexdigest()
+    assert image["description"] == "IV plot" and image["original_name"] == "iv.png"
+    noise = next(e for e in evs if e.get("test_type") == "noise_test")
+    assert noise["result"] == "fail" and noise["measurements"] == {"noise": 1580.0}
+    assembly = next(e for e in evs if e["kind"] == "assembly")
+    assert assembly["sensor"] == "SENSOR-S1" and assembly["hybrid"] == "HYBRID-H1"
+    assert db.tests("SENSOR-S1")[0].get("result") is None
+    assert svt("validate", ok=False).exit_code == 0
+
+
+def test_second_import_brings_nothing_twice(db, svt, tmp_path, gitcmd):
+    legacy = make_legacy(tmp_path / "legacy")
+    svt("import-sqlite", str(legacy))
+    files = sorted(str(p) for p in (db.root / "records").rglob("*"))
+    head = gitcmd(db.root, "rev-parse", "HEAD")
+    out = svt("import-sqlite", str(legacy)).stdout
+    assert "Imported: nothing new" in out and "Already in the store" in out
+    assert gitcmd(db.root, "rev-parse", "HEAD") == head
+    assert sorted(str(p) for p in (db.root / "records").rglob("*")) == files
+
+
+def test_old_database_without_later_columns_and_tables(db, svt, tmp_path):
+    legacy = make_legacy(tmp_path / "old", old=True)
+    svt("import-sqlite", str(legacy), "--data-dir", str(tmp_path / "old" / "test_data"))
+    module = db.get_component("MODULE-L1-001")
+    assert "sensor" not in module
+    assert [e for e in events(db, "MODULE-L1-001") if e["kind"] == "attachment"] == []
+    assert len(db.tests("MODULE-L1-001")) == 2
+    assert svt("validate", ok=False).exit_code == 0
+
+
+def test_not_a_database_is_a_clear_error(db, svt, tmp_path):
+    bogus = tmp_path / "x.db"
+    bogus.write_text("not sqlite")
+    result = svt("import-sqlite", str(bogus), ok=False)
+    assert result.exit_code == 1 and "is not an SQLite database" in result.stderr
