@@ -8,9 +8,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
 
-from svt_records import Database, yamlio
+from svt_records import Database
 
 FULL_SCHEMA = """
 CREATE TABLE components (id TEXT PRIMARY KEY, type TEXT, serial_number TEXT UNIQUE,

@@ -4,12 +4,10 @@ checkouts of other branches, a deleted or corrupt index file."""
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 
 import pytest
 
-from svt_records import Database, yamlio
+from svt_records import Database
 from svt_records.index import Index
 
 

@@ -1,7 +1,6 @@
 """svt validate, svt fmt."""
 from __future__ import annotations
 
-import sys
 
 import click
 

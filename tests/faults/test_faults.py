@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from svt_records import Database
 
 
 def svt(store: Path, *args: str, env: dict | None = None, preexec=None):
