@@ -130,23 +130,27 @@ def render(comps: dict[str, dict], image_every: int) -> dict[str, list[tuple[str
     return out
 
 
-def fast_import(root: Path, files: dict[str, list[tuple[str, bytes]]]) -> None:
+def fast_import(root: Path, files: dict[str, list[tuple[str, bytes]]], per_commit: int = 1) -> None:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                           text=True, check=True).stdout.strip()
     proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=root, stdin=subprocess.PIPE)
     assert proc.stdin is not None
     stamp = 1700000000
-    for n, (cid, entries) in enumerate(files.items()):
-        message = f"add {cid}: generated".encode()
+    items = list(files.items())
+    for n, start in enumerate(range(0, len(items), per_commit)):
+        group = items[start:start + per_commit]
+        message = f"add {group[0][0]}: generated".encode() if per_commit == 1 else \
+            f"add {group[0][0]}..{group[-1][0]}: generated".encode()
         chunk = [b"commit refs/heads/main\n",
                  f"author Bench <bench@example.org> {stamp + n} +0000\n".encode(),
                  f"committer Bench <bench@example.org> {stamp + n} +0000\n".encode(),
                  f"data {len(message)}\n".encode(), message, b"\n"]
         if n == 0:
             chunk.append(f"from {head}\n".encode())
-        for path, data in entries:
-            chunk += [f"M 100644 inline {path}\n".encode(), f"data {len(data)}\n".encode(),
-                      data, b"\n"]
+        for _, entries in group:
+            for path, data in entries:
+                chunk += [f"M 100644 inline {path}\n".encode(), f"data {len(data)}\n".encode(),
+                          data, b"\n"]
         proc.stdin.write(b"".join(chunk))
     proc.stdin.close()
     if proc.wait() != 0:
@@ -162,6 +166,9 @@ def main() -> None:
                         help="every Nth test result has a small stored plot")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--per-commit", type=int, default=1,
+                        help="components per commit (fast-import rewrites each changed folder's"
+                             " tree per commit, so 100,000 components want ~10)")
     args = parser.parse_args()
     out = (args.out or Path(__file__).parent / "stores" / str(args.components)).absolute()
     if out.exists():
@@ -170,9 +177,10 @@ def main() -> None:
     Database(out).initialize_schema(ci=False)
     comps = plan(args.components, args.tests_per_component, random.Random(args.seed))
     files = render(comps, args.image_every)
-    fast_import(out, files)
+    fast_import(out, files, args.per_commit)
     count = sum(len(v) for v in files.values())
-    print(f"{out}: {args.components} components, {count} files, {len(files) + 1} commits,"
+    commits = -(-len(files) // args.per_commit) + 1
+    print(f"{out}: {args.components} components, {count} files, {commits} commits,"
           f" {time.monotonic() - started:.1f} s")
 
 

@@ -58,3 +58,16 @@ def test_library_imports_go_downward(path):
     for name in imports(path):
         if (PACKAGE / f"{name}.py").exists():
             assert level(name) <= level(me), f"{me} imports {name}, a higher layer"
+
+
+def test_every_command_has_help_that_teaches():
+    from click.testing import CliRunner
+    from svt_records.cli import COMMANDS, cli
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["--help"]).output
+    for name in COMMANDS:
+        assert name in listing
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        body = result.output.split("\n\n", 2)[1]
+        assert len(body.strip()) > 20, f"svt {name} --help says too little"
