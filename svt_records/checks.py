@@ -354,12 +354,29 @@ def _state_vs_events(rec: Record, events: list[Record], report: Any) -> None:
 def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Problem]]:
     root, paths, schema_dir = args
     records, problems = [], []
+    seen: set[str] = set()
     for rel in paths:
         rec, found = check_file(root, rel, schema_dir)
         problems += found
-        if rec is not None:
-            rec.marks = None  # re-read on demand: cheaper than carrying them between processes
-            records.append(rec)
+        if rec is None:
+            continue
+        rec.marks = None  # re-read on demand: cheaper than carrying them between processes
+        if rec.kind in model.EVENT_KINDS:
+            # keep only what the cross checks use, so 100,000 components fit in memory
+            files = [{"path": f["path"]} for f in rec.data.get("files") or []
+                     if isinstance(f, dict) and isinstance(f.get("path"), str)]
+            cid = rel.split("/")[2] if rel.count("/") >= 3 else ""
+            if rec.kind in ("install", "remove"):
+                rec.data = {k: rec.data.get(k) for k in ("kind", "date", "position",
+                                                          "run_period")}
+            elif not files and cid in seen:
+                continue  # nothing the cross checks need beyond "the component has events"
+            else:
+                rec.data = {"kind": rec.kind}
+            if files:
+                rec.data["files"] = files
+            seen.add(cid)
+        records.append(rec)
     return records, problems
 
 
@@ -371,11 +388,19 @@ def check_files(root: str, paths: list[str], schema_dir: str) -> tuple[list[Reco
     import multiprocessing
     if "fork" not in multiprocessing.get_all_start_methods():
         return _check_many((root, paths, schema_dir))
-    chunks = [(root, paths[i::workers], schema_dir) for i in range(workers)]
+    # whole component folders per chunk, so a component's events stay together
+    chunks, start = [], 0
+    while start < len(paths):
+        end = min(start + 3000, len(paths))
+        while end < len(paths) and paths[end].split("/")[:3] == paths[end - 1].split("/")[:3]:
+            end += 1
+        chunks.append((root, paths[start:end], schema_dir))
+        start = end
+    records, problems = [], []
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.map(_check_many, chunks)
-    records = [r for part in parts for r in part[0]]
-    problems = [p for part in parts for p in part[1]]
+        for part_records, part_problems in pool.imap(_check_many, chunks):
+            records += part_records
+            problems += part_problems
     return records, problems
 
 

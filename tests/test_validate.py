@@ -217,3 +217,13 @@ def test_fmt_rewrites_hand_edits_without_changing_meaning(store, svt):
     assert file.read_text().startswith("# yaml-language-server: $schema=../../../schemas/")
     assert svt("fmt", "--check").exit_code == 0
     assert run(svt).exit_code == 0
+
+
+def test_parallel_validation_finds_the_same_problems(store, svt, monkeypatch):
+    import svt_records.checks as checks
+    replace(comp(store, "feb", "FEB-1"), "status: spare", "status: spar")
+    next(path(store, "module", "MOD-1").glob("*/*_0.png")).write_bytes(b"tampered")
+    serial = run(svt).stdout
+    monkeypatch.setattr(checks, "PARALLEL_FROM", 1)
+    assert run(svt).stdout == serial
+    assert serial.count("error:") == 2
