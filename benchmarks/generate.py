@@ -158,6 +158,36 @@ def fast_import(root: Path, files: dict[str, list[tuple[str, bytes]]], per_commi
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, check=True)
 
 
+def bulk_commit(root: Path, files: dict[str, list[tuple[str, bytes]]], history: int) -> None:
+    """Very large stores: every file in one commit (through a private index, as svt imports
+    do), then ``history`` small commits elsewhere, so that `git log -- <component>` still
+    walks a long history (the worst case: a path untouched by most commits)."""
+    for entries in files.values():
+        for path, data in entries:
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    subprocess.run(["git", "add", "-A", "records"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", f"import: {len(files)} generated components"],
+                   cwd=root, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=root, stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    for n in range(history):
+        line = f"{n}\n".encode()
+        proc.stdin.write(b"".join([
+            b"commit refs/heads/main\n",
+            f"committer Bench <bench@example.org> {1700000000 + n} +0000\n".encode(),
+            b"data 13\nbench history\n", f"from {head}\n".encode() if n == 0 else b"",
+            b"M 100644 inline bench-history.txt\n", f"data {len(line)}\n".encode(), line,
+            b"\n"]))
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--components", type=int, default=1000)
@@ -166,6 +196,9 @@ def main() -> None:
                         help="every Nth test result has a small stored plot")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bulk-history", type=int, default=0, metavar="K",
+                        help="one commit for all components, then K small commits (for very"
+                             " large stores, where a commit per component takes hours)")
     parser.add_argument("--per-commit", type=int, default=1,
                         help="components per commit (fast-import rewrites each changed folder's"
                              " tree per commit, so 100,000 components want ~10)")
@@ -177,9 +210,13 @@ def main() -> None:
     Database(out).initialize_schema(ci=False)
     comps = plan(args.components, args.tests_per_component, random.Random(args.seed))
     files = render(comps, args.image_every)
-    fast_import(out, files, args.per_commit)
+    if args.bulk_history:
+        bulk_commit(out, files, args.bulk_history)
+        commits = args.bulk_history + 2
+    else:
+        fast_import(out, files, args.per_commit)
+        commits = -(-len(files) // args.per_commit) + 1
     count = sum(len(v) for v in files.values())
-    commits = -(-len(files) // args.per_commit) + 1
     print(f"{out}: {args.components} components, {count} files, {commits} commits,"
           f" {time.monotonic() - started:.1f} s")
 
