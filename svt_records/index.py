@@ -27,14 +27,15 @@ from . import model, yamlio
 from .errors import RecordError, SvtError
 from .gitrepo import Pending
 
-VERSION = "5"
+VERSION = "6"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTEGER);
 CREATE TABLE IF NOT EXISTS components (
     id TEXT PRIMARY KEY, type TEXT, status TEXT, location TEXT, position TEXT,
-    run_period TEXT, path TEXT, data TEXT, links INTEGER, error TEXT);
+    run_period TEXT, path TEXT, data TEXT, links INTEGER, error TEXT,
+    serial_number TEXT, manufacturer TEXT);
 CREATE INDEX IF NOT EXISTS components_type ON components(type);
 CREATE INDEX IF NOT EXISTS components_position ON components(position);
 CREATE INDEX IF NOT EXISTS components_path ON components(path);
@@ -44,6 +45,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
 """
 _EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
+TABLE_COLUMNS = ("id", "type", "status", "location", "position", "run_period", "serial_number",
+                 "manufacturer")
 
 
 def _sig(st: os.stat_result) -> str:
@@ -121,7 +124,6 @@ class Index:
     def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, int],
                            gone_dirs: list[str], deep: bool = True) -> None:
         prefix = self.root + "/"
-        stat = os.stat
         sql = "SELECT path, mtime FROM dirs" + ("" if deep else " WHERE path NOT LIKE '%/%/%'")
         known = dict(self.db.execute(sql))
         changed: list[str] = []
@@ -256,7 +258,7 @@ class Index:
         q = self.db.executemany
         q("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", files)
         q("DELETE FROM components WHERE path=?", [(r[6],) for r in comps])
-        q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comps)
+        q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comps)
         q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
 
     def _read_rows(self, paths: Iterable[str], volatile: set[str]) -> tuple[list, list, list]:
@@ -283,12 +285,14 @@ class Index:
             data = self.store.load(path, "component")
         except RecordError as exc:
             return (parts[2], parts[1], None, None, None, None, path, None, 0,
-                    exc.problems[0].render())
+                    exc.problems[0].render(), None, None)
         except (SvtError, OSError) as exc:
-            return (parts[2], parts[1], None, None, None, None, path, None, 0, f"{path}: {exc}")
+            return (parts[2], parts[1], None, None, None, None, path, None, 0, f"{path}: {exc}",
+                    None, None)
         return (data.get("id", parts[2]), data.get("type"), data.get("status"),
                 data.get("location"), data.get("position"), data.get("run_period"), path,
-                json.dumps(data), len(data.get("connections") or []), None)
+                json.dumps(data), len(data.get("connections") or []), None,
+                data.get("serial_number"), data.get("manufacturer"))
 
     # ---- queries -----------------------------------------------------------------------------
     def unreadable_components(self) -> list[tuple[str, str]]:
@@ -304,11 +308,15 @@ class Index:
 
     def components(self, component_type: str | None = None, status: str | None = None,
                    location: str | None = None, position: str | None = None,
-                   refresh: bool = True) -> list[dict]:
+                   refresh: bool = True, columns: tuple[str, ...] | None = None) -> list:
+        """Component records matching the filters, sorted by type and id; with ``columns``,
+        just those fields as tuples (no record decoding: fast for large tables)."""
         if refresh:
             self.refresh(events=False)
         self.problems = self._errors("components")
-        sql = "SELECT data FROM components WHERE error IS NULL"
+        if columns and not set(columns) <= set(TABLE_COLUMNS):
+            raise ValueError(f"columns must be among {TABLE_COLUMNS}")
+        sql = f"SELECT {', '.join(columns) if columns else 'data'} FROM components WHERE error IS NULL"
         args: list[Any] = []
         for column, value in (("type", component_type), ("status", status),
                               ("position", position)):
@@ -319,6 +327,8 @@ class Index:
             sql += " AND location = ? COLLATE NOCASE"
             args.append(location)
         sql += " ORDER BY type, id"
+        if columns:
+            return self.db.execute(sql, args).fetchall()
         return [json.loads(r[0]) for r in self.db.execute(sql, args)]
 
     def summary(self, recent: int = 10) -> dict:

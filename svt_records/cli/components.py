@@ -86,18 +86,18 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
       svt list --type module --status spare
       svt list --format csv > components.csv
     """
-    from ..index import Index
+    from ..index import TABLE_COLUMNS, Index
     db = open_db()
     index = Index(db)
-    rows = index.components(ctype, status, location, position)
+    headers = list(TABLE_COLUMNS)
+    rows = index.components(ctype, status, location, position,
+                            columns=None if fmt == "json" else TABLE_COLUMNS)
     for problem in index.problems:
         click.echo(f"warning: skipped an unreadable record: {problem}", err=True)
     if fmt == "json":
         click.echo(to_json(rows))
         return
-    headers = ["id", "type", "status", "location", "position", "run_period", "serial_number",
-               "manufacturer"]
-    data = [[r.get(h) for h in headers] for r in rows]
+    data = rows
     if fmt == "csv":
         click.echo(to_csv(data, headers), nl=False)
         return
