@@ -127,7 +127,7 @@ class Index:
         sql = "SELECT path, mtime FROM dirs" + ("" if deep else " WHERE path NOT LIKE '%/%/%'")
         known = dict(self.db.execute(sql))
         changed: list[str] = []
-        for path, mtime in _changed_folders(prefix, list(known.items())):
+        for path, mtime in _stat_changes(prefix, list(known.items())):
             if mtime is None:
                 gone_dirs.append(path)
             else:
@@ -384,7 +384,6 @@ class Index:
 
 
 PARALLEL_FROM = 4000  # files; below this, starting worker processes costs more than it saves
-SPLIT_STAT_FROM = 8000  # folders; above this, a forked helper stats half of them
 
 
 def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
@@ -400,32 +399,6 @@ def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str
         if now != mtime:
             out.append((path, now))
     return out
-
-
-def _changed_folders(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
-    """_stat_changes, with half of a large list done by a forked child on the other core
-    (each stat is a system call; 20,000 of them are most of a summary's time)."""
-    if len(folders) < SPLIT_STAT_FROM or not hasattr(os, "fork"):
-        return _stat_changes(prefix, folders)
-    half = len(folders) // 2
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: stat, report, and leave without running any cleanup
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "w") as out:
-                json.dump(_stat_changes(prefix, folders[half:]), out)
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    mine = _stat_changes(prefix, folders[:half])
-    with os.fdopen(read_end) as pipe:
-        text = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not text:
-        return mine + _stat_changes(prefix, folders[half:])  # the helper failed: do it here
-    return mine + [(p, m) for p, m in json.loads(text)]
-_WORKER_INDEX: "Index | None" = None
 
 
 def _fork_available() -> bool:

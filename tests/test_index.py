@@ -168,17 +168,3 @@ def test_an_index_left_by_another_svt_version_is_rebuilt(populated):
     old.close()
     assert set(statuses(db)) == {"M-1", "M-2"}
 
-
-def test_folder_checks_split_across_two_processes_see_the_same_changes(populated, monkeypatch):
-    import svt_records.index as index_module
-    db = populated
-    count_tests(db)
-    monkeypatch.setattr(index_module, "SPLIT_STAT_FROM", 1)
-    folder = db.root / "records" / "module" / "M-2" / "2025"
-    folder.mkdir()
-    (folder / "20250102_090000_noise_test.yaml").write_text(
-        "kind: test\ndate: \"2025-01-02T09:00:00+00:00\"\ncomponent: M-2\n"
-        "test_type: noise_test\nresult: pass\n")
-    (db.root / "records" / "module" / "M-1" / "2025" / "20250101_100000_iv_curve.yaml").unlink()
-    tests = Index(db).summary()["tests"]
-    assert tests["noise_test"]["pass"] == 1 and "iv_curve" not in tests
