@@ -53,6 +53,11 @@ def main() -> None:
     parser.add_argument("store", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-validate", action="store_true")
+    parser.add_argument("--in-place", action="store_true",
+                        help="change the given store itself instead of a copy (very large"
+                             " stores, where copying takes longer than the benchmark)")
+    parser.add_argument("--slow-runs", type=int, default=3,
+                        help="runs of the commands that take seconds (validate, rebuild)")
     args = parser.parse_args()
     store = args.store.absolute()
     n = sum(1 for _ in (store / "records" / "module").iterdir()) if (store / "records").exists() else 0
@@ -68,30 +73,34 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="svt-bench-"))
     copy = work / "store"
-    shutil.copytree(store, copy, symlinks=True)
-    # a copy changes every file's inode; refresh git's stat cache as a fresh clone would have it
-    subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=copy)
+    if args.in_place:
+        copy = store
+    else:
+        shutil.copytree(store, copy, symlinks=True)
+        # a copy changes every file's inode; refresh git's stat cache as a fresh clone has it
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=copy)
     crepo = ["--repo", str(copy)]
     png = work / "plot.png"
     png.write_bytes(bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082"))
+    tag = str(int(time.time()))[-5:]  # in place, earlier runs' components exist
     results.append((measure("svt add (new component)", lambda i: crepo + [
-        "add", "--id", f"BENCH-{i:03d}", "--type", "feb", "--status", "spare"], r), 0.30))
+        "add", "--id", f"BENCH-{tag}-{i:03d}", "--type", "feb", "--status", "spare"], r), 0.30))
     results.append((measure("svt test (with a plot)", lambda i: crepo + [
         "test", module, "--type", "iv_curve", "--pass", "--voltage", "100", "--image", str(png)],
         r), 0.30))
     results.append((measure("svt install", lambda i: crepo + [
-        "install", f"BENCH-{i:03d}", f"FEB{200 + i}"], r), 0.30))
+        "install", f"BENCH-{tag}-{i:03d}", f"FEB{int(tag) % 70 * 10 + 200 + i}"], r), 0.30))
     if not args.skip_validate:
         results.append((measure("svt validate (everything)", lambda i: crepo + ["validate"],
-                                min(r, 3)), 15.0))
+                                args.slow_runs), 15.0))
         results.append((measure("svt validate --since HEAD~1", lambda i: crepo + [
             "validate", "--since", "HEAD~1"], r), 0.5))
 
     index = copy / ".git" / "svt" / "index.sqlite"
     results.append((measure("first list after a fresh clone (index rebuild)",
-                            lambda i: crepo + ["list"], min(r, 3),
+                            lambda i: crepo + ["list"], args.slow_runs,
                             before=lambda i: index.unlink(missing_ok=True)), 3.0))
     comps = sorted((copy / "records" / "module").iterdir())[:1000]
 
@@ -99,8 +108,8 @@ def main() -> None:
         for c in comps:
             os.utime(c / "component.yaml")
     results.append((measure("list after 1,000 files changed (refresh)",
-                            lambda i: crepo + ["list"], min(r, 3), before=touch), None))
-    shutil.rmtree(work, ignore_errors=True)
+                            lambda i: crepo + ["list"], args.slow_runs, before=touch), None))
+    shutil.rmtree(work, ignore_errors=True) if not args.in_place else None
 
     commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=store,
                              capture_output=True, text=True).stdout.strip()
