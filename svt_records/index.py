@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
 """
 _EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
+LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
 TABLE_COLUMNS = ("id", "type", "status", "location", "position", "run_period", "serial_number",
                  "manufacturer")
 
@@ -63,12 +64,12 @@ class Index:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = self._connect()
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
         except sqlite3.DatabaseError:  # corrupt or unreadable: it is only a cache
             self.path.unlink(missing_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = self._connect()
             db.executescript(_SCHEMA)
             row = None
         if row is None or row[0] != VERSION:  # another svt version's layout: start afresh
@@ -77,6 +78,16 @@ class Index:
                              " DROP TABLE IF EXISTS events;")
             db.executescript(_SCHEMA)
             db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        # WAL: queries read while another svt process updates the index; writers take turns,
+        # and one may wait for a rebuild of a very large store (minutes at 100,000 components)
+        db = sqlite3.connect(self.path, timeout=LOCK_WAIT, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # a file system without shared memory: the default journal still works
         return db
 
     def _meta(self, key: str) -> str | None:
@@ -186,7 +197,12 @@ class Index:
     @contextmanager
     def _writing(self, tree: str) -> Iterator[None]:
         """One SQLite transaction that ends by recording the tree now indexed."""
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise SvtError(f"the query index is busy ({exc}): another svt process has been"
+                           f" updating it for {LOCK_WAIT:.0f} s; try again when it is done")\
+                from None
         try:
             yield
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))

@@ -139,7 +139,8 @@ def parse_date(text: str | datetime, what: str = "date") -> datetime:
     else:
         raw = str(text).strip()
         try:
-            value = datetime.fromisoformat(raw)  # 3.11 reads "Z", spaces and dates
+            # Python < 3.11 does not read a trailing "Z"
+            value = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
         except ValueError:
             raise InvalidInput(f"{what} {raw!r} is not an ISO 8601 date: write e.g. 2025-03-14 or"
                                " 2025-03-14T10:22:00 (local time) or 2025-03-14T10:22:00-04:00") from None

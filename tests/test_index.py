@@ -168,3 +168,16 @@ def test_an_index_left_by_another_svt_version_is_rebuilt(populated):
     old.close()
     assert set(statuses(db)) == {"M-1", "M-2"}
 
+
+
+def test_two_processes_refreshing_at_once_both_answer(populated):
+    import subprocess
+    import sys
+    db = populated
+    (db.repo.svt_dir() / "index.sqlite").unlink(missing_ok=True)
+    procs = [subprocess.Popen([sys.executable, "-m", "svt_records", "--repo", str(db.root),
+                               "summary", "--format", "json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [p.communicate() for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    assert len({out for out, _ in outputs}) == 1
