@@ -27,11 +27,13 @@ from . import model, yamlio
 from .errors import RecordError, SvtError
 from .gitrepo import Pending
 
-VERSION = "6"
+VERSION = "7"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER);
-CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTEGER);
+CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER, parent TEXT);
+CREATE INDEX IF NOT EXISTS dirs_parent ON dirs(parent);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTEGER, dir TEXT);
+CREATE INDEX IF NOT EXISTS files_dir ON files(dir);
 CREATE TABLE IF NOT EXISTS components (
     id TEXT PRIMARY KEY, type TEXT, status TEXT, location TEXT, position TEXT,
     run_period TEXT, path TEXT, data TEXT, links INTEGER, error TEXT,
@@ -146,21 +148,17 @@ class Index:
                 new_dirs[path] = mtime
         if not changed and not gone_dirs:
             return
-        files_in: dict[str, set[str]] = defaultdict(set)
-        for (path,) in self.db.execute("SELECT path FROM files"):
-            files_in[path.rsplit("/", 1)[0]].add(path)
-        all_known = known if deep else dict.fromkeys(
-            p for (p,) in self.db.execute("SELECT path FROM dirs"))
-        for folder in changed:
-            candidates |= files_in.get(folder, set())
-            self._walk(folder, candidates, new_dirs, all_known)
-        for folder in gone_dirs:
-            prefix = folder + "/"
-            candidates |= {p for d, ps in files_in.items() if d == folder or d.startswith(prefix)
-                           for p in ps}
+        q = self.db.execute
+        for folder in changed:  # what the folder held, and what it holds now
+            candidates.update(p for (p,) in q("SELECT path FROM files WHERE dir=?", (folder,)))
+            subdirs = {p for (p,) in q("SELECT path FROM dirs WHERE parent=?", (folder,))}
+            self._walk(folder, candidates, new_dirs, subdirs)
+        for folder in gone_dirs:  # path ranges: everything below the folder
+            candidates.update(p for (p,) in q(
+                "SELECT path FROM files WHERE path > ? AND path < ?", (folder + "/", folder + "0")))
 
     def _walk(self, folder: str, files: set[str], dirs: dict[str, int],
-              known: dict[str, int] | None = None) -> None:
+              known: set[str] | dict[str, int] | None = None) -> None:
         """Add the record files under ``folder`` (and folders not yet known) to the sets."""
         try:
             entries = list(os.scandir(os.path.join(self.root, folder)))
@@ -191,7 +189,8 @@ class Index:
         with self._writing(tree):
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
-            self.db.executemany("INSERT INTO dirs VALUES (?, ?)", dirs.items())
+            self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
+                                ((p, m, p.rsplit("/", 1)[0]) for p, m in dirs.items()))
             self._index_files(sorted(files), untracked)
 
     @contextmanager
@@ -239,9 +238,10 @@ class Index:
                     and stored.get(path, (None, 1))[1]}
         with self._writing(tree):
             for folder in gone_dirs:
-                self.db.execute("DELETE FROM dirs WHERE path=? OR path LIKE ?",
-                                (folder, folder + "/%"))
-            self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?)", new_dirs.items())
+                self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
+                                (folder, folder + "/", folder + "0"))
+            self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)",
+                                ((p, m, p.rsplit("/", 1)[0]) for p, m in new_dirs.items()))
             gone = [(path,) for path, sig in todo if sig is None]
             for table in ("files", "components", "events"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
@@ -272,7 +272,7 @@ class Index:
 
     def _write_rows(self, files: list, comps: list, events: list) -> None:
         q = self.db.executemany
-        q("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", files)
+        q("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
         q("DELETE FROM components WHERE path=?", [(r[6],) for r in comps])
         q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comps)
         q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
@@ -287,7 +287,7 @@ class Index:
                 sig = _sig(os.lstat(full))
             except FileNotFoundError:
                 continue
-            files.append((path, sig, int(path in volatile)))
+            files.append((path, sig, int(path in volatile), path.rsplit("/", 1)[0]))
             if path.count("/") == 3:
                 if path.endswith("/component.yaml"):
                     comps.append(self._component_row(path))

@@ -11,15 +11,12 @@ import click
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     """A plain aligned table; empty cells show as '-'."""
-    cells = [[("-" if v in (None, "") else str(v)) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, v in enumerate(row):
-            widths[i] = max(widths[i], len(v))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    for row in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    cells = [["-" if v is None or v == "" else str(v) for v in row] for row in rows]
+    widths = [max([len(h), *map(len, column)]) for h, column in
+              zip(headers, zip(*cells) if cells else [()] * len(headers))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths).format
+    lines = [line(*headers).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += [line(*row).rstrip() for row in cells]
     return "\n".join(lines)
 
 
