@@ -422,7 +422,7 @@ def _fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-CHUNK = 2000  # files a worker reads before handing its rows back
+CHUNK = 10000  # files a worker reads before handing its rows back
 
 
 def _read_rows_star(args: tuple[list[str], set[str]]) -> tuple[list, list, list]:
