@@ -50,7 +50,10 @@ def db(store_path) -> Database:
 @pytest.fixture
 def svt():
     """Run the CLI in-process: svt("add", "--id", ...) -> click Result (stdout, stderr apart)."""
-    runner = CliRunner()
+    try:  # click 8.1 (the last for Python 3.9) mixes stderr into stdout unless told not to
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:  # click 8.2 and later always keep them apart
+        runner = CliRunner()
 
     def run(*args: str, ok: bool = True, input: str | None = None):
         result = runner.invoke(cli, list(args), input=input, catch_exceptions=False)

@@ -272,7 +272,8 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize("args,message", BAD_INPUT, ids=[" ".join(a)[:40] for a, _ in BAD_INPUT])
+@pytest.mark.parametrize("args,message", BAD_INPUT,
+                         ids=[" ".join(a)[:40].encode("ascii", "replace").decode() for a, _ in BAD_INPUT])
 def test_bad_input_is_refused_in_one_line_before_anything_is_written(store, args, message):
     before = snapshot(store)
     result = svt(store, *args)
@@ -301,7 +302,7 @@ def test_fifos_and_oversized_files_are_refused(store, tmp_path, png):
     ("a: " + "[" * 10000 + "]" * 10000 + "\n", "nesting"),
     ("a: " + "x" * (50 * 1024 * 1024) + "\n", "limited to"),
     ("!!python/object/apply:os.system ['touch /tmp/pwned']\n", "tag"),
-])
+], ids=["billion-laughs", "deep-nesting", "huge-scalar", "python-tag"])
 def test_yaml_bombs_are_refused_quickly(store, text, message):
     record = store / "records" / "module" / "M1" / "component.yaml"
     record.write_text(text)
