@@ -26,6 +26,7 @@ from typing import Any, Iterable, Iterator
 from . import model, yamlio
 from .errors import RecordError, SvtError
 from .gitrepo import Pending
+from .txn import StoreLock
 
 VERSION = "7"
 _SCHEMA = """
@@ -62,7 +63,9 @@ class Index:
         self.root = str(store.root)
         self.path = store.repo.svt_dir() / "index.sqlite"
         self.problems: list[str] = []
-        self.db = self._open()
+        # one process at a time creates, upgrades or replaces the file; others then open it
+        with StoreLock(self.path.with_name("index.lock"), timeout=LOCK_WAIT):
+            self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
         try:
