@@ -312,3 +312,17 @@ def test_database_path_and_initialize_schema(tmp_path):
     assert db.initialize_schema() is True
     assert db.initialize_schema() is False
     assert (tmp_path / "new" / "svt.yaml").is_file()
+
+
+def test_commits_read_back_through_gitpython(store_path, svt, png):
+    """GitPython (a declared dependency) sees exactly the commit svt made."""
+    import git
+    svt("add", "--id", "M1", "--type", "module")
+    svt("test", "M1", "--type", "iv_curve", "--pass", "--image", str(png),
+        "--tested-by", "Jane Doe")
+    commit = git.Repo(store_path).head.commit
+    assert commit.message.startswith("test M1: iv_curve pass, 1 file(s)")
+    assert commit.author.name == "Test Tech"
+    assert sorted(commit.stats.files) == sorted(
+        p for p in commit.stats.files if p.startswith("records/module/M1/"))
+    assert len(commit.stats.files) == 2 and len(commit.parents) == 1
