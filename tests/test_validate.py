@@ -227,3 +227,18 @@ def test_parallel_validation_finds_the_same_problems(store, svt, monkeypatch):
     monkeypatch.setattr(checks, "PARALLEL_FROM", 1)
     assert run(svt).stdout == serial
     assert serial.count("error:") == 2
+
+
+def test_an_invalid_hand_edit_blocks_only_its_own_component(store, svt):
+    replace(comp(store, "feb", "FEB-1"), "status: spare", "status: broken")
+    shown = svt("show", "FEB-1", ok=False)
+    assert shown.exit_code == 1
+    assert "records/feb/FEB-1/component.yaml:5:9: error: status is 'broken'" in shown.stderr
+    assert "Traceback" not in shown.stderr
+    refused = svt("comment", "FEB-1", "hello", ok=False)
+    assert refused.exit_code == 1 and "component.yaml:5:9" in refused.stderr
+    listed = svt("list")
+    assert "MOD-1" in listed.stdout and "FEB-1" not in listed.stdout
+    assert "skipped an unreadable record" in listed.stderr
+    assert svt("show", "MOD-1").exit_code == 0
+    svt("comment", "MOD-1", "still works")
