@@ -87,6 +87,13 @@ def plan(n: int, tests: int, rng: random.Random) -> dict[str, dict]:
     for ctype, positions in installable:
         for cid, position in zip(ids_by_type.get(ctype, []), positions):
             c = comps[cid]
+            earlier = c["when"] + timedelta(days=20)  # a previous run: installed, then removed
+            c["events"].append(("install", earlier, {"position": position,
+                                                     "run_period": "2024_fall_run",
+                                                     "installed_by": "John Doe"}))
+            c["events"].append(("remove", earlier + timedelta(days=10), {
+                "position": position, "run_period": "2024_fall_run", "reason": "end_of_run",
+                "removed_by": "Jane Doe", "location": "Clean Room"}))
             when = c["when"] + timedelta(days=40)
             c["events"].append(("install", when, {"position": position,
                                                   "run_period": "2025_spring_run",
