@@ -534,12 +534,8 @@ class Database(StoreBase):
             "connections": self.connections(component_id),
             "connection_history": [e for e in events if e["kind"] in ("connect", "disconnect")],
             "attachments": by_kind.get("attachment", []),
-            "commits": [c._asdict() for c in self.repo.log([self.rel(folder)], commits)],
+            "commits": self.history(component_id, commits),
         }
-
-    def module_of(self, part_id: str) -> str | None:
-        rec = self.get_component(part_id)
-        return rec.get("module") if rec else None
 
     def summary(self) -> dict:
         from .index import Index

@@ -13,9 +13,8 @@ import os
 import shutil
 import socket
 import subprocess
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from .errors import GitError
 
@@ -135,9 +134,6 @@ class GitRepo:
                     " Wait for it, or delete that file if no git process is running")
         return None
 
-    def is_shallow_or_bare(self) -> bool:
-        return (self.git_dir / "shallow").exists()
-
     def identity(self) -> Identity:
         """The git identity commits are made with; the OS user when git has none."""
         if self._identity is None:
@@ -232,10 +228,6 @@ class GitRepo:
                            " commit (e.g. origin/main, HEAD~1)")
         return sha
 
-    def conflicted_paths(self) -> list[str]:
-        out = self.run("diff", "--name-only", "--diff-filter=U", "-z")
-        return [p for p in out.split("\0") if p]
-
     # ---- committing --------------------------------------------------------------------
     def hash_files(self, paths: Sequence[str]) -> list[str]:
         """Write the files' blobs (through .gitattributes filters, so Git LFS applies)."""
@@ -248,11 +240,6 @@ class GitRepo:
             raise GitError("git hash-object returned an unexpected answer")
         return shas
 
-    def _read_tree(self, reader: "_BatchReader", sha: str | None) -> dict[str, tuple[str, str, str]]:
-        if sha is None:
-            return {}
-        return reader.tree(sha)
-
     def _write_tree(self, entries: dict[str, tuple[str, str, str]]) -> str:
         lines = []
         for name, (mode, kind, sha) in entries.items():
@@ -262,7 +249,7 @@ class GitRepo:
 
     def _update_tree(self, reader: "_BatchReader", tree: str | None,
                      changes: dict[str, tuple[str, str] | None]) -> str | None:
-        entries = self._read_tree(reader, tree)
+        entries = reader.tree(tree) if tree else {}
         subdirs: dict[str, dict[str, tuple[str, str] | None]] = {}
         for path, change in changes.items():
             head, sep, rest = path.partition("/")
@@ -520,6 +507,3 @@ def clone(source: str, dest: str) -> None:
     if proc.returncode != 0:
         raise GitError(f"git clone failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
 
-
-def iter_nul(text: str) -> Iterable[str]:
-    return (p for p in text.split("\0") if p)

@@ -19,7 +19,6 @@ import json
 import os
 import sqlite3
 from collections import Counter, defaultdict
-from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
@@ -468,6 +467,3 @@ def _event_fields(full: str) -> tuple[dict | None, str | None]:
         return None, str(exc)
     return fields, None
 
-
-def index_path(store: Any) -> Path:
-    return store.repo.svt_dir() / "index.sqlite"

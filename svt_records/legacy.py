@@ -33,10 +33,6 @@ class ImportReport:
         self.skipped: list[str] = []
         self.commit: str | None = None
 
-    def as_dict(self) -> dict:
-        return {"imported": dict(self.imported), "already_present": dict(self.already),
-                "skipped": self.skipped, "commit": self.commit}
-
 
 def _open(path: Path) -> sqlite3.Connection:
     if not path.is_file():
@@ -369,9 +365,16 @@ class _Importer:
 
 
 def count_rows(sqlite_path: Path) -> int:
+    """How many rows the import walks through (for the progress bar), without reading them."""
     con = _open(sqlite_path)
-    return sum(len(_rows(con, t)) for t in ("test_results", "installation_history",
-                                            "maintenance_log", "connections", "component_images"))
+    total = 0
+    for table in ("test_results", "installation_history", "maintenance_log", "connections",
+                  "component_images"):
+        if con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                       (table,)).fetchone():
+            total += con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    con.close()
+    return total
 
 
 def import_sqlite(db: Any, sqlite_path: str | Path, data_dir: str | Path | None = None,

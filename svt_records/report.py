@@ -8,9 +8,6 @@ from typing import Iterable
 
 from .errors import Problem
 
-FORMATS = ("text", "github", "gitlab", "json")
-
-
 def render(problems: Iterable[Problem], fmt: str, checked: int = 0) -> str:
     problems = list(problems)
     return {"text": _text, "github": _github, "gitlab": _gitlab, "json": _json}[fmt](

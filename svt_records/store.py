@@ -167,18 +167,6 @@ class StoreBase:
                 return folder
         return None
 
-    def iter_component_dirs(self, component_type: str | None = None) -> Iterator[tuple[str, Path]]:
-        base = self.records_dir()
-        for ctype in ([component_type] if component_type else model.COMPONENT_TYPES):
-            folder = base / ctype
-            try:
-                with os.scandir(folder) as it:
-                    for entry in it:
-                        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
-                            yield ctype, Path(entry.path)
-            except FileNotFoundError:
-                continue
-
     def id_taken_ignoring_case(self, component_id: str) -> str | None:
         """An existing id equal to this one but for case (plain names: 100,000 in 30 ms)."""
         low = component_id.lower()

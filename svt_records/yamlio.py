@@ -270,7 +270,7 @@ def _attach(stack: list[list], root: list, value: Any, pos: tuple[int, int] | No
         frame[3][key] = pos[0]  # type: ignore[index]
         frame[2] = (key, pos)
         return
-    key, key_pos = frame[2]
+    key = frame[2][0]
     path = frame[1] + (key,)
     if pos is not None:
         marks[path] = pos
