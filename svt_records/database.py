@@ -172,7 +172,9 @@ class Database(StoreBase):
                     date: datetime, event: dict, copies: Sequence[tuple[Path, str, str]] = ()
                     ) -> str:
         """Add one event (and its stored files) to ``change``; returns the event's path."""
-        folder, _ = self.component_record(component_id)
+        folder = self.find_component_dir(component_id)
+        if folder is None or self.rel(folder / COMPONENT_FILE) not in self.seen:
+            folder, _ = self.component_record(component_id)  # not read (and checked) yet
         taken = {self.root / p for p in change.contents}
         path = self.new_event_path(folder, date, name, taken)
         rel = self.rel(path)

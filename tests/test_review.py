@@ -33,7 +33,7 @@ def test_init_writes_ci_for_github_and_gitlab(tmp_path, svt):
     steps = gh["jobs"]["validate"]["steps"]
     runs = " ".join(s.get("run", "") for s in steps)
     assert "--since \"origin/${{ github.base_ref }}\" --format github" in runs
-    assert gh[True]["pull_request"] is None or "pull_request" in gh[True]  # 'on' reads as True
+    assert set(gh[True]) == {"pull_request", "push"}  # PyYAML reads the key 'on' as True
     gl = pyyaml.safe_load((tmp_path / "s/.gitlab-ci.yml").read_text())
     mr = gl["svt-validate-mr"]
     assert mr["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"

@@ -242,3 +242,13 @@ def test_an_invalid_hand_edit_blocks_only_its_own_component(store, svt):
     assert "skipped an unreadable record" in listed.stderr
     assert svt("show", "MOD-1").exit_code == 0
     svt("comment", "MOD-1", "still works")
+
+
+def test_fmt_refuses_a_file_that_does_not_load_and_leaves_it(store, svt):
+    file = comp(store, "feb", "FEB-1")
+    replace(file, "status: spare", "status: spare\nstatus: failed")
+    before = file.read_text()
+    result = svt("fmt", ok=False)
+    assert result.exit_code == 1
+    assert "records/feb/FEB-1/component.yaml:6:1: error: duplicate key 'status'" in result.stderr
+    assert file.read_text() == before
