@@ -76,6 +76,13 @@ class GitRepo:
                                 stderr=subprocess.DEVNULL)
         return Pending(proc)
 
+    def refresh_stat_cache(self) -> "Pending":
+        """Start ``git update-index -q --refresh``: record every tracked file's current stat
+        data in git's index, as ``git status`` does. Entries written in the same second as the
+        index (most of a fresh clone's) are "racily clean", and git re-reads their content at
+        every diff until this is done. Writes .git/index; fails harmlessly if it is locked."""
+        return self.start("update-index", "-q", "--refresh")
+
     # ---- repository facts ------------------------------------------------------------
     @property
     def git_dir(self) -> Path:
@@ -433,6 +440,11 @@ class Pending:
     def paths(self) -> list[str]:
         """The NUL-separated paths the command printed (none if it failed)."""
         return [p for p in (self.text() or "").split("\0") if p]
+
+    @property
+    def ok(self) -> bool:
+        """The command finished and succeeded (after :meth:`text` or :meth:`paths`)."""
+        return self.proc.returncode == 0
 
 
 class _BatchReader:

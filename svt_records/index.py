@@ -9,7 +9,9 @@ signature (mtime, size, inode) differs from what was read last:
 - ``git diff-files`` (tracked files changed on disk; git lstat's them in C, on the other core
   while Python checks the folders), ``git diff-index --cached HEAD`` (staged changes), and
   ``git diff-tree`` between the tree last indexed and HEAD (commits, pulls, checkouts);
-- files that were never committed ("volatile"), stat'ed every time until they are.
+- files that were never committed, and files that differed from HEAD at the last refresh
+  ("watched"), stat'ed every time: an edit that makes a file equal to HEAD again and is
+  staged shows in neither git diff, yet must be read again.
 
 Deleting the index loses nothing: the next command rebuilds it from the files.
 """
@@ -20,34 +22,45 @@ import os
 import sqlite3
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from . import model, yamlio
-from .errors import RecordError, SvtError
+from .errors import LockTimeout, RecordError, SvtError
 from .gitrepo import Pending
 from .txn import StoreLock
 
-VERSION = "7"
+VERSION = "8"
+# Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
+# proportional to what they find, not to the store; components_list answers `svt list` in
+# order from the index alone (measured at 100,000 components: 0.11 s less per list).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER, parent TEXT);
 CREATE INDEX IF NOT EXISTS dirs_parent ON dirs(parent);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTEGER, dir TEXT);
 CREATE INDEX IF NOT EXISTS files_dir ON files(dir);
+CREATE INDEX IF NOT EXISTS files_watched ON files(path) WHERE volatile>0;
 CREATE TABLE IF NOT EXISTS components (
     id TEXT PRIMARY KEY, type TEXT, status TEXT, location TEXT, position TEXT,
     run_period TEXT, path TEXT, data TEXT, links INTEGER, error TEXT,
     serial_number TEXT, manufacturer TEXT);
-CREATE INDEX IF NOT EXISTS components_type ON components(type);
+CREATE INDEX IF NOT EXISTS components_list ON components(
+    type, id, status, location, position, run_period, serial_number, manufacturer, error)
+    WHERE error IS NULL;
+CREATE INDEX IF NOT EXISTS components_broken ON components(id) WHERE error IS NOT NULL;
 CREATE INDEX IF NOT EXISTS components_position ON components(position);
 CREATE INDEX IF NOT EXISTS components_path ON components(path);
 CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
     result TEXT, error TEXT);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
+CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL;
 """
 _EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
 LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
+# files.volatile: 0, or stat'ed at every refresh because no commit holds the file yet, or
+# because it differed from HEAD when last seen (it may be made equal again, staged, unseen)
+UNCOMMITTED, WATCHED = 1, 2
 TABLE_COLUMNS = ("id", "type", "status", "location", "position", "run_period", "serial_number",
                  "manufacturer")
 
@@ -114,16 +127,28 @@ class Index:
         # git lstat's only what the pathspec names: 10,000 files instead of 60,000 for lists
         spec = "records" if events else ":(glob)records/*/*/component.yaml"
         dirty_proc = self._git("diff-files", "--name-only", "-z", "--relative", "--", spec)
-        staged_proc = self._git("diff-index", "--cached", "--name-only", "-z", "--relative",
-                                "HEAD", "--", spec)
+        # Staging rewrites git's index file; while that file is unchanged, the staged files
+        # are the ones the last refresh saw (and read), so git need not compare again (0.1 s
+        # at 100,000 components). Commits that move HEAD alone are seen by diff-tree below.
+        git_index = self._git_index_sig()
+        staged_proc = None
+        if git_index is None or git_index not in (self._meta(f"git-index:{spec}"),
+                                                  self._meta("git-index:records")):
+            staged_proc = self._git("diff-index", "--cached", "--name-only", "-z",
+                                    "--relative", "HEAD", "--", spec)
         candidates: set[str] = set()
         new_dirs: dict[str, int] = {}
         gone_dirs: list[str] = []
         self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events)
-        for path, sig in self.db.execute("SELECT path, sig FROM files WHERE volatile=1"):
-            candidates.add(path)
-        candidates.update(dirty_proc.paths())
-        candidates.update(staged_proc.paths())
+        candidates.update(p for (p,) in self.db.execute(
+            "SELECT path FROM files WHERE volatile>0"))
+        reported = set(dirty_proc.paths())
+        # only with both answers may a watched file that git no longer names stop being watched
+        settle = dirty_proc.ok and staged_proc is not None
+        if staged_proc is not None:
+            reported.update(staged_proc.paths())
+            settle = settle and staged_proc.ok
+        candidates |= reported
         tree = (tree_proc.text() or "").strip()
         committed: set[str] = set()
         if tree != last_tree:
@@ -134,7 +159,17 @@ class Index:
             else:
                 committed = set(self._git("ls-files", "-z", "--", "records").paths())
             candidates |= committed
-        self._apply(candidates, committed, new_dirs, gone_dirs, tree)
+        self._apply(candidates, committed, new_dirs, gone_dirs, tree, reported,
+                    (None if not settle else "records" if events else "component.yaml"))
+        if staged_proc is not None and staged_proc.ok and git_index is not None:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            (f"git-index:{spec}", git_index))
+
+    def _git_index_sig(self) -> str | None:
+        try:
+            return _sig(os.stat(self.store.repo.git_dir / "index"))
+        except OSError:
+            return None
 
     def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, int],
                            gone_dirs: list[str], deep: bool = True) -> None:
@@ -179,21 +214,51 @@ class Index:
     def _rebuild(self, tree_proc: Pending) -> None:
         untracked_proc = self._git("ls-files", "-z", "--others", "--exclude-standard", "--",
                                    "records")
+        dirty_proc = self._git("diff-files", "--name-only", "-z", "--relative", "--", "records")
+        staged_proc = self._git("diff-index", "--cached", "--name-only", "-z", "--relative",
+                                "HEAD", "--", "records")
+        stat_refreshed = self._start_stat_refresh()
         files: set[str] = set()
         dirs: dict[str, int] = {}
-        st = os.stat(os.path.join(self.root, "records")) if os.path.isdir(
-            os.path.join(self.root, "records")) else None
-        if st is not None:
-            dirs["records"] = st.st_mtime_ns
-            self._walk("records", files, dirs)
-        untracked = set(untracked_proc.paths())
+        try:
+            st = os.stat(os.path.join(self.root, "records")) if os.path.isdir(
+                os.path.join(self.root, "records")) else None
+            if st is not None:
+                dirs["records"] = st.st_mtime_ns
+                self._walk("records", files, dirs)
+        finally:
+            stat_refreshed()
+        marks = dict.fromkeys(dirty_proc.paths() + staged_proc.paths(), WATCHED)
+        marks.update(dict.fromkeys(untracked_proc.paths(), UNCOMMITTED))
         tree = (tree_proc.text() or "").strip()
         with self._writing(tree):
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
                                 ((p, m, p.rsplit("/", 1)[0]) for p, m in dirs.items()))
-            self._index_files(sorted(files), untracked)
+            self._index_files(sorted(files), marks)
+
+    def _start_stat_refresh(self) -> Callable[[], None]:
+        """A rebuild is the first query after a clone: refresh git's stat cache meanwhile, so
+        that the diff-files of every later query is not slowed by a fresh clone's "racily
+        clean" entries (measured at 10,000 components: 0.15 s before, 0.06 s after). It
+        writes .git/index, so it runs only under the store's lock (no svt change can be
+        updating git's index) and is skipped when another svt process holds that lock.
+        Returns the call that waits for it and lets go of the lock."""
+        lock = None
+        if not getattr(self.store, "_lock_depth", 0):
+            lock = StoreLock(self.store.repo.svt_dir() / "lock", timeout=0)
+            try:
+                lock.__enter__()
+            except (LockTimeout, OSError):
+                return lambda: None
+        proc = self.store.repo.refresh_stat_cache()
+
+        def finish() -> None:
+            proc.text()
+            if lock is not None:
+                lock.__exit__(None, None, None)
+        return finish
 
     @contextmanager
     def _writing(self, tree: str) -> Iterator[None]:
@@ -214,7 +279,12 @@ class Index:
             raise
 
     def _apply(self, candidates: Iterable[str], committed: set[str], new_dirs: dict[str, int],
-               gone_dirs: list[str], tree: str) -> None:
+               gone_dirs: list[str], tree: str, reported: set[str] = frozenset(),
+               settle: str | None = None) -> None:
+        """Re-read the candidates whose stat signature changed (and those a commit changed),
+        and update which files stay watched. ``reported``: files git named as differing from
+        the index or HEAD; ``settle``: the files git was asked about ("records" for all,
+        "component.yaml" for components), None if its answers were partial."""
         candidates = {p for p in candidates if p.endswith(".yaml") and p.count("/") in (3, 4)}
         stored: dict[str, tuple[str, int]] = {}
         if candidates:
@@ -233,11 +303,23 @@ class Index:
                 sig = None
             if sig != stored.get(path, (None,))[0] or (path in committed and sig is not None):
                 todo.append((path, sig))
-        if not todo and not new_dirs and not gone_dirs and tree == self._meta("tree"):
+        marks: dict[str, int] = {}
+        remark: list[tuple[int, str]] = []
+        for path in candidates:
+            before = stored.get(path, (None, None))[1]
+            if path not in committed and before in (None, UNCOMMITTED):
+                mark = UNCOMMITTED  # until a commit holds it
+            elif path in reported or (before == WATCHED and not (
+                    settle == "records" or (settle and path.endswith("/component.yaml")))):
+                mark = WATCHED
+            else:
+                mark = 0
+            marks[path] = mark
+            if before is not None and mark != before:
+                remark.append((mark, path))
+        if not todo and not remark and not new_dirs and not gone_dirs and \
+                tree == self._meta("tree"):
             return
-        # a file stays "volatile" (stat'ed at every refresh) until a commit holds it
-        volatile = {path for path, sig in todo if sig is not None and path not in committed
-                    and stored.get(path, (None, 1))[1]}
         with self._writing(tree):
             for folder in gone_dirs:
                 self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
@@ -248,10 +330,11 @@ class Index:
             for table in ("files", "components", "events"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
             present = [path for path, sig in todo if sig is not None]
-            self._index_files(sorted(present), volatile)
+            self.db.executemany("UPDATE files SET volatile=? WHERE path=?", remark)
+            self._index_files(sorted(present), marks)
 
     # ---- reading files -------------------------------------------------------------------
-    def _index_files(self, paths: list[str], volatile: set[str]) -> None:
+    def _index_files(self, paths: list[str], marks: dict[str, int]) -> None:
         """Read the files and write their rows (inside the caller's transaction).
 
         Thousands of files (a rebuild, a big pull) are read by two processes: reading and
@@ -261,7 +344,7 @@ class Index:
             import multiprocessing
             global _WORKER_INDEX
             _WORKER_INDEX = self
-            chunks = [(paths[i:i + CHUNK], volatile) for i in range(0, len(paths), CHUNK)]
+            chunks = [(paths[i:i + CHUNK], marks) for i in range(0, len(paths), CHUNK)]
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
                     # chunk by chunk, so memory stays flat however large the store
@@ -270,7 +353,7 @@ class Index:
             finally:
                 _WORKER_INDEX = None
         else:
-            self._write_rows(*self._read_rows(paths, volatile))
+            self._write_rows(*self._read_rows(paths, marks))
 
     def _write_rows(self, files: list, comps: list, events: list) -> None:
         q = self.db.executemany
@@ -279,7 +362,7 @@ class Index:
         q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comps)
         q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
 
-    def _read_rows(self, paths: Iterable[str], volatile: set[str]) -> tuple[list, list, list]:
+    def _read_rows(self, paths: Iterable[str], marks: dict[str, int]) -> tuple[list, list, list]:
         files: list = []
         comps: list = []
         events: list = []
@@ -289,7 +372,7 @@ class Index:
                 sig = _sig(os.lstat(full))
             except FileNotFoundError:
                 continue
-            files.append((path, sig, int(path in volatile), path.rsplit("/", 1)[0]))
+            files.append((path, sig, marks.get(path, 0), path.rsplit("/", 1)[0]))
             if path.count("/") == 3:
                 if path.endswith("/component.yaml"):
                     comps.append(self._component_row(path))
@@ -319,7 +402,8 @@ class Index:
 
     def uncommitted(self) -> list[str]:
         """Record files that no commit holds yet (as of the last refresh)."""
-        return [p for (p,) in self.db.execute("SELECT path FROM files WHERE volatile=1")]
+        return [p for (p,) in self.db.execute("SELECT path FROM files WHERE volatile=?",
+                                              (UNCOMMITTED,))]
 
     def _errors(self, table: str) -> list[str]:
         return [r[0] for r in self.db.execute(f"SELECT error FROM {table} WHERE error IS NOT NULL")]
@@ -427,7 +511,7 @@ def _fork_available() -> bool:
 CHUNK = 10000  # files a worker reads before handing its rows back
 
 
-def _read_rows_star(args: tuple[list[str], set[str]]) -> tuple[list, list, list]:
+def _read_rows_star(args: tuple[list[str], dict[str, int]]) -> tuple[list, list, list]:
     """Worker side of a parallel read (the forked process inherits the index)."""
     assert _WORKER_INDEX is not None
     return _WORKER_INDEX._read_rows(*args)

@@ -71,6 +71,46 @@ def test_sees_staged_edit_made_between_two_queries(populated, gitcmd):
     assert statuses(db)["M-1"] == "repair"
 
 
+def test_sees_staged_event_edits_whichever_query_ran_before(populated, gitcmd):
+    """svt skips asking git for staged files while git's index file is unchanged; a list
+    (which asks only about component records) must not stand in for the events' question."""
+    db = populated
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    rel = str(event.relative_to(db.root))
+    assert count_tests(db) == 1
+    edit_in_place(event, "result: pass", "result: fail")
+    gitcmd(db.root, "add", rel)
+    assert statuses(db)["M-1"] == "spare"  # a components-only refresh sees git's new index
+    assert Index(db).summary()["tests"]["iv_curve"]["fail"] == 1
+    edit_in_place(event, "result: fail", "result: pass")
+    gitcmd(db.root, "add", rel)
+    assert Index(db).summary()["tests"]["iv_curve"]["fail"] == 0
+    assert Index(db).summary()["tests"]["iv_curve"]["pass"] == 1
+
+
+def test_sees_an_in_place_edit_undone_before_the_next_query(populated):
+    db = populated
+    path = comp(db, "M-2")
+    assert statuses(db)["M-2"] == "spare"
+    edit_in_place(path, "status: spare", "status: failed")
+    assert statuses(db)["M-2"] == "failed"
+    edit_in_place(path, "status: failed", "status: spare")  # the editor's undo, saved
+    assert statuses(db)["M-2"] == "spare"
+
+
+def test_a_rebuild_watches_files_that_differ_from_head(populated, gitcmd):
+    db = populated
+    path = comp(db, "M-2")
+    assert statuses(db)["M-2"] == "spare"
+    edit_in_place(path, "status: spare", "status: failed")
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+        (db.repo.svt_dir() / name).unlink(missing_ok=True)
+    assert statuses(db)["M-2"] == "failed"  # read by a rebuild
+    edit_in_place(path, "status: failed", "status: spare")
+    gitcmd(db.root, "add", "records/module/M-2/component.yaml")  # equal to HEAD again
+    assert statuses(db)["M-2"] == "spare"
+
+
 def test_sees_new_untracked_event_and_its_later_in_place_edit(populated):
     db = populated
     assert count_tests(db) == 1
@@ -181,3 +221,35 @@ def test_two_processes_refreshing_at_once_both_answer(populated):
     outputs = [p.communicate() for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     assert len({out for out, _ in outputs}) == 1
+
+
+def _drop_index(db) -> None:
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+        (db.repo.svt_dir() / name).unlink(missing_ok=True)
+
+
+def test_a_rebuild_refreshes_gits_stat_cache(populated, gitcmd):
+    """After a clone git re-reads "racily clean" files at every diff until its stat cache is
+    refreshed; the rebuild (the first query after a clone) does that, as git status would."""
+    db = populated
+    path = comp(db, "M-2")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # same content
+    assert gitcmd(db.root, "diff-files", "--name-only").split() == [
+        "records/module/M-2/component.yaml"]
+    _drop_index(db)
+    assert statuses(db)["M-2"] == "spare"
+    assert gitcmd(db.root, "diff-files", "--name-only") == ""
+
+
+def test_a_rebuild_leaves_gits_index_alone_while_a_change_holds_the_lock(populated, gitcmd):
+    from svt_records.txn import StoreLock
+    db = populated
+    path = comp(db, "M-2")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    _drop_index(db)
+    with StoreLock(db.repo.svt_dir() / "lock", timeout=0):  # as another svt process would
+        assert statuses(db)["M-2"] == "spare"
+    assert gitcmd(db.root, "diff-files", "--name-only").split() == [
+        "records/module/M-2/component.yaml"]
