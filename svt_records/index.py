@@ -22,7 +22,7 @@ import os
 import sqlite3
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from . import model, yamlio
 from .errors import LockTimeout, RecordError, SvtError
@@ -115,15 +115,22 @@ class Index:
     def _git(self, *args: str) -> Pending:
         return self.store.repo.start(*args)
 
-    def refresh(self, events: bool = True) -> None:
-        """Bring the index in step with the files. ``events=False`` (queries that read only
-        components) skips checking the folders below the component folders: new event files
-        there matter only to event queries, which check them before answering."""
+    def refresh(self, events: bool = True) -> bool:
+        """Bring the index in step with the files; True if anything in it changed.
+        ``events=False`` (queries that read only components) skips checking the folders below
+        the component folders: new event files there matter only to event queries, which
+        check them before answering."""
+        return self._finish_refresh(self._start_refresh(events))
+
+    def _start_refresh(self, events: bool) -> "_Check | None":
+        """Start git's checks and look at the folders; None if the index was rebuilt (it is
+        then current). While git works on the other core, the caller may query the index
+        and keep the answer if :meth:`_finish_refresh` then changes nothing."""
         last_tree = self._meta("tree")
         tree_proc = self._git("rev-parse", "-q", "--verify", "HEAD:./records")
         if last_tree is None:
             self._rebuild(tree_proc)
-            return
+            return None
         # git lstat's only what the pathspec names: 10,000 files instead of 60,000 for lists
         spec = "records" if events else ":(glob)records/*/*/component.yaml"
         dirty_proc = self._git("diff-files", "--name-only", "-z", "--relative", "--", spec)
@@ -140,8 +147,17 @@ class Index:
         new_dirs: dict[str, int] = {}
         gone_dirs: list[str] = []
         self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events)
+        local = bool(candidates or new_dirs or gone_dirs)
         candidates.update(p for (p,) in self.db.execute(
             "SELECT path FROM files WHERE volatile>0"))
+        return _Check(events, spec, last_tree, tree_proc, dirty_proc, staged_proc, git_index,
+                      candidates, new_dirs, gone_dirs, local)
+
+    def _finish_refresh(self, check: "_Check | None") -> bool:
+        if check is None:
+            return True
+        (events, spec, last_tree, tree_proc, dirty_proc, staged_proc, git_index, candidates,
+         new_dirs, gone_dirs, _) = check
         reported = set(dirty_proc.paths())
         # only with both answers may a watched file that git no longer names stop being watched
         settle = dirty_proc.ok and staged_proc is not None
@@ -159,11 +175,12 @@ class Index:
             else:
                 committed = set(self._git("ls-files", "-z", "--", "records").paths())
             candidates |= committed
-        self._apply(candidates, committed, new_dirs, gone_dirs, tree, reported,
-                    (None if not settle else "records" if events else "component.yaml"))
+        changed = self._apply(candidates, committed, new_dirs, gone_dirs, tree, reported,
+                              (None if not settle else "records" if events else "component.yaml"))
         if staged_proc is not None and staged_proc.ok and git_index is not None:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             (f"git-index:{spec}", git_index))
+        return changed
 
     def _git_index_sig(self) -> str | None:
         try:
@@ -280,7 +297,7 @@ class Index:
 
     def _apply(self, candidates: Iterable[str], committed: set[str], new_dirs: dict[str, int],
                gone_dirs: list[str], tree: str, reported: set[str] = frozenset(),
-               settle: str | None = None) -> None:
+               settle: str | None = None) -> bool:
         """Re-read the candidates whose stat signature changed (and those a commit changed),
         and update which files stay watched. ``reported``: files git named as differing from
         the index or HEAD; ``settle``: the files git was asked about ("records" for all,
@@ -319,7 +336,7 @@ class Index:
                 remark.append((mark, path))
         if not todo and not remark and not new_dirs and not gone_dirs and \
                 tree == self._meta("tree"):
-            return
+            return False
         with self._writing(tree):
             for folder in gone_dirs:
                 self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
@@ -332,6 +349,7 @@ class Index:
             present = [path for path, sig in todo if sig is not None]
             self.db.executemany("UPDATE files SET volatile=? WHERE path=?", remark)
             self._index_files(sorted(present), marks)
+        return True
 
     # ---- reading files -------------------------------------------------------------------
     def _index_files(self, paths: list[str], marks: dict[str, int]) -> None:
@@ -413,11 +431,20 @@ class Index:
                    refresh: bool = True, columns: tuple[str, ...] | None = None) -> list:
         """Component records matching the filters, sorted by type and id; with ``columns``,
         just those fields as tuples (no record decoding: fast for large tables)."""
-        if refresh:
-            self.refresh(events=False)
-        self.problems = self._errors("components")
         if columns and not set(columns) <= set(TABLE_COLUMNS):
             raise ValueError(f"columns must be among {TABLE_COLUMNS}")
+        check = self._start_refresh(events=False) if refresh else None
+        # while git looks for edits on the other core, answer from the index as it stands
+        # (unless the folders showed a change already); ask again if the refresh changed it
+        args = (component_type, status, location, position, columns)
+        rows = None if check is not None and check.local else self._select(*args)
+        if check is not None and self._finish_refresh(check):
+            rows = None
+        self.problems = self._errors("components")
+        return self._select(*args) if rows is None else rows
+
+    def _select(self, component_type: str | None, status: str | None, location: str | None,
+                position: str | None, columns: tuple[str, ...] | None) -> list:
         sql = f"SELECT {', '.join(columns) if columns else 'data'} FROM components WHERE error IS NULL"
         args: list[Any] = []
         for column, value in (("type", component_type), ("status", status),
@@ -486,6 +513,21 @@ class Index:
 
 
 PARALLEL_FROM = 4000  # files; below this, starting worker processes costs more than it saves
+
+
+class _Check(NamedTuple):
+    """A refresh under way: git's checks running, what the folders showed."""
+    events: bool
+    spec: str
+    last_tree: str
+    tree_proc: Pending
+    dirty_proc: Pending
+    staged_proc: Pending | None
+    git_index: str | None
+    candidates: set[str]
+    new_dirs: dict[str, int]
+    gone_dirs: list[str]
+    local: bool  # the folders showed added or removed files
 
 
 def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
