@@ -8,10 +8,8 @@ hooks run and see exactly svt's files. See docs/performance.md for the measureme
 """
 from __future__ import annotations
 
-import getpass
 import os
 import shutil
-import socket
 import subprocess
 from typing import NamedTuple, Sequence
 from pathlib import Path
@@ -152,6 +150,7 @@ class GitRepo:
                     self._identity = Identity(name.strip(), email.strip())
             if self._identity is None:
                 user = _os_user()
+                import socket  # here, not at start-up: rarely needed, 2 ms to import
                 self._identity = Identity(user, f"{user}@{socket.gethostname() or 'localhost'}",
                                           fallback=True)
         return self._identity
@@ -509,6 +508,7 @@ def _mode(path: Path) -> str:
 
 def _os_user() -> str:
     try:
+        import getpass
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return os.environ.get("USER") or "unknown"

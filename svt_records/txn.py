@@ -8,7 +8,6 @@ work tree exactly; if the process dies, the next svt command finishes or undoes 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -263,6 +262,7 @@ def _prune_empty(folder: Path, stop: Path) -> None:
 
 
 def sha256_file(path: Path) -> tuple[int, str]:
+    import hashlib  # only changes that store files hash them
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:

@@ -16,25 +16,35 @@ import math
 import os
 import stat
 import re
-import tempfile
 from typing import NamedTuple
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-try:  # libyaml: about ten times faster than the pure-Python parser
-    from yaml._yaml import CParser as _Parser
-except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
-    from yaml.parser import Parser as _PyParser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
+def _libyaml() -> tuple[Any, Any]:
+    """PyYAML and its event parser, imported on first use: commands that read only the
+    canonical form (the fast reader below) or the query index never pay for it (~10 ms)."""
+    global yaml, _Parser
+    if _Parser is None:
+        import yaml as _yaml
+        try:  # libyaml: about ten times faster than the pure-Python parser
+            from yaml._yaml import CParser
+        except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
+            from yaml.parser import Parser as PyParser
+            from yaml.reader import Reader
+            from yaml.scanner import Scanner
 
-    class _Parser(Reader, Scanner, _PyParser):  # type: ignore[no-redef]
-        def __init__(self, stream: str) -> None:
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            _PyParser.__init__(self)
+            class CParser(Reader, Scanner, PyParser):  # type: ignore[no-redef]
+                def __init__(self, stream: str) -> None:
+                    Reader.__init__(self, stream)
+                    Scanner.__init__(self)
+                    PyParser.__init__(self)
+        yaml, _Parser = _yaml, CParser
+    return yaml, _Parser
+
+
+yaml: Any = None
+_Parser: Any = None
 
 
 MAX_FILE_BYTES = 1_000_000
@@ -158,7 +168,8 @@ def load(text: str | bytes, *, with_marks: bool = True) -> Document:
     stack: list[list] = []
     root: list = []
     documents = 0
-    parser = _Parser(text)
+    yaml, parser_class = _libyaml()
+    parser = parser_class(text)
     try:
         while True:
             event = parser.get_event()
@@ -426,6 +437,7 @@ def atomic_write(path: str | os.PathLike, data: bytes, tmp_dir: str | os.PathLik
     """Write bytes to ``path`` through a temporary file and a rename (never half-written)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
     fd, tmp = tempfile.mkstemp(dir=tmp_dir or target.parent, prefix=".svt-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
