@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -58,6 +59,12 @@ CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL
 """
 _EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
 LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+# A file changed this close to a refresh (file times come from a coarse clock) may change
+# again within the same time stamp, size unchanged: its signature is stored so that it never
+# matches ("racy:", as git smudges such entries), and it stays watched, so the next refresh
+# reads it again.
+RACY_NS = 50_000_000
 # files.volatile: 0, or stat'ed at every refresh because no commit holds the file yet, or
 # because it differed from HEAD when last seen (it may be made equal again, staged, unseen)
 UNCOMMITTED, WATCHED = 1, 2
@@ -126,23 +133,23 @@ class Index:
         """Start git's checks and look at the folders; None if the index was rebuilt (it is
         then current). While git works on the other core, the caller may query the index
         and keep the answer if :meth:`_finish_refresh` then changes nothing."""
+        started = time.time_ns()
         last_tree = self._meta("tree")
         tree_proc = self._git("rev-parse", "-q", "--verify", "HEAD:./records")
         if last_tree is None:
-            self._rebuild(tree_proc)
+            self._rebuild(tree_proc, started)
             return None
         # git lstat's only what the pathspec names: 10,000 files instead of 60,000 for lists
         spec = "records" if events else ":(glob)records/*/*/component.yaml"
         dirty_proc = self._git("diff-files", "--name-only", "-z", "--relative", "--", spec)
-        # Staging rewrites git's index file; while that file is unchanged, the staged files
-        # are the ones the last refresh saw (and read), so git need not compare again (0.1 s
-        # at 100,000 components). Commits that move HEAD alone are seen by diff-tree below.
+        # Staging rewrites git's index file. While that file and HEAD's tree are as they were
+        # at the last check, the staged files are the ones it saw (and read), so git need not
+        # compare again (0.1 s at 100,000 components); if HEAD moved, the finish asks then.
         git_index = self._git_index_sig()
         staged_proc = None
-        if git_index is None or git_index not in (self._meta(f"git-index:{spec}"),
-                                                  self._meta("git-index:records")):
-            staged_proc = self._git("diff-index", "--cached", "--name-only", "-z",
-                                    "--relative", "HEAD", "--", spec)
+        if git_index is None or f"{git_index} {last_tree}" not in (
+                self._meta(f"git-index:{spec}"), self._meta("git-index:records")):
+            staged_proc = self._staged(spec)
         candidates: set[str] = set()
         new_dirs: dict[str, int] = {}
         gone_dirs: list[str] = []
@@ -151,36 +158,58 @@ class Index:
         candidates.update(p for (p,) in self.db.execute(
             "SELECT path FROM files WHERE volatile>0"))
         return _Check(events, spec, last_tree, tree_proc, dirty_proc, staged_proc, git_index,
-                      candidates, new_dirs, gone_dirs, local)
+                      candidates, new_dirs, gone_dirs, local, started)
 
     def _finish_refresh(self, check: "_Check | None") -> bool:
         if check is None:
             return True
         (events, spec, last_tree, tree_proc, dirty_proc, staged_proc, git_index, candidates,
-         new_dirs, gone_dirs, _) = check
-        reported = set(dirty_proc.paths())
-        # only with both answers may a watched file that git no longer names stop being watched
-        settle = dirty_proc.ok and staged_proc is not None
-        if staged_proc is not None:
-            reported.update(staged_proc.paths())
-            settle = settle and staged_proc.ok
-        candidates |= reported
+         new_dirs, gone_dirs, _, started) = check
         tree = (tree_proc.text() or "").strip()
+        if staged_proc is None and tree != last_tree:  # HEAD moved alone (reset --soft)
+            staged_proc = self._staged(spec)
+        reported = set(dirty_proc.paths())
+        staged, staged_ok = self._staged_paths(staged_proc, spec, tree)
+        reported.update(staged)
+        # only with both answers may a watched file that git no longer names stop being watched
+        settle = dirty_proc.ok and staged_ok
+        candidates |= reported
         committed: set[str] = set()
+        removed: set[str] = set()  # gone from HEAD's tree: untracked if still on disk
         if tree != last_tree:
             if last_tree:
-                proc = self._git("diff-tree", "-r", "--name-only", "-z", last_tree, tree or
-                                 "4b825dc642cb6eb9a060e54bf8d69288fbee4904")
-                committed = {f"records/{p}" for p in proc.paths()}
+                proc = self._git("diff-tree", "-r", "--no-renames", "--name-status", "-z",
+                                 last_tree, tree or EMPTY_TREE)
+                for status, path in _status_pairs(proc.paths()):
+                    committed.add(f"records/{path}")
+                    if status == "D":
+                        removed.add(f"records/{path}")
             else:
                 committed = set(self._git("ls-files", "-z", "--", "records").paths())
             candidates |= committed
         changed = self._apply(candidates, committed, new_dirs, gone_dirs, tree, reported,
-                              (None if not settle else "records" if events else "component.yaml"))
-        if staged_proc is not None and staged_proc.ok and git_index is not None:
+                              (None if not settle else "records" if events else "component.yaml"),
+                              removed, started)
+        if staged_ok and git_index is not None:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                            (f"git-index:{spec}", git_index))
+                            (f"git-index:{spec}", f"{git_index} {tree}"))
         return changed
+
+    def _staged(self, spec: str, base: str = "HEAD") -> Pending:
+        return self._git("diff-index", "--cached", "--no-renames", "--name-status", "-z",
+                         "--relative", base, "--", spec)
+
+    def _staged_paths(self, proc: Pending | None, spec: str, tree: str
+                      ) -> tuple[dict[str, str], bool]:
+        """{path: status} of the files whose staged version differs from HEAD's, and whether
+        git answered. A branch with no commit yet is compared with the empty tree."""
+        if proc is None:
+            return {}, False
+        pairs = proc.paths()
+        if not proc.ok and not tree:
+            proc = self._staged(spec, EMPTY_TREE)
+            pairs = proc.paths()
+        return {path: status for status, path in _status_pairs(pairs)}, proc.ok
 
     def _git_index_sig(self) -> str | None:
         try:
@@ -228,12 +257,11 @@ class Index:
             elif entry.name.endswith(".yaml") and depth >= 2:
                 files.add(rel)
 
-    def _rebuild(self, tree_proc: Pending) -> None:
+    def _rebuild(self, tree_proc: Pending, started: int) -> None:
         untracked_proc = self._git("ls-files", "-z", "--others", "--exclude-standard", "--",
                                    "records")
         dirty_proc = self._git("diff-files", "--name-only", "-z", "--relative", "--", "records")
-        staged_proc = self._git("diff-index", "--cached", "--name-only", "-z", "--relative",
-                                "HEAD", "--", "records")
+        staged_proc = self._staged("records")
         stat_refreshed = self._start_stat_refresh()
         files: set[str] = set()
         dirs: dict[str, int] = {}
@@ -245,15 +273,18 @@ class Index:
                 self._walk("records", files, dirs)
         finally:
             stat_refreshed()
-        marks = dict.fromkeys(dirty_proc.paths() + staged_proc.paths(), WATCHED)
-        marks.update(dict.fromkeys(untracked_proc.paths(), UNCOMMITTED))
         tree = (tree_proc.text() or "").strip()
+        staged, _ = self._staged_paths(staged_proc, "records", tree)
+        # watched: differs from HEAD; uncommitted: untracked, or staged but new to HEAD
+        marks = dict.fromkeys(dirty_proc.paths() + list(staged), WATCHED)
+        marks.update((path, UNCOMMITTED) for path, status in staged.items() if status == "A")
+        marks.update(dict.fromkeys(untracked_proc.paths(), UNCOMMITTED))
         with self._writing(tree):
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
                                 ((p, m, p.rsplit("/", 1)[0]) for p, m in dirs.items()))
-            self._index_files(sorted(files), marks)
+            self._index_files(sorted(files), marks, started - RACY_NS)
 
     def _start_stat_refresh(self) -> Callable[[], None]:
         """A rebuild is the first query after a clone: refresh git's stat cache meanwhile, so
@@ -269,7 +300,12 @@ class Index:
                 lock.__enter__()
             except (LockTimeout, OSError):
                 return lambda: None
-        proc = self.store.repo.refresh_stat_cache()
+        try:
+            proc = self.store.repo.refresh_stat_cache()
+        except BaseException:
+            if lock is not None:
+                lock.__exit__(None, None, None)
+            raise
 
         def finish() -> None:
             proc.text()
@@ -297,11 +333,13 @@ class Index:
 
     def _apply(self, candidates: Iterable[str], committed: set[str], new_dirs: dict[str, int],
                gone_dirs: list[str], tree: str, reported: set[str] = frozenset(),
-               settle: str | None = None) -> bool:
+               settle: str | None = None, removed: set[str] = frozenset(),
+               started: int = 0) -> bool:
         """Re-read the candidates whose stat signature changed (and those a commit changed),
         and update which files stay watched. ``reported``: files git named as differing from
         the index or HEAD; ``settle``: the files git was asked about ("records" for all,
-        "component.yaml" for components), None if its answers were partial."""
+        "component.yaml" for components), None if its answers were partial; ``removed``:
+        files the new HEAD no longer holds; ``started``: when the refresh began."""
         candidates = {p for p in candidates if p.endswith(".yaml") and p.count("/") in (3, 4)}
         stored: dict[str, tuple[str, int]] = {}
         if candidates:
@@ -324,7 +362,7 @@ class Index:
         remark: list[tuple[int, str]] = []
         for path in candidates:
             before = stored.get(path, (None, None))[1]
-            if path not in committed and before in (None, UNCOMMITTED):
+            if path in removed or (path not in committed and before in (None, UNCOMMITTED)):
                 mark = UNCOMMITTED  # until a commit holds it
             elif path in reported or (before == WATCHED and not (
                     settle == "records" or (settle and path.endswith("/component.yaml")))):
@@ -348,11 +386,11 @@ class Index:
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
             present = [path for path, sig in todo if sig is not None]
             self.db.executemany("UPDATE files SET volatile=? WHERE path=?", remark)
-            self._index_files(sorted(present), marks)
+            self._index_files(sorted(present), marks, started - RACY_NS)
         return True
 
     # ---- reading files -------------------------------------------------------------------
-    def _index_files(self, paths: list[str], marks: dict[str, int]) -> None:
+    def _index_files(self, paths: list[str], marks: dict[str, int], fresh_after: int) -> None:
         """Read the files and write their rows (inside the caller's transaction).
 
         Thousands of files (a rebuild, a big pull) are read by two processes: reading and
@@ -362,7 +400,8 @@ class Index:
             import multiprocessing
             global _WORKER_INDEX
             _WORKER_INDEX = self
-            chunks = [(paths[i:i + CHUNK], marks) for i in range(0, len(paths), CHUNK)]
+            chunks = [(paths[i:i + CHUNK], marks, fresh_after)
+                      for i in range(0, len(paths), CHUNK)]
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
                     # chunk by chunk, so memory stays flat however large the store
@@ -371,7 +410,7 @@ class Index:
             finally:
                 _WORKER_INDEX = None
         else:
-            self._write_rows(*self._read_rows(paths, marks))
+            self._write_rows(*self._read_rows(paths, marks, fresh_after))
 
     def _write_rows(self, files: list, comps: list, events: list) -> None:
         q = self.db.executemany
@@ -380,17 +419,21 @@ class Index:
         q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comps)
         q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
 
-    def _read_rows(self, paths: Iterable[str], marks: dict[str, int]) -> tuple[list, list, list]:
+    def _read_rows(self, paths: Iterable[str], marks: dict[str, int], fresh_after: int
+                   ) -> tuple[list, list, list]:
         files: list = []
         comps: list = []
         events: list = []
         for path in paths:
             full = f"{self.root}/{path}"
             try:
-                sig = _sig(os.lstat(full))
+                st = os.lstat(full)
             except FileNotFoundError:
                 continue
-            files.append((path, sig, marks.get(path, 0), path.rsplit("/", 1)[0]))
+            mark, sig = marks.get(path, 0), _sig(st)
+            if st.st_mtime_ns >= fresh_after:
+                mark, sig = mark or WATCHED, f"racy:{sig}"
+            files.append((path, sig, mark, path.rsplit("/", 1)[0]))
             if path.count("/") == 3:
                 if path.endswith("/component.yaml"):
                     comps.append(self._component_row(path))
@@ -438,8 +481,10 @@ class Index:
         # (unless the folders showed a change already); ask again if the refresh changed it
         args = (component_type, status, location, position, columns)
         rows = None if check is not None and check.local else self._select(*args)
-        if check is not None and self._finish_refresh(check):
-            rows = None
+        version = self._data_version()
+        if check is not None and (self._finish_refresh(check) or
+                                  self._data_version() != version):
+            rows = None  # changed by this refresh, or by another svt process's meanwhile
         self.problems = self._errors("components")
         return self._select(*args) if rows is None else rows
 
@@ -468,10 +513,21 @@ class Index:
         cached = self._meta(f"summary:{recent}")
         if cached:
             return json.loads(cached)
+        version = self._data_version()
         result = self._summarize(recent)
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                        (f"summary:{recent}", json.dumps(result)))
+        # keep it only if no other svt process changed the index meanwhile
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._data_version() == version:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                (f"summary:{recent}", json.dumps(result)))
+        finally:
+            self.db.execute("COMMIT")
         return result
+
+    def _data_version(self) -> int:
+        """Changes when another connection commits to the index file."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
 
     def _summarize(self, recent: int) -> dict:
         q = self.db.execute
@@ -528,6 +584,13 @@ class _Check(NamedTuple):
     new_dirs: dict[str, int]
     gone_dirs: list[str]
     local: bool  # the folders showed added or removed files
+    started: int  # time.time_ns() when the refresh began
+
+
+def _status_pairs(fields: list[str]) -> Iterator[tuple[str, str]]:
+    """(status letter, path) from the NUL-separated output of ``--name-status -z``."""
+    for i in range(0, len(fields) - 1, 2):
+        yield fields[i][:1], fields[i + 1]
 
 
 def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
@@ -553,7 +616,7 @@ def _fork_available() -> bool:
 CHUNK = 10000  # files a worker reads before handing its rows back
 
 
-def _read_rows_star(args: tuple[list[str], dict[str, int]]) -> tuple[list, list, list]:
+def _read_rows_star(args: tuple[list[str], dict[str, int], int]) -> tuple[list, list, list]:
     """Worker side of a parallel read (the forked process inherits the index)."""
     assert _WORKER_INDEX is not None
     return _WORKER_INDEX._read_rows(*args)

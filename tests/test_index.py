@@ -253,3 +253,102 @@ def test_a_rebuild_leaves_gits_index_alone_while_a_change_holds_the_lock(populat
         assert statuses(db)["M-2"] == "spare"
     assert gitcmd(db.root, "diff-files", "--name-only").split() == [
         "records/module/M-2/component.yaml"]
+
+
+def test_sees_a_restore_after_head_moved_without_git_index_changing(populated, gitcmd):
+    db = populated
+    db.save_component("M-1", {"status": "failed"})
+    assert statuses(db)["M-1"] == "failed"
+    assert statuses(db)["M-1"] == "failed"
+    gitcmd(db.root, "reset", "-q", "--soft", "HEAD~1")  # HEAD moves; .git/index does not
+    assert statuses(db)["M-1"] == "failed"
+    edit_in_place(comp(db, "M-1"), "status: failed", "status: spare")
+    gitcmd(db.root, "add", "records/module/M-1/component.yaml")  # equal to HEAD again
+    assert statuses(db)["M-1"] == "spare"
+
+
+def test_a_list_racing_another_process_refresh_does_not_answer_stale(populated, monkeypatch):
+    """Another svt process may read a hand edit into the index while this one waits for
+    git; this one's early answer then predates the edit and must not be kept."""
+    db = populated
+    index = Index(db)
+    assert {r["id"]: r["status"] for r in index.components()}["M-1"] == "spare"
+    edit_in_place(comp(db, "M-1"), "status: spare", "status: failed")
+    finish = index._finish_refresh
+
+    def other_process_first(check):
+        assert statuses(Database(db.root))["M-1"] == "failed"  # a second connection
+        return finish(check)
+    monkeypatch.setattr(index, "_finish_refresh", other_process_first)
+    assert {r["id"]: r["status"] for r in index.components()}["M-1"] == "failed"
+
+
+def test_watches_staged_edits_on_a_branch_with_no_commit_yet(populated, gitcmd):
+    db = populated
+    gitcmd(db.root, "checkout", "-q", "--orphan", "fresh")  # every file staged, HEAD unborn
+    _drop_index(db)
+    assert statuses(db)["M-1"] == "spare" and statuses(db)["M-1"] == "spare"
+    edit_in_place(comp(db, "M-1"), "status: spare", "status: failed")
+    gitcmd(db.root, "add", "records/module/M-1/component.yaml")
+    assert statuses(db)["M-1"] == "failed"
+
+
+def test_a_staged_new_file_stays_watched_after_it_is_unstaged(populated, gitcmd):
+    db = populated
+    path = comp(db, "M-3")
+    path.parent.mkdir()
+    path.write_text(comp(db, "M-2").read_text().replace("M-2", "M-3"))
+    gitcmd(db.root, "add", "records/module/M-3/component.yaml")
+    _drop_index(db)
+    assert statuses(db)["M-3"] == "spare"
+    assert Index(db).uncommitted() == ["records/module/M-3/component.yaml"]
+    gitcmd(db.root, "rm", "-q", "--cached", "records/module/M-3/component.yaml")
+    assert statuses(db)["M-3"] == "spare" and statuses(db)["M-3"] == "spare"
+    edit_in_place(path, "status: spare", "status: failed")
+    assert statuses(db)["M-3"] == "failed"
+
+
+def test_a_file_removed_from_head_but_kept_on_disk_stays_watched(populated, gitcmd):
+    db = populated
+    rel = "records/module/M-2/component.yaml"
+    assert statuses(db)["M-2"] == "spare"
+    gitcmd(db.root, "rm", "-q", "--cached", rel)
+    gitcmd(db.root, "commit", "-qm", "untrack M-2")  # still on disk, now untracked
+    assert statuses(db)["M-2"] == "spare" and statuses(db)["M-2"] == "spare"
+    edit_in_place(comp(db, "M-2"), "status: spare", "status: failed")
+    assert statuses(db)["M-2"] == "failed"
+
+
+def test_a_summary_computed_while_another_process_refreshed_is_not_cached(populated,
+                                                                          monkeypatch):
+    db = populated
+    index = Index(db)
+    assert count_tests(db) == 1
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    summarize = index._summarize
+
+    def then_another_process_refreshes(recent):
+        result = summarize(recent)
+        edit_in_place(event, "result: pass", "result: fail")
+        assert Index(Database(db.root)).summary()["tests"]["iv_curve"]["fail"] == 1
+        return result
+    monkeypatch.setattr(index, "_summarize", then_another_process_refreshes)
+    index.db.execute("DELETE FROM meta WHERE key LIKE 'summary:%'")
+    index.summary()
+    assert Index(Database(db.root)).summary()["tests"]["iv_curve"]["fail"] == 1
+
+
+def test_a_file_read_as_it_changes_is_read_again(populated):
+    """A second in-place write within the file system's time stamp granularity (same size,
+    same time stamp) leaves the stat signature as it was; svt distrusts such recent files."""
+    import time
+    db = populated
+    path = comp(db, "M-2")
+    assert statuses(db)["M-2"] == "spare"
+    edit_in_place(path, "status: spare", "status: failed")
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))
+    assert statuses(db)["M-2"] == "failed"
+    edit_in_place(path, "status: failed", "status: repair")  # same length
+    os.utime(path, ns=(now, now))
+    assert statuses(db)["M-2"] == "repair"
