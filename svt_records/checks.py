@@ -10,7 +10,7 @@ import hashlib
 import os
 import stat
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import model, schema, yamlio
 from .errors import Problem, SvtError
@@ -380,14 +380,17 @@ def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Pr
     return records, problems
 
 
-def check_files(root: str, paths: list[str], schema_dir: str) -> tuple[list[Record], list[Problem]]:
-    """check_file over many files, with several processes when there are many."""
+def check_files(root: str, paths: list[str], schema_dir: str,
+                step: Callable[[int], None] = lambda done: None
+                ) -> tuple[list[Record], list[Problem]]:
+    """check_file over many files, with several processes when there are many; ``step`` is
+    told how many files each finished part held."""
     workers = min(os.cpu_count() or 1, 4)
-    if len(paths) < PARALLEL_FROM or workers < 2:
-        return _check_many((root, paths, schema_dir))
+    if len(paths) < PARALLEL_FROM or workers < 2 or not _fork_available():
+        result = _check_many((root, paths, schema_dir))
+        step(len(paths))
+        return result
     import multiprocessing
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return _check_many((root, paths, schema_dir))
     # whole component folders per chunk, so a component's events stay together
     chunks, start = [], 0
     while start < len(paths):
@@ -398,10 +401,17 @@ def check_files(root: str, paths: list[str], schema_dir: str) -> tuple[list[Reco
         start = end
     records, problems = [], []
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for part_records, part_problems in pool.imap(_check_many, chunks):
+        for (_, part, _), (part_records, part_problems) in zip(
+                chunks, pool.imap(_check_many, chunks)):
             records += part_records
             problems += part_problems
+            step(len(part))
     return records, problems
+
+
+def _fork_available() -> bool:
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def validate_store(store: Any, targets: Iterable[str] | None = None,
@@ -443,7 +453,8 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
                                    if starts is not None else None)
     if starts is None or CONFIG_FILE in starts:
         yamls = [CONFIG_FILE] + yamls if os.path.exists(os.path.join(root, CONFIG_FILE)) else yamls
-    records, found = check_files(root, yamls, schema_dir)
+    with store.progress_bar("Checking", len(yamls)) as step:
+        records, found = check_files(root, yamls, schema_dir, step)
     problems += found
     everyone = _other_components(store, focus, index) if focus is not None else None
     problems += cross_checks(records, others, everyone, focus)

@@ -15,11 +15,14 @@ EXPORT_FIELDS = ["id", "type", "status", "location", "position", "run_period", "
 def export_data(db: Any, component_type: str | None = None) -> list[dict]:
     """Every component (of a type) with all its events, oldest first."""
     out = []
-    for record in db.list_components(component_type):
-        events = db.events(record["id"])
-        for ev in events:
-            ev["path"] = ev.pop("_path")
-        out.append({**record, "events": events})
+    records = db.list_components(component_type)
+    with db.progress_bar("Exporting", len(records)) as step:
+        for record in records:
+            events = db.events(record["id"])
+            for ev in events:
+                ev["path"] = ev.pop("_path")
+            out.append({**record, "events": events})
+            step(1)
     return out
 
 

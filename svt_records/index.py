@@ -395,6 +395,11 @@ class Index:
 
         Thousands of files (a rebuild, a big pull) are read by two processes: reading and
         parsing is most of the work and the machines svt runs on have several cores."""
+        with self.store.progress_bar("Indexing", len(paths)) as step:
+            self._read_and_write(paths, marks, fresh_after, step)
+
+    def _read_and_write(self, paths: list[str], marks: dict[str, int], fresh_after: int,
+                        step: Callable[[int], None]) -> None:
         workers = min(os.cpu_count() or 1, 4)
         if len(paths) >= PARALLEL_FROM and workers > 1 and _fork_available():
             import multiprocessing
@@ -407,10 +412,12 @@ class Index:
                     # chunk by chunk, so memory stays flat however large the store
                     for rows in pool.imap_unordered(_read_rows_star, chunks):
                         self._write_rows(*rows)
+                        step(len(rows[0]))
             finally:
                 _WORKER_INDEX = None
         else:
             self._write_rows(*self._read_rows(paths, marks, fresh_after))
+            step(len(paths))
 
     def _write_rows(self, files: list, comps: list, events: list) -> None:
         q = self.db.executemany

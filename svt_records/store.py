@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import os
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
 from . import model, schema, yamlio
 from .errors import InvalidInput, NotFoundError, Problem, RecordError, StoreNotFound, SvtError
@@ -56,6 +56,9 @@ def ordered(data: dict, keys: tuple[str, ...]) -> dict:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Work on fewer items than this shows no progress bar: it would only flicker.
+PROGRESS_FROM = 2000
+Step = Callable[[int], None]
 
 
 def under_lock(method: F) -> F:
@@ -108,10 +111,19 @@ class StoreBase:
         self._config: dict | None = None
         self.last_commit: str | None = None
         self.seen: dict[str, str] = {}  # text of each record as last read: compare before replace
+        # Set by the command line on a terminal: progress(label, total) gives a context whose
+        # value is called with each amount of work done. The library itself never prints.
+        self.progress: Callable[[str, int], ContextManager[Step]] | None = None
         self._lock_depth = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.root)!r})"
+
+    def progress_bar(self, label: str, total: int) -> ContextManager[Step]:
+        """Report ``total`` items of long work through :attr:`progress`, if set."""
+        if self.progress is None or total < PROGRESS_FROM:
+            return nullcontext(_no_step)
+        return self.progress(label, total)
 
     # ---- existence and config ------------------------------------------------------------
     @property
@@ -349,3 +361,6 @@ class StoreBase:
             raise InvalidInput(f"{what} {source} is not readable: check its permissions")
         return path
 
+
+def _no_step(done: int) -> None:
+    pass

@@ -99,9 +99,19 @@ def open_db(ctx: click.Context | None = None) -> Any:
     root = ctx.find_root()
     repo = (root.obj or {}).get("repo")
     db = Database(repo)
+    if stderr_is_terminal():  # validate, index rebuilds and exports show how far they are
+        from .render import progress_bar
+        db.progress = progress_bar
     db.require()
     report_notes(db)  # e.g. an interrupted change that was just finished or undone
     return db
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed
+        return False
 
 
 def report_notes(db: Any) -> None:

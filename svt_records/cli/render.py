@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable, Sequence
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import click
 
@@ -52,3 +54,10 @@ def done(message: str, commit: str | None = None) -> None:
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
                              default="table", show_default=True, help="Output format.")
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (the library calls the yielded function with work done)."""
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update

@@ -1,12 +1,10 @@
 """svt import-sqlite, export, results, backup, restore."""
 from __future__ import annotations
 
-import sys
-
 import click
 
-from . import open_db, report_notes
-from .render import done, table, to_csv, to_json
+from . import open_db, report_notes, stderr_is_terminal
+from .render import done, progress_bar, table, to_csv, to_json
 
 TYPES = ["module", "sensor", "hybrid", "feb", "cable", "optical_board", "mpod_module",
          "mpod_crate", "flange_board", "other"]
@@ -30,9 +28,9 @@ def import_sqlite(database: str, data_dir: str | None) -> None:
     from ..legacy import count_rows, import_sqlite as run_import
     db = open_db()
     total = count_rows(__import__("pathlib").Path(database))
-    if sys.stderr.isatty() and total > 50:
-        with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
-            report = run_import(db, database, data_dir, progress=bar.update)
+    if stderr_is_terminal() and total > 50:
+        with progress_bar("Importing", total) as step:
+            report = run_import(db, database, data_dir, progress=step)
     else:
         report = run_import(db, database, data_dir)
     report_notes(db)
