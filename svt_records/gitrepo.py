@@ -9,6 +9,7 @@ hooks run and see exactly svt's files. See docs/performance.md for the measureme
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from typing import NamedTuple, Sequence
@@ -17,6 +18,8 @@ from pathlib import Path
 from .errors import GitError
 
 _ZERO = "0" * 40
+TREE_MODE = b"40000"  # a folder's mode inside a git tree object
+_TREE_ENTRY = re.compile(rb"([0-7]{5,6}) ([^\0]+)\0(.{20})", re.S)
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
 
 
@@ -246,33 +249,37 @@ class GitRepo:
             raise GitError("git hash-object returned an unexpected answer")
         return shas
 
-    def _write_tree(self, entries: dict[str, tuple[str, str, str]]) -> str:
-        lines = []
-        for name, (mode, kind, sha) in entries.items():
-            lines.append(f"{mode} {kind} {sha}\t{name}")
-        data = ("\0".join(lines) + "\0").encode("utf-8") if lines else b""
-        return self.run("mktree", "-z", input=data).strip()
+    def _write_tree(self, entries: dict[bytes, tuple[bytes, bytes]]) -> str:
+        """Write a tree object from {name: (mode, 20-byte id)}, in git's binary form and
+        order (a folder sorts as if its name ended in "/"). This git does not check trees it
+        is given, so the order and the unique names are ours to get right (a test compares
+        with git mktree). Measured at 100,000 components, where a type folder holds 40,000
+        entries: 0.03 s instead of 0.15 s for parsing and rewriting it through mktree."""
+        names = sorted(entries, key=lambda n: n + b"/" if entries[n][0] == TREE_MODE else n)
+        data = b"".join(b"%s %s\0%s" % (entries[n][0], n, entries[n][1]) for n in names)
+        return self.run("hash-object", "-t", "tree", "-w", "--stdin", input=data).strip()
 
     def _update_tree(self, reader: "_BatchReader", tree: str | None,
                      changes: dict[str, tuple[str, str] | None]) -> str | None:
         entries = reader.tree(tree) if tree else {}
-        subdirs: dict[str, dict[str, tuple[str, str] | None]] = {}
+        subdirs: dict[bytes, dict[str, tuple[str, str] | None]] = {}
         for path, change in changes.items():
             head, sep, rest = path.partition("/")
+            name = head.encode("utf-8", "surrogateescape")
             if sep:
-                subdirs.setdefault(head, {})[rest] = change
+                subdirs.setdefault(name, {})[rest] = change
             elif change is None:
-                entries.pop(head, None)
+                entries.pop(name, None)
             else:
-                entries[head] = (change[0], "blob", change[1])
+                entries[name] = (change[0].encode(), bytes.fromhex(change[1]))
         for name, sub in subdirs.items():
             old = entries.get(name)
-            old_sha = old[2] if old and old[1] == "tree" else None
+            old_sha = old[1].hex() if old and old[0] == TREE_MODE else None
             new_sha = self._update_tree(reader, old_sha, sub)
             if new_sha is None:
                 entries.pop(name, None)
             else:
-                entries[name] = ("040000", "tree", new_sha)
+                entries[name] = (TREE_MODE, bytes.fromhex(new_sha))
         if not entries:
             return None
         return self._write_tree(entries)
@@ -483,23 +490,15 @@ class _BatchReader:
             raise GitError(f"{commit} is not a commit")
         return data.split(b"\n", 1)[0].split()[1].decode()
 
-    def tree(self, sha: str) -> dict[str, tuple[str, str, str]]:
+    def tree(self, sha: str) -> dict[bytes, tuple[bytes, bytes]]:
+        """{name: (mode, 20-byte id)} of a tree object, as git stores them."""
         _, kind, data = self._object(sha)
         if kind != "tree":
             raise GitError(f"{sha} is not a tree")
-        entries: dict[str, tuple[str, str, str]] = {}
-        i, n = 0, len(data)
-        while i < n:
-            sp = data.index(b" ", i)
-            nul = data.index(b"\0", sp)
-            mode = data[i:sp].decode()
-            name = data[sp + 1:nul].decode("utf-8", "surrogateescape")
-            sha_hex = data[nul + 1:nul + 21].hex()
-            i = nul + 21
-            mode = mode.zfill(6)
-            kind = "tree" if mode == "040000" else ("commit" if mode == "160000" else "blob")
-            entries[name] = (mode, kind, sha_hex)
-        return entries
+        found = _TREE_ENTRY.findall(data)
+        if sum(len(mode) + len(name) + 22 for mode, name, _ in found) != len(data):
+            raise GitError(f"git tree {sha} is not in the form svt expects")
+        return {name: (mode, oid) for mode, name, oid in found}
 
 
 def _mode(path: Path) -> str:

@@ -1,0 +1,57 @@
+"""svt writes git tree objects itself (git 2.39's hash-object does not check them), so their
+order and form must be exactly what git would write."""
+from __future__ import annotations
+
+import random
+import subprocess
+
+from svt_records.gitrepo import TREE_MODE, GitRepo, _BatchReader
+
+NAMES = ["a", "a.b", "a-b", "a0", "a_", "b", "A", "ab", "a b", "é", "2025", "2025-x",
+         "component.yaml", "component.yaml.bak", "z", "a~", "aa"]
+
+
+def mktree(root, entries) -> str:
+    """What git mktree writes for the same entries."""
+    lines = [f"{mode.decode().zfill(6)} {'tree' if mode == TREE_MODE else 'blob'} {oid.hex()}"
+             f"\t{name.decode()}" for name, (mode, oid) in entries.items()]
+    return subprocess.run(["git", "mktree", "-z"], cwd=root, check=True, capture_output=True,
+                          input=("\0".join(lines) + "\0").encode()).stdout.decode().strip()
+
+
+def repo_with_blob(path, gitcmd) -> tuple[GitRepo, bytes]:
+    gitcmd(path, "init", "-q")
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=path, input=b"x\n",
+                          capture_output=True, check=True).stdout.decode().strip()
+    return GitRepo(path), bytes.fromhex(blob)
+
+
+def test_written_trees_match_git_mktree(tmp_path, gitcmd):
+    repo, blob = repo_with_blob(tmp_path, gitcmd)
+    sub = bytes.fromhex(repo._write_tree({b"f": (b"100644", blob)}))
+    rng = random.Random(7)
+    for _ in range(60):
+        names = rng.sample(NAMES, rng.randint(1, len(NAMES)))
+        entries = {n.encode(): rng.choice([(b"100644", blob), (b"100755", blob),
+                                           (TREE_MODE, sub)]) for n in names}
+        assert repo._write_tree(entries) == mktree(tmp_path, entries), sorted(entries)
+
+
+def test_trees_read_back_as_written(tmp_path, gitcmd):
+    repo, blob = repo_with_blob(tmp_path, gitcmd)
+    entries = {n.encode(): (b"100644", blob) for n in NAMES}
+    sha = repo._write_tree(entries)
+    with _BatchReader(repo) as reader:
+        assert reader.tree(sha) == entries
+
+
+def test_a_store_svt_changed_passes_git_fsck(db, png, gitcmd):
+    for n in range(3):
+        db.save_component(f"M-{n}", {"type": "module", "status": "spare"})
+        db.record_test(f"M-{n}", "iv_curve", passed=True, images=[png])
+    db.save_component("M-1", {"status": "failed"})
+    db.install("M-2", "Layer0_top_axial")
+    db.remove("M-2")
+    result = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=db.root,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
