@@ -19,7 +19,7 @@ from .errors import GitError
 
 _ZERO = "0" * 40
 TREE_MODE = b"40000"  # a folder's mode inside a git tree object
-_TREE_ENTRY = re.compile(rb"([0-7]{5,6}) ([^\0]+)\0(.{20})", re.S)
+_TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
 
 
@@ -491,14 +491,17 @@ class _BatchReader:
         return data.split(b"\n", 1)[0].split()[1].decode()
 
     def tree(self, sha: str) -> dict[bytes, tuple[bytes, bytes]]:
-        """{name: (mode, 20-byte id)} of a tree object, as git stores them."""
+        """{name: (mode, 20-byte id)} of a tree object, modes in git's own spelling (old
+        tools wrote some zero-padded, e.g. 040000; git mktree and write-tree drop the
+        zeros, and so does svt, so that a folder is known as one)."""
         _, kind, data = self._object(sha)
         if kind != "tree":
             raise GitError(f"{sha} is not a tree")
         found = _TREE_ENTRY.findall(data)
         if sum(len(mode) + len(name) + 22 for mode, name, _ in found) != len(data):
             raise GitError(f"git tree {sha} is not in the form svt expects")
-        return {name: (mode, oid) for mode, name, oid in found}
+        return {name: (b"%o" % int(mode, 8) if mode[0] == 48 else mode, oid)  # 48: "0"
+                for mode, name, oid in found}
 
 
 def _mode(path: Path) -> str:

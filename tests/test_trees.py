@@ -55,3 +55,39 @@ def test_a_store_svt_changed_passes_git_fsck(db, png, gitcmd):
     result = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=db.root,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zero_padded_modes_written_by_old_tools_are_understood(db, gitcmd):
+    """A tree whose folders say 040000 (and files 0100644) is still read as folders and
+    files: a change keeps every other file and writes git's own spelling."""
+    for n in range(3):
+        db.save_component(f"M-{n}", {"type": "module", "status": "spare"})
+
+    def padded(tree: str) -> str:  # rewrite a tree and its subtrees with zero-padded modes
+        out = b""
+        for line in gitcmd(db.root, "ls-tree", "-z", tree).split("\0"):
+            if not line:
+                continue
+            meta, name = line.split("\t", 1)
+            mode, kind, sha = meta.split()
+            if kind == "tree":
+                sha = padded(sha)
+            out += b"%s %s\0%s" % (b"0" + mode.encode(), name.encode(), bytes.fromhex(sha))
+        return subprocess.run(["git", "hash-object", "-t", "tree", "-w", "--stdin"],
+                              cwd=db.root, input=out, capture_output=True, check=True
+                              ).stdout.decode().strip()
+    before = sorted(gitcmd(db.root, "ls-tree", "-r", "--name-only", "HEAD").split())
+    commit = gitcmd(db.root, "commit-tree", padded(gitcmd(db.root, "rev-parse", "HEAD^{tree}")
+                                                  .strip()), "-p", "HEAD", "-m", "old tool").strip()
+    gitcmd(db.root, "update-ref", "HEAD", commit)
+    db.save_component("M-1", {"status": "failed"})
+    assert sorted(gitcmd(db.root, "ls-tree", "-r", "--name-only", "HEAD").split()) == before
+    root = subprocess.run(["git", "cat-file", "tree", "HEAD"], cwd=db.root, check=True,
+                          capture_output=True).stdout  # git's bytes (ls-tree pads for show)
+    modes, i = [], 0
+    while i < len(root):
+        space, nul = root.index(b" ", i), root.index(b"\0", i)
+        modes.append(root[i:space])
+        i = nul + 21
+    assert set(modes) == {b"40000", b"100644"}
+    assert gitcmd(db.root, "status", "--porcelain") == ""
