@@ -487,8 +487,8 @@ class Index:
         # while git looks for edits on the other core, answer from the index as it stands
         # (unless the folders showed a change already); ask again if the refresh changed it
         args = (component_type, status, location, position, columns)
-        rows = None if check is not None and check.local else self._select(*args)
         version = self._data_version()
+        rows = None if check is not None and check.local else self._select(*args)
         if check is not None and (self._finish_refresh(check) or
                                   self._data_version() != version):
             rows = None  # changed by this refresh, or by another svt process's meanwhile

@@ -352,3 +352,23 @@ def test_a_file_read_as_it_changes_is_read_again(populated):
     edit_in_place(path, "status: failed", "status: repair")  # same length
     os.utime(path, ns=(now, now))
     assert statuses(db)["M-2"] == "repair"
+
+
+def test_a_refresh_by_another_process_right_after_lists_early_query_is_seen(populated,
+                                                                          monkeypatch):
+    db = populated
+    old = comp(db, "M-1").stat().st_mtime_ns - 10_000_000_000  # not "racy": trusted by stat
+    for path in (db.root / "records").rglob("*"):
+        os.utime(path, ns=(old, old))
+    index = Index(db)
+    assert {r["id"]: r["status"] for r in index.components()}["M-1"] == "spare"
+    edit_in_place(comp(db, "M-1"), "status: spare", "status: failed")
+    os.utime(comp(db, "M-1"), ns=(old + 1000, old + 1000))
+    select = index._select
+
+    def then_another_process_refreshes(*args):
+        rows = select(*args)
+        assert statuses(Database(db.root))["M-1"] == "failed"  # a second connection
+        return rows
+    monkeypatch.setattr(index, "_select", then_another_process_refreshes)
+    assert {r["id"]: r["status"] for r in index.components()}["M-1"] == "failed"
