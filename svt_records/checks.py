@@ -386,7 +386,8 @@ def check_files(root: str, paths: list[str], schema_dir: str,
     """check_file over many files, with several processes when there are many; ``step`` is
     told how many files each finished part held."""
     workers = min(os.cpu_count() or 1, 4)
-    if len(paths) < PARALLEL_FROM or workers < 2 or not _fork_available():
+    from .index import fork_available
+    if len(paths) < PARALLEL_FROM or workers < 2 or not fork_available():
         result = _check_many((root, paths, schema_dir))
         step(len(paths))
         return result
@@ -407,11 +408,6 @@ def check_files(root: str, paths: list[str], schema_dir: str,
             problems += part_problems
             step(len(part))
     return records, problems
-
-
-def _fork_available() -> bool:
-    import multiprocessing
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def validate_store(store: Any, targets: Iterable[str] | None = None,

@@ -11,6 +11,7 @@ scalar would read back differently, floats that read back as the same float.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import math
 import os
@@ -21,30 +22,24 @@ from pathlib import Path
 from typing import Any
 
 
+@functools.lru_cache(maxsize=None)
 def _libyaml() -> tuple[Any, Any]:
     """PyYAML and its event parser, imported on first use: commands that read only the
     canonical form (the fast reader below) or the query index never pay for it (~10 ms)."""
-    global yaml, _Parser
-    if _Parser is None:
-        import yaml as _yaml
-        try:  # libyaml: about ten times faster than the pure-Python parser
-            from yaml._yaml import CParser
-        except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
-            from yaml.parser import Parser as PyParser
-            from yaml.reader import Reader
-            from yaml.scanner import Scanner
+    import yaml
+    try:  # libyaml: about ten times faster than the pure-Python parser
+        from yaml._yaml import CParser
+    except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
+        from yaml.parser import Parser as PyParser
+        from yaml.reader import Reader
+        from yaml.scanner import Scanner
 
-            class CParser(Reader, Scanner, PyParser):  # type: ignore[no-redef]
-                def __init__(self, stream: str) -> None:
-                    Reader.__init__(self, stream)
-                    Scanner.__init__(self)
-                    PyParser.__init__(self)
-        yaml, _Parser = _yaml, CParser
-    return yaml, _Parser
-
-
-yaml: Any = None
-_Parser: Any = None
+        class CParser(Reader, Scanner, PyParser):  # type: ignore[no-redef]
+            def __init__(self, stream: str) -> None:
+                Reader.__init__(self, stream)
+                Scanner.__init__(self)
+                PyParser.__init__(self)
+    return yaml, CParser
 
 
 MAX_FILE_BYTES = 1_000_000
