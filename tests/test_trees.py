@@ -91,3 +91,22 @@ def test_zero_padded_modes_written_by_old_tools_are_understood(db, gitcmd):
         i = nul + 21
     assert set(modes) == {b"40000", b"100644"}
     assert gitcmd(db.root, "status", "--porcelain") == ""
+
+
+def test_a_tree_svt_cannot_read_stops_the_change_and_leaves_nothing(store_path, svt, gitcmd):
+    """A damaged tree in HEAD (another tool's bug) gets a one-line error; no file is left."""
+    garbage = subprocess.run(["git", "hash-object", "-t", "tree", "-w", "--stdin",
+                              "--literally"], cwd=store_path, input=b"not a tree entry",
+                             capture_output=True, check=True).stdout.decode().strip()
+    root = gitcmd(store_path, "ls-tree", "HEAD").replace(
+        gitcmd(store_path, "rev-parse", "HEAD:records").strip(), garbage)
+    tree = subprocess.run(["git", "mktree"], cwd=store_path, input=root.encode(),
+                          capture_output=True, check=True).stdout.decode().strip()
+    commit = gitcmd(store_path, "commit-tree", tree, "-p", "HEAD", "-m", "damaged").strip()
+    gitcmd(store_path, "update-ref", "HEAD", commit)
+    result = svt("add", "--id", "M-1", "--type", "module", ok=False)
+    assert result.exit_code != 0
+    assert "is not in the form svt expects" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (store_path / "records" / "module" / "M-1").exists()
+    assert gitcmd(store_path, "rev-parse", "HEAD").strip() == commit
