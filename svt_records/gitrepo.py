@@ -1,8 +1,8 @@
 """The only module that runs git.
 
 Commits are made with plumbing (hash-object for blobs and trees, commit-tree, update-ref) so
-that a commit holds exactly the files a command wrote, whatever else the user has staged, and costs a few
-milliseconds whatever the size of the repository. When the repository has a ``pre-commit`` or
+that a commit holds exactly the files a command wrote, whatever else the user has staged, and
+costs a few milliseconds whatever the size of the repository. When the repository has a ``pre-commit`` or
 ``commit-msg`` hook, the commit goes through ``git commit`` on a private index instead, so the
 hooks run and see exactly svt's files. See docs/performance.md for the measurements behind this.
 """
