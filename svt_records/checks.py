@@ -329,12 +329,14 @@ def _state_vs_events(rec: Record, events: list[Record], report: Any) -> None:
     for ev in events:
         if ev.kind in ("install", "remove") and isinstance(ev.data.get("date"), str):
             try:
-                moves.append((model.to_utc(model.parse_date(ev.data["date"])), ev.path, ev))
+                moves.append((model.event_order(model.parse_date(ev.data["date"]),
+                                                ev.data.get("recorded"),
+                                                ev.path.rsplit("/", 1)[-1]), ev))
             except SvtError:
                 continue
-    moves.sort(key=lambda m: (m[0], m[1]))
+    moves.sort(key=lambda m: m[0])
     data = rec.data
-    latest = moves[-1][2] if moves else None
+    latest = moves[-1][1] if moves else None
     if latest is not None and latest.kind == "install":
         if data.get("position") != latest.data.get("position"):
             report(rec, f"the latest event ({latest.path.split('/')[-1]}) installs it at"
@@ -367,8 +369,8 @@ def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Pr
                      if isinstance(f, dict) and isinstance(f.get("path"), str)]
             cid = rel.split("/")[2] if rel.count("/") >= 3 else ""
             if rec.kind in ("install", "remove"):
-                rec.data = {k: rec.data.get(k) for k in ("kind", "date", "position",
-                                                          "run_period")}
+                rec.data = {k: rec.data.get(k) for k in ("kind", "date", "recorded",
+                                                          "position", "run_period")}
             elif not files and cid in seen:
                 continue  # nothing the cross checks need beyond "the component has events"
             else:

@@ -179,6 +179,8 @@ class Database(StoreBase):
         path = self.new_event_path(folder, date, name, taken)
         rel = self.rel(path)
         event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
+        if schema.knows_field(kind, "recorded", self.schema_dir):
+            event["recorded"] = model.recorded_now()
         stored = stage_files(change, rel.rsplit("/", 1)[0], path.name[:-len(".yaml")], copies)
         if stored:
             event["files"] = stored

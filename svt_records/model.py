@@ -163,6 +163,24 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def recorded_now() -> str:
+    """The ``recorded`` stamp of a new event: when svt wrote it, in UTC with microseconds.
+
+    ``date`` says when a thing happened and may be given by hand; ``recorded`` breaks ties
+    between events of equal date in the order they were written."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_order(date: datetime, recorded: object, file_name: str) -> tuple:
+    """The sort key of a component's events: their date, then when svt recorded them.
+
+    Events without ``recorded`` (written by hand, or by svt before it wrote the field) come
+    before recorded ones of the same date, then in file-name order. ``recorded`` is
+    fixed-width UTC text, so comparing the text compares the times."""
+    stamp = recorded if isinstance(recorded, str) else ""
+    return (to_utc(date), stamp, file_name)
+
+
 _MEASURE_RE = re.compile(
     r"^\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>[^\d\s,=][^\s,=]{0,19})?\s*$")
 

@@ -63,6 +63,26 @@ def _quick(schema_dir: str) -> dict[str, Any] | None:
         return None  # a store's schemas use more than the subset: jsonschema does it all
 
 
+@lru_cache(maxsize=64)
+def _properties(schema_dir: str, name: str, mtime_ns: int) -> frozenset[str]:
+    path = Path(schema_dir) / f"{name}.schema.json"
+    return frozenset(json.loads(path.read_text(encoding="utf-8")).get("properties", {}))
+
+
+def knows_field(kind: str, field: str, schema_dir: Path | None = None) -> bool:
+    """Whether the schema of ``kind`` has the top-level field ``field``.
+
+    A store keeps its own copy of the schemas; one made by an older svt may predate a field
+    that svt now writes (e.g. ``recorded``), and svt then leaves the field out."""
+    directory = str(schema_dir or package_schema_dir())
+    name = SCHEMA_OF_KIND[kind]
+    try:
+        mtime = (Path(directory) / f"{name}.schema.json").stat().st_mtime_ns
+        return field in _properties(directory, name, mtime)
+    except (OSError, ValueError):
+        return False
+
+
 def check(data: Any, kind: str, schema_dir: Path | None = None,
           reference: bool = False) -> list[tuple[tuple, str]]:
     """Validate ``data`` as a record of ``kind``; return ``(path, message)`` pairs.

@@ -35,7 +35,7 @@ COMPONENT_KEYS = (
     "connections", "attributes", "notes", "created",
 )
 EVENT_KEYS = (
-    "kind", "date", "component", "test_type", "result", "position", "run_period", "from", "to",
+    "kind", "date", "recorded", "component", "test_type", "result", "position", "run_period", "from", "to",
     "other", "connection_type", "cable", "sensor", "hybrid", "log_type", "severity", "text",
     "reason", "location", "measurements", "setup", "conditions", "description", "files",
     "tested_by", "installed_by", "removed_by", "moved_by", "logged_by", "uploaded_by", "by",
@@ -260,7 +260,8 @@ class StoreBase:
                 data = dict(data)
                 data["_path"] = self.rel(path)
                 out.append(data)
-        out.sort(key=lambda e: (model.to_utc(model.parse_date(e["date"])), e["_path"]))
+        out.sort(key=lambda e: model.event_order(model.parse_date(e["date"]), e.get("recorded"),
+                                                 e["_path"].rsplit("/", 1)[-1]))
         return out
 
     # ---- writing -------------------------------------------------------------------------

@@ -91,7 +91,7 @@ CASES = [
      "iv_curve.yaml:4:7", "file name says 20250111_100000"),
     ("test type vs name", lambda db: replace(event(db, "MOD-1", "*_iv_curve.yaml"),
                                              "test_type: iv_curve", "test_type: noise"),
-     "iv_curve.yaml:6:12", "rename the file"),
+     "iv_curve.yaml:7:12", "rename the file"),
     ("stored file changed", lambda db: next(path(db, "module", "MOD-1").glob("*/*_0.png"))
      .write_bytes(b"tampered"),
      "iv_curve.yaml", "is 8 bytes but the record says"),
