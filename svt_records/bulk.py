@@ -52,11 +52,18 @@ def _key(header: str) -> str:
     return f"{m.group('name').lower()} [{m.group('unit')}]" if m else header.lower()
 
 
-def _value(text: str, what: str) -> Any:
-    if text == "":
-        return None
-    _, value = model.parse_measurement(f"x={text}")
-    return value
+def _measure(name: str, unit: str | None, text: str) -> Any:
+    """A cell of a measurement column; a unit in the header applies to every cell."""
+    value = model.measurement_value(text, name)
+    if not unit:
+        return value
+    model.check_unit(unit, f"column {name} [{unit}]")
+    if isinstance(value, dict):
+        if value["unit"] != unit:
+            raise InvalidInput(f"{name}={text}: the column's unit is {unit}; write the number"
+                               " alone, or the unit in the header or the cell, not both")
+        return value
+    return {"value": value, "unit": unit}
 
 
 def add_from_csv(db: Any, path: str | Path) -> tuple[str, int, int]:
@@ -76,7 +83,7 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str, int, int]:
                 seen[cid.lower()] = line
                 fields = {COMPONENT_COLUMNS[k]: v for k, v in row.items()
                           if k in COMPONENT_COLUMNS and k != "id" and v}
-                attributes = {k: _value(v, k) for k, v in row.items()
+                attributes = {k: model.attribute_value(v) for k, v in row.items()
                               if k not in COMPONENT_COLUMNS and v}
                 for key in attributes:
                     if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
@@ -143,10 +150,7 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
                     m = _UNIT_HEADER.match(key)
                     name, unit = (m.group("name"), m.group("unit")) if m else (
                         key, _STANDARD_UNITS.get(key))
-                    value = _value(text, key)
-                    if unit and isinstance(value, (int, float)):
-                        value = {"value": value, "unit": unit}
-                    measures["temperature" if name == "temp" else name] = value
+                    measures["temperature" if name == "temp" else name] = _measure(name, unit, text)
                 copies = []
                 for column, kind in (("images", "image"), ("image", "image"), ("data", "data")):
                     for item in filter(None, (p.strip() for p in row.get(column, "").split(";"))):

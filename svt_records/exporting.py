@@ -42,7 +42,7 @@ def flat_rows(components: list[dict]) -> tuple[list[str], list[list[Any]]]:
             links, sum(e["kind"] == "test" for e in events), len(events)]
         for a in attrs:
             value = (comp.get("attributes") or {}).get(a)
-            row.append(json.dumps(value) if isinstance(value, (dict, list)) else value)
+            row.append(json.dumps(value) if isinstance(value, (dict, list, bool)) else value)
         rows.append(row)
     return header, rows
 

@@ -13,12 +13,8 @@ STATUSES = ["installed", "spare", "incoming", "testing", "qualified", "failed", 
 
 
 def _attr(values: tuple[str, ...]) -> dict:
-    from ..model import parse_measurement
-    out = {}
-    for text in values:
-        name, value = parse_measurement(text)
-        out[name] = value
-    return out
+    from ..model import parse_attribute
+    return dict(parse_attribute(text) for text in values)
 
 
 @click.command()

@@ -1,0 +1,250 @@
+"""Values are stored exactly as entered: attributes keep their text, measurements are a
+number with a known unit (or a list of integers), and anything else is refused."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from svt_records import model, yamlio
+
+ROOT = Path(__file__).resolve().parents[1]
+FEW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def record(store: Path, rel: str) -> dict:
+    return yamlio.load((store / rel).read_text(encoding="utf-8")).data
+
+
+def head(store: Path, gitcmd) -> str:
+    return gitcmd(store, "rev-parse", "HEAD").strip()
+
+
+# ---- attributes -------------------------------------------------------------------------------
+
+TYPED = {  # as typed after --attr -> as stored
+    "firmware": ("1.2.3", "1.2.3"), "hybrid_serial": ("0042", "0042"),
+    "delivered": ("2025-01", "2025-01"), "size": ("5x5", "5x5"),
+    "thickness": ("320um", "320um"), "channels": ("512", 512), "offset": ("-5", -5),
+    "ratio": ("0.5", 0.5), "gain": ("1.50", "1.50"), "eps": ("1e-6", "1e-6"),
+    "plus": ("+5", "+5"), "flag": ("true", True), "word": ("True", "True"),
+    "inf": ("inf", "inf"), "batch": ("B-7", "B-7"),
+}
+
+
+def test_attributes_are_stored_exactly_as_typed(store_path, svt):
+    args = [a for key, (typed, _) in TYPED.items() for a in ("--attr", f"{key}={typed}")]
+    svt("add", "--id", "FEB-042", "--type", "feb", *args)
+    rel = "records/feb/FEB-042/component.yaml"
+    stored = record(store_path, rel)["attributes"]
+    assert stored == {key: value for key, (_, value) in TYPED.items()}
+    for key, value in stored.items():
+        assert type(value) is type(TYPED[key][1]), key
+    text = (store_path / rel).read_text()
+    assert 'hybrid_serial: "0042"' in text and 'eps: "1e-6"' in text
+    assert "firmware: 1.2.3" in svt("show", "FEB-042").stdout
+    shown = json.loads(svt("show", "FEB-042", "--format", "json").stdout)
+    assert shown["component"]["attributes"] == stored
+    exported = json.loads(svt("export").stdout)[0]["attributes"]
+    assert exported == stored
+    as_yaml = yamlio.load(svt("export", "--format", "yaml").stdout).data
+    assert as_yaml["components"][0]["attributes"] == stored
+    row = next(csv.DictReader(io.StringIO(svt("export", "--format", "csv").stdout)))
+    for key, (typed, _) in TYPED.items():
+        assert row[f"attr.{key}"] == typed, key
+
+
+def test_updating_an_attribute_keeps_its_text_too(store_path, svt):
+    svt("add", "--id", "S-1", "--type", "sensor", "--attr", "batch=12")
+    svt("add", "--id", "S-1", "--attr", "batch=007")
+    assert record(store_path, "records/sensor/S-1/component.yaml")["attributes"] == {"batch": "007"}
+
+
+def test_attribute_without_value_is_refused(store_path, svt):
+    result = svt("add", "--id", "S-1", "--type", "sensor", "--attr", "batch=", ok=False)
+    assert result.exit_code != 0 and "has no value" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (store_path / "records/sensor/S-1").exists()
+
+
+def test_old_value_unit_attributes_stay_valid_and_print_with_their_unit(store_path, svt, gitcmd):
+    svt("add", "--id", "S-1", "--type", "sensor")
+    path = store_path / "records/sensor/S-1/component.yaml"
+    path.write_text(path.read_text() + "attributes:\n  thickness:\n    value: 320\n    unit: um\n")
+    gitcmd(store_path, "commit", "-qam", "old style attribute")
+    svt("validate")
+    assert "thickness: 320 um" in svt("show", "S-1").stdout
+
+
+def test_python_api_keeps_attribute_values_as_given(db, store_path):
+    from svt_records import Component
+    given_values = {"n": "512", "serial": "0042", "t": "true", "e": "1e-6", "count": 512,
+                    "x": 0.5, "ok": False}
+    Component(id="M-1", type="module", attributes=given_values).save(db)
+    stored = record(store_path, "records/module/M-1/component.yaml")["attributes"]
+    assert stored == given_values
+    assert {k: type(v) for k, v in stored.items()} == {k: type(v) for k, v in given_values.items()}
+    assert yamlio.load_fast((store_path / "records/module/M-1/component.yaml").read_text()
+                            )["attributes"] == given_values
+
+
+def test_csv_attribute_columns_follow_the_same_rule(store_path, svt, tmp_path):
+    sheet = tmp_path / "febs.csv"
+    sheet.write_text("id,type,firmware,hybrid_serial,channels,thickness\n"
+                     "FEB-1,feb,1.2.3,0042,512,320um\n")
+    svt("add", "--from-csv", str(sheet))
+    assert record(store_path, "records/feb/FEB-1/component.yaml")["attributes"] == {
+        "firmware": "1.2.3", "hybrid_serial": "0042", "channels": 512, "thickness": "320um"}
+
+
+@FEW
+@given(st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)))
+def test_numbers_typed_as_python_prints_them_come_back_as_numbers(number):
+    text = str(number) if isinstance(number, int) else repr(number)
+    value = model.attribute_value(text)
+    assert value == number and type(value) is type(number)
+
+
+@FEW
+@given(st.text(min_size=1, max_size=12))
+def test_an_attribute_is_its_text_or_a_value_that_prints_as_that_text(text):
+    value = model.attribute_value(text)
+    if isinstance(value, bool):
+        assert text == ("true" if value else "false")
+    elif isinstance(value, (int, float)):
+        assert math.isfinite(value) and (str(value) if isinstance(value, int) else repr(value)) == text
+    else:
+        assert value == text
+
+
+# ---- measurements ----------------------------------------------------------------------------
+
+ACCEPTED = {
+    "1.5e3": 1500.0, "1e3": 1000.0, "1500e": {"value": 1500, "unit": "e"},
+    "2.5ke": {"value": 2.5, "unit": "ke"}, "2.3uA": {"value": 2.3, "unit": "uA"},
+    "2.3µA": {"value": 2.3, "unit": "µA"}, "2.1e-5A": {"value": 2.1e-5, "unit": "A"},
+    "-9.0C": {"value": -9.0, "unit": "C"}, "3m": {"value": 3, "unit": "m"},
+    "3mm": {"value": 3, "unit": "mm"}, "3mA": {"value": 3, "unit": "mA"},
+    "5 kOhm": {"value": 5, "unit": "kOhm"}, "12%": {"value": 12, "unit": "%"},
+    "1e3e": {"value": 1000.0, "unit": "e"}, "47,128": [47, 128], "0,-3": [0, -3],
+    "7": 7, "-0.25": -0.25,
+}
+REFUSED = {
+    "1/2": "unknown unit '/2'", "5x5": "unknown unit 'x5'", "5furlongs": "unknown unit",
+    "1,000": "'000' is not an integer", "1.5,2": "'1.5' is not an integer",
+    "47,": "'' is not an integer", "B": "is not a number", "5mC": "unknown unit 'mC'",
+    "2.3e-": "unknown unit 'e-'", "nan": "finite", "1e999": "finite", "": "has no value",
+}
+
+
+@pytest.mark.parametrize("typed,value", ACCEPTED.items())
+def test_measurement_values(typed, value):
+    got = model.parse_measurement(f"x={typed}")[1]
+    assert got == value and type(got) is type(value)
+    if isinstance(value, dict):
+        assert type(got["value"]) is type(value["value"])
+
+
+@pytest.mark.parametrize("typed,message", REFUSED.items())
+def test_measurements_that_are_not_a_number_with_a_unit_are_refused(store_path, svt, typed,
+                                                                   message, gitcmd):
+    svt("add", "--id", "M1", "--type", "module")
+    before = head(store_path, gitcmd)
+    result = svt("test", "M1", "--type", "iv", "--pass", "--measure", f"x={typed}", ok=False)
+    assert result.exit_code == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    assert "e.g." in lines[0] or "finite" in lines[0] or "x=VALUE" in lines[0]
+    assert head(store_path, gitcmd) == before
+
+
+def test_noise_is_recorded_in_electrons(store_path, svt):
+    svt("add", "--id", "M1", "--type", "module")
+    svt("test", "M1", "--type", "noise_test", "--pass", "--noise", "1500", "--voltage", "60",
+        "--current", "2.3e-6", "--temp", "-9", "--date", "2025-01-01T10:00:00+00:00")
+    ev = record(store_path, "records/module/M1/2025/20250101_100000_noise_test.yaml")
+    assert ev["measurements"] == {
+        "voltage": {"value": 60, "unit": "V"}, "current": {"value": 2.3e-6, "unit": "A"},
+        "temperature": {"value": -9, "unit": "C"}, "noise": {"value": 1500, "unit": "e"}}
+
+
+def test_csv_measurement_columns_use_the_same_parser(store_path, svt, tmp_path):
+    svt("add", "--id", "M1", "--type", "module")
+    sheet = tmp_path / "t.csv"
+    sheet.write_text("component,type,result,date,enc,current [uA],bad\n"
+                     "M1,noise,pass,2025-01-01T10:00:00+00:00,1500e,2.3,\"47,128\"\n")
+    svt("test", "--from-csv", str(sheet))
+    ev = record(store_path, "records/module/M1/2025/20250101_100000_noise.yaml")
+    assert ev["measurements"] == {"enc": {"value": 1500, "unit": "e"},
+                                  "current": {"value": 2.3, "unit": "uA"}, "bad": [47, 128]}
+    for cells, message in (("size=5x5", "unknown unit 'x5'"), ("current [furlong]=1", "unknown unit"),
+                           ("current [A]=2uA", "the column's unit is A")):
+        header, value = cells.split("=")
+        sheet.write_text(f"component,type,result,{header}\nM1,noise,pass,{value}\n")
+        result = svt("test", "--from-csv", str(sheet), ok=False)
+        assert result.exit_code == 1 and message in result.stderr and "line 2" in result.stderr
+
+
+UNIT_NAMES = st.deferred(lambda: st.sampled_from(sorted(model.UNITS)))
+
+
+@FEW
+@given(st.floats(allow_nan=False, allow_infinity=False), UNIT_NAMES)
+def test_any_number_with_a_known_unit_parses_back(number, unit):
+    value = model.parse_measurement(f"x={number!r}{unit}")[1]
+    assert value == {"value": number, "unit": unit}
+
+
+@FEW
+@given(st.integers(), st.one_of(st.just(""), UNIT_NAMES))
+def test_integers_parse_as_integers(number, unit):
+    value = model.parse_measurement(f"x={number}{unit}")[1]
+    got = value["value"] if unit else value
+    assert got == number and type(got) is int
+
+
+@FEW
+@given(st.lists(st.integers(min_value=-10**6, max_value=10**6), min_size=2, max_size=6))
+def test_integer_lists_parse_back(numbers):
+    assert model.parse_measurement("x=" + ",".join(map(str, numbers)))[1] == numbers
+
+
+def test_bare_symbols_are_the_units_themselves():
+    for symbol, _, _ in model.BASE_UNITS:
+        assert model.UNITS[symbol] == (symbol, 1.0)
+    assert model.UNITS["mm"] == ("m", 1e-3) and model.UNITS["mA"] == ("A", 1e-3)
+    assert model.UNITS["ke"] == ("e", 1e3) and "mC" not in model.UNITS and "k%" not in model.UNITS
+
+
+def test_the_readme_unit_table_is_the_code_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- units -->", 2)[1]
+    rows = re.findall(r"^\| `([^`]+)` \| (.+?) \| (yes|no) \|$", section, flags=re.M)
+    assert [(s, meaning, prefixed == "yes") for s, meaning, prefixed in rows] == [
+        tuple(row) for row in model.BASE_UNITS]
+    prefixes = re.search(r"SI prefixes: (.*)$", section, flags=re.M).group(1)
+    for prefix in model.SI_PREFIXES:
+        assert f"`{prefix}`" in prefixes
+
+
+# ---- the canonical writer and both readers agree on every string ------------------------------
+
+@FEW
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
+                       st.one_of(st.text(st.characters(blacklist_categories=("Cc", "Cs")),
+                                         max_size=12),
+                                 st.sampled_from(["0042", "1e-6", "true", "no", "1.50", "+5",
+                                                  "0o17", "0x1F", ".inf", "~", "null", "1_000",
+                                                  "12:30", "2025-01-01", "- a", "a: b", "#x"])),
+                       min_size=1, max_size=4))
+def test_strings_written_read_back_as_the_same_strings(values):
+    text = yamlio.dump({"attributes": values})
+    assert yamlio.load(text).data == {"attributes": values}
+    fast = yamlio.load_fast(text)
+    assert fast is None or fast == {"attributes": values}
