@@ -248,3 +248,41 @@ def test_strings_written_read_back_as_the_same_strings(values):
     assert yamlio.load(text).data == {"attributes": values}
     fast = yamlio.load_fast(text)
     assert fast is None or fast == {"attributes": values}
+
+
+# ---- svt results: one unit per column ---------------------------------------------------------
+
+def test_results_convert_prefixes_and_split_incompatible_units(db, svt):
+    for cid, measures in (("M-1", ["current=2.3uA", "temperature=-9C", "voltage=60", "gain=3"]),
+                          ("M-2", ["current=2.1e-5A", "temperature=264K", "voltage=60V"]),
+                          ("M-3", ["current=1.5uA", "temperature=-8.5C", "voltage=0.1kV"])):
+        svt("add", "--id", cid, "--type", "module")
+        svt("test", cid, "--type", "iv_curve", "--pass", "--date", "2025-01-01T10:00:00+00:00",
+            *[a for m in measures for a in ("--measure", m)])
+    # a unit svt does not know (an older store, the Python API) gets a column of its own
+    db.record_test("M-2", "iv_curve", passed=True, date="2025-01-02T10:00:00+00:00",
+                   measurements={"current": {"value": 2.1e-5, "unit": "A"},
+                                 "temperature": {"value": 264, "unit": "K"},
+                                 "voltage": {"value": 60, "unit": "V"},
+                                 "gain": {"value": 2, "unit": "furlong"}})
+    rows = json.loads(svt("results", "--type", "iv_curve", "--format", "json").stdout)
+    by_id = {r.pop("component"): r for r in rows}
+    for r in by_id.values():
+        del r["date"], r["result"], r["tested_by"]
+    assert by_id == {
+        "M-1": {"current [uA]": 2.3, "temperature [C]": -9, "temperature [K]": None,
+                "voltage": 60, "voltage [V]": None, "gain": 3, "gain [furlong]": None},
+        "M-2": {"current [uA]": 21.0, "temperature [C]": None, "temperature [K]": 264,
+                "voltage": None, "voltage [V]": 60, "gain": None, "gain [furlong]": 2},
+        "M-3": {"current [uA]": 1.5, "temperature [C]": -8.5, "temperature [K]": None,
+                "voltage": None, "voltage [V]": 100.0, "gain": None, "gain [furlong]": None},
+    }
+    table = svt("results", "--type", "iv_curve").stdout
+    assert "current [uA]" in table and "temperature [K]" in table
+
+
+def test_results_keep_values_exact_when_the_unit_is_the_same(db, svt):
+    db.save_component("M-1", {"type": "module"})
+    db.record_test("M-1", "iv", passed=True, measurements={"i": {"value": 7, "unit": "nA"}})
+    rows = json.loads(svt("results", "--type", "iv", "--format", "json").stdout)
+    assert rows[0]["i [nA]"] == 7 and type(rows[0]["i [nA]"]) is int
