@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import model
-from .database import EDITABLE_FIELDS, check_measurements
+from .database import EDITABLE_FIELDS, _when, check_measurements, check_test_content
 from .errors import InvalidInput, SvtError
 from .store import COMPONENT_FILE, RECORDS
 from .txn import Change
@@ -142,7 +142,7 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
                 if result not in ("", "pass", "fail", "true", "false", "1", "0"):
                     raise InvalidInput(f"result {result!r}: write pass, fail or leave it empty")
                 passed = None if result == "" else result in ("pass", "true", "1")
-                when = model.parse_date(row["date"]) if row.get("date") else model.now()
+                when = _when(row.get("date"))
                 measures: dict[str, Any] = {}
                 for key, text in row.items():
                     if key in TEST_COLUMNS or not text:
@@ -157,6 +157,7 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
                         source = Path(item).expanduser()
                         source = source if source.is_absolute() else base_dir / source
                         copies.append((db.copy_source(source, kind), kind, source.name))
+                check_test_content(passed, measures, len(copies))
                 event = {"test_type": test_type,
                          "result": None if passed is None else ("pass" if passed else "fail"),
                          "measurements": check_measurements(measures) or None,

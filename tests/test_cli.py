@@ -168,7 +168,7 @@ def test_test_result_with_everything(store_path, svt, png, tmp_path, gitcmd):
 
 def test_by_fields_default_to_the_git_identity(store_path, svt):
     svt("add", "--id", "M1", "--type", "module")
-    svt("test", "M1", "--type", "iv_curve")
+    svt("test", "M1", "--type", "iv_curve", "--pass")
     svt("install", "M1", "Layer0_top_axial")
     svt("comment", "M1", "hello")
     info = json.loads(svt("show", "M1", "--format", "json").stdout)

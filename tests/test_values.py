@@ -286,3 +286,62 @@ def test_results_keep_values_exact_when_the_unit_is_the_same(db, svt):
     db.record_test("M-1", "iv", passed=True, measurements={"i": {"value": 7, "unit": "nA"}})
     rows = json.loads(svt("results", "--type", "iv", "--format", "json").stdout)
     assert rows[0]["i [nA]"] == 7 and type(rows[0]["i [nA]"]) is int
+
+
+# ---- refusals ---------------------------------------------------------------------------------
+
+def test_a_test_without_verdict_measurement_or_file_is_refused(store_path, svt, db, gitcmd,
+                                                              tmp_path):
+    svt("add", "--id", "M1", "--type", "module")
+    before = head(store_path, gitcmd)
+    result = svt("test", "M1", "--type", "iv_curve", "--notes", "forgot", ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "Error: a test needs a result: give --pass or --fail, a measurement"
+        " (--measure NAME=VALUE) or a file (--images/--data)"]
+    with pytest.raises(ValueError, match="needs a result"):
+        db.record_test("M1", "iv_curve", measurements={})
+    sheet = tmp_path / "t.csv"
+    sheet.write_text("component,type,result,notes\nM1,iv_curve,pass,\nM1,iv_curve,,nothing\n")
+    result = svt("test", "--from-csv", str(sheet), ok=False)
+    assert result.exit_code == 1 and "line 3: a test needs a result" in result.stderr
+    assert head(store_path, gitcmd) == before
+    for args in (["--pass"], ["--fail"], ["--measure", "n=3"], ["--noise", "1500"]):
+        svt("test", "M1", "--type", "iv_curve", *args)
+
+
+FUTURE_COMMANDS = [
+    ["test", "M1", "--type", "iv_curve", "--pass"], ["log", "M1", "text"],
+    ["comment", "M1", "text"], ["location", "M1", "Hall B"], ["install", "M1", "Layer1_top_axial"],
+    ["assemble", "M1", "--sensor", "S1"], ["connect", "M1", "F1"],
+]
+
+
+@pytest.mark.parametrize("command", FUTURE_COMMANDS, ids=lambda c: c[0])
+def test_events_dated_more_than_a_day_ahead_are_refused(store_path, svt, gitcmd, command):
+    from datetime import datetime, timedelta
+    for cid, ctype in (("M1", "module"), ("S1", "sensor"), ("F1", "feb")):
+        svt("add", "--id", cid, "--type", ctype)
+    before = head(store_path, gitcmd)
+    ahead = (datetime.now().astimezone() + timedelta(days=2)).replace(microsecond=0)
+    result = svt(*command, "--date", ahead.isoformat(), ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"date {ahead.isoformat()} is more than a day in the future" in lines[0]
+    assert "give the date it happened" in lines[0]
+    assert head(store_path, gitcmd) == before
+    soon = (datetime.now().astimezone() + timedelta(hours=20)).replace(microsecond=0)
+    svt(*command, "--date", soon.isoformat())  # clocks and time zones differ: a day is allowed
+
+
+def test_removal_and_csv_dates_in_the_future_are_refused(store_path, svt, gitcmd, tmp_path):
+    svt("add", "--id", "M1", "--type", "module")
+    svt("install", "M1", "Layer1_top_axial")
+    before = head(store_path, gitcmd)
+    result = svt("remove", "M1", "--date", "2999-01-01", ok=False)
+    assert result.exit_code == 1 and "date 2999-01-01T00:00:00" in result.stderr
+    sheet = tmp_path / "t.csv"
+    sheet.write_text("component,type,result,date\nM1,iv_curve,pass,2999-01-01\n")
+    result = svt("test", "--from-csv", str(sheet), ok=False)
+    assert result.exit_code == 1 and "line 2: date 2999-01-01T00:00:00" in result.stderr
+    assert head(store_path, gitcmd) == before
