@@ -15,7 +15,7 @@ from . import model
 from .database import EDITABLE_FIELDS, _when, check_measurements, check_test_content
 from .errors import InvalidInput, SvtError
 from .store import COMPONENT_FILE, RECORDS
-from .txn import Change
+from .txn import Change, sha256_file
 
 COMPONENT_COLUMNS = {"id": "id", "type": "type", "serial": "serial_number",
                      "serial_number": "serial_number", "asset_tag": "asset_tag",
@@ -66,13 +66,16 @@ def _measure(name: str, unit: str | None, text: str) -> Any:
     return {"value": value, "unit": unit}
 
 
-def add_from_csv(db: Any, path: str | Path) -> tuple[str, int, int]:
-    """Create or update components from a CSV file. Returns (commit, created, updated)."""
+def add_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int, int]:
+    """Create or update components from a CSV file. A row whose component already has every
+    value the row gives is already present and not written; a row that differs updates the
+    component's given fields. Returns (commit or None when nothing changed, created, updated,
+    already present)."""
     rows = _read(path)
     db.require()
     with db.locked():
         change = Change("")
-        created = updated = 0
+        created = updated = present = 0
         seen: dict[str, int] = {}
         for line, row in rows:
             try:
@@ -115,23 +118,32 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str, int, int]:
                     record = dict(old, **{k: v for k, v in fields.items() if k in EDITABLE_FIELDS})
                     if attributes:
                         record["attributes"] = {**(old.get("attributes") or {}), **attributes}
+                    if record == old:
+                        present += 1
+                        continue
                     change.expected[rel] = db.seen[rel]
                     updated += 1
                 change.contents[rel] = db.record_bytes(rel, record, "component")
             except SvtError as exc:
                 raise InvalidInput(f"{path}, line {line}: {exc}; nothing was written") from None
+        if not change.contents:
+            return None, 0, 0, present
         change.message = f"add {Path(path).name}: {created} new, {updated} updated component(s)"
-        return db.commit(change), created, updated
+        return db.commit(change), created, updated, present
 
 
-def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
-    """Record many test results from a CSV file. Returns (commit, results recorded)."""
+def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
+    """Record many test results from a CSV file. A row the store already holds (same fields,
+    same stored files by sha256; the date too when the row gives one) is already present and
+    not written again, so a file can be run twice. Returns (commit or None when nothing is new,
+    results recorded, rows already present)."""
     rows = _read(path)
     base_dir = Path(path).expanduser().absolute().parent
     db.require()
     with db.locked():
         change = Change("")
-        count = 0
+        count = present = 0
+        recorded: dict[str, list[dict]] = {}  # component -> its tests, read once
         for line, row in rows:
             try:
                 cid = row.get("component") or row.get("component_id") or row.get("id", "")
@@ -165,9 +177,47 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
                          "setup": row.get("setup") or None,
                          "conditions": row.get("conditions") or None,
                          "notes": row.get("notes") or None}
+                if cid not in recorded:
+                    recorded[cid] = db.events(cid, ("test",))
+                new = dict(event, kind="test", date=model.format_date(when), component=cid,
+                           files=[{"kind": kind, "sha256": sha256_file(source)[1]}
+                                  for source, kind, _ in copies])
+                same = next((ev for ev in recorded[cid]
+                             if _same_event(ev, new, compare_date=bool(row.get("date")))), None)
+                if same is not None:
+                    recorded[cid].remove(same)  # one stored result answers for one row
+                    present += 1
+                    continue
                 db.stage_event(change, cid, "test", test_type, when, event, copies)
                 count += 1
             except SvtError as exc:
                 raise InvalidInput(f"{path}, line {line}: {exc}; nothing was written") from None
+        if not change.contents:
+            return None, 0, present
         change.message = f"test {Path(path).name}: {count} result(s)"
-        return db.commit(change), count
+        return db.commit(change), count, present
+
+
+# Fields that say when and where svt wrote an event, not what happened.
+_BOOKKEEPING = ("recorded", "files", "date")
+
+
+def _same_event(stored: dict, new: dict, compare_date: bool) -> bool:
+    """Whether ``stored`` records what ``new`` would: the same fields, the same files by
+    kind and sha256 (not by name), and the same instant when ``compare_date``."""
+    def fields(ev: dict) -> dict:
+        return {k: v for k, v in ev.items()
+                if v is not None and k not in _BOOKKEEPING and not k.startswith("_")}
+
+    def files(ev: dict) -> list:
+        return sorted((f.get("kind"), f.get("sha256")) for f in ev.get("files") or [])
+
+    if fields(stored) != fields(new) or files(stored) != files(new):
+        return False
+    if compare_date:
+        try:
+            return model.to_utc(model.parse_date(stored["date"])) == model.to_utc(
+                model.parse_date(new["date"]))
+        except (KeyError, SvtError):
+            return False
+    return True

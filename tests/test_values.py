@@ -345,3 +345,84 @@ def test_removal_and_csv_dates_in_the_future_are_refused(store_path, svt, gitcmd
     result = svt("test", "--from-csv", str(sheet), ok=False)
     assert result.exit_code == 1 and "line 2: date 2999-01-01T00:00:00" in result.stderr
     assert head(store_path, gitcmd) == before
+
+
+# ---- running the same CSV file again ----------------------------------------------------------
+
+def _files(store: Path) -> list[str]:
+    return sorted(str(p.relative_to(store)) for p in (store / "records").rglob("*") if p.is_file())
+
+
+def test_test_csv_run_twice_writes_each_result_once(store_path, svt, gitcmd, tmp_path, png):
+    svt("add", "--id", "M1", "--type", "module")
+    svt("add", "--id", "M2", "--type", "module")
+    (tmp_path / "scan.csv").write_text("ch,adc\n1,17\n")
+    sheet = tmp_path / "iv.csv"
+    sheet.write_text("component,type,result,date,current [A],images,data\n"
+                     f"M1,iv_curve,pass,2025-01-01T10:00:00+00:00,2.3e-6,{png.name},scan.csv\n"
+                     f"M2,iv_curve,fail,,9e-6,{png.name},\n")
+    first = svt("test", "--from-csv", str(sheet)).stdout
+    assert "Recorded 2 result(s)" in first and "0 already present" in first
+    files, before = _files(store_path), head(store_path, gitcmd)
+    again = svt("test", "--from-csv", str(sheet))
+    assert again.exit_code == 0
+    assert "Recorded 0 result(s)" in again.stdout and "2 already present" in again.stdout
+    assert "commit" not in again.stdout
+    assert _files(store_path) == files and head(store_path, gitcmd) == before
+    # the same content under another file name is the same result; other content is not
+    png.rename(tmp_path / "renamed.png")
+    sheet.write_text(sheet.read_text().replace(png.name, "renamed.png"))
+    assert "2 already present" in svt("test", "--from-csv", str(sheet)).stdout
+    sheet.write_text(sheet.read_text().replace("9e-6", "8e-6"))
+    third = svt("test", "--from-csv", str(sheet)).stdout
+    assert "Recorded 1 result(s)" in third and "1 already present" in third
+    assert len(_files(store_path)) == len(files) + 2  # M2's new event and its image
+    # a row that gives a date is the same result only at that date
+    sheet.write_text(sheet.read_text().replace("2025-01-01T10:00:00+00:00",
+                                               "2025-01-02T10:00:00+00:00"))
+    assert "Recorded 1 result(s)" in svt("test", "--from-csv", str(sheet)).stdout
+
+
+def test_two_identical_rows_are_two_results_and_stay_two(store_path, svt, tmp_path):
+    svt("add", "--id", "M1", "--type", "module")
+    sheet = tmp_path / "n.csv"
+    sheet.write_text("component,type,result\nM1,noise,pass\nM1,noise,pass\n")
+    assert "Recorded 2 result(s)" in svt("test", "--from-csv", str(sheet)).stdout
+    out = svt("test", "--from-csv", str(sheet)).stdout
+    assert "Recorded 0 result(s)" in out and "2 already present" in out
+    sheet.write_text(sheet.read_text() + "M1,noise,pass\n")
+    out = svt("test", "--from-csv", str(sheet)).stdout
+    assert "Recorded 1 result(s)" in out and "2 already present" in out
+
+
+def test_bookkeeping_fields_do_not_make_a_result_new():
+    from svt_records.bulk import _same_event
+    stored = {"kind": "test", "component": "M1", "test_type": "iv", "result": "pass",
+              "date": "2025-01-01T05:00:00-05:00", "recorded": "2025-01-01T10:00:01.123456Z",
+              "files": [{"path": "a_0.png", "kind": "image", "sha256": "ab", "size": 1}],
+              "_path": "records/module/M1/2025/x.yaml"}
+    new = {"kind": "test", "component": "M1", "test_type": "iv", "result": "pass",
+           "notes": None, "date": "2025-01-01T10:00:00+00:00",
+           "files": [{"kind": "image", "sha256": "ab"}]}
+    assert _same_event(stored, new, compare_date=True)
+    assert not _same_event(stored, dict(new, date="2025-01-01T10:00:01+00:00"), compare_date=True)
+    assert _same_event(stored, dict(new, date="2026-01-01T10:00:00+00:00"), compare_date=False)
+    assert not _same_event(stored, dict(new, files=[{"kind": "image", "sha256": "cd"}]), True)
+    assert not _same_event(stored, dict(new, result="fail"), compare_date=False)
+
+
+def test_component_csv_run_twice_writes_nothing_the_second_time(store_path, svt, gitcmd,
+                                                               tmp_path):
+    sheet = tmp_path / "c.csv"
+    sheet.write_text("id,type,manufacturer,hybrid_serial\nS-1,sensor,HPK,0042\nS-2,sensor,HPK,7\n")
+    first = svt("add", "--from-csv", str(sheet)).stdout
+    assert "Added 2, updated 0" in first and "0 already present" in first
+    before = head(store_path, gitcmd)
+    again = svt("add", "--from-csv", str(sheet))
+    assert again.exit_code == 0 and "Added 0, updated 0" in again.stdout
+    assert "2 already present" in again.stdout and head(store_path, gitcmd) == before
+    # a row that differs updates the cells it gives, as before
+    sheet.write_text(sheet.read_text().replace("S-2,sensor,HPK,7", "S-2,sensor,CNM,7"))
+    third = svt("add", "--from-csv", str(sheet)).stdout
+    assert "Added 0, updated 1" in third and "1 already present" in third
+    assert record(store_path, "records/sensor/S-2/component.yaml")["manufacturer"] == "CNM"

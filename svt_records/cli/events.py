@@ -59,9 +59,9 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
                                    " and --type")
         from ..bulk import tests_from_csv
         db = open_db()
-        commit, count = tests_from_csv(db, from_csv)
+        commit, count, present = tests_from_csv(db, from_csv)
         report_notes(db)
-        done(f"Recorded {count} result(s) from {from_csv}", commit)
+        done(f"Recorded {count} result(s) from {from_csv}; {present} already present", commit)
         return
     if not component_id or not test_type:
         raise click.UsageError("give the component ID and --type TYPE (or --from-csv FILE)")
