@@ -48,7 +48,9 @@ def test_attributes_are_stored_exactly_as_typed(store_path, svt):
         assert type(value) is type(TYPED[key][1]), key
     text = (store_path / rel).read_text()
     assert 'hybrid_serial: "0042"' in text and 'eps: "1e-6"' in text
-    assert "firmware: 1.2.3" in svt("show", "FEB-042").stdout
+    shown_text = svt("show", "FEB-042").stdout
+    for key, (typed, _) in TYPED.items():
+        assert f"  {key}: {typed}\n" in shown_text, key
     shown = json.loads(svt("show", "FEB-042", "--format", "json").stdout)
     assert shown["component"]["attributes"] == stored
     exported = json.loads(svt("export").stdout)[0]["attributes"]
