@@ -179,12 +179,13 @@ def test_noise_is_recorded_in_electrons(store_path, svt):
 def test_csv_measurement_columns_use_the_same_parser(store_path, svt, tmp_path):
     svt("add", "--id", "M1", "--type", "module")
     sheet = tmp_path / "t.csv"
-    sheet.write_text("component,type,result,date,enc,current [uA],bad\n"
-                     "M1,noise,pass,2025-01-01T10:00:00+00:00,1500e,2.3,\"47,128\"\n")
+    sheet.write_text("component,type,result,date,enc,current [uA],bad,noise\n"
+                     "M1,noise,pass,2025-01-01T10:00:00+00:00,1500e,2.3,\"47,128\",1580\n")
     svt("test", "--from-csv", str(sheet))
     ev = record(store_path, "records/module/M1/2025/20250101_100000_noise.yaml")
     assert ev["measurements"] == {"enc": {"value": 1500, "unit": "e"},
-                                  "current": {"value": 2.3, "unit": "uA"}, "bad": [47, 128]}
+                                  "current": {"value": 2.3, "unit": "uA"}, "bad": [47, 128],
+                                  "noise": {"value": 1580, "unit": "e"}}
     for cells, message in (("size=5x5", "unknown unit 'x5'"), ("current [furlong]=1", "unknown unit"),
                            ("current [A]=2uA", "the column's unit is A")):
         header, value = cells.split("=")
