@@ -198,7 +198,8 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
         return db.commit(change), count, present
 
 
-# Fields that say when and where svt wrote an event, not what happened.
+# Left out of the field comparison: when svt wrote the event (recorded), and what
+# _same_event compares on its own terms (files by content, the date as an instant).
 _BOOKKEEPING = ("recorded", "files", "date")
 
 

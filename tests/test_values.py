@@ -429,3 +429,16 @@ def test_component_csv_run_twice_writes_nothing_the_second_time(store_path, svt,
     third = svt("add", "--from-csv", str(sheet)).stdout
     assert "Added 0, updated 1" in third and "1 already present" in third
     assert record(store_path, "records/sensor/S-2/component.yaml")["manufacturer"] == "CNM"
+
+
+def test_refusals_end_to_end_are_one_line_without_traceback(store_path, svt_proc, gitcmd):
+    svt_proc("add", "--id", "FEB-042", "--type", "feb", "--attr", "firmware=1.2.3")
+    before = head(store_path, gitcmd)
+    for args, message in ((["--measure", "size=5x5"], "unknown unit 'x5'"),
+                          ([], "a test needs a result"),
+                          (["--pass", "--date", "2999-01-01"], "more than a day in the future")):
+        proc = svt_proc("test", "FEB-042", "--type", "burn_in", *args, check=False)
+        assert proc.returncode == 1 and proc.stdout == ""
+        assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr
+    assert head(store_path, gitcmd) == before
+    assert "firmware: 1.2.3" in svt_proc("show", "FEB-042").stdout
