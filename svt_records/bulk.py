@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from . import model
-from .database import EDITABLE_FIELDS, check_measurements
+from .database import EDITABLE_FIELDS, _when, check_measurements, check_test_content
 from .errors import InvalidInput, SvtError
 from .store import COMPONENT_FILE, RECORDS
-from .txn import Change
+from .txn import Change, sha256_file
 
 COMPONENT_COLUMNS = {"id": "id", "type": "type", "serial": "serial_number",
                      "serial_number": "serial_number", "asset_tag": "asset_tag",
@@ -24,7 +24,7 @@ COMPONENT_COLUMNS = {"id": "id", "type": "type", "serial": "serial_number",
 TEST_COLUMNS = {"id", "component", "component_id", "type", "test_type", "result", "pass",
                 "date", "tested_by", "notes", "setup", "conditions", "images", "image", "data"}
 _UNIT_HEADER = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_.-]*)\s*\[(?P<unit>[^\]]+)\]$")
-_STANDARD_UNITS = {"voltage": "V", "current": "A", "temperature": "C", "temp": "C"}
+_STANDARD_UNITS = {"voltage": "V", "current": "A", "temperature": "C", "temp": "C", "noise": "e"}
 
 
 def _read(path: str | Path) -> list[tuple[int, dict[str, str]]]:
@@ -52,20 +52,30 @@ def _key(header: str) -> str:
     return f"{m.group('name').lower()} [{m.group('unit')}]" if m else header.lower()
 
 
-def _value(text: str, what: str) -> Any:
-    if text == "":
-        return None
-    _, value = model.parse_measurement(f"x={text}")
-    return value
+def _measure(name: str, unit: str | None, text: str) -> Any:
+    """A cell of a measurement column; a unit in the header applies to every cell."""
+    value = model.measurement_value(text, name)
+    if not unit:
+        return value
+    model.check_unit(unit, f"column {name} [{unit}]")
+    if isinstance(value, dict):
+        if value["unit"] != unit:
+            raise InvalidInput(f"{name}={text}: the column's unit is {unit}; write the number"
+                               " alone, or the unit in the header or the cell, not both")
+        return value
+    return {"value": value, "unit": unit}
 
 
-def add_from_csv(db: Any, path: str | Path) -> tuple[str, int, int]:
-    """Create or update components from a CSV file. Returns (commit, created, updated)."""
+def add_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int, int]:
+    """Create or update components from a CSV file. A row whose component already has every
+    value the row gives is already present and not written; a row that differs updates the
+    component's given fields. Returns (commit or None when nothing changed, created, updated,
+    already present)."""
     rows = _read(path)
     db.require()
     with db.locked():
         change = Change("")
-        created = updated = 0
+        created = updated = present = 0
         seen: dict[str, int] = {}
         for line, row in rows:
             try:
@@ -76,7 +86,7 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str, int, int]:
                 seen[cid.lower()] = line
                 fields = {COMPONENT_COLUMNS[k]: v for k, v in row.items()
                           if k in COMPONENT_COLUMNS and k != "id" and v}
-                attributes = {k: _value(v, k) for k, v in row.items()
+                attributes = {k: model.attribute_value(v) for k, v in row.items()
                               if k not in COMPONENT_COLUMNS and v}
                 for key in attributes:
                     if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
@@ -108,23 +118,32 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str, int, int]:
                     record = dict(old, **{k: v for k, v in fields.items() if k in EDITABLE_FIELDS})
                     if attributes:
                         record["attributes"] = {**(old.get("attributes") or {}), **attributes}
+                    if record == old:
+                        present += 1
+                        continue
                     change.expected[rel] = db.seen[rel]
                     updated += 1
                 change.contents[rel] = db.record_bytes(rel, record, "component")
             except SvtError as exc:
                 raise InvalidInput(f"{path}, line {line}: {exc}; nothing was written") from None
+        if not change.contents:
+            return None, 0, 0, present
         change.message = f"add {Path(path).name}: {created} new, {updated} updated component(s)"
-        return db.commit(change), created, updated
+        return db.commit(change), created, updated, present
 
 
-def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
-    """Record many test results from a CSV file. Returns (commit, results recorded)."""
+def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
+    """Record many test results from a CSV file. A row the store already holds (same fields,
+    same stored files by sha256; the date too when the row gives one) is already present and
+    not written again, so a file can be run twice. Returns (commit or None when nothing is new,
+    results recorded, rows already present)."""
     rows = _read(path)
     base_dir = Path(path).expanduser().absolute().parent
     db.require()
     with db.locked():
         change = Change("")
-        count = 0
+        count = present = 0
+        recorded: dict[str, list[dict]] = {}  # component -> its tests, read once
         for line, row in rows:
             try:
                 cid = row.get("component") or row.get("component_id") or row.get("id", "")
@@ -135,7 +154,7 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
                 if result not in ("", "pass", "fail", "true", "false", "1", "0"):
                     raise InvalidInput(f"result {result!r}: write pass, fail or leave it empty")
                 passed = None if result == "" else result in ("pass", "true", "1")
-                when = model.parse_date(row["date"]) if row.get("date") else model.now()
+                when = _when(row.get("date"))
                 measures: dict[str, Any] = {}
                 for key, text in row.items():
                     if key in TEST_COLUMNS or not text:
@@ -143,16 +162,14 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
                     m = _UNIT_HEADER.match(key)
                     name, unit = (m.group("name"), m.group("unit")) if m else (
                         key, _STANDARD_UNITS.get(key))
-                    value = _value(text, key)
-                    if unit and isinstance(value, (int, float)):
-                        value = {"value": value, "unit": unit}
-                    measures["temperature" if name == "temp" else name] = value
+                    measures["temperature" if name == "temp" else name] = _measure(name, unit, text)
                 copies = []
                 for column, kind in (("images", "image"), ("image", "image"), ("data", "data")):
                     for item in filter(None, (p.strip() for p in row.get(column, "").split(";"))):
                         source = Path(item).expanduser()
                         source = source if source.is_absolute() else base_dir / source
                         copies.append((db.copy_source(source, kind), kind, source.name))
+                check_test_content(passed, measures, len(copies))
                 event = {"test_type": test_type,
                          "result": None if passed is None else ("pass" if passed else "fail"),
                          "measurements": check_measurements(measures) or None,
@@ -160,9 +177,48 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str, int]:
                          "setup": row.get("setup") or None,
                          "conditions": row.get("conditions") or None,
                          "notes": row.get("notes") or None}
+                if cid not in recorded:
+                    recorded[cid] = db.events(cid, ("test",))
+                new = dict(event, kind="test", date=model.format_date(when), component=cid,
+                           files=[{"kind": kind, "sha256": sha256_file(source)[1]}
+                                  for source, kind, _ in copies])
+                same = next((ev for ev in recorded[cid]
+                             if _same_event(ev, new, compare_date=bool(row.get("date")))), None)
+                if same is not None:
+                    recorded[cid].remove(same)  # one stored result answers for one row
+                    present += 1
+                    continue
                 db.stage_event(change, cid, "test", test_type, when, event, copies)
                 count += 1
             except SvtError as exc:
                 raise InvalidInput(f"{path}, line {line}: {exc}; nothing was written") from None
+        if not change.contents:
+            return None, 0, present
         change.message = f"test {Path(path).name}: {count} result(s)"
-        return db.commit(change), count
+        return db.commit(change), count, present
+
+
+# Left out of the field comparison: when svt wrote the event (recorded), and what
+# _same_event compares on its own terms (files by content, the date as an instant).
+_BOOKKEEPING = ("recorded", "files", "date")
+
+
+def _same_event(stored: dict, new: dict, compare_date: bool) -> bool:
+    """Whether ``stored`` records what ``new`` would: the same fields, the same files by
+    kind and sha256 (not by name), and the same instant when ``compare_date``."""
+    def fields(ev: dict) -> dict:
+        return {k: v for k, v in ev.items()
+                if v is not None and k not in _BOOKKEEPING and not k.startswith("_")}
+
+    def files(ev: dict) -> list:
+        return sorted((f.get("kind"), f.get("sha256")) for f in ev.get("files") or [])
+
+    if fields(stored) != fields(new) or files(stored) != files(new):
+        return False
+    if compare_date:
+        try:
+            return model.to_utc(model.parse_date(stored["date"])) == model.to_utc(
+                model.parse_date(new["date"]))
+        except (KeyError, SvtError):
+            return False
+    return True

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -16,7 +16,24 @@ EDITABLE_FIELDS = ("type", "serial_number", "asset_tag", "manufacturer", "manufa
 
 
 def _when(date: str | datetime | None) -> datetime:
-    return model.parse_date(date) if date else model.now()
+    """When an event happened: the given date, or now. A date more than a day ahead is a typo
+    (the legacy import, which writes the past as it was, does not come through here)."""
+    if not date:
+        return model.now()
+    when = model.parse_date(date)
+    now = model.now()
+    if when - now > timedelta(days=1):
+        raise InvalidInput(f"date {model.format_date(when)} is more than a day in the future"
+                           f" (now is {model.format_date(now)}): give the date it happened, e.g."
+                           f" {now.date().isoformat()}, or leave out the date for now")
+    return when
+
+
+def check_test_content(passed: bool | None, measurements: dict | None, files: int) -> None:
+    """A test result must say something: a verdict, a measurement or a stored file."""
+    if passed is None and not measurements and not files:
+        raise InvalidInput("a test needs a result: give --pass or --fail, a measurement"
+                           " (--measure NAME=VALUE) or a file (--images/--data)")
 
 
 def _clean(text: str | None) -> str | None:
@@ -220,6 +237,7 @@ class Database(StoreBase):
         checked = check_measurements(measurements or {})
         copies = [(self.copy_source(f, "image"), "image", Path(f).name) for f in images]
         copies += [(self.copy_source(f, "data file"), "data", Path(f).name) for f in data_files]
+        check_test_content(passed, checked, len(copies))
         self.component_record(component_id)
         event: dict[str, Any] = {"test_type": test_type}
         if passed is not None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from . import model
@@ -42,18 +43,41 @@ def flat_rows(components: list[dict]) -> tuple[list[str], list[list[Any]]]:
             links, sum(e["kind"] == "test" for e in events), len(events)]
         for a in attrs:
             value = (comp.get("attributes") or {}).get(a)
-            row.append(json.dumps(value) if isinstance(value, (dict, list)) else value)
+            row.append(json.dumps(value) if isinstance(value, (dict, list, bool)) else value)
         rows.append(row)
     return header, rows
 
 
-def _value(measure: Any) -> tuple[Any, str | None]:
-    if isinstance(measure, dict):
-        value = measure.get("value")
-        return (json.dumps(value) if isinstance(value, list) else value), measure.get("unit")
-    if isinstance(measure, list):
-        return json.dumps(measure), None
-    return measure, None
+def _value(measure: Any, raw: bool = False) -> tuple[Any, str | None]:
+    """(value, unit) of a measurement; lists as JSON text unless ``raw``."""
+    value, unit = (measure.get("value"), measure.get("unit")) if isinstance(measure, dict) else (
+        measure, None)
+    return (value if raw else _cell(value)), unit
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, list) else value
+
+
+def _family(unit: str | None) -> Any:
+    """Units that convert into each other share a family: their base unit (``uA`` and
+    ``A``: ``A``); an unknown unit is a family of its own; no unit is None."""
+    if not unit:
+        return None
+    known = model.unit_base(unit)
+    return ("unit", known[0]) if known else ("other", unit)
+
+
+def _convert(value: Any, unit: str | None, target: str | None) -> Any:
+    """``value`` in ``unit`` expressed in ``target`` (same family), to 12 significant digits."""
+    if unit == target or not unit or not target:
+        return value
+    if isinstance(value, list):
+        return [_convert(v, unit, target) for v in value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    factor = model.UNITS[unit][1] / model.UNITS[target][1]
+    return float(f"{value * factor:.12g}")
 
 
 def results_grid(db: Any, test_type: str, everything: bool = False,
@@ -81,17 +105,23 @@ def results_grid(db: Any, test_type: str, everything: bool = False,
         for cid, ev in results:
             latest[cid] = ev  # ordered by date: the last one wins
         results = list(latest.items())
-    columns: dict[str, str | None] = {}
+    # One column per measurement name and unit family: values in another prefix of the
+    # same unit are converted, other units get their own column, never a wrong label.
+    columns: dict[tuple[str, Any], Counter] = {}
     for _, ev in results:
         for name, measure in (ev.get("measurements") or {}).items():
             unit = _value(measure)[1]
-            if name not in columns or (columns[name] is None and unit):
-                columns[name] = unit
+            columns.setdefault((name, _family(unit)), Counter())[unit] += 1
+    units = {key: counts.most_common(1)[0][0] for key, counts in columns.items()}
     header = ["component", "date", "result", "tested_by"] + [
-        f"{n} [{u}]" if u else n for n, u in columns.items()]
+        f"{name} [{units[(name, family)]}]" if family else name for name, family in columns]
     rows = []
     for cid, ev in results:
-        measures = ev.get("measurements") or {}
+        cells: dict[tuple[str, Any], Any] = {}
+        for name, measure in (ev.get("measurements") or {}).items():
+            value, unit = _value(measure, raw=True)
+            key = (name, _family(unit))
+            cells[key] = _cell(_convert(value, unit, units[key]))
         rows.append([cid, ev.get("date"), ev.get("result"), ev.get("tested_by")] +
-                    [_value(measures[n])[0] if n in measures else None for n in columns])
+                    [cells.get(key) for key in columns])
     return header, rows

@@ -143,7 +143,7 @@ def test_test_result_with_everything(store_path, svt, png, tmp_path, gitcmd):
     data_file.write_text("ch,noise\n1,1500\n")
     svt("test", "M1", "--type", "iv_curve", "--fail", "--voltage", "60", "--current", "2.3e-6",
         "--temp", "-9.0", "--noise", "1580", "--measure", "leakage=2.1e-5A",
-        "--measure", "bad_channels=47,128", "--measure", "grade=B", "--images", str(png),
+        "--measure", "bad_channels=47,128", "--measure", "gain=2.5mV", "--images", str(png),
         "--image", str(png), "--data", str(data_file), "--tested-by", "Jane Doe",
         "--setup", "stand 2", "--conditions", "dry N2", "--notes", "Normal operation",
         "--date", "2024-11-15T14:30:22-05:00")
@@ -156,8 +156,9 @@ def test_test_result_with_everything(store_path, svt, png, tmp_path, gitcmd):
     assert ev["date"] == "2024-11-15T14:30:22-05:00" and ev["result"] == "fail"
     assert ev["measurements"] == {
         "voltage": {"value": 60.0, "unit": "V"}, "current": {"value": 2.3e-6, "unit": "A"},
-        "temperature": {"value": -9.0, "unit": "C"}, "noise": 1580.0,
-        "leakage": {"value": 2.1e-5, "unit": "A"}, "bad_channels": [47, 128], "grade": "B"}
+        "temperature": {"value": -9.0, "unit": "C"}, "noise": {"value": 1580.0, "unit": "e"},
+        "leakage": {"value": 2.1e-5, "unit": "A"}, "bad_channels": [47, 128],
+        "gain": {"value": 2.5, "unit": "mV"}}
     assert ev["tested_by"] == "Jane Doe" and ev["setup"] == "stand 2"
     import hashlib
     data_entry = next(f for f in ev["files"] if f["kind"] == "data")
@@ -167,7 +168,7 @@ def test_test_result_with_everything(store_path, svt, png, tmp_path, gitcmd):
 
 def test_by_fields_default_to_the_git_identity(store_path, svt):
     svt("add", "--id", "M1", "--type", "module")
-    svt("test", "M1", "--type", "iv_curve")
+    svt("test", "M1", "--type", "iv_curve", "--pass")
     svt("install", "M1", "Layer0_top_axial")
     svt("comment", "M1", "hello")
     info = json.loads(svt("show", "M1", "--format", "json").stdout)

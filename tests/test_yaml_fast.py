@@ -16,6 +16,9 @@ SAMPLES = [
         "current": {"value": 2.3e-06, "unit": "A"}, "bad": [47, 128], "txt": "a, b",
         "unicode": "Ωmega µA", "q": "quote\"d", "bs": "back\\\\slash", "neg": -1}},
     {"notes": "line one\nline two\n", "x": 1},
+    {"attributes": {"serial": "0042", "eps": "1e-6", "t": "true", "f": "false", "r": "1.50",
+                    "p": "+5", "v": "1.2.3", "d": "2025-01", "n": "512", "x": "0x1F",
+                    "o": "0o17", "inf": ".inf", "u": "1_000", "th": "320um", "e": 1e-06}},
 ]
 
 

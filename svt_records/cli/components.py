@@ -13,12 +13,8 @@ STATUSES = ["installed", "spare", "incoming", "testing", "qualified", "failed", 
 
 
 def _attr(values: tuple[str, ...]) -> dict:
-    from ..model import parse_measurement
-    out = {}
-    for text in values:
-        name, value = parse_measurement(text)
-        out[name] = value
-    return out
+    from ..model import parse_attribute
+    return dict(parse_attribute(text) for text in values)
 
 
 @click.command()
@@ -55,9 +51,10 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
                                    " --type and the other fields")
         from ..bulk import add_from_csv
         db = open_db()
-        commit, created, updated = add_from_csv(db, from_csv)
+        commit, created, updated, present = add_from_csv(db, from_csv)
         report_notes(db)
-        done(f"Added {created}, updated {updated} component(s) from {from_csv}", commit)
+        done(f"Added {created}, updated {updated} component(s) from {from_csv};"
+             f" {present} already present", commit)
         return
     if not component_id:
         raise click.UsageError("give --id ID (or --from-csv FILE)")

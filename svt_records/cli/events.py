@@ -18,10 +18,11 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 @click.option("--voltage", type=float, help="Bias voltage in V.")
 @click.option("--current", type=float, help="Leakage current in A (e.g. 2.3e-6).")
 @click.option("--temp", type=float, help="Temperature in degrees C.")
-@click.option("--noise", type=float, help="Noise level (e.g. ENC in electrons).")
+@click.option("--noise", type=float, help="Noise (ENC) in electrons.")
 @click.option("--measure", "measures", multiple=True, metavar="NAME=VALUE[UNIT]",
-              help="Another measurement (repeatable): --measure leakage=2.3e-6A,"
-                   " --measure bad_channels=47,128.")
+              help="Another measurement (repeatable): a number with an optional unit"
+                   " (--measure leakage=2.3uA, --measure enc=1500e) or integers"
+                   " (--measure bad_channels=47,128); the README lists the units.")
 @click.option("--images", "--image", "images", multiple=True, metavar="FILE",
               help="An image or plot to store with the result (repeatable).")
 @click.option("--data", "data_files", multiple=True, metavar="FILE",
@@ -58,9 +59,9 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
                                    " and --type")
         from ..bulk import tests_from_csv
         db = open_db()
-        commit, count = tests_from_csv(db, from_csv)
+        commit, count, present = tests_from_csv(db, from_csv)
         report_notes(db)
-        done(f"Recorded {count} result(s) from {from_csv}", commit)
+        done(f"Recorded {count} result(s) from {from_csv}; {present} already present", commit)
         return
     if not component_id or not test_type:
         raise click.UsageError("give the component ID and --type TYPE (or --from-csv FILE)")
@@ -68,11 +69,9 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
         raise click.UsageError("--pass and --fail together: give one of them (or neither)")
     values: dict = {}
     for name, value, unit in (("voltage", voltage, "V"), ("current", current, "A"),
-                              ("temperature", temp, "C")):
+                              ("temperature", temp, "C"), ("noise", noise, "e")):
         if value is not None:
             values[name] = {"value": value, "unit": unit}
-    if noise is not None:
-        values["noise"] = noise
     for text in measures:
         name, value = parse_measurement(text)
         values[name] = value

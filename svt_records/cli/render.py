@@ -41,6 +41,8 @@ def measurement(value: Any) -> str:
         return f"{measurement(value.get('value'))}{' ' + unit if unit else ''}"
     if isinstance(value, list):
         return "[" + ", ".join(measurement(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as typed and as the YAML file has it
     return str(value)
 
 

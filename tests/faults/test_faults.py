@@ -108,7 +108,7 @@ def test_a_refusing_hook_rolls_everything_back(store, png, hook, body):
     assert "refused by a git hook" in result.stderr and "Traceback" not in result.stderr
     assert snapshot(store) == before
     path.unlink()
-    assert svt(store, "test", "M1", "--type", "iv_curve").returncode == 0
+    assert svt(store, "test", "M1", "--type", "iv_curve", "--pass").returncode == 0
 
 
 def test_no_git_identity_falls_back_to_the_os_user(store, tmp_path):
