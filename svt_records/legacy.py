@@ -24,6 +24,11 @@ from .txn import Change
 
 FILE_KINDS = {"raw_data": "data", "plot": "plot", "image": "image", "log": "log", "other": "other"}
 LOG_TYPES = {"issue": "issue", "repair": "repair", "maintenance": "maintenance", "note": "note"}
+# The original's measurement columns, which are also the keys its CLI and TestResult.save()
+# wrote into measurements_json -> the measurement `svt test --voltage/--current/--temp/--noise`
+# writes, with its unit.
+LEGACY_MEASURES = {"voltage_measured": ("voltage", "V"), "current_measured": ("current", "A"),
+                   "temperature": ("temperature", "C"), "noise_level": ("noise", "e")}
 
 
 class ImportReport:
@@ -85,6 +90,28 @@ def _measure(value: Any) -> Any:
         return check_measurements({"m": value})["m"]
     except (InvalidInput, TypeError, ValueError):
         return json.dumps(value)
+
+
+def _measurements(row: dict) -> dict[str, Any]:
+    """A test row's measurements as svt writes them: the voltage, current, temperature and
+    noise columns (and the same keys in measurements_json) become one entry each, with its
+    unit; other keys are kept by name. JSON null means "not measured"."""
+    legacy = _json(row.get("measurements_json"))
+    legacy = legacy if isinstance(legacy, dict) else {}
+    out = {str(k): _measure(v) for k, v in legacy.items()
+           if v is not None and k not in LEGACY_MEASURES}
+    for key, (name, unit) in LEGACY_MEASURES.items():
+        value = legacy.get(key)
+        if value is None:
+            value = row.get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict) and "value" in value and set(value) <= {"value", "unit"}:
+            value = {"value": value["value"], "unit": value.get("unit") or unit}
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = {"value": value, "unit": unit}
+        out[name if name not in out else key] = _measure(value)  # never over another entry
+    return out
 
 
 class _Importer:
@@ -213,18 +240,7 @@ class _Importer:
                 ttype = re.sub(r"[^A-Za-z0-9_]", "_", ttype).strip("_") or "test"
                 if not ttype[0].isalpha():
                     ttype = "t_" + ttype
-            measures: dict[str, Any] = {}
-            legacy = _json(row.get("measurements_json"))
-            if isinstance(legacy, dict):
-                for key, value in legacy.items():
-                    measures[str(key)] = _measure(value)
-            for column, name, unit in (("voltage_measured", "voltage", "V"),
-                                       ("current_measured", "current", "A"),
-                                       ("temperature", "temperature", "C"),
-                                       ("noise_level", "noise", None)):
-                if row.get(column) is not None and name not in measures:
-                    value = row[column]
-                    measures[name] = {"value": value, "unit": unit} if unit else value
+            measures = _measurements(row)
             files = []
             for f in files_by_test.get(row.get("id"), []):
                 source = self._file(f.get("file_path"), f"file {f.get('file_path')} of {what}")

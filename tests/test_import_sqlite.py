@@ -167,7 +167,8 @@ def test_full_import_brings_every_row_and_file(db, svt, tmp_path, gitcmd):
     assert image["sha256"] == hashlib.sha256(b"\x89PNG fake iv plot").hexdigest()
     assert image["description"] == "IV plot" and image["original_name"] == "iv.png"
     noise = next(e for e in evs if e.get("test_type") == "noise_test")
-    assert noise["result"] == "fail" and noise["measurements"] == {"noise": 1580.0}
+    assert noise["result"] == "fail"
+    assert noise["measurements"] == {"noise": {"value": 1580.0, "unit": "e"}}
     assembly = next(e for e in evs if e["kind"] == "assembly")
     assert assembly["sensor"] == "SENSOR-S1" and assembly["hybrid"] == "HYBRID-H1"
     assert db.tests("SENSOR-S1")[0].get("result") is None
@@ -200,3 +201,60 @@ def test_not_a_database_is_a_clear_error(db, svt, tmp_path):
     bogus.write_text("not sqlite")
     result = svt("import-sqlite", str(bogus), ok=False)
     assert result.exit_code == 1 and "is not an SQLite database" in result.stderr
+
+
+def small_legacy(folder: Path, components: list[tuple], installs: list[tuple] = (),
+                 tests: list[tuple] = (), logs: list[tuple] = ()) -> Path:
+    """A database of the original tracker holding just the given rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "svt_components.db"
+    con = sqlite3.connect(path)
+    con.executescript(FULL_SCHEMA)
+    con.executemany("INSERT INTO components (id, type, installation_status, installed_position,"
+                    " assembled_sensor_id, assembled_hybrid_id, created_at, updated_at) VALUES"
+                    " (?, ?, ?, ?, ?, ?, '2024-01-01 08:00:00', ?)", components)
+    con.executemany("INSERT INTO installation_history (component_id, position, installation_date)"
+                    " VALUES (?, ?, ?)", installs)
+    con.executemany("INSERT INTO test_results (id, component_id, test_date, test_type, pass_fail,"
+                    " voltage_measured, current_measured, noise_level, temperature,"
+                    " measurements_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tests)
+    con.executemany("INSERT INTO maintenance_log (id, component_id, log_date, log_type, severity,"
+                    " description, logged_by) VALUES (?, ?, ?, ?, ?, ?, 'Jane')", logs)
+    con.commit()
+    con.close()
+    return path
+
+
+def test_legacy_columns_and_json_become_the_measurements_svt_test_writes(db, svt, tmp_path):
+    # as the original's `svt test --voltage 60 --current 2.3e-6 --noise 1500 --temp -9` and its
+    # TestResult.save() left them: the columns, and the same keys in measurements_json
+    original = {"voltage_measured": 60.0, "current_measured": 2.3e-6, "noise_level": 1500.0,
+                "temperature": -9.0}
+    legacy = small_legacy(tmp_path / "legacy", [
+        ("M-1", "module", "spare", None, None, None, "2024-01-01 08:00:00"),
+        ("M-2", "module", "spare", None, None, None, "2024-01-01 08:00:00")], tests=[
+        (1, "M-1", "2024-11-15T14:30:22", "iv_curve", 1, 60.0, 2.3e-6, 1500.0, -9.0,
+         json.dumps(dict(original, depletion_voltage=30.0))),
+        # the Python API also took {value, unit} under those keys; its unit is kept
+        (2, "M-2", "2024-11-16T10:00:00", "iv_curve", 0, 80.0, 4.0e-6, None, None,
+         json.dumps({"voltage_measured": {"value": 80.0, "unit": "V"},
+                     "current_measured": {"value": 4.0, "unit": "uA"}, "file_filter": None}))])
+    svt("import-sqlite", str(legacy))
+    svt("add", "--id", "M-3", "--type", "module")
+    svt("test", "M-3", "--type", "iv_curve", "--pass", "--voltage", "60", "--current", "2.3e-6",
+        "--temp", "-9.0")
+    written = db.tests("M-3")[0]["measurements"]
+    imported = db.tests("M-1")[0]["measurements"]
+    assert imported == dict(written, noise={"value": 1500.0, "unit": "e"}, depletion_voltage=30.0)
+    assert db.tests("M-2")[0]["measurements"] == {"voltage": {"value": 80.0, "unit": "V"},
+                                                  "current": {"value": 4.0, "unit": "uA"}}
+    shown = svt("show", "M-1").stdout
+    assert "voltage=60.0 V" in shown and "temperature=-9.0 C" in shown
+    assert "noise=1500.0 e" in shown and "_measured" not in shown and "noise_level" not in shown
+    header = svt("results", "--type", "iv_curve", "--format", "csv").stdout.splitlines()[0]
+    columns = header.split(",")
+    assert [c for c in columns if c.startswith("voltage")] == ["voltage [V]"]
+    assert [c for c in columns if c.startswith("temperature")] == ["temperature [C]"]
+    assert [c for c in columns if c.startswith("noise")] == ["noise [e]"]
+    assert not [c for c in columns if "_measured" in c or c == "file_filter"]
+
