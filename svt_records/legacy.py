@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
-from . import model
+from . import model, schema
 from .database import check_measurements, stage_files
 from .errors import InvalidInput, SvtError
 from .store import COMPONENT_FILE, RECORDS
@@ -114,6 +114,13 @@ def _measurements(row: dict) -> dict[str, Any]:
     return out
 
 
+def _schemas_know_legacy_ids(db: Any) -> bool:
+    """Whether the store's own schemas (older stores keep older copies) accept legacy_id."""
+    probe = {"date": "2024-01-01T00:00:00+00:00", "component": "X", "legacy_id": 1}
+    return not (schema.check(dict(probe, kind="test", test_type="t"), "test", db.schema_dir)
+                or schema.check(dict(probe, kind="log", text="t"), "log", db.schema_dir))
+
+
 class _Importer:
     def __init__(self, db: Any, sqlite_path: Path, data_dir: Path,
                  progress: Callable[[int], None] | None) -> None:
@@ -126,6 +133,15 @@ class _Importer:
         self.folders: dict[str, str] = {}  # id -> records/<type>/<id>
         self.taken: set[str] = set()
         self.con = _open(sqlite_path)
+        self.keep_ids = _schemas_know_legacy_ids(db)
+        if not self.keep_ids:
+            self.skip("the original test and log ids", "this store's schemas/ predate legacy_id;"
+                      " copy test.schema.json and log.schema.json from svt's schemas/ to keep them")
+
+    def legacy_id(self, row: dict) -> int | None:
+        """The row's id in the original tracker, which people quote ("test 42")."""
+        rid = row.get("id")
+        return rid if self.keep_ids and isinstance(rid, int) and not isinstance(rid, bool) else None
 
     def skip(self, what: str, why: str) -> None:
         self.report.skipped.append(f"{what}: {why}")
@@ -252,7 +268,7 @@ class _Importer:
                     "result": None if passed is None else ("pass" if passed else "fail"),
                     "measurements": measures or None, "tested_by": row.get("tested_by"),
                     "setup": row.get("test_setup"), "conditions": row.get("test_conditions"),
-                    "notes": row.get("notes")}
+                    "notes": row.get("notes"), "legacy_id": self.legacy_id(row)}
             self.event(cid, "test", ttype, _date(row.get("test_date")), body, files, what)
 
     def installations(self) -> None:
@@ -311,7 +327,8 @@ class _Importer:
             resolved = _date(row.get("resolved_date"))
             body = {"log_type": log_type, "severity": severity, "text": text, "logged_by": by,
                     "resolution": row.get("resolution"),
-                    "resolved_date": model.format_date(resolved) if resolved else None}
+                    "resolved_date": model.format_date(resolved) if resolved else None,
+                    "legacy_id": self.legacy_id(row)}
             kind = "comment" if log_type == "note" else "log"
             self.event(cid, kind, kind, when, body, what=what)
 

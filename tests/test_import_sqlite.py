@@ -258,3 +258,58 @@ def test_legacy_columns_and_json_become_the_measurements_svt_test_writes(db, svt
     assert [c for c in columns if c.startswith("noise")] == ["noise [e]"]
     assert not [c for c in columns if "_measured" in c or c == "file_filter"]
 
+
+def rule_breaking_legacy(folder: Path) -> Path:
+    """Data the original tracker accepted and svt's rules refuse."""
+    return small_legacy(folder, [
+        # two modules at one position (both rows of installation_history still open)
+        ("A-1", "module", "installed", "Layer2_top_axial", None, None, "2024-03-01 08:00:00"),
+        ("A-2", "module", "installed", "Layer2_top_axial", None, None, "2024-04-01 08:00:00"),
+        # installed, but where?
+        ("B-1", "module", "installed", None, None, None, "2024-03-01 08:00:00"),
+        # one sensor on two modules; M-2's assembly is the later one
+        ("M-1", "module", "installed", "Layer1_top_axial", "S-1", "H-1", "2024-01-20 08:00:00"),
+        ("M-2", "module", "spare", None, "S-1", None, "2024-02-10 08:00:00"),
+        ("S-1", "sensor", "spare", None, None, None, "2024-02-10 08:00:00"),
+        ("H-1", "hybrid", "spare", None, None, None, "2024-01-10 08:00:00"),
+    ], installs=[("A-1", "Layer2_top_axial", "2024-03-01T09:00:00"),
+                 ("A-2", "Layer2_top_axial", "2024-04-01T09:00:00"),
+                 ("M-1", "Layer1_top_axial", "2024-01-20T09:00:00")],
+        tests=[(41, "M-2", "2999-01-01T10:00:00", "iv_curve", 1, 70.0, None, None, None, None),
+               (42, "A-1", "2024-05-01T10:00:00", "iv_curve", 1, 60.0, None, None, None, None)],
+        logs=[(16, "M-1", "2024-01-10T10:00:00", "maintenance", "info",
+               "Assembly: sensor S-1 and hybrid H-1 attached"),
+              (17, "M-2", "2024-02-10T10:00:00", "maintenance", "info",
+               "Assembly: sensor S-1 attached"),
+              (18, "A-1", "2024-05-02T10:00:00", "issue", "warning", "Noisy channel 311"),
+              (19, "A-1", "2024-05-03T10:00:00", "note", "info", "Fine again")])
+
+
+def test_legacy_ids_of_tests_and_logs_are_kept_and_reimport_adds_nothing(db, svt, tmp_path,
+                                                                         gitcmd):
+    legacy = rule_breaking_legacy(tmp_path / "legacy")
+    svt("import-sqlite", str(legacy))
+    tests = {t["date"][:10]: t for t in db.tests("M-2") + db.tests("A-1")}
+    assert tests["2999-01-01"]["legacy_id"] == 41 and tests["2024-05-01"]["legacy_id"] == 42
+    logs = {e["kind"]: e for e in db.events("A-1") if e["kind"] in ("log", "comment")}
+    assert logs["log"]["legacy_id"] == 18 and logs["comment"]["legacy_id"] == 19
+    path = db.root / tests["2024-05-01"]["_path"]
+    assert path.read_text().rstrip().endswith("legacy_id: 42")
+    head = gitcmd(db.root, "rev-parse", "HEAD")
+    out = svt("import-sqlite", str(legacy)).stdout
+    assert "Imported: nothing new" in out and gitcmd(db.root, "rev-parse", "HEAD") == head
+
+
+def test_a_store_with_older_schemas_imports_without_the_legacy_ids(db, svt_proc, tmp_path,
+                                                                     gitcmd):
+    for name in ("test", "log"):  # as `svt init` wrote them before legacy_id existed
+        path = db.root / "schemas" / f"{name}.schema.json"
+        doc = json.loads(path.read_text())
+        del doc["properties"]["legacy_id"]
+        path.write_text(json.dumps(doc, indent=2))
+    gitcmd(db.root, "commit", "-qam", "older schemas")
+    legacy = rule_breaking_legacy(tmp_path / "legacy")
+    out = svt_proc("import-sqlite", str(legacy)).stdout
+    assert "predate legacy_id" in out
+    assert [t.get("legacy_id") for t in db.tests("A-1")] == [None]
+    assert len([e for e in db.events("A-1") if e["kind"] in ("log", "comment")]) == 2
