@@ -13,12 +13,13 @@ import sqlite3
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 from urllib.parse import quote
 
 from . import model, schema
 from .database import check_measurements, stage_files
 from .errors import InvalidInput, SvtError
+from .index import Index
 from .store import COMPONENT_FILE, RECORDS
 from .txn import Change
 
@@ -31,11 +32,24 @@ LEGACY_MEASURES = {"voltage_measured": ("voltage", "V"), "current_measured": ("c
                    "temperature": ("temperature", "C"), "noise_level": ("noise", "e")}
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")  # a word that may be a component id
+
+
+class ImportProblem(NamedTuple):
+    """Data the original tracker accepted that breaks a rule of svt's: imported as it was
+    (svt validate reports it too), with the command that puts it right."""
+
+    component: str
+    message: str
+    fix: str
+
+
 class ImportReport:
     def __init__(self) -> None:
         self.imported: Counter = Counter()
         self.already: Counter = Counter()
         self.skipped: list[str] = []
+        self.problems: list[ImportProblem] = []
         self.commit: str | None = None
 
 
@@ -73,6 +87,12 @@ def _date(value: Any, utc: bool = False) -> datetime | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc) if utc else when.astimezone()
     return when
+
+
+def _utc(value: Any) -> str:
+    """A legacy date (or a parsed one) as comparable UTC text; "" when there is none."""
+    when = value if isinstance(value, datetime) else _date(value, utc=True)
+    return model.format_date(model.to_utc(when)) if when else ""
 
 
 def _json(value: Any) -> Any:
@@ -131,6 +151,7 @@ class _Importer:
         self.change = Change("")
         self.records: dict[str, dict] = {}  # id -> component record (new or updated)
         self.folders: dict[str, str] = {}  # id -> records/<type>/<id>
+        self.new: set[str] = set()  # components this import creates
         self.taken: set[str] = set()
         self.con = _open(sqlite_path)
         self.keep_ids = _schemas_know_legacy_ids(db)
@@ -145,6 +166,9 @@ class _Importer:
 
     def skip(self, what: str, why: str) -> None:
         self.report.skipped.append(f"{what}: {why}")
+
+    def problem(self, cid: str, message: str, fix: str) -> None:
+        self.report.problems.append(ImportProblem(cid, message, fix))
 
     # ---- components -------------------------------------------------------------------
     def components(self) -> None:
@@ -180,16 +204,69 @@ class _Importer:
                 if row.get(f"assembled_{part}_id"):
                     record[part] = row[f"assembled_{part}_id"]
             self.records[cid] = record
+            self.new.add(cid)
             self.report.imported["component"] += 1
-        for cid, record in self.records.items():  # the parts' side of assembly links
+        claims: dict[str, list[str]] = {}  # part -> the modules that name it
+        for cid, record in self.records.items():
             for part in ("sensor", "hybrid"):
                 pid = record.get(part)
                 if pid in self.records and self.records[pid]["type"] == part:
-                    self.records[pid]["module"] = cid
+                    claims.setdefault(pid, []).append(cid)
                 elif pid:
                     record.pop(part)
                     self.skip(f"assembly link {cid} -> {part} {pid}",
                               "that component is missing or of another type")
+        assembled = self._assembly_dates() if any(len(m) > 1 for m in claims.values()) else {}
+        for pid, modules in claims.items():
+            # the parts' side of assembly links: a part names one module, the latest assembly
+            latest = max(modules, key=lambda m: (assembled.get((m, pid)) or _utc(
+                self.records[m].get("_updated")), modules.index(m)))
+            self.records[pid]["module"] = latest
+            part = self.records[pid]["type"]
+            for module in modules:
+                if module != latest:
+                    self.problem(module, f"{part} {pid} is on both {module} and {latest} in the"
+                                         f" original tracker; it now names {latest}, the later"
+                                         f" assembly", f"svt disassemble {module} --only {part}")
+
+    def _assembly_dates(self) -> dict[tuple[str, str], str]:
+        """(module, part) -> the UTC date of the latest `Assembly:` log naming the part."""
+        out: dict[tuple[str, str], str] = {}
+        for row in _rows(self.con, "maintenance_log"):
+            text = str(row.get("description") or "")
+            when = _date(row.get("log_date")) or _date(row.get("created_at"), utc=True)
+            if not text.startswith("Assembly:") or when is None:
+                continue
+            stamp = _utc(when)
+            for token in set(_TOKEN.findall(text)):
+                key = (str(row.get("component_id")), token)
+                out[key] = max(out.get(key, ""), stamp)
+        return out
+
+    def rule_problems(self) -> None:
+        """Positions held twice and components installed nowhere, as imported."""
+        holders: dict[str, set[str]] = {}
+        for cid, record in self.records.items():
+            if record.get("position"):
+                holders.setdefault(record["position"], set()).add(cid)
+            elif record.get("status") == "installed" and cid in self.new:
+                self.problem(cid, f"{cid} is installed, but the original tracker has no position"
+                                  " for it", f"svt install {cid} POSITION")
+        if holders:
+            for cid, position in Index(self.db).components(columns=("id", "position")):
+                if position in holders and cid not in self.records:
+                    holders[position].add(cid)
+        for position, ids in sorted(holders.items()):
+            if len(ids) < 2:
+                continue
+            order = sorted(ids, key=lambda c: (str(self._record(c).get("installed_date") or ""), c))
+            for cid in order[:-1]:
+                self.problem(cid, f"{position} holds {', '.join(order)} (a position holds one"
+                                  f" component); {cid} was installed earlier: remove whichever"
+                                  " is not there", f"svt remove {cid}")
+
+    def _record(self, cid: str) -> dict:
+        return self.records.get(cid) or self.db.component_record(cid)[1]
 
     # ---- events -------------------------------------------------------------------------
     def event(self, cid: str, kind: str, name: str, when: datetime | None, body: dict,
@@ -231,6 +308,10 @@ class _Importer:
                 self.change.copies.pop(f"{folder}/{stamp[:4]}/{entry['path']}", None)
             return False
         self.report.imported[kind] += 1
+        if model.in_future(when):
+            self.problem(cid, f"{what or kind + ' of ' + cid} is dated {event['date']}, in the"
+                              " future", f"correct the date in {rel} (svt validate then names"
+                              " the file name that goes with it)")
         return True
 
     def _file(self, rel: str | None, what: str) -> Path | None:
@@ -315,7 +396,7 @@ class _Importer:
             if kind:
                 body = {"by": by, "notes": text}
                 for part in ("sensor", "hybrid"):
-                    found = [t for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9._+-]*", text)
+                    found = [t for t in _TOKEN.findall(text)
                              if t in self.folders and t in self.records
                              and self.records[t]["type"] == part]
                     if found:
@@ -389,6 +470,7 @@ class _Importer:
                 continue
             if (self.db.root / rel).exists():
                 self.change.expected[rel] = self.db.seen[rel]
+        self.report.problems.sort()
         n = sum(self.report.imported.values())
         if self.change.contents or self.change.copies:
             self.change.message = (f"import {self.db.root.name}: {n} record(s) and file(s) from"
@@ -424,4 +506,5 @@ def import_sqlite(db: Any, sqlite_path: str | Path, data_dir: str | Path | None 
         importer.logs()
         importer.connections()
         importer.images()
+        importer.rule_problems()
         return importer.finish()

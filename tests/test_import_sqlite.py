@@ -267,8 +267,8 @@ def rule_breaking_legacy(folder: Path) -> Path:
         ("A-2", "module", "installed", "Layer2_top_axial", None, None, "2024-04-01 08:00:00"),
         # installed, but where?
         ("B-1", "module", "installed", None, None, None, "2024-03-01 08:00:00"),
-        # one sensor on two modules; M-2's assembly is the later one
-        ("M-1", "module", "installed", "Layer1_top_axial", "S-1", "H-1", "2024-01-20 08:00:00"),
+        # one sensor on two modules; M-2's assembly is the later one (M-1's row changed later)
+        ("M-1", "module", "installed", "Layer1_top_axial", "S-1", "H-1", "2024-06-01 08:00:00"),
         ("M-2", "module", "spare", None, "S-1", None, "2024-02-10 08:00:00"),
         ("S-1", "sensor", "spare", None, None, None, "2024-02-10 08:00:00"),
         ("H-1", "hybrid", "spare", None, None, None, "2024-01-10 08:00:00"),
@@ -283,6 +283,48 @@ def rule_breaking_legacy(folder: Path) -> Path:
                "Assembly: sensor S-1 attached"),
               (18, "A-1", "2024-05-02T10:00:00", "issue", "warning", "Noisy channel 311"),
               (19, "A-1", "2024-05-03T10:00:00", "note", "info", "Fine again")])
+
+
+def test_rule_breaking_data_is_imported_as_it_was_and_listed_with_fixes(db, svt, tmp_path):
+    legacy = rule_breaking_legacy(tmp_path / "legacy")
+    out = svt("import-sqlite", str(legacy)).stdout
+    problems = out.split("Problems", 1)[1]
+    assert "svt remove A-1" in problems  # the earlier of the two at Layer2_top_axial
+    assert "svt install B-1 POSITION" in problems
+    assert "svt disassemble M-1 --only sensor" in problems
+    assert "2999-01-01" in problems
+    # imported as it was: both at the position, B-1 installed nowhere, M-1 still names S-1
+    assert db.get_component("A-1")["position"] == db.get_component("A-2")["position"]
+    assert db.get_component("B-1")["status"] == "installed"
+    assert "position" not in db.get_component("B-1")
+    assert db.get_component("M-1")["sensor"] == "S-1"
+    assert db.get_component("S-1")["module"] == "M-2"  # a sensor names one module: the latest
+    assert db.tests("M-2")[0]["date"].startswith("2999-01-01T10:00:00")
+
+    report = svt("validate", ok=False)
+    assert report.exit_code == 1
+    lines = report.stdout.splitlines()
+
+    def found(path: str, severity: str, text: str) -> bool:
+        return any(l.startswith(path) and f": {severity}: " in l and text in l for l in lines)
+    assert found("records/module/A-1/component.yaml", "error", "also holds A-2")
+    assert found("records/module/A-2/component.yaml", "error", "also holds A-1")
+    assert found("records/module/B-1/component.yaml", "warning", "no position")
+    assert found("records/module/M-1/component.yaml", "error", "S-1 says it is on M-2")
+    assert found("records/module/M-2/2999/", "error", "in the future")
+    assert "error" not in [l for l in lines if "B-1" in l][0].split(":")[3]
+
+    # the commands the import gave fix what they say
+    svt("remove", "A-1")
+    svt("install", "B-1", "Layer3_top_axial")
+    svt("disassemble", "M-1", "--only", "sensor")
+    assert db.get_component("S-1")["module"] == "M-2"  # M-2's sensor is left alone
+    assert db.get_component("M-1")["hybrid"] == "H-1"
+    refused = svt("disassemble", "M-1", ok=False)  # H-1 really is on M-1, installed
+    assert refused.exit_code == 1 and "remove it before disassembling" in refused.stderr
+    left = svt("validate", ok=False).stdout.splitlines()
+    assert [l for l in left if ": error: " in l or ": warning: " in l] == [
+        l for l in left if "records/module/M-2/2999/" in l and "in the future" in l]
 
 
 def test_legacy_ids_of_tests_and_logs_are_kept_and_reimport_adds_nothing(db, svt, tmp_path,
