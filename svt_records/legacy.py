@@ -259,7 +259,7 @@ class _Importer:
         for position, ids in sorted(holders.items()):
             if len(ids) < 2:
                 continue
-            order = sorted(ids, key=lambda c: (str(self._record(c).get("installed_date") or ""), c))
+            order = sorted(ids, key=lambda c: (_utc(self._record(c).get("installed_date")), c))
             for cid in order[:-1]:
                 self.problem(cid, f"{position} holds {', '.join(order)} (a position holds one"
                                   f" component); {cid} was installed earlier: remove whichever"

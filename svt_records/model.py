@@ -139,7 +139,7 @@ FUTURE_SLACK = timedelta(days=1)
 
 def in_future(value: datetime) -> bool:
     """Whether ``value`` lies further ahead than clocks and time zones explain."""
-    return to_utc(value) > to_utc(now()) + FUTURE_SLACK
+    return value > datetime.now(timezone.utc) + FUTURE_SLACK
 
 
 def parse_date(text: str | datetime, what: str = "date") -> datetime:
