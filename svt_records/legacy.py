@@ -358,6 +358,9 @@ class _Importer:
             self.progress(1)
             cid = row.get("component_id")
             what = f"installation {row.get('id')} of {cid}"
+            if not row.get("position"):  # the component's problem is listed (rule_problems)
+                self.skip(what, "it has no position, and svt records installations at one")
+                continue
             body = {"position": row.get("position"), "run_period": row.get("run_period"),
                     "installed_by": row.get("installed_by"), "notes": row.get("notes")}
             installed = _date(row.get("installation_date"))

@@ -267,6 +267,7 @@ def rule_breaking_legacy(folder: Path) -> Path:
         ("A-2", "module", "installed", "Layer2_top_axial", None, None, "2024-04-01 08:00:00"),
         # installed, but where?
         ("B-1", "module", "installed", None, None, None, "2024-03-01 08:00:00"),
+        ("B-2", "module", "installed", None, None, None, "2024-03-01 08:00:00"),
         # one sensor on two modules; M-2's assembly is the later one (M-1's row changed later)
         ("M-1", "module", "installed", "Layer1_top_axial", "S-1", "H-1", "2024-06-01 08:00:00"),
         ("M-2", "module", "spare", None, "S-1", None, "2024-02-10 08:00:00"),
@@ -274,7 +275,8 @@ def rule_breaking_legacy(folder: Path) -> Path:
         ("H-1", "hybrid", "spare", None, None, None, "2024-01-10 08:00:00"),
     ], installs=[("A-1", "Layer2_top_axial", "2024-03-01T09:00:00"),
                  ("A-2", "Layer2_top_axial", "2024-04-01T09:00:00"),
-                 ("M-1", "Layer1_top_axial", "2024-01-20T09:00:00")],
+                 ("M-1", "Layer1_top_axial", "2024-01-20T09:00:00"),
+                 ("B-2", None, "2024-03-05T09:00:00")],
         tests=[(41, "M-2", "2999-01-01T10:00:00", "iv_curve", 1, 70.0, None, None, None, None),
                (42, "A-1", "2024-05-01T10:00:00", "iv_curve", 1, 60.0, None, None, None, None)],
         logs=[(16, "M-1", "2024-01-10T10:00:00", "maintenance", "info",
@@ -290,13 +292,14 @@ def test_rule_breaking_data_is_imported_as_it_was_and_listed_with_fixes(db, svt,
     out = svt("import-sqlite", str(legacy)).stdout
     problems = out.split("Problems", 1)[1]
     assert "svt remove A-1" in problems  # the earlier of the two at Layer2_top_axial
-    assert "svt install B-1 POSITION" in problems
+    assert "svt install B-1 POSITION" in problems and "svt install B-2 POSITION" in problems
     assert "svt disassemble M-1 --only sensor" in problems
     assert "2999-01-01" in problems
     # imported as it was: both at the position, B-1 installed nowhere, M-1 still names S-1
     assert db.get_component("A-1")["position"] == db.get_component("A-2")["position"]
     assert db.get_component("B-1")["status"] == "installed"
     assert "position" not in db.get_component("B-1")
+    assert {"position", "installed_date"}.isdisjoint(db.get_component("B-2"))
     assert db.get_component("M-1")["sensor"] == "S-1"
     assert db.get_component("S-1")["module"] == "M-2"  # a sensor names one module: the latest
     assert db.tests("M-2")[0]["date"].startswith("2999-01-01T10:00:00")
@@ -317,6 +320,7 @@ def test_rule_breaking_data_is_imported_as_it_was_and_listed_with_fixes(db, svt,
     # the commands the import gave fix what they say
     svt("remove", "A-1")
     svt("install", "B-1", "Layer3_top_axial")
+    svt("install", "B-2", "Layer3_bottom_axial")
     svt("disassemble", "M-1", "--only", "sensor")
     assert db.get_component("S-1")["module"] == "M-2"  # M-2's sensor is left alone
     assert db.get_component("M-1")["hybrid"] == "H-1"
