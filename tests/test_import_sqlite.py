@@ -359,3 +359,20 @@ def test_a_store_with_older_schemas_imports_without_the_legacy_ids(db, svt_proc,
     assert "predate legacy_id" in out
     assert [t.get("legacy_id") for t in db.tests("A-1")] == [None]
     assert len([e for e in db.events("A-1") if e["kind"] in ("log", "comment")]) == 2
+
+
+def test_a_hybrid_on_two_modules_names_the_one_changed_last(db, svt, tmp_path):
+    # no Assembly: log rows, so the rows' updated_at tells which assembly is later
+    legacy = small_legacy(tmp_path / "legacy", [
+        ("N-1", "module", "spare", None, None, "H-9", "2024-05-01 08:00:00"),
+        ("N-2", "module", "spare", None, None, "H-9", "2024-04-01 08:00:00"),
+        ("H-9", "hybrid", "spare", None, None, None, "2024-01-01 08:00:00")])
+    out = svt("import-sqlite", str(legacy)).stdout
+    assert "hybrid H-9 is on both N-2 and N-1" in out and "svt disassemble N-2 --only hybrid" in out
+    assert db.get_component("H-9")["module"] == "N-1"
+    assert db.get_component("N-2")["hybrid"] == "H-9"
+    report = svt("validate", ok=False)
+    assert report.exit_code == 1 and "records/module/N-2/component.yaml" in report.stdout
+    svt("disassemble", "N-2", "--only", "hybrid")
+    assert db.get_component("H-9")["module"] == "N-1"
+    assert svt("validate", ok=False).exit_code == 0

@@ -44,8 +44,8 @@ def import_sqlite(database: str, data_dir: str | None) -> None:
         for line in report.skipped:
             click.echo(f"  - {line}")
     if report.problems:
-        click.echo(f"Problems the original data holds, imported as they were ({len(report.problems)};"
-                   " svt validate reports them until they are fixed):")
+        click.echo(f"Problems the original data holds, imported as they were"
+                   f" ({len(report.problems)}; svt validate reports them until they are fixed):")
         for problem in report.problems:
             click.echo(f"  - {problem.message}\n      fix: {problem.fix}")
     if report.commit:
