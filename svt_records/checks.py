@@ -165,6 +165,9 @@ def _layout(root: str, rec: Record) -> list[Problem]:
         if parts[3] != stamp[:4]:
             bad(f"the file is in year folder {parts[3]} but its date is in {stamp[:4]}:"
                 f" move it to {'/'.join(parts[:3])}/{stamp[:4]}/", "date", rule="naming")
+        if model.in_future(when):
+            bad(f"date {data['date']} is in the future: correct it (and the file name)", "date",
+                rule="date")
     for i, entry in enumerate(data.get("files") or []):
         if isinstance(entry, dict) and isinstance(entry.get("path"), str):
             problem = _stored_file(root, "/".join(parts[:4]), entry)
@@ -282,7 +285,8 @@ def cross_checks(records: list[Record], others: list[str],
                        about={pid})
             elif other.data.get("module") != cid:
                 report(rec, f"{part} {pid} says it is on {other.data.get('module') or 'no module'};"
-                            f" set module: {cid} in its component.yaml or remove {part} here",
+                            f" set module: {cid} in its component.yaml or remove {part} here"
+                            f" (svt disassemble {cid} --only {part})",
                        part, about={pid})
         mod = data.get("module")
         if mod:

@@ -413,23 +413,27 @@ class Database(StoreBase):
         _, module = self.component_record(module_id)
         if module["type"] != "module":
             raise RuleViolation(f"{module_id} is a {module['type']}, not a module")
-        if module.get("position"):
-            raise RuleViolation(f"{module_id} is installed at {module['position']}: remove it"
-                                " before disassembling")
         detached = {t: module[t] for t in parts if module.get(t)}
         if not detached:
             raise RuleViolation(f"{module_id} has no {' or '.join(parts)} to disassemble")
         new_module = dict(module)
         updates: dict[str, dict] = {}
+        stale = set()  # links to parts that name another module (e.g. imported as they were)
         for part_type, part_id in detached.items():
             new_module.pop(part_type, None)
             try:
                 _, part = self.component_record(part_id)
             except NotFoundError:
                 continue  # a dangling link; validate reports it, the module is still freed
+            if part.get("module") not in (module_id, None):
+                stale.add(part_type)  # only this module's link goes; the part stays put
+                continue
             part = dict(part)
             part.pop("module", None)
             updates[part_id] = part
+        if module.get("position") and set(detached) - stale:
+            raise RuleViolation(f"{module_id} is installed at {module['position']}: remove it"
+                                " before disassembling")
         updates[module_id] = new_module
         event = {**detached, "by": self._by(disassembled_by), "notes": _clean(notes)}
         what = ", ".join(f"{t} {p}" for t, p in detached.items())

@@ -13,17 +13,35 @@ import sqlite3
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 from urllib.parse import quote
 
-from . import model
+from . import model, schema
 from .database import check_measurements, stage_files
 from .errors import InvalidInput, SvtError
+from .index import Index
 from .store import COMPONENT_FILE, RECORDS
 from .txn import Change
 
 FILE_KINDS = {"raw_data": "data", "plot": "plot", "image": "image", "log": "log", "other": "other"}
 LOG_TYPES = {"issue": "issue", "repair": "repair", "maintenance": "maintenance", "note": "note"}
+# The original's measurement columns, which are also the keys its CLI and TestResult.save()
+# wrote into measurements_json -> the measurement `svt test --voltage/--current/--temp/--noise`
+# writes, with its unit.
+LEGACY_MEASURES = {"voltage_measured": ("voltage", "V"), "current_measured": ("current", "A"),
+                   "temperature": ("temperature", "C"), "noise_level": ("noise", "e")}
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")  # a word that may be a component id
+
+
+class ImportProblem(NamedTuple):
+    """Data the original tracker accepted that breaks a rule of svt's: imported as it was
+    (svt validate reports it too), with the command that puts it right."""
+
+    component: str
+    message: str
+    fix: str
 
 
 class ImportReport:
@@ -31,6 +49,7 @@ class ImportReport:
         self.imported: Counter = Counter()
         self.already: Counter = Counter()
         self.skipped: list[str] = []
+        self.problems: list[ImportProblem] = []
         self.commit: str | None = None
 
 
@@ -70,6 +89,12 @@ def _date(value: Any, utc: bool = False) -> datetime | None:
     return when
 
 
+def _utc(value: Any) -> str:
+    """A legacy date (or a parsed one) as comparable UTC text; "" when there is none."""
+    when = value if isinstance(value, datetime) else _date(value, utc=True)
+    return model.format_date(model.to_utc(when)) if when else ""
+
+
 def _json(value: Any) -> Any:
     if value in (None, ""):
         return None
@@ -87,6 +112,35 @@ def _measure(value: Any) -> Any:
         return json.dumps(value)
 
 
+def _measurements(row: dict) -> dict[str, Any]:
+    """A test row's measurements as svt writes them: the voltage, current, temperature and
+    noise columns (and the same keys in measurements_json) become one entry each, with its
+    unit; other keys are kept by name. JSON null means "not measured"."""
+    legacy = _json(row.get("measurements_json"))
+    legacy = legacy if isinstance(legacy, dict) else {}
+    out = {str(k): _measure(v) for k, v in legacy.items()
+           if v is not None and k not in LEGACY_MEASURES}
+    for key, (name, unit) in LEGACY_MEASURES.items():
+        value = legacy.get(key)
+        if value is None:
+            value = row.get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict) and "value" in value and set(value) <= {"value", "unit"}:
+            value = {"value": value["value"], "unit": value.get("unit") or unit}
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = {"value": value, "unit": unit}
+        out[name if name not in out else key] = _measure(value)  # never over another entry
+    return out
+
+
+def _schemas_know_legacy_ids(db: Any) -> bool:
+    """Whether the store's own schemas (older stores keep older copies) accept legacy_id."""
+    probe = {"date": "2024-01-01T00:00:00+00:00", "component": "X", "legacy_id": 1}
+    return not (schema.check(dict(probe, kind="test", test_type="t"), "test", db.schema_dir)
+                or schema.check(dict(probe, kind="log", text="t"), "log", db.schema_dir))
+
+
 class _Importer:
     def __init__(self, db: Any, sqlite_path: Path, data_dir: Path,
                  progress: Callable[[int], None] | None) -> None:
@@ -97,11 +151,24 @@ class _Importer:
         self.change = Change("")
         self.records: dict[str, dict] = {}  # id -> component record (new or updated)
         self.folders: dict[str, str] = {}  # id -> records/<type>/<id>
+        self.new: set[str] = set()  # components this import creates
         self.taken: set[str] = set()
         self.con = _open(sqlite_path)
+        self.keep_ids = _schemas_know_legacy_ids(db)
+        if not self.keep_ids:
+            self.skip("the original test and log ids", "this store's schemas/ predate legacy_id;"
+                      " copy test.schema.json and log.schema.json from svt's schemas/ to keep them")
+
+    def legacy_id(self, row: dict) -> int | None:
+        """The row's id in the original tracker, which people quote ("test 42")."""
+        rid = row.get("id")
+        return rid if self.keep_ids and isinstance(rid, int) and not isinstance(rid, bool) else None
 
     def skip(self, what: str, why: str) -> None:
         self.report.skipped.append(f"{what}: {why}")
+
+    def problem(self, cid: str, message: str, fix: str) -> None:
+        self.report.problems.append(ImportProblem(cid, message, fix))
 
     # ---- components -------------------------------------------------------------------
     def components(self) -> None:
@@ -137,16 +204,69 @@ class _Importer:
                 if row.get(f"assembled_{part}_id"):
                     record[part] = row[f"assembled_{part}_id"]
             self.records[cid] = record
+            self.new.add(cid)
             self.report.imported["component"] += 1
-        for cid, record in self.records.items():  # the parts' side of assembly links
+        claims: dict[str, list[str]] = {}  # part -> the modules that name it
+        for cid, record in self.records.items():
             for part in ("sensor", "hybrid"):
                 pid = record.get(part)
                 if pid in self.records and self.records[pid]["type"] == part:
-                    self.records[pid]["module"] = cid
+                    claims.setdefault(pid, []).append(cid)
                 elif pid:
                     record.pop(part)
                     self.skip(f"assembly link {cid} -> {part} {pid}",
                               "that component is missing or of another type")
+        assembled = self._assembly_dates() if any(len(m) > 1 for m in claims.values()) else {}
+        for pid, modules in claims.items():
+            # the parts' side of assembly links: a part names one module, the latest assembly
+            latest = max(modules, key=lambda m: (assembled.get((m, pid)) or _utc(
+                self.records[m].get("_updated")), modules.index(m)))
+            self.records[pid]["module"] = latest
+            part = self.records[pid]["type"]
+            for module in modules:
+                if module != latest:
+                    self.problem(module, f"{part} {pid} is on both {module} and {latest} in the"
+                                         f" original tracker; it now names {latest}, the later"
+                                         f" assembly", f"svt disassemble {module} --only {part}")
+
+    def _assembly_dates(self) -> dict[tuple[str, str], str]:
+        """(module, part) -> the UTC date of the latest `Assembly:` log naming the part."""
+        out: dict[tuple[str, str], str] = {}
+        for row in _rows(self.con, "maintenance_log"):
+            text = str(row.get("description") or "")
+            when = _date(row.get("log_date")) or _date(row.get("created_at"), utc=True)
+            if not text.startswith("Assembly:") or when is None:
+                continue
+            stamp = _utc(when)
+            for token in set(_TOKEN.findall(text)):
+                key = (str(row.get("component_id")), token)
+                out[key] = max(out.get(key, ""), stamp)
+        return out
+
+    def rule_problems(self) -> None:
+        """Positions held twice and components installed nowhere, as imported."""
+        holders: dict[str, set[str]] = {}
+        for cid, record in self.records.items():
+            if record.get("position"):
+                holders.setdefault(record["position"], set()).add(cid)
+            elif record.get("status") == "installed" and cid in self.new:
+                self.problem(cid, f"{cid} is installed, but the original tracker has no position"
+                                  " for it", f"svt install {cid} POSITION")
+        if holders:
+            for cid, position in Index(self.db).components(columns=("id", "position")):
+                if position in holders and cid not in self.records:
+                    holders[position].add(cid)
+        for position, ids in sorted(holders.items()):
+            if len(ids) < 2:
+                continue
+            order = sorted(ids, key=lambda c: (_utc(self._record(c).get("installed_date")), c))
+            for cid in order[:-1]:
+                self.problem(cid, f"{position} holds {', '.join(order)} (a position holds one"
+                                  f" component); {cid} was installed earlier: remove whichever"
+                                  " is not there", f"svt remove {cid}")
+
+    def _record(self, cid: str) -> dict:
+        return self.records.get(cid) or self.db.component_record(cid)[1]
 
     # ---- events -------------------------------------------------------------------------
     def event(self, cid: str, kind: str, name: str, when: datetime | None, body: dict,
@@ -188,6 +308,10 @@ class _Importer:
                 self.change.copies.pop(f"{folder}/{stamp[:4]}/{entry['path']}", None)
             return False
         self.report.imported[kind] += 1
+        if model.in_future(when):
+            self.problem(cid, f"{what or kind + ' of ' + cid} is dated {event['date']}, in the"
+                              " future", f"correct the date in {rel} (svt validate then names"
+                              " the file name that goes with it)")
         return True
 
     def _file(self, rel: str | None, what: str) -> Path | None:
@@ -213,18 +337,7 @@ class _Importer:
                 ttype = re.sub(r"[^A-Za-z0-9_]", "_", ttype).strip("_") or "test"
                 if not ttype[0].isalpha():
                     ttype = "t_" + ttype
-            measures: dict[str, Any] = {}
-            legacy = _json(row.get("measurements_json"))
-            if isinstance(legacy, dict):
-                for key, value in legacy.items():
-                    measures[str(key)] = _measure(value)
-            for column, name, unit in (("voltage_measured", "voltage", "V"),
-                                       ("current_measured", "current", "A"),
-                                       ("temperature", "temperature", "C"),
-                                       ("noise_level", "noise", None)):
-                if row.get(column) is not None and name not in measures:
-                    value = row[column]
-                    measures[name] = {"value": value, "unit": unit} if unit else value
+            measures = _measurements(row)
             files = []
             for f in files_by_test.get(row.get("id"), []):
                 source = self._file(f.get("file_path"), f"file {f.get('file_path')} of {what}")
@@ -236,7 +349,7 @@ class _Importer:
                     "result": None if passed is None else ("pass" if passed else "fail"),
                     "measurements": measures or None, "tested_by": row.get("tested_by"),
                     "setup": row.get("test_setup"), "conditions": row.get("test_conditions"),
-                    "notes": row.get("notes")}
+                    "notes": row.get("notes"), "legacy_id": self.legacy_id(row)}
             self.event(cid, "test", ttype, _date(row.get("test_date")), body, files, what)
 
     def installations(self) -> None:
@@ -245,6 +358,9 @@ class _Importer:
             self.progress(1)
             cid = row.get("component_id")
             what = f"installation {row.get('id')} of {cid}"
+            if not row.get("position"):  # the component's problem is listed (rule_problems)
+                self.skip(what, "it has no position, and svt records installations at one")
+                continue
             body = {"position": row.get("position"), "run_period": row.get("run_period"),
                     "installed_by": row.get("installed_by"), "notes": row.get("notes")}
             installed = _date(row.get("installation_date"))
@@ -283,7 +399,7 @@ class _Importer:
             if kind:
                 body = {"by": by, "notes": text}
                 for part in ("sensor", "hybrid"):
-                    found = [t for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9._+-]*", text)
+                    found = [t for t in _TOKEN.findall(text)
                              if t in self.folders and t in self.records
                              and self.records[t]["type"] == part]
                     if found:
@@ -295,7 +411,8 @@ class _Importer:
             resolved = _date(row.get("resolved_date"))
             body = {"log_type": log_type, "severity": severity, "text": text, "logged_by": by,
                     "resolution": row.get("resolution"),
-                    "resolved_date": model.format_date(resolved) if resolved else None}
+                    "resolved_date": model.format_date(resolved) if resolved else None,
+                    "legacy_id": self.legacy_id(row)}
             kind = "comment" if log_type == "note" else "log"
             self.event(cid, kind, kind, when, body, what=what)
 
@@ -356,6 +473,7 @@ class _Importer:
                 continue
             if (self.db.root / rel).exists():
                 self.change.expected[rel] = self.db.seen[rel]
+        self.report.problems.sort()
         n = sum(self.report.imported.values())
         if self.change.contents or self.change.copies:
             self.change.message = (f"import {self.db.root.name}: {n} record(s) and file(s) from"
@@ -391,4 +509,5 @@ def import_sqlite(db: Any, sqlite_path: str | Path, data_dir: str | Path | None 
         importer.logs()
         importer.connections()
         importer.images()
+        importer.rule_problems()
         return importer.finish()

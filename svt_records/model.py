@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .errors import InvalidInput
 
@@ -130,6 +130,16 @@ def check_number(value: float, what: str) -> float:
 
 def now() -> datetime:
     return datetime.now().astimezone().replace(microsecond=0)
+
+
+# How far ahead of this computer's clock an event's date may be (time zones, a clock a bit
+# fast); later dates are mistakes.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def in_future(value: datetime) -> bool:
+    """Whether ``value`` lies further ahead than clocks and time zones explain."""
+    return value > datetime.now(timezone.utc) + FUTURE_SLACK
 
 
 def parse_date(text: str | datetime, what: str = "date") -> datetime:

@@ -39,7 +39,7 @@ EVENT_KEYS = (
     "other", "connection_type", "cable", "sensor", "hybrid", "log_type", "severity", "text",
     "reason", "location", "measurements", "setup", "conditions", "description", "files",
     "tested_by", "installed_by", "removed_by", "moved_by", "logged_by", "uploaded_by", "by",
-    "resolution", "resolved_date", "notes",
+    "resolution", "resolved_date", "notes", "legacy_id",
 )
 CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "lfs", "max_file_mb", "positions")
 DEFAULT_MAX_FILE_MB = 50

@@ -167,7 +167,8 @@ def test_full_import_brings_every_row_and_file(db, svt, tmp_path, gitcmd):
     assert image["sha256"] == hashlib.sha256(b"\x89PNG fake iv plot").hexdigest()
     assert image["description"] == "IV plot" and image["original_name"] == "iv.png"
     noise = next(e for e in evs if e.get("test_type") == "noise_test")
-    assert noise["result"] == "fail" and noise["measurements"] == {"noise": 1580.0}
+    assert noise["result"] == "fail"
+    assert noise["measurements"] == {"noise": {"value": 1580.0, "unit": "e"}}
     assembly = next(e for e in evs if e["kind"] == "assembly")
     assert assembly["sensor"] == "SENSOR-S1" and assembly["hybrid"] == "HYBRID-H1"
     assert db.tests("SENSOR-S1")[0].get("result") is None
@@ -200,3 +201,178 @@ def test_not_a_database_is_a_clear_error(db, svt, tmp_path):
     bogus.write_text("not sqlite")
     result = svt("import-sqlite", str(bogus), ok=False)
     assert result.exit_code == 1 and "is not an SQLite database" in result.stderr
+
+
+def small_legacy(folder: Path, components: list[tuple], installs: list[tuple] = (),
+                 tests: list[tuple] = (), logs: list[tuple] = ()) -> Path:
+    """A database of the original tracker holding just the given rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "svt_components.db"
+    con = sqlite3.connect(path)
+    con.executescript(FULL_SCHEMA)
+    con.executemany("INSERT INTO components (id, type, installation_status, installed_position,"
+                    " assembled_sensor_id, assembled_hybrid_id, created_at, updated_at) VALUES"
+                    " (?, ?, ?, ?, ?, ?, '2024-01-01 08:00:00', ?)", components)
+    con.executemany("INSERT INTO installation_history (component_id, position, installation_date)"
+                    " VALUES (?, ?, ?)", installs)
+    con.executemany("INSERT INTO test_results (id, component_id, test_date, test_type, pass_fail,"
+                    " voltage_measured, current_measured, noise_level, temperature,"
+                    " measurements_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tests)
+    con.executemany("INSERT INTO maintenance_log (id, component_id, log_date, log_type, severity,"
+                    " description, logged_by) VALUES (?, ?, ?, ?, ?, ?, 'Jane')", logs)
+    con.commit()
+    con.close()
+    return path
+
+
+def test_legacy_columns_and_json_become_the_measurements_svt_test_writes(db, svt, tmp_path):
+    # as the original's `svt test --voltage 60 --current 2.3e-6 --noise 1500 --temp -9` and its
+    # TestResult.save() left them: the columns, and the same keys in measurements_json
+    original = {"voltage_measured": 60.0, "current_measured": 2.3e-6, "noise_level": 1500.0,
+                "temperature": -9.0}
+    legacy = small_legacy(tmp_path / "legacy", [
+        ("M-1", "module", "spare", None, None, None, "2024-01-01 08:00:00"),
+        ("M-2", "module", "spare", None, None, None, "2024-01-01 08:00:00")], tests=[
+        (1, "M-1", "2024-11-15T14:30:22", "iv_curve", 1, 60.0, 2.3e-6, 1500.0, -9.0,
+         json.dumps(dict(original, depletion_voltage=30.0))),
+        # the Python API also took {value, unit} under those keys; its unit is kept
+        (2, "M-2", "2024-11-16T10:00:00", "iv_curve", 0, 80.0, 4.0e-6, None, None,
+         json.dumps({"voltage_measured": {"value": 80.0, "unit": "V"},
+                     "current_measured": {"value": 4.0, "unit": "uA"}, "file_filter": None}))])
+    svt("import-sqlite", str(legacy))
+    svt("add", "--id", "M-3", "--type", "module")
+    svt("test", "M-3", "--type", "iv_curve", "--pass", "--voltage", "60", "--current", "2.3e-6",
+        "--temp", "-9.0")
+    written = db.tests("M-3")[0]["measurements"]
+    imported = db.tests("M-1")[0]["measurements"]
+    assert imported == dict(written, noise={"value": 1500.0, "unit": "e"}, depletion_voltage=30.0)
+    assert db.tests("M-2")[0]["measurements"] == {"voltage": {"value": 80.0, "unit": "V"},
+                                                  "current": {"value": 4.0, "unit": "uA"}}
+    shown = svt("show", "M-1").stdout
+    assert "voltage=60.0 V" in shown and "temperature=-9.0 C" in shown
+    assert "noise=1500.0 e" in shown and "_measured" not in shown and "noise_level" not in shown
+    header = svt("results", "--type", "iv_curve", "--format", "csv").stdout.splitlines()[0]
+    columns = header.split(",")
+    assert [c for c in columns if c.startswith("voltage")] == ["voltage [V]"]
+    assert [c for c in columns if c.startswith("temperature")] == ["temperature [C]"]
+    assert [c for c in columns if c.startswith("noise")] == ["noise [e]"]
+    assert not [c for c in columns if "_measured" in c or c == "file_filter"]
+
+
+def rule_breaking_legacy(folder: Path) -> Path:
+    """Data the original tracker accepted and svt's rules refuse."""
+    return small_legacy(folder, [
+        # two modules at one position (both rows of installation_history still open)
+        ("A-1", "module", "installed", "Layer2_top_axial", None, None, "2024-03-01 08:00:00"),
+        ("A-2", "module", "installed", "Layer2_top_axial", None, None, "2024-04-01 08:00:00"),
+        # installed, but where?
+        ("B-1", "module", "installed", None, None, None, "2024-03-01 08:00:00"),
+        ("B-2", "module", "installed", None, None, None, "2024-03-01 08:00:00"),
+        # one sensor on two modules; M-2's assembly is the later one (M-1's row changed later)
+        ("M-1", "module", "installed", "Layer1_top_axial", "S-1", "H-1", "2024-06-01 08:00:00"),
+        ("M-2", "module", "spare", None, "S-1", None, "2024-02-10 08:00:00"),
+        ("S-1", "sensor", "spare", None, None, None, "2024-02-10 08:00:00"),
+        ("H-1", "hybrid", "spare", None, None, None, "2024-01-10 08:00:00"),
+    ], installs=[("A-1", "Layer2_top_axial", "2024-03-01T09:00:00"),
+                 ("A-2", "Layer2_top_axial", "2024-04-01T09:00:00"),
+                 ("M-1", "Layer1_top_axial", "2024-01-20T09:00:00"),
+                 ("B-2", None, "2024-03-05T09:00:00")],
+        tests=[(41, "M-2", "2999-01-01T10:00:00", "iv_curve", 1, 70.0, None, None, None, None),
+               (42, "A-1", "2024-05-01T10:00:00", "iv_curve", 1, 60.0, None, None, None, None)],
+        logs=[(16, "M-1", "2024-01-10T10:00:00", "maintenance", "info",
+               "Assembly: sensor S-1 and hybrid H-1 attached"),
+              (17, "M-2", "2024-02-10T10:00:00", "maintenance", "info",
+               "Assembly: sensor S-1 attached"),
+              (18, "A-1", "2024-05-02T10:00:00", "issue", "warning", "Noisy channel 311"),
+              (19, "A-1", "2024-05-03T10:00:00", "note", "info", "Fine again")])
+
+
+def test_rule_breaking_data_is_imported_as_it_was_and_listed_with_fixes(db, svt, tmp_path):
+    legacy = rule_breaking_legacy(tmp_path / "legacy")
+    out = svt("import-sqlite", str(legacy)).stdout
+    problems = out.split("Problems", 1)[1]
+    assert "svt remove A-1" in problems  # the earlier of the two at Layer2_top_axial
+    assert "svt install B-1 POSITION" in problems and "svt install B-2 POSITION" in problems
+    assert "svt disassemble M-1 --only sensor" in problems
+    assert "2999-01-01" in problems
+    # imported as it was: both at the position, B-1 installed nowhere, M-1 still names S-1
+    assert db.get_component("A-1")["position"] == db.get_component("A-2")["position"]
+    assert db.get_component("B-1")["status"] == "installed"
+    assert "position" not in db.get_component("B-1")
+    assert {"position", "installed_date"}.isdisjoint(db.get_component("B-2"))
+    assert db.get_component("M-1")["sensor"] == "S-1"
+    assert db.get_component("S-1")["module"] == "M-2"  # a sensor names one module: the latest
+    assert db.tests("M-2")[0]["date"].startswith("2999-01-01T10:00:00")
+
+    report = svt("validate", ok=False)
+    assert report.exit_code == 1
+    lines = report.stdout.splitlines()
+
+    def found(path: str, severity: str, text: str) -> bool:
+        return any(l.startswith(path) and f": {severity}: " in l and text in l for l in lines)
+    assert found("records/module/A-1/component.yaml", "error", "also holds A-2")
+    assert found("records/module/A-2/component.yaml", "error", "also holds A-1")
+    assert found("records/module/B-1/component.yaml", "warning", "no position")
+    assert found("records/module/M-1/component.yaml", "error", "S-1 says it is on M-2")
+    assert found("records/module/M-2/2999/", "error", "in the future")
+    assert "error" not in [l for l in lines if "B-1" in l][0].split(":")[3]
+
+    # the commands the import gave fix what they say
+    svt("remove", "A-1")
+    svt("install", "B-1", "Layer3_top_axial")
+    svt("install", "B-2", "Layer3_bottom_axial")
+    svt("disassemble", "M-1", "--only", "sensor")
+    assert db.get_component("S-1")["module"] == "M-2"  # M-2's sensor is left alone
+    assert db.get_component("M-1")["hybrid"] == "H-1"
+    refused = svt("disassemble", "M-1", ok=False)  # H-1 really is on M-1, installed
+    assert refused.exit_code == 1 and "remove it before disassembling" in refused.stderr
+    left = svt("validate", ok=False).stdout.splitlines()
+    assert [l for l in left if ": error: " in l or ": warning: " in l] == [
+        l for l in left if "records/module/M-2/2999/" in l and "in the future" in l]
+
+
+def test_legacy_ids_of_tests_and_logs_are_kept_and_reimport_adds_nothing(db, svt, tmp_path,
+                                                                         gitcmd):
+    legacy = rule_breaking_legacy(tmp_path / "legacy")
+    svt("import-sqlite", str(legacy))
+    tests = {t["date"][:10]: t for t in db.tests("M-2") + db.tests("A-1")}
+    assert tests["2999-01-01"]["legacy_id"] == 41 and tests["2024-05-01"]["legacy_id"] == 42
+    logs = {e["kind"]: e for e in db.events("A-1") if e["kind"] in ("log", "comment")}
+    assert logs["log"]["legacy_id"] == 18 and logs["comment"]["legacy_id"] == 19
+    path = db.root / tests["2024-05-01"]["_path"]
+    assert path.read_text().rstrip().endswith("legacy_id: 42")
+    head = gitcmd(db.root, "rev-parse", "HEAD")
+    out = svt("import-sqlite", str(legacy)).stdout
+    assert "Imported: nothing new" in out and gitcmd(db.root, "rev-parse", "HEAD") == head
+
+
+def test_a_store_with_older_schemas_imports_without_the_legacy_ids(db, svt_proc, tmp_path,
+                                                                     gitcmd):
+    for name in ("test", "log"):  # as `svt init` wrote them before legacy_id existed
+        path = db.root / "schemas" / f"{name}.schema.json"
+        doc = json.loads(path.read_text())
+        del doc["properties"]["legacy_id"]
+        path.write_text(json.dumps(doc, indent=2))
+    gitcmd(db.root, "commit", "-qam", "older schemas")
+    legacy = rule_breaking_legacy(tmp_path / "legacy")
+    out = svt_proc("import-sqlite", str(legacy)).stdout
+    assert "predate legacy_id" in out
+    assert [t.get("legacy_id") for t in db.tests("A-1")] == [None]
+    assert len([e for e in db.events("A-1") if e["kind"] in ("log", "comment")]) == 2
+
+
+def test_a_hybrid_on_two_modules_names_the_one_changed_last(db, svt, tmp_path):
+    # no Assembly: log rows, so the rows' updated_at tells which assembly is later
+    legacy = small_legacy(tmp_path / "legacy", [
+        ("N-1", "module", "spare", None, None, "H-9", "2024-05-01 08:00:00"),
+        ("N-2", "module", "spare", None, None, "H-9", "2024-04-01 08:00:00"),
+        ("H-9", "hybrid", "spare", None, None, None, "2024-01-01 08:00:00")])
+    out = svt("import-sqlite", str(legacy)).stdout
+    assert "hybrid H-9 is on both N-2 and N-1" in out and "svt disassemble N-2 --only hybrid" in out
+    assert db.get_component("H-9")["module"] == "N-1"
+    assert db.get_component("N-2")["hybrid"] == "H-9"
+    report = svt("validate", ok=False)
+    assert report.exit_code == 1 and "records/module/N-2/component.yaml" in report.stdout
+    svt("disassemble", "N-2", "--only", "hybrid")
+    assert db.get_component("H-9")["module"] == "N-1"
+    assert svt("validate", ok=False).exit_code == 0

@@ -43,6 +43,11 @@ def import_sqlite(database: str, data_dir: str | None) -> None:
         click.echo(f"Skipped {len(report.skipped)}:")
         for line in report.skipped:
             click.echo(f"  - {line}")
+    if report.problems:
+        click.echo(f"Problems the original data holds, imported as they were"
+                   f" ({len(report.problems)}; svt validate reports them until they are fixed):")
+        for problem in report.problems:
+            click.echo(f"  - {problem.message}\n      fix: {problem.fix}")
     if report.commit:
         click.echo(f"One commit: {report.commit[:10]}")
 
