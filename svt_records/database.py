@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -21,8 +21,8 @@ def _when(date: str | datetime | None) -> datetime:
     if not date:
         return model.now()
     when = model.parse_date(date)
-    now = model.now()
-    if when - now > timedelta(days=1):
+    if model.in_future(when):
+        now = model.now()
         raise InvalidInput(f"date {model.format_date(when)} is more than a day in the future"
                            f" (now is {model.format_date(now)}): give the date it happened, e.g."
                            f" {now.date().isoformat()}, or leave out the date for now")
