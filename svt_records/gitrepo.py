@@ -119,6 +119,20 @@ class GitRepo:
         out = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).strip()
         return out or None
 
+    def detached_head(self) -> str | None:
+        """The commit HEAD points at when it is detached; None when it names a branch.
+        Reads .git/HEAD (no git process): every write asks."""
+        try:
+            text = (self.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return None if text.startswith("ref:") else text
+
+    def branches_containing(self, commit: str) -> list[str]:
+        """Local branches whose history holds ``commit``."""
+        out = self.run("branch", "--format=%(refname:short)", "--contains", commit, check=False)
+        return out.split()
+
     def busy_state(self) -> str | None:
         """Describe an operation in progress that svt must not commit into, if any."""
         g = self.git_dir

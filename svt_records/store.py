@@ -329,12 +329,25 @@ class StoreBase:
         busy = self.repo.busy_state()
         if busy:
             raise SvtError(f"refused: {busy}")
+        self._refuse_detached()
         paths = change.paths()
         dirty = self.repo.changed_paths([p for p in paths if (self.root / p).exists()])
         if dirty:
             raise SvtError(
                 f"refused: {dirty[0]} has uncommitted changes; svt commits only its own changes."
                 " Commit yours first (git add/commit) or discard them (git checkout -- FILE)")
+
+    def _refuse_detached(self) -> None:
+        """A commit on a detached HEAD is lost at the next checkout: name a branch instead."""
+        detached = self.repo.detached_head()
+        if detached is None:
+            return
+        main = str(self.config.get("main_branch") or "main")
+        branches = self.repo.branches_containing(detached)
+        branch = main if main in branches or not branches else branches[0]
+        raise SvtError(f"refused: HEAD is detached at {detached[:7]}, and svt's commits there"
+                       " would be lost at the next checkout: check out a branch first"
+                       f" (git switch {branch}), then run the command again")
 
     def copy_source(self, source: str | os.PathLike, what: str) -> Path:
         """Check a user file that is to be stored: exists, regular, within the size limit."""
