@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
 from . import model, schema, yamlio
-from .errors import InvalidInput, NotFoundError, Problem, RecordError, StoreNotFound, SvtError
+from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
+                     StoreNotFound, SvtError)
 from .gitrepo import GitRepo
 from .txn import Change, StoreLock, Transaction
 
@@ -140,8 +141,11 @@ class StoreBase:
             raise StoreNotFound(f"no svt store at {self.root}: run `svt init {self.root}` to"
                                 " create one (or set --repo / SVT_REPO)")
         if not self._lock_depth and (self.repo.git_dir / "svt" / "tx" / "journal.json").exists():
-            with self.locked():  # a change was interrupted: finish or undo it before reading
-                pass
+            try:  # a change was interrupted: finish or undo it before reading
+                with self.locked(timeout=0):
+                    pass
+            except LockTimeout:
+                pass  # no: a live svt command is making it (our caller may be its git hook)
 
     @property
     def config(self) -> dict:
@@ -286,9 +290,10 @@ class StoreBase:
             seq += 1
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the store's lock (re-entrant): a change reads, decides and writes under it,
-        so two svt processes never base their changes on the same old state."""
+        so two svt processes never base their changes on the same old state. ``timeout``
+        (seconds) bounds the wait: LockTimeout after it."""
         if self._lock_depth:
             self._lock_depth += 1
             try:
@@ -296,7 +301,8 @@ class StoreBase:
             finally:
                 self._lock_depth -= 1
             return
-        with StoreLock(self.repo.svt_dir() / "lock") as lock:
+        lock_path = self.repo.svt_dir() / "lock"
+        with (StoreLock(lock_path) if timeout is None else StoreLock(lock_path, timeout)) as lock:
             self.notes.extend(lock.notes)
             recovered = Transaction(self.repo).recover()
             if recovered:
