@@ -21,6 +21,8 @@ _ZERO = "0" * 40
 TREE_MODE = b"40000"  # a folder's mode inside a git tree object
 _TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
+LFS_SETUP = ("install git-lfs (apt-get install git-lfs, or brew install git-lfs) and run"
+             " `git lfs install`")
 
 
 class Identity(NamedTuple):
@@ -404,6 +406,38 @@ class GitRepo:
 
     def lfs_available(self) -> bool:
         return shutil.which("git-lfs") is not None
+
+    def lfs_configured(self) -> bool:
+        """git-lfs is installed and its filter set up here (git lfs install): a file that
+        .gitattributes sends to LFS is committed as a pointer, not as itself."""
+        return self.lfs_available() and bool(
+            self.run("config", "--get", "filter.lfs.clean", check=False).strip())
+
+    def lfs_routed(self, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` that .gitattributes sends through the Git LFS filter (the
+        files need not exist)."""
+        if not paths:
+            return []
+        out = self.run("check-attr", "-z", "--stdin", "filter",
+                       input=("\0".join(paths) + "\0").encode("utf-8", "surrogateescape"))
+        parts = out.split("\0")
+        return [parts[i] for i in range(0, len(parts) - 2, 3) if parts[i + 2] == "lfs"]
+
+    def blob_sizes(self, specs: Sequence[str]) -> dict[str, int | None]:
+        """Sizes of ``rev:path`` blobs (None where there is none), one process."""
+        if not specs:
+            return {}
+        out = self.run("cat-file", "--batch-check",
+                       input=("\n".join(specs) + "\n").encode("utf-8", "surrogateescape"))
+        sizes: dict[str, int | None] = {}
+        for spec, line in zip(specs, out.splitlines()):
+            parts = line.split()
+            sizes[spec] = int(parts[2]) if len(parts) == 3 and parts[1] == "blob" else None
+        return sizes
+
+    def tracked(self, folder: str) -> list[str]:
+        """Files under ``folder`` in git's index."""
+        return [p for p in self.run("ls-files", "-z", "--", folder).split("\0") if p]
 
     def lfs_install(self) -> None:
         """Configure the Git LFS filters for this repository only."""

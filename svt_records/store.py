@@ -20,7 +20,7 @@ from typing import Any, Callable, ContextManager, Iterator, TypeVar
 from . import model, schema, yamlio
 from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
                      StoreNotFound, SvtError)
-from .gitrepo import GitRepo
+from .gitrepo import LFS_SETUP, GitRepo
 from .txn import Change, StoreLock, Transaction
 
 CONFIG_FILE = "svt.yaml"
@@ -321,9 +321,7 @@ class StoreBase:
         with self.locked():
             tx = Transaction(self.repo)
             self._refuse_busy(change)
-            if change.copies and self.config.get("lfs") and not self.repo.lfs_available():
-                self.notes.append("svt.yaml asks for Git LFS but git-lfs is not installed here;"
-                                  " the files are stored as ordinary git objects")
+            self._refuse_without_lfs(list(change.copies))
             if self.repo.identity().fallback:
                 ident = self.repo.identity()
                 self.notes.append(f"git has no user identity here; committed as {ident.name}"
@@ -338,10 +336,22 @@ class StoreBase:
         self._refuse_detached()
         paths = change.paths()
         dirty = self.repo.changed_paths([p for p in paths if (self.root / p).exists()])
+        if change.rehash:
+            rehash = set(change.rehash)
+            dirty += [p for p in self.repo.changed_paths([RECORDS]) if p in rehash]
         if dirty:
             raise SvtError(
                 f"refused: {dirty[0]} has uncommitted changes; svt commits only its own changes."
                 " Commit yours first (git add/commit) or discard them (git checkout -- FILE)")
+
+    def _refuse_without_lfs(self, paths: list[str]) -> None:
+        """A file .gitattributes sends to Git LFS would go in as a plain blob where git-lfs
+        is not set up, bloating every clone for good: refuse it."""
+        routed = self.repo.lfs_routed(paths)
+        if routed and not self.repo.lfs_configured():
+            raise SvtError(f"refused: .gitattributes sends {routed[0]} to Git LFS, which is not"
+                           " set up in this clone (the file would be committed as a plain git"
+                           f" object): {LFS_SETUP}, then run the command again")
 
     def _refuse_detached(self) -> None:
         """A commit on a detached HEAD is lost at the next checkout: name a branch instead."""

@@ -3,9 +3,14 @@ should go to Git LFS, and svt's own pre-commit hooks (which must not wait for sv
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import git
+from svt_records import Database
+from svt_records.database import LFS_EXTENSIONS, _LFS_ATTRIBUTES as LFS_ATTRIBUTES
 
 
 def test_writes_on_a_detached_head_are_refused_and_name_the_branch(store_path, svt, gitcmd):
@@ -68,3 +73,87 @@ def test_svt_writes_through_its_own_pre_commit_hooks(store_path, gitcmd, tmp_pat
     assert any(" validate records/module/M1/component.yaml" in line for line in ran), ran
     assert any(" fmt " in line and "records/module/M1/component.yaml" in line for line in ran)
     assert gitcmd(store_path, "status", "--porcelain") == ""
+
+
+# ---- Git LFS ---------------------------------------------------------------------------------
+
+HAVE_LFS = shutil.which("git-lfs") is not None
+
+
+def _lfs_origin(path: Path, svt) -> Path:
+    """A store whose .gitattributes sends stored files to Git LFS (svt init --lfs, or the same
+    attributes committed by hand where git-lfs is missing)."""
+    if HAVE_LFS:
+        svt("init", "--lfs", str(path))
+    else:
+        svt("init", str(path))
+        (path / ".gitattributes").write_text(LFS_ATTRIBUTES)
+        git(path, "add", ".gitattributes")
+        git(path, "commit", "-q", "-m", "route stored files to Git LFS")
+    return path
+
+
+def test_a_clone_without_git_lfs_refuses_files_meant_for_lfs(tmp_path, svt, png, gitcmd):
+    origin = _lfs_origin(tmp_path / "origin", svt)
+    clone = tmp_path / "clone"
+    gitcmd(tmp_path, "clone", "-q", str(origin), str(clone))  # the global config has no lfs filter
+    svt("--repo", str(clone), "add", "--id", "M1", "--type", "module")
+    head = gitcmd(clone, "rev-parse", "HEAD")
+    result = svt("--repo", str(clone), "test", "M1", "--type", "iv_curve", "--image", str(png),
+                 ok=False)
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    assert "records/module/M1/" in message and ".png" in message and "Git LFS" in message
+    assert "apt-get install git-lfs" in message and "git lfs install" in message
+    assert gitcmd(clone, "rev-parse", "HEAD") == head
+    assert gitcmd(clone, "status", "--porcelain", "--untracked-files=all") == ""
+    # files .gitattributes keeps in git are stored as before
+    notes = tmp_path / "notes.txt"
+    notes.write_text("bias scan notes\n")
+    svt("--repo", str(clone), "attach", "M1", str(notes))
+
+
+def test_validate_reports_lfs_files_committed_as_plain_blobs(store_path, svt, png, gitcmd):
+    svt("add", "--id", "M1", "--type", "module")
+    svt("test", "M1", "--type", "iv_curve", "--image", str(png))
+    image = next(p for p in gitcmd(store_path, "ls-files").split() if p.endswith(".png"))
+    assert svt("validate").exit_code == 0
+    (store_path / ".gitattributes").write_text(LFS_ATTRIBUTES)
+    gitcmd(store_path, "add", ".gitattributes")
+    gitcmd(store_path, "commit", "-q", "-m", "route stored files to Git LFS")
+    result = svt("validate", ok=False)
+    assert result.exit_code == 1
+    line = next(l for l in result.stdout.splitlines() if image in l)
+    assert "error" in line and "plain git" in line and "git lfs migrate import" in line
+
+
+def test_init_lfs_turns_lfs_on_in_an_existing_store(store_path, svt, png, gitcmd):
+    svt("add", "--id", "M1", "--type", "module")
+    svt("test", "M1", "--type", "iv_curve", "--image", str(png))
+    old_image = next(p for p in gitcmd(store_path, "ls-files").split() if p.endswith(".png"))
+    head = gitcmd(store_path, "rev-parse", "HEAD")
+    result = svt("init", "--lfs", str(store_path), ok=False)
+    if not HAVE_LFS:
+        assert result.exit_code == 1 and "git-lfs" in result.stderr
+        assert gitcmd(store_path, "rev-parse", "HEAD") == head
+        return
+    assert result.exit_code == 0, result.stderr
+    assert "nothing changed" not in result.stdout and "Git LFS" in result.stdout
+    assert gitcmd(store_path, "rev-parse", "HEAD~1") == head  # one commit
+    assert Database(store_path).config["lfs"] is True
+    attributes = (store_path / ".gitattributes").read_text()
+    assert all(f"*.{ext} filter=lfs" in attributes for ext in LFS_EXTENSIONS)
+    # the stored image went through the filter too, so the store validates
+    assert gitcmd(store_path, "cat-file", "-p", f"HEAD:{old_image}").startswith(
+        "version https://git-lfs.github.com/spec/v1")
+    assert (store_path / old_image).read_bytes() == png.read_bytes()
+    assert svt("validate").exit_code == 0
+    svt("test", "M1", "--type", "iv_curve", "--image", str(png))
+    new = gitcmd(store_path, "show", "--name-only", "--format=", "HEAD").split()
+    image = next(p for p in new if p.endswith(".png"))
+    assert gitcmd(store_path, "cat-file", "-p", f"HEAD:{image}").startswith(
+        "version https://git-lfs.github.com/spec/v1")
+    assert gitcmd(store_path, "status", "--porcelain") == ""
+    again = svt("init", "--lfs", str(store_path))
+    assert "nothing changed" in again.stdout
