@@ -304,7 +304,10 @@ class Database(StoreBase):
         """The id of the component installed at ``position``, if any."""
         from .index import Index
         rows = Index(self).components(position=position)
-        return rows[0]["id"] if rows else None
+        if rows:
+            return rows[0]["id"]
+        return next((cid for cid, data in sorted(self.outside_sparse_records().items())
+                     if data.get("position") == position), None)
 
     @under_lock
     def remove(self, component_id: str, reason: str | None = None, removed_by: str | None = None,

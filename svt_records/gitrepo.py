@@ -45,6 +45,22 @@ def fault_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class SparseCheckout(NamedTuple):
+    """A sparse checkout: in cone mode, the folders it holds (with everything below them)."""
+    cone: bool
+    folders: tuple[str, ...]
+
+    def includes(self, path: str) -> bool | None:
+        """Is ``path`` (a file) checked out? None when git's patterns are not in cone mode.
+        A cone holds the files at the top, everything below its folders, and the files
+        directly in the folders above them."""
+        if not self.cone:
+            return None
+        parent = path.rpartition("/")[0]
+        return not parent or any(parent == d or parent.startswith(d + "/")
+                                 or d.startswith(parent + "/") for d in self.folders)
+
+
 class GitRepo:
     """A git work tree rooted at ``root``."""
 
@@ -134,6 +150,26 @@ class GitRepo:
         """Local branches whose history holds ``commit``."""
         out = self.run("branch", "--format=%(refname:short)", "--contains", commit, check=False)
         return out.split()
+
+    def sparse_checkout(self) -> SparseCheckout | None:
+        """This work tree's sparse checkout; None when it has none. Where git's
+        sparse-checkout was never used (no $GIT_DIR/info/sparse-checkout) no git runs."""
+        if not (self.git_dir / "info" / "sparse-checkout").is_file():
+            return None
+        conf = dict(line.split(" ", 1) for line in self.run(
+            "config", "--type=bool", "--get-regexp", r"^core\.sparsecheckout",
+            check=False).splitlines() if " " in line)
+        if conf.get("core.sparsecheckout") != "true":
+            return None
+        if conf.get("core.sparsecheckoutcone") != "true":
+            return SparseCheckout(False, ())
+        return SparseCheckout(True, tuple(self.run("sparse-checkout", "list").splitlines()))
+
+    def tree_names(self, rev: str, folders: Sequence[str]) -> list[str]:
+        """Paths of the entries directly inside ``folders`` at ``rev`` (none if it has none)."""
+        out = self.run("ls-tree", "-z", "--name-only", rev, "--", *[f + "/" for f in folders],
+                       check=False)
+        return [p for p in out.split("\0") if p]
 
     def busy_state(self) -> str | None:
         """Describe an operation in progress that svt must not commit into, if any."""

@@ -116,6 +116,8 @@ class StoreBase:
         # value is called with each amount of work done. The library itself never prints.
         self.progress: Callable[[str, int], ContextManager[Step]] | None = None
         self._lock_depth = 0
+        self._sparse: Any = _UNKNOWN  # the work tree's SparseCheckout, or None
+        self._outside: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.root)!r})"
@@ -181,7 +183,72 @@ class StoreBase:
                                                "is a symbolic link; svt never follows links"
                                                " in records/: replace it with a real folder")])
                 return folder
+        ctype = self.outside_sparse().get(component_id)
+        if ctype:
+            raise SvtError(f"{component_id} is in {RECORDS}/{ctype}/, outside this"
+                           " clone's sparse checkout, so svt cannot see it: include it with"
+                           f" `git sparse-checkout add {RECORDS}/{ctype}`")
         return None
+
+    # ---- sparse checkouts: HEAD, not the work tree, says what exists ------------------------
+    @property
+    def sparse_checkout(self) -> Any:
+        if self._sparse is _UNKNOWN:
+            self._sparse = self.repo.sparse_checkout()
+        return self._sparse
+
+    def outside_sparse(self) -> dict[str, str]:
+        """{id: type} of the components HEAD holds outside this clone's sparse checkout
+        (none in a full checkout, which pays one stat for the answer)."""
+        sparse = self.sparse_checkout
+        if sparse is None:
+            return {}
+        if self._outside is None:
+            self._outside = {}
+            for name in self.repo.tree_names("HEAD", [f"{RECORDS}/{t}"
+                                                      for t in model.COMPONENT_TYPES]):
+                _, ctype, cid = name.split("/", 2)
+                path = f"{name}/{COMPONENT_FILE}"
+                inside = sparse.includes(path)
+                if inside is None:  # not cone mode: what git checked out
+                    inside = (self.root / path).exists()
+                if not inside:
+                    self._outside[cid] = ctype
+        return self._outside
+
+    def outside_sparse_records(self) -> dict[str, dict]:
+        """The component records (as HEAD has them) behind :meth:`outside_sparse`."""
+        specs = {cid: f"HEAD:{RECORDS}/{ctype}/{cid}/{COMPONENT_FILE}"
+                 for cid, ctype in self.outside_sparse().items()}
+        blobs = self.repo.read_blobs(list(specs.values()))
+        out = {}
+        for cid, spec in specs.items():
+            try:
+                text = (blobs.get(spec) or b"").decode("utf-8")
+                data = yamlio.load_fast(text)
+                data = yamlio.load(text).data if data is None else data
+            except (UnicodeDecodeError, yamlio.YamlError):
+                continue
+            if isinstance(data, dict):
+                out[cid] = data
+        return out
+
+    def hidden_by_sparse_checkout(self) -> int:
+        """How many components listings leave out: those outside the sparse checkout."""
+        self.require()
+        return len(self.outside_sparse())
+
+    def _refuse_outside_sparse(self, paths: list[str]) -> None:
+        sparse = self.sparse_checkout
+        if sparse is None:
+            return
+        for path in paths:
+            if sparse.includes(path) is False:
+                parts = path.split("/")
+                folder = "/".join(parts[:2]) if parts[0] == RECORDS and len(parts) > 2 else path
+                raise SvtError(f"refused: {path} lies outside this clone's sparse checkout:"
+                               f" include it with `git sparse-checkout add {folder}`, then run"
+                               " the command again")
 
     def id_taken_ignoring_case(self, component_id: str) -> str | None:
         """An existing id equal to this one but for case (plain names: 100,000 in 30 ms)."""
@@ -195,7 +262,7 @@ class StoreBase:
             for name in names:
                 if name.lower() == low and (base / ctype / name / COMPONENT_FILE).is_file():
                     return name
-        return None
+        return next((cid for cid in self.outside_sparse() if cid.lower() == low), None)
 
     # ---- reading -------------------------------------------------------------------------
     def load(self, rel_path: str, kind: str | None = None, *, check: bool = True) -> dict:
@@ -309,6 +376,7 @@ class StoreBase:
                 self.notes.append(recovered)
             self._lock_depth = 1
             self.seen.clear()  # a new operation: compare against what it reads itself
+            self._outside = None  # and HEAD may have moved since the last one
             try:
                 yield
             finally:
@@ -321,6 +389,7 @@ class StoreBase:
         with self.locked():
             tx = Transaction(self.repo)
             self._refuse_busy(change)
+            self._refuse_outside_sparse(change.paths() + change.rehash)
             self._refuse_without_lfs(list(change.copies))
             if self.repo.identity().fallback:
                 ident = self.repo.identity()
@@ -389,6 +458,9 @@ class StoreBase:
         if not os.access(path, os.R_OK):
             raise InvalidInput(f"{what} {source} is not readable: check its permissions")
         return path
+
+
+_UNKNOWN = object()
 
 
 def _no_step(done: int) -> None:

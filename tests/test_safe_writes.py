@@ -157,3 +157,75 @@ def test_init_lfs_turns_lfs_on_in_an_existing_store(store_path, svt, png, gitcmd
     assert gitcmd(store_path, "status", "--porcelain") == ""
     again = svt("init", "--lfs", str(store_path))
     assert "nothing changed" in again.stdout
+
+
+# ---- sparse checkouts ------------------------------------------------------------------------
+
+def _sparse_clone(tmp_path: Path, origin: Path, *cone: str) -> Path:
+    """A clone of ``origin`` through a bare remote, checked out sparsely (cone mode)."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(origin), str(remote))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-checkout", str(remote), str(clone))
+    git(clone, "sparse-checkout", "set", "--cone", *cone)
+    git(clone, "checkout", "-q", "main")
+    return clone
+
+
+def _refused(result, *words: str) -> None:
+    assert result.exit_code == 1, result.stdout
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message, message
+    for word in words:
+        assert word in message, message
+
+
+def test_a_sparse_clone_never_replaces_records_it_cannot_see(tmp_path, svt, gitcmd):
+    origin = tmp_path / "origin"
+    svt("init", str(origin))
+    for args in (("add", "--id", "SENSOR-1", "--type", "sensor", "--location", "Clean Room"),
+                 ("add", "--id", "M1", "--type", "module"),
+                 ("assemble", "M1", "--sensor", "SENSOR-1")):
+        svt("--repo", str(origin), *args)
+    clone = _sparse_clone(tmp_path, origin, "records/module")
+    assert not (clone / "records" / "sensor").exists()
+    sensor = "records/sensor/SENSOR-1/component.yaml"
+    before = gitcmd(clone, "rev-parse", "HEAD")
+    committed = gitcmd(clone, "show", f"HEAD:{sensor}")
+
+    def run(*args: str):
+        return svt("--repo", str(clone), *args, ok=False)
+
+    _refused(run("add", "--id", "SENSOR-1", "--type", "sensor"), "SENSOR-1",
+             "outside", "git sparse-checkout add records/sensor")
+    _refused(run("add", "--id", "sensor-1", "--type", "module"), "SENSOR-1", "case")
+    _refused(run("add", "--id", "SENSOR-2", "--type", "sensor"), "records/sensor/SENSOR-2",
+             "outside", "git sparse-checkout add records/sensor")
+    _refused(run("disassemble", "M1"), "SENSOR-1", "git sparse-checkout add records/sensor")
+    assert gitcmd(clone, "rev-parse", "HEAD") == before
+    assert gitcmd(clone, "show", f"HEAD:{sensor}") == committed
+    assert gitcmd(clone, "status", "--porcelain", "--untracked-files=all") == ""
+    # what lies inside the cone works as ever, and listings say what they leave out
+    svt("--repo", str(clone), "log", "M1", "bonded")
+    listed = svt("--repo", str(clone), "list")
+    assert "M1" in listed.stdout and "SENSOR-1" not in listed.stdout
+    assert "1 component" in listed.stderr and "sparse" in listed.stderr
+    summary = svt("--repo", str(clone), "summary")
+    assert "1 component" in summary.stderr and "sparse" in summary.stderr
+    assert Database(clone).hidden_by_sparse_checkout() == 1
+    assert Database(origin).hidden_by_sparse_checkout() == 0
+
+
+def test_a_sparse_clone_sees_positions_taken_outside_its_cone(tmp_path, svt, gitcmd):
+    origin = tmp_path / "origin"
+    svt("init", str(origin))
+    for args in (("add", "--id", "FEB-A", "--type", "feb"), ("add", "--id", "FEB-B", "--type", "feb"),
+                 ("install", "FEB-A", "FEB3")):
+        svt("--repo", str(origin), *args)
+    clone = _sparse_clone(tmp_path, origin, "records/feb/FEB-B")
+    assert not (clone / "records" / "feb" / "FEB-A").exists()
+    before = gitcmd(clone, "rev-parse", "HEAD")
+    _refused(svt("--repo", str(clone), "install", "FEB-B", "FEB3", ok=False),
+             "FEB3 already holds FEB-A")
+    assert gitcmd(clone, "rev-parse", "HEAD") == before
+    svt("--repo", str(clone), "install", "FEB-B", "FEB4")
