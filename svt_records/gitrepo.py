@@ -399,10 +399,7 @@ class GitRepo:
                 self.run("read-tree", parent, env=env)
             else:
                 self.run("read-tree", "--empty", env=env)
-            if paths:
-                self.run("update-index", "--add", "--", *paths, env=env)
-            if deleted:
-                self.run("update-index", "--force-remove", "--", *deleted, env=env)
+            self._update_index(paths, deleted, env)
             if before_ref_update:
                 before_ref_update(None)
             proc = subprocess.run(["git", "commit", "-q", "--no-status", "-F", "-"],
@@ -420,10 +417,16 @@ class GitRepo:
 
     def sync_index(self, paths: Sequence[str], deleted: Sequence[str] = ()) -> None:
         """Make the user's index agree with HEAD at exactly these paths."""
-        if paths:
-            self.run("update-index", "--add", "--", *paths)
-        if deleted:
-            self.run("update-index", "--force-remove", "--", *deleted)
+        self._update_index(paths, deleted)
+
+    def _update_index(self, paths: Sequence[str], deleted: Sequence[str] = (),
+                      env: dict[str, str] | None = None) -> None:
+        """Stage ``paths`` as they are on disk and drop ``deleted``; paths go through stdin,
+        as a whole store's files (svt init --lfs) would overflow a command line."""
+        for flag, names in (("--add", paths), ("--force-remove", deleted)):
+            if names:
+                self.run("update-index", flag, "-z", "--stdin", env=env,
+                         input=("\0".join(names) + "\0").encode("utf-8", "surrogateescape"))
 
     # ---- history -------------------------------------------------------------------------
     def log(self, paths: Sequence[str], limit: int = 5) -> list[Commit]:
