@@ -454,6 +454,14 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
     problems += found
     problems += lfs_plain_blobs(store, others)
     everyone = _other_components(store, focus, index) if focus is not None else None
+    outside = store.outside_sparse_records()
+    if outside:  # a sparse checkout: the rest of the store is in HEAD, checked elsewhere
+        if focus is None:
+            focus = {p.split("/")[2] for p in yamls + others if p.count("/") >= 3}
+        everyone = everyone or {}
+        for cid, data in outside.items():
+            path = f"{RECORDS}/{store.outside_sparse()[cid]}/{cid}/{COMPONENT_FILE}"
+            everyone.setdefault(cid, Record(path, data or {UNREADABLE: True}, "component", {}))
     problems += cross_checks(records, others, everyone, focus)
     return sorted(set(problems)), len(yamls) + len(others)
 

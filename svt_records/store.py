@@ -217,7 +217,8 @@ class StoreBase:
         return self._outside
 
     def outside_sparse_records(self) -> dict[str, dict]:
-        """The component records (as HEAD has them) behind :meth:`outside_sparse`."""
+        """The component records (as HEAD has them) behind :meth:`outside_sparse`; an
+        empty mapping for one that cannot be read."""
         specs = {cid: f"HEAD:{RECORDS}/{ctype}/{cid}/{COMPONENT_FILE}"
                  for cid, ctype in self.outside_sparse().items()}
         blobs = self.repo.read_blobs(list(specs.values()))
@@ -228,9 +229,8 @@ class StoreBase:
                 data = yamlio.load_fast(text)
                 data = yamlio.load(text).data if data is None else data
             except (UnicodeDecodeError, yamlio.YamlError):
-                continue
-            if isinstance(data, dict):
-                out[cid] = data
+                data = None
+            out[cid] = data if isinstance(data, dict) else {}
         return out
 
     def hidden_by_sparse_checkout(self) -> int:

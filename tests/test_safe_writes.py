@@ -207,6 +207,9 @@ def test_a_sparse_clone_never_replaces_records_it_cannot_see(tmp_path, svt, gitc
     assert gitcmd(clone, "status", "--porcelain", "--untracked-files=all") == ""
     # what lies inside the cone works as ever, and listings say what they leave out
     svt("--repo", str(clone), "log", "M1", "bonded")
+    # M1's sensor lies outside the cone, yet it exists: validate reads it from HEAD
+    svt("--repo", str(clone), "validate")
+    svt("--repo", str(clone), "validate", str(clone / "records" / "module" / "M1"))
     listed = svt("--repo", str(clone), "list")
     assert "M1" in listed.stdout and "SENSOR-1" not in listed.stdout
     assert "1 component" in listed.stderr and "sparse" in listed.stderr
