@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import model, schema
+from . import model, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
 from .gitrepo import LFS_SETUP
 from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
@@ -90,7 +90,7 @@ class Database(StoreBase):
             raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP}")
         config = self.load(CONFIG_FILE, "config")
         attributes = self.root / ".gitattributes"
-        old = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+        old = yamlio.read_text(attributes) if attributes.is_file() else ""  # as apply compares
         have = set(old.splitlines())
         missing = [line for line in _LFS_ATTRIBUTES.splitlines()
                    if line not in have and not line.startswith("#")]

@@ -132,6 +132,9 @@ def test_init_lfs_turns_lfs_on_in_an_existing_store(store_path, svt, png, gitcmd
     svt("add", "--id", "M1", "--type", "module")
     svt("test", "M1", "--type", "iv_curve", "--image", str(png))
     old_image = next(p for p in gitcmd(store_path, "ls-files").split() if p.endswith(".png"))
+    (store_path / ".gitattributes").write_text("*.sh text eol=lf\n")
+    gitcmd(store_path, "add", ".gitattributes")
+    gitcmd(store_path, "commit", "-q", "-m", "the user's own attributes")
     head = gitcmd(store_path, "rev-parse", "HEAD")
     result = svt("init", "--lfs", str(store_path), ok=False)
     if not HAVE_LFS:
@@ -143,6 +146,7 @@ def test_init_lfs_turns_lfs_on_in_an_existing_store(store_path, svt, png, gitcmd
     assert gitcmd(store_path, "rev-parse", "HEAD~1") == head  # one commit
     assert Database(store_path).config["lfs"] is True
     attributes = (store_path / ".gitattributes").read_text()
+    assert attributes.startswith("*.sh text eol=lf\n")
     assert all(f"*.{ext} filter=lfs" in attributes for ext in LFS_EXTENSIONS)
     # the stored image went through the filter too, so the store validates
     assert gitcmd(store_path, "cat-file", "-p", f"HEAD:{old_image}").startswith(
