@@ -20,7 +20,7 @@ from typing import Any, Callable, ContextManager, Iterator, TypeVar
 from . import model, schema, yamlio
 from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
                      StoreNotFound, SvtError)
-from .gitrepo import LFS_SETUP, GitRepo
+from .gitrepo import LFS_SETUP, GitRepo, SparseCheckout
 from .txn import Change, StoreLock, Transaction
 
 CONFIG_FILE = "svt.yaml"
@@ -192,7 +192,7 @@ class StoreBase:
 
     # ---- sparse checkouts: HEAD, not the work tree, says what exists ------------------------
     @property
-    def sparse_checkout(self) -> Any:
+    def sparse_checkout(self) -> SparseCheckout | None:
         if self._sparse is _UNKNOWN:
             self._sparse = self.repo.sparse_checkout()
         return self._sparse

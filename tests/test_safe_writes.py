@@ -36,6 +36,32 @@ def test_writes_on_a_detached_head_are_refused_and_name_the_branch(store_path, s
     assert "M1" in svt("show", "M1").stdout
 
 
+def test_readers_never_wait_for_a_live_writers_lock(store_path, svt, tmp_path):
+    """A live svt holds the lock and its change's journal exists (it is committing): validate
+    and fmt --check read as they are, leaving that change alone."""
+    svt("add", "--id", "M1", "--type", "module")
+    tx = store_path / ".git" / "svt" / "tx"
+    tx.mkdir()
+    journal = tx / "journal.json"
+    journal.write_text('{"message": "add M2", "commit": null, "parent": null, "entries": []}')
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from svt_records.txn import StoreLock; from pathlib import Path;"
+        "lock = StoreLock(Path(sys.argv[1])); lock.__enter__(); print('held', flush=True);"
+        "time.sleep(120)"), str(store_path / ".git" / "svt" / "lock")], stdout=subprocess.PIPE,
+        text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (("validate",), ("fmt", "--check"), ("list",)):
+            proc = subprocess.run([sys.executable, "-m", "svt_records", *args], cwd=store_path,
+                                  capture_output=True, text=True, timeout=30)
+            assert proc.returncode == 0, proc.stderr
+            assert "interrupted" not in proc.stderr
+        assert journal.exists()  # the live writer's change is its own business
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def _hooks_file() -> list[dict]:
     import yaml  # the test extras have PyYAML (pre-commit needs it)
     return yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
