@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import git
 from svt_records import Database
 from svt_records.database import LFS_EXTENSIONS, _LFS_ATTRIBUTES as LFS_ATTRIBUTES
+
+
+def git(path: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True,
+                          check=True).stdout
 
 
 def test_writes_on_a_detached_head_are_refused_and_name_the_branch(store_path, svt, gitcmd):
