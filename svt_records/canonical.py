@@ -46,12 +46,19 @@ def format_paths(store: Any, paths: list[str] | None, write: bool) -> tuple[list
         new, problem = canonical(root, rel)
         if problem:
             problems.append(problem)
-            continue
-        full = os.path.join(root, rel)
-        with open(full, "rb") as fh:
-            old = fh.read()
-        if new != old:
+        elif new != _read(root, rel):
             changed.append(rel)
-            if write:
-                yamlio.atomic_write(full, new)
+    if write and changed:
+        # Only now the lock (svt's own files are canonical: a pre-commit hook running this
+        # inside svt's commit never gets here), and the files decided again under it.
+        with store.locked():
+            for rel in changed:
+                new, _ = canonical(root, rel)
+                if new is not None and new != _read(root, rel):
+                    yamlio.atomic_write(os.path.join(root, rel), new)
     return changed, problems
+
+
+def _read(root: str, rel: str) -> bytes:
+    with open(os.path.join(root, rel), "rb") as fh:
+        return fh.read()

@@ -458,9 +458,42 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
     with store.progress_bar("Checking", len(yamls)) as step:
         records, found = check_files(root, yamls, schema_dir, step)
     problems += found
+    problems += lfs_plain_blobs(store, others)
     everyone = _other_components(store, focus, index) if focus is not None else None
+    outside = store.outside_sparse_records()
+    if outside:  # a sparse checkout: the rest of the store is in HEAD, checked elsewhere
+        if focus is None:
+            focus = {p.split("/")[2] for p in yamls + others if p.count("/") >= 3}
+        everyone = everyone or {}
+        for cid, data in outside.items():
+            path = f"{RECORDS}/{store.outside_sparse()[cid]}/{cid}/{COMPONENT_FILE}"
+            everyone.setdefault(cid, Record(path, data or {UNREADABLE: True}, "component", {}))
     problems += cross_checks(records, others, everyone, focus)
     return sorted(set(problems)), len(yamls) + len(others)
+
+
+def lfs_plain_blobs(store: Any, paths: list[str]) -> list[Problem]:
+    """Stored files .gitattributes sends to Git LFS but HEAD holds as plain blobs (committed
+    where git-lfs was not set up). Only stores whose .gitattributes names LFS pay for this."""
+    try:
+        with open(os.path.join(str(store.root), ".gitattributes"), encoding="utf-8") as fh:
+            if "filter=lfs" not in fh.read():
+                return []
+    except (OSError, UnicodeDecodeError):
+        return []
+    specs = {p: f"HEAD:{p}" for p in store.repo.lfs_routed(paths)}
+    sizes = store.repo.blob_sizes(list(specs.values()))
+    small = store.repo.read_blobs([s for s in specs.values() if (sizes.get(s) or 0) < 1024])
+    out = []
+    for path, spec in specs.items():
+        if sizes.get(spec) is None or (small.get(spec) or b"").startswith(LFS_POINTER):
+            continue  # not committed yet, or committed as an LFS pointer
+        out.append(Problem(path, 1, 1, "is committed as a plain git object, but .gitattributes"
+                                       " sends it to Git LFS: with git-lfs set up (git lfs"
+                                       f" install) re-add it (git rm --cached {path}; git add"
+                                       f" {path}; git commit), or rewrite history with git lfs"
+                                       f" migrate import --include=\"{path}\"", rule="lfs"))
+    return out
 
 
 def _other_components(store: Any, focus: set[str], index: Any = None) -> dict[str, Record]:

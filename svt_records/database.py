@@ -6,8 +6,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import model, schema
+from . import model, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
+from .gitrepo import LFS_SETUP
 from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
 from .txn import Change, sha256_file
 
@@ -59,8 +60,8 @@ class Database(StoreBase):
         if self.root.is_file():
             self.require()
         if lfs and not self.repo.lfs_available():
-            raise InvalidInput("--lfs needs git-lfs, which is not installed: install it (e.g."
-                               " apt-get install git-lfs, brew install git-lfs) or leave out --lfs")
+            raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP},"
+                               " or leave out --lfs")
         self.root.mkdir(parents=True, exist_ok=True)
         if not (self.root / ".git").exists():
             self.repo.init()
@@ -94,6 +95,44 @@ class Database(StoreBase):
         self.commit(Change(f"init {self.root.name}: new svt records store", contents=files),
                     creating=True)
         return True
+
+    @under_lock
+    def enable_lfs(self) -> str | None:
+        """Store images and data files with Git LFS from now on (``svt init --lfs`` on an
+        existing store): .gitattributes gets svt's LFS patterns, svt.yaml ``lfs: true``, and
+        the stored files those patterns cover go through the LFS filter, in one commit (older
+        commits keep their plain copies). Returns the commit; None when all was so already."""
+        self.require()
+        if not self.repo.lfs_available():
+            raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP}")
+        config = self.load(CONFIG_FILE, "config")
+        attributes = self.root / ".gitattributes"
+        old = yamlio.read_text(attributes) if attributes.is_file() else ""  # as apply compares
+        have = set(old.splitlines())
+        missing = [line for line in _LFS_ATTRIBUTES.splitlines()
+                   if line not in have and not line.startswith("#")]
+        self.repo.lfs_install()
+        if config.get("lfs") is True and not missing:
+            return None
+        change = Change("init --lfs: store images and data files with Git LFS")
+        if missing:
+            if old:
+                text = old + ("" if old.endswith("\n") else "\n") + "\n" + "\n".join(
+                    [_LFS_ATTRIBUTES.splitlines()[0], *missing]) + "\n"
+                change.expected[".gitattributes"] = old
+            else:
+                text = _LFS_ATTRIBUTES
+            change.contents[".gitattributes"] = text.encode("utf-8")
+        if config.get("lfs") is not True:
+            change.contents[CONFIG_FILE] = self.record_bytes(CONFIG_FILE, dict(config, lfs=True),
+                                                             "config")
+            change.expected[CONFIG_FILE] = self.seen[CONFIG_FILE]
+        # stored files (not the records) are committed again through the new attributes
+        change.rehash = [p for p in self.repo.tracked(RECORDS)
+                         if not p.endswith(".yaml") and p != f"{RECORDS}/README.md"]
+        commit = self.commit(change)
+        self._config = None
+        return commit
 
     # ---- components ---------------------------------------------------------------------
     def get_component(self, component_id: str) -> dict | None:
@@ -285,7 +324,10 @@ class Database(StoreBase):
         """The id of the component installed at ``position``, if any."""
         from .index import Index
         rows = Index(self).components(position=position)
-        return rows[0]["id"] if rows else None
+        if rows:
+            return rows[0]["id"]
+        return next((cid for cid, data in sorted(self.outside_sparse_records().items())
+                     if data.get("position") == position), None)
 
     @under_lock
     def remove(self, component_id: str, reason: str | None = None, removed_by: str | None = None,
@@ -662,8 +704,14 @@ too: run `svt validate` before you commit, and keep each file's first two commen
 tell your editor which JSON Schema (in ../schemas/) checks the file.
 """
 
-LFS_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp", "pdf", "root", "h5",
-                  "hdf5", "npz", "npy", "bin", "dat", "raw", "zip", "gz", "xz")
+# Binary formats go to Git LFS: git can neither diff nor delta-compress them well. Text a
+# component's files may be (.csv, .txt, .json, .log, .svg attached as documents) stays in
+# git, where it diffs and compresses; data files of tests (*_data*) go to LFS whatever
+# their format, as they always did. .gitattributes cannot route by size.
+LFS_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp", "heic", "webp", "pdf",
+                  "eps", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp",
+                  "root", "h5", "hdf5", "npz", "npy", "bin", "dat", "raw", "zip", "gz", "xz",
+                  "bz2", "zst", "7z", "tar", "tgz", "mp4", "mov", "avi")
 _LFS_ATTRIBUTES = "# Stored images and data files go to Git LFS (svt init --lfs)\n" + "".join(
     f"records/**/*.{ext} filter=lfs diff=lfs merge=lfs -text\n" for ext in LFS_EXTENSIONS) + (
     "records/**/*_data filter=lfs diff=lfs merge=lfs -text\n"

@@ -21,6 +21,8 @@ _ZERO = "0" * 40
 TREE_MODE = b"40000"  # a folder's mode inside a git tree object
 _TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
+LFS_SETUP = ("install git-lfs (apt-get install git-lfs, or brew install git-lfs) and run"
+             " `git lfs install`")
 
 
 class Identity(NamedTuple):
@@ -41,6 +43,22 @@ def fault_point(name: str) -> None:
     if os.environ.get("SVT_FAULT_POINT") == name:
         import signal
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SparseCheckout(NamedTuple):
+    """A sparse checkout: in cone mode, the folders it holds (with everything below them)."""
+    cone: bool
+    folders: tuple[str, ...]
+
+    def includes(self, path: str) -> bool | None:
+        """Is ``path`` (a file) checked out? None when git's patterns are not in cone mode.
+        A cone holds the files at the top, everything below its folders, and the files
+        directly in the folders above them."""
+        if not self.cone:
+            return None
+        parent = path.rpartition("/")[0]
+        return not parent or any(parent == d or parent.startswith(d + "/")
+                                 or d.startswith(parent + "/") for d in self.folders)
 
 
 class GitRepo:
@@ -118,6 +136,40 @@ class GitRepo:
         """The commit HEAD points at, or None on an unborn branch."""
         out = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).strip()
         return out or None
+
+    def detached_head(self) -> str | None:
+        """The commit HEAD points at when it is detached; None when it names a branch.
+        Reads .git/HEAD (no git process): every write asks."""
+        try:
+            text = (self.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return None if text.startswith("ref:") else text
+
+    def branches_containing(self, commit: str) -> list[str]:
+        """Local branches whose history holds ``commit``."""
+        out = self.run("branch", "--format=%(refname:short)", "--contains", commit, check=False)
+        return out.split()
+
+    def sparse_checkout(self) -> SparseCheckout | None:
+        """This work tree's sparse checkout; None when it has none. Where git's
+        sparse-checkout was never used (no $GIT_DIR/info/sparse-checkout) no git runs."""
+        if not (self.git_dir / "info" / "sparse-checkout").is_file():
+            return None
+        conf = dict(line.split(" ", 1) for line in self.run(
+            "config", "--type=bool", "--get-regexp", r"^core\.sparsecheckout",
+            check=False).splitlines() if " " in line)
+        if conf.get("core.sparsecheckout") != "true":
+            return None
+        if conf.get("core.sparsecheckoutcone") != "true":
+            return SparseCheckout(False, ())
+        return SparseCheckout(True, tuple(self.run("sparse-checkout", "list").splitlines()))
+
+    def tree_names(self, rev: str, folders: Sequence[str]) -> list[str]:
+        """Paths of the entries directly inside ``folders`` at ``rev`` (none if it has none)."""
+        out = self.run("ls-tree", "-z", "--name-only", rev, "--", *[f + "/" for f in folders],
+                       check=False)
+        return [p for p in out.split("\0") if p]
 
     def busy_state(self) -> str | None:
         """Describe an operation in progress that svt must not commit into, if any."""
@@ -347,10 +399,7 @@ class GitRepo:
                 self.run("read-tree", parent, env=env)
             else:
                 self.run("read-tree", "--empty", env=env)
-            if paths:
-                self.run("update-index", "--add", "--", *paths, env=env)
-            if deleted:
-                self.run("update-index", "--force-remove", "--", *deleted, env=env)
+            self._update_index(paths, deleted, env)
             if before_ref_update:
                 before_ref_update(None)
             proc = subprocess.run(["git", "commit", "-q", "--no-status", "-F", "-"],
@@ -368,10 +417,16 @@ class GitRepo:
 
     def sync_index(self, paths: Sequence[str], deleted: Sequence[str] = ()) -> None:
         """Make the user's index agree with HEAD at exactly these paths."""
-        if paths:
-            self.run("update-index", "--add", "--", *paths)
-        if deleted:
-            self.run("update-index", "--force-remove", "--", *deleted)
+        self._update_index(paths, deleted)
+
+    def _update_index(self, paths: Sequence[str], deleted: Sequence[str] = (),
+                      env: dict[str, str] | None = None) -> None:
+        """Stage ``paths`` as they are on disk and drop ``deleted``; paths go through stdin,
+        as a whole store's files (svt init --lfs) would overflow a command line."""
+        for flag, names in (("--add", paths), ("--force-remove", deleted)):
+            if names:
+                self.run("update-index", flag, "-z", "--stdin", env=env,
+                         input=("\0".join(names) + "\0").encode("utf-8", "surrogateescape"))
 
     # ---- history -------------------------------------------------------------------------
     def log(self, paths: Sequence[str], limit: int = 5) -> list[Commit]:
@@ -390,6 +445,38 @@ class GitRepo:
 
     def lfs_available(self) -> bool:
         return shutil.which("git-lfs") is not None
+
+    def lfs_configured(self) -> bool:
+        """git-lfs is installed and its filter set up here (git lfs install): a file that
+        .gitattributes sends to LFS is committed as a pointer, not as itself."""
+        return self.lfs_available() and bool(
+            self.run("config", "--get", "filter.lfs.clean", check=False).strip())
+
+    def lfs_routed(self, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` that .gitattributes sends through the Git LFS filter (the
+        files need not exist)."""
+        if not paths:
+            return []
+        out = self.run("check-attr", "-z", "--stdin", "filter",
+                       input=("\0".join(paths) + "\0").encode("utf-8", "surrogateescape"))
+        parts = out.split("\0")
+        return [parts[i] for i in range(0, len(parts) - 2, 3) if parts[i + 2] == "lfs"]
+
+    def blob_sizes(self, specs: Sequence[str]) -> dict[str, int | None]:
+        """Sizes of ``rev:path`` blobs (None where there is none), one process."""
+        if not specs:
+            return {}
+        out = self.run("cat-file", "--batch-check",
+                       input=("\n".join(specs) + "\n").encode("utf-8", "surrogateescape"))
+        sizes: dict[str, int | None] = {}
+        for spec, line in zip(specs, out.splitlines()):
+            parts = line.split()
+            sizes[spec] = int(parts[2]) if len(parts) == 3 and parts[1] == "blob" else None
+        return sizes
+
+    def tracked(self, folder: str) -> list[str]:
+        """Files under ``folder`` in git's index."""
+        return [p for p in self.run("ls-files", "-z", "--", folder).split("\0") if p]
 
     def lfs_install(self) -> None:
         """Configure the Git LFS filters for this repository only."""

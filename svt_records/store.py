@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
 from . import model, schema, yamlio
-from .errors import InvalidInput, NotFoundError, Problem, RecordError, StoreNotFound, SvtError
-from .gitrepo import GitRepo
+from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
+                     StoreNotFound, SvtError)
+from .gitrepo import LFS_SETUP, GitRepo, SparseCheckout
 from .txn import Change, StoreLock, Transaction
 
 CONFIG_FILE = "svt.yaml"
@@ -115,6 +116,8 @@ class StoreBase:
         # value is called with each amount of work done. The library itself never prints.
         self.progress: Callable[[str, int], ContextManager[Step]] | None = None
         self._lock_depth = 0
+        self._sparse: Any = _UNKNOWN  # the work tree's SparseCheckout, or None
+        self._outside: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.root)!r})"
@@ -140,8 +143,11 @@ class StoreBase:
             raise StoreNotFound(f"no svt store at {self.root}: run `svt init {self.root}` to"
                                 " create one (or set --repo / SVT_REPO)")
         if not self._lock_depth and (self.repo.git_dir / "svt" / "tx" / "journal.json").exists():
-            with self.locked():  # a change was interrupted: finish or undo it before reading
-                pass
+            try:  # a change was interrupted: finish or undo it before reading
+                with self.locked(timeout=0):
+                    pass
+            except LockTimeout:
+                pass  # no: a live svt command is making it (our caller may be its git hook)
 
     @property
     def config(self) -> dict:
@@ -177,7 +183,72 @@ class StoreBase:
                                                "is a symbolic link; svt never follows links"
                                                " in records/: replace it with a real folder")])
                 return folder
+        ctype = self.outside_sparse().get(component_id)
+        if ctype:
+            raise SvtError(f"{component_id} is in {RECORDS}/{ctype}/, outside this"
+                           " clone's sparse checkout, so svt cannot see it: include it with"
+                           f" `git sparse-checkout add {RECORDS}/{ctype}`")
         return None
+
+    # ---- sparse checkouts: HEAD, not the work tree, says what exists ------------------------
+    @property
+    def sparse_checkout(self) -> SparseCheckout | None:
+        if self._sparse is _UNKNOWN:
+            self._sparse = self.repo.sparse_checkout()
+        return self._sparse
+
+    def outside_sparse(self) -> dict[str, str]:
+        """{id: type} of the components HEAD holds outside this clone's sparse checkout
+        (none in a full checkout, which pays one stat for the answer)."""
+        sparse = self.sparse_checkout
+        if sparse is None:
+            return {}
+        if self._outside is None:
+            self._outside = {}
+            for name in self.repo.tree_names("HEAD", [f"{RECORDS}/{t}"
+                                                      for t in model.COMPONENT_TYPES]):
+                _, ctype, cid = name.split("/", 2)
+                path = f"{name}/{COMPONENT_FILE}"
+                inside = sparse.includes(path)
+                if inside is None:  # not cone mode: what git checked out
+                    inside = (self.root / path).exists()
+                if not inside:
+                    self._outside[cid] = ctype
+        return self._outside
+
+    def outside_sparse_records(self) -> dict[str, dict]:
+        """The component records (as HEAD has them) behind :meth:`outside_sparse`; an
+        empty mapping for one that cannot be read."""
+        specs = {cid: f"HEAD:{RECORDS}/{ctype}/{cid}/{COMPONENT_FILE}"
+                 for cid, ctype in self.outside_sparse().items()}
+        blobs = self.repo.read_blobs(list(specs.values()))
+        out = {}
+        for cid, spec in specs.items():
+            try:
+                text = (blobs.get(spec) or b"").decode("utf-8")
+                data = yamlio.load_fast(text)
+                data = yamlio.load(text).data if data is None else data
+            except (UnicodeDecodeError, yamlio.YamlError):
+                data = None
+            out[cid] = data if isinstance(data, dict) else {}
+        return out
+
+    def hidden_by_sparse_checkout(self) -> int:
+        """How many components listings leave out: those outside the sparse checkout."""
+        self.require()
+        return len(self.outside_sparse())
+
+    def _refuse_outside_sparse(self, paths: list[str]) -> None:
+        sparse = self.sparse_checkout
+        if sparse is None:
+            return
+        for path in paths:
+            if sparse.includes(path) is False:
+                parts = path.split("/")
+                folder = "/".join(parts[:2]) if parts[0] == RECORDS and len(parts) > 2 else path
+                raise SvtError(f"refused: {path} lies outside this clone's sparse checkout:"
+                               f" include it with `git sparse-checkout add {folder}`, then run"
+                               " the command again")
 
     def id_taken_ignoring_case(self, component_id: str) -> str | None:
         """An existing id equal to this one but for case (plain names: 100,000 in 30 ms)."""
@@ -191,7 +262,7 @@ class StoreBase:
             for name in names:
                 if name.lower() == low and (base / ctype / name / COMPONENT_FILE).is_file():
                     return name
-        return None
+        return next((cid for cid in self.outside_sparse() if cid.lower() == low), None)
 
     # ---- reading -------------------------------------------------------------------------
     def load(self, rel_path: str, kind: str | None = None, *, check: bool = True) -> dict:
@@ -287,9 +358,10 @@ class StoreBase:
             seq += 1
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the store's lock (re-entrant): a change reads, decides and writes under it,
-        so two svt processes never base their changes on the same old state."""
+        so two svt processes never base their changes on the same old state. ``timeout``
+        (seconds) bounds the wait: LockTimeout after it."""
         if self._lock_depth:
             self._lock_depth += 1
             try:
@@ -297,13 +369,15 @@ class StoreBase:
             finally:
                 self._lock_depth -= 1
             return
-        with StoreLock(self.repo.svt_dir() / "lock") as lock:
+        lock_path = self.repo.svt_dir() / "lock"
+        with (StoreLock(lock_path) if timeout is None else StoreLock(lock_path, timeout)) as lock:
             self.notes.extend(lock.notes)
             recovered = Transaction(self.repo).recover()
             if recovered:
                 self.notes.append(recovered)
             self._lock_depth = 1
             self.seen.clear()  # a new operation: compare against what it reads itself
+            self._outside = None  # and HEAD may have moved since the last one
             try:
                 yield
             finally:
@@ -316,9 +390,8 @@ class StoreBase:
         with self.locked():
             tx = Transaction(self.repo)
             self._refuse_busy(change)
-            if change.copies and self.config.get("lfs") and not self.repo.lfs_available():
-                self.notes.append("svt.yaml asks for Git LFS but git-lfs is not installed here;"
-                                  " the files are stored as ordinary git objects")
+            self._refuse_outside_sparse(change.paths() + change.rehash)
+            self._refuse_without_lfs(list(change.copies))
             if self.repo.identity().fallback:
                 ident = self.repo.identity()
                 self.notes.append(f"git has no user identity here; committed as {ident.name}"
@@ -330,12 +403,37 @@ class StoreBase:
         busy = self.repo.busy_state()
         if busy:
             raise SvtError(f"refused: {busy}")
+        self._refuse_detached()
         paths = change.paths()
         dirty = self.repo.changed_paths([p for p in paths if (self.root / p).exists()])
+        if change.rehash:
+            rehash = set(change.rehash)
+            dirty += [p for p in self.repo.changed_paths([RECORDS]) if p in rehash]
         if dirty:
             raise SvtError(
                 f"refused: {dirty[0]} has uncommitted changes; svt commits only its own changes."
                 " Commit yours first (git add/commit) or discard them (git checkout -- FILE)")
+
+    def _refuse_without_lfs(self, paths: list[str]) -> None:
+        """A file .gitattributes sends to Git LFS would go in as a plain blob where git-lfs
+        is not set up, bloating every clone for good: refuse it."""
+        routed = self.repo.lfs_routed(paths)
+        if routed and not self.repo.lfs_configured():
+            raise SvtError(f"refused: .gitattributes sends {routed[0]} to Git LFS, which is not"
+                           " set up in this clone (the file would be committed as a plain git"
+                           f" object): {LFS_SETUP}, then run the command again")
+
+    def _refuse_detached(self) -> None:
+        """A commit on a detached HEAD is lost at the next checkout: name a branch instead."""
+        detached = self.repo.detached_head()
+        if detached is None:
+            return
+        main = str(self.config.get("main_branch") or "main")
+        branches = self.repo.branches_containing(detached)
+        branch = main if main in branches or not branches else branches[0]
+        raise SvtError(f"refused: HEAD is detached at {detached[:7]}, and svt's commits there"
+                       " would be lost at the next checkout: check out a branch first"
+                       f" (git switch {branch}), then run the command again")
 
     def copy_source(self, source: str | os.PathLike, what: str) -> Path:
         """Check a user file that is to be stored: exists, regular, within the size limit."""
@@ -361,6 +459,9 @@ class StoreBase:
         if not os.access(path, os.R_OK):
             raise InvalidInput(f"{what} {source} is not readable: check its permissions")
         return path
+
+
+_UNKNOWN = object()
 
 
 def _no_step(done: int) -> None:

@@ -106,6 +106,7 @@ class Change:
         self.contents = contents if contents is not None else {}
         self.copies = copies if copies is not None else {}  # store path -> source file
         self.expected = expected if expected is not None else {}  # compare-before-replace
+        self.rehash: list[str] = []  # files committed as they are on disk (filters apply)
 
     def paths(self) -> list[str]:
         return list(self.contents) + list(self.copies)
@@ -195,8 +196,8 @@ class Transaction:
                 self._write_journal(change.message, entries, commit, parent)
                 fault_point("committing")
 
-            commit = self.repo.commit_files([e.path for e in entries], change.message, parent,
-                                            before_ref_update=remember)
+            commit = self.repo.commit_files([e.path for e in entries] + change.rehash,
+                                            change.message, parent, before_ref_update=remember)
         except BaseException as exc:
             head = self.repo.head()
             landed = self._landed(head)

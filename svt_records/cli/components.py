@@ -1,6 +1,8 @@
 """svt add, list, show, summary, location."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from . import open_db, report_notes
@@ -91,6 +93,7 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
                             columns=None if fmt == "json" else TABLE_COLUMNS)
     for problem in index.problems:
         click.echo(f"warning: skipped an unreadable record: {problem}", err=True)
+    note_hidden(db)
     if fmt == "json":
         click.echo(to_json(rows))
         return
@@ -104,6 +107,15 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
         return
     click.echo(table(data, [h.upper().replace("_", " ") for h in headers]))
     click.echo(f"{len(rows)} component(s)")
+
+
+def note_hidden(db: Any) -> None:
+    """Say how many components a sparse checkout leaves out of a listing."""
+    hidden = db.hidden_by_sparse_checkout()
+    if hidden:
+        click.echo(f"note: {hidden} component(s) lie outside this clone's sparse checkout and"
+                   " are not shown (git sparse-checkout add records/<type> includes them)",
+                   err=True)
 
 
 def _when(ev: dict) -> str:
@@ -199,6 +211,7 @@ def summary(fmt: str) -> None:
     """Counts by type and status, what is installed where, recent tests, connections."""
     db = open_db()
     data = db.summary()
+    note_hidden(db)
     if fmt == "json":
         click.echo(to_json(data))
         return

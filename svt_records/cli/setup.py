@@ -20,7 +20,8 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool) -> None:
     files for GitHub (.github/workflows/svt-validate.yml) and GitLab (.gitlab-ci.yml) that run
     svt validate on every pull/merge request. An
     existing git repository gets these files added in one commit; your other files are not
-    touched. Running it on an existing store changes nothing.
+    touched. Running it on an existing store changes nothing, but for --lfs, which turns
+    Git LFS on there.
 
     \b
     Examples:
@@ -39,5 +40,14 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool) -> None:
     if created:
         click.echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
         click.echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
+    elif lfs:
+        commit = db.enable_lfs()
+        report_notes(db)
+        if commit:
+            click.echo(f"Git LFS now stores the images and data files of {db.root} (commit"
+                       f" {commit[:10]}); older commits keep their plain copies (git lfs"
+                       " migrate import rewrites history, if you must shrink it)")
+        else:
+            click.echo(f"svt store at {db.root} already uses Git LFS; nothing changed")
     else:
         click.echo(f"svt store already exists at {db.root}; nothing changed")
