@@ -96,3 +96,95 @@ def test_pre_commit_hook_refuses_a_deletion_that_orphans_an_image(db, png, gitcm
     assert proc.returncode != 0, proc.stdout
     assert "no record lists this file" in proc.stdout + proc.stderr
     assert gitcmd(db.root, "rev-parse", "HEAD") == head
+
+
+# ---- item 11: a branch cannot loosen the rules it is checked against ------------------------
+
+@pytest.fixture
+def banana(db, gitcmd):
+    """The issue's branch: `banana` added to the status enum, and a module set to banana."""
+    db.save_component("MOD-1", {"type": "module", "status": "qualified"})
+    gitcmd(db.root, "switch", "-q", "-c", "banana")
+    defs = db.root / "schemas/defs.schema.json"
+    doc = json.loads(defs.read_text())
+    doc["$defs"]["status"]["enum"].append("banana")
+    defs.write_text(json.dumps(doc, indent=2) + "\n")
+    component = db.root / "records/module/MOD-1/component.yaml"
+    component.write_text(component.read_text().replace("status: qualified", "status: banana"))
+    gitcmd(db.root, "commit", "-q", "-am", "bananas are a status now")
+    return db
+
+
+def test_validate_since_fails_a_branch_that_loosens_the_schemas(banana, svt_proc):
+    # a new process each: svt reads a store's schemas once per process
+    def svt(*args, ok=False):
+        proc = svt_proc("--repo", str(banana.root), *args, check=False)
+        proc.exit_code = proc.returncode
+        return proc
+
+    result = svt("validate", "--since", "main", ok=False)
+    assert result.exit_code == 1, result.stdout
+    line = next(l for l in result.stdout.splitlines() if "component.yaml" in l)
+    assert line.startswith("records/module/MOD-1/component.yaml:")
+    assert "banana" in line and "under the rules of main" in line
+    assert "changes the rules (schemas/defs.schema.json)" in line
+    assert "--allow-rule-changes" in line
+    approved = svt("validate", "--since", "main", "--allow-rule-changes", ok=False)
+    assert approved.exit_code == 0, approved.stdout
+    assert "warning:" in approved.stdout and "a maintainer approved" in approved.stdout
+    # the whole store, or a branch with no rule change, is checked as before
+    assert svt("validate", ok=False).exit_code == 0
+    assert svt("validate", "--since", "HEAD", ok=False).exit_code == 0
+
+
+def test_validate_since_fails_a_branch_that_loosens_a_setting(db, svt, gitcmd, png):
+    """max_file_mb raised in svt.yaml on the branch: the file it let in fails under main's."""
+    db.save_component("MOD-1", {"type": "module", "status": "qualified"})
+    config = db.root / "svt.yaml"
+    config.write_text(config.read_text() + "max_file_mb: 0.00001\n")  # 10 bytes
+    gitcmd(db.root, "commit", "-q", "-am", "main takes tiny files only")
+    gitcmd(db.root, "switch", "-q", "-c", "loosen")
+    config.write_text(config.read_text().replace("max_file_mb: 0.00001", "max_file_mb: 5"))
+    gitcmd(db.root, "commit", "-q", "-am", "larger files")
+    svt("test", "MOD-1", "--type", "iv_curve", "--image", str(png))
+    result = svt("validate", "--since", "main", ok=False)
+    assert result.exit_code == 1, result.stdout
+    line = next(l for l in result.stdout.splitlines() if ".png" in l)
+    assert "over max_file_mb" in line and "(svt.yaml max_file_mb)" in line
+
+
+def test_review_opens_with_the_rules_that_changed(banana, svt_proc, gitcmd):
+    gitcmd(banana.root, "rm", "-q", ".gitlab-ci.yml")
+    gitcmd(banana.root, "commit", "-q", "-m", "no GitLab")
+    text = svt_proc("--repo", str(banana.root), "review", "main..HEAD").stdout
+    sections = [l for l in text.splitlines() if l.startswith("### ")]
+    assert sections[0] == "### Rules changed", text
+    rules = text.split("### Rules changed", 1)[1].split("###", 1)[0]
+    assert "`schemas/defs.schema.json`" in rules and "`.gitlab-ci.yml`" in rules
+    assert "MOD-1" not in rules
+    assert "banana" in text.split("### Validation", 1)[1]
+
+
+def test_review_without_rule_changes_has_no_rules_section(db, svt):
+    db.save_component("MOD-1", {"type": "module"})
+    assert "Rules changed" not in svt("review").stdout
+
+
+def test_init_writes_codeowners_for_the_rules(svt, tmp_path):
+    store = tmp_path / "s"
+    out = svt("init", str(store), "--maintainer", "@alice", "--maintainer", "@hps/svt-leads")
+    assert "CODEOWNERS" not in out.stdout
+    for path in (".github/CODEOWNERS", ".gitlab/CODEOWNERS"):
+        lines = [l for l in (store / path).read_text().splitlines() if not l.startswith("#")]
+        owned = {l.split()[0]: l.split()[1:] for l in lines}
+        assert owned["/schemas/"] == ["@alice", "@hps/svt-leads"]
+        for rule_file in ("/svt.yaml", "/.gitattributes", "/.gitlab-ci.yml",
+                          "/.github/workflows/svt-validate.yml", "/" + path):
+            assert owned[rule_file] == ["@alice", "@hps/svt-leads"], rule_file
+    assert "maintainers:" in (store / "svt.yaml").read_text()
+    bare = svt("init", str(tmp_path / "t"))
+    assert "CODEOWNERS names no maintainers" in bare.stdout
+    text = (tmp_path / "t/.github/CODEOWNERS").read_text()
+    assert all(l.startswith("#") for l in text.splitlines())
+    bad = svt("init", str(tmp_path / "u"), "--maintainer", "alice", ok=False)
+    assert bad.exit_code != 0 and "maintainers" in bad.stderr and "Traceback" not in bad.stderr
