@@ -101,14 +101,29 @@ def ci_env(tmp_path):
     return env, calls
 
 
-@pytest.fixture
-def remote(tmp_path, svt):
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
     """A bare remote holding a store whose CI installs this checkout; ``main`` installed
-    MOD-A at L1 after the branch ``feature`` (which installs MOD-B there) left it."""
+    MOD-A at L1 after the branch ``feature`` (which installs MOD-B there) left it. Built once
+    for the module (the tests only clone it), with HOME and git's config kept away from the
+    real ones as the autouse fixture does for each test."""
+    tmp_path = tmp_path_factory.mktemp("remote")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(tmp_path))
+        env.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / ".gitconfig"))
+        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        env.delenv("SVT_REPO", raising=False)
+        for key in ("AUTHOR", "COMMITTER"):
+            env.setenv(f"GIT_{key}_NAME", "Test Tech")
+            env.setenv(f"GIT_{key}_EMAIL", "tech@example.org")
+        return _make_remote(tmp_path)
+
+
+def _make_remote(tmp_path: Path) -> Path:
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(origin))
     work = tmp_path / "work"
-    svt("init", str(work), "--svt-install", str(CHECKOUT))
+    Database(work).initialize_schema(svt_install=str(CHECKOUT))
     db = Database(work)
     for cid in ("MOD-A", "MOD-B", "MOD-C"):
         db.save_component(cid, {"type": "module", "status": "qualified"})
@@ -121,6 +136,14 @@ def remote(tmp_path, svt):
     git(work, "switch", "-q", "-c", "harmless")
     Database(work).install("MOD-C", "Layer2_top_axial", "2025_run")
     git(work, "push", "-q", "origin", "harmless")
+    git(work, "switch", "-q", "main")
+    git(work, "switch", "-q", "-c", "banana")  # loosens the rules it is checked against
+    defs = work / "schemas/defs.schema.json"
+    defs.write_text(defs.read_text().replace('"lost"', '"lost", "banana"'))
+    component = work / "records/module/MOD-C/component.yaml"
+    component.write_text(component.read_text().replace("status: qualified", "status: banana"))
+    git(work, "commit", "-q", "-am", "bananas are a status now")
+    git(work, "push", "-q", "origin", "banana")
     git(work, "switch", "-q", "main")
     Database(work).install("MOD-A", "Layer1_top_axial", "2025_run")
     git(work, "push", "-q", "origin", "main")
@@ -213,3 +236,29 @@ def test_github_push_job_checks_the_whole_store(tmp_path, remote, ci_env):
     proc = _run(github_steps(clone, {"name": "push", "base_ref": "", "labels": []}), clone, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert calls.read_text().splitlines()[-1] == "svt --repo . validate --format github"
+
+
+@pytest.mark.parametrize("labels", ["", f"bug,{APPROVAL_LABEL}"])
+def test_gitlab_job_passes_a_rule_change_only_with_the_approval_label(tmp_path, remote, ci_env,
+                                                                       labels):
+    env, calls = ci_env
+    clone = _runner_clone(tmp_path, remote, "banana", "gitlab")
+    env = dict(env, CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main", CI_MERGE_REQUEST_LABELS=labels)
+    proc = _run(gitlab_mr_script(clone), clone, env)
+    assert (proc.returncode == 0) == bool(labels), proc.stdout + proc.stderr
+    report = (clone / "gl-code-quality-report.json").read_text()
+    assert "changes the rules" in report
+    assert ("--allow-rule-changes" in calls.read_text().splitlines()[-1]) == bool(labels)
+
+
+@pytest.mark.parametrize("labels", [[], ["documentation", APPROVAL_LABEL]])
+def test_github_job_passes_a_rule_change_only_with_the_approval_label(tmp_path, remote, ci_env,
+                                                                       labels):
+    env, calls = ci_env
+    clone = _runner_clone(tmp_path, remote, "main", "github")
+    git(clone, "-c", "user.name=GitHub", "-c", "user.email=noreply@example.org", "merge",
+        "-q", "--no-edit", "origin/banana")
+    event = {"name": "pull_request", "base_ref": "main", "labels": labels}
+    proc = _run(github_steps(clone, event), clone, env)
+    assert (proc.returncode == 0) == bool(labels), proc.stdout + proc.stderr
+    assert "changes the rules" in proc.stdout
