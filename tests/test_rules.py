@@ -182,6 +182,9 @@ def test_init_writes_codeowners_for_the_rules(svt, tmp_path):
                           "/.github/workflows/svt-validate.yml", "/" + path):
             assert owned[rule_file] == ["@alice", "@hps/svt-leads"], rule_file
     assert "maintainers:" in (store / "svt.yaml").read_text()
+    again = svt("init", str(store), "--maintainer", "@bob")  # an existing store: it says how
+    assert "nothing changed" in again.stdout and "maintainers in svt.yaml" in again.stdout
+    assert "@bob" not in (store / "svt.yaml").read_text()
     bare = svt("init", str(tmp_path / "t"))
     assert "CODEOWNERS names no maintainers" in bare.stdout
     text = (tmp_path / "t/.github/CODEOWNERS").read_text()

@@ -65,3 +65,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
             click.echo(f"svt store at {db.root} already uses Git LFS; nothing changed")
     else:
         click.echo(f"svt store already exists at {db.root}; nothing changed")
+    if not created and (svt_install or maintainers):
+        click.echo("--svt-install and --maintainer set up a new store; in this one edit"
+                   " svt_install or maintainers in svt.yaml, and the CI files or CODEOWNERS"
+                   " with them")
