@@ -60,7 +60,7 @@ def test_svt_still_resolves_schemas_that_carry_absolute_ids(tmp_path):
 
 # ---- item 10: pre-commit hooks also run on a commit that only deletes files ---------------
 
-def _install_hooks(store: Path, gitcmd, tmp_path: Path) -> dict:
+def _install_hooks(store: Path, gitcmd, tmp_path: Path, commit: bool = True) -> dict:
     """svt's hooks from .pre-commit-hooks.yaml, installed as local/system hooks with the real
     pre-commit; returns the environment that puts this svt on PATH."""
     import yaml  # the test extras have PyYAML (pre-commit needs it)
@@ -69,8 +69,9 @@ def _install_hooks(store: Path, gitcmd, tmp_path: Path) -> dict:
              for h in hooks]
     (store / ".pre-commit-config.yaml").write_text(
         yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}))
-    gitcmd(store, "add", ".pre-commit-config.yaml")
-    gitcmd(store, "commit", "-q", "-m", "pre-commit hooks")
+    if commit:
+        gitcmd(store, "add", ".pre-commit-config.yaml")
+        gitcmd(store, "commit", "-q", "-m", "pre-commit hooks")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "svt"
@@ -191,3 +192,15 @@ def test_init_writes_codeowners_for_the_rules(svt, tmp_path):
     assert all(l.startswith("#") for l in text.splitlines())
     bad = svt("init", str(tmp_path / "u"), "--maintainer", "alice", ok=False)
     assert bad.exit_code != 0 and "maintainers" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_svt_init_commits_through_the_hooks_in_a_repository_without_commits(tmp_path, gitcmd):
+    """`validate --since HEAD` before the first commit checks everything (there is no HEAD)."""
+    repo = tmp_path / "fresh"
+    repo.mkdir()
+    gitcmd(repo, "init", "-q", "--initial-branch=main")
+    env = _install_hooks(repo, gitcmd, tmp_path, commit=False)
+    proc = subprocess.run(["svt", "init", "."], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert gitcmd(repo, "log", "--format=%s").startswith("init fresh")

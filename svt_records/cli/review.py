@@ -46,6 +46,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt:
     from ..report import counts, render
     try:
         db = open_db()
+        if since == "HEAD" and db.repo.head() is None:
+            since = None  # the first commit (the pre-commit hook): everything is new
         problems, checked = validate_store(db, list(paths) if paths else None, since)
         if since is not None:
             from ..rulechanges import rule_changes
