@@ -30,7 +30,7 @@ from .errors import LockTimeout, RecordError, SvtError
 from .gitrepo import Pending
 from .txn import StoreLock
 
-VERSION = "8"
+VERSION = "9"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
@@ -66,8 +66,11 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 # reads it again.
 RACY_NS = 50_000_000
 # files.volatile: 0, or stat'ed at every refresh because no commit holds the file yet, or
-# because it differed from HEAD when last seen (it may be made equal again, staged, unseen)
-UNCOMMITTED, WATCHED = 1, 2
+# because it differed from HEAD when last seen (it may be made equal again, staged, unseen),
+# or because it is a component.yaml missing from a component folder that exists (ABSENT, no
+# signature): queries of components look in no component folder, so a component.yaml that
+# comes back (git checkout -- FILE, an undone delete) would otherwise go unseen
+UNCOMMITTED, WATCHED, ABSENT = 1, 2, 3
 TABLE_COLUMNS = ("id", "type", "status", "location", "position", "run_period", "serial_number",
                  "manufacturer")
 
@@ -284,7 +287,14 @@ class Index:
                 self.db.execute(f"DELETE FROM {table}")
             self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
                                 ((p, m, p.rsplit("/", 1)[0]) for p, m in dirs.items()))
+            self._write_absent([f"{d}/component.yaml" for d in dirs if d.count("/") == 2
+                                and f"{d}/component.yaml" not in files])
             self._index_files(sorted(files), marks, started - RACY_NS)
+
+    def _write_absent(self, paths: list[str]) -> None:
+        """Watch component.yaml files missing from their (existing) folders."""
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, NULL, ?, ?)",
+                            ((p, ABSENT, p.rsplit("/", 1)[0]) for p in paths))
 
     @contextmanager
     def _refreshing_stat_cache(self) -> Iterator[None]:
@@ -331,6 +341,8 @@ class Index:
         "component.yaml" for components), None if its answers were partial; ``removed``:
         files the new HEAD no longer holds; ``started``: when the refresh began."""
         candidates = {p for p in candidates if p.endswith(".yaml") and p.count("/") in (3, 4)}
+        # a component folder seen for the first time or changed may lack its component.yaml
+        candidates.update(f"{d}/component.yaml" for d in new_dirs if d.count("/") == 2)
         stored: dict[str, tuple[str, int]] = {}
         if candidates:
             if len(candidates) < 900:
@@ -341,17 +353,30 @@ class Index:
                 rows = self.db.execute("SELECT path, sig, volatile FROM files")
             stored = {path: (sig, volatile) for path, sig, volatile in rows}
         todo: list[tuple[str, str | None]] = []
+        absent: list[str] = []  # component.yaml files missing from existing folders
         for path in candidates:
             try:
                 sig = _sig(os.lstat(os.path.join(self.root, path)))
             except FileNotFoundError:
                 sig = None
-            if sig != stored.get(path, (None,))[0] or (path in committed and sig is not None):
+            if sig is None:
+                if _absent_watch(self.root, path):
+                    if stored.get(path) != (None, ABSENT):
+                        absent.append(path)
+                elif path in stored:
+                    todo.append((path, None))
+            elif sig != stored.get(path, (None,))[0] or path in committed:
                 todo.append((path, sig))
         marks: dict[str, int] = {}
         remark: list[tuple[int, str]] = []
+        present_now = {path for path, sig in todo if sig is not None}
+        missing = {path for path, sig in todo if sig is None}.union(absent)
         for path in candidates:
             before = stored.get(path, (None, None))[1]
+            if before == ABSENT:  # back: whether a commit holds it is not known
+                before = None if path in present_now else ABSENT
+            if before == ABSENT or path in missing:
+                continue  # its row is written below
             if path in removed or (path not in committed and before in (None, UNCOMMITTED)):
                 mark = UNCOMMITTED  # until a commit holds it
             elif path in reported or (before == WATCHED and not (
@@ -362,7 +387,7 @@ class Index:
             marks[path] = mark
             if before is not None and mark != before:
                 remark.append((mark, path))
-        if not todo and not remark and not new_dirs and not gone_dirs and \
+        if not todo and not absent and not remark and not new_dirs and not gone_dirs and \
                 tree == self._meta("tree"):
             return False
         with self._writing(tree):
@@ -371,9 +396,10 @@ class Index:
                                 (folder, folder + "/", folder + "0"))
             self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)",
                                 ((p, m, p.rsplit("/", 1)[0]) for p, m in new_dirs.items()))
-            gone = [(path,) for path, sig in todo if sig is None]
+            gone = [(path,) for path, sig in todo if sig is None] + [(p,) for p in absent]
             for table in ("files", "components", "events"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
+            self._write_absent(absent)
             present = [path for path, sig in todo if sig is not None]
             self.db.executemany("UPDATE files SET volatile=? WHERE path=?", remark)
             self._index_files(sorted(present), marks, started - RACY_NS)
@@ -582,6 +608,12 @@ class _Check(NamedTuple):
     gone_dirs: list[str]
     local: bool  # the folders showed added or removed files
     started: int  # time.time_ns() when the refresh began
+
+
+def _absent_watch(root: str, path: str) -> bool:
+    """Whether a missing file is a component.yaml whose component folder still exists."""
+    return path.count("/") == 3 and path.endswith("/component.yaml") and os.path.isdir(
+        os.path.join(root, path.rsplit("/", 1)[0]))
 
 
 def _status_pairs(fields: list[str]) -> Iterator[tuple[str, str]]:

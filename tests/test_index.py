@@ -372,3 +372,27 @@ def test_a_refresh_by_another_process_right_after_lists_early_query_is_seen(popu
         return rows
     monkeypatch.setattr(index, "_select", then_another_process_refreshes)
     assert {r["id"]: r["status"] for r in index.components()}["M-1"] == "failed"
+
+
+@pytest.mark.parametrize("between", ["list", "summary", "rebuild"])
+def test_a_component_removed_by_hand_then_restored_by_git_is_listed_again(store_path, svt,
+                                                                          gitcmd, between):
+    """A query between the removal and the restore must not forget the file: git's diffs no
+    longer name the restored file and a list does not look inside component folders."""
+    svt("add", "--id", "M-1", "--type", "module", "--status", "spare")
+    svt("add", "--id", "M-2", "--type", "module", "--status", "spare")
+    svt("install", "M-1", "Layer1_top_axial")
+    svt("list")
+    rel = "records/module/M-1/component.yaml"
+    (store_path / rel).unlink()
+    if between == "rebuild":
+        _drop_index(Database(store_path))
+    if between == "summary":
+        assert svt("summary", "--format", "json").stdout.count('"M-1"') == 0
+    assert "M-1" not in svt("list").stdout
+    gitcmd(store_path, "checkout", "--", rel)
+    assert gitcmd(store_path, "status", "--porcelain") == ""
+    assert "M-1" in svt("list").stdout
+    assert "M-1" in svt("list", "--position", "Layer1_top_axial").stdout
+    refused = svt("install", "M-2", "Layer1_top_axial", ok=False)
+    assert refused.exit_code != 0 and "already holds M-1" in refused.stderr
