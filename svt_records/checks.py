@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from . import model, schema, yamlio
-from .errors import Problem, SvtError
+from .errors import InvalidInput, Problem, SvtError
 from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
 
 ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
@@ -421,8 +421,7 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
     index = None
     if since is not None or targets is not None:
         # user paths are relative to where they stand; git's are relative to the store
-        paths = [os.path.relpath(os.path.abspath(p), root).replace(os.sep, "/")
-                 for p in targets or []]
+        paths = [_target(root, p) for p in targets or []]
         if since is not None:
             from .index import Index
             index = Index(store)
@@ -452,9 +451,30 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
     with store.progress_bar("Checking", len(yamls)) as step:
         records, found = check_files(root, yamls, schema_dir, step)
     problems += found
+    if targets and not yamls and not others and since is None:
+        raise InvalidInput(f"{' '.join(map(str, targets))} holds no records: give a component"
+                           f" folder or record file under {os.path.join(root, RECORDS)}")
     everyone = _other_components(store, focus, index) if focus is not None else None
     problems += cross_checks(records, others, everyone, focus)
     return sorted(set(problems)), len(yamls) + len(others)
+
+
+def _target(root: str, path: str) -> str:
+    """A path the user gave, relative to the store; refused if missing or outside it."""
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full, root).replace(os.sep, "/")
+    elsewhere = os.path.relpath(os.getcwd(), root).replace(os.sep, "/").startswith("..")
+    if elsewhere and (rel == ".." or rel.startswith("../") or not os.path.lexists(full)):
+        raise InvalidInput(f"{path} is not in the store at {root}, and {os.getcwd()} is in no"
+                           " svt store: run svt inside the store's folder, or name the store"
+                           " with --repo PATH (or SVT_REPO)")
+    if not os.path.lexists(full):
+        raise InvalidInput(f"{path} does not exist: give a component folder or record file"
+                           f" of the store at {root}")
+    if rel == ".." or rel.startswith("../"):
+        raise InvalidInput(f"{path} is not in the store at {root}: give a component folder or"
+                           " record file of that store, or name another with --repo PATH")
+    return rel
 
 
 def _other_components(store: Any, focus: set[str], index: Any = None) -> dict[str, Record]:

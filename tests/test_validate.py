@@ -252,3 +252,31 @@ def test_fmt_refuses_a_file_that_does_not_load_and_leaves_it(store, svt):
     assert result.exit_code == 1
     assert "records/feb/FEB-1/component.yaml:6:1: error: duplicate key 'status'" in result.stderr
     assert file.read_text() == before
+
+
+@pytest.mark.parametrize("target", ["records/module/NO-SUCH", "schemas", "records/sensor/EMPTY"])
+def test_a_path_that_does_not_exist_or_holds_no_records_cannot_be_validated(store, svt,
+                                                                          monkeypatch, target):
+    path(store, "sensor", "EMPTY").mkdir()
+    monkeypatch.chdir(store.root)
+    result = run(svt, target)
+    assert result.exit_code == 2, result.stdout
+    assert "All 0" not in result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert ("does not exist" if "NO-SUCH" in target else "holds no records") in result.stderr
+
+
+def test_the_readme_path_outside_a_store_says_there_is_no_store_there(store, svt,
+                                                                     monkeypatch, tmp_path):
+    """With no --repo, svt outside a store uses the one in the home folder; a path meant for
+    another store must not pass as "All 0 file(s) valid"."""
+    Database(os.path.expanduser("~/.hps_svt_tracker")).initialize_schema()
+    monkeypatch.delenv("SVT_REPO")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run(svt, "records/module/MODULE-L1-001")
+    assert result.exit_code == 2, result.stdout
+    assert "is in no svt store" in result.stderr and "--repo" in result.stderr
+    result = run(svt, str(path(store, "module", "MOD-1")))  # another store's folder
+    assert result.exit_code == 2 and "not in the store at" in result.stderr
