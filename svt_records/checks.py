@@ -232,6 +232,16 @@ def cross_checks(records: list[Record], others: list[str],
         if focus is None or ids & focus:
             out.append(Problem(rec.path, *rec.at(*field), message, severity, rule))
 
+    # one record per id: a merge can bring the same id under another type
+    by_id: dict[str, dict[str, Record]] = defaultdict(dict)
+    for rec in [*(components or {}).values(), *records]:
+        if rec.kind == "component":
+            by_id[rec.path.split("/")[2]][rec.path] = rec
+    for cid, recs in sorted(by_id.items()):
+        for path, rec in sorted(recs.items()) if len(recs) > 1 else ():
+            twins = ", ".join(p for p in sorted(recs) if p != path)
+            report(rec, f"id {cid} is also used by {twins}: an id names one component; keep"
+                        " one (git mv the other folder to a new id and set its id field)", "id")
     # ids unique, also ignoring case (macOS and Windows clones would merge them)
     seen: dict[str, str] = {}
     for cid in sorted(comps):
@@ -435,6 +445,8 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
             if parts[0] == RECORDS and len(parts) >= 3:
                 focus.add(parts[2])
                 starts.add("/".join(parts[:3]))
+                starts.update(f"{RECORDS}/{t}/{parts[2]}" for t in model.COMPONENT_TYPES
+                              if os.path.isdir(os.path.join(root, RECORDS, t, parts[2])))
             elif parts[0] == RECORDS and len(parts) == 2:
                 starts.add(rel)  # a whole type: its components come from the walk
             elif rel == CONFIG_FILE:

@@ -42,15 +42,14 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTE
 CREATE INDEX IF NOT EXISTS files_dir ON files(dir);
 CREATE INDEX IF NOT EXISTS files_watched ON files(path) WHERE volatile>0;
 CREATE TABLE IF NOT EXISTS components (
-    id TEXT PRIMARY KEY, type TEXT, status TEXT, location TEXT, position TEXT,
-    run_period TEXT, path TEXT, data TEXT, links INTEGER, error TEXT,
+    id TEXT, type TEXT, status TEXT, location TEXT, position TEXT,
+    run_period TEXT, path TEXT PRIMARY KEY, data TEXT, links INTEGER, error TEXT,
     serial_number TEXT, manufacturer TEXT);
 CREATE INDEX IF NOT EXISTS components_list ON components(
     type, id, status, location, position, run_period, serial_number, manufacturer, error)
     WHERE error IS NULL;
 CREATE INDEX IF NOT EXISTS components_broken ON components(id) WHERE error IS NOT NULL;
 CREATE INDEX IF NOT EXISTS components_position ON components(position);
-CREATE INDEX IF NOT EXISTS components_path ON components(path);
 CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
     result TEXT, error TEXT);
@@ -483,6 +482,13 @@ class Index:
     def unreadable_components(self) -> list[tuple[str, str]]:
         """(id, type) of component records that failed to load (svt validate says why)."""
         return list(self.db.execute("SELECT id, type FROM components WHERE error IS NOT NULL"))
+
+    def shared_ids(self) -> list[tuple[str, list[str]]]:
+        """Ids that more than one component record uses (a merge can bring one in under
+        another type), with their files; each record is listed and counted as it is."""
+        rows = self.db.execute("SELECT id, group_concat(path, ' ') FROM components GROUP BY id"
+                               " HAVING count(*) > 1 ORDER BY id")
+        return [(cid, sorted(paths.split(" "))) for cid, paths in rows]
 
     def uncommitted(self) -> list[str]:
         """Record files that no commit holds yet (as of the last refresh)."""
