@@ -62,7 +62,7 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 # A file changed this close to a refresh (file times come from a coarse clock) may change
 # again within the same time stamp, size unchanged: its signature is stored so that it never
 # matches ("racy:", as git smudges such entries), and it stays watched, so the next refresh
-# reads it again.
+# reads it again. Folders get the same treatment (_dir_rows).
 RACY_NS = 50_000_000
 # files.volatile: 0, or stat'ed at every refresh because no commit holds the file yet, or
 # because it differed from HEAD when last seen (it may be made equal again, staged, unseen),
@@ -285,7 +285,7 @@ class Index:
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
-                                ((p, m, p.rsplit("/", 1)[0]) for p, m in dirs.items()))
+                                _dir_rows(dirs, started - RACY_NS))
             self._write_absent([f"{d}/component.yaml" for d in dirs if d.count("/") == 2
                                 and f"{d}/component.yaml" not in files])
             self._index_files(sorted(files), marks, started - RACY_NS)
@@ -394,7 +394,7 @@ class Index:
                 self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
                                 (folder, folder + "/", folder + "0"))
             self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)",
-                                ((p, m, p.rsplit("/", 1)[0]) for p, m in new_dirs.items()))
+                                _dir_rows(new_dirs, started - RACY_NS))
             gone = [(path,) for path, sig in todo if sig is None] + [(p,) for p in absent]
             for table in ("files", "components", "events"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
@@ -614,6 +614,14 @@ class _Check(NamedTuple):
     gone_dirs: list[str]
     local: bool  # the folders showed added or removed files
     started: int  # time.time_ns() when the refresh began
+
+
+def _dir_rows(dirs: dict[str, int], fresh_after: int) -> Iterator[tuple[str, int, str]]:
+    """Rows of the dirs table. A folder changed this close to the refresh may change again
+    within the same time stamp (another file added in the same tick): its mtime is stored
+    as -1, which never matches, so the next refresh looks at it again."""
+    for path, mtime in dirs.items():
+        yield path, (mtime if mtime < fresh_after else -1), path.rsplit("/", 1)[0]
 
 
 def _absent_watch(root: str, path: str) -> bool:

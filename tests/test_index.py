@@ -396,3 +396,20 @@ def test_a_component_removed_by_hand_then_restored_by_git_is_listed_again(store_
     assert "M-1" in svt("list", "--position", "Layer1_top_axial").stdout
     refused = svt("install", "M-2", "Layer1_top_axial", ok=False)
     assert refused.exit_code != 0 and "already holds M-1" in refused.stderr
+
+
+def test_a_folder_changed_twice_within_its_time_stamp_is_looked_at_again(populated):
+    """A folder's mtime has the file system's granularity: a component added in the same
+    tick as the one a refresh just saw leaves it unchanged, so a recent folder is distrusted
+    the way a recent file is."""
+    import time
+    db = populated
+    feb = db.root / "records" / "feb"
+    feb.mkdir(exist_ok=True)
+    assert statuses(db)
+    tick = time.time_ns()  # the refresh below looks at the folder within this tick
+    for cid in ("FEB-8", "FEB-9"):
+        (feb / cid).mkdir()
+        (feb / cid / "component.yaml").write_text(f"id: {cid}\ntype: feb\nstatus: spare\n")
+        os.utime(feb, ns=(tick, tick))
+        assert cid in statuses(db)
