@@ -378,9 +378,10 @@ class Index:
                 continue  # its row is written below
             if path in removed or (path not in committed and before in (None, UNCOMMITTED)):
                 mark = UNCOMMITTED  # until a commit holds it
-            elif path in reported or (before == WATCHED and not (
-                    settle == "records" or (settle and path.endswith("/component.yaml")))):
-                mark = WATCHED
+            elif path in reported or (not (
+                    settle == "records" or (settle and path.endswith("/component.yaml")))
+                    and (before == WATCHED or path in committed)):
+                mark = WATCHED  # differs from HEAD, or git was not asked (HEAD moved)
             else:
                 mark = 0
             marks[path] = mark

@@ -413,3 +413,27 @@ def test_a_folder_changed_twice_within_its_time_stamp_is_looked_at_again(populat
         (feb / cid / "component.yaml").write_text(f"id: {cid}\ntype: feb\nstatus: spare\n")
         os.utime(feb, ns=(tick, tick))
         assert cid in statuses(db)
+
+
+def test_an_event_a_list_saw_head_move_under_stays_watched(populated, gitcmd):
+    """A list asks git only about component records; when HEAD moves under it, whether an
+    event file now differs from HEAD is unknown, so it must stay watched until a query
+    that asks git about events."""
+    db = populated
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    old = event.stat().st_mtime_ns - 10_000_000_000  # not "racy": trusted by stat
+
+    def edit(before: str, after: str, second: int) -> None:  # each in its own second
+        edit_in_place(event, before, after)
+        os.utime(event, ns=(old + second * 1_000_000_000,) * 2)
+    edit("result: pass", "result: pass", 0)
+    assert count_tests(db) == 1
+    edit("result: pass", "result: fail", 1)
+    gitcmd(db.root, "commit", "-qam", "fail it")
+    assert Index(db).summary()["tests"]["iv_curve"]["fail"] == 1
+    gitcmd(db.root, "reset", "-q", "--soft", "HEAD~1")  # the event now differs from HEAD
+    assert statuses(db)["M-1"] == "spare" and statuses(db)["M-1"] == "spare"
+    edit("result: fail", "result: pass", 2)  # equal to HEAD again, staged
+    gitcmd(db.root, "add", str(event.relative_to(db.root)))
+    assert Index(db).summary()["tests"]["iv_curve"] == {
+        **Index(db).summary()["tests"]["iv_curve"], "pass": 1, "fail": 0}
