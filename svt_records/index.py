@@ -240,14 +240,19 @@ class Index:
         for folder in changed:  # what the folder held, and what it holds now
             candidates.update(p for (p,) in q("SELECT path FROM files WHERE dir=?", (folder,)))
             subdirs = {p for (p,) in q("SELECT path FROM dirs WHERE parent=?", (folder,))}
-            self._walk(folder, candidates, new_dirs, subdirs)
+            seen: set[str] = set()
+            self._walk(folder, candidates, new_dirs, subdirs, seen)
+            # a folder removed from it: forgotten now, so that one put back is walked
+            gone_dirs.extend(sorted(subdirs - seen - {folder} - set(gone_dirs)))
         for folder in gone_dirs:  # path ranges: everything below the folder
             candidates.update(p for (p,) in q(
                 "SELECT path FROM files WHERE path > ? AND path < ?", (folder + "/", folder + "0")))
 
     def _walk(self, folder: str, files: set[str], dirs: dict[str, int],
-              known: set[str] | dict[str, int] | None = None) -> None:
-        """Add the record files under ``folder`` (and folders not yet known) to the sets."""
+              known: set[str] | dict[str, int] | None = None,
+              seen: set[str] | None = None) -> None:
+        """Add the record files under ``folder`` (and folders not yet known) to the sets;
+        ``seen`` gets the folders directly in ``folder``."""
         try:
             entries = list(os.scandir(os.path.join(self.root, folder)))
         except (FileNotFoundError, NotADirectoryError):
@@ -256,6 +261,8 @@ class Index:
         for entry in entries:
             rel = f"{folder}/{entry.name}"
             if entry.is_dir(follow_symlinks=False):
+                if seen is not None:
+                    seen.add(rel)
                 if depth < 3 and (known is None or rel not in known) and not entry.name.startswith("."):
                     dirs[rel] = entry.stat(follow_symlinks=False).st_mtime_ns
                     self._walk(rel, files, dirs, known)

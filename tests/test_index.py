@@ -437,3 +437,14 @@ def test_an_event_a_list_saw_head_move_under_stays_watched(populated, gitcmd):
     gitcmd(db.root, "add", str(event.relative_to(db.root)))
     assert Index(db).summary()["tests"]["iv_curve"] == {
         **Index(db).summary()["tests"]["iv_curve"], "pass": 1, "fail": 0}
+
+
+def test_a_component_folder_removed_then_restored_by_git_is_listed_again(populated, gitcmd):
+    import shutil
+    db = populated
+    assert statuses(db)["M-1"] == "spare"
+    shutil.rmtree(db.root / "records" / "module" / "M-1")
+    assert "M-1" not in statuses(db)
+    gitcmd(db.root, "checkout", "--", "records/module/M-1")
+    assert statuses(db)["M-1"] == "spare"
+    assert count_tests(db) == 1
