@@ -28,14 +28,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, invariant, precondition, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant,
+                                 precondition, rule, run_state_machine_as_test)
 
 from svt_records import Database, model, schema, yamlio
 from svt_records.errors import SvtError
 from svt_records.index import TABLE_COLUMNS, Index
 
-EXAMPLES = int(os.environ.get("SVT_STATE_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("SVT_STATE_EXAMPLES", "20"))
 STEPS = int(os.environ.get("SVT_STATE_STEPS", "20"))
 
 IDS = {"M-1": "module", "M-2": "module", "M-3": "module", "F-1": "feb", "F-2": "feb",
@@ -275,11 +275,18 @@ class IndexMachine(RuleBasedStateMachine):
                        f"component: {folder.split('/')[2]}\ntest_type: {name}\n"
                        f"result: {'pass' if in_place else 'fail'}\n", in_place, aged)
 
-    @rule(data=st.data(), events=st.booleans())
-    def hand_remove(self, data, events):
-        files = self.present("*/*/*/*.yaml" if events else "*/*/component.yaml")
-        if files:
-            rel = data.draw(st.sampled_from(files))
+    @rule(data=st.data(), what=st.sampled_from(["component", "event", "folder"]))
+    def hand_remove(self, data, what):
+        files = self.present("*/*/*/*.yaml" if what == "event" else "*/*/component.yaml")
+        if not files:
+            return
+        rel = data.draw(st.sampled_from(files))
+        if what == "folder":  # rm -r records/<type>/<id>
+            folder = self.root / rel.rsplit("/", 1)[0]
+            for path in folder.rglob("*.yaml"):
+                self.saved[path.relative_to(self.root).as_posix()] = path.read_bytes()
+            shutil.rmtree(folder)
+        else:
             self.saved[rel] = (self.root / rel).read_bytes()
             (self.root / rel).unlink()
 
@@ -336,6 +343,10 @@ class IndexMachine(RuleBasedStateMachine):
             git(self.root, "commit", "-q", "--no-edit", "--no-verify")
         else:
             git(self.root, "merge", "--abort")
+
+    @initialize(order=st.sampled_from(["list-only", "list-first", "summary-first"]))
+    def first_query_order(self, order):
+        self.order = order
 
     @rule(order=st.sampled_from(["list-first", "summary-first", "list-only"]))
     def query_order(self, order):
