@@ -364,17 +364,20 @@ class GitRepo:
             tmp_index.unlink(missing_ok=True)
 
     def commit_files(self, paths: Sequence[str], message: str, parent: str | None,
-                     deleted: Sequence[str] = (), before_ref_update=None) -> str:
+                     deleted: Sequence[str] = (), before_ref_update=None,
+                     refilter: Sequence[str] = ()) -> str:
         """Commit exactly ``paths`` (as they are on disk) and ``deleted`` on top of ``parent``.
 
         The user's index is touched only at those paths afterwards, so their own staged
-        changes stay staged and uncommitted. Returns the new commit's id.
+        changes stay staged and uncommitted. ``refilter`` are those of ``paths`` whose bytes
+        on disk did not change but whose filter did (svt init --lfs): git's stat cache would
+        keep their old blobs, so their index entries are made anew. Returns the new commit's id.
         """
         paths = list(paths)
         env = self._identity_env()
         if self.hooks_present():
             return self._commit_with_hooks(paths, list(deleted), message, parent, env,
-                                           before_ref_update)
+                                           before_ref_update, refilter)
         shas = self.hash_files(paths)
         changes: dict[str, tuple[str, str] | None] = {
             p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
@@ -396,11 +399,12 @@ class GitRepo:
                  parent or _ZERO)
         fault_point("ref-updated")
         self.note_commit()
-        self.sync_index(paths, list(deleted))
+        self.sync_index(paths, list(deleted), refilter)
         return commit
 
     def _commit_with_hooks(self, paths: list[str], deleted: list[str], message: str,
-                           parent: str | None, env: dict[str, str], before_ref_update) -> str:
+                           parent: str | None, env: dict[str, str], before_ref_update,
+                           refilter: Sequence[str] = ()) -> str:
         tmp_index = self.svt_dir() / "commit-index"
         env = dict(env, GIT_INDEX_FILE=str(tmp_index))
         try:
@@ -421,11 +425,15 @@ class GitRepo:
             assert head is not None
         finally:
             tmp_index.unlink(missing_ok=True)
-        self.sync_index(paths, deleted)
+        self.sync_index(paths, deleted, refilter)
         return head
 
-    def sync_index(self, paths: Sequence[str], deleted: Sequence[str] = ()) -> None:
-        """Make the user's index agree with HEAD at exactly these paths."""
+    def sync_index(self, paths: Sequence[str], deleted: Sequence[str] = (),
+                   refilter: Sequence[str] = ()) -> None:
+        """Make the user's index agree with HEAD at exactly these paths (``refilter``: see
+        commit_files)."""
+        if refilter:
+            self._update_index((), refilter)
         self._update_index(paths, deleted)
 
     def _update_index(self, paths: Sequence[str], deleted: Sequence[str] = (),
