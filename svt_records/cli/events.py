@@ -165,7 +165,7 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
 @click.command()
 @click.argument("component_id", metavar="ID")
 @click.argument("text")
-@click.option("--type", "log_type", default="observation", show_default=True,
+@click.option("--type", "log_type", default="note", show_default=True,
               type=click.Choice(["observation", "issue", "repair", "maintenance", "note"]))
 @click.option("--severity", default="info", show_default=True,
               type=click.Choice(["info", "warning", "critical"]))
