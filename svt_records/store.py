@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
                      StoreNotFound, SvtError)
 from .gitrepo import LFS_SETUP, GitRepo, SparseCheckout
@@ -162,6 +162,11 @@ class StoreBase:
         return local if (local / "component.schema.json").is_file() else schema.package_schema_dir()
 
     @property
+    def enums(self) -> registry.Enumerations:
+        """This store's component types, statuses, log types...: its schemas/ say."""
+        return registry.enumerations(self.schema_dir)
+
+    @property
     def max_file_bytes(self) -> int:
         return int(float(self.config.get("max_file_mb", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
 
@@ -175,7 +180,7 @@ class StoreBase:
     def find_component_dir(self, component_id: str) -> Path | None:
         """The folder of a component, whatever its type; None when there is none."""
         base = self.records_dir()
-        for ctype in model.COMPONENT_TYPES:
+        for ctype in self.enums.component_types:
             folder = base / ctype / component_id
             if (folder / COMPONENT_FILE).is_file():
                 if folder.is_symlink() or (base / ctype).is_symlink() or base.is_symlink():
@@ -206,7 +211,7 @@ class StoreBase:
         if self._outside is None:
             self._outside = {}
             for name in self.repo.tree_names("HEAD", [f"{RECORDS}/{t}"
-                                                      for t in model.COMPONENT_TYPES]):
+                                                      for t in self.enums.component_types]):
                 _, ctype, cid = name.split("/", 2)
                 path = f"{name}/{COMPONENT_FILE}"
                 inside = sparse.includes(path)
@@ -254,7 +259,7 @@ class StoreBase:
         """An existing id equal to this one but for case (plain names: 100,000 in 30 ms)."""
         low = component_id.lower()
         base = self.records_dir()
-        for ctype in model.COMPONENT_TYPES:
+        for ctype in self.enums.component_types:
             try:
                 names = os.listdir(base / ctype)
             except (FileNotFoundError, NotADirectoryError):

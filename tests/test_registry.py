@@ -21,3 +21,156 @@ def test_log_type_defaults_to_note_in_the_library(store_path, db):
     db.save_component("M1", {"type": "module"})
     db.add_log("M1", "Noise looks fine")
     assert _only_event(store_path, "log")["log_type"] == "note"
+
+
+# ---- event kinds: declared once, everything else derived ------------------------------
+
+import json  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from svt_records import Database, model, registry, schema, store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = registry.package_schema_dir()
+
+
+def _schema(name: str) -> dict:
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("kind", list(registry.EVENT_KINDS.values()), ids=lambda k: k.name)
+def test_each_event_kind_has_its_schema_keys_section_and_renderers(kind):
+    doc = _schema(kind.schema)
+    const = doc["properties"]["kind"]
+    assert kind.name in const.get("enum", [const.get("const")])
+    assert set(doc["required"]) >= {"kind", "date", "component"}
+    own = [k for k in doc["properties"] if k not in registry.COMMON_EVENT_KEYS]
+    assert set(kind.keys) == set(own), "the declaration's keys are its schema's"
+    assert set(kind.keys) <= set(store.EVENT_KEYS), "every key has its place in the key order"
+    assert set(kind.changes) <= set(_schema("component")["properties"])
+    section = next(s for s in registry.SECTIONS if s.key == kind.section)
+    assert kind.show is not None or section.show_current is not None
+    assert callable(kind.review)
+    assert schema.SCHEMA_OF_KIND[kind.name] == kind.schema
+    assert kind.word is None or re.fullmatch(r"[a-z]+", kind.word)
+
+
+def test_every_record_schema_belongs_to_a_declared_kind():
+    names = {p.name[:-len(".schema.json")] for p in SCHEMAS.glob("*.schema.json")}
+    assert names == set(schema.SCHEMA_NAMES)
+    for name in names - {"defs", *registry.OTHER_SCHEMAS.values()}:
+        const = _schema(name)["properties"]["kind"]
+        for value in const.get("enum", [const.get("const")]):
+            assert registry.EVENT_KINDS[value].schema == name
+    assert model.EVENT_KINDS == tuple(registry.EVENT_KINDS)
+    assert {s.key for s in registry.SECTIONS} == {k.section for k in registry.EVENT_KINDS.values()}
+
+
+def test_show_and_describe_hold_every_kind_in_its_section(db, svt, png):
+    svt("add", "--id", "M1", "--type", "module")
+    svt("add", "--id", "S1", "--type", "sensor")
+    svt("add", "--id", "C1", "--type", "cable")
+    svt("test", "M1", "--type", "iv_curve", "--pass", "--measure", "leakage=2uA")
+    svt("install", "M1", "Layer1_top_axial")
+    svt("remove", "M1", "--reason", "swap")
+    svt("assemble", "M1", "--sensor", "S1")
+    svt("disassemble", "M1")
+    svt("log", "M1", "Noise rising")
+    svt("comment", "M1", "Looks fine")
+    svt("location", "M1", "Clean Room")
+    svt("connect", "M1", "C1")
+    svt("disconnect", "M1", "C1")
+    svt("attach", "M1", str(png))
+    info = db.describe("M1")
+    for name, kind in registry.EVENT_KINDS.items():
+        assert [e["kind"] for e in info[kind.section]].count(name) == 1, name
+    text = svt("show", "M1").output
+    for section in registry.SECTIONS:
+        assert f"\n{section.title}" in text
+    assert "iv_curve  PASS  leakage=2 uA" in text and "[note/info] Noise rising" in text
+
+
+# ---- enumerations: the store's schemas say, svt's are the defaults ---------------------
+
+def _readme_list(title: str) -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^- `([^`]+)` - ", section, flags=re.M)
+
+
+def test_readme_lists_the_default_enumerations():
+    defaults = registry.defaults()
+    assert tuple(_readme_list("Component types")) == defaults.component_types
+    assert tuple(_readme_list("Status values")) == defaults.statuses
+
+
+def test_default_enumerations_are_the_package_schemas():
+    defs = _schema("defs")["$defs"]
+    defaults = registry.defaults()
+    assert defaults.component_types == tuple(defs["component_type"]["enum"])
+    assert defaults.statuses == tuple(defs["status"]["enum"])
+    assert defaults.file_kinds == tuple(defs["stored_file"]["properties"]["kind"]["enum"])
+    log = _schema("log")["properties"]
+    assert defaults.log_types == tuple(log["log_type"]["enum"])
+    assert defaults.severities == tuple(log["severity"]["enum"])
+    assert model.STATUSES == defaults.statuses and model.COMPONENT_TYPES == defaults.component_types
+
+
+def _add_status(store_path, gitcmd, status):
+    path = store_path / "schemas" / "defs.schema.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["$defs"]["status"]["enum"].append(status)
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    gitcmd(store_path, "commit", "-qam", f"schemas: add the status {status}")
+
+
+def test_a_store_may_add_a_status_and_only_that_store_takes_it(tmp_path, store_path, svt,
+                                                               gitcmd):
+    _add_status(store_path, gitcmd, "irradiated")
+    svt("add", "--id", "S1", "--type", "sensor", "--status", "irradiated")
+    svt("add", "--id", "S2", "--type", "sensor")
+    listing = svt("list", "--status", "irradiated").output
+    assert "S1" in listing and "S2" not in listing
+    assert "irradiated" in svt("add", "--help").output
+    assert svt("validate").exit_code == 0
+    Database(store_path).save_component("S2", {"status": "irradiated"})
+
+    other = tmp_path / "other"
+    Database(other).initialize_schema()
+    refused = svt("--repo", str(other), "add", "--id", "S1", "--type", "sensor",
+                  "--status", "irradiated", ok=False)
+    assert refused.exit_code == 2 and "'irradiated' is not one of" in refused.stderr
+    assert svt("--repo", str(other), "list", "--status", "irradiated", ok=False).exit_code == 2
+    with pytest.raises(Exception, match="unknown status 'irradiated'"):
+        Database(other).save_component("S1", {"type": "sensor", "status": "irradiated"})
+
+
+def test_help_outside_a_store_shows_the_default_choices(tmp_path, svt, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no store here, and none in HOME
+    text = svt("list", "--help").output
+    assert "flange_board" in text and "degraded" in text and "irradiated" not in text
+
+
+def test_enumerations_follow_an_edited_schema(tmp_path):
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    for p in SCHEMAS.glob("*.schema.json"):
+        (folder / p.name).write_bytes(p.read_bytes())
+    assert "irradiated" not in registry.enumerations(folder).statuses
+    doc = json.loads((folder / "defs.schema.json").read_text())
+    doc["$defs"]["status"]["enum"].append("irradiated")
+    (folder / "defs.schema.json").write_text(json.dumps(doc))
+    assert registry.enumerations(folder).statuses[-1] == "irradiated"
+
+
+def test_listing_imports_no_jsonschema(store_path):
+    code = ("import sys; from svt_records.cli import main; rc = main(['list']);"
+            " print(rc, 'jsonschema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split()[-2:] == ["0", "False"]
