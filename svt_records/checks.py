@@ -12,7 +12,7 @@ import stat
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import Problem, SvtError
 from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
 
@@ -111,20 +111,20 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
     for path, message in schema.check(data, kind, schema_dir):
         problems.append(Problem(rel, *record.at(*path), message, rule="schema"))
     if rel != CONFIG_FILE:
-        problems += _layout(root, record)
+        problems += _layout(root, record, registry.enumerations(schema_dir).component_types)
     return record, problems
 
 
-def _layout(root: str, rec: Record) -> list[Problem]:
+def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
     parts = rec.path.split("/")
     out: list[Problem] = []
 
     def bad(message: str, *field: Any, rule: str = "layout") -> None:
         out.append(Problem(rec.path, *rec.at(*field), message, rule=rule))
 
-    if len(parts) < 4 or parts[0] != RECORDS or parts[1] not in model.COMPONENT_TYPES:
+    if len(parts) < 4 or parts[0] != RECORDS or parts[1] not in types:
         bad(f"records live in records/<type>/<ID>/ with <type> one of"
-            f" {', '.join(model.COMPONENT_TYPES)}; move this file there")
+            f" {', '.join(types)}; move this file there")
         return out
     ctype, cid = parts[1], parts[2]
     data = rec.data

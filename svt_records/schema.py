@@ -120,6 +120,8 @@ def _message(error: Any) -> str:
                 f" {error.validator_value}" + (" (quote it)" if error.validator_value == "string" else ""))
     if v == "false" or (v is None) or error.validator_value is False:
         return f"{where} is not allowed here"
+    if v == "not" and schema.get("description"):
+        return f"{where} is {error.instance!r}: {schema['description']}"
     if v == "oneOf":
         return (f"{where} is {error.instance!r}: write a number, text, a list, or a mapping with"
                 " value and unit")

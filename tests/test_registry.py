@@ -121,17 +121,17 @@ def test_default_enumerations_are_the_package_schemas():
     assert model.STATUSES == defaults.statuses and model.COMPONENT_TYPES == defaults.component_types
 
 
-def _add_status(store_path, gitcmd, status):
+def _add_choice(store_path, gitcmd, enum, value):
     path = store_path / "schemas" / "defs.schema.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
-    doc["$defs"]["status"]["enum"].append(status)
+    doc["$defs"][enum]["enum"].append(value)
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    gitcmd(store_path, "commit", "-qam", f"schemas: add the status {status}")
+    gitcmd(store_path, "commit", "-qam", f"schemas: add the {enum} {value}")
 
 
 def test_a_store_may_add_a_status_and_only_that_store_takes_it(tmp_path, store_path, svt,
                                                                gitcmd):
-    _add_status(store_path, gitcmd, "irradiated")
+    _add_choice(store_path, gitcmd, "status", "irradiated")
     svt("add", "--id", "S1", "--type", "sensor", "--status", "irradiated")
     svt("add", "--id", "S2", "--type", "sensor")
     listing = svt("list", "--status", "irradiated").output
@@ -174,3 +174,21 @@ def test_listing_imports_no_jsonschema(store_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.split()[-2:] == ["0", "False"]
+
+
+def test_a_store_may_add_a_component_type(store_path, svt, gitcmd):
+    _add_choice(store_path, gitcmd, "component_type", "telescope")
+    svt("add", "--id", "T1", "--type", "telescope", "--location", "Hall B")
+    svt("location", "T1", "Clean Room")
+    assert "T1  (telescope)" in svt("show", "T1").output
+    assert "T1" in svt("list", "--type", "telescope").output
+    assert svt("validate").exit_code == 0, svt("validate", ok=False).output
+
+
+def test_positions_of_modules_and_febs_are_refused_in_svt_yaml(tmp_path):
+    from svt_records import schema as schemas
+    for ctype in ("module", "feb"):
+        [(_, message)] = schemas.check({"schema_version": 1, "positions": {ctype: "x"}},
+                                       "config")
+        assert "fixed position names" in message
+    assert schemas.check({"schema_version": 1, "positions": {"cable": "C.*"}}, "config") == []
