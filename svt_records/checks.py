@@ -148,7 +148,8 @@ def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
         bad("event file names are <YYYYMMDD_HHMMSS>_<test type or kind>[-N].yaml; rename it",
             rule="naming")
         return out
-    name = data.get("test_type") if rec.kind == "test" else data.get("kind")
+    declared = registry.EVENT_KINDS.get(rec.kind)  # each kind declares its file-name word
+    name = (declared.word or data.get("test_type")) if declared else data.get("kind")
     if isinstance(name, str) and m.group("name") != name:
         bad(f"file name says {m.group('name')!r} but the record is {name!r}: rename the file"
             f" to {m.group('stamp')}_{name}.yaml", "test_type" if rec.kind == "test" else "kind",

@@ -141,7 +141,7 @@ def _when(ev: dict) -> str:
 
 
 def _show_test(ev: dict) -> list[str]:
-    result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result"), "-")
+    result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result") or "", "-")
     files = f"  [{len(ev['files'])} file(s)]" if ev.get("files") else ""
     by = f"  by {ev['tested_by']}" if ev.get("tested_by") else ""
     lines = [f"  {_when(ev)}  {ev['test_type']}  {result}  "
@@ -189,7 +189,8 @@ def _show_link(link: dict) -> list[str]:
 
 
 def _review_test(ev: dict) -> str:
-    result = {"pass": "**PASS**", "fail": "**FAIL**"}.get(ev.get("result"), "no result")
+    result = {"pass": "**PASS**", "fail": "**FAIL**"}.get(ev.get("result") or "",
+                                                         "no result")
     m = _review_measures(ev.get("measurements"))
     return (f"test `{ev.get('test_type')}` of {ev.get('component')}: {result}"
             + (f" ({m})" if m else ""))

@@ -116,7 +116,7 @@ class StoreChoice(click.Choice):
         self.enum, self.exclude = enum, exclude
         super().__init__(())
 
-    @property  # type: ignore[override]
+    @property
     def choices(self) -> tuple[str, ...]:
         return tuple(c for c in getattr(store_enums(), self.enum) if c not in self.exclude)
 
