@@ -13,10 +13,9 @@ and ``svt review`` render it. Adding a kind takes one declaration plus its comma
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .errors import SvtError
 
@@ -46,8 +45,7 @@ ENUM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
 _ENUM_FILES = tuple(sorted({name for name, _ in ENUM_SOURCES.values()} | {"defs"}))
 
 
-@dataclass(frozen=True)
-class Enumerations:
+class Enumerations(NamedTuple):
     """The choices of one store (or svt's defaults), each in its schema's order."""
     component_types: tuple[str, ...]
     statuses: tuple[str, ...]
@@ -230,8 +228,7 @@ def _review_attachment(ev: dict) -> str:
 
 # ---- the event kinds -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """A part of ``Database.describe`` (and of `svt show`'s text) that gathers events.
 
     ``counted``: the text always shows the section with its count, else only when it has
@@ -260,8 +257,7 @@ SECTIONS = (
 COMMON_EVENT_KEYS = ("kind", "date", "recorded", "component")
 
 
-@dataclass(frozen=True)
-class EventKind:
+class EventKind(NamedTuple):
     """One kind of event record.
 
     ``schema``: its schema (schemas/<schema>.schema.json, whose ``kind`` names it);
