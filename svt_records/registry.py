@@ -98,6 +98,9 @@ def _read_enumerations(directory: str, signature: tuple) -> Enumerations:
                 for part in pointer.strip("/").split("/") if pointer.strip("/") else ():
                     node = node.get(part, {}) if isinstance(node, dict) else {}
         values = node.get("enum") if isinstance(node, dict) else None
+        if values is None and Path(directory) != package_schema_dir():
+            found[field] = getattr(defaults(), field)  # a store's schemas that set no choices
+            continue
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise SvtError(f"{Path(directory) / (name + '.schema.json')}: {'.'.join(way)} has no"
                            " list of text choices (enum); restore the file from git")

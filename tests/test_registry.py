@@ -1,7 +1,18 @@
 """One registry: enumerations read from each store's schemas, event kinds declared once."""
 from __future__ import annotations
 
-from svt_records import yamlio
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from svt_records import Database, model, registry, schema, store, yamlio
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = registry.package_schema_dir()
 
 
 def _only_event(store_path, kind):
@@ -24,19 +35,6 @@ def test_log_type_defaults_to_note_in_the_library(store_path, db):
 
 
 # ---- event kinds: declared once, everything else derived ------------------------------
-
-import json  # noqa: E402
-import re  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-from svt_records import Database, model, registry, schema, store  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMAS = registry.package_schema_dir()
 
 
 def _schema(name: str) -> dict:
@@ -166,6 +164,22 @@ def test_enumerations_follow_an_edited_schema(tmp_path):
     doc["$defs"]["status"]["enum"].append("irradiated")
     (folder / "defs.schema.json").write_text(json.dumps(doc))
     assert registry.enumerations(folder).statuses[-1] == "irradiated"
+
+
+def test_a_schema_without_choices_takes_the_defaults_and_a_broken_one_is_refused(tmp_path):
+    from svt_records.errors import SvtError
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    for p in SCHEMAS.glob("*.schema.json"):
+        (folder / p.name).write_bytes(p.read_bytes())
+    log = json.loads((folder / "log.schema.json").read_text())
+    del log["properties"]["severity"]["enum"]
+    (folder / "log.schema.json").write_text(json.dumps(log))
+    assert registry.enumerations(folder).severities == registry.defaults().severities
+    log["properties"]["severity"]["enum"] = "info"
+    (folder / "log.schema.json").write_text(json.dumps(log, indent=1))
+    with pytest.raises(SvtError, match="properties.severity has no list of text choices"):
+        registry.enumerations(folder)
 
 
 def test_listing_imports_no_jsonschema(store_path):
