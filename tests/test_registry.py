@@ -73,17 +73,27 @@ def test_show_and_describe_hold_every_kind_in_its_section(db, svt, png):
     svt("add", "--id", "M1", "--type", "module")
     svt("add", "--id", "S1", "--type", "sensor")
     svt("add", "--id", "C1", "--type", "cable")
-    svt("test", "M1", "--type", "iv_curve", "--pass", "--measure", "leakage=2uA")
-    svt("install", "M1", "Layer1_top_axial")
-    svt("remove", "M1", "--reason", "swap")
-    svt("assemble", "M1", "--sensor", "S1")
-    svt("disassemble", "M1")
-    svt("log", "M1", "Noise rising")
-    svt("comment", "M1", "Looks fine")
-    svt("location", "M1", "Clean Room")
-    svt("connect", "M1", "C1")
-    svt("disconnect", "M1", "C1")
-    svt("attach", "M1", str(png))
+    steps = [
+        ("test", ("test", "M1", "--type", "iv_curve", "--pass", "--measure", "leakage=2uA")),
+        ("install", ("install", "M1", "Layer1_top_axial")),
+        ("remove", ("remove", "M1", "--reason", "swap", "--location", "Store")),
+        ("assembly", ("assemble", "M1", "--sensor", "S1")),
+        ("disassembly", ("disassemble", "M1")),
+        ("log", ("log", "M1", "Noise rising")),
+        ("comment", ("comment", "M1", "Looks fine")),
+        ("move", ("location", "M1", "Clean Room")),
+        ("connect", ("connect", "M1", "C1")),
+        ("disconnect", ("disconnect", "M1", "C1")),
+        ("attachment", ("attach", "M1", str(png))),
+    ]
+    assert {kind for kind, _ in steps} == set(registry.EVENT_KINDS)
+    for kind, args in steps:  # each command changes only the fields its kind declares
+        before = {c: db.get_component(c) for c in ("M1", "S1", "C1")}
+        svt(*args)
+        for c, old in before.items():
+            new = db.get_component(c)
+            changed = {k for k in {*old, *new} if old.get(k) != new.get(k)}
+            assert changed <= set(registry.EVENT_KINDS[kind].changes), (kind, c, changed)
     info = db.describe("M1")
     for name, kind in registry.EVENT_KINDS.items():
         assert [e["kind"] for e in info[kind.section]].count(name) == 1, name
