@@ -234,26 +234,27 @@ def _review_attachment(ev: dict) -> str:
 class Section(NamedTuple):
     """A part of ``Database.describe`` (and of `svt show`'s text) that gathers events.
 
-    ``counted``: the text always shows the section with its count, else only when it has
-    events. ``current``: the text shows that describe() entry (the present state) instead of
-    the events."""
+    ``place``: where `svt show`'s text prints it; ``counted``: the text always shows the
+    section with its count, else only when it has events; ``current``: the text shows that
+    describe() entry (the present state) instead of the events."""
     key: str
     title: str
+    place: int
     counted: bool = False
     current: str | None = None
     show_current: Callable[[dict], list[str]] | None = None
 
 
-# In the order `svt show` prints them.
+# In the order describe() holds them.
 SECTIONS = (
-    Section("tests", "Tests", counted=True),
-    Section("installations", "Installation history", counted=True),
-    Section("assembly_history", "Assembly history"),
-    Section("logs", "Logs", counted=True),
-    Section("moves", "Moves"),
-    Section("connection_history", "Connections", counted=True, current="connections",
+    Section("tests", "Tests", 0, counted=True),
+    Section("installations", "Installation history", 1, counted=True),
+    Section("logs", "Logs", 3, counted=True),
+    Section("assembly_history", "Assembly history", 2),
+    Section("moves", "Moves", 4),
+    Section("connection_history", "Connections", 5, counted=True, current="connections",
             show_current=_show_link),
-    Section("attachments", "Attachments"),
+    Section("attachments", "Attachments", 6),
 )
 
 # Keys every event has, before its own.

@@ -67,6 +67,7 @@ def test_every_record_schema_belongs_to_a_declared_kind():
             assert registry.EVENT_KINDS[value].schema == name
     assert model.EVENT_KINDS == tuple(registry.EVENT_KINDS)
     assert {s.key for s in registry.SECTIONS} == {k.section for k in registry.EVENT_KINDS.values()}
+    assert sorted(s.place for s in registry.SECTIONS) == list(range(len(registry.SECTIONS)))
 
 
 def test_show_and_describe_hold_every_kind_in_its_section(db, svt, png):

@@ -147,7 +147,7 @@ def show(component_id: str, fmt: str, commits: int) -> None:
     if rec.get("attributes"):
         out += ["", "Attributes:"] + [f"  {k}: {format_value(v)}" for k, v in rec["attributes"].items()]
     from ..registry import SECTIONS, show_lines
-    for section in SECTIONS:  # each event kind declares its section and its lines
+    for section in sorted(SECTIONS, key=lambda s: s.place):  # each kind declares its lines
         items = info[section.current or section.key]
         if section.counted:
             out += ["", f"{section.title} ({len(items)}):"]
