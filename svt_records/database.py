@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
 from .gitrepo import LFS_SETUP
 from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
@@ -168,9 +168,9 @@ class Database(StoreBase):
             raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}: use"
                                f" {', '.join(EDITABLE_FIELDS)}")
         if "type" in fields:
-            model.check_type(fields["type"])
+            model.check_type(fields["type"], self.enums)
         if "status" in fields:
-            model.check_status(fields["status"])
+            model.check_status(fields["status"], self.enums)
         for key, value in (attributes or {}).items():
             if not isinstance(key, str) or not key or not key.replace("_", "").replace("-", "").isalnum():
                 raise InvalidInput(f"attribute name {key!r} is not usable: use letters, digits, _ and -")
@@ -185,7 +185,7 @@ class Database(StoreBase):
                                     f" {taken!r} or another id")
             if "type" not in fields:
                 raise InvalidInput(f"{component_id} is a new component: give its --type (one of"
-                                   f" {', '.join(model.COMPONENT_TYPES)})")
+                                   f" {', '.join(self.enums.component_types)})")
             record = {"id": component_id, "type": fields["type"],
                       "status": fields.get("status", "incoming"), **fields,
                       "attributes": dict(attributes or {}) or None,
@@ -223,9 +223,9 @@ class Database(StoreBase):
         """Component records matching all the given filters, sorted by type then id."""
         self.require()
         if component_type:
-            model.check_type(component_type)
+            model.check_type(component_type, self.enums)
         if status:
-            model.check_status(status)
+            model.check_status(status, self.enums)
         from .index import Index
         return Index(self).components(component_type, status, location, position)
 
@@ -349,7 +349,7 @@ class Database(StoreBase):
             raise RuleViolation(f"{component_id} is not installed, so it cannot be removed"
                                 f" (status {record['status']})")
         if status:
-            model.check_status(status)
+            model.check_status(status, self.enums)
             if status == "installed":
                 raise InvalidInput("a removed component cannot have status installed")
         when = _when(date)
@@ -397,8 +397,8 @@ class Database(StoreBase):
                 date: str | datetime | None = None, kind: str = "log") -> str:
         self.require()
         model.check_id(component_id)
-        model.check_choice(log_type, model.LOG_TYPES, "log type")
-        model.check_choice(severity, model.SEVERITIES, "severity")
+        model.check_choice(log_type, self.enums.log_types, "log type")
+        model.check_choice(severity, self.enums.severities, "severity")
         text = _clean(text) or ""
         if not text:
             raise InvalidInput("the log text is empty: say what happened")
@@ -593,26 +593,21 @@ class Database(StoreBase):
         self.require()
         model.check_id(component_id)
         folder, record = self.component_record(component_id)
-        events = self.events(component_id)
-        by_kind: dict[str, list[dict]] = {}
-        for ev in events:
-            by_kind.setdefault(ev["kind"], []).append(ev)
         assembly = {"sensor": record.get("sensor"), "hybrid": record.get("hybrid"),
                     "module": record.get("module")}
-        return {
+        info: dict[str, Any] = {
             "component": record,
             "record": self.rel(folder / COMPONENT_FILE),
             "assembly": {k: v for k, v in assembly.items() if v},
-            "tests": by_kind.get("test", []),
-            "installations": [e for e in events if e["kind"] in ("install", "remove")],
-            "logs": [e for e in events if e["kind"] in ("log", "comment")],
-            "assembly_history": [e for e in events if e["kind"] in ("assembly", "disassembly")],
-            "moves": by_kind.get("move", []),
-            "connections": self.connections(component_id),
-            "connection_history": [e for e in events if e["kind"] in ("connect", "disconnect")],
-            "attachments": by_kind.get("attachment", []),
-            "commits": self.history(component_id, commits),
         }
+        current = {"connections": self.connections(component_id)}
+        grouped = registry.sections(self.events(component_id))  # each kind names its section
+        for section in registry.SECTIONS:
+            if section.current:
+                info[section.current] = current[section.current]
+            info[section.key] = grouped[section.key]
+        info["commits"] = self.history(component_id, commits)
+        return info
 
     def summary(self) -> dict:
         from .index import Index

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
                      StoreNotFound, SvtError)
 from .gitrepo import LFS_SETUP, GitRepo, SparseCheckout
@@ -163,6 +163,11 @@ class StoreBase:
         return local if (local / "component.schema.json").is_file() else schema.package_schema_dir()
 
     @property
+    def enums(self) -> registry.Enumerations:
+        """This store's component types, statuses, log types...: its schemas/ say."""
+        return registry.enumerations(self.schema_dir)
+
+    @property
     def max_file_bytes(self) -> int:
         return int(float(self.config.get("max_file_mb", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
 
@@ -177,7 +182,7 @@ class StoreBase:
         """The folder of a component, whatever its type; None when there is none. An id
         under two types (two clones each added it, and git merged them) is refused."""
         base = self.records_dir()
-        found = [base / ctype / component_id for ctype in model.COMPONENT_TYPES
+        found = [base / ctype / component_id for ctype in self.enums.component_types
                  if (base / ctype / component_id / COMPONENT_FILE).is_file()]
         if len(found) > 1:
             paths = [self.rel(folder / COMPONENT_FILE) for folder in found]
@@ -215,7 +220,7 @@ class StoreBase:
         if self._outside is None:
             self._outside = {}
             for name in self.repo.tree_names("HEAD", [f"{RECORDS}/{t}"
-                                                      for t in model.COMPONENT_TYPES]):
+                                                      for t in self.enums.component_types]):
                 _, ctype, cid = name.split("/", 2)
                 path = f"{name}/{COMPONENT_FILE}"
                 inside = sparse.includes(path)
@@ -263,7 +268,7 @@ class StoreBase:
         """An existing id equal to this one but for case (plain names: 100,000 in 30 ms)."""
         low = component_id.lower()
         base = self.records_dir()
-        for ctype in model.COMPONENT_TYPES:
+        for ctype in self.enums.component_types:
             try:
                 names = os.listdir(base / ctype)
             except (FileNotFoundError, NotADirectoryError):

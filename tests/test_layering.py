@@ -10,7 +10,7 @@ LIBRARY = sorted(p for p in PACKAGE.glob("*.py"))
 CLI = sorted((PACKAGE / "cli").glob("*.py"))
 # lower layers first; a module may import only modules at its own level or below
 LAYERS = [
-    {"errors", "ci_templates"}, {"model", "quickschema", "report"},
+    {"errors", "ci_templates"}, {"model", "quickschema", "report", "registry"},
     {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index", "database", "checks"},
     {"api", "canonical", "review", "legacy", "bulk", "exporting"},
 ]

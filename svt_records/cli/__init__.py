@@ -107,6 +107,35 @@ def open_db(ctx: click.Context | None = None) -> Any:
     return db
 
 
+class StoreChoice(click.Choice):
+    """One of the store's enumerations (``Enumerations`` field ``enum``), read when first
+    needed: the store's schemas/ say, so a collaboration may add e.g. a status; outside a
+    store (and in --help there) svt's defaults."""
+
+    def __init__(self, enum: str, exclude: tuple[str, ...] = ()) -> None:
+        self.enum, self.exclude = enum, exclude
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(c for c in getattr(store_enums(), self.enum) if c not in self.exclude)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass  # click.Choice.__init__ sets them; ours come from the store
+
+
+def store_enums() -> Any:
+    """The enumerations of the store the user selected (once per command)."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    meta = root.meta if root else {}
+    if "svt.enums" not in meta:
+        from ..store import StoreBase
+        meta["svt.enums"] = StoreBase((root.obj or {}).get("repo") if root else None).enums
+    return meta["svt.enums"]
+
+
 def stderr_is_terminal() -> bool:
     try:
         return sys.stderr.isatty()
