@@ -232,11 +232,13 @@ class Database(StoreBase):
         if folder is None or self.rel(folder / COMPONENT_FILE) not in self.seen:
             folder, _ = self.component_record(component_id)  # not read (and checked) yet
         taken = {self.root / p for p in change.contents}
-        path = self.new_event_path(folder, date, name, taken)
-        rel = self.rel(path)
         event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
+        recorded = model.recorded_now()  # names the file even where the schema lacks the field
         if schema.knows_field(kind, "recorded", self.schema_dir):
-            event["recorded"] = model.recorded_now()
+            event["recorded"] = recorded
+        content = dict(event, recorded=recorded, files=[str(c[2]) for c in copies])
+        path = self.new_event_path(folder, date, name, content, taken)
+        rel = self.rel(path)
         stored = stage_files(change, rel.rsplit("/", 1)[0], path.name[:-len(".yaml")], copies)
         if stored:
             event["files"] = stored
@@ -696,8 +698,11 @@ _RECORDS_README = """# Records
 One folder per component type, one folder per component:
 
     <type>/<ID>/component.yaml                     identity and current state
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml  one event (test, install, log, ...)
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_0.png  files stored with that event
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>.yaml  one event (test, install, log, ...)
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>_0.png  files stored with that event
+
+The tag (six hex digits of the event's content and of when svt wrote it) keeps two clones
+from ever picking the same name; files named without it come from older versions of svt.
 
 The `svt` command writes these files and commits every change. You may edit them by hand
 too: run `svt validate` before you commit, and keep each file's first two comment lines, which

@@ -5,11 +5,16 @@ Layout (DESIGN.md)::
     svt.yaml
     schemas/*.schema.json
     records/<type>/<ID>/component.yaml
-    records/<type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml   (+ stored files beside it)
+    records/<type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>.yaml   (+ stored files beside it)
+
+The tag is 6 hex digits of the event's content, its ``recorded`` time included, so two clones
+never pick the same name; names without it (``..._<kind>[-N].yaml``) are those of older stores.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import re
 from contextlib import contextmanager, nullcontext
@@ -28,7 +33,8 @@ RECORDS = "records"
 DEFAULT_HOME = "~/.hps_svt_tracker"
 COMPONENT_FILE = "component.yaml"
 EVENT_NAME_RE = re.compile(
-    r"^(?P<stamp>\d{8}_\d{6})_(?P<name>[A-Za-z][A-Za-z0-9_]*?)(?:-(?P<seq>[2-9]|[1-9]\d+))?\.yaml$")
+    r"^(?P<stamp>\d{8}_\d{6})_(?P<name>[A-Za-z][A-Za-z0-9_]*?)"
+    r"(?:-(?P<seq>[2-9]|[1-9]\d+)|_(?P<tag>[0-9a-f]{6}))?\.yaml$")
 
 COMPONENT_KEYS = (
     "id", "type", "serial_number", "asset_tag", "manufacturer", "manufacture_date", "status",
@@ -70,6 +76,12 @@ def under_lock(method: F) -> F:
         with self.locked():
             return method(self, *args, **kwargs)
     return wrapper  # type: ignore[return-value]
+
+
+def event_tag(content: dict) -> str:
+    """Six hex digits of sha256 over an event's canonical content (the tag in its name)."""
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
 
 
 def render_record(rel_path: str, data: dict, kind: str) -> bytes:
@@ -345,17 +357,18 @@ class StoreBase:
             raise InvalidInput(f"refused: {msg}")
         return render_record(rel_path, data, kind)
 
-    def new_event_path(self, folder: Path, date: datetime, name: str,
+    def new_event_path(self, folder: Path, date: datetime, name: str, content: dict,
                        taken: set[Path] | frozenset = frozenset()) -> Path:
-        """A free event file name for ``date``: <YYYY>/<stamp>_<name>[-N].yaml."""
+        """A free event file name for ``date``: <YYYY>/<stamp>_<name>_<tag>.yaml, the tag
+        derived from ``content`` (which holds the time svt recorded it), so another clone
+        writing an event of the same name and date picks another name."""
         stamp = model.date_stamp(date)
-        seq = 1
+        tag = event_tag(content)
         while True:
-            candidate = folder / stamp[:4] / (f"{stamp}_{name}" + (f"-{seq}" if seq > 1 else "")
-                                              + ".yaml")
+            candidate = folder / stamp[:4] / f"{stamp}_{name}_{tag}.yaml"
             if not candidate.exists() and candidate not in taken:
                 return candidate
-            seq += 1
+            tag = event_tag({"tag": tag})  # the same content twice in one microsecond
 
     @contextmanager
     def locked(self, timeout: float | None = None) -> Iterator[None]:
