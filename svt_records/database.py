@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from . import model, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
-from .gitrepo import LFS_SETUP
+from .gitrepo import LFS_SETUP, MERGE_ATTRIBUTE
 from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
 from .txn import Change, sha256_file
 
@@ -77,7 +77,9 @@ class Database(StoreBase):
             files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
         files[f"{RECORDS}/README.md"] = _RECORDS_README.encode()
         if lfs:
-            files[".gitattributes"] = _LFS_ATTRIBUTES.encode()
+            files[".gitattributes"] = (_LFS_ATTRIBUTES + "\n" + _MERGE_ATTRIBUTES).encode()
+        elif not (self.root / ".gitattributes").exists():
+            files[".gitattributes"] = _MERGE_ATTRIBUTES.encode()
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
         if ci:
@@ -722,6 +724,11 @@ _LFS_ATTRIBUTES = "# Stored images and data files go to Git LFS (svt init --lfs)
     "records/**/*_data filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data.* filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data_*.* filter=lfs diff=lfs merge=lfs -text\n")
+
+# Every clone that runs svt defines the driver (svt setup, or any svt write); a clone that
+# does not falls back to git's own text merge.
+_MERGE_ATTRIBUTES = ("# component.yaml merges field by field with svt's merge driver"
+                     " (docs/collaboration.md)\n" + MERGE_ATTRIBUTE + "\n")
 
 _GITIGNORE = """# The original SQLite tracker's files, if this store lives beside them
 /svt_components.db

@@ -18,6 +18,8 @@ from pathlib import Path
 from .errors import GitError
 
 _ZERO = "0" * 40
+MERGE_DRIVER = "svt"  # the name of svt's merge driver in .git/config and attributes
+MERGE_ATTRIBUTE = f"records/**/component.yaml merge={MERGE_DRIVER}"
 TREE_MODE = b"40000"  # a folder's mode inside a git tree object
 _TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
@@ -514,6 +516,73 @@ class GitRepo:
         if not exists:
             # later fetches and pulls keep the graph (and its Bloom filters) current
             self.run("config", "fetch.writeCommitGraph", "true", check=False)
+
+    # ---- the merge driver and merges in progress ---------------------------------------
+    def merge_driver_registered(self, driver: str) -> bool:
+        """Whether ``merge.svt.driver`` runs ``driver`` (the path of the running Python is in
+        it) and the attribute sends component.yaml there: two file reads, no git process."""
+        try:
+            config = (self.common_dir / "config").read_text(encoding="utf-8", errors="replace")
+            attributes = (self.common_dir / "info" / "attributes").read_text(
+                encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+        return (f'[merge "{MERGE_DRIVER}"]' in config and driver.split(" ", 1)[0] in config
+                and MERGE_ATTRIBUTE in attributes.splitlines())
+
+    def register_merge_driver(self, name: str, driver: str) -> None:
+        """Set ``merge.svt.*`` in this clone's .git/config and route component.yaml to it in
+        .git/info/attributes (this clone only; .gitattributes may say so for everyone)."""
+        self.run("config", f"merge.{MERGE_DRIVER}.name", name)
+        self.run("config", f"merge.{MERGE_DRIVER}.driver", driver)
+        info = self.common_dir / "info"
+        info.mkdir(exist_ok=True)
+        path = info / "attributes"
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if MERGE_ATTRIBUTE not in old.splitlines():
+            sep = "" if not old or old.endswith("\n") else "\n"
+            path.write_text(old + sep + MERGE_ATTRIBUTE + "\n", encoding="utf-8")
+
+    def unmerged(self, path: str) -> dict[int, str]:
+        """{stage: blob} of a path git left unmerged (1 base, 2 ours, 3 theirs); {} if none."""
+        out = self.run("ls-files", "-u", "-z", "--", path)
+        stages = {}
+        for entry in filter(None, out.split("\0")):
+            info, _ = entry.split("\t", 1)
+            _, blob, stage = info.split()
+            stages[int(stage)] = blob
+        return stages
+
+    def add(self, path: str) -> None:
+        """Stage ``path`` (marks a resolved conflict as resolved)."""
+        self.run("add", "--", path)
+
+    def merging_commits(self) -> tuple[str | None, str]:
+        """(the commit being merged in, what git calls the operation) while a merge, rebase
+        or cherry-pick runs; None when there is nothing to tell."""
+        for key in os.environ:  # git merge tells its merge drivers the heads this way
+            if key.startswith("GITHEAD_") and key[8:] != self.head():
+                return key[8:], "merge"
+        g = self.git_dir
+        for ref, what in (("MERGE_HEAD", "merge"), ("CHERRY_PICK_HEAD", "cherry-pick"),
+                          ("REBASE_HEAD", "rebase")):
+            try:
+                return (g / ref).read_text(encoding="utf-8").split()[0], what
+            except (OSError, IndexError):
+                pass
+        try:  # a rebase still picking: the last line done names the commit
+            done = (g / "rebase-merge" / "done").read_text(encoding="utf-8").splitlines()
+            return done[-1].split()[1], "rebase"
+        except (OSError, IndexError):
+            pass
+        return None, "merge"
+
+    def last_change(self, rev: str, path: str) -> Commit | None:
+        """The latest commit in ``rev``'s history that changed ``path``."""
+        out = self.run("log", "-1", "--format=%H%x1f%an%x1f%aI%x1f%s", rev, "--", path,
+                       check=False).strip()
+        parts = out.split("\x1f")
+        return Commit(*parts) if len(parts) == 4 else None
 
     def init(self, initial_branch: str = "main") -> None:
         self.root.mkdir(parents=True, exist_ok=True)

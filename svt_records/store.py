@@ -16,6 +16,8 @@ import functools
 import hashlib
 import json
 import os
+import shlex
+import sys
 import re
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
@@ -60,6 +62,20 @@ def ordered(data: dict, keys: tuple[str, ...]) -> dict:
         if k not in out and v is not None:
             out[k] = v
     return out
+
+
+# The merge driver's exit status for "merged, but some field conflicts" (markers written):
+# anything else that is not 0 means svt could not run, and git's own text merge takes over.
+MERGE_CONFLICT_EXIT = 9
+
+
+def merge_driver_command() -> str:
+    """The shell command git runs to merge a component.yaml: this Python's svt, by absolute
+    path, falling back to git's text merge (with markers) when svt cannot run there, since
+    git would otherwise keep "ours" unmarked and a plain `git add` would lose "theirs"."""
+    return (f"{shlex.quote(sys.executable)} -m svt_records merge-driver %O %A %B %P; s=$?;"
+            f" if [ $s -eq 0 ]; then exit 0; elif [ $s -eq {MERGE_CONFLICT_EXIT} ]; then exit 1;"
+            " fi; git merge-file -L ours -L base -L theirs %A %O %B")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -405,12 +421,22 @@ class StoreBase:
             self._refuse_busy(change)
             self._refuse_outside_sparse(change.paths() + change.rehash)
             self._refuse_without_lfs(list(change.copies))
+            self.register_merge_driver()
             if self.repo.identity().fallback:
                 ident = self.repo.identity()
                 self.notes.append(f"git has no user identity here; committed as {ident.name}"
                                   f" <{ident.email}> (set one with git config user.name/user.email)")
             self.last_commit = tx.apply(change)
             return self.last_commit
+
+    def register_merge_driver(self) -> bool:
+        """Make git merge this clone's component.yaml files with svt (every write, init and
+        setup call this; it reads two files when all is in place). True if it changed."""
+        command = merge_driver_command()
+        if self.repo.merge_driver_registered(command):
+            return False
+        self.repo.register_merge_driver("svt: component.yaml field by field", command)
+        return True
 
     def _refuse_busy(self, change: Change) -> None:
         busy = self.repo.busy_state()

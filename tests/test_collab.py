@@ -94,3 +94,98 @@ def test_validate_accepts_the_names_of_older_stores(store_path, svt):
     (year / "20250301_100000_scan_abcdef.yaml").write_text(body)
     result = svt("validate", ok=False)
     assert result.exit_code == 1 and "file name says 'scan'" in result.stdout
+
+
+# ---- component.yaml merges field by field -------------------------------------------------
+
+def record(clone: Path, cid: str = "M1") -> dict:
+    return yamlio.load((clone / f"records/module/{cid}/component.yaml").read_text()).data
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_status_on_one_side_and_location_on_the_other_merge_cleanly(clones, svt, how):
+    a, b = clones
+    svt("--repo", str(a), "setup")
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "location", "M1", "JLab")  # b's write registers the driver itself
+    pulled = pull(b, how)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    got = record(b)
+    assert (got["status"], got["location"]) == ("failed", "JLab")
+    assert "<<<<<<<" not in (b / "records/module/M1/component.yaml").read_text()
+    validate(svt, b)
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_one_field_changed_differently_on_both_sides_is_explained_and_resolved(
+        clones, svt, how):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed", "--notes", "bonds lifted")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "add", "--id", "M1", "--status", "retired", "--location", "JLab")
+    pulled = pull(b, how)
+    assert pulled.returncode != 0
+    said = pulled.stdout + pulled.stderr
+    assert "status changed on both sides (was spare)" in said
+    assert "failed in " in said and "retired in " in said and "by Test Tech" in said
+    assert f"svt resolve M1" in said
+    text = (b / "records/module/M1/component.yaml").read_text()
+    assert "<<<<<<<" in text and "location: JLab" in text and "notes: bonds lifted" in text
+    assert svt("--repo", str(b), "validate", ok=False).exit_code == 1  # markers never pass
+    result = svt("--repo", str(b), "resolve", "M1", "--set", "status=failed")
+    assert "Resolved records/module/M1/component.yaml" in result.stdout
+    assert git(b, "diff", "--name-only", "--diff-filter=U").stdout == ""
+    if how == "merge":
+        git(b, "commit", "-q", "--no-edit")
+    else:
+        git(b, "-c", "core.editor=true", "rebase", "--continue")
+    got = record(b)
+    assert (got["status"], got["location"], got["notes"]) == ("failed", "JLab", "bonds lifted")
+    validate(svt, b)
+
+
+def test_resolve_takes_one_side_and_refuses_without_a_conflict(clones, svt):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "add", "--id", "M1", "--status", "retired")
+    refused = svt("--repo", str(b), "resolve", "M1", "--theirs", ok=False)
+    assert refused.exit_code == 1 and "no merge conflict" in refused.stderr
+    assert pull(b, "merge").returncode != 0
+    incomplete = svt("--repo", str(b), "resolve", "M1", "--set", "location=x", ok=False)
+    assert incomplete.exit_code != 0 and "still conflicts in status" in incomplete.stderr
+    svt("--repo", str(b), "resolve", "M1", "--theirs")
+    git(b, "commit", "-q", "--no-edit")
+    assert record(b)["status"] == "failed"
+    validate(svt, b)
+
+
+def test_without_svt_git_falls_back_to_its_text_merge_with_markers(clones, svt):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "add", "--id", "M1", "--status", "retired")
+    driver = git(b, "config", "merge.svt.driver").stdout.strip()
+    assert driver.startswith("/") or driver.startswith("'/")
+    # svt uninstalled: the Python the driver names is gone
+    git(b, "config", "merge.svt.driver", driver.replace("-m svt_records", "-m no_such_svt"))
+    assert pull(b, "merge").returncode != 0
+    text = (b / "records/module/M1/component.yaml").read_text()
+    assert "<<<<<<< ours" in text and "status: failed" in text and "status: retired" in text
+    assert ">>>>>>> theirs" in text
+
+
+def test_read_only_commands_never_write_git_config(clones, svt):
+    a, _ = clones
+    for args in (["list"], ["show", "M1"], ["validate"], ["summary"]):
+        svt("--repo", str(a), *args)
+    assert 'merge "svt"' not in (a / ".git/config").read_text()
+    assert not (a / ".git/info/attributes").exists()
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    after = (a / ".git/config").read_text()
+    assert 'merge "svt"' in after
+    assert "records/**/component.yaml merge=svt" in (a / ".git/info/attributes").read_text()
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "spare")
+    assert (a / ".git/config").read_text() == after  # registered once
+    assert "already registered" in svt("--repo", str(a), "setup").stdout
