@@ -40,6 +40,15 @@ class Commit(NamedTuple):
     subject: str
 
 
+class LogEntry(NamedTuple):
+    sha: str
+    parents: list
+    author: str
+    date: str
+    subject: str
+    changes: list  # (status letter, path) of the files it changed
+
+
 def fault_point(name: str) -> None:
     """Tests kill svt here (SVT_FAULT_POINT=name) to prove that no moment loses data."""
     if os.environ.get("SVT_FAULT_POINT") == name:
@@ -444,6 +453,29 @@ class GitRepo:
             if len(parts) == 4:
                 commits.append(Commit(*parts))
         return commits
+
+    def full_log(self, paths: Sequence[str]) -> list[LogEntry]:
+        """Every commit that changed ``paths``, newest first, with no history simplification
+        (``--full-history``: a side of a merge whose change the merge dropped still shows),
+        each with the files it changed (merges: against their first parent)."""
+        if self.head() is None:
+            return []
+        self._refresh_commit_graph()
+        out = self.run("log", "--full-history", "--diff-merges=first-parent", "--no-renames",
+                       "--name-status", "-z", "--format=%x1e%H%x1f%P%x1f%an%x1f%aI%x1f%s%x1f",
+                       "--", *paths)
+        entries = []
+        for chunk in out.split("\x1e")[1:]:  # header \x1f NUL, then "\n" status NUL path NUL ...
+            head, _, files = chunk.partition("\x1f\x00")
+            sha, parents, author, date, subject = head.split("\x1f")[:5]
+            parts = [p for p in files.lstrip("\n").split("\x00") if p]
+            changes = list(zip(parts[0::2], parts[1::2]))
+            entries.append(LogEntry(sha, parents.split(), author, date, subject, changes))
+        return entries
+
+    def is_shallow(self) -> bool:
+        """A shallow clone: history before its oldest commits is not here."""
+        return (self.common_dir / "shallow").is_file()
 
     def lfs_available(self) -> bool:
         return shutil.which("git-lfs") is not None

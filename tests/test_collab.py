@@ -189,3 +189,44 @@ def test_read_only_commands_never_write_git_config(clones, svt):
     svt("--repo", str(a), "add", "--id", "M1", "--status", "spare")
     assert (a / ".git/config").read_text() == after  # registered once
     assert "already registered" in svt("--repo", str(a), "setup").stdout
+
+
+# ---- svt history ---------------------------------------------------------------------------
+
+def test_history_keeps_a_value_the_merge_dropped_and_hand_edits(clones, svt, png):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "add", "--id", "M1", "--status", "retired")
+    svt("--repo", str(b), "test", "M1", "--type", "iv_curve", "--pass", "--date", DATE)
+    assert pull(b, "merge").returncode != 0
+    svt("--repo", str(b), "resolve", "M1", "--ours")  # a's "failed" is dropped
+    git(b, "commit", "-q", "--no-edit")
+    rec = b / "records/module/M1/component.yaml"
+    rec.write_text(rec.read_text().replace("location: SLAC", "location: CERN"))
+    git(b, "commit", "-q", "-am", "Fix the location by hand")
+    import json
+    found = json.loads(svt("--repo", str(b), "history", "M1", "--format", "json").stdout)
+    assert found["shallow"] is False
+    changes = [(c["verb"], ch["field"], ch["old"], ch["new"])
+               for c in found["commits"] for ch in c["changes"]]
+    assert ("edit", "location", "SLAC", "CERN") in changes
+    assert ("update", "status", "spare", "retired") in changes
+    assert ("update", "status", "spare", "failed") in changes  # the side the merge dropped
+    assert ("add", "status", None, "spare") in changes
+    events = [e for c in found["commits"] for e in c["events"]]
+    assert any(e.startswith("added test iv_curve (pass), dated 2025-03-01") for e in events)
+    text = svt("--repo", str(b), "history", "M1").stdout
+    assert "status: spare → failed" in text and "location: SLAC → CERN" in text
+    assert "Fix the location by hand" in text
+
+
+def test_history_in_a_shallow_clone_says_it_is_cut(clones, svt, tmp_path):
+    a, _ = clones
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    git(a, "push", "-q")
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_path / 'remote.git'}",
+        str(shallow))
+    out = svt("--repo", str(shallow), "history", "M1").stdout
+    assert "the history is cut" in out

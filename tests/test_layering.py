@@ -12,7 +12,7 @@ CLI = sorted((PACKAGE / "cli").glob("*.py"))
 LAYERS = [
     {"errors", "ci_templates"}, {"model", "quickschema", "report", "merge"},
     {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index", "database", "checks"},
-    {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver"},
+    {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history"},
 ]
 
 

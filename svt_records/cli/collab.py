@@ -1,6 +1,7 @@
-"""Working together through git: svt's merge driver and resolve."""
+"""Working together through git: svt's merge driver, resolve, history."""
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -68,3 +69,39 @@ def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
         click.echo(f"{c.field}: {chosen}")
     click.echo(f"Resolved {rel} and staged it; now `git commit` (a merge) or"
                " `git rebase --continue` (a rebase)")
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object with every commit and change.")
+def history(component_id: str, fmt: str) -> None:
+    """Every commit that changed component ID, newest first, with each field's change.
+
+    svt's commits and hand edits alike (verb "edit"), including both sides of merges, so a
+    value dropped while resolving a conflict still shows. Events added are listed too.
+
+    \b
+    Example:
+      svt history MODULE-L1-001
+      svt history MODULE-L1-001 --format json
+    """
+    from ..history import component_history, value_text
+    db = open_db()
+    found = component_history(db, component_id)
+    report_notes(db)
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    cut = "; the history is cut: this is a shallow clone (git fetch --unshallow)" \
+        if found["shallow"] else ""
+    click.echo(f"{component_id}: {len(found['commits'])} commit(s){cut}")
+    for c in found["commits"]:
+        merge = " (merge)" if len(c["parents"]) > 1 else ""
+        click.echo(f"\n{c['date']}  {c['verb']}{merge}  {c['author']}  {c['sha'][:10]}")
+        if c["verb"] == "edit":
+            click.echo(f"  {c['subject']}")
+        for ch in c["changes"]:
+            click.echo(f"  {ch['field']}: {value_text(ch['old'])} → {value_text(ch['new'])}")
+        for text in c["events"]:
+            click.echo(f"  {text}")
