@@ -230,3 +230,33 @@ def test_history_in_a_shallow_clone_says_it_is_cut(clones, svt, tmp_path):
         str(shallow))
     out = svt("--repo", str(shallow), "history", "M1").stdout
     assert "the history is cut" in out
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_connections_made_in_two_clones_are_both_kept(clones, svt, how):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "F2", "--type", "feb")
+    git(a, "push", "-q")
+    git(b, "pull", "-q", "--ff-only")
+    svt("--repo", str(a), "connect", "M1", "F1", "--type", "signal")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "connect", "M1", "F2", "--type", "power")
+    pulled = pull(b, how)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    links = sorted((c["to"], c["type"]) for c in record(b)["connections"])
+    assert links == [("F1", "signal"), ("F2", "power")]
+    validate(svt, b)
+
+
+def test_one_id_added_in_two_clones_merges_what_agrees(clones, svt):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "M9", "--type", "module", "--location", "SLAC")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "add", "--id", "M9", "--type", "module", "--location", "JLab")
+    assert pull(b, "merge").returncode != 0  # both created it: location and created differ
+    text = (b / "records/module/M9/component.yaml").read_text()
+    assert "id: M9" in text.split("<<<<<<<")[0] and "location: JLab" in text
+    svt("--repo", str(b), "resolve", "M9", "--set", "location=SLAC", "--ours")
+    git(b, "commit", "-q", "--no-edit")
+    assert record(b, "M9")["location"] == "SLAC"
+    validate(svt, b)
