@@ -58,21 +58,57 @@ def run_driver(root: str | os.PathLike, base_file: str, ours_file: str, theirs_f
     base, ours, theirs = (_read(t, f"{rel_path} ({side})")
                           for t, side in zip(texts, ("base", "ours", "theirs")))
     repo = GitRepo(root)
-    sides = _sides(repo, rel_path)
+    theirs_rev, _ = repo.merging_commits()
+    revs = {"ours": "HEAD", "theirs": theirs_rev}
+    sides = [(side, repo.last_change(rev, rel_path) if rev else None)
+             for side, rev in revs.items()]
     text, conflicts = merged_text(rel_path, base, ours, theirs,
                                   labels=tuple(_label(side, c) for side, c in sides))
     tmp = Path(ours_file + ".svt-merge")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, ours_file)
-    return conflicts, explain(rel_path, base.get("id") or ours.get("id") or "ID", conflicts,
-                              sides) if conflicts else []
+    if not conflicts:
+        return conflicts, []
+    component_id = ours.get("id") or theirs.get("id") or "ID"
+    lines = []
+    for c in conflicts:
+        by = [(side, _who_changed(repo, rev, revs, rel_path, c.field) or commit)
+              for (side, commit), rev in zip(sides, revs.values())]
+        lines += explain(rel_path, component_id, [c], by)[:-1]
+    return conflicts, lines + explain(rel_path, component_id, [], sides)
 
 
-def _sides(repo: GitRepo, rel_path: str) -> list[tuple[str, Commit | None]]:
-    """The commits behind ours and theirs: who changed the file last on each side, when."""
-    theirs, _ = repo.merging_commits()
-    return [("ours", repo.last_change("HEAD", rel_path)),
-            ("theirs", repo.last_change(theirs, rel_path) if theirs else None)]
+def _who_changed(repo: GitRepo, rev: str | None, revs: dict, rel_path: str,
+                 field: str) -> Commit | None:
+    """The latest commit on one side (since the sides parted) that changed ``field``."""
+    other = [r for r in revs.values() if r and r != rev]
+    if not rev or not other:
+        return None
+    base = repo.merge_base(rev, other[0])
+    history = repo.changes_of(f"{base}..{rev}" if base else rev, rel_path)
+    blobs = repo.read_blobs([f"{sha}:{rel_path}" for c, parent in history
+                             for sha in (c.sha, parent) if sha])
+    for commit, parent in history:
+        new = _read_quietly(blobs.get(f"{commit.sha}:{rel_path}"))
+        old = _read_quietly(blobs.get(f"{parent}:{rel_path}")) if parent else {}
+        if _field(new, field) != _field(old, field):
+            return commit
+    return None
+
+
+def _field(record: dict, field: str) -> Any:
+    """A conflict's field in a record: top level, ``attributes.NAME``, or (for a link)
+    the whole of ``connections``."""
+    if field.startswith("attributes.") and isinstance(record.get("attributes"), dict):
+        return record["attributes"].get(field.split(".", 1)[1])
+    return record.get(field.split(".", 1)[0].split("[", 1)[0])
+
+
+def _read_quietly(data: bytes | None) -> dict:
+    try:
+        return _read((data or b"").decode("utf-8", "replace"), "")
+    except RecordError:
+        return {}
 
 
 def _label(side: str, commit: Commit | None) -> str:

@@ -609,6 +609,21 @@ class GitRepo:
             pass
         return None, "merge"
 
+    def changes_of(self, revs: str, path: str, limit: int = 50) -> list[tuple[Commit, str]]:
+        """(commit, first parent) of the latest commits in ``revs`` (e.g. BASE..SIDE) that
+        changed ``path``, newest first."""
+        out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s%x1f%P", revs,
+                       "--", path, check=False)
+        found = []
+        for line in out.splitlines():
+            parts = line.split("\x1f")
+            if len(parts) == 5:
+                found.append((Commit(*parts[:4]), (parts[4].split() or [""])[0]))
+        return found
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        return self.run("merge-base", a, b, check=False).strip() or None
+
     def last_change(self, rev: str, path: str) -> Commit | None:
         """The latest commit in ``rev``'s history that changed ``path``."""
         out = self.run("log", "-1", "--format=%H%x1f%an%x1f%aI%x1f%s", rev, "--", path,

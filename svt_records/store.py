@@ -421,7 +421,11 @@ class StoreBase:
             self._refuse_busy(change)
             self._refuse_outside_sparse(change.paths() + change.rehash)
             self._refuse_without_lfs(list(change.copies))
-            self.register_merge_driver()
+            try:
+                self.register_merge_driver()
+            except (SvtError, OSError) as exc:  # a read-only .git/config must not stop a write
+                self.notes.append(f"could not register svt's merge driver ({exc}); run"
+                                  " `svt setup` where .git/config is writable")
             if self.repo.identity().fallback:
                 ident = self.repo.identity()
                 self.notes.append(f"git has no user identity here; committed as {ident.name}"

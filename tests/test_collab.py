@@ -121,14 +121,18 @@ def test_status_on_one_side_and_location_on_the_other_merge_cleanly(clones, svt,
 def test_one_field_changed_differently_on_both_sides_is_explained_and_resolved(
         clones, svt, how):
     a, b = clones
-    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed", "--notes", "bonds lifted")
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    svt("--repo", str(a), "add", "--id", "M1", "--notes", "bonds lifted")
     git(a, "push", "-q")
     svt("--repo", str(b), "add", "--id", "M1", "--status", "retired", "--location", "JLab")
     pulled = pull(b, how)
     assert pulled.returncode != 0
     said = pulled.stdout + pulled.stderr
     assert "status changed on both sides (was spare)" in said
-    assert "failed in " in said and "retired in " in said and "by Test Tech" in said
+    assert "by Test Tech" in said
+    # each value with the commit that set it (not merely the file's latest commit)
+    assert "failed in " in said and ": update M1: status spare -> failed" in said
+    assert "retired in " in said and "status spare -> retired" in said
     assert f"svt resolve M1" in said
     text = (b / "records/module/M1/component.yaml").read_text()
     assert "<<<<<<<" in text and "location: JLab" in text and "notes: bonds lifted" in text
@@ -260,3 +264,13 @@ def test_one_id_added_in_two_clones_merges_what_agrees(clones, svt):
     git(b, "commit", "-q", "--no-edit")
     assert record(b, "M9")["location"] == "SLAC"
     validate(svt, b)
+
+
+def test_a_write_still_lands_when_the_driver_cannot_be_registered(clones, svt):
+    a, _ = clones
+    (a / ".git/config.lock").write_text("")  # git config cannot write .git/config now
+    result = svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    assert "could not register svt's merge driver" in result.stderr
+    assert record(a)["status"] == "failed"
+    (a / ".git/config.lock").unlink()
+    assert "Registered" in svt("--repo", str(a), "setup").stdout
