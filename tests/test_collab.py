@@ -274,3 +274,24 @@ def test_a_write_still_lands_when_the_driver_cannot_be_registered(clones, svt):
     assert record(a)["status"] == "failed"
     (a / ".git/config.lock").unlink()
     assert "Registered" in svt("--repo", str(a), "setup").stdout
+
+
+def test_a_rebase_stopping_twice_names_the_commit_being_replayed(clones, svt):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    svt("--repo", str(a), "add", "--id", "M1", "--location", "CERN")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "add", "--id", "M1", "--status", "retired")
+    svt("--repo", str(b), "add", "--id", "M1", "--location", "JLab")
+    assert pull(b, "rebase").returncode != 0
+    svt("--repo", str(b), "resolve", "M1", "--theirs")
+    again = git(b, "-c", "core.editor=true", "rebase", "--continue", check=False)
+    assert again.returncode != 0
+    said = again.stdout + again.stderr
+    assert "location changed on both sides" in said
+    assert "theirs: JLab in " in said and "location SLAC -> JLab" in said
+    svt("--repo", str(b), "resolve", "M1", "--theirs")
+    git(b, "-c", "core.editor=true", "rebase", "--continue")
+    got = record(b)
+    assert (got["status"], got["location"]) == ("retired", "JLab")
+    validate(svt, b)
