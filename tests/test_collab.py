@@ -295,3 +295,12 @@ def test_a_rebase_stopping_twice_names_the_commit_being_replayed(clones, svt):
     got = record(b)
     assert (got["status"], got["location"]) == ("retired", "JLab")
     validate(svt, b)
+
+
+def test_init_shares_the_attribute_and_registers_the_driver(tmp_path, svt):
+    store = tmp_path / "new"
+    svt("--repo", str(store), "init", "--no-ci")
+    assert "records/**/component.yaml merge=svt" in (store / ".gitattributes").read_text()
+    assert git(store, "ls-files", ".gitattributes").stdout.strip() == ".gitattributes"
+    driver = git(store, "config", "merge.svt.driver").stdout
+    assert "-m svt_records merge-driver %O %A %B %P" in driver and "git merge-file" in driver
