@@ -304,3 +304,17 @@ def test_init_shares_the_attribute_and_registers_the_driver(tmp_path, svt):
     assert git(store, "ls-files", ".gitattributes").stdout.strip() == ".gitattributes"
     driver = git(store, "config", "merge.svt.driver").stdout
     assert "-m svt_records merge-driver %O %A %B %P" in driver and "git merge-file" in driver
+
+
+def test_a_record_the_driver_cannot_read_falls_back_to_git_text_merge(clones, svt):
+    a, b = clones
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    git(a, "push", "-q")
+    svt("--repo", str(b), "setup")
+    rec = b / "records/module/M1/component.yaml"  # a hand edit with a duplicate key
+    rec.write_text(rec.read_text().replace("status: spare", "status: retired\nstatus: retired"))
+    git(b, "commit", "-q", "-am", "hand edit")
+    pulled = pull(b, "merge")
+    assert pulled.returncode != 0
+    text = rec.read_text()
+    assert "<<<<<<< ours" in text and "status: failed" in text and "status: retired" in text
