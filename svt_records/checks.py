@@ -145,12 +145,14 @@ def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
             "component")
     m = EVENT_NAME_RE.match(parts[4])
     if not m:
-        bad("event file names are <YYYYMMDD_HHMMSS>_<test type or kind>[-N].yaml; rename it",
-            rule="naming")
+        bad("event file names are <YYYYMMDD_HHMMSS>_<test type or kind>[_<tag>].yaml; rename"
+            " it", rule="naming")
         return out
     declared = registry.EVENT_KINDS.get(rec.kind)  # each kind declares its file-name word
     name = (declared.word or data.get("test_type")) if declared else data.get("kind")
-    if isinstance(name, str) and m.group("name") != name:
+    # a test type may itself end in _ and six hex digits: then the name has no tag
+    named = m.group("name") == name or f"{m.group('name')}_{m.group('tag')}" == name
+    if isinstance(name, str) and not named:
         bad(f"file name says {m.group('name')!r} but the record is {name!r}: rename the file"
             f" to {m.group('stamp')}_{name}.yaml", "test_type" if rec.kind == "test" else "kind",
             rule="naming")

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from . import model, registry, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
-from .gitrepo import LFS_SETUP
+from .gitrepo import LFS_SETUP, MERGE_ATTRIBUTE
 from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
 from .txn import Change, sha256_file
 
@@ -86,7 +86,9 @@ class Database(StoreBase):
             files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
         files[f"{RECORDS}/README.md"] = _RECORDS_README.encode()
         if lfs:
-            files[".gitattributes"] = _LFS_ATTRIBUTES.encode()
+            files[".gitattributes"] = (_LFS_ATTRIBUTES + "\n" + _MERGE_ATTRIBUTES).encode()
+        elif not (self.root / ".gitattributes").exists():
+            files[".gitattributes"] = _MERGE_ATTRIBUTES.encode()
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
         if ci:
@@ -241,11 +243,13 @@ class Database(StoreBase):
         if folder is None or self.rel(folder / COMPONENT_FILE) not in self.seen:
             folder, _ = self.component_record(component_id)  # not read (and checked) yet
         taken = {self.root / p for p in change.contents}
-        path = self.new_event_path(folder, date, name, taken)
-        rel = self.rel(path)
         event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
+        recorded = model.recorded_now()  # names the file even where the schema lacks the field
         if schema.knows_field(kind, "recorded", self.schema_dir):
-            event["recorded"] = model.recorded_now()
+            event["recorded"] = recorded
+        content = dict(event, recorded=recorded, files=[str(c[2]) for c in copies])
+        path = self.new_event_path(folder, date, name, content, taken)
+        rel = self.rel(path)
         stored = stage_files(change, rel.rsplit("/", 1)[0], path.name[:-len(".yaml")], copies)
         if stored:
             event["files"] = stored
@@ -700,8 +704,11 @@ _RECORDS_README = """# Records
 One folder per component type, one folder per component:
 
     <type>/<ID>/component.yaml                     identity and current state
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml  one event (test, install, log, ...)
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_0.png  files stored with that event
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>.yaml  one event (test, install, log, ...)
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>_0.png  files stored with that event
+
+The tag (six hex digits of the event's content and of when svt wrote it) keeps two clones
+from ever picking the same name; files named without it come from older versions of svt.
 
 The `svt` command writes these files and commits every change. You may edit them by hand
 too: run `svt validate` before you commit, and keep each file's first two comment lines, which
@@ -721,6 +728,11 @@ _LFS_ATTRIBUTES = "# Stored images and data files go to Git LFS (svt init --lfs)
     "records/**/*_data filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data.* filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data_*.* filter=lfs diff=lfs merge=lfs -text\n")
+
+# Every clone that runs svt defines the driver (svt setup, or any svt write); a clone that
+# does not falls back to git's own text merge.
+_MERGE_ATTRIBUTES = ("# component.yaml merges field by field with svt's merge driver"
+                     " (docs/collaboration.md)\n" + MERGE_ATTRIBUTE + "\n")
 
 _GITIGNORE = """# The original SQLite tracker's files, if this store lives beside them
 /svt_components.db

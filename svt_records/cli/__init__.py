@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "results": ("transfer", "results", "One row per component: latest results of a test."),
     "backup": ("transfer", "backup", "Write the whole store and history to one file."),
     "restore": ("transfer", "restore", "Restore a backup into a new store."),
+    "setup": ("setup", "setup", "Prepare this clone: register svt's merge driver."),
+    "resolve": ("collab", "resolve", "Settle a merge conflict in a component's record."),
+    "history": ("collab", "history", "Every change of a component, field by field."),
+    "merge-driver": ("collab", "merge_driver", "(Run by git.) Merge a component.yaml."),
 }
 
 

@@ -44,7 +44,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
          from_csv: str | None) -> None:
     """Record a test result of component ID, with its measurements, plots and data.
 
-    Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<n>.<ext>
+    Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<tag>_<n>.<ext>
     (images) and ..._<type>_data.<ext> (data), each with its size and sha256.
 
     \b
