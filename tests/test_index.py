@@ -420,7 +420,7 @@ def test_an_event_a_list_saw_head_move_under_stays_watched(populated, gitcmd):
     event file now differs from HEAD is unknown, so it must stay watched until a query
     that asks git about events."""
     db = populated
-    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve*.yaml"))
     old = event.stat().st_mtime_ns - 10_000_000_000  # not "racy": trusted by stat
 
     def edit(before: str, after: str, second: int) -> None:  # each in its own second

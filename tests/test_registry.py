@@ -16,7 +16,7 @@ SCHEMAS = registry.package_schema_dir()
 
 
 def _only_event(store_path, kind):
-    found = [p for p in (store_path / "records").rglob(f"*_{kind}.yaml")]
+    found = [p for p in (store_path / "records").rglob(f"*_{kind}*.yaml")]
     assert len(found) == 1, found
     return yamlio.load_file(found[0]).data
 
