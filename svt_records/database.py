@@ -102,7 +102,6 @@ class Database(StoreBase):
         existing store): .gitattributes gets svt's LFS patterns, svt.yaml ``lfs: true``, and
         the stored files those patterns cover go through the LFS filter, in one commit (older
         commits keep their plain copies). Returns the commit; None when all was so already."""
-        self.require()
         if not self.repo.lfs_available():
             raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP}")
         config = self.load(CONFIG_FILE, "config")
@@ -150,7 +149,6 @@ class Database(StoreBase):
         """Create a component, or update only the given fields of an existing one.
 
         Returns (commit, created)."""
-        self.require()
         model.check_id(component_id)
         fields = {k: _clean(v) if isinstance(v, str) else v for k, v in fields.items()
                   if v is not None}
@@ -269,7 +267,6 @@ class Database(StoreBase):
                     notes: str | None = None, setup: str | None = None,
                     conditions: str | None = None, date: str | datetime | None = None) -> str:
         """Record a test result; files are copied beside it. Returns the event's path."""
-        self.require()
         model.check_id(component_id)
         model.check_test_type(test_type)
         when = _when(date)
@@ -295,7 +292,6 @@ class Database(StoreBase):
     def install(self, component_id: str, position: str, run_period: str | None = None,
                 installed_by: str | None = None, notes: str | None = None,
                 date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(component_id)
         _, record = self.component_record(component_id)
         model.check_position(position, record["type"], self.config.get("positions"))
@@ -333,7 +329,6 @@ class Database(StoreBase):
     def remove(self, component_id: str, reason: str | None = None, removed_by: str | None = None,
                location: str | None = None, notes: str | None = None,
                date: str | datetime | None = None, status: str | None = None) -> str:
-        self.require()
         model.check_id(component_id)
         _, record = self.component_record(component_id)
         if not record.get("position"):
@@ -366,7 +361,6 @@ class Database(StoreBase):
     @under_lock
     def set_location(self, component_id: str, location: str, moved_by: str | None = None,
                      notes: str | None = None, date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(component_id)
         location = _clean(location) or ""
         if not location:
@@ -386,7 +380,6 @@ class Database(StoreBase):
     def add_log(self, component_id: str, text: str, log_type: str = "note",
                 severity: str = "info", logged_by: str | None = None,
                 date: str | datetime | None = None, kind: str = "log") -> str:
-        self.require()
         model.check_id(component_id)
         model.check_choice(log_type, model.LOG_TYPES, "log type")
         model.check_choice(severity, model.SEVERITIES, "severity")
@@ -411,7 +404,6 @@ class Database(StoreBase):
     def assemble(self, module_id: str, sensor_id: str | None = None, hybrid_id: str | None = None,
                  assembled_by: str | None = None, notes: str | None = None,
                  date: str | datetime | None = None) -> str:
-        self.require()
         if not sensor_id and not hybrid_id:
             raise InvalidInput("give --sensor, --hybrid or both to assemble onto the module")
         model.check_id(module_id)
@@ -450,7 +442,6 @@ class Database(StoreBase):
     def disassemble(self, module_id: str, disassembled_by: str | None = None,
                     notes: str | None = None, date: str | datetime | None = None,
                     parts: Sequence[str] = ("sensor", "hybrid")) -> str:
-        self.require()
         model.check_id(module_id)
         _, module = self.component_record(module_id)
         if module["type"] != "module":
@@ -488,7 +479,6 @@ class Database(StoreBase):
     def connect(self, a: str, b: str, connection_type: str = "signal", cable: str | None = None,
                 notes: str | None = None, by: str | None = None,
                 date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(a)
         model.check_id(b)
         if a == b:
@@ -524,7 +514,6 @@ class Database(StoreBase):
     def disconnect(self, a: str, b: str, connection_type: str | None = None,
                    notes: str | None = None, by: str | None = None,
                    date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(a)
         model.check_id(b)
         _, rec_a = self.component_record(a)
@@ -560,7 +549,6 @@ class Database(StoreBase):
     @under_lock
     def attach(self, component_id: str, files: Sequence[str], description: str | None = None,
                uploaded_by: str | None = None, date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(component_id)
         if not files:
             raise InvalidInput("give at least one file to attach")
