@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from . import model, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
@@ -35,6 +35,21 @@ def check_test_content(passed: bool | None, measurements: dict | None, files: in
     if passed is None and not measurements and not files:
         raise InvalidInput("a test needs a result: give --pass or --fail, a measurement"
                            " (--measure NAME=VALUE) or a file (--images/--data)")
+
+
+class ComponentWrite(NamedTuple):
+    """A component record to write, as :meth:`Database.component_write` decided it."""
+
+    path: str  # records/<type>/<id>/component.yaml
+    record: dict  # the new record
+    old: dict | None  # the record it replaces; None for a new component
+    changes: list[str]  # "field old -> new" for each change; empty when nothing changes
+
+    def stage(self, db: "Database", change: Change) -> None:
+        """Add the record to ``change`` (replacing the old one only as it was read)."""
+        if self.old is not None:
+            change.expected[self.path] = db.seen[self.path]
+        change.contents[self.path] = db.record_bytes(self.path, self.record, "component")
 
 
 def _clean(text: str | None) -> str | None:
@@ -149,6 +164,23 @@ class Database(StoreBase):
         """Create a component, or update only the given fields of an existing one.
 
         Returns (commit, created)."""
+        write = self.component_write(component_id, fields, attributes)
+        if write.old is None:
+            message = f"add {component_id}: new {write.record['type']}, {write.record['status']}"
+        elif not write.changes:
+            raise InvalidInput(f"nothing to change: {component_id} already has these values")
+        else:
+            message = f"update {component_id}: {'; '.join(write.changes)}"
+        change = Change(message)
+        write.stage(self, change)
+        return self.commit(change), write.old is None
+
+    def component_write(self, component_id: str, fields: dict[str, Any],
+                        attributes: dict[str, Any] | None = None,
+                        also: dict[str, str] | None = None) -> "ComponentWrite":
+        """Check a component's new or changed fields and attributes by the rules every path
+        shares (the Python API, `svt add`, `svt add --from-csv`) and return the record to
+        write; ``also`` holds the ids ({lower-cased: id}) the same change creates."""
         model.check_id(component_id)
         fields = {k: _clean(v) if isinstance(v, str) else v for k, v in fields.items()
                   if v is not None}
@@ -160,52 +192,34 @@ class Database(StoreBase):
             model.check_type(fields["type"])
         if "status" in fields:
             model.check_status(fields["status"])
-        for key, value in (attributes or {}).items():
-            if not isinstance(key, str) or not key or not key.replace("_", "").replace("-", "").isalnum():
-                raise InvalidInput(f"attribute name {key!r} is not usable: use letters, digits, _ and -")
-            if isinstance(value, float):
-                model.check_number(value, f"attribute {key}")
+        attributes = model.check_attributes(attributes or {})
         folder = self.find_component_dir(component_id)
         if folder is None:
-            taken = self.id_taken_ignoring_case(component_id)
-            if taken:
-                raise RuleViolation(f"id {component_id!r} differs from the existing {taken!r} only"
-                                    " in case, which collides on macOS and Windows; use"
-                                    f" {taken!r} or another id")
+            self.check_new_id(component_id, also)
             if "type" not in fields:
                 raise InvalidInput(f"{component_id} is a new component: give its --type (one of"
                                    f" {', '.join(model.COMPONENT_TYPES)})")
             record = {"id": component_id, "type": fields["type"],
                       "status": fields.get("status", "incoming"), **fields,
-                      "attributes": dict(attributes or {}) or None,
+                      "attributes": attributes or None,
                       "created": model.format_date(model.now())}
             if record["status"] == "installed":
                 raise RuleViolation(f"a new component cannot start as installed: add it, then"
                                     f" `svt install {component_id} POSITION`")
             path = f"{RECORDS}/{fields['type']}/{component_id}/{COMPONENT_FILE}"
-            summary = f"{fields['type']}" + (f", {record['status']}")
-            commit = self.commit(Change(f"add {component_id}: new {summary}",
-                                        contents={path: self.record_bytes(path, record, "component")}))
-            return commit, True
+            return ComponentWrite(path, record, None, [])
         path = self.rel(folder / COMPONENT_FILE)
-        _, record = self.component_record(component_id)
-        if "type" in fields and fields["type"] != record["type"]:
-            raise RuleViolation(f"{component_id} is a {record['type']}; its type cannot change"
+        _, old = self.component_record(component_id)
+        if "type" in fields and fields["type"] != old["type"]:
+            raise RuleViolation(f"{component_id} is a {old['type']}; its type cannot change"
                                 " (add a new component instead)")
-        new = dict(record)
+        new = dict(old)
         new.update(fields)
         if attributes:
-            merged = dict(record.get("attributes") or {})
-            merged.update(attributes)
-            new["attributes"] = merged
-        changes = [f"{k} {record.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
-                   if new.get(k) != record.get(k)]
-        if not changes:
-            raise InvalidInput(f"nothing to change: {component_id} already has these values")
-        commit = self.commit(Change(f"update {component_id}: {'; '.join(changes)}",
-                                    contents={path: self.record_bytes(path, new, "component")},
-                                    expected={path: self.seen[path]}))
-        return commit, False
+            new["attributes"] = {**(old.get("attributes") or {}), **attributes}
+        changes = [f"{k} {old.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
+                   if new.get(k) != old.get(k)]
+        return ComponentWrite(path, new, old, changes)
 
     def list_components(self, component_type: str | None = None, status: str | None = None,
                         location: str | None = None, position: str | None = None) -> list[dict]:

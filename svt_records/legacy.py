@@ -152,6 +152,7 @@ class _Importer:
         self.records: dict[str, dict] = {}  # id -> component record (new or updated)
         self.folders: dict[str, str] = {}  # id -> records/<type>/<id>
         self.new: set[str] = set()  # components this import creates
+        self.new_by_case: dict[str, str] = {}  # their ids by their lower case
         self.taken: set[str] = set()
         self.con = _open(sqlite_path)
         self.keep_ids = _schemas_know_legacy_ids(db)
@@ -183,11 +184,22 @@ class _Importer:
                 self.skip(f"component {cid!r}", str(exc))
                 continue
             folder = f"{RECORDS}/{row['type']}/{cid}"
-            self.folders[cid] = folder
             if (self.db.root / folder / COMPONENT_FILE).exists():
+                self.folders[cid] = folder
                 self.report.already["component"] += 1
                 continue
+            try:
+                self.db.check_new_id(cid, self.new_by_case)
+            except SvtError as exc:
+                self.skip(f"component {cid!r}", str(exc))
+                continue
+            self.folders[cid] = folder
             attrs = _json(row.get("attributes_json"))
+            for name in attrs if isinstance(attrs, dict) else ():
+                try:
+                    model.check_attribute_name(name)
+                except SvtError as exc:
+                    self.problem(cid, str(exc), f"rename it in {folder}/{COMPONENT_FILE}")
             created = _date(row.get("created_at"), utc=True)
             record = {"id": cid, "type": row["type"], "status": status,
                       "serial_number": row.get("serial_number"), "asset_tag": row.get("asset_tag"),
@@ -205,6 +217,7 @@ class _Importer:
                     record[part] = row[f"assembled_{part}_id"]
             self.records[cid] = record
             self.new.add(cid)
+            self.new_by_case[cid.lower()] = cid
             self.report.imported["component"] += 1
         claims: dict[str, list[str]] = {}  # part -> the modules that name it
         for cid, record in self.records.items():

@@ -19,7 +19,7 @@ from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
 from . import model, schema, yamlio
 from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
-                     StoreNotFound, SvtError)
+                     RuleViolation, StoreNotFound, SvtError)
 from .gitrepo import LFS_SETUP, GitRepo, SparseCheckout
 from .txn import Change, StoreLock, Transaction
 
@@ -263,6 +263,15 @@ class StoreBase:
                 if name.lower() == low and (base / ctype / name / COMPONENT_FILE).is_file():
                     return name
         return next((cid for cid in self.outside_sparse() if cid.lower() == low), None)
+
+    def check_new_id(self, component_id: str, also: dict[str, str] | None = None) -> None:
+        """The case rule of a new component: no id may differ from an existing one (or one of
+        ``also``, {lower-cased id: id}, created in the same change) only in case."""
+        taken = (also or {}).get(component_id.lower()) or self.id_taken_ignoring_case(component_id)
+        if taken:
+            raise RuleViolation(f"id {component_id!r} differs from the existing {taken!r} only"
+                                " in case, which collides on macOS and Windows; use"
+                                f" {taken!r} or another id")
 
     # ---- reading -------------------------------------------------------------------------
     def load(self, rel_path: str, kind: str | None = None, *, check: bool = True) -> dict:
