@@ -99,7 +99,7 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int, int]:
                           if k in COMPONENT_COLUMNS and k != "id" and v}
                 attributes = {k: model.attribute_value(v) for k, v in row.items()
                               if k not in COMPONENT_COLUMNS and v}
-                write = db.component_write(cid, fields, attributes)
+                write = db.component_write(cid, fields, attributes=attributes)
                 if write.old is None:
                     created += 1
                 elif not write.changes:
@@ -162,7 +162,7 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
                          "conditions": row.get("conditions") or None,
                          "notes": row.get("notes") or None}
                 if cid not in recorded:
-                    recorded[cid] = db.events(cid, ("test",))
+                    recorded[cid] = db.events(cid, kinds=("test",))
                 new = dict(event, kind="test", date=model.format_date(when), component=cid,
                            files=[{"kind": kind, "sha256": sha256_file(source)[1]}
                                   for source, kind, _ in copies])
@@ -172,7 +172,8 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
                     recorded[cid].remove(same)  # one stored result answers for one row
                     present += 1
                     continue
-                db.stage_event(change, cid, "test", test_type, when, event, copies)
+                db.stage_event(change, cid, kind="test", name=test_type, date=when, event=event,
+                               copies=copies)
                 count += 1
             except SvtError as exc:
                 raise _on_line(exc, path, line) from None

@@ -66,7 +66,7 @@ class Database(StoreBase):
     creates) the store at ``path``; without a path it finds one as the CLI does."""
 
     # ---- creation -----------------------------------------------------------------------
-    def initialize_schema(self, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
+    def initialize_schema(self, *, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
                           ci: bool = True) -> bool:
         """Create the store (git repository, svt.yaml, schemas/, records/). False if it
         already existed."""
@@ -159,12 +159,12 @@ class Database(StoreBase):
             return None
 
     @under_lock
-    def save_component(self, component_id: str, fields: dict[str, Any],
+    def save_component(self, component_id: str, fields: dict[str, Any], *,
                        attributes: dict[str, Any] | None = None) -> tuple[str, bool]:
         """Create a component, or update only the given fields of an existing one.
 
         Returns (commit, created)."""
-        write = self.component_write(component_id, fields, attributes)
+        write = self.component_write(component_id, fields, attributes=attributes)
         if write.old is None:
             message = f"add {component_id}: new {write.record['type']}, {write.record['status']}"
         elif not write.changes:
@@ -175,7 +175,7 @@ class Database(StoreBase):
         write.stage(self, change)
         return self.commit(change), write.old is None
 
-    def component_write(self, component_id: str, fields: dict[str, Any],
+    def component_write(self, component_id: str, fields: dict[str, Any], *,
                         attributes: dict[str, Any] | None = None,
                         also: dict[str, str] | None = None) -> "ComponentWrite":
         """Check a component's new or changed fields and attributes by the rules every path
@@ -195,7 +195,7 @@ class Database(StoreBase):
         attributes = model.check_attributes(attributes or {})
         folder = self.find_component_dir(component_id)
         if folder is None:
-            self.check_new_id(component_id, also)
+            self.check_new_id(component_id, also=also)
             if "type" not in fields:
                 raise InvalidInput(f"{component_id} is a new component: give its --type (one of"
                                    f" {', '.join(model.COMPONENT_TYPES)})")
@@ -221,7 +221,7 @@ class Database(StoreBase):
                    if new.get(k) != old.get(k)]
         return ComponentWrite(path, new, old, changes)
 
-    def list_components(self, component_type: str | None = None, status: str | None = None,
+    def list_components(self, *, component_type: str | None = None, status: str | None = None,
                         location: str | None = None, position: str | None = None) -> list[dict]:
         """Component records matching all the given filters, sorted by type then id."""
         self.require()
@@ -236,7 +236,7 @@ class Database(StoreBase):
     def _by(self, who: str | None) -> str:
         return _clean(who) or self.repo.identity().name
 
-    def stage_event(self, change: Change, component_id: str, kind: str, name: str,
+    def stage_event(self, change: Change, component_id: str, *, kind: str, name: str,
                     date: datetime, event: dict, copies: Sequence[tuple[Path, str, str]] = ()
                     ) -> str:
         """Add one event (and its stored files) to ``change``; returns the event's path."""
@@ -244,7 +244,7 @@ class Database(StoreBase):
         if folder is None or self.rel(folder / COMPONENT_FILE) not in self.seen:
             folder, _ = self.component_record(component_id)  # not read (and checked) yet
         taken = {self.root / p for p in change.contents}
-        path = self.new_event_path(folder, date, name, taken)
+        path = self.new_event_path(folder, date, name, taken=taken)
         rel = self.rel(path)
         event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
         if schema.knows_field(kind, "recorded", self.schema_dir):
@@ -263,7 +263,8 @@ class Database(StoreBase):
         ``updates`` maps component ids to their new records; ``copies`` are files (source,
         kind, suffix) stored beside the event. Returns (commit, event path)."""
         change = Change(message)
-        rel = self.stage_event(change, component_id, kind, name, date, event, copies)
+        rel = self.stage_event(change, component_id, kind=kind, name=name, date=date, event=event,
+                               copies=copies)
         for cid, record in (updates or {}).items():
             cfolder = self.find_component_dir(cid)
             assert cfolder is not None
@@ -303,7 +304,7 @@ class Database(StoreBase):
         return rel
 
     @under_lock
-    def install(self, component_id: str, position: str, run_period: str | None = None,
+    def install(self, component_id: str, position: str, *, run_period: str | None = None,
                 installed_by: str | None = None, notes: str | None = None,
                 date: str | datetime | None = None) -> str:
         model.check_id(component_id)
@@ -340,7 +341,7 @@ class Database(StoreBase):
                      if data.get("position") == position), None)
 
     @under_lock
-    def remove(self, component_id: str, reason: str | None = None, removed_by: str | None = None,
+    def remove(self, component_id: str, *, reason: str | None = None, removed_by: str | None = None,
                location: str | None = None, notes: str | None = None,
                date: str | datetime | None = None, status: str | None = None) -> str:
         model.check_id(component_id)
@@ -373,7 +374,7 @@ class Database(StoreBase):
         return rel
 
     @under_lock
-    def set_location(self, component_id: str, location: str, moved_by: str | None = None,
+    def set_location(self, component_id: str, location: str, *, moved_by: str | None = None,
                      notes: str | None = None, date: str | datetime | None = None) -> str:
         model.check_id(component_id)
         location = _clean(location) or ""
@@ -391,7 +392,7 @@ class Database(StoreBase):
         return rel
 
     @under_lock
-    def add_log(self, component_id: str, text: str, log_type: str = "note",
+    def add_log(self, component_id: str, text: str, *, log_type: str = "note",
                 severity: str = "info", logged_by: str | None = None,
                 date: str | datetime | None = None, kind: str = "log") -> str:
         model.check_id(component_id)
@@ -409,15 +410,16 @@ class Database(StoreBase):
                                     f"{verb} {component_id}: {short}")
         return rel
 
-    def add_comment(self, component_id: str, text: str, author: str | None = None,
+    def add_comment(self, component_id: str, text: str, *, author: str | None = None,
                     date: str | datetime | None = None) -> str:
-        return self.add_log(component_id, text, "note", "info", author, date, kind="comment")
+        return self.add_log(component_id, text, log_type="note", severity="info", logged_by=author,
+                            date=date, kind="comment")
 
     # ---- assembly -----------------------------------------------------------------------
     @under_lock
-    def assemble(self, module_id: str, sensor_id: str | None = None, hybrid_id: str | None = None,
-                 assembled_by: str | None = None, notes: str | None = None,
-                 date: str | datetime | None = None) -> str:
+    def assemble(self, module_id: str, *, sensor_id: str | None = None,
+                 hybrid_id: str | None = None, assembled_by: str | None = None,
+                 notes: str | None = None, date: str | datetime | None = None) -> str:
         if not sensor_id and not hybrid_id:
             raise InvalidInput("give --sensor, --hybrid or both to assemble onto the module")
         model.check_id(module_id)
@@ -453,7 +455,7 @@ class Database(StoreBase):
         return rel
 
     @under_lock
-    def disassemble(self, module_id: str, disassembled_by: str | None = None,
+    def disassemble(self, module_id: str, *, disassembled_by: str | None = None,
                     notes: str | None = None, date: str | datetime | None = None,
                     parts: Sequence[str] = ("sensor", "hybrid")) -> str:
         model.check_id(module_id)
@@ -490,7 +492,7 @@ class Database(StoreBase):
 
     # ---- connections --------------------------------------------------------------------
     @under_lock
-    def connect(self, a: str, b: str, connection_type: str = "signal", cable: str | None = None,
+    def connect(self, a: str, b: str, *, connection_type: str = "signal", cable: str | None = None,
                 notes: str | None = None, by: str | None = None,
                 date: str | datetime | None = None) -> str:
         model.check_id(a)
@@ -525,7 +527,7 @@ class Database(StoreBase):
         return rel
 
     @under_lock
-    def disconnect(self, a: str, b: str, connection_type: str | None = None,
+    def disconnect(self, a: str, b: str, *, connection_type: str | None = None,
                    notes: str | None = None, by: str | None = None,
                    date: str | datetime | None = None) -> str:
         model.check_id(a)
@@ -561,7 +563,7 @@ class Database(StoreBase):
 
     # ---- attachments --------------------------------------------------------------------
     @under_lock
-    def attach(self, component_id: str, files: Sequence[str], description: str | None = None,
+    def attach(self, component_id: str, files: Sequence[str], *, description: str | None = None,
                uploaded_by: str | None = None, date: str | datetime | None = None) -> str:
         model.check_id(component_id)
         if not files:
@@ -574,7 +576,7 @@ class Database(StoreBase):
 
     # ---- reading ------------------------------------------------------------------------
     def tests(self, component_id: str) -> list[dict]:
-        return self.events(component_id, ("test",))
+        return self.events(component_id, kinds=("test",))
 
     def history(self, component_id: str, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""

@@ -189,7 +189,7 @@ class _Importer:
                 self.report.already["component"] += 1
                 continue
             try:
-                self.db.check_new_id(cid, self.new_by_case)
+                self.db.check_new_id(cid, also=self.new_by_case)
             except SvtError as exc:
                 self.skip(f"component {cid!r}", str(exc))
                 continue

@@ -264,7 +264,7 @@ class StoreBase:
                     return name
         return next((cid for cid in self.outside_sparse() if cid.lower() == low), None)
 
-    def check_new_id(self, component_id: str, also: dict[str, str] | None = None) -> None:
+    def check_new_id(self, component_id: str, *, also: dict[str, str] | None = None) -> None:
         """The case rule of a new component: no id may differ from an existing one (or one of
         ``also``, {lower-cased id: id}, created in the same change) only in case."""
         taken = (also or {}).get(component_id.lower()) or self.id_taken_ignoring_case(component_id)
@@ -331,7 +331,7 @@ class StoreBase:
         found.sort(key=lambda p: (p.name[:15], p.name))
         return found
 
-    def events(self, component_id: str, kinds: tuple[str, ...] | None = None) -> list[dict]:
+    def events(self, component_id: str, *, kinds: tuple[str, ...] | None = None) -> list[dict]:
         folder, _ = self.component_record(component_id)
         out = []
         for path in self.event_files(folder):
@@ -354,7 +354,7 @@ class StoreBase:
             raise InvalidInput(f"refused: {msg}")
         return render_record(rel_path, data, kind)
 
-    def new_event_path(self, folder: Path, date: datetime, name: str,
+    def new_event_path(self, folder: Path, date: datetime, name: str, *,
                        taken: set[Path] | frozenset = frozenset()) -> Path:
         """A free event file name for ``date``: <YYYY>/<stamp>_<name>[-N].yaml."""
         stamp = model.date_stamp(date)
@@ -367,7 +367,7 @@ class StoreBase:
             seq += 1
 
     @contextmanager
-    def locked(self, timeout: float | None = None) -> Iterator[None]:
+    def locked(self, *, timeout: float | None = None) -> Iterator[None]:
         """Hold the store's lock (re-entrant): a change reads, decides and writes under it,
         so two svt processes never base their changes on the same old state. ``timeout``
         (seconds) bounds the wait: LockTimeout after it."""
@@ -392,7 +392,7 @@ class StoreBase:
             finally:
                 self._lock_depth = 0
 
-    def commit(self, change: Change, creating: bool = False) -> str:
+    def commit(self, change: Change, *, creating: bool = False) -> str:
         """Apply one change under the lock: check state, write, commit; all or nothing."""
         if not creating:
             self.require()

@@ -159,3 +159,25 @@ def test_the_importer_lists_an_attribute_name_svt_would_refuse(db, svt, tmp_path
     assert str(api) in problems and "records/module/M-1/component.yaml" in problems
     # imported as it was, like the other data the original accepted and svt's rules refuse
     assert db.get_component("M-1")["attributes"] == {"x\u00b2": 2, "channel_count": 512}
+
+
+# ---- the shape of the Database API -------------------------------------------------------
+
+# Left for now, to keep parallel changes apart: history(component_id, limit) and
+# describe(component_id, commits), which the registry of event kinds reworks, and
+# load(rel_path, kind), which index.py (being split) calls.
+NOT_YET = {"history", "describe", "load"}
+
+
+def test_every_optional_argument_of_the_database_api_is_keyword_only():
+    import inspect
+    loose = []
+    for name in dir(Database):
+        method = getattr(Database, name)
+        if name.startswith("_") or name in NOT_YET or not inspect.isfunction(method):
+            continue
+        for param in inspect.signature(method).parameters.values():
+            if (param.default is not param.empty
+                    and param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                loose.append(f"{name}({param.name})")
+    assert loose == []
