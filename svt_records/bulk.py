@@ -14,6 +14,7 @@ from typing import Any, Callable
 from . import model
 from .database import _when, check_measurements, check_test_content
 from .errors import InvalidInput, RecordError, SvtError
+from .store import RecordRead
 from .txn import Change, sha256_file
 
 COMPONENT_COLUMNS = {"id": "id", "type": "type", "serial": "serial_number",
@@ -128,6 +129,7 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
         change = Change("")
         count = present = 0
         recorded: dict[str, list[dict]] = {}  # component -> its tests, read once
+        components: dict[str, RecordRead] = {}  # and its component.yaml
         for line, row in rows:
             try:
                 cid = row.get("component") or row.get("component_id") or row.get("id", "")
@@ -162,6 +164,7 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
                          "conditions": row.get("conditions") or None,
                          "notes": row.get("notes") or None}
                 if cid not in recorded:
+                    components[cid] = db.read_component(cid)
                     recorded[cid] = db.events(cid, kinds=("test",))
                 new = dict(event, kind="test", date=model.format_date(when), component=cid,
                            files=[{"kind": kind, "sha256": sha256_file(source)[1]}
@@ -172,8 +175,8 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
                     recorded[cid].remove(same)  # one stored result answers for one row
                     present += 1
                     continue
-                db.stage_event(change, cid, kind="test", name=test_type, date=when, event=event,
-                               copies=copies)
+                db.stage_event(change, components[cid], kind="test", name=test_type, date=when,
+                               event=event, copies=copies)
                 count += 1
             except SvtError as exc:
                 raise _on_line(exc, path, line) from None

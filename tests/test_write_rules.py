@@ -181,3 +181,18 @@ def test_every_optional_argument_of_the_database_api_is_keyword_only():
                     and param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD):
                 loose.append(f"{name}({param.name})")
     assert loose == []
+
+
+def test_changes_made_under_one_held_lock_each_replace_what_they_read(db):
+    # a script may hold the lock across several changes; each compares before replacing
+    # against its own read, not against what an earlier change of the same lock read
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    db.save_component("FEB-1", {"type": "feb"})
+    with db.locked():
+        db.install("M-1", "Layer0_top_axial")
+        db.connect("M-1", "FEB-1")
+        db.remove("M-1", reason="rework")
+        db.save_component("M-1", {"location": "Clean Room"})
+    record = db.get_component("M-1")
+    assert record["status"] == "spare" and record["location"] == "Clean Room"
+    assert record["connections"][0]["to"] == "FEB-1"
