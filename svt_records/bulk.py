@@ -156,13 +156,10 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
                         source = source if source.is_absolute() else base_dir / source
                         copies.append((db.copy_source(source, kind), kind, source.name))
                 check_test_content(passed, measures, len(copies))
-                event = {"test_type": test_type,
-                         "result": None if passed is None else ("pass" if passed else "fail"),
-                         "measurements": check_measurements(measures) or None,
-                         "tested_by": row.get("tested_by") or db.repo.identity().name,
-                         "setup": row.get("setup") or None,
-                         "conditions": row.get("conditions") or None,
-                         "notes": row.get("notes") or None}
+                event = db.test_event(test_type, passed=passed,
+                                      measurements=check_measurements(measures),
+                                      tested_by=row.get("tested_by"), setup=row.get("setup"),
+                                      conditions=row.get("conditions"), notes=row.get("notes"))
                 if cid not in recorded:
                     components[cid] = db.read_component(cid)
                     recorded[cid] = db.events(cid, kinds=("test",))

@@ -269,6 +269,16 @@ class Database(StoreBase):
             self.stage_replace(change, read, record, "component")
         return self.commit(change), rel
 
+    def test_event(self, test_type: str, *, passed: bool | None, measurements: dict[str, Any],
+                   tested_by: str | None, setup: str | None, conditions: str | None,
+                   notes: str | None) -> dict[str, Any]:
+        """The fields of a test event (checked measurements; texts cleaned, the tester by
+        default the git user), as record_test and `svt test --from-csv` write them."""
+        return {"test_type": test_type,
+                "result": None if passed is None else ("pass" if passed else "fail"),
+                "measurements": measurements or None, "tested_by": self._by(tested_by),
+                "setup": _clean(setup), "conditions": _clean(conditions), "notes": _clean(notes)}
+
     @under_lock
     def record_test(self, component_id: str, test_type: str, *, passed: bool | None = None,
                     measurements: dict[str, Any] | None = None, images: Iterable[str] = (),
@@ -284,12 +294,9 @@ class Database(StoreBase):
         copies += [(self.copy_source(f, "data file"), "data", Path(f).name) for f in data_files]
         check_test_content(passed, checked, len(copies))
         component = self.read_component(component_id)
-        event: dict[str, Any] = {"test_type": test_type}
-        if passed is not None:
-            event["result"] = "pass" if passed else "fail"
-        event.update({"measurements": checked or None, "tested_by": self._by(tested_by),
-                      "setup": _clean(setup), "conditions": _clean(conditions),
-                      "notes": _clean(notes)})
+        event = self.test_event(test_type, passed=passed, measurements=checked,
+                                tested_by=tested_by, setup=setup, conditions=conditions,
+                                notes=notes)
         result = {True: "pass", False: "fail", None: "no result"}[passed]
         extra = f", {len(copies)} file(s)" if copies else ""
         _, rel = self._event_change(component, "test", test_type, when, event,

@@ -196,3 +196,20 @@ def test_changes_made_under_one_held_lock_each_replace_what_they_read(db):
     record = db.get_component("M-1")
     assert record["status"] == "spare" and record["location"] == "Clean Room"
     assert record["connections"][0]["to"] == "FEB-1"
+
+
+@pytest.mark.parametrize("column", ["notes", "setup", "conditions", "tested_by"])
+def test_a_control_character_in_a_test_result_gets_one_error_on_every_path(db, svt, tmp_path,
+                                                                           column):
+    db.save_component("M-1", NEW)
+    option = {"notes": "notes", "setup": "setup", "conditions": "conditions",
+              "tested_by": "tested_by"}[column]
+    with pytest.raises(SvtError) as caught:
+        db.record_test("M-1", "iv_curve", passed=True, **{option: "a\x07b"})
+    api = caught.value
+    sheet = tmp_path / "iv.csv"
+    sheet.write_text(f"component,type,result,{column}\nM-1,iv_curve,pass,a\x07b\n")
+    from_file = svt("test", "--from-csv", str(sheet), ok=False)
+    assert from_file.exit_code == api.exit_code
+    assert from_file.stderr.strip() == f"Error: {sheet}, line 2: {api}; nothing was written"
+    assert db.tests("M-1") == []
