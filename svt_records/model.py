@@ -29,6 +29,8 @@ RESERVED_TEST_TYPES = frozenset(EVENT_KINDS) | {"component"}
 
 MAX_ID_LENGTH = 64
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+MAX_ATTRIBUTE_NAME_LENGTH = 64
+_ATTRIBUTE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _TEST_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _FREE_POSITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _MODULE_POSITION_RE = re.compile(
@@ -213,6 +215,27 @@ def attribute_value(text: str) -> object:
         if (str(number) if kind is int else repr(number)) == text and math.isfinite(number):
             return number
     return text
+
+
+def check_attribute_name(name: object) -> str:
+    """An attribute's name: an ASCII letter, then ASCII letters, digits, _ and -, at most 64
+    characters, its case kept (Vbias and vbias are two names). Such a name is a column
+    (``attr.<name>``) in `svt export` that pandas, ROOT and spreadsheets read as typed."""
+    if (not isinstance(name, str) or len(name) > MAX_ATTRIBUTE_NAME_LENGTH
+            or not _ATTRIBUTE_NAME_RE.fullmatch(name)):
+        raise InvalidInput(f"attribute name {name!r} is not usable: start with a letter (A-Z,"
+                           " a-z), then letters, digits, _ or -, at most"
+                           f" {MAX_ATTRIBUTE_NAME_LENGTH} characters (e.g. channel_count)")
+    return name
+
+
+def check_attributes(attributes: dict) -> dict:
+    """Attributes to write: usable names (check_attribute_name), finite numbers."""
+    for name, value in attributes.items():
+        check_attribute_name(name)
+        if isinstance(value, float):
+            check_number(value, f"attribute {name}")
+    return dict(attributes)
 
 
 def parse_attribute(text: str) -> tuple[str, object]:

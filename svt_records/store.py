@@ -22,11 +22,11 @@ import re
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, TypeVar
+from typing import Any, Callable, ContextManager, Iterator, NamedTuple, TypeVar
 
 from . import model, registry, schema, yamlio
 from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
-                     StoreNotFound, SvtError)
+                     RuleViolation, StoreNotFound, SvtError)
 from .gitrepo import LFS_SETUP, GitRepo, SparseCheckout
 from .txn import Change, StoreLock, Transaction
 
@@ -77,6 +77,16 @@ def merge_driver_command() -> str:
     return (f"{shlex.quote(sys.executable)} -m svt_records merge-driver %O %A %B %P; s=$?;"
             f" if [ $s -eq 0 ]; then exit 0; elif [ $s -eq {MERGE_CONFLICT_EXIT} ]; then exit 1;"
             " fi; git merge-file -L ours -L base -L theirs %A %O %B")
+
+
+class RecordRead(NamedTuple):
+    """A record as one operation read it. The change that replaces it is decided on ``data``
+    and must find ``text`` still in the file, else it is refused (compare before replace)."""
+
+    folder: Path  # the record's folder: a component's own folder for its component.yaml
+    path: str  # relative to the store's root
+    data: dict
+    text: str  # exactly what was read
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -140,7 +150,6 @@ class StoreBase:
         self.notes: list[str] = []  # things the CLI may want to tell the user
         self._config: dict | None = None
         self.last_commit: str | None = None
-        self.seen: dict[str, str] = {}  # text of each record as last read: compare before replace
         # Set by the command line on a terminal: progress(label, total) gives a context whose
         # value is called with each amount of work done. The library itself never prints.
         self.progress: Callable[[str, int], ContextManager[Step]] | None = None
@@ -306,14 +315,27 @@ class StoreBase:
                     return name
         return next((cid for cid in self.outside_sparse() if cid.lower() == low), None)
 
+    def check_new_id(self, component_id: str, *, also: dict[str, str] | None = None) -> None:
+        """The case rule of a new component: no id may differ from an existing one (or one of
+        ``also``, {lower-cased id: id}, created in the same change) only in case."""
+        taken = (also or {}).get(component_id.lower()) or self.id_taken_ignoring_case(component_id)
+        if taken:
+            raise RuleViolation(f"id {component_id!r} differs from the existing {taken!r} only"
+                                " in case, which collides on macOS and Windows; use"
+                                f" {taken!r} or another id")
+
     # ---- reading -------------------------------------------------------------------------
     def load(self, rel_path: str, kind: str | None = None, *, check: bool = True) -> dict:
         """Read a record, refusing it (RecordError, with file:line:col) when it is invalid."""
+        return self.read(rel_path, kind=kind, check=check).data
+
+    def read(self, rel_path: str, *, kind: str | None = None, check: bool = True) -> RecordRead:
+        """Read a record as :meth:`load` does, keeping the text read: a change that replaces
+        the record takes the read (:meth:`stage_replace`) and writes only over that text."""
         path = self.root / rel_path
         doc = None
         try:
             text = yamlio.read_text(path)
-            self.seen.setdefault(rel_path, text)  # the first read is what decisions rest on
             data = yamlio.load_fast(text)
             if data is None:
                 doc = yamlio.load(text)
@@ -334,20 +356,26 @@ class StoreBase:
                 problems = [Problem(rel_path, *doc.mark(p), msg) for p, msg in found]
                 raise RecordError(problems, f"{problems[0].render()} (fix this file, or undo"
                                             " the edit with `git checkout -- FILE`)")
-        return data
+        return RecordRead(path.parent, rel_path, data, text)
 
     def component_record(self, component_id: str) -> tuple[Path, dict]:
+        """(folder, record) of a component; :meth:`read_component` for a change."""
+        read = self.read_component(component_id)
+        return read.folder, read.data
+
+    def read_component(self, component_id: str) -> RecordRead:
+        """A component's component.yaml, read and checked (folder and id agree)."""
         folder = self.find_component_dir(component_id)
         if folder is None:
             near = self.id_taken_ignoring_case(component_id)
             hint = f" (did you mean {near}?)" if near else "; `svt list` shows the ids"
             raise NotFoundError(f"no component {component_id!r}{hint}")
-        data = self.load(self.rel(folder / COMPONENT_FILE), "component")
-        if data.get("id") != component_id:
-            raise RecordError([Problem(self.rel(folder / COMPONENT_FILE), 1, 1,
-                                       f"id is {data.get('id')!r} but the folder is"
+        read = self.read(self.rel(folder / COMPONENT_FILE), kind="component")
+        if read.data.get("id") != component_id:
+            raise RecordError([Problem(read.path, 1, 1,
+                                       f"id is {read.data.get('id')!r} but the folder is"
                                        f" {component_id!r}: make them agree")])
-        return folder, data
+        return read
 
     def event_files(self, folder: Path) -> list[Path]:
         """Event YAML files of a component, oldest first (by file name = event date)."""
@@ -364,8 +392,8 @@ class StoreBase:
         found.sort(key=lambda p: (p.name[:15], p.name))
         return found
 
-    def events(self, component_id: str, kinds: tuple[str, ...] | None = None) -> list[dict]:
-        folder, _ = self.component_record(component_id)
+    def events(self, component_id: str, *, kinds: tuple[str, ...] | None = None) -> list[dict]:
+        folder = self.read_component(component_id).folder
         out = []
         for path in self.event_files(folder):
             data = self.load(self.rel(path))
@@ -387,7 +415,13 @@ class StoreBase:
             raise InvalidInput(f"refused: {msg}")
         return render_record(rel_path, data, kind)
 
-    def new_event_path(self, folder: Path, date: datetime, name: str, content: dict,
+    def stage_replace(self, change: Change, read: RecordRead, data: dict, kind: str) -> None:
+        """Add ``data`` to ``change`` as the new text of the record ``read``; the change is
+        refused if the file no longer holds what was read (compare before replace)."""
+        change.contents[read.path] = self.record_bytes(read.path, data, kind)
+        change.expected[read.path] = read.text
+
+    def new_event_path(self, folder: Path, date: datetime, name: str, content: dict, *,
                        taken: set[Path] | frozenset = frozenset()) -> Path:
         """A free event file name for ``date``: <YYYY>/<stamp>_<name>_<tag>.yaml, the tag
         derived from ``content`` (which holds the time svt recorded it), so another clone
@@ -401,7 +435,7 @@ class StoreBase:
             tag = event_tag({"tag": tag})  # the same content twice in one microsecond
 
     @contextmanager
-    def locked(self, timeout: float | None = None) -> Iterator[None]:
+    def locked(self, *, timeout: float | None = None) -> Iterator[None]:
         """Hold the store's lock (re-entrant): a change reads, decides and writes under it,
         so two svt processes never base their changes on the same old state. ``timeout``
         (seconds) bounds the wait: LockTimeout after it."""
@@ -419,14 +453,13 @@ class StoreBase:
             if recovered:
                 self.notes.append(recovered)
             self._lock_depth = 1
-            self.seen.clear()  # a new operation: compare against what it reads itself
             self._outside = None  # and HEAD may have moved since the last one
             try:
                 yield
             finally:
                 self._lock_depth = 0
 
-    def commit(self, change: Change, creating: bool = False) -> str:
+    def commit(self, change: Change, *, creating: bool = False) -> str:
         """Apply one change under the lock: check state, write, commit; all or nothing."""
         if not creating:
             self.require()

@@ -305,8 +305,8 @@ def test_python_api(store_path, png):
         Component(id="X", type="module", installation_status="broken")
     with pytest.raises(ValueError):
         TestResult(component_id="HPK-SN789", test_type="t", measurements={"x": float("nan")}).save(db)
-    db.install("HPK-SN789", "Layer2_top_axial", "2025")
-    db.add_log("HPK-SN789", "checked", "maintenance")
+    db.install("HPK-SN789", "Layer2_top_axial", run_period="2025")
+    db.add_log("HPK-SN789", "checked", log_type="maintenance")
     assert db.describe("HPK-SN789")["installations"][0]["position"] == "Layer2_top_axial"
 
 

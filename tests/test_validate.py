@@ -18,11 +18,11 @@ def store(db, png):
     db.save_component("SEN-1", {"type": "sensor"})
     db.save_component("HYB-1", {"type": "hybrid"})
     db.save_component("FEB-1", {"type": "feb", "status": "spare"})
-    db.assemble("MOD-1", "SEN-1", "HYB-1", date="2025-01-10T10:00:00+00:00")
+    db.assemble("MOD-1", sensor_id="SEN-1", hybrid_id="HYB-1", date="2025-01-10T10:00:00+00:00")
     db.record_test("MOD-1", "iv_curve", passed=True, images=[png],
                    measurements={"v": 1}, date="2025-01-11T10:00:00+00:00")
-    db.install("MOD-1", "Layer1_top_axial", "2025_run", date="2025-01-12T10:00:00+00:00")
-    db.connect("MOD-1", "FEB-1", "signal", date="2025-01-12T11:00:00+00:00")
+    db.install("MOD-1", "Layer1_top_axial", run_period="2025_run", date="2025-01-12T10:00:00+00:00")
+    db.connect("MOD-1", "FEB-1", connection_type="signal", date="2025-01-12T11:00:00+00:00")
     return db
 
 

@@ -59,7 +59,7 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
     fields = {"type": ctype, "serial_number": serial, "asset_tag": asset_tag,
               "manufacturer": manufacturer, "manufacture_date": manufacture_date,
               "location": location, "status": status, "notes": notes}
-    _, created = db.save_component(component_id, fields, _attr(attrs))
+    _, created = db.save_component(component_id, fields, attributes=_attr(attrs))
     report_notes(db)
     done(f"{'Added' if created else 'Updated'} {component_id}", db.last_commit)
 
@@ -210,6 +210,6 @@ def location(component_id: str, place: str, moved_by: str | None, notes: str | N
              date: str | None) -> None:
     """Record that component ID is now at PLACE (e.g. "Clean Room Storage")."""
     db = open_db()
-    db.set_location(component_id, place, moved_by, notes, date)
+    db.set_location(component_id, place, moved_by=moved_by, notes=notes, date=date)
     report_notes(db)
     done(f"Moved {component_id} to {place}", db.last_commit)

@@ -229,7 +229,7 @@ def test_conflict_markers_in_a_record_are_refused_at_their_line(store):
 def test_a_record_changed_between_read_and_write_is_not_overwritten(db, monkeypatch):
     from svt_records.store import StoreBase
     db.save_component("M1", {"type": "module", "status": "spare"})
-    original = StoreBase.component_record
+    original = StoreBase.read_component
 
     edits = []
 
@@ -238,12 +238,12 @@ def test_a_record_changed_between_read_and_write_is_not_overwritten(db, monkeypa
         if edits:
             return found
         edits.append(cid)
-        path = found[0] / "component.yaml"  # another program edits and commits it meanwhile
+        path = found.folder / "component.yaml"  # another program edits and commits it meanwhile
         path.write_text(path.read_text().replace("status: spare", "status: lost"))
         subprocess.run(["git", "commit", "-qam", "edit elsewhere"], cwd=self.root, check=True)
         return found
 
-    monkeypatch.setattr(StoreBase, "component_record", read_then_someone_edits)
+    monkeypatch.setattr(StoreBase, "read_component", read_then_someone_edits)
     with pytest.raises(Exception) as caught:
         db.install("M1", "Layer0_top_axial")
     assert "changed on disk" in str(caught.value)
