@@ -99,7 +99,7 @@ class TestResult:
     test_type: str
     pass_fail: bool | None = None
     measurements: dict[str, Any] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)  # images (or (path, kind) pairs)
+    files: list[str | tuple[str, str]] = field(default_factory=list)  # images (or (path, kind) pairs)
     tested_by: str | None = None
     notes: str | None = None
     test_date: str | None = None
@@ -109,7 +109,8 @@ class TestResult:
 
     def save(self, db: Database | None = None) -> str:
         """Record the result (one commit); returns its id, the path of its record."""
-        images, data = [], []
+        images: list[str] = []
+        data: list[str] = []
         for item in self.files:
             if isinstance(item, (tuple, list)):
                 path, kind = item

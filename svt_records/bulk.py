@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import model
-from .database import _when, check_measurements, check_test_content
+from .database import Database, _when, check_measurements, check_test_content
 from .errors import InvalidInput, RecordError, SvtError
 from .store import RecordRead
 from .txn import Change, sha256_file
@@ -78,7 +78,7 @@ def _measure(name: str, unit: str | None, text: str) -> Any:
     return {"value": value, "unit": unit}
 
 
-def add_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int, int]:
+def add_from_csv(db: Database, path: str | Path) -> tuple[str | None, int, int, int]:
     """Create or update components from a CSV file. A row whose component already has every
     value the row gives is already present and not written; a row that differs updates the
     component's given fields. Returns (commit or None when nothing changed, created, updated,
@@ -117,7 +117,7 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int, int]:
         return db.commit(change), created, updated, present
 
 
-def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
+def tests_from_csv(db: Database, path: str | Path) -> tuple[str | None, int, int]:
     """Record many test results from a CSV file. A row the store already holds (same fields,
     same stored files by sha256; the date too when the row gives one) is already present and
     not written again, so a file can be run twice. Returns (commit or None when nothing is new,

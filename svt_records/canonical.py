@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from . import yamlio
 from .checks import walk
 from .errors import Problem
-from .store import COMPONENT_FILE, CONFIG_FILE, render_record
+from .store import COMPONENT_FILE, CONFIG_FILE, StoreBase, render_record
 
 
 def canonical(root: str, rel: str) -> tuple[bytes | None, Problem | None]:
@@ -24,16 +23,17 @@ def canonical(root: str, rel: str) -> tuple[bytes | None, Problem | None]:
     elif rel.endswith("/" + COMPONENT_FILE):
         kind = "component"
     else:
-        kind = data.get("kind")
-        if not isinstance(kind, str):
+        declared = data.get("kind")
+        if not isinstance(declared, str):
             return None, Problem(rel, 1, 1, "no kind: field; cannot tell which record this is")
+        kind = declared
     try:
         return render_record(rel, data, kind), None
     except (KeyError, TypeError, ValueError) as exc:
         return None, Problem(rel, 1, 1, f"cannot format: {exc}")
 
 
-def format_paths(store: Any, paths: list[str] | None, write: bool) -> tuple[list[str], list[Problem]]:
+def format_paths(store: StoreBase, paths: list[str] | None, write: bool) -> tuple[list[str], list[Problem]]:
     root = str(store.root)
     starts = None
     if paths:

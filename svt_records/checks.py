@@ -10,11 +10,14 @@ import hashlib
 import os
 import stat
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import model, registry, schema, yamlio
 from .errors import InvalidInput, Problem, SvtError
-from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
+from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, StoreBase
+
+if TYPE_CHECKING:  # imported where used: the index is needed only for some checks
+    from .index import Index
 
 ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
@@ -101,7 +104,8 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
     elif rel.endswith("/" + COMPONENT_FILE):
         kind = "component"
     else:
-        kind = data.get("kind") if isinstance(data.get("kind"), str) else "?"
+        declared = data.get("kind")
+        kind = declared if isinstance(declared, str) else "?"
     record = Record(rel, data, kind, doc.marks if doc else None, root)
     if kind not in schema.SCHEMA_OF_KIND:
         problems.append(Problem(rel, *record.at("kind"),
@@ -316,10 +320,10 @@ def cross_checks(records: list[Record], others: list[str],
             if not isinstance(link, dict):
                 continue
             to = link.get("to")
-            other = comps.get(to)
-            if other is None:
+            if not isinstance(to, str) or to not in comps:
                 report(rec, f"connection to {to}, which does not exist", "connections", i, "to")
                 continue
+            other = comps[to]
             if other.data.get(UNREADABLE):
                 continue
             back = [l for l in other.data.get("connections") or []
@@ -429,7 +433,7 @@ def check_files(root: str, paths: list[str], schema_dir: str,
     return records, problems
 
 
-def validate_store(store: Any, targets: Iterable[str] | None = None,
+def validate_store(store: StoreBase, targets: Iterable[str] | None = None,
                    since: str | None = None) -> tuple[list[Problem], int]:
     """Check the whole store, or the components behind ``targets`` (paths) or changed since
     the revision ``since``. Returns the problems and the number of files checked."""
@@ -446,21 +450,21 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
             index = Index(store)
             index.refresh()  # also finds new files git does not track yet
             paths += store.repo.changed_since(since) + index.uncommitted()
-        focus, starts = set(), set()
+        focus, start_set = set(), set()
         for rel in paths:
             parts = rel.split("/")
             if rel == RECORDS or rel == ".":
                 return validate_store(store)  # the whole store after all
             if parts[0] == RECORDS and len(parts) >= 3:
                 focus.add(parts[2])
-                starts.add("/".join(parts[:3]))
-                starts.update(f"{RECORDS}/{t}/{parts[2]}" for t in store.enums.component_types
-                              if os.path.isdir(os.path.join(root, RECORDS, t, parts[2])))
+                start_set.add("/".join(parts[:3]))
+                start_set.update(f"{RECORDS}/{t}/{parts[2]}" for t in store.enums.component_types
+                                 if os.path.isdir(os.path.join(root, RECORDS, t, parts[2])))
             elif parts[0] == RECORDS and len(parts) == 2:
-                starts.add(rel)  # a whole type: its components come from the walk
+                start_set.add(rel)  # a whole type: its components come from the walk
             elif rel == CONFIG_FILE:
-                starts.add(CONFIG_FILE)
-        starts = sorted(starts)
+                start_set.add(CONFIG_FILE)
+        starts = sorted(start_set)
         for start in starts:
             if start.count("/") == 1:  # records/<type>: every component in it is in focus
                 folder = os.path.join(root, start)
@@ -489,7 +493,7 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
     return sorted(set(problems)), len(yamls) + len(others)
 
 
-def lfs_plain_blobs(store: Any, paths: list[str]) -> list[Problem]:
+def lfs_plain_blobs(store: StoreBase, paths: list[str]) -> list[Problem]:
     """Stored files .gitattributes sends to Git LFS but HEAD holds as plain blobs (committed
     where git-lfs was not set up). Only stores whose .gitattributes names LFS pay for this."""
     try:
@@ -531,7 +535,8 @@ def _target(root: str, path: str) -> str:
     return rel
 
 
-def _other_components(store: Any, focus: set[str], index: Any = None) -> dict[str, Record]:
+def _other_components(store: StoreBase, focus: set[str],
+                      index: Index | None = None) -> dict[str, Record]:
     """Every component not in focus, from the index (fast; it re-reads what changed)."""
     from .index import Index
     out = {}

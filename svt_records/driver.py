@@ -62,8 +62,9 @@ def run_driver(root: str | os.PathLike, base_file: str, ours_file: str, theirs_f
     revs = {"ours": "HEAD", "theirs": theirs_rev}
     sides = [(side, repo.last_change(rev, rel_path) if rev else None)
              for side, rev in revs.items()]
+    ours_label, theirs_label = (_label(side, c) for side, c in sides)
     text, conflicts = merged_text(rel_path, base, ours, theirs,
-                                  labels=tuple(_label(side, c) for side, c in sides))
+                                  labels=(ours_label, theirs_label))
     tmp = Path(ours_file + ".svt-merge")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, ours_file)

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from . import model
+from .database import Database
 from .errors import SvtError
 
 EXPORT_FIELDS = ["id", "type", "status", "location", "position", "run_period", "installed_date",
@@ -13,7 +14,7 @@ EXPORT_FIELDS = ["id", "type", "status", "location", "position", "run_period", "
                  "hybrid", "module", "notes", "created"]
 
 
-def export_data(db: Any, component_type: str | None = None) -> list[dict]:
+def export_data(db: Database, component_type: str | None = None) -> list[dict]:
     """Every component (of a type) with all its events, oldest first."""
     out = []
     records = db.list_components(component_type=component_type)
@@ -80,7 +81,7 @@ def _convert(value: Any, unit: str | None, target: str | None) -> Any:
     return float(f"{value * factor:.12g}")
 
 
-def results_grid(db: Any, test_type: str, everything: bool = False,
+def results_grid(db: Database, test_type: str, everything: bool = False,
                  component_type: str | None = None) -> tuple[list[str], list[list[Any]]]:
     """One row per component with its latest (or every) result of ``test_type``; one column
     per measurement, named with its unit (``current [A]``)."""

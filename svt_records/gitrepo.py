@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 from pathlib import Path
 
 from .errors import GitError
@@ -375,7 +375,8 @@ class GitRepo:
             tmp_index.unlink(missing_ok=True)
 
     def commit_files(self, paths: Sequence[str], message: str, parent: str | None,
-                     deleted: Sequence[str] = (), before_ref_update=None,
+                     deleted: Sequence[str] = (),
+                     before_ref_update: Callable[[str | None], None] | None = None,
                      refilter: Sequence[str] = ()) -> str:
         """Commit exactly ``paths`` (as they are on disk) and ``deleted`` on top of ``parent``.
 
@@ -399,9 +400,8 @@ class GitRepo:
         else:
             with _BatchReader(self) as reader:
                 base_tree = reader.commit_tree(parent) if parent else None
-                tree = self._update_tree(reader, base_tree, changes)
-            if tree is None:
-                tree = self._write_tree({})
+                updated = self._update_tree(reader, base_tree, changes)
+            tree = self._write_tree({}) if updated is None else updated
         args = ["commit-tree", tree] + (["-p", parent] if parent else [])
         commit = self.run(*args, input=message.encode("utf-8"), env=env).strip()
         if before_ref_update:
@@ -414,7 +414,8 @@ class GitRepo:
         return commit
 
     def _commit_with_hooks(self, paths: list[str], deleted: list[str], message: str,
-                           parent: str | None, env: dict[str, str], before_ref_update,
+                           parent: str | None, env: dict[str, str],
+                           before_ref_update: Callable[[str | None], None] | None,
                            refilter: Sequence[str] = ()) -> str:
         tmp_index = self.svt_dir() / "commit-index"
         env = dict(env, GIT_INDEX_FILE=str(tmp_index))

@@ -87,7 +87,7 @@ def _parse(data: bytes | None) -> dict:
 def field_changes(old: dict, new: dict) -> list[dict]:
     """Each field that differs, old -> new (None: absent); attributes key by key,
     connections link by link."""
-    out = []
+    out: list[dict] = []
     for key in dict.fromkeys([*old, *new]):
         a, b = old.get(key), new.get(key)
         if a == b:

@@ -23,11 +23,12 @@ import sqlite3
 import time
 from collections import Counter, defaultdict
 from contextlib import ExitStack, contextmanager
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, NamedTuple
 
 from . import model, yamlio
 from .errors import LockTimeout, RecordError, SvtError
 from .gitrepo import Pending
+from .store import StoreBase
 from .txn import StoreLock
 
 VERSION = "9"
@@ -79,7 +80,7 @@ def _sig(st: os.stat_result) -> str:
 
 
 class Index:
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self.store = store
         self.root = str(store.root)
         self.path = store.repo.svt_dir() / "index.sqlite"
@@ -338,8 +339,8 @@ class Index:
             raise
 
     def _apply(self, candidates: Iterable[str], committed: set[str], new_dirs: dict[str, int],
-               gone_dirs: list[str], tree: str, reported: set[str] = frozenset(),
-               settle: str | None = None, removed: set[str] = frozenset(),
+               gone_dirs: list[str], tree: str, reported: AbstractSet[str] = frozenset(),
+               settle: str | None = None, removed: AbstractSet[str] = frozenset(),
                started: int = 0) -> bool:
         """Re-read the candidates whose stat signature changed (and those a commit changed),
         and update which files stay watched. ``reported``: files git named as differing from
@@ -352,9 +353,9 @@ class Index:
         stored: dict[str, tuple[str, int]] = {}
         if candidates:
             if len(candidates) < 900:
-                marks = ",".join("?" * len(candidates))
+                params = ",".join("?" * len(candidates))
                 rows = self.db.execute("SELECT path, sig, volatile FROM files WHERE path IN"
-                                       f" ({marks})", list(candidates))
+                                       f" ({params})", list(candidates))
             else:
                 rows = self.db.execute("SELECT path, sig, volatile FROM files")
             stored = {path: (sig, volatile) for path, sig, volatile in rows}
@@ -665,6 +666,7 @@ def fork_available() -> bool:
 
 
 CHUNK = 10000  # files a worker reads before handing its rows back
+_WORKER_INDEX: Index | None = None  # the index a forked worker reads for (_read_and_write)
 
 
 def _read_rows_star(args: tuple[list[str], dict[str, int], int]) -> tuple[list, list, list]:

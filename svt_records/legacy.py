@@ -13,11 +13,11 @@ import sqlite3
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 from urllib.parse import quote
 
 from . import model, schema
-from .database import check_measurements, stage_files
+from .database import Database, check_measurements, stage_files
 from .errors import InvalidInput, SvtError
 from .index import Index
 from .store import COMPONENT_FILE, RECORDS, RecordRead
@@ -134,7 +134,7 @@ def _measurements(row: dict) -> dict[str, Any]:
     return out
 
 
-def _schemas_know_legacy_ids(db: Any) -> bool:
+def _schemas_know_legacy_ids(db: Database) -> bool:
     """Whether the store's own schemas (older stores keep older copies) accept legacy_id."""
     probe = {"date": "2024-01-01T00:00:00+00:00", "component": "X", "legacy_id": 1}
     return not (schema.check(dict(probe, kind="test", test_type="t"), "test", db.schema_dir)
@@ -142,7 +142,7 @@ def _schemas_know_legacy_ids(db: Any) -> bool:
 
 
 class _Importer:
-    def __init__(self, db: Any, sqlite_path: Path, data_dir: Path,
+    def __init__(self, db: Database, sqlite_path: Path, data_dir: Path,
                  progress: Callable[[int], None] | None) -> None:
         self.db = db
         self.data_dir = data_dir
@@ -283,16 +283,17 @@ class _Importer:
         return self.records.get(cid) or self.db.read_component(cid).data
 
     # ---- events -------------------------------------------------------------------------
-    def event(self, cid: str, kind: str, name: str, when: datetime | None, body: dict,
-              files: list[tuple[Path, str, str | None, str]] = (), what: str = "") -> bool:
-        """Stage one event; False when skipped or already imported."""
-        if cid not in self.folders:
+    def event(self, cid: str | None, kind: str, name: str, when: datetime | None, body: dict,
+              files: Sequence[tuple[Path, str, str | None, str]] = (), what: str = "") -> bool:
+        """Stage one event; False when skipped or already imported. ``cid`` is as the
+        original tracker's row has it (maybe missing)."""
+        folder = None if cid is None else self.folders.get(cid)
+        if cid is None or folder is None:
             self.skip(what or f"{kind} of {cid}", f"component {cid!r} was not imported")
             return False
         if when is None:
             self.skip(what or f"{kind} of {cid}", "no readable date")
             return False
-        folder = self.folders[cid]
         stamp = model.date_stamp(when)
         seq = 1
         while True:
@@ -356,7 +357,7 @@ class _Importer:
             for f in files_by_test.get(row.get("id"), []):
                 source = self._file(f.get("file_path"), f"file {f.get('file_path')} of {what}")
                 if source:
-                    files.append((source, FILE_KINDS.get(f.get("file_type"), "other"),
+                    files.append((source, FILE_KINDS.get(f.get("file_type") or "", "other"),
                                   f.get("description"), f.get("original_filename") or source.name))
             passed = row.get("pass_fail")
             body = {"test_type": ttype,
@@ -367,7 +368,7 @@ class _Importer:
             self.event(cid, "test", ttype, _date(row.get("test_date")), body, files, what)
 
     def installations(self) -> None:
-        open_rows: dict[str, dict] = {}
+        open_rows: dict[str | None, dict] = {}
         for row in _rows(self.con, "installation_history"):
             self.progress(1)
             cid = row.get("component_id")
@@ -388,10 +389,12 @@ class _Importer:
             elif installed:
                 open_rows[cid] = dict(row, _date=installed)
         for cid, record in self.records.items():
-            row = open_rows.get(cid)
-            if row:
-                record.update(position=row.get("position"), run_period=row.get("run_period"),
-                              installed_date=model.format_date(row["_date"]), status="installed")
+            open_row = open_rows.get(cid)
+            if open_row:
+                record.update(position=open_row.get("position"),
+                              run_period=open_row.get("run_period"),
+                              installed_date=model.format_date(open_row["_date"]),
+                              status="installed")
             elif record.get("_position"):
                 when = _date(record.get("_updated"), utc=True) or model.now()
                 if self.event(cid, "install", "install", when, {
@@ -420,7 +423,7 @@ class _Importer:
                         body[part] = found[0]
                 self.event(cid, kind.lower(), kind.lower(), when, body, what=what)
                 continue
-            log_type = LOG_TYPES.get(row.get("log_type"), "note")
+            log_type = LOG_TYPES.get(row.get("log_type") or "", "note")
             severity = row.get("severity") if row.get("severity") in model.SEVERITIES else "info"
             resolved = _date(row.get("resolved_date"))
             body = {"log_type": log_type, "severity": severity, "text": text, "logged_by": by,
@@ -511,7 +514,7 @@ def count_rows(sqlite_path: Path) -> int:
     return total
 
 
-def import_sqlite(db: Any, sqlite_path: str | Path, data_dir: str | Path | None = None,
+def import_sqlite(db: Database, sqlite_path: str | Path, data_dir: str | Path | None = None,
                   progress: Callable[[int], None] | None = None) -> ImportReport:
     """Import the original tracker's database (and its test_data folder) in one commit."""
     path = Path(sqlite_path).expanduser()

@@ -88,8 +88,11 @@ class Compiler:
         unknown = set(schema) - _IGNORED - set(_KEYWORDS)
         if unknown:
             raise Unsupported(", ".join(sorted(unknown)))
-        checks = [_KEYWORDS[k](self, schema, doc) for k in _KEYWORDS if k in schema]
-        checks = [c for c in checks if c is not None]
+        checks: list[Check] = []
+        for keyword, make in _KEYWORDS.items():
+            made = make(self, schema, doc) if keyword in schema else None
+            if made is not None:
+                checks.append(made)
 
         def run(value: Any, path: tuple, out: list) -> None:
             for check in checks:

@@ -7,7 +7,7 @@ from typing import Any
 from . import registry, yamlio
 from .ci_templates import RULE_PATHS
 from .errors import Problem
-from .store import COMPONENT_FILE, RECORDS
+from .store import COMPONENT_FILE, RECORDS, StoreBase
 
 _SKIP = {"created"}
 
@@ -36,7 +36,7 @@ def is_rule_file(path: str) -> bool:
 _STATUS = {"A": "added", "D": "deleted", "M": "changed", "T": "changed"}
 
 
-def review(store: Any, base: str, head: str, problems: list[Problem]) -> str:
+def review(store: StoreBase, base: str, head: str, problems: list[Problem]) -> str:
     repo = store.repo
     base_sha, head_sha = repo.resolve(base), repo.resolve(head)
     everything = repo.changes_between(base_sha, head_sha)

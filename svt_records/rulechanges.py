@@ -11,7 +11,7 @@ from typing import Any
 from . import model, schema, yamlio
 from .checks import check_files
 from .errors import InvalidInput, Problem
-from .store import COMPONENT_FILE, CONFIG_FILE, DEFAULT_MAX_FILE_MB, RECORDS
+from .store import COMPONENT_FILE, CONFIG_FILE, DEFAULT_MAX_FILE_MB, RECORDS, StoreBase
 
 ALLOW_FLAG = "--allow-rule-changes"
 
@@ -24,7 +24,7 @@ def _config(raw: bytes | None) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def rule_changes(store: Any, base: str, allowed: bool = False) -> list[Problem]:
+def rule_changes(store: StoreBase, base: str, allowed: bool = False) -> list[Problem]:
     """Findings the changed records have only under ``base``'s rules (schemas/, svt.yaml):
     errors, or warnings when a maintainer approved the rule change (``allowed``)."""
     repo, root = store.repo, str(store.root)

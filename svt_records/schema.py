@@ -77,7 +77,7 @@ def knows_field(kind: str, field: str, schema_dir: Path | None = None) -> bool:
         return False
 
 
-def check(data: Any, kind: str, schema_dir: Path | None = None,
+def check(data: Any, kind: str, schema_dir: Path | str | None = None,
           reference: bool = False) -> list[tuple[tuple, str]]:
     """Validate ``data`` as a record of ``kind``; return ``(path, message)`` pairs.
 

@@ -134,7 +134,7 @@ class Transaction:
             return "removed an unreadable journal of an interrupted svt command"
         entries = [_Entry(**e) for e in state.get("entries", [])]
         head = self.repo.head()
-        if self._landed(head, state):
+        if head is not None and self._landed(head, state):
             self.repo.sync_index([e.path for e in entries])
             shutil.rmtree(self.dir, ignore_errors=True)
             return f"finished an interrupted svt command whose commit {head[:10]} had landed"
@@ -201,15 +201,14 @@ class Transaction:
                                             refilter=change.rehash)
         except BaseException as exc:
             head = self.repo.head()
-            landed = self._landed(head)
-            if landed:
+            if head is not None and self._landed(head):
                 try:
                     self.repo.sync_index([e.path for e in entries])
                 except GitError:
                     pass
                 shutil.rmtree(self.dir, ignore_errors=True)
                 if isinstance(exc, Exception):
-                    return head  # type: ignore[return-value]
+                    return head
                 raise
             self._restore(entries)
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -217,15 +216,13 @@ class Transaction:
         shutil.rmtree(self.dir, ignore_errors=True)
         return commit
 
-    def _landed(self, head: str | None, state: dict | None = None) -> bool:
+    def _landed(self, head: str, state: dict | None = None) -> bool:
         """Did the journal's commit reach HEAD? (git commit with hooks names it only after.)"""
         if state is None:
             try:
                 state = json.loads(self.journal.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 return False
-        if head is None:
-            return False
         if state.get("commit"):
             return state["commit"] == head
         if head == state.get("parent") or not state.get("entries"):

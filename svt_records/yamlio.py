@@ -251,7 +251,8 @@ def _child_path(stack: list[list]) -> Any:
 
 
 def _attach(stack: list[list], root: list, value: Any, pos: tuple[int, int] | None,
-            marks: dict, doc: Document, scalar_raw: str | None = None) -> None:
+            marks: dict[tuple, tuple[int, int]], doc: Document,
+            scalar_raw: str | None = None) -> None:
     if not stack:
         root.append(value)
         if pos is not None:
@@ -265,15 +266,15 @@ def _attach(stack: list[list], root: list, value: Any, pos: tuple[int, int] | No
         container.append(value)
         return
     if frame[2] is None:  # this value is a key
-        if scalar_raw is None:
+        if scalar_raw is None or pos is None:  # a list or mapping ended (scalars have a pos)
             raise YamlError(Finding(*(marks.get(frame[1], (1, 1))),
                                     "a key must be plain text, not a list or mapping"))
         key = scalar_raw
         if key in frame[3]:
-            raise YamlError(Finding(pos[0], pos[1],  # type: ignore[index]
+            raise YamlError(Finding(pos[0], pos[1],
                                     f"duplicate key {key!r} (first on line {frame[3][key]}):"
                                     " keep one of them"))
-        frame[3][key] = pos[0]  # type: ignore[index]
+        frame[3][key] = pos[0]
         frame[2] = (key, pos)
         return
     key = frame[2][0]

@@ -7,9 +7,14 @@ from __future__ import annotations
 import os
 import sys
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:  # the library is imported when a command runs, not at start-up
+    from ..database import Database
+    from ..registry import Enumerations
+    from ..store import StoreBase
 
 # name -> (module, function, one-line help shown by `svt --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -50,7 +55,8 @@ class SvtClickError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar (1) but reads it from the instance
+        self.exit_code = exit_code  # type: ignore[misc]
 
 
 class LazyGroup(click.Group):
@@ -96,7 +102,7 @@ def cli(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = {"repo": repo}
 
 
-def open_db(ctx: click.Context | None = None) -> Any:
+def open_db(ctx: click.Context | None = None) -> Database:
     """The Database the user selected (the library is imported here, not at start-up)."""
     from ..database import Database
     ctx = ctx or click.get_current_context()
@@ -129,7 +135,7 @@ class StoreChoice(click.Choice):
         pass  # click.Choice.__init__ sets them; ours come from the store
 
 
-def store_enums() -> Any:
+def store_enums() -> Enumerations:
     """The enumerations of the store the user selected (once per command)."""
     ctx = click.get_current_context(silent=True)
     root = ctx.find_root() if ctx else None
@@ -147,11 +153,10 @@ def stderr_is_terminal() -> bool:
         return False
 
 
-def report_notes(db: Any) -> None:
-    for note in getattr(db, "notes", []):
+def report_notes(db: StoreBase) -> None:
+    for note in db.notes:
         click.echo(f"note: {note}", err=True)
-    if hasattr(db, "notes"):
-        db.notes.clear()
+    db.notes.clear()
 
 
 def main(argv: list[str] | None = None) -> int:

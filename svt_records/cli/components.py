@@ -1,9 +1,12 @@
 """svt add, list, show, summary, location."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..store import StoreBase
 
 from . import StoreChoice, open_db, report_notes
 from ..registry import format_value
@@ -107,7 +110,7 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
     click.echo(f"{len(rows)} component(s)")
 
 
-def note_hidden(db: Any) -> None:
+def note_hidden(db: StoreBase) -> None:
     """Say how many components a sparse checkout leaves out of a listing."""
     hidden = db.hidden_by_sparse_checkout()
     if hidden:

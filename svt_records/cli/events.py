@@ -73,8 +73,8 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
         if value is not None:
             values[name] = {"value": value, "unit": unit}
     for text in measures:
-        name, value = parse_measurement(text)
-        values[name] = value
+        name, measured = parse_measurement(text)
+        values[name] = measured
     db = open_db()
     rel = db.record_test(component_id, test_type, passed=True if passed else False if failed else None,
                          measurements=values, images=images, data_files=data_files,

@@ -48,6 +48,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
                                    maintainers=maintainers)
     report_notes(db)
     if created:
+        assert db.last_commit is not None  # initialize_schema committed the new store
         click.echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
         if not no_ci and not maintainers:
             click.echo("CODEOWNERS names no maintainers yet: add maintainers to svt.yaml and"
