@@ -56,13 +56,13 @@ class Component:
         current = db.get_component(self.id)
         fields = {yaml_key: getattr(self, attr) for attr, yaml_key in _FIELD_MAP.items()}
         if current is None:
-            return db.save_component(self.id, fields, self.attributes)[0]
+            return db.save_component(self.id, fields, attributes=self.attributes)[0]
         changed = {k: v for k, v in fields.items() if v is not None and current.get(k) != v}
         attrs = {k: v for k, v in (self.attributes or {}).items()
                  if (current.get("attributes") or {}).get(k) != v}
         if not changed and not attrs:
             return ""
-        return db.save_component(self.id, changed, attrs)[0]
+        return db.save_component(self.id, changed, attributes=attrs)[0]
 
     @classmethod
     def from_record(cls, rec: dict) -> "Component":
@@ -86,7 +86,8 @@ class Component:
     def list_all(cls, component_type: str | None = None, status: str | None = None,
                  db: Database | None = None, location: str | None = None,
                  position: str | None = None) -> list["Component"]:
-        rows = (db or get_default_db()).list_components(component_type, status, location, position)
+        rows = (db or get_default_db()).list_components(
+            component_type=component_type, status=status, location=location, position=position)
         return [cls.from_record(r) for r in rows]
 
 

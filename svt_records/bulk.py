@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import model
-from .database import EDITABLE_FIELDS, _when, check_measurements, check_test_content
-from .errors import InvalidInput, SvtError
-from .store import COMPONENT_FILE, RECORDS
+from .database import _when, check_measurements, check_test_content
+from .errors import InvalidInput, RecordError, SvtError
+from .store import RecordRead
 from .txn import Change, sha256_file
 
 COMPONENT_COLUMNS = {"id": "id", "type": "type", "serial": "serial_number",
@@ -27,7 +27,15 @@ _UNIT_HEADER = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_.-]*)\s*\[(?P<unit>[^\]
 _STANDARD_UNITS = {"voltage": "V", "current": "A", "temperature": "C", "temp": "C", "noise": "e"}
 
 
-def _read(path: str | Path) -> list[tuple[int, dict[str, str]]]:
+def _on_line(exc: SvtError, path: str | Path, line: int) -> SvtError:
+    """The error of a row, located; of the same class as on the other paths."""
+    message = f"{path}, line {line}: {exc}; nothing was written"
+    if isinstance(exc, RecordError):
+        return RecordError(exc.problems, message)
+    return type(exc)(message)
+
+
+def _read(path: str | Path, key: Callable[[str], str]) -> list[tuple[int, dict[str, str]]]:
     file = Path(path).expanduser()
     if not file.is_file():
         raise InvalidInput(f"{path} does not exist or is not a file")
@@ -37,7 +45,7 @@ def _read(path: str | Path) -> list[tuple[int, dict[str, str]]]:
             raise InvalidInput(f"{path} is empty: the first line must name the columns")
         rows = []
         for row in reader:
-            cleaned = {_key(k): (v or "").strip() for k, v in row.items() if k is not None}
+            cleaned = {key(k.strip()): (v or "").strip() for k, v in row.items() if k is not None}
             if any(cleaned.values()):
                 rows.append((reader.line_num, cleaned))
     if not rows:
@@ -45,9 +53,13 @@ def _read(path: str | Path) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def _key(header: str) -> str:
+def _component_key(header: str) -> str:
+    """Known columns match in any case; an attribute keeps its name as written, as --attr."""
+    return header.lower() if header.lower() in COMPONENT_COLUMNS else header
+
+
+def _test_key(header: str) -> str:
     """Known column names match in any case; a unit in brackets keeps its case."""
-    header = header.strip()
     m = _UNIT_HEADER.match(header)
     return f"{m.group('name').lower()} [{m.group('unit')}]" if m else header.lower()
 
@@ -71,7 +83,7 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int, int]:
     value the row gives is already present and not written; a row that differs updates the
     component's given fields. Returns (commit or None when nothing changed, created, updated,
     already present)."""
-    rows = _read(path)
+    rows = _read(path, _component_key)
     db.require()
     with db.locked():
         change = Change("")
@@ -88,44 +100,17 @@ def add_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int, int]:
                           if k in COMPONENT_COLUMNS and k != "id" and v}
                 attributes = {k: model.attribute_value(v) for k, v in row.items()
                               if k not in COMPONENT_COLUMNS and v}
-                for key in attributes:
-                    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
-                        raise InvalidInput(f"column {key!r} cannot be an attribute name: use"
-                                           " letters, digits, _ and -")
-                if "type" in fields:
-                    model.check_type(fields["type"])
-                if "status" in fields:
-                    model.check_status(fields["status"])
-                folder = db.find_component_dir(cid)
-                if folder is None:
-                    if "type" not in fields:
-                        raise InvalidInput(f"{cid} is new: give its type")
-                    taken = db.id_taken_ignoring_case(cid)
-                    if taken:
-                        raise InvalidInput(f"id {cid} differs from the existing {taken} only in case")
-                    if fields.get("status") == "installed":
-                        raise InvalidInput("a new component cannot start as installed")
-                    record = {"id": cid, "type": fields["type"], "status": "incoming", **fields,
-                              "attributes": attributes or None,
-                              "created": model.format_date(model.now())}
-                    rel = f"{RECORDS}/{fields['type']}/{cid}/{COMPONENT_FILE}"
+                write = db.component_write(cid, fields, attributes=attributes)
+                if write.old is None:
                     created += 1
+                elif not write.changes:
+                    present += 1
+                    continue
                 else:
-                    rel = db.rel(folder / COMPONENT_FILE)
-                    _, old = db.component_record(cid)
-                    if fields.get("type", old["type"]) != old["type"]:
-                        raise InvalidInput(f"{cid} is a {old['type']}; its type cannot change")
-                    record = dict(old, **{k: v for k, v in fields.items() if k in EDITABLE_FIELDS})
-                    if attributes:
-                        record["attributes"] = {**(old.get("attributes") or {}), **attributes}
-                    if record == old:
-                        present += 1
-                        continue
-                    change.expected[rel] = db.seen[rel]
                     updated += 1
-                change.contents[rel] = db.record_bytes(rel, record, "component")
+                write.stage(db, change)
             except SvtError as exc:
-                raise InvalidInput(f"{path}, line {line}: {exc}; nothing was written") from None
+                raise _on_line(exc, path, line) from None
         if not change.contents:
             return None, 0, 0, present
         change.message = f"add {Path(path).name}: {created} new, {updated} updated component(s)"
@@ -137,13 +122,14 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
     same stored files by sha256; the date too when the row gives one) is already present and
     not written again, so a file can be run twice. Returns (commit or None when nothing is new,
     results recorded, rows already present)."""
-    rows = _read(path)
+    rows = _read(path, _test_key)
     base_dir = Path(path).expanduser().absolute().parent
     db.require()
     with db.locked():
         change = Change("")
         count = present = 0
         recorded: dict[str, list[dict]] = {}  # component -> its tests, read once
+        components: dict[str, RecordRead] = {}  # and its component.yaml
         for line, row in rows:
             try:
                 cid = row.get("component") or row.get("component_id") or row.get("id", "")
@@ -170,15 +156,13 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
                         source = source if source.is_absolute() else base_dir / source
                         copies.append((db.copy_source(source, kind), kind, source.name))
                 check_test_content(passed, measures, len(copies))
-                event = {"test_type": test_type,
-                         "result": None if passed is None else ("pass" if passed else "fail"),
-                         "measurements": check_measurements(measures) or None,
-                         "tested_by": row.get("tested_by") or db.repo.identity().name,
-                         "setup": row.get("setup") or None,
-                         "conditions": row.get("conditions") or None,
-                         "notes": row.get("notes") or None}
+                event = db.test_event(test_type, passed=passed,
+                                      measurements=check_measurements(measures),
+                                      tested_by=row.get("tested_by"), setup=row.get("setup"),
+                                      conditions=row.get("conditions"), notes=row.get("notes"))
                 if cid not in recorded:
-                    recorded[cid] = db.events(cid, ("test",))
+                    components[cid] = db.read_component(cid)
+                    recorded[cid] = db.events(cid, kinds=("test",))
                 new = dict(event, kind="test", date=model.format_date(when), component=cid,
                            files=[{"kind": kind, "sha256": sha256_file(source)[1]}
                                   for source, kind, _ in copies])
@@ -188,10 +172,11 @@ def tests_from_csv(db: Any, path: str | Path) -> tuple[str | None, int, int]:
                     recorded[cid].remove(same)  # one stored result answers for one row
                     present += 1
                     continue
-                db.stage_event(change, cid, "test", test_type, when, event, copies)
+                db.stage_event(change, components[cid], kind="test", name=test_type, date=when,
+                               event=event, copies=copies)
                 count += 1
             except SvtError as exc:
-                raise InvalidInput(f"{path}, line {line}: {exc}; nothing was written") from None
+                raise _on_line(exc, path, line) from None
         if not change.contents:
             return None, 0, present
         change.message = f"test {Path(path).name}: {count} result(s)"

@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
-from .gitrepo import LFS_SETUP
-from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
+from .gitrepo import LFS_SETUP, MERGE_ATTRIBUTE
+from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, RecordRead, StoreBase, under_lock
 from .txn import Change, sha256_file
 
 EDITABLE_FIELDS = ("type", "serial_number", "asset_tag", "manufacturer", "manufacture_date",
@@ -37,6 +37,22 @@ def check_test_content(passed: bool | None, measurements: dict | None, files: in
                            " (--measure NAME=VALUE) or a file (--images/--data)")
 
 
+class ComponentWrite(NamedTuple):
+    """A component record to write, as :meth:`Database.component_write` decided it."""
+
+    path: str  # records/<type>/<id>/component.yaml
+    record: dict  # the new record
+    old: RecordRead | None  # the record it replaces, as read; None for a new component
+    changes: list[str]  # "field old -> new" for each change; empty when nothing changes
+
+    def stage(self, db: "Database", change: Change) -> None:
+        """Add the record to ``change`` (replacing the old one only as it was read)."""
+        if self.old is None:
+            change.contents[self.path] = db.record_bytes(self.path, self.record, "component")
+        else:
+            db.stage_replace(change, self.old, self.record, "component")
+
+
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
@@ -51,7 +67,7 @@ class Database(StoreBase):
     creates) the store at ``path``; without a path it finds one as the CLI does."""
 
     # ---- creation -----------------------------------------------------------------------
-    def initialize_schema(self, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
+    def initialize_schema(self, *, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
                           ci: bool = True, svt_install: str | None = None,
                           maintainers: tuple[str, ...] = ()) -> bool:
         """Create the store (git repository, svt.yaml, schemas/, records/). False if it
@@ -86,7 +102,9 @@ class Database(StoreBase):
             files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
         files[f"{RECORDS}/README.md"] = _RECORDS_README.encode()
         if lfs:
-            files[".gitattributes"] = _LFS_ATTRIBUTES.encode()
+            files[".gitattributes"] = (_LFS_ATTRIBUTES + "\n" + _MERGE_ATTRIBUTES).encode()
+        elif not (self.root / ".gitattributes").exists():
+            files[".gitattributes"] = _MERGE_ATTRIBUTES.encode()
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
         if ci:
@@ -111,10 +129,10 @@ class Database(StoreBase):
         existing store): .gitattributes gets svt's LFS patterns, svt.yaml ``lfs: true``, and
         the stored files those patterns cover go through the LFS filter, in one commit (older
         commits keep their plain copies). Returns the commit; None when all was so already."""
-        self.require()
         if not self.repo.lfs_available():
             raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP}")
-        config = self.load(CONFIG_FILE, "config")
+        read = self.read(CONFIG_FILE, kind="config")
+        config = read.data
         attributes = self.root / ".gitattributes"
         old = yamlio.read_text(attributes) if attributes.is_file() else ""  # as apply compares
         have = set(old.splitlines())
@@ -133,9 +151,7 @@ class Database(StoreBase):
                 text = _LFS_ATTRIBUTES
             change.contents[".gitattributes"] = text.encode("utf-8")
         if config.get("lfs") is not True:
-            change.contents[CONFIG_FILE] = self.record_bytes(CONFIG_FILE, dict(config, lfs=True),
-                                                             "config")
-            change.expected[CONFIG_FILE] = self.seen[CONFIG_FILE]
+            self.stage_replace(change, read, dict(config, lfs=True), "config")
         # stored files (not the records) are committed again through the new attributes
         change.rehash = [p for p in self.repo.tracked(RECORDS)
                          if not p.endswith(".yaml") and p != f"{RECORDS}/README.md"]
@@ -149,17 +165,33 @@ class Database(StoreBase):
         self.require()
         model.check_id(component_id)
         try:
-            return self.component_record(component_id)[1]
+            return self.read_component(component_id).data
         except NotFoundError:
             return None
 
     @under_lock
-    def save_component(self, component_id: str, fields: dict[str, Any],
+    def save_component(self, component_id: str, fields: dict[str, Any], *,
                        attributes: dict[str, Any] | None = None) -> tuple[str, bool]:
         """Create a component, or update only the given fields of an existing one.
 
         Returns (commit, created)."""
-        self.require()
+        write = self.component_write(component_id, fields, attributes=attributes)
+        if write.old is None:
+            message = f"add {component_id}: new {write.record['type']}, {write.record['status']}"
+        elif not write.changes:
+            raise InvalidInput(f"nothing to change: {component_id} already has these values")
+        else:
+            message = f"update {component_id}: {'; '.join(write.changes)}"
+        change = Change(message)
+        write.stage(self, change)
+        return self.commit(change), write.old is None
+
+    def component_write(self, component_id: str, fields: dict[str, Any], *,
+                        attributes: dict[str, Any] | None = None,
+                        also: dict[str, str] | None = None) -> "ComponentWrite":
+        """Check a component's new or changed fields and attributes by the rules every path
+        shares (the Python API, `svt add`, `svt add --from-csv`) and return the record to
+        write; ``also`` holds the ids ({lower-cased: id}) the same change creates."""
         model.check_id(component_id)
         fields = {k: _clean(v) if isinstance(v, str) else v for k, v in fields.items()
                   if v is not None}
@@ -168,64 +200,46 @@ class Database(StoreBase):
             raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}: use"
                                f" {', '.join(EDITABLE_FIELDS)}")
         if "type" in fields:
-            model.check_type(fields["type"])
+            model.check_type(fields["type"], self.enums)
         if "status" in fields:
-            model.check_status(fields["status"])
-        for key, value in (attributes or {}).items():
-            if not isinstance(key, str) or not key or not key.replace("_", "").replace("-", "").isalnum():
-                raise InvalidInput(f"attribute name {key!r} is not usable: use letters, digits, _ and -")
-            if isinstance(value, float):
-                model.check_number(value, f"attribute {key}")
+            model.check_status(fields["status"], self.enums)
+        attributes = model.check_attributes(attributes or {})
         folder = self.find_component_dir(component_id)
         if folder is None:
-            taken = self.id_taken_ignoring_case(component_id)
-            if taken:
-                raise RuleViolation(f"id {component_id!r} differs from the existing {taken!r} only"
-                                    " in case, which collides on macOS and Windows; use"
-                                    f" {taken!r} or another id")
+            self.check_new_id(component_id, also=also)
             if "type" not in fields:
                 raise InvalidInput(f"{component_id} is a new component: give its --type (one of"
-                                   f" {', '.join(model.COMPONENT_TYPES)})")
+                                   f" {', '.join(self.enums.component_types)})")
             record = {"id": component_id, "type": fields["type"],
                       "status": fields.get("status", "incoming"), **fields,
-                      "attributes": dict(attributes or {}) or None,
+                      "attributes": attributes or None,
                       "created": model.format_date(model.now())}
             if record["status"] == "installed":
                 raise RuleViolation(f"a new component cannot start as installed: add it, then"
                                     f" `svt install {component_id} POSITION`")
             path = f"{RECORDS}/{fields['type']}/{component_id}/{COMPONENT_FILE}"
-            summary = f"{fields['type']}" + (f", {record['status']}")
-            commit = self.commit(Change(f"add {component_id}: new {summary}",
-                                        contents={path: self.record_bytes(path, record, "component")}))
-            return commit, True
-        path = self.rel(folder / COMPONENT_FILE)
-        _, record = self.component_record(component_id)
-        if "type" in fields and fields["type"] != record["type"]:
-            raise RuleViolation(f"{component_id} is a {record['type']}; its type cannot change"
+            return ComponentWrite(path, record, None, [])
+        read = self.read_component(component_id)
+        old = read.data
+        if "type" in fields and fields["type"] != old["type"]:
+            raise RuleViolation(f"{component_id} is a {old['type']}; its type cannot change"
                                 " (add a new component instead)")
-        new = dict(record)
+        new = dict(old)
         new.update(fields)
         if attributes:
-            merged = dict(record.get("attributes") or {})
-            merged.update(attributes)
-            new["attributes"] = merged
-        changes = [f"{k} {record.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
-                   if new.get(k) != record.get(k)]
-        if not changes:
-            raise InvalidInput(f"nothing to change: {component_id} already has these values")
-        commit = self.commit(Change(f"update {component_id}: {'; '.join(changes)}",
-                                    contents={path: self.record_bytes(path, new, "component")},
-                                    expected={path: self.seen[path]}))
-        return commit, False
+            new["attributes"] = {**(old.get("attributes") or {}), **attributes}
+        changes = [f"{k} {old.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
+                   if new.get(k) != old.get(k)]
+        return ComponentWrite(read.path, new, read, changes)
 
-    def list_components(self, component_type: str | None = None, status: str | None = None,
+    def list_components(self, *, component_type: str | None = None, status: str | None = None,
                         location: str | None = None, position: str | None = None) -> list[dict]:
         """Component records matching all the given filters, sorted by type then id."""
         self.require()
         if component_type:
-            model.check_type(component_type)
+            model.check_type(component_type, self.enums)
         if status:
-            model.check_status(status)
+            model.check_status(status, self.enums)
         from .index import Index
         return Index(self).components(component_type, status, location, position)
 
@@ -233,43 +247,50 @@ class Database(StoreBase):
     def _by(self, who: str | None) -> str:
         return _clean(who) or self.repo.identity().name
 
-    def stage_event(self, change: Change, component_id: str, kind: str, name: str,
+    def stage_event(self, change: Change, component: RecordRead, *, kind: str, name: str,
                     date: datetime, event: dict, copies: Sequence[tuple[Path, str, str]] = ()
                     ) -> str:
-        """Add one event (and its stored files) to ``change``; returns the event's path."""
-        folder = self.find_component_dir(component_id)
-        if folder is None or self.rel(folder / COMPONENT_FILE) not in self.seen:
-            folder, _ = self.component_record(component_id)  # not read (and checked) yet
+        """Add one event (and its stored files) of ``component`` (its component.yaml as
+        read) to ``change``; returns the event's path."""
         taken = {self.root / p for p in change.contents}
-        path = self.new_event_path(folder, date, name, taken)
-        rel = self.rel(path)
-        event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
+        event = {"kind": kind, "date": model.format_date(date), "component": component.data["id"],
+                 **event}
+        recorded = model.recorded_now()  # names the file even where the schema lacks the field
         if schema.knows_field(kind, "recorded", self.schema_dir):
-            event["recorded"] = model.recorded_now()
+            event["recorded"] = recorded
+        content = dict(event, recorded=recorded, files=[str(c[2]) for c in copies])
+        path = self.new_event_path(component.folder, date, name, content, taken=taken)
+        rel = self.rel(path)
         stored = stage_files(change, rel.rsplit("/", 1)[0], path.name[:-len(".yaml")], copies)
         if stored:
             event["files"] = stored
         change.contents[rel] = self.record_bytes(rel, event, kind)
         return rel
 
-    def _event_change(self, component_id: str, kind: str, name: str, date: datetime,
-                      event: dict, message: str, updates: dict[str, dict] | None = None,
+    def _event_change(self, component: RecordRead, kind: str, name: str, date: datetime,
+                      event: dict, message: str,
+                      updates: Sequence[tuple[RecordRead, dict]] = (),
                       copies: Sequence[tuple[Path, str, str]] = ()) -> tuple[str, str]:
-        """Write one event of ``component_id`` (plus component.yaml updates) as one commit.
+        """Write one event of ``component`` (plus component.yaml updates) as one commit.
 
-        ``updates`` maps component ids to their new records; ``copies`` are files (source,
-        kind, suffix) stored beside the event. Returns (commit, event path)."""
+        ``updates`` pairs component records as read with their new contents; ``copies`` are
+        files (source, kind, suffix) stored beside the event. Returns (commit, event path)."""
         change = Change(message)
-        rel = self.stage_event(change, component_id, kind, name, date, event, copies)
-        for cid, record in (updates or {}).items():
-            cfolder = self.find_component_dir(cid)
-            assert cfolder is not None
-            cpath = self.rel(cfolder / COMPONENT_FILE)
-            if cpath not in self.seen:
-                self.component_record(cid)
-            change.expected[cpath] = self.seen[cpath]  # as read when the change was decided
-            change.contents[cpath] = self.record_bytes(cpath, record, "component")
+        rel = self.stage_event(change, component, kind=kind, name=name, date=date, event=event,
+                               copies=copies)
+        for read, record in updates:
+            self.stage_replace(change, read, record, "component")
         return self.commit(change), rel
+
+    def test_event(self, test_type: str, *, passed: bool | None, measurements: dict[str, Any],
+                   tested_by: str | None, setup: str | None, conditions: str | None,
+                   notes: str | None) -> dict[str, Any]:
+        """The fields of a test event (checked measurements; texts cleaned, the tester by
+        default the git user), as record_test and `svt test --from-csv` write them."""
+        return {"test_type": test_type,
+                "result": None if passed is None else ("pass" if passed else "fail"),
+                "measurements": measurements or None, "tested_by": self._by(tested_by),
+                "setup": _clean(setup), "conditions": _clean(conditions), "notes": _clean(notes)}
 
     @under_lock
     def record_test(self, component_id: str, test_type: str, *, passed: bool | None = None,
@@ -278,7 +299,6 @@ class Database(StoreBase):
                     notes: str | None = None, setup: str | None = None,
                     conditions: str | None = None, date: str | datetime | None = None) -> str:
         """Record a test result; files are copied beside it. Returns the event's path."""
-        self.require()
         model.check_id(component_id)
         model.check_test_type(test_type)
         when = _when(date)
@@ -286,27 +306,24 @@ class Database(StoreBase):
         copies = [(self.copy_source(f, "image"), "image", Path(f).name) for f in images]
         copies += [(self.copy_source(f, "data file"), "data", Path(f).name) for f in data_files]
         check_test_content(passed, checked, len(copies))
-        self.component_record(component_id)
-        event: dict[str, Any] = {"test_type": test_type}
-        if passed is not None:
-            event["result"] = "pass" if passed else "fail"
-        event.update({"measurements": checked or None, "tested_by": self._by(tested_by),
-                      "setup": _clean(setup), "conditions": _clean(conditions),
-                      "notes": _clean(notes)})
+        component = self.read_component(component_id)
+        event = self.test_event(test_type, passed=passed, measurements=checked,
+                                tested_by=tested_by, setup=setup, conditions=conditions,
+                                notes=notes)
         result = {True: "pass", False: "fail", None: "no result"}[passed]
         extra = f", {len(copies)} file(s)" if copies else ""
-        _, rel = self._event_change(component_id, "test", test_type, when, event,
+        _, rel = self._event_change(component, "test", test_type, when, event,
                                     f"test {component_id}: {test_type} {result}{extra}",
                                     copies=copies)
         return rel
 
     @under_lock
-    def install(self, component_id: str, position: str, run_period: str | None = None,
+    def install(self, component_id: str, position: str, *, run_period: str | None = None,
                 installed_by: str | None = None, notes: str | None = None,
                 date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(component_id)
-        _, record = self.component_record(component_id)
+        read = self.read_component(component_id)
+        record = read.data
         model.check_position(position, record["type"], self.config.get("positions"))
         if record.get("position"):
             raise RuleViolation(f"{component_id} is already installed at {record['position']}:"
@@ -324,9 +341,9 @@ class Database(StoreBase):
         event = {"position": position, "run_period": _clean(run_period),
                  "installed_by": self._by(installed_by), "notes": _clean(notes)}
         period = f" for {run_period}" if run_period else ""
-        _, rel = self._event_change(component_id, "install", "install", when, event,
+        _, rel = self._event_change(read, "install", "install", when, event,
                                     f"install {component_id}: at {position}{period}",
-                                    updates={component_id: new})
+                                    updates=[(read, new)])
         return rel
 
     def installed_at(self, position: str) -> str | None:
@@ -339,17 +356,17 @@ class Database(StoreBase):
                      if data.get("position") == position), None)
 
     @under_lock
-    def remove(self, component_id: str, reason: str | None = None, removed_by: str | None = None,
+    def remove(self, component_id: str, *, reason: str | None = None, removed_by: str | None = None,
                location: str | None = None, notes: str | None = None,
                date: str | datetime | None = None, status: str | None = None) -> str:
-        self.require()
         model.check_id(component_id)
-        _, record = self.component_record(component_id)
+        read = self.read_component(component_id)
+        record = read.data
         if not record.get("position"):
             raise RuleViolation(f"{component_id} is not installed, so it cannot be removed"
                                 f" (status {record['status']})")
         if status:
-            model.check_status(status)
+            model.check_status(status, self.enums)
             if status == "installed":
                 raise InvalidInput("a removed component cannot have status installed")
         when = _when(date)
@@ -367,38 +384,37 @@ class Database(StoreBase):
                  "reason": _clean(reason), "removed_by": self._by(removed_by),
                  "location": _clean(location), "notes": _clean(notes)}
         why = f" ({reason})" if reason else ""
-        _, rel = self._event_change(component_id, "remove", "remove", when, event,
+        _, rel = self._event_change(read, "remove", "remove", when, event,
                                     f"remove {component_id}: from {record['position']}{why}",
-                                    updates={component_id: new})
+                                    updates=[(read, new)])
         return rel
 
     @under_lock
-    def set_location(self, component_id: str, location: str, moved_by: str | None = None,
+    def set_location(self, component_id: str, location: str, *, moved_by: str | None = None,
                      notes: str | None = None, date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(component_id)
         location = _clean(location) or ""
         if not location:
             raise InvalidInput("the new location is empty: give a place such as \"Clean Room\"")
-        _, record = self.component_record(component_id)
+        read = self.read_component(component_id)
+        record = read.data
         if record.get("location") == location:
             raise InvalidInput(f"{component_id} is already at {location}")
         new = dict(record, location=location)
         event = {"from": record.get("location"), "to": location, "moved_by": self._by(moved_by),
                  "notes": _clean(notes)}
-        _, rel = self._event_change(component_id, "move", "move", _when(date), event,
+        _, rel = self._event_change(read, "move", "move", _when(date), event,
                                     f"move {component_id}: to {location}",
-                                    updates={component_id: new})
+                                    updates=[(read, new)])
         return rel
 
     @under_lock
-    def add_log(self, component_id: str, text: str, log_type: str = "note",
+    def add_log(self, component_id: str, text: str, *, log_type: str = "note",
                 severity: str = "info", logged_by: str | None = None,
                 date: str | datetime | None = None, kind: str = "log") -> str:
-        self.require()
         model.check_id(component_id)
-        model.check_choice(log_type, model.LOG_TYPES, "log type")
-        model.check_choice(severity, model.SEVERITIES, "severity")
+        model.check_choice(log_type, self.enums.log_types, "log type")
+        model.check_choice(severity, self.enums.severities, "severity")
         text = _clean(text) or ""
         if not text:
             raise InvalidInput("the log text is empty: say what happened")
@@ -407,33 +423,36 @@ class Database(StoreBase):
         first = text.splitlines()[0]
         short = first if len(first) <= 60 else first[:57] + "..."
         verb = "comment" if kind == "comment" else "log"
-        _, rel = self._event_change(component_id, kind, kind, _when(date), event,
+        when = _when(date)
+        _, rel = self._event_change(self.read_component(component_id), kind, kind, when, event,
                                     f"{verb} {component_id}: {short}")
         return rel
 
-    def add_comment(self, component_id: str, text: str, author: str | None = None,
+    def add_comment(self, component_id: str, text: str, *, author: str | None = None,
                     date: str | datetime | None = None) -> str:
-        return self.add_log(component_id, text, "note", "info", author, date, kind="comment")
+        return self.add_log(component_id, text, log_type="note", severity="info", logged_by=author,
+                            date=date, kind="comment")
 
     # ---- assembly -----------------------------------------------------------------------
     @under_lock
-    def assemble(self, module_id: str, sensor_id: str | None = None, hybrid_id: str | None = None,
-                 assembled_by: str | None = None, notes: str | None = None,
-                 date: str | datetime | None = None) -> str:
-        self.require()
+    def assemble(self, module_id: str, *, sensor_id: str | None = None,
+                 hybrid_id: str | None = None, assembled_by: str | None = None,
+                 notes: str | None = None, date: str | datetime | None = None) -> str:
         if not sensor_id and not hybrid_id:
             raise InvalidInput("give --sensor, --hybrid or both to assemble onto the module")
         model.check_id(module_id)
-        _, module = self.component_record(module_id)
+        module_read = self.read_component(module_id)
+        module = module_read.data
         if module["type"] != "module":
             raise RuleViolation(f"{module_id} is a {module['type']}, not a module")
-        updates: dict[str, dict] = {}
+        updates: list[tuple[RecordRead, dict]] = []
         new_module = dict(module)
         for part_id, part_type in ((sensor_id, "sensor"), (hybrid_id, "hybrid")):
             if not part_id:
                 continue
             model.check_id(part_id)
-            _, part = self.component_record(part_id)
+            part_read = self.read_component(part_id)
+            part = part_read.data
             if part["type"] != part_type:
                 raise RuleViolation(f"{part_id} is a {part['type']}, not a {part_type}")
             if part.get("module"):
@@ -446,65 +465,64 @@ class Database(StoreBase):
                 raise RuleViolation(f"{module_id} already has {part_type} {module[part_type]}:"
                                     f" disassemble it first")
             new_module[part_type] = part_id
-            updates[part_id] = dict(part, module=module_id)
-        updates[module_id] = new_module
+            updates.append((part_read, dict(part, module=module_id)))
+        updates.append((module_read, new_module))
         event = {"sensor": sensor_id, "hybrid": hybrid_id, "by": self._by(assembled_by),
                  "notes": _clean(notes)}
         parts = ", ".join(f"{t} {p}" for t, p in (("sensor", sensor_id), ("hybrid", hybrid_id)) if p)
-        _, rel = self._event_change(module_id, "assembly", "assembly", _when(date), event,
+        _, rel = self._event_change(module_read, "assembly", "assembly", _when(date), event,
                                     f"assemble {module_id}: {parts}", updates=updates)
         return rel
 
     @under_lock
-    def disassemble(self, module_id: str, disassembled_by: str | None = None,
+    def disassemble(self, module_id: str, *, disassembled_by: str | None = None,
                     notes: str | None = None, date: str | datetime | None = None,
                     parts: Sequence[str] = ("sensor", "hybrid")) -> str:
-        self.require()
         model.check_id(module_id)
-        _, module = self.component_record(module_id)
+        module_read = self.read_component(module_id)
+        module = module_read.data
         if module["type"] != "module":
             raise RuleViolation(f"{module_id} is a {module['type']}, not a module")
         detached = {t: module[t] for t in parts if module.get(t)}
         if not detached:
             raise RuleViolation(f"{module_id} has no {' or '.join(parts)} to disassemble")
         new_module = dict(module)
-        updates: dict[str, dict] = {}
+        updates: list[tuple[RecordRead, dict]] = []
         stale = set()  # links to parts that name another module (e.g. imported as they were)
         for part_type, part_id in detached.items():
             new_module.pop(part_type, None)
             try:
-                _, part = self.component_record(part_id)
+                part_read = self.read_component(part_id)
             except NotFoundError:
                 continue  # a dangling link; validate reports it, the module is still freed
-            if part.get("module") not in (module_id, None):
+            if part_read.data.get("module") not in (module_id, None):
                 stale.add(part_type)  # only this module's link goes; the part stays put
                 continue
-            part = dict(part)
+            part = dict(part_read.data)
             part.pop("module", None)
-            updates[part_id] = part
+            updates.append((part_read, part))
         if module.get("position") and set(detached) - stale:
             raise RuleViolation(f"{module_id} is installed at {module['position']}: remove it"
                                 " before disassembling")
-        updates[module_id] = new_module
+        updates.append((module_read, new_module))
         event = {**detached, "by": self._by(disassembled_by), "notes": _clean(notes)}
         what = ", ".join(f"{t} {p}" for t, p in detached.items())
-        _, rel = self._event_change(module_id, "disassembly", "disassembly", _when(date), event,
+        _, rel = self._event_change(module_read, "disassembly", "disassembly", _when(date), event,
                                     f"disassemble {module_id}: {what}", updates=updates)
         return rel
 
     # ---- connections --------------------------------------------------------------------
     @under_lock
-    def connect(self, a: str, b: str, connection_type: str = "signal", cable: str | None = None,
+    def connect(self, a: str, b: str, *, connection_type: str = "signal", cable: str | None = None,
                 notes: str | None = None, by: str | None = None,
                 date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(a)
         model.check_id(b)
         if a == b:
             raise InvalidInput("a component cannot be connected to itself")
         connection_type = _clean(connection_type) or "signal"
-        _, rec_a = self.component_record(a)
-        _, rec_b = self.component_record(b)
+        read_a, read_b = self.read_component(a), self.read_component(b)
+        rec_a, rec_b = read_a.data, read_b.data
         if cable:
             model.check_id(cable, "cable id")
             _, rec_c = self.component_record(cable)
@@ -524,20 +542,19 @@ class Database(StoreBase):
         event = {"other": b, "connection_type": connection_type, "cable": cable,
                  "by": self._by(by), "notes": _clean(notes)}
         via = f" via {cable}" if cable else ""
-        _, rel = self._event_change(a, "connect", "connect", when, event,
+        _, rel = self._event_change(read_a, "connect", "connect", when, event,
                                     f"connect {a}: to {b} ({connection_type}{via})",
-                                    updates={a: new_a, b: new_b})
+                                    updates=[(read_a, new_a), (read_b, new_b)])
         return rel
 
     @under_lock
-    def disconnect(self, a: str, b: str, connection_type: str | None = None,
+    def disconnect(self, a: str, b: str, *, connection_type: str | None = None,
                    notes: str | None = None, by: str | None = None,
                    date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(a)
         model.check_id(b)
-        _, rec_a = self.component_record(a)
-        _, rec_b = self.component_record(b)
+        read_a, read_b = self.read_component(a), self.read_component(b)
+        rec_a, rec_b = read_a.data, read_b.data
 
         def keep(links: list, other: str) -> list:
             return [link for link in links if not (
@@ -554,9 +571,9 @@ class Database(StoreBase):
         cables = sorted({link["cable"] for link in gone if link.get("cable")})
         event = {"other": b, "connection_type": types, "cable": cables[0] if cables else None,
                  "by": self._by(by), "notes": _clean(notes)}
-        _, rel = self._event_change(a, "disconnect", "disconnect", _when(date), event,
+        _, rel = self._event_change(read_a, "disconnect", "disconnect", _when(date), event,
                                     f"disconnect {a}: from {b} ({types})",
-                                    updates={a: new_a, b: new_b})
+                                    updates=[(read_a, new_a), (read_b, new_b)])
         return rel
 
     def connections(self, component_id: str) -> list[dict]:
@@ -567,21 +584,22 @@ class Database(StoreBase):
 
     # ---- attachments --------------------------------------------------------------------
     @under_lock
-    def attach(self, component_id: str, files: Sequence[str], description: str | None = None,
+    def attach(self, component_id: str, files: Sequence[str], *, description: str | None = None,
                uploaded_by: str | None = None, date: str | datetime | None = None) -> str:
-        self.require()
         model.check_id(component_id)
         if not files:
             raise InvalidInput("give at least one file to attach")
         copies = [(self.copy_source(f, "file"), "image", Path(f).name) for f in files]
         event = {"description": _clean(description), "uploaded_by": self._by(uploaded_by)}
-        _, rel = self._event_change(component_id, "attachment", "attachment", _when(date), event,
-                                    f"attach {component_id}: {len(copies)} file(s)", copies=copies)
+        when = _when(date)
+        _, rel = self._event_change(self.read_component(component_id), "attachment", "attachment",
+                                    when, event, f"attach {component_id}: {len(copies)} file(s)",
+                                    copies=copies)
         return rel
 
     # ---- reading ------------------------------------------------------------------------
     def tests(self, component_id: str) -> list[dict]:
-        return self.events(component_id, ("test",))
+        return self.events(component_id, kinds=("test",))
 
     def history(self, component_id: str, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""
@@ -593,26 +611,21 @@ class Database(StoreBase):
         self.require()
         model.check_id(component_id)
         folder, record = self.component_record(component_id)
-        events = self.events(component_id)
-        by_kind: dict[str, list[dict]] = {}
-        for ev in events:
-            by_kind.setdefault(ev["kind"], []).append(ev)
         assembly = {"sensor": record.get("sensor"), "hybrid": record.get("hybrid"),
                     "module": record.get("module")}
-        return {
+        info: dict[str, Any] = {
             "component": record,
             "record": self.rel(folder / COMPONENT_FILE),
             "assembly": {k: v for k, v in assembly.items() if v},
-            "tests": by_kind.get("test", []),
-            "installations": [e for e in events if e["kind"] in ("install", "remove")],
-            "logs": [e for e in events if e["kind"] in ("log", "comment")],
-            "assembly_history": [e for e in events if e["kind"] in ("assembly", "disassembly")],
-            "moves": by_kind.get("move", []),
-            "connections": self.connections(component_id),
-            "connection_history": [e for e in events if e["kind"] in ("connect", "disconnect")],
-            "attachments": by_kind.get("attachment", []),
-            "commits": self.history(component_id, commits),
         }
+        current = {"connections": self.connections(component_id)}
+        grouped = registry.sections(self.events(component_id))  # each kind names its section
+        for section in registry.SECTIONS:
+            if section.current:
+                info[section.current] = current[section.current]
+            info[section.key] = grouped[section.key]
+        info["commits"] = self.history(component_id, commits)
+        return info
 
     def summary(self) -> dict:
         from .index import Index
@@ -705,8 +718,11 @@ _RECORDS_README = """# Records
 One folder per component type, one folder per component:
 
     <type>/<ID>/component.yaml                     identity and current state
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml  one event (test, install, log, ...)
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_0.png  files stored with that event
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>.yaml  one event (test, install, log, ...)
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>_0.png  files stored with that event
+
+The tag (six hex digits of the event's content and of when svt wrote it) keeps two clones
+from ever picking the same name; files named without it come from older versions of svt.
 
 The `svt` command writes these files and commits every change. You may edit them by hand
 too: run `svt validate` before you commit, and keep each file's first two comment lines, which
@@ -726,6 +742,11 @@ _LFS_ATTRIBUTES = "# Stored images and data files go to Git LFS (svt init --lfs)
     "records/**/*_data filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data.* filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data_*.* filter=lfs diff=lfs merge=lfs -text\n")
+
+# Every clone that runs svt defines the driver (svt setup, or any svt write); a clone that
+# does not falls back to git's own text merge.
+_MERGE_ATTRIBUTES = ("# component.yaml merges field by field with svt's merge driver"
+                     " (docs/collaboration.md)\n" + MERGE_ATTRIBUTE + "\n")
 
 _GITIGNORE = """# The original SQLite tracker's files, if this store lives beside them
 /svt_components.db

@@ -16,7 +16,7 @@ EXPORT_FIELDS = ["id", "type", "status", "location", "position", "run_period", "
 def export_data(db: Any, component_type: str | None = None) -> list[dict]:
     """Every component (of a type) with all its events, oldest first."""
     out = []
-    records = db.list_components(component_type)
+    records = db.list_components(component_type=component_type)
     with db.progress_bar("Exporting", len(records)) as step:
         for record in records:
             events = db.events(record["id"])

@@ -20,7 +20,7 @@ from . import model, schema
 from .database import check_measurements, stage_files
 from .errors import InvalidInput, SvtError
 from .index import Index
-from .store import COMPONENT_FILE, RECORDS
+from .store import COMPONENT_FILE, RECORDS, RecordRead
 from .txn import Change
 
 FILE_KINDS = {"raw_data": "data", "plot": "plot", "image": "image", "log": "log", "other": "other"}
@@ -150,8 +150,10 @@ class _Importer:
         self.report = ImportReport()
         self.change = Change("")
         self.records: dict[str, dict] = {}  # id -> component record (new or updated)
+        self.reads: dict[str, RecordRead] = {}  # id -> the store's record it updates, as read
         self.folders: dict[str, str] = {}  # id -> records/<type>/<id>
         self.new: set[str] = set()  # components this import creates
+        self.new_by_case: dict[str, str] = {}  # their ids by their lower case
         self.taken: set[str] = set()
         self.con = _open(sqlite_path)
         self.keep_ids = _schemas_know_legacy_ids(db)
@@ -183,11 +185,22 @@ class _Importer:
                 self.skip(f"component {cid!r}", str(exc))
                 continue
             folder = f"{RECORDS}/{row['type']}/{cid}"
-            self.folders[cid] = folder
             if (self.db.root / folder / COMPONENT_FILE).exists():
+                self.folders[cid] = folder
                 self.report.already["component"] += 1
                 continue
+            try:
+                self.db.check_new_id(cid, also=self.new_by_case)
+            except SvtError as exc:
+                self.skip(f"component {cid!r}", str(exc))
+                continue
+            self.folders[cid] = folder
             attrs = _json(row.get("attributes_json"))
+            for name in attrs if isinstance(attrs, dict) else ():
+                try:
+                    model.check_attribute_name(name)
+                except SvtError as exc:
+                    self.problem(cid, str(exc), f"rename it in {folder}/{COMPONENT_FILE}")
             created = _date(row.get("created_at"), utc=True)
             record = {"id": cid, "type": row["type"], "status": status,
                       "serial_number": row.get("serial_number"), "asset_tag": row.get("asset_tag"),
@@ -205,6 +218,7 @@ class _Importer:
                     record[part] = row[f"assembled_{part}_id"]
             self.records[cid] = record
             self.new.add(cid)
+            self.new_by_case[cid.lower()] = cid
             self.report.imported["component"] += 1
         claims: dict[str, list[str]] = {}  # part -> the modules that name it
         for cid, record in self.records.items():
@@ -266,7 +280,7 @@ class _Importer:
                                   " is not there", f"svt remove {cid}")
 
     def _record(self, cid: str) -> dict:
-        return self.records.get(cid) or self.db.component_record(cid)[1]
+        return self.records.get(cid) or self.db.read_component(cid).data
 
     # ---- events -------------------------------------------------------------------------
     def event(self, cid: str, kind: str, name: str, when: datetime | None, body: dict,
@@ -444,8 +458,9 @@ class _Importer:
 
     def _existing(self, cid: str) -> dict:
         """A component already in the store that this import links to."""
-        _, record = self.db.component_record(cid)
-        record = dict(record)
+        read = self.db.read_component(cid)
+        self.reads[cid] = read
+        record = dict(read.data)
         self.records[cid] = record
         return record
 
@@ -467,12 +482,13 @@ class _Importer:
             rel = f"{self.folders[cid]}/{COMPONENT_FILE}"
             clean = {k: v for k, v in record.items() if not k.startswith("_")}
             try:
-                self.change.contents[rel] = self.db.record_bytes(rel, clean, "component")
+                if cid in self.reads:  # a component the store held: replaced only as read
+                    self.db.stage_replace(self.change, self.reads[cid], clean, "component")
+                else:
+                    self.change.contents[rel] = self.db.record_bytes(rel, clean, "component")
             except SvtError as exc:
                 self.skip(f"component {cid}", str(exc))
                 continue
-            if (self.db.root / rel).exists():
-                self.change.expected[rel] = self.db.seen[rel]
         self.report.problems.sort()
         n = sum(self.report.imported.values())
         if self.change.contents or self.change.copies:

@@ -1,33 +1,36 @@
-"""The component model: enumerations, naming rules, positions and dates. No I/O."""
+"""The component model: naming rules, positions and dates. No I/O (the default
+enumerations come from the registry, which reads svt's schemas on first use)."""
 from __future__ import annotations
 
 import math
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
+from . import registry
 from .errors import InvalidInput
 
-COMPONENT_TYPES = (
-    "module", "sensor", "hybrid", "feb", "cable", "optical_board",
-    "mpod_module", "mpod_crate", "flange_board", "other",
-)
-STATUSES = (
-    "installed", "spare", "incoming", "testing", "qualified",
-    "failed", "repair", "degraded", "retired", "lost",
-)
-LOG_TYPES = ("observation", "issue", "repair", "maintenance", "note")
-SEVERITIES = ("info", "warning", "critical")
-FILE_KINDS = ("image", "data", "plot", "log", "document", "other")
+# The enumerations (component types, statuses, log types, severities, file kinds) are
+# written once, in the JSON Schemas: registry.enumerations() reads a store's, and
+# model.COMPONENT_TYPES etc. are svt's defaults, read on first use.
+_DEFAULT_ENUMS = {"COMPONENT_TYPES": "component_types", "STATUSES": "statuses",
+                  "LOG_TYPES": "log_types", "SEVERITIES": "severities", "FILE_KINDS": "file_kinds"}
 
-# Event kinds and the word each uses in its file name (tests use their test type).
-EVENT_KINDS = (
-    "test", "install", "remove", "assembly", "disassembly", "log", "comment",
-    "move", "connect", "disconnect", "attachment",
-)
+
+def __getattr__(name: str) -> Any:
+    if name in _DEFAULT_ENUMS:
+        return getattr(registry.defaults(), _DEFAULT_ENUMS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Event kinds, as the registry declares them.
+EVENT_KINDS = tuple(registry.EVENT_KINDS)
 RESERVED_TEST_TYPES = frozenset(EVENT_KINDS) | {"component"}
 
 MAX_ID_LENGTH = 64
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+MAX_ATTRIBUTE_NAME_LENGTH = 64
+_ATTRIBUTE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _TEST_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _FREE_POSITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _MODULE_POSITION_RE = re.compile(
@@ -57,12 +60,15 @@ def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     return value
 
 
-def check_type(component_type: str) -> str:
-    return check_choice(component_type, COMPONENT_TYPES, "component type")
+def check_type(component_type: str, enums: registry.Enumerations | None = None) -> str:
+    """A component type of ``enums`` (a store's; default: svt's own)."""
+    return check_choice(component_type, (enums or registry.defaults()).component_types,
+                        "component type")
 
 
-def check_status(status: str) -> str:
-    return check_choice(status, STATUSES, "status")
+def check_status(status: str, enums: registry.Enumerations | None = None) -> str:
+    """A status of ``enums`` (a store's; default: svt's own)."""
+    return check_choice(status, (enums or registry.defaults()).statuses, "status")
 
 
 def check_test_type(test_type: str) -> str:
@@ -209,6 +215,27 @@ def attribute_value(text: str) -> object:
         if (str(number) if kind is int else repr(number)) == text and math.isfinite(number):
             return number
     return text
+
+
+def check_attribute_name(name: object) -> str:
+    """An attribute's name: an ASCII letter, then ASCII letters, digits, _ and -, at most 64
+    characters, its case kept (Vbias and vbias are two names). Such a name is a column
+    (``attr.<name>``) in `svt export` that pandas, ROOT and spreadsheets read as typed."""
+    if (not isinstance(name, str) or len(name) > MAX_ATTRIBUTE_NAME_LENGTH
+            or not _ATTRIBUTE_NAME_RE.fullmatch(name)):
+        raise InvalidInput(f"attribute name {name!r} is not usable: start with a letter (A-Z,"
+                           " a-z), then letters, digits, _ or -, at most"
+                           f" {MAX_ATTRIBUTE_NAME_LENGTH} characters (e.g. channel_count)")
+    return name
+
+
+def check_attributes(attributes: dict) -> dict:
+    """Attributes to write: usable names (check_attribute_name), finite numbers."""
+    for name, value in attributes.items():
+        check_attribute_name(name)
+        if isinstance(value, float):
+            check_number(value, f"attribute {name}")
+    return dict(attributes)
 
 
 def parse_attribute(text: str) -> tuple[str, object]:

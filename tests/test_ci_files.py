@@ -130,11 +130,11 @@ def _make_remote(tmp_path: Path) -> Path:
     git(work, "remote", "add", "origin", str(origin))
     git(work, "push", "-q", "origin", "main")
     git(work, "switch", "-q", "-c", "feature")
-    Database(work).install("MOD-B", "Layer1_top_axial", "2025_run")
+    Database(work).install("MOD-B", "Layer1_top_axial", run_period="2025_run")
     git(work, "push", "-q", "origin", "feature")
     git(work, "switch", "-q", "main")
     git(work, "switch", "-q", "-c", "harmless")
-    Database(work).install("MOD-C", "Layer2_top_axial", "2025_run")
+    Database(work).install("MOD-C", "Layer2_top_axial", run_period="2025_run")
     git(work, "push", "-q", "origin", "harmless")
     git(work, "switch", "-q", "main")
     git(work, "switch", "-q", "-c", "banana")  # loosens the rules it is checked against
@@ -145,7 +145,7 @@ def _make_remote(tmp_path: Path) -> Path:
     git(work, "commit", "-q", "-am", "bananas are a status now")
     git(work, "push", "-q", "origin", "banana")
     git(work, "switch", "-q", "main")
-    Database(work).install("MOD-A", "Layer1_top_axial", "2025_run")
+    Database(work).install("MOD-A", "Layer1_top_axial", run_period="2025_run")
     git(work, "push", "-q", "origin", "main")
     return origin
 

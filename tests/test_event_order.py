@@ -67,7 +67,7 @@ def test_events_without_recorded_fall_back_to_file_name_order_after_equal_dates(
     gitcmd(store_path, "add", "-A")
     gitcmd(store_path, "commit", "-qm", "hand-written logs")
     svt("log", "M-1", "written by svt", "--date", "2025-03-02T10:00:00+00:00")
-    texts = [e["text"] for e in Database(store_path).events("M-1", ("log",))]
+    texts = [e["text"] for e in Database(store_path).events("M-1", kinds=("log",))]
     # file-name order: "..._log-2.yaml" < "..._log.yaml" ('-' sorts before '.')
     assert texts == ["second by name", "first by name", "written by svt"]
 

@@ -10,7 +10,8 @@ import pytest
 
 @pytest.fixture
 def filled(db, png):
-    db.save_component("M-1", {"type": "module", "status": "spare"}, {"channel_count": 512})
+    db.save_component("M-1", {"type": "module", "status": "spare"},
+                      attributes={"channel_count": 512})
     db.save_component("M-2", {"type": "module", "status": "qualified", "location": "Hall B"})
     db.save_component("F-1", {"type": "feb"})
     db.record_test("M-1", "iv_curve", passed=False, date="2025-01-01T10:00:00+00:00",

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from svt_records import Database
@@ -165,6 +166,11 @@ def test_init_lfs_turns_lfs_on_in_an_existing_store(store_path, svt, png, gitcmd
     (store_path / ".gitattributes").write_text("*.sh text eol=lf\n")
     gitcmd(store_path, "add", ".gitattributes")
     gitcmd(store_path, "commit", "-q", "-m", "the user's own attributes")
+    # an image stored a while ago: git's stat cache holds it as clean (not "racy"), so only
+    # an index entry made anew picks up the LFS filter
+    past = time.time() - 3600
+    os.utime(store_path / old_image, (past, past))
+    gitcmd(store_path, "update-index", "-q", "--really-refresh")
     head = gitcmd(store_path, "rev-parse", "HEAD")
     result = svt("init", "--lfs", str(store_path), ok=False)
     if not HAVE_LFS:

@@ -18,11 +18,11 @@ def store(db, png):
     db.save_component("SEN-1", {"type": "sensor"})
     db.save_component("HYB-1", {"type": "hybrid"})
     db.save_component("FEB-1", {"type": "feb", "status": "spare"})
-    db.assemble("MOD-1", "SEN-1", "HYB-1", date="2025-01-10T10:00:00+00:00")
+    db.assemble("MOD-1", sensor_id="SEN-1", hybrid_id="HYB-1", date="2025-01-10T10:00:00+00:00")
     db.record_test("MOD-1", "iv_curve", passed=True, images=[png],
                    measurements={"v": 1}, date="2025-01-11T10:00:00+00:00")
-    db.install("MOD-1", "Layer1_top_axial", "2025_run", date="2025-01-12T10:00:00+00:00")
-    db.connect("MOD-1", "FEB-1", "signal", date="2025-01-12T11:00:00+00:00")
+    db.install("MOD-1", "Layer1_top_axial", run_period="2025_run", date="2025-01-12T10:00:00+00:00")
+    db.connect("MOD-1", "FEB-1", connection_type="signal", date="2025-01-12T11:00:00+00:00")
     return db
 
 
@@ -85,18 +85,18 @@ CASES = [
      "records/feb/FEB-1/component.yaml:3:5", "but the folder is 'FEB-1'"),
     ("type vs folder", lambda db: replace(comp(db, "feb", "FEB-1"), "type: feb", "type: cable"),
      "records/feb/FEB-1/component.yaml:4:7", "under records/feb/"),
-    ("event date vs name", lambda db: replace(event(db, "MOD-1", "*_iv_curve.yaml"),
+    ("event date vs name", lambda db: replace(event(db, "MOD-1", "*_iv_curve_*.yaml"),
                                               "2025-01-11T10:00:00+00:00",
                                               "2025-01-11T11:00:00+00:00"),
-     "iv_curve.yaml:4:7", "file name says 20250111_100000"),
-    ("test type vs name", lambda db: replace(event(db, "MOD-1", "*_iv_curve.yaml"),
+     "_iv_curve_", "file name says 20250111_100000"),
+    ("test type vs name", lambda db: replace(event(db, "MOD-1", "*_iv_curve_*.yaml"),
                                              "test_type: iv_curve", "test_type: noise"),
-     "iv_curve.yaml:7:12", "rename the file"),
+     "_iv_curve_", "rename the file"),
     ("stored file changed", lambda db: next(path(db, "module", "MOD-1").glob("*/*_0.png"))
      .write_bytes(b"tampered"),
-     "iv_curve.yaml", "is 8 bytes but the record says"),
+     "_iv_curve_", "is 8 bytes but the record says"),
     ("stored file missing", lambda db: next(path(db, "module", "MOD-1").glob("*/*_0.png"))
-     .unlink(), "iv_curve.yaml", "is missing"),
+     .unlink(), "_iv_curve_", "is missing"),
     ("unlisted file", lambda db: path(db, "module", "MOD-1", "2025", "stray.png")
      .write_bytes(b"x"), "records/module/MOD-1/2025/stray.png:1:1", "no record lists this file"),
     ("position vs history", lambda db: replace(comp(db, "module", "MOD-1"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import open_db, report_notes
+from . import StoreChoice, open_db, report_notes
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
@@ -44,7 +44,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
          from_csv: str | None) -> None:
     """Record a test result of component ID, with its measurements, plots and data.
 
-    Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<n>.<ext>
+    Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<tag>_<n>.<ext>
     (images) and ..._<type>_data.<ext> (data), each with its size and sha256.
 
     \b
@@ -104,7 +104,8 @@ def install(component_id: str, position: str, run_period: str | None, installed_
       svt install HPK-SN123456 Layer1_top_axial --run-period 2025_spring_run
     """
     db = open_db()
-    db.install(component_id, position, run_period, installed_by, notes, date)
+    db.install(component_id, position, run_period=run_period, installed_by=installed_by,
+               notes=notes, date=date)
     report_notes(db)
     done(f"Installed {component_id} at {position}", db.last_commit)
 
@@ -114,8 +115,7 @@ def install(component_id: str, position: str, run_period: str | None, installed_
 @click.option("--reason", help='Why, e.g. "end_of_run".')
 @click.option("--removed-by", help="Who removed it (default: your git name).")
 @click.option("--location", help="Where it goes now, e.g. \"Clean Room Storage\".")
-@click.option("--status", type=click.Choice(["spare", "incoming", "testing", "qualified",
-                                             "failed", "repair", "degraded", "retired", "lost"]),
+@click.option("--status", type=StoreChoice("statuses", exclude=("installed",)),
               help="Status after removal (default: spare if it was installed).")
 @click.option("--notes", help="Free-text notes.")
 @click.option("--date", help=DATE_HELP)
@@ -123,7 +123,8 @@ def remove(component_id: str, reason: str | None, removed_by: str | None, locati
            status: str | None, notes: str | None, date: str | None) -> None:
     """Remove installed component ID from its position."""
     db = open_db()
-    db.remove(component_id, reason, removed_by, location, notes, date, status)
+    db.remove(component_id, reason=reason, removed_by=removed_by, location=location, notes=notes,
+              date=date, status=status)
     report_notes(db)
     done(f"Removed {component_id}", db.last_commit)
 
@@ -139,7 +140,8 @@ def assemble(module_id: str, sensor: str | None, hybrid: str | None, assembled_b
              notes: str | None, date: str | None) -> None:
     """Assemble a sensor and/or a hybrid onto MODULE (either part alone works too)."""
     db = open_db()
-    db.assemble(module_id, sensor, hybrid, assembled_by, notes, date)
+    db.assemble(module_id, sensor_id=sensor, hybrid_id=hybrid, assembled_by=assembled_by,
+                notes=notes, date=date)
     report_notes(db)
     parts = " and ".join(p for p in (sensor, hybrid) if p)
     done(f"Assembled {parts} onto {module_id}", db.last_commit)
@@ -156,7 +158,7 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
                 only: str | None, date: str | None) -> None:
     """Detach the sensor and hybrid of MODULE; they stay in the store, free to reuse."""
     db = open_db()
-    db.disassemble(module_id, disassembled_by, notes, date,
+    db.disassemble(module_id, disassembled_by=disassembled_by, notes=notes, date=date,
                    parts=(only,) if only else ("sensor", "hybrid"))
     report_notes(db)
     done(f"Disassembled {module_id}", db.last_commit)
@@ -165,10 +167,9 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
 @click.command()
 @click.argument("component_id", metavar="ID")
 @click.argument("text")
-@click.option("--type", "log_type", default="observation", show_default=True,
-              type=click.Choice(["observation", "issue", "repair", "maintenance", "note"]))
-@click.option("--severity", default="info", show_default=True,
-              type=click.Choice(["info", "warning", "critical"]))
+@click.option("--type", "log_type", default="note", show_default=True,
+              type=StoreChoice("log_types"))
+@click.option("--severity", default="info", show_default=True, type=StoreChoice("severities"))
 @click.option("--by", "logged_by", help="Who logs it (default: your git name).")
 @click.option("--date", help=DATE_HELP)
 def log(component_id: str, text: str, log_type: str, severity: str, logged_by: str | None,
@@ -180,7 +181,8 @@ def log(component_id: str, text: str, log_type: str, severity: str, logged_by: s
       svt log MODULE-L1-001 "Monitoring noise levels" --type observation
     """
     db = open_db()
-    db.add_log(component_id, text, log_type, severity, logged_by, date)
+    db.add_log(component_id, text, log_type=log_type, severity=severity, logged_by=logged_by,
+               date=date)
     report_notes(db)
     done(f"Logged {log_type} for {component_id}", db.last_commit)
 
@@ -193,7 +195,7 @@ def log(component_id: str, text: str, log_type: str, severity: str, logged_by: s
 def comment(component_id: str, text: str, author: str | None, date: str | None) -> None:
     """Add a comment TEXT to component ID."""
     db = open_db()
-    db.add_comment(component_id, text, author, date)
+    db.add_comment(component_id, text, author=author, date=date)
     report_notes(db)
     done(f"Commented on {component_id}", db.last_commit)
 
@@ -208,7 +210,8 @@ def attach(component_id: str, files: tuple[str, ...], description: str | None,
            uploaded_by: str | None, date: str | None) -> None:
     """Store photos or documents of component ID that belong to no test."""
     db = open_db()
-    rel = db.attach(component_id, list(files), description, uploaded_by, date)
+    rel = db.attach(component_id, list(files), description=description, uploaded_by=uploaded_by,
+                    date=date)
     report_notes(db)
     done(f"Attached {len(files)} file(s) to {component_id}: {rel}", db.last_commit)
 
@@ -226,7 +229,7 @@ def connect(a: str, b: str, connection_type: str, cable: str | None, notes: str 
             by: str | None, date: str | None) -> None:
     """Record that components A and B are connected (optionally through a cable)."""
     db = open_db()
-    db.connect(a, b, connection_type, cable, notes, by, date)
+    db.connect(a, b, connection_type=connection_type, cable=cable, notes=notes, by=by, date=date)
     report_notes(db)
     done(f"Connected {a} and {b} ({connection_type})", db.last_commit)
 
@@ -242,7 +245,7 @@ def disconnect(a: str, b: str, connection_type: str | None, notes: str | None, b
                date: str | None) -> None:
     """Undo the connection(s) between A and B."""
     db = open_db()
-    db.disconnect(a, b, connection_type, notes, by, date)
+    db.disconnect(a, b, connection_type=connection_type, notes=notes, by=by, date=date)
     report_notes(db)
     done(f"Disconnected {a} and {b}", db.last_commit)
 

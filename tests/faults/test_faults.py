@@ -61,7 +61,7 @@ def test_kill_9_at_any_step_loses_nothing_and_leaves_nothing(store, png, point):
     landed = git(store, "log", "-1", "--format=%s").startswith("test M1")
     if point == "ref-updated":
         assert landed  # the commit had landed: rolled forward
-        assert len(list(store.glob("records/module/M1/*/*_iv_curve.yaml"))) == 1
+        assert len(list(store.glob("records/module/M1/*/*_iv_curve_*.yaml"))) == 1
     else:
         assert not landed and snapshot(store) == before  # rolled back exactly
     again = svt(store, "test", "M1", "--type", "iv_curve", "--pass")
@@ -229,7 +229,7 @@ def test_conflict_markers_in_a_record_are_refused_at_their_line(store):
 def test_a_record_changed_between_read_and_write_is_not_overwritten(db, monkeypatch):
     from svt_records.store import StoreBase
     db.save_component("M1", {"type": "module", "status": "spare"})
-    original = StoreBase.component_record
+    original = StoreBase.read_component
 
     edits = []
 
@@ -238,12 +238,12 @@ def test_a_record_changed_between_read_and_write_is_not_overwritten(db, monkeypa
         if edits:
             return found
         edits.append(cid)
-        path = found[0] / "component.yaml"  # another program edits and commits it meanwhile
+        path = found.folder / "component.yaml"  # another program edits and commits it meanwhile
         path.write_text(path.read_text().replace("status: spare", "status: lost"))
         subprocess.run(["git", "commit", "-qam", "edit elsewhere"], cwd=self.root, check=True)
         return found
 
-    monkeypatch.setattr(StoreBase, "component_record", read_then_someone_edits)
+    monkeypatch.setattr(StoreBase, "read_component", read_then_someone_edits)
     with pytest.raises(Exception) as caught:
         db.install("M1", "Layer0_top_axial")
     assert "changed on disk" in str(caught.value)
@@ -329,7 +329,7 @@ def test_symlinked_records_are_refused_and_never_followed(store, tmp_path):
 
 def test_stored_file_paths_cannot_leave_the_folder(store, png, svt_proc):
     svt(store, "test", "M1", "--type", "iv_curve", "--image", str(png))
-    event = next(store.glob("records/module/M1/*/*_iv_curve.yaml"))
+    event = next(store.glob("records/module/M1/*/*_iv_curve_*.yaml"))
     text = event.read_text()
     name = next(l.split(": ")[1] for l in text.splitlines() if "path:" in l)
     event.write_text(text.replace(name, "../../../../svt.yaml"))
