@@ -107,6 +107,16 @@ class View:
     def partner(self, cid: Any) -> Record | None:
         return self.components.get(cid)
 
+    def named_in(self, rec: Record, key: str) -> tuple[Any, Record | None] | None:
+        """The id in ``rec``'s field ``key`` and that component's record (None: no such
+        component); None if the field is empty or the record did not load (its own check
+        says what is wrong)."""
+        cid = rec.data.get(key)
+        other = self.partner(cid) if cid else None
+        if not cid or (other is not None and other.data.get(UNREADABLE)):
+            return None
+        return cid, other
+
 
 # ---- the rules -----------------------------------------------------------------------------
 
@@ -204,12 +214,10 @@ def parts_are_on_their_module(view: View) -> Iterator[Finding]:
     """A module's sensor and hybrid exist, have that type, and name the module back."""
     for cid, rec in view.readable():
         for part in ("sensor", "hybrid"):
-            pid = rec.data.get(part)
-            if not pid:
+            named = view.named_in(rec, part)
+            if named is None:
                 continue
-            other = view.partner(pid)
-            if other is not None and other.data.get(UNREADABLE):
-                continue
+            pid, other = named
             if other is None:
                 yield at(rec, f"{part} {pid} does not exist", part)
             elif other.data.get("type") != part:
@@ -225,12 +233,10 @@ def parts_are_on_their_module(view: View) -> Iterator[Finding]:
 def module_lists_its_parts(view: View) -> Iterator[Finding]:
     """A part's module exists and lists the part back."""
     for cid, rec in view.readable():
-        mod = rec.data.get("module")
-        if not mod:
+        named = view.named_in(rec, "module")
+        if named is None:
             continue
-        other = view.partner(mod)
-        if other is not None and other.data.get(UNREADABLE):
-            continue
+        mod, other = named
         ctype = rec.data.get("type")
         if other is None:
             yield at(rec, f"module {mod} does not exist", "module")
