@@ -489,7 +489,11 @@ class GitRepo:
         args = ["commit-graph", "write", "--reachable", "--changed-paths"]
         if exists:
             args.append("--split")
-        if self.run(*args, check=False) is not None:
+        try:
+            self.run(*args)
+        except GitError:
+            pass  # the counter stays, so the next history query tries again
+        else:
             counter.write_text("0")
         if not exists:
             # later fetches and pulls keep the graph (and its Bloom filters) current
