@@ -254,10 +254,7 @@ class GitRepo:
     def changed_since(self, rev: str) -> list[str]:
         """Tracked paths that differ between ``rev`` and the work tree: committed since, staged
         or edited (untracked files are the index's to tell). Three cheap queries, in parallel."""
-        base = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
-        if not base:
-            raise GitError(f"{rev!r} is not a revision of this repository: give a branch, tag or"
-                           " commit (e.g. origin/main, HEAD~1)")
+        base = self.resolve(rev)
         queries = [self.start("diff-tree", "-r", "--name-only", "-z", "--no-renames", base,
                               "HEAD"),
                    self.start("diff-index", "--cached", "--name-only", "-z", "HEAD"),
@@ -283,6 +280,7 @@ class GitRepo:
         return found
 
     def resolve(self, rev: str) -> str:
+        """The commit ``rev`` names; GitError saying what to give when it names none."""
         sha = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
         if not sha:
             raise GitError(f"{rev!r} is not a revision of this repository: give a branch, tag or"
