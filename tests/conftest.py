@@ -161,6 +161,14 @@ def gitcmd():
 
 
 @pytest.fixture
+def without_git_lfs(tmp_path_factory, monkeypatch) -> None:
+    """PATH holds git but not git-lfs, as on a machine where git-lfs is not installed."""
+    folder = tmp_path_factory.mktemp("bin-without-lfs")
+    (folder / "git").symlink_to(shutil.which("git"))
+    monkeypatch.setenv("PATH", str(folder))
+
+
+@pytest.fixture
 def png(tmp_path) -> Path:
     """A small real PNG file (1x1 pixel)."""
     path = tmp_path / "plot.png"
