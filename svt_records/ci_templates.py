@@ -1,15 +1,28 @@
-"""The CI files `svt init` writes, so every pull/merge request of a records store is checked."""
+"""The CI files `svt init` writes, so every pull/merge request of a records store is checked,
+and the CODEOWNERS file that makes a maintainer approve changes to the rules."""
 from __future__ import annotations
 
-DEFAULT_SOURCE = "svt-records"  # what pip installs in CI; svt.yaml's ci_install overrides it
+from . import __version__
+
+DEFAULT_INSTALL = f"svt-records=={__version__}"  # svt.yaml's svt_install overrides it
+APPROVAL_LABEL = "rules-approved"  # a maintainer's label: the branch may change the rules
+GITHUB_FILE = ".github/workflows/svt-validate.yml"
+GITLAB_FILE = ".gitlab-ci.yml"
+CODEOWNERS_FILES = (".github/CODEOWNERS", ".gitlab/CODEOWNERS")
+# what the checks of a store follow: a change to these is a change of the rules
+RULE_PATHS = ("schemas/", "svt.yaml", ".gitattributes", GITHUB_FILE, GITLAB_FILE,
+              *CODEOWNERS_FILES, ".pre-commit-config.yaml")
 
 GITHUB = """\
 # Written by `svt init`: checks every pull request's records and annotates the diff.
+# svt comes from svt_install in svt.yaml; a pull request that changes the rules (schemas/,
+# svt.yaml) passes only with the label {label}, which a maintainer gives.
 name: svt validate
 on:
   pull_request:
+    types: [opened, synchronize, reopened, labeled, unlabeled]
   push:
-    branches: [main]
+    branches: ["{main}"]
 jobs:
   validate:
     runs-on: ubuntu-latest
@@ -21,11 +34,11 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      # install svt from where your collaboration keeps it, e.g. git+https://github.com/ORG/svt
-      - run: pip install "{source}"
+      - run: pip install "{install}"
+      # a pull request's checkout is GitHub's merge of it into the base: the merged result
       - name: Validate what the pull request changes
         if: github.event_name == 'pull_request'
-        run: svt --repo . validate --since "origin/${{{{ github.base_ref }}}}" --format github
+        run: svt --repo . validate --since "origin/${{{{ github.base_ref }}}}" --format github ${{{{ contains(github.event.pull_request.labels.*.name, '{label}') && '--allow-rule-changes' || '' }}}}
       - name: Validate the whole store
         if: github.event_name == 'push'
         run: svt --repo . validate --format github
@@ -33,6 +46,8 @@ jobs:
 
 GITLAB = """\
 # Written by `svt init`: checks every merge request's records (Code Quality widget).
+# svt comes from svt_install in svt.yaml; a merge request that changes the rules (schemas/,
+# svt.yaml) passes only with the label {label}, which a maintainer gives.
 svt-validate-mr:
   image: python:3.11
   rules:
@@ -40,9 +55,12 @@ svt-validate-mr:
   variables:
     GIT_DEPTH: "0"
   script:
-    # install svt from where your collaboration keeps it, e.g. git+https://gitlab.com/ORG/svt
-    - pip install "{source}"
-    - svt --repo . validate --since "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --format gitlab --output gl-code-quality-report.json
+    - pip install "{install}"
+    # check the merged result: merge the target branch here, as the merge would
+    - git fetch origin "+refs/heads/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME:refs/remotes/origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
+    - git -c user.name=svt-ci -c user.email=svt-ci@localhost merge --no-edit "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
+    - ALLOW=""; case ",$CI_MERGE_REQUEST_LABELS," in *",{label},"*) ALLOW="--allow-rule-changes";; esac
+    - svt --repo . validate --since "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME" --format gitlab --output gl-code-quality-report.json $ALLOW
   artifacts:
     when: always
     reports:
@@ -51,15 +69,31 @@ svt-validate-mr:
 svt-validate-main:
   image: python:3.11
   rules:
-    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+    - if: $CI_COMMIT_BRANCH == "{main}"
   script:
-    - pip install "{source}"
+    - pip install "{install}"
     - svt --repo . validate
 """
 
+CODEOWNERS = """\
+# Written by `svt init`: who must approve changes to the rules the records are checked
+# against. Binding only with branch protection (see docs/review.md). Owners come from
+# maintainers in svt.yaml.
+{lines}"""
 
-def ci_files(source: str = DEFAULT_SOURCE) -> dict[str, bytes]:
-    return {
-        ".github/workflows/svt-validate.yml": GITHUB.format(source=source).encode(),
-        ".gitlab-ci.yml": GITLAB.format(source=source).encode(),
-    }
+
+def ci_files(install: str = DEFAULT_INSTALL, main: str = "main") -> dict[str, bytes]:
+    values = {"install": install, "main": main, "label": APPROVAL_LABEL}
+    return {GITHUB_FILE: GITHUB.format(**values).encode(),
+            GITLAB_FILE: GITLAB.format(**values).encode()}
+
+
+def codeowners(maintainers: list[str] | tuple[str, ...]) -> dict[str, bytes]:
+    """CODEOWNERS for GitHub and GitLab; without maintainers, a commented placeholder."""
+    owners = " ".join(maintainers)
+    lines = "".join(
+        (f"/{p} {owners}\n" if owners else f"# /{p} @maintainer\n") for p in RULE_PATHS)
+    if not owners:
+        lines = "# add maintainers (svt init --maintainer @NAME) and uncomment:\n" + lines
+    text = CODEOWNERS.format(lines=lines).encode()
+    return {path: text for path in CODEOWNERS_FILES}

@@ -55,9 +55,11 @@ class Database(StoreBase):
 
     # ---- creation -----------------------------------------------------------------------
     def initialize_schema(self, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
-                          ci: bool = True) -> bool:
+                          ci: bool = True, svt_install: str | None = None,
+                          maintainers: tuple[str, ...] = ()) -> bool:
         """Create the store (git repository, svt.yaml, schemas/, records/). False if it
-        already existed."""
+        already existed. ``svt_install`` is what the CI files install (default: this svt's
+        release); ``maintainers`` own the rules in CODEOWNERS."""
         if self.exists:
             return False
         if self.root.is_file():
@@ -65,16 +67,23 @@ class Database(StoreBase):
         if lfs and not self.repo.lfs_available():
             raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP},"
                                " or leave out --lfs")
-        self.root.mkdir(parents=True, exist_ok=True)
-        if not (self.root / ".git").exists():
-            self.repo.init()
-        if lfs:
-            self.repo.lfs_install()
-        files: dict[str, bytes] = {}
-        config = {"schema_version": 1, "name": self.root.name, "main_branch": "main"}
+        new_repo = not (self.root / ".git").exists()
+        # an existing repository keeps its own default branch (e.g. master)
+        main = "main" if new_repo else self.repo.default_branch() or "main"
+        from .ci_templates import DEFAULT_INSTALL, ci_files, codeowners
+        config: dict = {"schema_version": 1, "name": self.root.name, "main_branch": main,
+                        "svt_install": svt_install or DEFAULT_INSTALL}
+        if maintainers:
+            config["maintainers"] = list(maintainers)
         if lfs:
             config["lfs"] = True
-        files[CONFIG_FILE] = self.record_bytes(CONFIG_FILE, config, "config")
+        files: dict[str, bytes] = {}
+        files[CONFIG_FILE] = self.record_bytes(CONFIG_FILE, config, "config")  # checks first
+        self.root.mkdir(parents=True, exist_ok=True)
+        if new_repo:
+            self.repo.init(initial_branch=main)
+        if lfs:
+            self.repo.lfs_install()
         src = schema.package_schema_dir()
         for name in schema.SCHEMA_NAMES:
             files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
@@ -84,8 +93,8 @@ class Database(StoreBase):
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
         if ci:
-            from .ci_templates import ci_files
-            files.update({p: b for p, b in ci_files().items() if not (self.root / p).exists()})
+            generated = {**ci_files(config["svt_install"], main), **codeowners(maintainers)}
+            files.update({p: b for p, b in generated.items() if not (self.root / p).exists()})
         files.update(extra_files or {})
         for path in list(files):  # e.g. svt's own repository already holds schemas/
             existing = self.root / path

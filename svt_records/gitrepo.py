@@ -154,6 +154,15 @@ class GitRepo:
         out = self.run("branch", "--format=%(refname:short)", "--contains", commit, check=False)
         return out.split()
 
+    def default_branch(self) -> str | None:
+        """The branch a store's CI guards: the remote's default (origin/HEAD), else the branch
+        checked out; None on a detached HEAD with no remote default."""
+        remote = self.run("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD",
+                          check=False).strip()
+        if remote.startswith("origin/"):
+            return remote[len("origin/"):]
+        return self.run("symbolic-ref", "-q", "--short", "HEAD", check=False).strip() or None
+
     def sparse_checkout(self) -> SparseCheckout | None:
         """This work tree's sparse checkout; None when it has none. Where git's
         sparse-checkout was never used (no $GIT_DIR/info/sparse-checkout) no git runs."""

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from . import yamlio
+from .ci_templates import RULE_PATHS
 from .errors import Problem
 from .store import COMPONENT_FILE, RECORDS
 
@@ -58,10 +59,21 @@ def _event_line(ev: dict) -> str:
     return f"{kind} of {who}"
 
 
+def is_rule_file(path: str) -> bool:
+    """A file the checks of a store follow (schemas, settings, attributes, CI, owners)."""
+    return any(path.startswith(r) if r.endswith("/") else path == r for r in RULE_PATHS)
+
+
+_STATUS = {"A": "added", "D": "deleted", "M": "changed", "T": "changed"}
+
+
 def review(store: Any, base: str, head: str, problems: list[Problem]) -> str:
     repo = store.repo
     base_sha, head_sha = repo.resolve(base), repo.resolve(head)
-    changes = [(s, p) for s, p in repo.changes_between(base_sha, head_sha)
+    everything = repo.changes_between(base_sha, head_sha)
+    rules = [f"- `{p}` {_STATUS.get(s[:1], 'changed')}" for s, p in everything
+             if is_rule_file(p)]
+    changes = [(s, p) for s, p in everything
                if p.startswith(RECORDS + "/") or p == "svt.yaml"]
     yaml_paths = [p for _, p in changes if p.endswith(".yaml")]
     blobs = repo.read_blobs([f"{base_sha}:{p}" for p in yaml_paths] +
@@ -69,6 +81,9 @@ def review(store: Any, base: str, head: str, problems: list[Problem]) -> str:
     sizes = repo.read_blobs([f"{head_sha}:{p}" for s, p in changes
                              if not p.endswith(".yaml") and s != "D"])
     lines = [f"## svt review of `{base}..{head}`", ""]
+    if rules:
+        lines += ["### Rules changed", "The rules these records are checked against change:"
+                  " a maintainer must approve this.", *rules, ""]
     comps, events, files, removed = [], [], [], []
     for status, path in changes:
         if status == "D":

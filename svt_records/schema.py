@@ -9,6 +9,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 SCHEMA_OF_KIND = {
     "component": "component", "config": "config", "test": "test", "install": "install",
@@ -38,12 +39,19 @@ def schema_file(kind: str) -> str:
 def _validators(schema_dir: str) -> dict[str, Any]:
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
 
     base = Path(schema_dir)
     docs = {name: json.loads((base / f"{name}.schema.json").read_text(encoding="utf-8"))
             for name in SCHEMA_NAMES}
+    # svt's schemas carry no `$id`: a reference such as ``defs.schema.json#/$defs/id``
+    # resolves against the schema file's own location, as other validators read it. Stores
+    # made by an older svt have https `$id`s, so each file is also registered beside those.
+    bases = {doc["$id"] for doc in docs.values() if isinstance(doc.get("$id"), str)}
     registry = Registry().with_resources(
-        (doc["$id"], Resource.from_contents(doc)) for doc in docs.values())
+        (uri, Resource.from_contents(doc, default_specification=DRAFT202012))
+        for name, doc in docs.items()
+        for uri in {f"{name}.schema.json", *(urljoin(b, f"{name}.schema.json") for b in bases)})
     return {name: Draft202012Validator(doc, registry=registry)
             for name, doc in docs.items() if name != "defs"}
 

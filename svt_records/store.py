@@ -42,7 +42,8 @@ EVENT_KEYS = (
     "tested_by", "installed_by", "removed_by", "moved_by", "logged_by", "uploaded_by", "by",
     "resolution", "resolved_date", "notes", "legacy_id",
 )
-CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "lfs", "max_file_mb", "positions")
+CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "svt_install", "maintainers",
+               "lfs", "max_file_mb", "positions")
 DEFAULT_MAX_FILE_MB = 50
 _KEYS = {"component": COMPONENT_KEYS, "config": CONFIG_KEYS}
 

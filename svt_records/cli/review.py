@@ -19,12 +19,19 @@ EXIT_CLEAN, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
                    " Quality report; json for scripts.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to this file instead of the screen.")
+@click.option("--allow-rule-changes", is_flag=True,
+              help="With --since: records that fail only under the base's schemas or settings"
+                   " are warnings, not errors (CI passes it when a maintainer approved).")
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt: str,
-             output: str | None) -> None:
+             output: str | None, allow_rule_changes: bool) -> None:
     """Check records: YAML syntax and strict rules, JSON Schemas, names and folders,
     stored files (size, sha256), and the rules across records (unique ids, one component
     per position, assembly and connection links on both sides, state vs history).
+
+    With --since BASE the changed records are also checked against BASE's schemas and
+    svt.yaml: a branch that loosens the rules it is checked against fails, unless
+    --allow-rule-changes is given.
 
     Exit status: 0 clean (warnings allowed), 1 problems found, 2 could not run.
 
@@ -39,7 +46,12 @@ def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt:
     from ..report import counts, render
     try:
         db = open_db()
+        if since == "HEAD" and db.repo.head() is None:
+            since = None  # the first commit (the pre-commit hook): everything is new
         problems, checked = validate_store(db, list(paths) if paths else None, since)
+        if since is not None:
+            from ..rulechanges import rule_changes
+            problems = sorted(set(problems) | set(rule_changes(db, since, allow_rule_changes)))
     except SvtError as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(EXIT_FAILED)
@@ -98,8 +110,10 @@ def review_cmd(revisions: str, output: str | None) -> None:
     base, sep, head = revisions.partition("..")
     if not sep:
         base, head = revisions, "HEAD"
+    from ..rulechanges import rule_changes
     db = open_db()
     problems, _ = validate_store(db, since=base or "HEAD~1")
+    problems = sorted(set(problems) | set(rule_changes(db, base or "HEAD~1")))
     text = review(db, base or "HEAD~1", head or "HEAD", problems)
     if output:
         with open(output, "w", encoding="utf-8") as fh:

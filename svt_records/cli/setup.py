@@ -12,13 +12,20 @@ from . import report_notes
                                           " (needs git-lfs installed).")
 @click.option("--no-ci", is_flag=True, help="Do not write the GitHub Actions and GitLab CI files"
                                             " that validate every pull/merge request.")
+@click.option("--svt-install", metavar="SPEC", help="What CI installs with pip (svt_install in"
+              " svt.yaml), e.g. a git URL with a tag; default: this svt's release on the"
+              " package index.")
+@click.option("--maintainer", "maintainers", multiple=True, metavar="@NAME",
+              help="Who must approve changes to the rules (CODEOWNERS; repeat for several).")
 @click.pass_context
-def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool) -> None:
+def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_install: str | None,
+         maintainers: tuple[str, ...]) -> None:
     """Create a records store at PATH (default: --repo, $SVT_REPO, else ~/.hps_svt_tracker).
 
     The store is a git repository holding svt.yaml, the JSON Schemas, records/, and CI
     files for GitHub (.github/workflows/svt-validate.yml) and GitLab (.gitlab-ci.yml) that run
-    svt validate on every pull/merge request. An
+    svt validate on every pull/merge request, with CODEOWNERS naming the maintainers who
+    approve changes to the rules. An
     existing git repository gets these files added in one commit; your other files are not
     touched. Running it on an existing store changes nothing, but for --lfs, which turns
     Git LFS on there.
@@ -27,6 +34,8 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool) -> None:
     Examples:
       svt init                       # the default store in ~/.hps_svt_tracker
       svt init ~/svt-records         # a store you will push to GitHub/GitLab
+      svt init ~/svt-records --maintainer @alice --svt-install \\
+          git+https://github.com/ORG/svt@v0.1.0
     """
     from ..database import Database
     from ..store import DEFAULT_HOME
@@ -35,10 +44,15 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool) -> None:
     root_obj = ctx.find_root().obj or {}
     target = path or root_obj.get("repo") or os.environ.get("SVT_REPO") or DEFAULT_HOME
     db = Database(target)
-    created = db.initialize_schema(lfs=lfs, ci=not no_ci)
+    created = db.initialize_schema(lfs=lfs, ci=not no_ci, svt_install=svt_install,
+                                   maintainers=maintainers)
     report_notes(db)
     if created:
         click.echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
+        if not no_ci and not maintainers:
+            click.echo("CODEOWNERS names no maintainers yet: add maintainers to svt.yaml and"
+                       " to .github/CODEOWNERS or .gitlab/CODEOWNERS (or svt init --maintainer"
+                       " @NAME on a new store)")
         click.echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
     elif lfs:
         commit = db.enable_lfs()
@@ -51,3 +65,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool) -> None:
             click.echo(f"svt store at {db.root} already uses Git LFS; nothing changed")
     else:
         click.echo(f"svt store already exists at {db.root}; nothing changed")
+    if not created and (svt_install or maintainers):
+        click.echo("--svt-install and --maintainer set up a new store; in this one edit"
+                   " svt_install or maintainers in svt.yaml, and the CI files or CODEOWNERS"
+                   " with them")
