@@ -11,7 +11,7 @@ import pytest
 from svt_records import Database
 
 
-def build_store(db: Database, png) -> None:
+def build_store(db: Database, png) -> Database:
     """A small valid store: an assembled, installed module with a test, a FEB, a link."""
     db.save_component("MOD-1", {"type": "module", "status": "qualified"})
     db.save_component("SEN-1", {"type": "sensor"})
@@ -22,6 +22,7 @@ def build_store(db: Database, png) -> None:
                    measurements={"v": 1}, date="2025-01-11T10:00:00+00:00")
     db.install("MOD-1", "Layer1_top_axial", "2025_run", date="2025-01-12T10:00:00+00:00")
     db.connect("MOD-1", "FEB-1", "signal", date="2025-01-12T11:00:00+00:00")
+    return db
 
 
 @pytest.fixture
