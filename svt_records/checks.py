@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from . import model, schema, yamlio
-from .errors import Problem, SvtError
+from .errors import InvalidInput, Problem, SvtError
 from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
 
 ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
@@ -235,6 +235,16 @@ def cross_checks(records: list[Record], others: list[str],
         if focus is None or ids & focus:
             out.append(Problem(rec.path, *rec.at(*field), message, severity, rule))
 
+    # one record per id: a merge can bring the same id under another type
+    by_id: dict[str, dict[str, Record]] = defaultdict(dict)
+    for rec in [*(components or {}).values(), *records]:
+        if rec.kind == "component":
+            by_id[rec.path.split("/")[2]][rec.path] = rec
+    for cid, recs in sorted(by_id.items()):
+        for path, rec in sorted(recs.items()) if len(recs) > 1 else ():
+            twins = ", ".join(p for p in sorted(recs) if p != path)
+            report(rec, f"id {cid} is also used by {twins}: an id names one component; keep"
+                        " one (git mv the other folder to a new id and set its id field)", "id")
     # ids unique, also ignoring case (macOS and Windows clones would merge them)
     seen: dict[str, str] = {}
     for cid in sorted(comps):
@@ -427,8 +437,7 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
     index = None
     if since is not None or targets is not None:
         # user paths are relative to where they stand; git's are relative to the store
-        paths = [os.path.relpath(os.path.abspath(p), root).replace(os.sep, "/")
-                 for p in targets or []]
+        paths = [_target(root, p) for p in targets or []]
         if since is not None:
             from .index import Index
             index = Index(store)
@@ -442,6 +451,8 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
             if parts[0] == RECORDS and len(parts) >= 3:
                 focus.add(parts[2])
                 starts.add("/".join(parts[:3]))
+                starts.update(f"{RECORDS}/{t}/{parts[2]}" for t in model.COMPONENT_TYPES
+                              if os.path.isdir(os.path.join(root, RECORDS, t, parts[2])))
             elif parts[0] == RECORDS and len(parts) == 2:
                 starts.add(rel)  # a whole type: its components come from the walk
             elif rel == CONFIG_FILE:
@@ -459,6 +470,9 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
         records, found = check_files(root, yamls, schema_dir, step)
     problems += found
     problems += lfs_plain_blobs(store, others)
+    if targets and not yamls and not others and since is None:
+        raise InvalidInput(f"{' '.join(map(str, targets))} holds no records: give a component"
+                           f" folder or record file under {os.path.join(root, RECORDS)}")
     everyone = _other_components(store, focus, index) if focus is not None else None
     outside = store.outside_sparse_records()
     if outside:  # a sparse checkout: the rest of the store is in HEAD, checked elsewhere
@@ -494,6 +508,24 @@ def lfs_plain_blobs(store: Any, paths: list[str]) -> list[Problem]:
                                        f" {path}; git commit), or rewrite history with git lfs"
                                        f" migrate import --include=\"{path}\"", rule="lfs"))
     return out
+
+
+def _target(root: str, path: str) -> str:
+    """A path the user gave, relative to the store; refused if missing or outside it."""
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full, root).replace(os.sep, "/")
+    elsewhere = os.path.relpath(os.getcwd(), root).replace(os.sep, "/").startswith("..")
+    if elsewhere and (rel == ".." or rel.startswith("../") or not os.path.lexists(full)):
+        raise InvalidInput(f"{path} is not in the store at {root}, and {os.getcwd()} is in no"
+                           " svt store: run svt inside the store's folder, or name the store"
+                           " with --repo PATH (or SVT_REPO)")
+    if not os.path.lexists(full):
+        raise InvalidInput(f"{path} does not exist: give a component folder or record file"
+                           f" of the store at {root}")
+    if rel == ".." or rel.startswith("../"):
+        raise InvalidInput(f"{path} is not in the store at {root}: give a component folder or"
+                           " record file of that store, or name another with --repo PATH")
+    return rel
 
 
 def _other_components(store: Any, focus: set[str], index: Any = None) -> dict[str, Record]:

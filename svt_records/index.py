@@ -30,7 +30,7 @@ from .errors import LockTimeout, RecordError, SvtError
 from .gitrepo import Pending
 from .txn import StoreLock
 
-VERSION = "8"
+VERSION = "9"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
@@ -42,15 +42,14 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTE
 CREATE INDEX IF NOT EXISTS files_dir ON files(dir);
 CREATE INDEX IF NOT EXISTS files_watched ON files(path) WHERE volatile>0;
 CREATE TABLE IF NOT EXISTS components (
-    id TEXT PRIMARY KEY, type TEXT, status TEXT, location TEXT, position TEXT,
-    run_period TEXT, path TEXT, data TEXT, links INTEGER, error TEXT,
+    id TEXT, type TEXT, status TEXT, location TEXT, position TEXT,
+    run_period TEXT, path TEXT PRIMARY KEY, data TEXT, links INTEGER, error TEXT,
     serial_number TEXT, manufacturer TEXT);
 CREATE INDEX IF NOT EXISTS components_list ON components(
     type, id, status, location, position, run_period, serial_number, manufacturer, error)
     WHERE error IS NULL;
 CREATE INDEX IF NOT EXISTS components_broken ON components(id) WHERE error IS NOT NULL;
 CREATE INDEX IF NOT EXISTS components_position ON components(position);
-CREATE INDEX IF NOT EXISTS components_path ON components(path);
 CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
     result TEXT, error TEXT);
@@ -63,11 +62,14 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 # A file changed this close to a refresh (file times come from a coarse clock) may change
 # again within the same time stamp, size unchanged: its signature is stored so that it never
 # matches ("racy:", as git smudges such entries), and it stays watched, so the next refresh
-# reads it again.
+# reads it again. Folders get the same treatment (_dir_rows).
 RACY_NS = 50_000_000
 # files.volatile: 0, or stat'ed at every refresh because no commit holds the file yet, or
-# because it differed from HEAD when last seen (it may be made equal again, staged, unseen)
-UNCOMMITTED, WATCHED = 1, 2
+# because it differed from HEAD when last seen (it may be made equal again, staged, unseen),
+# or because it is a component.yaml missing from a component folder that exists (ABSENT, no
+# signature): queries of components look in no component folder, so a component.yaml that
+# comes back (git checkout -- FILE, an undone delete) would otherwise go unseen
+UNCOMMITTED, WATCHED, ABSENT = 1, 2, 3
 TABLE_COLUMNS = ("id", "type", "status", "location", "position", "run_period", "serial_number",
                  "manufacturer")
 
@@ -238,14 +240,19 @@ class Index:
         for folder in changed:  # what the folder held, and what it holds now
             candidates.update(p for (p,) in q("SELECT path FROM files WHERE dir=?", (folder,)))
             subdirs = {p for (p,) in q("SELECT path FROM dirs WHERE parent=?", (folder,))}
-            self._walk(folder, candidates, new_dirs, subdirs)
+            seen: set[str] = set()
+            self._walk(folder, candidates, new_dirs, subdirs, seen)
+            # a folder removed from it: forgotten now, so that one put back is walked
+            gone_dirs.extend(sorted(subdirs - seen - {folder} - set(gone_dirs)))
         for folder in gone_dirs:  # path ranges: everything below the folder
             candidates.update(p for (p,) in q(
                 "SELECT path FROM files WHERE path > ? AND path < ?", (folder + "/", folder + "0")))
 
     def _walk(self, folder: str, files: set[str], dirs: dict[str, int],
-              known: set[str] | dict[str, int] | None = None) -> None:
-        """Add the record files under ``folder`` (and folders not yet known) to the sets."""
+              known: set[str] | dict[str, int] | None = None,
+              seen: set[str] | None = None) -> None:
+        """Add the record files under ``folder`` (and folders not yet known) to the sets;
+        ``seen`` gets the folders directly in ``folder``."""
         try:
             entries = list(os.scandir(os.path.join(self.root, folder)))
         except (FileNotFoundError, NotADirectoryError):
@@ -254,6 +261,8 @@ class Index:
         for entry in entries:
             rel = f"{folder}/{entry.name}"
             if entry.is_dir(follow_symlinks=False):
+                if seen is not None:
+                    seen.add(rel)
                 if depth < 3 and (known is None or rel not in known) and not entry.name.startswith("."):
                     dirs[rel] = entry.stat(follow_symlinks=False).st_mtime_ns
                     self._walk(rel, files, dirs, known)
@@ -283,8 +292,15 @@ class Index:
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
-                                ((p, m, p.rsplit("/", 1)[0]) for p, m in dirs.items()))
+                                _dir_rows(dirs, started - RACY_NS))
+            self._write_absent([f"{d}/component.yaml" for d in dirs if d.count("/") == 2
+                                and f"{d}/component.yaml" not in files])
             self._index_files(sorted(files), marks, started - RACY_NS)
+
+    def _write_absent(self, paths: list[str]) -> None:
+        """Watch component.yaml files missing from their (existing) folders."""
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, NULL, ?, ?)",
+                            ((p, ABSENT, p.rsplit("/", 1)[0]) for p in paths))
 
     @contextmanager
     def _refreshing_stat_cache(self) -> Iterator[None]:
@@ -331,6 +347,8 @@ class Index:
         "component.yaml" for components), None if its answers were partial; ``removed``:
         files the new HEAD no longer holds; ``started``: when the refresh began."""
         candidates = {p for p in candidates if p.endswith(".yaml") and p.count("/") in (3, 4)}
+        # a component folder seen for the first time or changed may lack its component.yaml
+        candidates.update(f"{d}/component.yaml" for d in new_dirs if d.count("/") == 2)
         stored: dict[str, tuple[str, int]] = {}
         if candidates:
             if len(candidates) < 900:
@@ -341,28 +359,42 @@ class Index:
                 rows = self.db.execute("SELECT path, sig, volatile FROM files")
             stored = {path: (sig, volatile) for path, sig, volatile in rows}
         todo: list[tuple[str, str | None]] = []
+        absent: list[str] = []  # component.yaml files missing from existing folders
         for path in candidates:
             try:
                 sig = _sig(os.lstat(os.path.join(self.root, path)))
             except FileNotFoundError:
                 sig = None
-            if sig != stored.get(path, (None,))[0] or (path in committed and sig is not None):
+            if sig is None:
+                if _absent_watch(self.root, path):
+                    if stored.get(path) != (None, ABSENT):
+                        absent.append(path)
+                elif path in stored:
+                    todo.append((path, None))
+            elif sig != stored.get(path, (None,))[0] or path in committed:
                 todo.append((path, sig))
         marks: dict[str, int] = {}
         remark: list[tuple[int, str]] = []
+        present_now = {path for path, sig in todo if sig is not None}
+        missing = {path for path, sig in todo if sig is None}.union(absent)
         for path in candidates:
             before = stored.get(path, (None, None))[1]
+            if before == ABSENT:  # back: whether a commit holds it is not known
+                before = None if path in present_now else ABSENT
+            if before == ABSENT or path in missing:
+                continue  # its row is written below
             if path in removed or (path not in committed and before in (None, UNCOMMITTED)):
                 mark = UNCOMMITTED  # until a commit holds it
-            elif path in reported or (before == WATCHED and not (
-                    settle == "records" or (settle and path.endswith("/component.yaml")))):
-                mark = WATCHED
+            elif path in reported or (not (
+                    settle == "records" or (settle and path.endswith("/component.yaml")))
+                    and (before == WATCHED or path in committed)):
+                mark = WATCHED  # differs from HEAD, or git was not asked (HEAD moved)
             else:
                 mark = 0
             marks[path] = mark
             if before is not None and mark != before:
                 remark.append((mark, path))
-        if not todo and not remark and not new_dirs and not gone_dirs and \
+        if not todo and not absent and not remark and not new_dirs and not gone_dirs and \
                 tree == self._meta("tree"):
             return False
         with self._writing(tree):
@@ -370,10 +402,11 @@ class Index:
                 self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
                                 (folder, folder + "/", folder + "0"))
             self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)",
-                                ((p, m, p.rsplit("/", 1)[0]) for p, m in new_dirs.items()))
-            gone = [(path,) for path, sig in todo if sig is None]
+                                _dir_rows(new_dirs, started - RACY_NS))
+            gone = [(path,) for path, sig in todo if sig is None] + [(p,) for p in absent]
             for table in ("files", "components", "events"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
+            self._write_absent(absent)
             present = [path for path, sig in todo if sig is not None]
             self.db.executemany("UPDATE files SET volatile=? WHERE path=?", remark)
             self._index_files(sorted(present), marks, started - RACY_NS)
@@ -457,6 +490,13 @@ class Index:
     def unreadable_components(self) -> list[tuple[str, str]]:
         """(id, type) of component records that failed to load (svt validate says why)."""
         return list(self.db.execute("SELECT id, type FROM components WHERE error IS NOT NULL"))
+
+    def shared_ids(self) -> list[tuple[str, list[str]]]:
+        """Ids that more than one component record uses (a merge can bring one in under
+        another type), with their files; each record is listed and counted as it is."""
+        rows = self.db.execute("SELECT id, group_concat(path, ' ') FROM components GROUP BY id"
+                               " HAVING count(*) > 1 ORDER BY id")
+        return [(cid, sorted(paths.split(" "))) for cid, paths in rows]
 
     def uncommitted(self) -> list[str]:
         """Record files that no commit holds yet (as of the last refresh)."""
@@ -582,6 +622,20 @@ class _Check(NamedTuple):
     gone_dirs: list[str]
     local: bool  # the folders showed added or removed files
     started: int  # time.time_ns() when the refresh began
+
+
+def _dir_rows(dirs: dict[str, int], fresh_after: int) -> Iterator[tuple[str, int, str]]:
+    """Rows of the dirs table. A folder changed this close to the refresh may change again
+    within the same time stamp (another file added in the same tick): its mtime is stored
+    as -1, which never matches, so the next refresh looks at it again."""
+    for path, mtime in dirs.items():
+        yield path, (mtime if mtime < fresh_after else -1), path.rsplit("/", 1)[0]
+
+
+def _absent_watch(root: str, path: str) -> bool:
+    """Whether a missing file is a component.yaml whose component folder still exists."""
+    return path.count("/") == 3 and path.endswith("/component.yaml") and os.path.isdir(
+        os.path.join(root, path.rsplit("/", 1)[0]))
 
 
 def _status_pairs(fields: list[str]) -> Iterator[tuple[str, str]]:

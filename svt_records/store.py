@@ -174,16 +174,24 @@ class StoreBase:
         return path.relative_to(self.root).as_posix()
 
     def find_component_dir(self, component_id: str) -> Path | None:
-        """The folder of a component, whatever its type; None when there is none."""
+        """The folder of a component, whatever its type; None when there is none. An id
+        under two types (two clones each added it, and git merged them) is refused."""
         base = self.records_dir()
-        for ctype in model.COMPONENT_TYPES:
-            folder = base / ctype / component_id
-            if (folder / COMPONENT_FILE).is_file():
-                if folder.is_symlink() or (base / ctype).is_symlink() or base.is_symlink():
-                    raise RecordError([Problem(self.rel(folder), 1, 1,
-                                               "is a symbolic link; svt never follows links"
-                                               " in records/: replace it with a real folder")])
-                return folder
+        found = [base / ctype / component_id for ctype in model.COMPONENT_TYPES
+                 if (base / ctype / component_id / COMPONENT_FILE).is_file()]
+        if len(found) > 1:
+            paths = [self.rel(folder / COMPONENT_FILE) for folder in found]
+            raise RecordError([Problem(path, 1, 1, f"id {component_id} has another record")
+                               for path in paths],
+                              f"{component_id} has {len(paths)} records, {' and '.join(paths)}:"
+                              " an id names one component; keep one (git mv the other folder"
+                              " to a new id and set its id field), then run svt validate")
+        for folder in found:
+            if folder.is_symlink() or folder.parent.is_symlink() or base.is_symlink():
+                raise RecordError([Problem(self.rel(folder), 1, 1,
+                                           "is a symbolic link; svt never follows links"
+                                           " in records/: replace it with a real folder")])
+            return folder
         ctype = self.outside_sparse().get(component_id)
         if ctype:
             raise SvtError(f"{component_id} is in {RECORDS}/{ctype}/, outside this"

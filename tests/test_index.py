@@ -376,3 +376,79 @@ def test_a_refresh_by_another_process_right_after_lists_early_query_is_seen(popu
         return rows
     monkeypatch.setattr(index, "_select", then_another_process_refreshes)
     assert {r["id"]: r["status"] for r in index.components()}["M-1"] == "failed"
+
+
+@pytest.mark.parametrize("between", ["list", "summary", "rebuild"])
+def test_a_component_removed_by_hand_then_restored_by_git_is_listed_again(store_path, svt,
+                                                                          gitcmd, between):
+    """A query between the removal and the restore must not forget the file: git's diffs no
+    longer name the restored file and a list does not look inside component folders."""
+    svt("add", "--id", "M-1", "--type", "module", "--status", "spare")
+    svt("add", "--id", "M-2", "--type", "module", "--status", "spare")
+    svt("install", "M-1", "Layer1_top_axial")
+    svt("list")
+    rel = "records/module/M-1/component.yaml"
+    (store_path / rel).unlink()
+    if between == "rebuild":
+        _drop_index(Database(store_path))
+    if between == "summary":
+        assert svt("summary", "--format", "json").stdout.count('"M-1"') == 0
+    assert "M-1" not in svt("list").stdout
+    gitcmd(store_path, "checkout", "--", rel)
+    assert gitcmd(store_path, "status", "--porcelain") == ""
+    assert "M-1" in svt("list").stdout
+    assert "M-1" in svt("list", "--position", "Layer1_top_axial").stdout
+    refused = svt("install", "M-2", "Layer1_top_axial", ok=False)
+    assert refused.exit_code != 0 and "already holds M-1" in refused.stderr
+
+
+def test_a_folder_changed_twice_within_its_time_stamp_is_looked_at_again(populated):
+    """A folder's mtime has the file system's granularity: a component added in the same
+    tick as the one a refresh just saw leaves it unchanged, so a recent folder is distrusted
+    the way a recent file is."""
+    import time
+    db = populated
+    feb = db.root / "records" / "feb"
+    feb.mkdir(exist_ok=True)
+    assert statuses(db)
+    tick = time.time_ns()  # the refresh below looks at the folder within this tick
+    for cid in ("FEB-8", "FEB-9"):
+        (feb / cid).mkdir()
+        (feb / cid / "component.yaml").write_text(f"id: {cid}\ntype: feb\nstatus: spare\n")
+        os.utime(feb, ns=(tick, tick))
+        assert cid in statuses(db)
+
+
+def test_an_event_a_list_saw_head_move_under_stays_watched(populated, gitcmd):
+    """A list asks git only about component records; when HEAD moves under it, whether an
+    event file now differs from HEAD is unknown, so it must stay watched until a query
+    that asks git about events."""
+    db = populated
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    old = event.stat().st_mtime_ns - 10_000_000_000  # not "racy": trusted by stat
+
+    def edit(before: str, after: str, second: int) -> None:  # each in its own second
+        edit_in_place(event, before, after)
+        os.utime(event, ns=(old + second * 1_000_000_000,) * 2)
+    edit("result: pass", "result: pass", 0)
+    assert count_tests(db) == 1
+    edit("result: pass", "result: fail", 1)
+    gitcmd(db.root, "commit", "-qam", "fail it")
+    assert Index(db).summary()["tests"]["iv_curve"]["fail"] == 1
+    gitcmd(db.root, "reset", "-q", "--soft", "HEAD~1")  # the event now differs from HEAD
+    assert statuses(db)["M-1"] == "spare" and statuses(db)["M-1"] == "spare"
+    edit("result: fail", "result: pass", 2)  # equal to HEAD again, staged
+    gitcmd(db.root, "add", str(event.relative_to(db.root)))
+    assert Index(db).summary()["tests"]["iv_curve"] == {
+        **Index(db).summary()["tests"]["iv_curve"], "pass": 1, "fail": 0}
+
+
+def test_a_component_folder_removed_then_restored_by_git_is_listed_again(populated, gitcmd):
+    import shutil
+    db = populated
+    assert statuses(db)["M-1"] == "spare"
+    shutil.rmtree(db.root / "records" / "module" / "M-1")
+    assert "M-1" not in statuses(db)
+    gitcmd(db.root, "checkout", "--", "records/module/M-1")
+    assert statuses(db)["M-1"] == "spare"
+    assert count_tests(db) == 1

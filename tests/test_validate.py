@@ -257,3 +257,68 @@ def test_fmt_refuses_a_file_that_does_not_load_and_leaves_it(store, svt):
     assert result.exit_code == 1
     assert "records/feb/FEB-1/component.yaml:6:1: error: duplicate key 'status'" in result.stderr
     assert file.read_text() == before
+
+
+@pytest.mark.parametrize("target", ["records/module/NO-SUCH", "schemas", "records/sensor/EMPTY"])
+def test_a_path_that_does_not_exist_or_holds_no_records_cannot_be_validated(store, svt,
+                                                                          monkeypatch, target):
+    path(store, "sensor", "EMPTY").mkdir()
+    monkeypatch.chdir(store.root)
+    result = run(svt, target)
+    assert result.exit_code == 2, result.stdout
+    assert "All 0" not in result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert ("does not exist" if "NO-SUCH" in target else "holds no records") in result.stderr
+
+
+def test_the_readme_path_outside_a_store_says_there_is_no_store_there(store, svt,
+                                                                     monkeypatch, tmp_path):
+    """With no --repo, svt outside a store uses the one in the home folder; a path meant for
+    another store must not pass as "All 0 file(s) valid"."""
+    Database(os.path.expanduser("~/.hps_svt_tracker")).initialize_schema()
+    monkeypatch.delenv("SVT_REPO")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run(svt, "records/module/MODULE-L1-001")
+    assert result.exit_code == 2, result.stdout
+    assert "is in no svt store" in result.stderr and "--repo" in result.stderr
+    result = run(svt, str(path(store, "module", "MOD-1")))  # another store's folder
+    assert result.exit_code == 2 and "not in the store at" in result.stderr
+
+
+def test_one_id_under_two_types_from_a_clean_merge_is_refused_and_reported(tmp_path, svt,
+                                                                          gitcmd):
+    """Alice adds NEW-1 as a sensor, Bob as a hybrid; git merges the two folders cleanly."""
+    origin = tmp_path / "origin"
+    svt("init", str(origin))
+    gitcmd(tmp_path, "clone", "-q", "--bare", "origin", "shared.git")
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    for clone in (alice, bob):
+        gitcmd(tmp_path, "clone", "-q", "shared.git", clone.name)
+    svt("--repo", str(alice), "add", "--id", "NEW-1", "--type", "sensor")
+    gitcmd(alice, "push", "-q", "origin", "HEAD:main")
+    svt("--repo", str(bob), "add", "--id", "NEW-1", "--type", "hybrid")
+    gitcmd(bob, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+    paths = ["records/hybrid/NEW-1/component.yaml", "records/sensor/NEW-1/component.yaml"]
+    assert all((bob / p).is_file() for p in paths)
+
+    for args in (["validate"], ["validate", str(bob / "records/sensor/NEW-1")]):
+        result = svt("--repo", str(bob), *args, ok=False)
+        assert result.exit_code == 1, result.stdout
+        for path in paths:
+            assert re.search(rf"^{path}:3:5: error: id NEW-1 is also used by", result.stdout,
+                             re.M), result.stdout
+    for args in (["show", "NEW-1"], ["test", "NEW-1", "--type", "iv_curve", "--pass"],
+                 ["add", "--id", "NEW-1", "--status", "spare"], ["comment", "NEW-1", "hi"]):
+        result = svt("--repo", str(bob), *args, ok=False)
+        assert result.exit_code == 1, (args, result.stdout)
+        error = result.stderr.strip()
+        assert len(error.splitlines()) == 1 and all(p in error for p in paths), error
+    listed = svt("--repo", str(bob), "list")
+    assert listed.stdout.count("NEW-1") == 2 and "NEW-1 has 2 records" in listed.stderr
+    assert "NEW-1" in svt("--repo", str(bob), "list", "--type", "hybrid").stdout
+    summary = json.loads(svt("--repo", str(bob), "summary", "--format", "json").stdout)
+    assert summary["total"] == 2
+    assert summary["by_type"] == {"hybrid": {"incoming": 1}, "sensor": {"incoming": 1}}
+    assert gitcmd(bob, "status", "--porcelain") == ""

@@ -94,6 +94,9 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
     for problem in index.problems:
         click.echo(f"warning: skipped an unreadable record: {problem}", err=True)
     note_hidden(db)
+    for cid, paths in index.shared_ids():
+        click.echo(f"warning: {cid} has {len(paths)} records ({', '.join(paths)}): each is"
+                   " listed; svt validate explains", err=True)
     if fmt == "json":
         click.echo(to_json(rows))
         return
