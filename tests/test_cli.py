@@ -189,17 +189,19 @@ def test_by_fields_default_to_the_git_identity(store_path, svt):
 
 # ---- installation ---------------------------------------------------------------------------
 
-def two_modules_a_feb_and_a_cable(db: Database, png) -> None:
+def parts_to_install_assemble_and_connect(db: Database, png) -> None:
     db.save_component("M1", {"type": "module", "status": "qualified"})
-    db.save_component("M2", {"type": "module"})
-    db.save_component("F1", {"type": "feb"})
-    db.save_component("C1", {"type": "cable"})
+    for cid, ctype in (("M2", "module"), ("MOD-1", "module"), ("MOD-2", "module"),
+                       ("S1", "sensor"), ("H1", "hybrid"), ("F1", "feb"), ("C1", "cable"),
+                       ("CAB", "cable")):
+        db.save_component(cid, {"type": ctype})
 
 
 @pytest.fixture
 def parts(prebuilt) -> Path:
-    """A store holding modules M1 (qualified) and M2, FEB F1 and cable C1."""
-    return prebuilt(two_modules_a_feb_and_a_cable).root
+    """A store holding modules M1 (qualified), M2, MOD-1 and MOD-2, sensor S1, hybrid H1,
+    FEB F1 and cables C1 and CAB (a copy of one built once per session)."""
+    return prebuilt(parts_to_install_assemble_and_connect).root
 
 
 def test_remove_refuses_a_component_that_is_not_installed(parts, svt):
@@ -263,77 +265,53 @@ def test_location_moves_with_history(store_path, svt, gitcmd):
 
 # ---- assembly, logs, connections -----------------------------------------------------------
 
-def modules_and_parts(db: Database, png) -> None:
-    for cid, ctype in (("MOD-1", "module"), ("MOD-2", "module"), ("S1", "sensor"),
-                       ("H1", "hybrid"), ("F1", "feb")):
-        db.save_component(cid, {"type": ctype})
-
-
-@pytest.fixture
-def unassembled(prebuilt) -> Path:
-    """A store holding modules MOD-1 and MOD-2, sensor S1, hybrid H1 and FEB F1."""
-    return prebuilt(modules_and_parts).root
-
-
-def test_assemble_needs_a_sensor_or_a_hybrid(unassembled, svt):
+def test_assemble_needs_a_sensor_or_a_hybrid(parts, svt):
     assert "give --sensor, --hybrid or both" in svt("assemble", "MOD-1", ok=False).stderr
 
 
-def test_assemble_checks_the_type_of_each_side(unassembled, svt):
+def test_assemble_checks_the_type_of_each_side(parts, svt):
     assert "not a sensor" in svt("assemble", "MOD-1", "--sensor", "H1", ok=False).stderr
     assert "not a module" in svt("assemble", "F1", "--sensor", "S1", ok=False).stderr
 
 
-def test_assemble_writes_both_records_in_one_commit(unassembled, svt, gitcmd):
+def test_assemble_writes_both_records_in_one_commit(parts, svt, gitcmd):
     svt("assemble", "MOD-1", "--sensor", "S1", "--assembled-by", "Jane Doe")
-    subject, files = last_commit(unassembled, gitcmd)
+    subject, files = last_commit(parts, gitcmd)
     assert subject == "assemble MOD-1: sensor S1"
     assert "records/sensor/S1/component.yaml" in files
 
 
-def test_a_part_on_one_module_cannot_join_another(unassembled, svt):
+def test_a_part_on_one_module_cannot_join_another(parts, svt):
     svt("assemble", "MOD-1", "--sensor", "S1")
     assert "already assembled on MOD-1" in svt("assemble", "MOD-2", "--sensor", "S1",
                                                ok=False).stderr
 
 
-def test_disassemble_frees_both_sides_and_keeps_the_history(unassembled, svt):
+def test_disassemble_frees_both_sides_and_keeps_the_history(parts, svt):
     svt("assemble", "MOD-1", "--sensor", "S1")
     svt("assemble", "MOD-1", "--hybrid", "H1")
     svt("disassemble", "MOD-1", "--disassembled-by", "Jane Doe", "--notes", "reuse")
-    assert "sensor" not in record(unassembled, "records/module/MOD-1/component.yaml")
-    assert "module" not in record(unassembled, "records/sensor/S1/component.yaml")
+    assert "sensor" not in record(parts, "records/module/MOD-1/component.yaml")
+    assert "module" not in record(parts, "records/sensor/S1/component.yaml")
     svt("assemble", "MOD-2", "--sensor", "S1", "--hybrid", "H1")
     history = json.loads(svt("show", "MOD-1", "--format", "json").stdout)["assembly_history"]
     assert [e["kind"] for e in history] == ["assembly", "assembly", "disassembly"]
 
 
-def a_module_a_feb_and_a_cable(db: Database, png) -> None:
-    db.save_component("M1", {"type": "module"})
-    db.save_component("F1", {"type": "feb"})
-    db.save_component("CAB", {"type": "cable"})
-
-
-@pytest.fixture
-def linkable(prebuilt) -> Path:
-    """A store holding module M1, FEB F1 and cable CAB."""
-    return prebuilt(a_module_a_feb_and_a_cable).root
-
-
-def test_log_and_comment_each_commit(linkable, svt, gitcmd):
+def test_log_and_comment_each_commit(parts, svt, gitcmd):
     svt("log", "M1", "Monitoring noise levels", "--type", "observation")
-    assert last_commit(linkable, gitcmd)[0] == "log M1: Monitoring noise levels"
+    assert last_commit(parts, gitcmd)[0] == "log M1: Monitoring noise levels"
     svt("comment", "M1", "Performance stable after 2 weeks")
     logs = json.loads(svt("show", "M1", "--format", "json").stdout)["logs"]
     assert len(logs) == 2
 
 
-def test_log_refuses_an_unknown_severity(linkable, svt):
+def test_log_refuses_an_unknown_severity(parts, svt):
     assert "Invalid value for '--severity'" in svt("log", "M1", "x", "--severity", "fatal",
                                                   ok=False).stderr
 
 
-def test_a_connection_through_a_cable_is_listed_from_both_ends(linkable, svt):
+def test_a_connection_through_a_cable_is_listed_from_both_ends(parts, svt):
     svt("connect", "M1", "F1", "--type", "signal", "--cable", "CAB", "--notes", "J3")
     links = json.loads(svt("connections", "F1", "--format", "json").stdout)
     assert links == [{"to": "M1", "type": "signal", "cable": "CAB",
@@ -341,22 +319,22 @@ def test_a_connection_through_a_cable_is_listed_from_both_ends(linkable, svt):
     assert json.loads(svt("connections", "M1", "--format", "json").stdout)[0]["to"] == "F1"
 
 
-def test_connect_refuses_a_cable_that_is_not_a_cable(linkable, svt):
+def test_connect_refuses_a_cable_that_is_not_a_cable(parts, svt):
     assert "not a cable" in svt("connect", "M1", "F1", "--cable", "F1", ok=False).stderr
 
 
-def test_connect_refuses_a_second_connection_of_one_type(linkable, svt):
+def test_connect_refuses_a_second_connection_of_one_type(parts, svt):
     svt("connect", "M1", "F1")
     assert "already have a signal connection" in svt("connect", "M1", "F1", ok=False).stderr
 
 
-def test_disconnect_removes_the_connection_from_both_ends(linkable, svt):
+def test_disconnect_removes_the_connection_from_both_ends(parts, svt):
     svt("connect", "M1", "F1", "--cable", "CAB")
     svt("disconnect", "M1", "F1")
     assert "no connections" in svt("connections", "M1").stdout
     assert "no connections" in svt("connections", "F1").stdout
     summary = json.loads(svt("summary", "--format", "json").stdout)
-    assert summary["total"] == 3 and summary["connections"] == 0
+    assert summary["total"] == 9 and summary["connections"] == 0
 
 
 def test_summary(store_path, svt):
