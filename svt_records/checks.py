@@ -12,7 +12,7 @@ import stat
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import InvalidInput, Problem, SvtError
 from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
 
@@ -111,20 +111,20 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
     for path, message in schema.check(data, kind, schema_dir):
         problems.append(Problem(rel, *record.at(*path), message, rule="schema"))
     if rel != CONFIG_FILE:
-        problems += _layout(root, record)
+        problems += _layout(root, record, registry.enumerations(schema_dir).component_types)
     return record, problems
 
 
-def _layout(root: str, rec: Record) -> list[Problem]:
+def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
     parts = rec.path.split("/")
     out: list[Problem] = []
 
     def bad(message: str, *field: Any, rule: str = "layout") -> None:
         out.append(Problem(rec.path, *rec.at(*field), message, rule=rule))
 
-    if len(parts) < 4 or parts[0] != RECORDS or parts[1] not in model.COMPONENT_TYPES:
+    if len(parts) < 4 or parts[0] != RECORDS or parts[1] not in types:
         bad(f"records live in records/<type>/<ID>/ with <type> one of"
-            f" {', '.join(model.COMPONENT_TYPES)}; move this file there")
+            f" {', '.join(types)}; move this file there")
         return out
     ctype, cid = parts[1], parts[2]
     data = rec.data
@@ -145,11 +145,14 @@ def _layout(root: str, rec: Record) -> list[Problem]:
             "component")
     m = EVENT_NAME_RE.match(parts[4])
     if not m:
-        bad("event file names are <YYYYMMDD_HHMMSS>_<test type or kind>[-N].yaml; rename it",
-            rule="naming")
+        bad("event file names are <YYYYMMDD_HHMMSS>_<test type or kind>[_<tag>].yaml; rename"
+            " it", rule="naming")
         return out
-    name = data.get("test_type") if rec.kind == "test" else data.get("kind")
-    if isinstance(name, str) and m.group("name") != name:
+    declared = registry.EVENT_KINDS.get(rec.kind)  # each kind declares its file-name word
+    name = (declared.word or data.get("test_type")) if declared else data.get("kind")
+    # a test type may itself end in _ and six hex digits: then the name has no tag
+    named = m.group("name") == name or f"{m.group('name')}_{m.group('tag')}" == name
+    if isinstance(name, str) and not named:
         bad(f"file name says {m.group('name')!r} but the record is {name!r}: rename the file"
             f" to {m.group('stamp')}_{name}.yaml", "test_type" if rec.kind == "test" else "kind",
             rule="naming")
@@ -451,7 +454,7 @@ def validate_store(store: Any, targets: Iterable[str] | None = None,
             if parts[0] == RECORDS and len(parts) >= 3:
                 focus.add(parts[2])
                 starts.add("/".join(parts[:3]))
-                starts.update(f"{RECORDS}/{t}/{parts[2]}" for t in model.COMPONENT_TYPES
+                starts.update(f"{RECORDS}/{t}/{parts[2]}" for t in store.enums.component_types
                               if os.path.isdir(os.path.join(root, RECORDS, t, parts[2])))
             elif parts[0] == RECORDS and len(parts) == 2:
                 starts.add(rel)  # a whole type: its components come from the walk

@@ -6,9 +6,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
-from .gitrepo import LFS_SETUP
+from .gitrepo import LFS_SETUP, MERGE_ATTRIBUTE
 from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, StoreBase, under_lock
 from .txn import Change, sha256_file
 
@@ -89,7 +89,9 @@ class Database(StoreBase):
             files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
         files[f"{RECORDS}/README.md"] = _RECORDS_README.encode()
         if lfs:
-            files[".gitattributes"] = _LFS_ATTRIBUTES.encode()
+            files[".gitattributes"] = (_LFS_ATTRIBUTES + "\n" + _MERGE_ATTRIBUTES).encode()
+        elif not (self.root / ".gitattributes").exists():
+            files[".gitattributes"] = _MERGE_ATTRIBUTES.encode()
         if not (self.root / ".gitignore").exists():
             files[".gitignore"] = _GITIGNORE.encode()
         if ci:
@@ -171,9 +173,9 @@ class Database(StoreBase):
             raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}: use"
                                f" {', '.join(EDITABLE_FIELDS)}")
         if "type" in fields:
-            model.check_type(fields["type"])
+            model.check_type(fields["type"], self.enums)
         if "status" in fields:
-            model.check_status(fields["status"])
+            model.check_status(fields["status"], self.enums)
         for key, value in (attributes or {}).items():
             if not isinstance(key, str) or not key or not key.replace("_", "").replace("-", "").isalnum():
                 raise InvalidInput(f"attribute name {key!r} is not usable: use letters, digits, _ and -")
@@ -188,7 +190,7 @@ class Database(StoreBase):
                                     f" {taken!r} or another id")
             if "type" not in fields:
                 raise InvalidInput(f"{component_id} is a new component: give its --type (one of"
-                                   f" {', '.join(model.COMPONENT_TYPES)})")
+                                   f" {', '.join(self.enums.component_types)})")
             record = {"id": component_id, "type": fields["type"],
                       "status": fields.get("status", "incoming"), **fields,
                       "attributes": dict(attributes or {}) or None,
@@ -226,9 +228,9 @@ class Database(StoreBase):
         """Component records matching all the given filters, sorted by type then id."""
         self.require()
         if component_type:
-            model.check_type(component_type)
+            model.check_type(component_type, self.enums)
         if status:
-            model.check_status(status)
+            model.check_status(status, self.enums)
         from .index import Index
         return Index(self).components(component_type, status, location, position)
 
@@ -244,11 +246,13 @@ class Database(StoreBase):
         if folder is None or self.rel(folder / COMPONENT_FILE) not in self.seen:
             folder, _ = self.component_record(component_id)  # not read (and checked) yet
         taken = {self.root / p for p in change.contents}
-        path = self.new_event_path(folder, date, name, taken)
-        rel = self.rel(path)
         event = {"kind": kind, "date": model.format_date(date), "component": component_id, **event}
+        recorded = model.recorded_now()  # names the file even where the schema lacks the field
         if schema.knows_field(kind, "recorded", self.schema_dir):
-            event["recorded"] = model.recorded_now()
+            event["recorded"] = recorded
+        content = dict(event, recorded=recorded, files=[str(c[2]) for c in copies])
+        path = self.new_event_path(folder, date, name, content, taken)
+        rel = self.rel(path)
         stored = stage_files(change, rel.rsplit("/", 1)[0], path.name[:-len(".yaml")], copies)
         if stored:
             event["files"] = stored
@@ -352,7 +356,7 @@ class Database(StoreBase):
             raise RuleViolation(f"{component_id} is not installed, so it cannot be removed"
                                 f" (status {record['status']})")
         if status:
-            model.check_status(status)
+            model.check_status(status, self.enums)
             if status == "installed":
                 raise InvalidInput("a removed component cannot have status installed")
         when = _when(date)
@@ -400,8 +404,8 @@ class Database(StoreBase):
                 date: str | datetime | None = None, kind: str = "log") -> str:
         self.require()
         model.check_id(component_id)
-        model.check_choice(log_type, model.LOG_TYPES, "log type")
-        model.check_choice(severity, model.SEVERITIES, "severity")
+        model.check_choice(log_type, self.enums.log_types, "log type")
+        model.check_choice(severity, self.enums.severities, "severity")
         text = _clean(text) or ""
         if not text:
             raise InvalidInput("the log text is empty: say what happened")
@@ -602,26 +606,21 @@ class Database(StoreBase):
         self.require()
         model.check_id(component_id)
         folder, record = self.component_record(component_id)
-        events = self.events(component_id)
-        by_kind: dict[str, list[dict]] = {}
-        for ev in events:
-            by_kind.setdefault(ev["kind"], []).append(ev)
         assembly = {"sensor": record.get("sensor"), "hybrid": record.get("hybrid"),
                     "module": record.get("module")}
-        return {
+        info: dict[str, Any] = {
             "component": record,
             "record": self.rel(folder / COMPONENT_FILE),
             "assembly": {k: v for k, v in assembly.items() if v},
-            "tests": by_kind.get("test", []),
-            "installations": [e for e in events if e["kind"] in ("install", "remove")],
-            "logs": [e for e in events if e["kind"] in ("log", "comment")],
-            "assembly_history": [e for e in events if e["kind"] in ("assembly", "disassembly")],
-            "moves": by_kind.get("move", []),
-            "connections": self.connections(component_id),
-            "connection_history": [e for e in events if e["kind"] in ("connect", "disconnect")],
-            "attachments": by_kind.get("attachment", []),
-            "commits": self.history(component_id, commits),
         }
+        current = {"connections": self.connections(component_id)}
+        grouped = registry.sections(self.events(component_id))  # each kind names its section
+        for section in registry.SECTIONS:
+            if section.current:
+                info[section.current] = current[section.current]
+            info[section.key] = grouped[section.key]
+        info["commits"] = self.history(component_id, commits)
+        return info
 
     def summary(self) -> dict:
         from .index import Index
@@ -714,8 +713,11 @@ _RECORDS_README = """# Records
 One folder per component type, one folder per component:
 
     <type>/<ID>/component.yaml                     identity and current state
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml  one event (test, install, log, ...)
-    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_0.png  files stored with that event
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>.yaml  one event (test, install, log, ...)
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>_0.png  files stored with that event
+
+The tag (six hex digits of the event's content and of when svt wrote it) keeps two clones
+from ever picking the same name; files named without it come from older versions of svt.
 
 The `svt` command writes these files and commits every change. You may edit them by hand
 too: run `svt validate` before you commit, and keep each file's first two comment lines, which
@@ -735,6 +737,11 @@ _LFS_ATTRIBUTES = "# Stored images and data files go to Git LFS (svt init --lfs)
     "records/**/*_data filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data.* filter=lfs diff=lfs merge=lfs -text\n"
     "records/**/*_data_*.* filter=lfs diff=lfs merge=lfs -text\n")
+
+# Every clone that runs svt defines the driver (svt setup, or any svt write); a clone that
+# does not falls back to git's own text merge.
+_MERGE_ATTRIBUTES = ("# component.yaml merges field by field with svt's merge driver"
+                     " (docs/collaboration.md)\n" + MERGE_ATTRIBUTE + "\n")
 
 _GITIGNORE = """# The original SQLite tracker's files, if this store lives beside them
 /svt_components.db

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import git
 
 _ZERO = "0" * 40
+MERGE_DRIVER = "svt"  # the name of svt's merge driver in .git/config and attributes
+MERGE_ATTRIBUTE = f"records/**/component.yaml merge={MERGE_DRIVER}"
 TREE_MODE = b"40000"  # a folder's mode inside a git tree object
 _TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
@@ -39,6 +41,15 @@ class Commit(NamedTuple):
     author: str
     date: str
     subject: str
+
+
+class LogEntry(NamedTuple):
+    sha: str
+    parents: list
+    author: str
+    date: str
+    subject: str
+    changes: list  # (status letter, path) of the files it changed
 
 
 def fault_point(name: str) -> None:
@@ -353,16 +364,19 @@ class GitRepo:
             tmp_index.unlink(missing_ok=True)
 
     def commit_files(self, paths: Sequence[str], message: str, parent: str | None,
-                     before_ref_update=None) -> str:
+                     before_ref_update=None, refilter: Sequence[str] = ()) -> str:
         """Commit exactly ``paths`` (as they are on disk) on top of ``parent``.
 
         The user's index is touched only at those paths afterwards, so their own staged
-        changes stay staged and uncommitted. Returns the new commit's id.
+        changes stay staged and uncommitted. ``refilter`` are those of ``paths`` whose bytes
+        on disk did not change but whose filter did (svt init --lfs): git's stat cache would
+        keep their old blobs, so their index entries are made anew. Returns the new commit's id.
         """
         paths = list(paths)
         env = self._identity_env()
         if self.hooks_present():
-            return self._commit_with_hooks(paths, message, parent, env, before_ref_update)
+            return self._commit_with_hooks(paths, message, parent, env, before_ref_update,
+                                           refilter)
         shas = self.hash_files(paths)
         changes = {p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
         if len(changes) > BULK_THRESHOLD:
@@ -379,11 +393,12 @@ class GitRepo:
                  parent or _ZERO)
         fault_point("ref-updated")
         self.note_commit()
-        self.sync_index(paths)
+        self.sync_index(paths, refilter)
         return commit
 
     def _commit_with_hooks(self, paths: list[str], message: str, parent: str | None,
-                           env: dict[str, str], before_ref_update) -> str:
+                           env: dict[str, str], before_ref_update,
+                           refilter: Sequence[str] = ()) -> str:
         tmp_index = self.svt_dir() / "commit-index"
         env = dict(env, GIT_INDEX_FILE=str(tmp_index))
         try:
@@ -391,7 +406,7 @@ class GitRepo:
                 self.run("read-tree", parent, env=env)
             else:
                 self.run("read-tree", "--empty", env=env)
-            self._update_index(paths, env)
+            self._update_index(paths, env=env)
             if before_ref_update:
                 before_ref_update(None)
             proc = subprocess.run(["git", "commit", "-q", "--no-status", "-F", "-"],
@@ -404,19 +419,25 @@ class GitRepo:
             assert head is not None
         finally:
             tmp_index.unlink(missing_ok=True)
-        self.sync_index(paths)
+        self.sync_index(paths, refilter)
         return head
 
-    def sync_index(self, paths: Sequence[str]) -> None:
-        """Make the user's index agree with HEAD at exactly these paths."""
+    def sync_index(self, paths: Sequence[str], refilter: Sequence[str] = ()) -> None:
+        """Make the user's index agree with HEAD at exactly these paths (``refilter``: see
+        commit_files)."""
+        if refilter:
+            self._update_index((), refilter)
         self._update_index(paths)
 
-    def _update_index(self, paths: Sequence[str], env: dict[str, str] | None = None) -> None:
-        """Stage ``paths`` as they are on disk; paths go through stdin, as a whole store's
-        files (svt init --lfs) would overflow a command line."""
-        if paths:
-            self.run("update-index", "--add", "-z", "--stdin", env=env,
-                     input=("\0".join(paths) + "\0").encode("utf-8", "surrogateescape"))
+    def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
+                      env: dict[str, str] | None = None) -> None:
+        """Stage ``paths`` as they are on disk and drop ``dropped`` from the index; paths go
+        through stdin, as a whole store's files (svt init --lfs) would overflow a command
+        line."""
+        for flag, names in (("--add", paths), ("--force-remove", dropped)):
+            if names:
+                self.run("update-index", flag, "-z", "--stdin", env=env,
+                         input=("\0".join(names) + "\0").encode("utf-8", "surrogateescape"))
 
     # ---- history -------------------------------------------------------------------------
     def log(self, paths: Sequence[str], limit: int = 5) -> list[Commit]:
@@ -432,6 +453,29 @@ class GitRepo:
             if len(parts) == 4:
                 commits.append(Commit(*parts))
         return commits
+
+    def full_log(self, paths: Sequence[str]) -> list[LogEntry]:
+        """Every commit that changed ``paths``, newest first, with no history simplification
+        (``--full-history``: a side of a merge whose change the merge dropped still shows),
+        each with the files it changed (merges: against their first parent)."""
+        if self.head() is None:
+            return []
+        self._refresh_commit_graph()
+        out = self.run("log", "--full-history", "--diff-merges=first-parent", "--no-renames",
+                       "--name-status", "-z", "--format=%x1e%H%x1f%P%x1f%an%x1f%aI%x1f%s%x1f",
+                       "--", *paths)
+        entries = []
+        for chunk in out.split("\x1e")[1:]:  # header \x1f NUL, then "\n" status NUL path NUL ...
+            head, _, files = chunk.partition("\x1f\x00")
+            sha, parents, author, date, subject = head.split("\x1f")[:5]
+            parts = [p for p in files.lstrip("\n").split("\x00") if p]
+            changes = list(zip(parts[0::2], parts[1::2]))
+            entries.append(LogEntry(sha, parents.split(), author, date, subject, changes))
+        return entries
+
+    def is_shallow(self) -> bool:
+        """A shallow clone: history before its oldest commits is not here."""
+        return (self.common_dir / "shallow").is_file()
 
     def gitpython(self) -> git.Repo:
         """This repository as a GitPython ``git.Repo``, for scripts that explore history.
@@ -514,6 +558,88 @@ class GitRepo:
         if not exists:
             # later fetches and pulls keep the graph (and its Bloom filters) current
             self.run("config", "fetch.writeCommitGraph", "true", check=False)
+
+    # ---- the merge driver and merges in progress ---------------------------------------
+    def merge_driver_registered(self, driver: str) -> bool:
+        """Whether ``merge.svt.driver`` runs ``driver`` (the path of the running Python is in
+        it) and the attribute sends component.yaml there: two file reads, no git process."""
+        try:
+            config = (self.common_dir / "config").read_text(encoding="utf-8", errors="replace")
+            attributes = (self.common_dir / "info" / "attributes").read_text(
+                encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+        return (f'[merge "{MERGE_DRIVER}"]' in config and driver.split(" ", 1)[0] in config
+                and MERGE_ATTRIBUTE in attributes.splitlines())
+
+    def register_merge_driver(self, name: str, driver: str) -> None:
+        """Set ``merge.svt.*`` in this clone's .git/config and route component.yaml to it in
+        .git/info/attributes (this clone only; .gitattributes may say so for everyone)."""
+        self.run("config", f"merge.{MERGE_DRIVER}.name", name)
+        self.run("config", f"merge.{MERGE_DRIVER}.driver", driver)
+        info = self.common_dir / "info"
+        info.mkdir(exist_ok=True)
+        path = info / "attributes"
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if MERGE_ATTRIBUTE not in old.splitlines():
+            sep = "" if not old or old.endswith("\n") else "\n"
+            path.write_text(old + sep + MERGE_ATTRIBUTE + "\n", encoding="utf-8")
+
+    def unmerged(self, path: str) -> dict[int, str]:
+        """{stage: blob} of a path git left unmerged (1 base, 2 ours, 3 theirs); {} if none."""
+        out = self.run("ls-files", "-u", "-z", "--", path)
+        stages = {}
+        for entry in filter(None, out.split("\0")):
+            info, _ = entry.split("\t", 1)
+            _, blob, stage = info.split()
+            stages[int(stage)] = blob
+        return stages
+
+    def add(self, path: str) -> None:
+        """Stage ``path`` (marks a resolved conflict as resolved)."""
+        self.run("add", "--", path)
+
+    def merging_commits(self) -> tuple[str | None, str]:
+        """(the commit being merged in, what git calls the operation) while a merge, rebase
+        or cherry-pick runs; None when there is nothing to tell."""
+        for key in os.environ:  # git merge tells its merge drivers the heads this way
+            if key.startswith("GITHEAD_") and key[8:] != self.head():
+                return key[8:], "merge"
+        g = self.git_dir
+        for ref, what in (("MERGE_HEAD", "merge"), ("CHERRY_PICK_HEAD", "cherry-pick"),
+                          ("REBASE_HEAD", "rebase")):
+            try:
+                return (g / ref).read_text(encoding="utf-8").split()[0], what
+            except (OSError, IndexError):
+                pass
+        try:  # a rebase still picking: the last line done names the commit
+            done = (g / "rebase-merge" / "done").read_text(encoding="utf-8").splitlines()
+            return done[-1].split()[1], "rebase"
+        except (OSError, IndexError):
+            pass
+        return None, "merge"
+
+    def changes_of(self, revs: str, path: str, limit: int = 50) -> list[tuple[Commit, str]]:
+        """(commit, first parent) of the latest commits in ``revs`` (e.g. BASE..SIDE) that
+        changed ``path``, newest first."""
+        out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s%x1f%P", revs,
+                       "--", path, check=False)
+        found = []
+        for line in out.splitlines():
+            parts = line.split("\x1f")
+            if len(parts) == 5:
+                found.append((Commit(*parts[:4]), (parts[4].split() or [""])[0]))
+        return found
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        return self.run("merge-base", a, b, check=False).strip() or None
+
+    def last_change(self, rev: str, path: str) -> Commit | None:
+        """The latest commit in ``rev``'s history that changed ``path``."""
+        out = self.run("log", "-1", "--format=%H%x1f%an%x1f%aI%x1f%s", rev, "--", path,
+                       check=False).strip()
+        parts = out.split("\x1f")
+        return Commit(*parts) if len(parts) == 4 else None
 
     def init(self, initial_branch: str = "main") -> None:
         self.root.mkdir(parents=True, exist_ok=True)

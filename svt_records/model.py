@@ -1,29 +1,30 @@
-"""The component model: enumerations, naming rules, positions and dates. No I/O."""
+"""The component model: naming rules, positions and dates. No I/O (the default
+enumerations come from the registry, which reads svt's schemas on first use)."""
 from __future__ import annotations
 
 import math
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
+from . import registry
 from .errors import InvalidInput
 
-COMPONENT_TYPES = (
-    "module", "sensor", "hybrid", "feb", "cable", "optical_board",
-    "mpod_module", "mpod_crate", "flange_board", "other",
-)
-STATUSES = (
-    "installed", "spare", "incoming", "testing", "qualified",
-    "failed", "repair", "degraded", "retired", "lost",
-)
-LOG_TYPES = ("observation", "issue", "repair", "maintenance", "note")
-SEVERITIES = ("info", "warning", "critical")
-FILE_KINDS = ("image", "data", "plot", "log", "document", "other")
+# The enumerations (component types, statuses, log types, severities, file kinds) are
+# written once, in the JSON Schemas: registry.enumerations() reads a store's, and
+# model.COMPONENT_TYPES etc. are svt's defaults, read on first use.
+_DEFAULT_ENUMS = {"COMPONENT_TYPES": "component_types", "STATUSES": "statuses",
+                  "LOG_TYPES": "log_types", "SEVERITIES": "severities", "FILE_KINDS": "file_kinds"}
 
-# Event kinds and the word each uses in its file name (tests use their test type).
-EVENT_KINDS = (
-    "test", "install", "remove", "assembly", "disassembly", "log", "comment",
-    "move", "connect", "disconnect", "attachment",
-)
+
+def __getattr__(name: str) -> Any:
+    if name in _DEFAULT_ENUMS:
+        return getattr(registry.defaults(), _DEFAULT_ENUMS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Event kinds, as the registry declares them.
+EVENT_KINDS = tuple(registry.EVENT_KINDS)
 RESERVED_TEST_TYPES = frozenset(EVENT_KINDS) | {"component"}
 
 MAX_ID_LENGTH = 64
@@ -57,12 +58,15 @@ def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     return value
 
 
-def check_type(component_type: str) -> str:
-    return check_choice(component_type, COMPONENT_TYPES, "component type")
+def check_type(component_type: str, enums: registry.Enumerations | None = None) -> str:
+    """A component type of ``enums`` (a store's; default: svt's own)."""
+    return check_choice(component_type, (enums or registry.defaults()).component_types,
+                        "component type")
 
 
-def check_status(status: str) -> str:
-    return check_choice(status, STATUSES, "status")
+def check_status(status: str, enums: registry.Enumerations | None = None) -> str:
+    """A status of ``enums`` (a store's; default: svt's own)."""
+    return check_choice(status, (enums or registry.defaults()).statuses, "status")
 
 
 def check_test_type(test_type: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import yamlio
+from . import registry, yamlio
 from .ci_templates import RULE_PATHS
 from .errors import Problem
 from .store import COMPONENT_FILE, RECORDS
@@ -26,37 +26,6 @@ def _show(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return "`" + json.dumps(value, ensure_ascii=False) + "`"
     return "–" if value is None else f"`{value}`"
-
-
-def _measures(values: dict | None) -> str:
-    out = []
-    for name, value in (values or {}).items():
-        if isinstance(value, dict):
-            value = f"{value.get('value')} {value.get('unit', '')}".strip()
-        out.append(f"{name}={value}")
-    return ", ".join(out)
-
-
-def _event_line(ev: dict) -> str:
-    kind, who = ev.get("kind"), ev.get("component")
-    if kind == "test":
-        result = {"pass": "**PASS**", "fail": "**FAIL**"}.get(ev.get("result"), "no result")
-        m = _measures(ev.get("measurements"))
-        return f"test `{ev.get('test_type')}` of {who}: {result}" + (f" ({m})" if m else "")
-    if kind == "install":
-        return f"install {who} at `{ev.get('position')}` (run {ev.get('run_period') or '–'})"
-    if kind == "remove":
-        return f"remove {who} from `{ev.get('position')}` ({ev.get('reason') or 'no reason'})"
-    if kind in ("assembly", "disassembly"):
-        parts = ", ".join(f"{p} {ev[p]}" for p in ("sensor", "hybrid") if ev.get(p))
-        return f"{kind} of {who}: {parts}"
-    if kind in ("log", "comment"):
-        return f"{kind} on {who}: {ev.get('text', '')[:80]}"
-    if kind in ("connect", "disconnect"):
-        return f"{kind} {who} – {ev.get('other')} ({ev.get('connection_type')})"
-    if kind == "move":
-        return f"move {who}: {ev.get('from') or '?'} → {ev.get('to')}"
-    return f"{kind} of {who}"
 
 
 def is_rule_file(path: str) -> bool:
@@ -110,7 +79,7 @@ def review(store: Any, base: str, head: str, problems: list[Problem]) -> str:
         elif path == "svt.yaml":
             comps.append("- `svt.yaml` (store settings) changed")
         else:
-            events.append(f"- {_event_line(new)}" + ("" if old is None else " *(edited)*"))
+            events.append(f"- {registry.review_line(new)}" + ("" if old is None else " *(edited)*"))
     if comps:
         lines += ["### Components", *comps, ""]
     if events:

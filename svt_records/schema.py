@@ -11,25 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-SCHEMA_OF_KIND = {
-    "component": "component", "config": "config", "test": "test", "install": "install",
-    "remove": "remove", "assembly": "assembly", "disassembly": "assembly", "log": "log",
-    "comment": "log", "move": "move", "connect": "connection", "disconnect": "connection",
-    "attachment": "attachment",
-}
+from .registry import EVENT_KINDS, OTHER_SCHEMAS
+from .registry import package_schema_dir as package_schema_dir  # where it always was
+
+SCHEMA_OF_KIND = {**OTHER_SCHEMAS, **{name: k.schema for name, k in EVENT_KINDS.items()}}
 SCHEMA_NAMES = sorted(set(SCHEMA_OF_KIND.values()) | {"defs"})
-
-
-def package_schema_dir() -> Path:
-    """The schemas shipped with svt: ``svt_records/schemas`` in a wheel, the top-level
-    ``schemas/`` in a source checkout (editable install)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "schemas", here.parent / "schemas"):
-        if (candidate / "component.schema.json").is_file():
-            return candidate
-    from importlib.resources import files
-    return Path(str(files("svt_records.schemas")))
-
 
 def schema_file(kind: str) -> str:
     return f"{SCHEMA_OF_KIND[kind]}.schema.json"
@@ -142,6 +128,8 @@ def _message(error: Any) -> str:
                 f" {error.validator_value}" + (" (quote it)" if error.validator_value == "string" else ""))
     if v == "false" or (v is None) or error.validator_value is False:
         return f"{where} is not allowed here"
+    if v == "not" and schema.get("description"):
+        return f"{where} is {error.instance!r}: {schema['description']}"
     if v == "oneOf":
         return (f"{where} is {error.instance!r}: write a number, text, a list, or a mapping with"
                 " value and unit")

@@ -5,19 +5,26 @@ Layout::
     svt.yaml
     schemas/*.schema.json
     records/<type>/<ID>/component.yaml
-    records/<type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>.yaml   (+ stored files beside it)
+    records/<type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>.yaml   (+ stored files beside it)
+
+The tag is 6 hex digits of the event's content, its ``recorded`` time included, so two clones
+never pick the same name; names without it (``..._<kind>[-N].yaml``) are those of older stores.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
+import shlex
+import sys
 import re
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
-from . import model, schema, yamlio
+from . import model, registry, schema, yamlio
 from .errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
                      StoreNotFound, SvtError)
 from .gitrepo import LFS_SETUP, GitRepo, SparseCheckout
@@ -28,7 +35,8 @@ RECORDS = "records"
 DEFAULT_HOME = "~/.hps_svt_tracker"
 COMPONENT_FILE = "component.yaml"
 EVENT_NAME_RE = re.compile(
-    r"^(?P<stamp>\d{8}_\d{6})_(?P<name>[A-Za-z][A-Za-z0-9_]*?)(?:-(?P<seq>[2-9]|[1-9]\d+))?\.yaml$")
+    r"^(?P<stamp>\d{8}_\d{6})_(?P<name>[A-Za-z][A-Za-z0-9_]*?)"
+    r"(?:-(?P<seq>[2-9]|[1-9]\d+)|_(?P<tag>[0-9a-f]{6}))?\.yaml$")
 
 COMPONENT_KEYS = (
     "id", "type", "serial_number", "asset_tag", "manufacturer", "manufacture_date", "status",
@@ -57,6 +65,20 @@ def ordered(data: dict, keys: tuple[str, ...]) -> dict:
     return out
 
 
+# The merge driver's exit status for "merged, but some field conflicts" (markers written):
+# anything else that is not 0 means svt could not run, and git's own text merge takes over.
+MERGE_CONFLICT_EXIT = 9
+
+
+def merge_driver_command() -> str:
+    """The shell command git runs to merge a component.yaml: this Python's svt, by absolute
+    path, falling back to git's text merge (with markers) when svt cannot run there, since
+    git would otherwise keep "ours" unmarked and a plain `git add` would lose "theirs"."""
+    return (f"{shlex.quote(sys.executable)} -m svt_records merge-driver %O %A %B %P; s=$?;"
+            f" if [ $s -eq 0 ]; then exit 0; elif [ $s -eq {MERGE_CONFLICT_EXIT} ]; then exit 1;"
+            " fi; git merge-file -L ours -L base -L theirs %A %O %B")
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 # Work on fewer items than this shows no progress bar: it would only flicker.
 PROGRESS_FROM = 2000
@@ -71,6 +93,12 @@ def under_lock(method: F) -> F:
         with self.locked():
             return method(self, *args, **kwargs)
     return wrapper  # type: ignore[return-value]
+
+
+def event_tag(content: dict) -> str:
+    """Six hex digits of sha256 over an event's canonical content (the tag in its name)."""
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
 
 
 def render_record(rel_path: str, data: dict, kind: str) -> bytes:
@@ -163,6 +191,11 @@ class StoreBase:
         return local if (local / "component.schema.json").is_file() else schema.package_schema_dir()
 
     @property
+    def enums(self) -> registry.Enumerations:
+        """This store's component types, statuses, log types...: its schemas/ say."""
+        return registry.enumerations(self.schema_dir)
+
+    @property
     def max_file_bytes(self) -> int:
         return int(float(self.config.get("max_file_mb", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
 
@@ -177,7 +210,7 @@ class StoreBase:
         """The folder of a component, whatever its type; None when there is none. An id
         under two types (two clones each added it, and git merged them) is refused."""
         base = self.records_dir()
-        found = [base / ctype / component_id for ctype in model.COMPONENT_TYPES
+        found = [base / ctype / component_id for ctype in self.enums.component_types
                  if (base / ctype / component_id / COMPONENT_FILE).is_file()]
         if len(found) > 1:
             paths = [self.rel(folder / COMPONENT_FILE) for folder in found]
@@ -215,7 +248,7 @@ class StoreBase:
         if self._outside is None:
             self._outside = {}
             for name in self.repo.tree_names("HEAD", [f"{RECORDS}/{t}"
-                                                      for t in model.COMPONENT_TYPES]):
+                                                      for t in self.enums.component_types]):
                 _, ctype, cid = name.split("/", 2)
                 path = f"{name}/{COMPONENT_FILE}"
                 inside = sparse.includes(path)
@@ -263,7 +296,7 @@ class StoreBase:
         """An existing id equal to this one but for case (plain names: 100,000 in 30 ms)."""
         low = component_id.lower()
         base = self.records_dir()
-        for ctype in model.COMPONENT_TYPES:
+        for ctype in self.enums.component_types:
             try:
                 names = os.listdir(base / ctype)
             except (FileNotFoundError, NotADirectoryError):
@@ -354,17 +387,18 @@ class StoreBase:
             raise InvalidInput(f"refused: {msg}")
         return render_record(rel_path, data, kind)
 
-    def new_event_path(self, folder: Path, date: datetime, name: str,
+    def new_event_path(self, folder: Path, date: datetime, name: str, content: dict,
                        taken: set[Path] | frozenset = frozenset()) -> Path:
-        """A free event file name for ``date``: <YYYY>/<stamp>_<name>[-N].yaml."""
+        """A free event file name for ``date``: <YYYY>/<stamp>_<name>_<tag>.yaml, the tag
+        derived from ``content`` (which holds the time svt recorded it), so another clone
+        writing an event of the same name and date picks another name."""
         stamp = model.date_stamp(date)
-        seq = 1
+        tag = event_tag(content)
         while True:
-            candidate = folder / stamp[:4] / (f"{stamp}_{name}" + (f"-{seq}" if seq > 1 else "")
-                                              + ".yaml")
+            candidate = folder / stamp[:4] / f"{stamp}_{name}_{tag}.yaml"
             if not candidate.exists() and candidate not in taken:
                 return candidate
-            seq += 1
+            tag = event_tag({"tag": tag})  # the same content twice in one microsecond
 
     @contextmanager
     def locked(self, timeout: float | None = None) -> Iterator[None]:
@@ -401,12 +435,26 @@ class StoreBase:
             self._refuse_busy(change)
             self._refuse_outside_sparse(change.paths() + change.rehash)
             self._refuse_without_lfs(list(change.copies))
+            try:
+                self.register_merge_driver()
+            except (SvtError, OSError) as exc:  # a read-only .git/config must not stop a write
+                self.notes.append(f"could not register svt's merge driver ({exc}); run"
+                                  " `svt setup` where .git/config is writable")
             if self.repo.identity().fallback:
                 ident = self.repo.identity()
                 self.notes.append(f"git has no user identity here; committed as {ident.name}"
                                   f" <{ident.email}> (set one with git config user.name/user.email)")
             self.last_commit = tx.apply(change)
             return self.last_commit
+
+    def register_merge_driver(self) -> bool:
+        """Make git merge this clone's component.yaml files with svt (every write, init and
+        setup call this; it reads two files when all is in place). True if it changed."""
+        command = merge_driver_command()
+        if self.repo.merge_driver_registered(command):
+            return False
+        self.repo.register_merge_driver("svt: component.yaml field by field", command)
+        return True
 
     def _refuse_busy(self, change: Change) -> None:
         busy = self.repo.busy_state()

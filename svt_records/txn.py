@@ -197,7 +197,8 @@ class Transaction:
                 fault_point("committing")
 
             commit = self.repo.commit_files([e.path for e in entries] + change.rehash,
-                                            change.message, parent, before_ref_update=remember)
+                                            change.message, parent, before_ref_update=remember,
+                                            refilter=change.rehash)
         except BaseException as exc:
             head = self.repo.head()
             landed = self._landed(head)

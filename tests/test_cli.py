@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,8 @@ def test_test_result_with_everything(store_path, svt, png, tmp_path, gitcmd):
         "--date", "2024-11-15T14:30:22-05:00")
     subject, files = last_commit(store_path, gitcmd)
     assert subject == "test M1: iv_curve fail, 3 file(s)"
-    base = "records/module/M1/2024/20241115_143022_iv_curve"
+    base = files[0][:-len(".yaml")]
+    assert re.fullmatch(r"records/module/M1/2024/20241115_143022_iv_curve_[0-9a-f]{6}", base)
     assert files == sorted([f"{base}.yaml", f"{base}_0.png", f"{base}_1.png",
                             f"{base}_data.csv"])
     ev = record(store_path, f"{base}.yaml")
@@ -364,7 +366,7 @@ def test_python_api(store_path, png):
                          measurements={"mean_noise": 1600, "bad_channels": [47, 128],
                                        "i": {"value": 2e-6, "unit": "A"}, "grade": "A"},
                          files=[str(png)], tested_by="Jane Doe").save(db)
-    assert test_id.endswith("_noise_test.yaml")
+    assert re.search(r"_noise_test_[0-9a-f]{6}\.yaml$", test_id)
     got = TestResult.get_for_component("HPK-SN789", db)
     assert got[0]["test_type"] == "noise_test" and got[0]["pass_fail"] is True
     assert got[0]["measurements"]["bad_channels"] == [47, 128] and got[0]["test_date"]

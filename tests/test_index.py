@@ -61,7 +61,7 @@ def test_sees_uncommitted_in_place_edits_of_components_and_events(populated):
     assert count_tests(db) == 1
     edit_in_place(comp(db, "M-2"), "status: spare", "status: failed")
     assert statuses(db)["M-2"] == "failed"
-    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve_*.yaml"))
     edit_in_place(event, "result: pass", "result: fail")
     summary = Index(db).summary()
     assert summary["tests"]["iv_curve"] == {**summary["tests"]["iv_curve"], "pass": 0, "fail": 1}
@@ -79,7 +79,7 @@ def test_sees_staged_event_edits_whichever_query_ran_before(populated, gitcmd):
     """svt skips asking git for staged files while git's index file is unchanged; a list
     (which asks only about component records) must not stand in for the events' question."""
     db = populated
-    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve_*.yaml"))
     rel = str(event.relative_to(db.root))
     assert count_tests(db) == 1
     edit_in_place(event, "result: pass", "result: fail")
@@ -328,7 +328,7 @@ def test_a_summary_computed_while_another_process_refreshed_is_not_cached(popula
     db = populated
     index = Index(db)
     assert count_tests(db) == 1
-    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve.yaml"))
+    event = next((db.root / "records" / "module" / "M-1").glob("*/*_iv_curve_*.yaml"))
     summarize = index._summarize
 
     def then_another_process_refreshes(recent):

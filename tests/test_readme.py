@@ -105,5 +105,5 @@ def test_python_api_examples_run(user_env, tmp_path):
     subprocess.run(["git", "clone", "-q", bundle, str(restored)], check=True, env=env)
     record = restored / "records" / "module" / "HPK-SN789" / "component.yaml"
     assert "channel_count: 512" in record.read_text()
-    tests = list((restored / "records" / "module" / "HPK-SN789").glob("*/*_noise_test.yaml"))
+    tests = list((restored / "records" / "module" / "HPK-SN789").glob("*/*_noise_test_*.yaml"))
     assert len(tests) == 1 and "bad_channels" in tests[0].read_text()

@@ -13,7 +13,7 @@ def test_review_summarises_a_two_commit_change(db, svt, png, gitcmd):
     assert out.startswith(f"## svt review of `{base}..HEAD`")
     assert "- **MOD-1** changed: status: `incoming` → `failed`" in out
     assert "test `iv_curve` of MOD-1: **FAIL** (voltage=60.0 V)" in out
-    assert f"_iv_curve_0.png` ({png.stat().st_size} bytes)" in out
+    assert f"_0.png` ({png.stat().st_size} bytes)" in out
     assert "### Validation: ✅ clean" in out
 
 

@@ -170,7 +170,7 @@ def test_noise_is_recorded_in_electrons(store_path, svt):
     svt("add", "--id", "M1", "--type", "module")
     svt("test", "M1", "--type", "noise_test", "--pass", "--noise", "1500", "--voltage", "60",
         "--current", "2.3e-6", "--temp", "-9", "--date", "2025-01-01T10:00:00+00:00")
-    ev = record(store_path, "records/module/M1/2025/20250101_100000_noise_test.yaml")
+    ev = record(store_path, next(store_path.glob("records/module/M1/2025/20250101_100000_noise_test_*.yaml")).relative_to(store_path))
     assert ev["measurements"] == {
         "voltage": {"value": 60, "unit": "V"}, "current": {"value": 2.3e-6, "unit": "A"},
         "temperature": {"value": -9, "unit": "C"}, "noise": {"value": 1500, "unit": "e"}}
@@ -182,7 +182,7 @@ def test_csv_measurement_columns_use_the_same_parser(store_path, svt, tmp_path):
     sheet.write_text("component,type,result,date,enc,current [uA],bad,noise\n"
                      "M1,noise,pass,2025-01-01T10:00:00+00:00,1500e,2.3,\"47,128\",1580\n")
     svt("test", "--from-csv", str(sheet))
-    ev = record(store_path, "records/module/M1/2025/20250101_100000_noise.yaml")
+    ev = record(store_path, next(store_path.glob("records/module/M1/2025/20250101_100000_noise_*.yaml")).relative_to(store_path))
     assert ev["measurements"] == {"enc": {"value": 1500, "unit": "e"},
                                   "current": {"value": 2.3, "unit": "uA"}, "bad": [47, 128],
                                   "noise": {"value": 1580, "unit": "e"}}

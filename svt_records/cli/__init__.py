@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "results": ("transfer", "results", "One row per component: latest results of a test."),
     "backup": ("transfer", "backup", "Write the whole store and history to one file."),
     "restore": ("transfer", "restore", "Restore a backup into a new store."),
+    "setup": ("setup", "setup", "Prepare this clone: register svt's merge driver."),
+    "resolve": ("collab", "resolve", "Settle a merge conflict in a component's record."),
+    "history": ("collab", "history", "Every change of a component, field by field."),
+    "merge-driver": ("collab", "merge_driver", "(Run by git.) Merge a component.yaml."),
 }
 
 
@@ -105,6 +109,35 @@ def open_db(ctx: click.Context | None = None) -> Any:
     db.require()
     report_notes(db)  # e.g. an interrupted change that was just finished or undone
     return db
+
+
+class StoreChoice(click.Choice):
+    """One of the store's enumerations (``Enumerations`` field ``enum``), read when first
+    needed: the store's schemas/ say, so a collaboration may add e.g. a status; outside a
+    store (and in --help there) svt's defaults."""
+
+    def __init__(self, enum: str, exclude: tuple[str, ...] = ()) -> None:
+        self.enum, self.exclude = enum, exclude
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(c for c in getattr(store_enums(), self.enum) if c not in self.exclude)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass  # click.Choice.__init__ sets them; ours come from the store
+
+
+def store_enums() -> Any:
+    """The enumerations of the store the user selected (once per command)."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    meta = root.meta if root else {}
+    if "svt.enums" not in meta:
+        from ..store import StoreBase
+        meta["svt.enums"] = StoreBase((root.obj or {}).get("repo") if root else None).enums
+    return meta["svt.enums"]
 
 
 def stderr_is_terminal() -> bool:

@@ -5,14 +5,9 @@ from typing import Any
 
 import click
 
-from . import open_db, report_notes
-from .render import FORMAT_OPTION, done, measurement, measurements, table, to_csv, to_json
-
-TYPES = ["module", "sensor", "hybrid", "feb", "cable", "optical_board", "mpod_module",
-         "mpod_crate", "flange_board", "other"]
-STATUSES = ["installed", "spare", "incoming", "testing", "qualified", "failed", "repair",
-            "degraded", "retired", "lost"]
-
+from . import StoreChoice, open_db, report_notes
+from ..registry import format_value
+from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 def _attr(values: tuple[str, ...]) -> dict:
     from ..model import parse_attribute
@@ -21,13 +16,13 @@ def _attr(values: tuple[str, ...]) -> dict:
 
 @click.command()
 @click.option("--id", "component_id", help="Component id, e.g. HPK-SN123456.")
-@click.option("--type", "ctype", type=click.Choice(TYPES), help="Component type (new components).")
+@click.option("--type", "ctype", type=StoreChoice("component_types"), help="Component type (new components).")
 @click.option("--serial", help="Serial number.")
 @click.option("--asset-tag", help="Asset tag.")
 @click.option("--manufacturer", help="Manufacturer, e.g. Hamamatsu.")
 @click.option("--manufacture-date", help="Manufacture date (free text, e.g. 2024-06).")
 @click.option("--location", help='Where it is, e.g. "Clean Room".')
-@click.option("--status", type=click.Choice(STATUSES), help="Status (new components: incoming).")
+@click.option("--status", type=StoreChoice("statuses"), help="Status (new components: incoming).")
 @click.option("--notes", help="Free-text notes.")
 @click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE",
               help="An attribute (repeatable), e.g. --attr channel_count=512.")
@@ -70,8 +65,8 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
 
 
 @click.command("list")
-@click.option("--type", "ctype", type=click.Choice(TYPES), help="Only this type.")
-@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
+@click.option("--type", "ctype", type=StoreChoice("component_types"), help="Only this type.")
+@click.option("--status", type=StoreChoice("statuses"), help="Only this status.")
 @click.option("--location", help="Only at this location (case-insensitive).")
 @click.option("--position", help="Only the component installed at this position.")
 @FORMAT_OPTION
@@ -121,10 +116,6 @@ def note_hidden(db: Any) -> None:
                    err=True)
 
 
-def _when(ev: dict) -> str:
-    return ev.get("date", "")
-
-
 @click.command()
 @click.argument("component_id", metavar="ID")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -157,50 +148,16 @@ def show(component_id: str, fmt: str, commits: int) -> None:
         if asm.get("module"):
             out.append(f"  On module:    {asm['module']}")
     if rec.get("attributes"):
-        out += ["", "Attributes:"] + [f"  {k}: {measurement(v)}" for k, v in rec["attributes"].items()]
-    out += ["", f"Tests ({len(info['tests'])}):"]
-    for ev in info["tests"]:
-        result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result"), "-")
-        files = f"  [{len(ev['files'])} file(s)]" if ev.get("files") else ""
-        by = f"  by {ev['tested_by']}" if ev.get("tested_by") else ""
-        out.append(f"  {_when(ev)}  {ev['test_type']}  {result}  {measurements(ev.get('measurements'))}"
-                   f"{files}{by}".rstrip())
-        if ev.get("notes"):
-            out.append(f"      {ev['notes']}")
-    out += ["", f"Installation history ({len(info['installations'])}):"]
-    for ev in info["installations"]:
-        if ev["kind"] == "install":
-            period = f" run {ev['run_period']}" if ev.get("run_period") else ""
-            out.append(f"  {_when(ev)}  installed at {ev['position']}{period}"
-                       f" by {ev.get('installed_by', '?')}")
-        else:
-            why = f" ({ev['reason']})" if ev.get("reason") else ""
-            to = f" -> {ev['location']}" if ev.get("location") else ""
-            out.append(f"  {_when(ev)}  removed from {ev['position']}{why}{to}"
-                       f" by {ev.get('removed_by', '?')}")
-    if info["assembly_history"]:
-        out += ["", "Assembly history:"]
-        for ev in info["assembly_history"]:
-            parts = ", ".join(f"{t} {ev[t]}" for t in ("sensor", "hybrid") if ev.get(t))
-            out.append(f"  {_when(ev)}  {ev['kind']}: {parts} by {ev.get('by', '?')}"
-                       + (f" - {ev['notes']}" if ev.get("notes") else ""))
-    out += ["", f"Logs ({len(info['logs'])}):"]
-    for ev in info["logs"]:
-        label = "comment" if ev["kind"] == "comment" else f"{ev['log_type']}/{ev['severity']}"
-        out.append(f"  {_when(ev)}  [{label}] {ev['text']}  ({ev.get('logged_by', '?')})")
-    if info["moves"]:
-        out += ["", "Moves:"] + [f"  {_when(ev)}  {ev.get('from') or '?'} -> {ev['to']}"
-                                 for ev in info["moves"]]
-    out += ["", f"Connections ({len(info['connections'])}):"]
-    for link in info["connections"]:
-        via = f" via {link['cable']}" if link.get("cable") else ""
-        out.append(f"  {link['type']} -> {link['to']}{via}")
-    if info["attachments"]:
-        out += ["", "Attachments:"]
-        for ev in info["attachments"]:
-            names = ", ".join(f["path"] for f in ev.get("files", []))
-            out.append(f"  {_when(ev)}  {names}" + (f" - {ev['description']}"
-                                                     if ev.get("description") else ""))
+        out += ["", "Attributes:"] + [f"  {k}: {format_value(v)}" for k, v in rec["attributes"].items()]
+    from ..registry import SECTIONS, show_lines
+    for section in sorted(SECTIONS, key=lambda s: s.place):  # each kind declares its lines
+        items = info[section.current or section.key]
+        if section.counted:
+            out += ["", f"{section.title} ({len(items)}):"]
+        elif items:
+            out += ["", f"{section.title}:"]
+        for item in items:
+            out += show_lines(section, item)
     out += ["", "Recent commits:"]
     for c in info["commits"]:
         out.append(f"  {c['sha'][:10]}  {c['date']}  {c['author']}: {c['subject']}")

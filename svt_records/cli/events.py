@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import open_db, report_notes
+from . import StoreChoice, open_db, report_notes
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
@@ -44,7 +44,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
          from_csv: str | None) -> None:
     """Record a test result of component ID, with its measurements, plots and data.
 
-    Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<n>.<ext>
+    Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<tag>_<n>.<ext>
     (images) and ..._<type>_data.<ext> (data), each with its size and sha256.
 
     \b
@@ -114,8 +114,7 @@ def install(component_id: str, position: str, run_period: str | None, installed_
 @click.option("--reason", help='Why, e.g. "end_of_run".')
 @click.option("--removed-by", help="Who removed it (default: your git name).")
 @click.option("--location", help="Where it goes now, e.g. \"Clean Room Storage\".")
-@click.option("--status", type=click.Choice(["spare", "incoming", "testing", "qualified",
-                                             "failed", "repair", "degraded", "retired", "lost"]),
+@click.option("--status", type=StoreChoice("statuses", exclude=("installed",)),
               help="Status after removal (default: spare if it was installed).")
 @click.option("--notes", help="Free-text notes.")
 @click.option("--date", help=DATE_HELP)
@@ -165,10 +164,9 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
 @click.command()
 @click.argument("component_id", metavar="ID")
 @click.argument("text")
-@click.option("--type", "log_type", default="observation", show_default=True,
-              type=click.Choice(["observation", "issue", "repair", "maintenance", "note"]))
-@click.option("--severity", default="info", show_default=True,
-              type=click.Choice(["info", "warning", "critical"]))
+@click.option("--type", "log_type", default="note", show_default=True,
+              type=StoreChoice("log_types"))
+@click.option("--severity", default="info", show_default=True, type=StoreChoice("severities"))
 @click.option("--by", "logged_by", help="Who logs it (default: your git name).")
 @click.option("--date", help=DATE_HELP)
 def log(component_id: str, text: str, log_type: str, severity: str, logged_by: str | None,

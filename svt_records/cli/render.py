@@ -35,21 +35,6 @@ def to_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
     return out.getvalue()
 
 
-def measurement(value: Any) -> str:
-    if isinstance(value, dict):
-        unit = value.get("unit")
-        return f"{measurement(value.get('value'))}{' ' + unit if unit else ''}"
-    if isinstance(value, list):
-        return "[" + ", ".join(measurement(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"  # as typed and as the YAML file has it
-    return str(value)
-
-
-def measurements(values: dict | None) -> str:
-    return ", ".join(f"{k}={measurement(v)}" for k, v in (values or {}).items())
-
-
 def done(message: str, commit: str | None = None) -> None:
     click.echo(message + (f" (commit {commit[:10]})" if commit else ""))
 

@@ -69,3 +69,19 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
         click.echo("--svt-install and --maintainer set up a new store; in this one edit"
                    " svt_install or maintainers in svt.yaml, and the CI files or CODEOWNERS"
                    " with them")
+
+
+@click.command()
+def setup() -> None:
+    """Prepare this clone of a store for svt: register svt's git merge driver.
+
+    The driver merges component.yaml field by field when you pull, merge or rebase
+    (docs/collaboration.md). Every svt command that writes registers it too; run this once
+    after `git clone` so that your first `git pull` already uses it. It writes only this
+    clone's .git/config and .git/info/attributes.
+    """
+    from . import open_db
+    db = open_db()
+    changed = db.register_merge_driver()
+    click.echo("Registered svt's merge driver in this clone" if changed
+               else "svt's merge driver is already registered in this clone; nothing changed")

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 import click
 
-from . import open_db, report_notes, stderr_is_terminal
+from . import StoreChoice, open_db, report_notes, stderr_is_terminal
 from .render import done, progress_bar, table, to_csv, to_json
-
-TYPES = ["module", "sensor", "hybrid", "feb", "cable", "optical_board", "mpod_module",
-         "mpod_crate", "flange_board", "other"]
-
 
 @click.command("import-sqlite")
 @click.argument("database", type=click.Path(exists=True, dir_okay=False))
@@ -55,7 +51,7 @@ def import_sqlite(database: str, data_dir: str | None) -> None:
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "yaml"]), default="json",
               show_default=True)
-@click.option("--type", "ctype", type=click.Choice(TYPES), help="Only this type.")
+@click.option("--type", "ctype", type=StoreChoice("component_types"), help="Only this type.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of the screen.")
 def export(fmt: str, ctype: str | None, output: str | None) -> None:
@@ -86,7 +82,7 @@ def export(fmt: str, ctype: str | None, output: str | None) -> None:
 @click.command()
 @click.option("--type", "test_type", required=True, help="Test type, e.g. iv_curve.")
 @click.option("--all", "everything", is_flag=True, help="Every result, not only the latest.")
-@click.option("--component-type", type=click.Choice(TYPES), help="Only components of this type.")
+@click.option("--component-type", type=StoreChoice("component_types"), help="Only components of this type.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 def results(test_type: str, everything: bool, component_type: str | None, fmt: str) -> None:

@@ -65,7 +65,7 @@ def test_kill_9_at_any_step_loses_nothing_and_leaves_nothing(store, png, point):
     landed = git(store, "log", "-1", "--format=%s").startswith("test M1")
     if point == "ref-updated":
         assert landed  # the commit had landed: rolled forward
-        assert len(list(store.glob("records/module/M1/*/*_iv_curve.yaml"))) == 1
+        assert len(list(store.glob("records/module/M1/*/*_iv_curve_*.yaml"))) == 1
     else:
         assert not landed and snapshot(store) == before  # rolled back exactly
     again = svt(store, "test", "M1", "--type", "iv_curve", "--pass")
@@ -333,7 +333,7 @@ def test_symlinked_records_are_refused_and_never_followed(store, tmp_path):
 
 def test_stored_file_paths_cannot_leave_the_folder(store, png, svt_proc):
     svt(store, "test", "M1", "--type", "iv_curve", "--image", str(png))
-    event = next(store.glob("records/module/M1/*/*_iv_curve.yaml"))
+    event = next(store.glob("records/module/M1/*/*_iv_curve_*.yaml"))
     text = event.read_text()
     name = next(l.split(": ")[1] for l in text.splitlines() if "path:" in l)
     event.write_text(text.replace(name, "../../../../svt.yaml"))

@@ -1,0 +1,107 @@
+"""Working together through git: svt's merge driver, resolve, history."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import open_db, report_notes
+
+
+@click.command("merge-driver")
+@click.argument("base")
+@click.argument("ours")
+@click.argument("theirs")
+@click.argument("path")
+def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
+    """(Run by git.) Merge one component.yaml field by field into OURS.
+
+    Exits 0 when merged; with conflict markers around the fields both sides changed
+    differently, explains them and exits 9; any other exit makes git's text merge run.
+    """
+    import os
+    from ..driver import run_driver
+    from ..store import MERGE_CONFLICT_EXIT
+    conflicts, lines = run_driver(os.getcwd(), base, ours, theirs, path)
+    for line in lines:
+        click.echo(f"svt: {line}", err=True)
+    if conflicts:
+        sys.exit(MERGE_CONFLICT_EXIT)
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.option("--ours", "side", flag_value="ours", help="Keep our value of every conflicting"
+              " field (in a rebase: the branch you rebase onto).")
+@click.option("--theirs", "side", flag_value="theirs", help="Keep their value (in a rebase:"
+              " your own commit being replayed).")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help="Give a field its value (repeatable; attributes.NAME=VALUE for an"
+                   " attribute).")
+def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
+    """Settle a merge conflict in component ID's record, and stage the file.
+
+    During a merge or rebase that stopped on ID's component.yaml: each field both sides
+    changed to different values takes our value (--ours), their value (--theirs), or the one
+    --set gives. Then continue: `git commit` (merge) or `git rebase --continue`.
+
+    \b
+    Example:
+      svt resolve MODULE-L1-001 --theirs
+      svt resolve MODULE-L1-001 --set status=spare --ours
+    """
+    from ..errors import InvalidInput
+    from ..driver import resolve as do_resolve
+    values = {}
+    for item in sets:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            raise InvalidInput(f"--set {item!r}: write FIELD=VALUE, e.g. --set status=spare")
+        values[field.strip()] = value.strip()
+    if side is None and not values:
+        raise InvalidInput("say how to settle it: --ours, --theirs or --set FIELD=VALUE")
+    db = open_db()
+    rel, conflicts = do_resolve(db, component_id, side, values)
+    report_notes(db)
+    for c in conflicts:
+        chosen = "set" if c.field in values else side
+        click.echo(f"{c.field}: {chosen}")
+    click.echo(f"Resolved {rel} and staged it; now `git commit` (a merge) or"
+               " `git rebase --continue` (a rebase)")
+
+
+@click.command()
+@click.argument("component_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object with every commit and change.")
+def history(component_id: str, fmt: str) -> None:
+    """Every commit that changed component ID, newest first, with each field's change.
+
+    svt's commits and hand edits alike (verb "edit"), including both sides of merges, so a
+    value dropped while resolving a conflict still shows. Events added are listed too.
+
+    \b
+    Example:
+      svt history MODULE-L1-001
+      svt history MODULE-L1-001 --format json
+    """
+    from ..history import component_history, value_text
+    db = open_db()
+    found = component_history(db, component_id)
+    report_notes(db)
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    cut = "; the history is cut: this is a shallow clone (git fetch --unshallow)" \
+        if found["shallow"] else ""
+    click.echo(f"{component_id}: {len(found['commits'])} commit(s){cut}")
+    for c in found["commits"]:
+        merge = " (merge)" if len(c["parents"]) > 1 else ""
+        click.echo(f"\n{c['date']}  {c['verb']}{merge}  {c['author']}  {c['sha'][:10]}")
+        if c["verb"] == "edit":
+            click.echo(f"  {c['subject']}")
+        for ch in c["changes"]:
+            click.echo(f"  {ch['field']}: {value_text(ch['old'])} → {value_text(ch['new'])}")
+        for text in c["events"]:
+            click.echo(f"  {text}")
