@@ -1,5 +1,5 @@
-"""The layering rules of STYLE.md hold: only cli/ uses click and prints, only yamlio imports
-yaml, only gitrepo runs processes, and modules import downward only."""
+"""The layering rules of docs/design.md hold: only cli/ uses click and prints, only yamlio
+imports yaml, only gitrepo runs processes, and modules import downward only."""
 import ast
 from pathlib import Path
 
