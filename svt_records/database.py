@@ -4,13 +4,16 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 
 from . import model, registry, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
 from .gitrepo import LFS_SETUP, MERGE_ATTRIBUTE
 from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, RecordRead, StoreBase, under_lock
 from .txn import Change, sha256_file
+
+if TYPE_CHECKING:
+    import git
 
 EDITABLE_FIELDS = ("type", "serial_number", "asset_tag", "manufacturer", "manufacture_date",
                    "status", "location", "notes")
@@ -605,6 +608,12 @@ class Database(StoreBase):
         """The latest commits that touched the component's records."""
         folder, _ = self.component_record(component_id)
         return [c._asdict() for c in self.repo.log([self.rel(folder)], limit)]
+
+    @property
+    def git(self) -> git.Repo:
+        """The store as a GitPython ``git.Repo`` (GitPython loads on first use), for scripts
+        that explore history: ``db.git.iter_commits(paths="records/module/M-1")``."""
+        return self.repo.gitpython()
 
     def describe(self, component_id: str, commits: int = 5) -> dict:
         """Everything `svt show` prints: record, assembly both ways, events by kind, commits."""

@@ -12,10 +12,13 @@ import os
 import re
 import shutil
 import subprocess
-from typing import Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 from pathlib import Path
 
 from .errors import GitError
+
+if TYPE_CHECKING:
+    import git
 
 _ZERO = "0" * 40
 MERGE_DRIVER = "svt"  # the name of svt's merge driver in .git/config and attributes
@@ -274,10 +277,7 @@ class GitRepo:
     def changed_since(self, rev: str) -> list[str]:
         """Tracked paths that differ between ``rev`` and the work tree: committed since, staged
         or edited (untracked files are the index's to tell). Three cheap queries, in parallel."""
-        base = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
-        if not base:
-            raise GitError(f"{rev!r} is not a revision of this repository: give a branch, tag or"
-                           " commit (e.g. origin/main, HEAD~1)")
+        base = self.resolve(rev)
         queries = [self.start("diff-tree", "-r", "--name-only", "-z", "--no-renames", base,
                               "HEAD"),
                    self.start("diff-index", "--cached", "--name-only", "-z", "HEAD"),
@@ -303,6 +303,7 @@ class GitRepo:
         return found
 
     def resolve(self, rev: str) -> str:
+        """The commit ``rev`` names; GitError saying what to give when it names none."""
         sha = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
         if not sha:
             raise GitError(f"{rev!r} is not a revision of this repository: give a branch, tag or"
@@ -332,42 +333,30 @@ class GitRepo:
         return self.run("hash-object", "-t", "tree", "-w", "--stdin", input=data).strip()
 
     def _update_tree(self, reader: "_BatchReader", tree: str | None,
-                     changes: dict[str, tuple[str, str] | None]) -> str | None:
+                     changes: dict[str, tuple[str, str]]) -> str:
+        """``tree`` (None: an empty one) with ``changes`` ({path: (mode, blob id)}) in it."""
         entries = reader.tree(tree) if tree else {}
-        subdirs: dict[bytes, dict[str, tuple[str, str] | None]] = {}
-        for path, change in changes.items():
+        subdirs: dict[bytes, dict[str, tuple[str, str]]] = {}
+        for path, (mode, sha) in changes.items():
             head, sep, rest = path.partition("/")
             name = head.encode("utf-8", "surrogateescape")
             if sep:
-                subdirs.setdefault(name, {})[rest] = change
-            elif change is None:
-                entries.pop(name, None)
+                subdirs.setdefault(name, {})[rest] = (mode, sha)
             else:
-                entries[name] = (change[0].encode(), bytes.fromhex(change[1]))
+                entries[name] = (mode.encode(), bytes.fromhex(sha))
         for name, sub in subdirs.items():
             old = entries.get(name)
             old_sha = old[1].hex() if old and old[0] == TREE_MODE else None
-            new_sha = self._update_tree(reader, old_sha, sub)
-            if new_sha is None:
-                entries.pop(name, None)
-            else:
-                entries[name] = (TREE_MODE, bytes.fromhex(new_sha))
-        if not entries:
-            return None
+            entries[name] = (TREE_MODE, bytes.fromhex(self._update_tree(reader, old_sha, sub)))
         return self._write_tree(entries)
 
-    def _bulk_tree(self, parent: str | None, changes: dict[str, tuple[str, str] | None]) -> str:
+    def _bulk_tree(self, parent: str | None, changes: dict[str, tuple[str, str]]) -> str:
         """For large changes (imports): a private index is cheaper than a tree per folder."""
         tmp_index = self.svt_dir() / "bulk-index"
         env = {"GIT_INDEX_FILE": str(tmp_index)}
         try:
             self.run("read-tree", *( [parent] if parent else ["--empty"]), env=env)
-            lines = []
-            for path, change in changes.items():
-                if change is None:
-                    lines.append(f"0 {_ZERO}\t{path}")
-                else:
-                    lines.append(f"{change[0]} {change[1]}\t{path}")
+            lines = [f"{mode} {sha}\t{path}" for path, (mode, sha) in changes.items()]
             self.run("update-index", "-z", "--index-info",
                      input=("\0".join(lines) + "\0").encode("utf-8"), env=env)
             return self.run("write-tree", env=env).strip()
@@ -375,10 +364,9 @@ class GitRepo:
             tmp_index.unlink(missing_ok=True)
 
     def commit_files(self, paths: Sequence[str], message: str, parent: str | None,
-                     deleted: Sequence[str] = (),
                      before_ref_update: Callable[[str | None], None] | None = None,
                      refilter: Sequence[str] = ()) -> str:
-        """Commit exactly ``paths`` (as they are on disk) and ``deleted`` on top of ``parent``.
+        """Commit exactly ``paths`` (as they are on disk) on top of ``parent``.
 
         The user's index is touched only at those paths afterwards, so their own staged
         changes stay staged and uncommitted. ``refilter`` are those of ``paths`` whose bytes
@@ -388,20 +376,16 @@ class GitRepo:
         paths = list(paths)
         env = self._identity_env()
         if self.hooks_present():
-            return self._commit_with_hooks(paths, list(deleted), message, parent, env,
-                                           before_ref_update, refilter)
+            return self._commit_with_hooks(paths, message, parent, env, before_ref_update,
+                                           refilter)
         shas = self.hash_files(paths)
-        changes: dict[str, tuple[str, str] | None] = {
-            p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
-        for p in deleted:
-            changes[p] = None
+        changes = {p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
         if len(changes) > BULK_THRESHOLD:
             tree = self._bulk_tree(parent, changes)
         else:
             with _BatchReader(self) as reader:
                 base_tree = reader.commit_tree(parent) if parent else None
-                updated = self._update_tree(reader, base_tree, changes)
-            tree = self._write_tree({}) if updated is None else updated
+                tree = self._update_tree(reader, base_tree, changes)
         args = ["commit-tree", tree] + (["-p", parent] if parent else [])
         commit = self.run(*args, input=message.encode("utf-8"), env=env).strip()
         if before_ref_update:
@@ -410,11 +394,11 @@ class GitRepo:
                  parent or _ZERO)
         fault_point("ref-updated")
         self.note_commit()
-        self.sync_index(paths, list(deleted), refilter)
+        self.sync_index(paths, refilter)
         return commit
 
-    def _commit_with_hooks(self, paths: list[str], deleted: list[str], message: str,
-                           parent: str | None, env: dict[str, str],
+    def _commit_with_hooks(self, paths: list[str], message: str, parent: str | None,
+                           env: dict[str, str],
                            before_ref_update: Callable[[str | None], None] | None,
                            refilter: Sequence[str] = ()) -> str:
         tmp_index = self.svt_dir() / "commit-index"
@@ -424,7 +408,7 @@ class GitRepo:
                 self.run("read-tree", parent, env=env)
             else:
                 self.run("read-tree", "--empty", env=env)
-            self._update_index(paths, deleted, env)
+            self._update_index(paths, env=env)
             if before_ref_update:
                 before_ref_update(None)
             proc = subprocess.run(["git", "commit", "-q", "--no-status", "-F", "-"],
@@ -437,22 +421,22 @@ class GitRepo:
             assert head is not None
         finally:
             tmp_index.unlink(missing_ok=True)
-        self.sync_index(paths, deleted, refilter)
+        self.sync_index(paths, refilter)
         return head
 
-    def sync_index(self, paths: Sequence[str], deleted: Sequence[str] = (),
-                   refilter: Sequence[str] = ()) -> None:
+    def sync_index(self, paths: Sequence[str], refilter: Sequence[str] = ()) -> None:
         """Make the user's index agree with HEAD at exactly these paths (``refilter``: see
         commit_files)."""
         if refilter:
             self._update_index((), refilter)
-        self._update_index(paths, deleted)
+        self._update_index(paths)
 
-    def _update_index(self, paths: Sequence[str], deleted: Sequence[str] = (),
+    def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
                       env: dict[str, str] | None = None) -> None:
-        """Stage ``paths`` as they are on disk and drop ``deleted``; paths go through stdin,
-        as a whole store's files (svt init --lfs) would overflow a command line."""
-        for flag, names in (("--add", paths), ("--force-remove", deleted)):
+        """Stage ``paths`` as they are on disk and drop ``dropped`` from the index; paths go
+        through stdin, as a whole store's files (svt init --lfs) would overflow a command
+        line."""
+        for flag, names in (("--add", paths), ("--force-remove", dropped)):
             if names:
                 self.run("update-index", flag, "-z", "--stdin", env=env,
                          input=("\0".join(names) + "\0").encode("utf-8", "surrogateescape"))
@@ -494,6 +478,12 @@ class GitRepo:
     def is_shallow(self) -> bool:
         """A shallow clone: history before its oldest commits is not here."""
         return (self.common_dir / "shallow").is_file()
+
+    def gitpython(self) -> git.Repo:
+        """This repository as a GitPython ``git.Repo``, for scripts that explore history.
+        GitPython is imported here, on first use: it costs 0.16 s, and no command needs it."""
+        import git
+        return git.Repo(self.root)
 
     def lfs_available(self) -> bool:
         return shutil.which("git-lfs") is not None
@@ -561,7 +551,11 @@ class GitRepo:
         args = ["commit-graph", "write", "--reachable", "--changed-paths"]
         if exists:
             args.append("--split")
-        if self.run(*args, check=False) is not None:
+        try:
+            self.run(*args)
+        except GitError:
+            pass  # the counter stays, so the next history query tries again
+        else:
             counter.write_text("0")
         if not exists:
             # later fetches and pulls keep the graph (and its Bloom filters) current

@@ -1,6 +1,6 @@
 """The records repository: where it is, how records are laid out, read, checked and committed.
 
-Layout (DESIGN.md)::
+Layout::
 
     svt.yaml
     schemas/*.schema.json

@@ -1,8 +1,8 @@
 """The one strict YAML reader and the one canonical YAML writer.
 
-Reading follows DESIGN.md: YAML 1.2 core types, duplicate keys, aliases and custom tags are
-errors, nesting and size are bounded (untrusted pull requests are validated in CI), and every
-value keeps its line and column so that errors can point at it. libyaml's C parser produces
+Reading (docs/design.md, "Reading YAML"): YAML 1.2 core types, duplicate keys, aliases and
+custom tags are errors, nesting and size are bounded (untrusted pull requests are validated
+in CI), and every value keeps its line and column so that errors can point at it. libyaml's C parser produces
 the events; the small builder here turns them into plain Python values.
 
 Writing is deterministic: block style, the caller's key order, quoting only where a plain

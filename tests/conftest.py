@@ -2,10 +2,13 @@
 git's global config and identity pointed away from the real ones."""
 from __future__ import annotations
 
+import base64
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from click.testing import CliRunner
@@ -19,10 +22,11 @@ GIT_ENV = {
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory, monkeypatch):
-    """No test may read or write the real home folder or global git config."""
-    home = tmp_path_factory.mktemp("home")
+PNG = base64.b64decode(  # a small real PNG file (1x1 pixel)
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -30,21 +34,87 @@ def isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("SVT_DEBUG", raising=False)
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    """No test may read or write the real home folder or global git config."""
+    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, home)
     return home
 
 
+Build = Callable[[Database, Path], object]
+
+
+class StoreTemplates:
+    """Stores built once per session and copied for each test that asks (a git repository
+    copies fine, and a copy is much cheaper than the commits that built it). Each build
+    function makes one template, from an empty store and a PNG file path."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self.factory = factory
+        self.built: dict[Build | None, Path] = {}
+
+    def copy(self, build: Build | None, dest: Path) -> None:
+        if build not in self.built:
+            folder = self.factory.mktemp("template")
+            store = folder / "store"
+            with pytest.MonkeyPatch.context() as mp:  # built as isolated as any test
+                isolate(mp, self.factory.mktemp("home"))
+                db = Database(store)
+                db.initialize_schema()
+                if build is not None:
+                    (folder / "plot.png").write_bytes(PNG)
+                    build(db, folder / "plot.png")
+                # fewer files to copy: objects in one pack (as in a clone), no sample hooks
+                git(store, "repack", "-a", "-d", "-q")
+                git(store, "prune-packed")
+            for sample in (store / ".git" / "hooks").glob("*.sample"):
+                sample.unlink()
+            self.built[build] = store
+        # files get new times, as if just written (tests edit them within the same second,
+        # as they did after building the store themselves); git's stat cache then learns
+        # the copies' inodes
+        shutil.copytree(self.built[build], dest, symlinks=True, copy_function=shutil.copy)
+        git(dest, "update-index", "-q", "--refresh")
+
+
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory) -> StoreTemplates:
+    return StoreTemplates(tmp_path_factory)
+
+
 @pytest.fixture
-def store_path(tmp_path, monkeypatch) -> Path:
-    """An initialised, empty store; SVT_REPO points at it."""
+def store_dest(tmp_path, monkeypatch) -> Path:
+    """Where this test's store is (nothing there yet); SVT_REPO points at it."""
     path = tmp_path / "store"
-    Database(path).initialize_schema()
     monkeypatch.setenv("SVT_REPO", str(path))
     return path
 
 
 @pytest.fixture
+def store_path(store_dest, store_templates) -> Path:
+    """An initialised, empty store (a copy of one made once per session); SVT_REPO points
+    at it."""
+    store_templates.copy(None, store_dest)
+    return store_dest
+
+
+@pytest.fixture
 def db(store_path) -> Database:
     return Database(store_path)
+
+
+@pytest.fixture
+def prebuilt(store_dest, store_templates) -> Callable[[Build], Database]:
+    """prebuilt(build) -> Database: this test's store is a copy of the store
+    ``build(db, png_path)`` makes from an empty one, built once per session. (A test asks
+    for this or for store_path/db, not both: both would copy to the same place.)"""
+    def make(build: Build) -> Database:
+        store_templates.copy(build, store_dest)
+        return Database(store_dest)
+    return make
 
 
 @pytest.fixture
@@ -91,10 +161,16 @@ def gitcmd():
 
 
 @pytest.fixture
+def without_git_lfs(tmp_path_factory, monkeypatch) -> None:
+    """PATH holds git but not git-lfs, as on a machine where git-lfs is not installed."""
+    folder = tmp_path_factory.mktemp("bin-without-lfs")
+    (folder / "git").symlink_to(shutil.which("git"))
+    monkeypatch.setenv("PATH", str(folder))
+
+
+@pytest.fixture
 def png(tmp_path) -> Path:
     """A small real PNG file (1x1 pixel)."""
-    import base64
     path = tmp_path / "plot.png"
-    path.write_bytes(base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="))
+    path.write_bytes(PNG)
     return path

@@ -61,9 +61,12 @@ def test_store_selection_order(tmp_path, svt, monkeypatch):
     assert "IN-B" in svt("list").stdout  # found like git finds .git
 
 
-def test_missing_store_and_a_database_file_say_what_to_do(tmp_path, svt):
+def test_a_missing_store_says_to_run_svt_init(tmp_path, svt):
     result = svt("--repo", str(tmp_path / "nowhere"), "list", ok=False)
     assert result.exit_code == 1 and "run `svt init" in result.stderr
+
+
+def test_the_old_database_file_given_as_store_says_to_import_it(tmp_path, svt):
     old_db = tmp_path / "svt_components.db"
     old_db.write_bytes(b"SQLite format 3\x00")
     result = svt("--db-path", str(old_db), "list", ok=False)
@@ -93,7 +96,14 @@ def test_add_on_an_existing_id_updates_only_given_fields(store_path, svt, gitcmd
     assert data["status"] == "qualified" and data["manufacturer"] == "HPK"
     assert data["location"] == "CR"
     assert last_commit(store_path, gitcmd)[0] == "update M1: status incoming -> qualified"
+
+
+def test_add_refuses_to_change_a_components_type(store_path, svt):
+    svt("add", "--id", "M1", "--type", "module")
     assert "type cannot change" in svt("add", "--id", "M1", "--type", "feb", ok=False).stderr
+
+
+def test_add_of_a_new_id_needs_its_type(store_path, svt):
     assert "give its --type" in svt("add", "--id", "NEW", ok=False).stderr
 
 
@@ -181,27 +191,65 @@ def test_by_fields_default_to_the_git_identity(store_path, svt):
 
 # ---- installation ---------------------------------------------------------------------------
 
-def test_install_and_remove_rules(store_path, svt, gitcmd):
-    svt("add", "--id", "M1", "--type", "module", "--status", "qualified")
-    svt("add", "--id", "M2", "--type", "module")
-    svt("add", "--id", "F1", "--type", "feb")
-    svt("add", "--id", "C1", "--type", "cable")
+def parts_to_install_assemble_and_connect(db: Database, png) -> None:
+    db.save_component("M1", {"type": "module", "status": "qualified"})
+    for cid, ctype in (("M2", "module"), ("MOD-1", "module"), ("MOD-2", "module"),
+                       ("S1", "sensor"), ("H1", "hybrid"), ("F1", "feb"), ("C1", "cable"),
+                       ("CAB", "cable")):
+        db.save_component(cid, {"type": ctype})
+
+
+@pytest.fixture
+def parts(prebuilt) -> Path:
+    """A store holding modules M1 (qualified), M2, MOD-1 and MOD-2, sensor S1, hybrid H1,
+    FEB F1 and cables C1 and CAB (a copy of one built once per session)."""
+    return prebuilt(parts_to_install_assemble_and_connect).root
+
+
+def test_remove_refuses_a_component_that_is_not_installed(parts, svt):
     assert "not installed" in svt("remove", "M1", ok=False).stderr
+
+
+def test_install_refuses_a_position_meant_for_another_type(parts, svt):
     assert "not a module position" in svt("install", "M1", "FEB1", ok=False).stderr
     assert "not a FEB position" in svt("install", "F1", "Layer0_top_axial", ok=False).stderr
+
+
+def test_install_refuses_a_slot_or_hole_on_layers_0_to_3(parts, svt):
     assert "layers 0-3 have no slot/hole" in svt("install", "M1", "Layer1_top_axial_slot",
                                                  ok=False).stderr
+
+
+def test_install_commits_position_and_run_period(parts, svt, gitcmd):
     svt("install", "M1", "Layer4_bottom_stereo_hole", "--run-period", "2025_spring_run",
         "--installed-by", "John Doe", "--notes", "first", "--date", "2025-02-01T09:00:00Z")
-    assert last_commit(store_path, gitcmd)[0] == \
+    assert last_commit(parts, gitcmd)[0] == \
         "install M1: at Layer4_bottom_stereo_hole for 2025_spring_run"
+    comp = record(parts, "records/module/M1/component.yaml")
+    assert comp["status"] == "installed" and comp["position"] == "Layer4_bottom_stereo_hole"
+
+
+def test_install_refuses_a_position_another_component_holds(parts, svt):
+    svt("install", "M1", "Layer4_bottom_stereo_hole")
     assert "already holds M1" in svt("install", "M2", "Layer4_bottom_stereo_hole",
                                      ok=False).stderr
+
+
+def test_install_refuses_a_component_already_installed(parts, svt):
+    svt("install", "M1", "Layer4_bottom_stereo_hole")
     assert "already installed" in svt("install", "M1", "Layer0_top_axial", ok=False).stderr
+
+
+def test_other_types_install_at_positions_with_free_names(parts, svt):
     svt("install", "C1", "Crate1_Slot3")
+    assert record(parts, "records/cable/C1/component.yaml")["position"] == "Crate1_Slot3"
+
+
+def test_remove_makes_the_component_spare_where_it_went_and_frees_the_position(parts, svt):
+    svt("install", "M1", "Layer4_bottom_stereo_hole", "--date", "2025-02-01T09:00:00Z")
     svt("remove", "M1", "--reason", "end_of_run", "--removed-by", "Jane Doe", "--location",
         "Clean Room Storage", "--date", "2025-06-01T17:00:00Z")
-    comp = record(store_path, "records/module/M1/component.yaml")
+    comp = record(parts, "records/module/M1/component.yaml")
     assert comp["status"] == "spare" and "position" not in comp
     assert comp["location"] == "Clean Room Storage"
     svt("install", "M2", "Layer4_bottom_stereo_hole")  # the position is free again
@@ -219,47 +267,76 @@ def test_location_moves_with_history(store_path, svt, gitcmd):
 
 # ---- assembly, logs, connections -----------------------------------------------------------
 
-def test_assembly_rules(store_path, svt, gitcmd):
-    for cid, ctype in (("MOD-1", "module"), ("MOD-2", "module"), ("S1", "sensor"),
-                       ("H1", "hybrid"), ("F1", "feb")):
-        svt("add", "--id", cid, "--type", ctype)
+def test_assemble_needs_a_sensor_or_a_hybrid(parts, svt):
     assert "give --sensor, --hybrid or both" in svt("assemble", "MOD-1", ok=False).stderr
+
+
+def test_assemble_checks_the_type_of_each_side(parts, svt):
     assert "not a sensor" in svt("assemble", "MOD-1", "--sensor", "H1", ok=False).stderr
     assert "not a module" in svt("assemble", "F1", "--sensor", "S1", ok=False).stderr
+
+
+def test_assemble_writes_both_records_in_one_commit(parts, svt, gitcmd):
     svt("assemble", "MOD-1", "--sensor", "S1", "--assembled-by", "Jane Doe")
-    subject, files = last_commit(store_path, gitcmd)
+    subject, files = last_commit(parts, gitcmd)
     assert subject == "assemble MOD-1: sensor S1"
     assert "records/sensor/S1/component.yaml" in files
+
+
+def test_a_part_on_one_module_cannot_join_another(parts, svt):
+    svt("assemble", "MOD-1", "--sensor", "S1")
     assert "already assembled on MOD-1" in svt("assemble", "MOD-2", "--sensor", "S1",
                                                ok=False).stderr
+
+
+def test_disassemble_frees_both_sides_and_keeps_the_history(parts, svt):
+    svt("assemble", "MOD-1", "--sensor", "S1")
     svt("assemble", "MOD-1", "--hybrid", "H1")
     svt("disassemble", "MOD-1", "--disassembled-by", "Jane Doe", "--notes", "reuse")
-    assert "sensor" not in record(store_path, "records/module/MOD-1/component.yaml")
-    assert "module" not in record(store_path, "records/sensor/S1/component.yaml")
+    assert "sensor" not in record(parts, "records/module/MOD-1/component.yaml")
+    assert "module" not in record(parts, "records/sensor/S1/component.yaml")
     svt("assemble", "MOD-2", "--sensor", "S1", "--hybrid", "H1")
     history = json.loads(svt("show", "MOD-1", "--format", "json").stdout)["assembly_history"]
     assert [e["kind"] for e in history] == ["assembly", "assembly", "disassembly"]
 
 
-def test_logs_comments_and_connections(store_path, svt, gitcmd):
-    svt("add", "--id", "M1", "--type", "module")
-    svt("add", "--id", "F1", "--type", "feb")
-    svt("add", "--id", "CAB", "--type", "cable")
+def test_log_and_comment_each_commit(parts, svt, gitcmd):
     svt("log", "M1", "Monitoring noise levels", "--type", "observation")
-    assert last_commit(store_path, gitcmd)[0] == "log M1: Monitoring noise levels"
+    assert last_commit(parts, gitcmd)[0] == "log M1: Monitoring noise levels"
     svt("comment", "M1", "Performance stable after 2 weeks")
+    logs = json.loads(svt("show", "M1", "--format", "json").stdout)["logs"]
+    assert len(logs) == 2
+
+
+def test_log_refuses_an_unknown_severity(parts, svt):
     assert "Invalid value for '--severity'" in svt("log", "M1", "x", "--severity", "fatal",
                                                   ok=False).stderr
+
+
+def test_a_connection_through_a_cable_is_listed_from_both_ends(parts, svt):
     svt("connect", "M1", "F1", "--type", "signal", "--cable", "CAB", "--notes", "J3")
-    assert "not a cable" in svt("connect", "M1", "F1", "--cable", "F1", ok=False).stderr
-    assert "already have a signal connection" in svt("connect", "M1", "F1", ok=False).stderr
     links = json.loads(svt("connections", "F1", "--format", "json").stdout)
     assert links == [{"to": "M1", "type": "signal", "cable": "CAB",
                       "since": links[0]["since"], "from": "F1"}]
+    assert json.loads(svt("connections", "M1", "--format", "json").stdout)[0]["to"] == "F1"
+
+
+def test_connect_refuses_a_cable_that_is_not_a_cable(parts, svt):
+    assert "not a cable" in svt("connect", "M1", "F1", "--cable", "F1", ok=False).stderr
+
+
+def test_connect_refuses_a_second_connection_of_one_type(parts, svt):
+    svt("connect", "M1", "F1")
+    assert "already have a signal connection" in svt("connect", "M1", "F1", ok=False).stderr
+
+
+def test_disconnect_removes_the_connection_from_both_ends(parts, svt):
+    svt("connect", "M1", "F1", "--cable", "CAB")
     svt("disconnect", "M1", "F1")
     assert "no connections" in svt("connections", "M1").stdout
+    assert "no connections" in svt("connections", "F1").stdout
     summary = json.loads(svt("summary", "--format", "json").stdout)
-    assert summary["total"] == 3 and summary["connections"] == 0
+    assert summary["total"] == 9 and summary["connections"] == 0
 
 
 def test_summary(store_path, svt):

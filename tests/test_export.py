@@ -8,8 +8,7 @@ import json
 import pytest
 
 
-@pytest.fixture
-def filled(db, png):
+def fill(db, png) -> None:
     db.save_component("M-1", {"type": "module", "status": "spare"},
                       attributes={"channel_count": 512})
     db.save_component("M-2", {"type": "module", "status": "qualified", "location": "Hall B"})
@@ -21,7 +20,12 @@ def filled(db, png):
     db.record_test("M-2", "iv_curve", passed=True, date="2025-01-15T10:00:00+00:00",
                    measurements={"current": {"value": 3e-6, "unit": "A"}, "leak": "low"})
     db.record_test("M-2", "noise_test", passed=True, measurements={"noise": 1500})
-    return db
+
+
+@pytest.fixture
+def filled(prebuilt):
+    """A copy of the store fill makes, built once per session."""
+    return prebuilt(fill)
 
 
 def test_csv_export_round_trips(filled, svt):

@@ -30,12 +30,16 @@ def edit_in_place(path, old: str, new: str) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
 
 
-@pytest.fixture
-def populated(db, png):
+def populate(db: Database, png) -> None:
     db.save_component("M-1", {"type": "module", "status": "spare"})
     db.save_component("M-2", {"type": "module", "status": "spare"})
     db.record_test("M-1", "iv_curve", passed=True, images=[png], date="2025-01-01T10:00:00")
-    return db
+
+
+@pytest.fixture
+def populated(prebuilt) -> Database:
+    """A copy of the store populate makes, built once per session."""
+    return prebuilt(populate)
 
 
 def comp(db, cid):

@@ -1,5 +1,5 @@
-"""The layering rules of STYLE.md hold: only cli/ uses click and prints, only yamlio imports
-yaml, only gitrepo runs processes, and modules import downward only."""
+"""The layering rules of docs/design.md hold: only cli/ uses click and prints, only yamlio
+imports yaml, only gitrepo runs processes, and modules import downward only."""
 import ast
 from pathlib import Path
 
@@ -11,7 +11,8 @@ CLI = sorted((PACKAGE / "cli").glob("*.py"))
 # lower layers first; a module may import only modules at its own level or below
 LAYERS = [
     {"errors", "ci_templates"}, {"model", "quickschema", "report", "registry", "merge"},
-    {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index", "database", "checks"},
+    {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index_rows"}, {"freshness"},
+    {"index", "database", "checks", "crosschecks"},
     {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history"},
 ]
 

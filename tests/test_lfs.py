@@ -3,18 +3,24 @@
 import shutil
 import subprocess
 
+import pytest
+
 from svt_records import Database
 
 HAVE_LFS = shutil.which("git-lfs") is not None
 
 
+def test_init_lfs_without_git_lfs_is_refused_and_makes_nothing(tmp_path, svt, without_git_lfs):
+    store = tmp_path / "lfs"
+    result = svt("init", "--lfs", str(store), ok=False)
+    assert result.exit_code == 1 and "git-lfs" in result.stderr
+    assert not (store / "svt.yaml").exists()
+
+
+@pytest.mark.skipif(not HAVE_LFS, reason="git-lfs is not installed (.ci/run installs it)")
 def test_lfs_store_keeps_pointers_in_git_and_content_on_disk(tmp_path, svt, png, gitcmd):
     store = tmp_path / "lfs"
     result = svt("init", "--lfs", str(store), ok=False)
-    if not HAVE_LFS:
-        assert result.exit_code == 1 and "git-lfs" in result.stderr
-        assert not (store / "svt.yaml").exists()
-        return
     assert result.exit_code == 0, result.stderr
     svt("--repo", str(store), "add", "--id", "M1", "--type", "module")
     svt("--repo", str(store), "test", "M1", "--type", "iv_curve", "--pass", "--image", str(png),

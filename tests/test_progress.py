@@ -12,9 +12,16 @@ from svt_records.checks import validate_store
 from svt_records.index import Index
 
 
+def three_modules(db, png) -> None:
+    for n in range(3):
+        db.save_component(f"M-{n}", {"type": "module", "status": "spare"})
+    db.record_test("M-0", "iv_curve", passed=True)
+
+
 @pytest.fixture
-def recorded(db, monkeypatch):
+def recorded(prebuilt, monkeypatch):
     """Progress shown from the first item; every bar's label, total and steps recorded."""
+    db = prebuilt(three_modules)
     monkeypatch.setattr(store_module, "PROGRESS_FROM", 1)
     bars: list[dict] = []
 
@@ -27,10 +34,6 @@ def recorded(db, monkeypatch):
             bar["done"] += n
         yield step
     db.progress = progress
-    for n in range(3):
-        db.save_component(f"M-{n}", {"type": "module", "status": "spare"})
-    db.record_test("M-0", "iv_curve", passed=True)
-    bars.clear()
     return db, bars
 
 

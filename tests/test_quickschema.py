@@ -26,6 +26,19 @@ VALID = {
             "log_type": "note", "severity": "info", "text": "ok"},
     "config": {"schema_version": 1, "lfs": True, "max_file_mb": 0.5,
                "positions": {"cable": "^C.*$"}},
+    "remove": {"kind": "remove", "date": "2025-01-02T10:00:00Z", "component": "M-1",
+               "position": "Layer1_top_axial", "run_period": "2025", "reason": "noisy",
+               "removed_by": "Jane Doe", "location": "Clean Room", "notes": "",
+               "recorded": "2025-01-02T10:00:01.000000Z"},
+    "move": {"kind": "move", "date": "2025-01-02T10:00:00Z", "component": "M-1",
+             "from": "Clean Room", "to": "Hall B", "moved_by": "Jane Doe", "notes": "crate 4"},
+    "connect": {"kind": "disconnect", "date": "2025-01-02T10:00:00-05:00", "component": "M-1",
+                "other": "FEB-1", "connection_type": "signal", "cable": "C-1",
+                "by": "Jane Doe", "notes": "reseated"},
+    "attachment": {"kind": "attachment", "date": "2025-01-02T10:00:00Z", "component": "M-1",
+                   "description": "bond pads", "uploaded_by": "Jane Doe",
+                   "files": [{"path": "x_0.jpg", "kind": "image", "size": 3,
+                              "sha256": "b" * 64}]},
 }
 
 MUTATIONS = [
@@ -57,7 +70,36 @@ MUTATIONS = [
     ("config", lambda r: r.update(positions={"module": "x"})),
     ("config", lambda r: r.update(max_file_mb=0)),
     ("config", lambda r: r.update(lfs="yes")),
+    ("remove", lambda r: r.pop("position")),
+    ("remove", lambda r: r.update(position="Layer 1")),
+    ("remove", lambda r: r.update(kind="install")),
+    ("remove", lambda r: r.update(run_period="")),
+    ("remove", lambda r: r.update(reason=["noisy"])),
+    ("remove", lambda r: r.update(recorded="yesterday")),
+    ("move", lambda r: r.pop("to")),
+    ("move", lambda r: r.update(to="")),
+    ("move", lambda r: r.update({"from": 4})),
+    ("move", lambda r: r.update(moved_by="x" * 201)),
+    ("move", lambda r: r.update(date="2025-01-02 10:00")),
+    ("connect", lambda r: r.pop("other")),
+    ("connect", lambda r: r.update(kind="connected")),
+    ("connect", lambda r: r.update(cable="bad/cable")),
+    ("connect", lambda r: r.update(other="x" * 65)),
+    ("connect", lambda r: r.update(by="")),
+    ("connect", lambda r: r.update(to="FEB-2")),
+    ("attachment", lambda r: r.pop("files")),
+    ("attachment", lambda r: r.update(files={"path": "x_0.jpg"})),
+    ("attachment", lambda r: r["files"][0].pop("sha256")),
+    ("attachment", lambda r: r["files"][0].update(path="/etc/passwd")),
+    ("attachment", lambda r: r.update(description="x" * 20001)),
+    ("attachment", lambda r: r.update(component="")),
 ]
+
+
+def test_the_corpus_covers_every_schema():
+    schemas = {p.name for p in schema.package_schema_dir().glob("*.schema.json")}
+    assert {schema.schema_file(kind) for kind in VALID} == schemas - {"defs.schema.json"}
+    assert {kind for kind, _ in MUTATIONS} == set(VALID)
 
 
 @pytest.mark.parametrize("kind", sorted(VALID))

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from svt_records import Database
 from svt_records.database import LFS_EXTENSIONS, _LFS_ATTRIBUTES as LFS_ATTRIBUTES
 
@@ -159,6 +161,18 @@ def test_validate_reports_lfs_files_committed_as_plain_blobs(store_path, svt, pn
     assert "error" in line and "plain git" in line and "git lfs migrate import" in line
 
 
+def test_init_lfs_on_an_existing_store_without_git_lfs_is_refused(store_path, svt, png,
+                                                                  gitcmd, without_git_lfs):
+    svt("add", "--id", "M1", "--type", "module")
+    svt("test", "M1", "--type", "iv_curve", "--image", str(png))
+    head = gitcmd(store_path, "rev-parse", "HEAD")
+    result = svt("init", "--lfs", str(store_path), ok=False)
+    assert result.exit_code == 1 and "git-lfs" in result.stderr
+    assert gitcmd(store_path, "rev-parse", "HEAD") == head
+    assert "filter=lfs" not in (store_path / ".gitattributes").read_text()
+
+
+@pytest.mark.skipif(not HAVE_LFS, reason="git-lfs is not installed (.ci/run installs it)")
 def test_init_lfs_turns_lfs_on_in_an_existing_store(store_path, svt, png, gitcmd):
     svt("add", "--id", "M1", "--type", "module")
     svt("test", "M1", "--type", "iv_curve", "--image", str(png))
@@ -173,10 +187,6 @@ def test_init_lfs_turns_lfs_on_in_an_existing_store(store_path, svt, png, gitcmd
     gitcmd(store_path, "update-index", "-q", "--really-refresh")
     head = gitcmd(store_path, "rev-parse", "HEAD")
     result = svt("init", "--lfs", str(store_path), ok=False)
-    if not HAVE_LFS:
-        assert result.exit_code == 1 and "git-lfs" in result.stderr
-        assert gitcmd(store_path, "rev-parse", "HEAD") == head
-        return
     assert result.exit_code == 0, result.stderr
     assert "nothing changed" not in result.stdout and "Git LFS" in result.stdout
     assert gitcmd(store_path, "rev-parse", "HEAD~1") == head  # one commit

@@ -2,10 +2,11 @@
 order and form must be exactly what git would write."""
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 
-from svt_records.gitrepo import TREE_MODE, GitRepo, _BatchReader
+from svt_records.gitrepo import BULK_THRESHOLD, TREE_MODE, GitRepo, _BatchReader
 
 NAMES = ["a", "a.b", "a-b", "a0", "a_", "b", "A", "ab", "a b", "é", "2025", "2025-x",
          "component.yaml", "component.yaml.bak", "z", "a~", "aa"]
@@ -110,3 +111,24 @@ def test_a_tree_svt_cannot_read_stops_the_change_and_leaves_nothing(store_path, 
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (store_path / "records" / "module" / "M-1").exists()
     assert gitcmd(store_path, "rev-parse", "HEAD").strip() == commit
+
+
+def test_a_change_of_more_than_bulk_threshold_files_commits_git_write_trees_tree(
+        db, svt, tmp_path, gitcmd):
+    """Large changes (imports) build their tree through a private index (_bulk_tree): the
+    tree equals what `git write-tree` gives from a real index holding the parent and the
+    same files, and the new files join the folders that were there."""
+    db.save_component("S-0", {"type": "sensor", "status": "spare"})
+    rows = [f"S-{n},sensor,incoming" for n in range(1, BULK_THRESHOLD + 2)]
+    sheet = tmp_path / "parts.csv"
+    sheet.write_text("id,type,status\n" + "\n".join(rows) + "\n")
+    svt("add", "--from-csv", str(sheet))
+    written = gitcmd(db.root, "diff-tree", "-r", "--name-only", "--no-commit-id", "HEAD")
+    assert len(written.split()) == BULK_THRESHOLD + 1
+    env = dict(os.environ, GIT_INDEX_FILE=str(tmp_path / "real-index"))
+    for args in (["read-tree", "HEAD~1"], ["add", "--", *written.split()]):
+        subprocess.run(["git", *args], cwd=db.root, env=env, check=True)
+    expected = subprocess.run(["git", "write-tree"], cwd=db.root, env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    assert gitcmd(db.root, "rev-parse", "HEAD^{tree}").strip() == expected
+    assert "records/sensor/S-0/component.yaml" in gitcmd(db.root, "ls-files")

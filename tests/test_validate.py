@@ -11,8 +11,7 @@ import pytest
 from svt_records import Database
 
 
-@pytest.fixture
-def store(db, png):
+def build_store(db: Database, png) -> Database:
     """A small valid store: an assembled, installed module with a test, a FEB, a link."""
     db.save_component("MOD-1", {"type": "module", "status": "qualified"})
     db.save_component("SEN-1", {"type": "sensor"})
@@ -24,6 +23,12 @@ def store(db, png):
     db.install("MOD-1", "Layer1_top_axial", run_period="2025_run", date="2025-01-12T10:00:00+00:00")
     db.connect("MOD-1", "FEB-1", connection_type="signal", date="2025-01-12T11:00:00+00:00")
     return db
+
+
+@pytest.fixture
+def store(prebuilt) -> Database:
+    """A copy of the store build_store makes, built once per session."""
+    return prebuilt(build_store)
 
 
 def path(db: Database, *parts: str):
@@ -155,16 +160,23 @@ def test_symlinks_are_refused_and_not_followed(store, svt, tmp_path):
     assert "records/feb/FEB-1/2025.yaml:1:1: error: is a symbolic link" in result.stdout
 
 
-def test_only_given_paths_and_since(store, svt, gitcmd):
+def test_only_given_paths_are_checked(store, svt):
     replace(comp(store, "feb", "FEB-1"), "status: spare", "status: spar")
     only_module = run(svt, str(path(store, "module", "MOD-1")))
     assert only_module.exit_code == 0, only_module.stdout
     assert run(svt, str(path(store, "feb"))).exit_code == 1
+
+
+def test_since_checks_only_what_changed_after_the_revision(store, svt, gitcmd):
+    replace(comp(store, "feb", "FEB-1"), "status: spare", "status: spar")
     gitcmd(store.root, "commit", "-qam", "bad edit")
     since_bad = run(svt, "--since", "HEAD~1")
     assert since_bad.exit_code == 1 and "FEB-1" in since_bad.stdout
     assert "MOD-1" not in since_bad.stdout
     assert run(svt, "--since", "HEAD").exit_code == 0
+
+
+def test_since_an_unknown_revision_is_a_usage_error(store, svt):
     assert run(svt, "--since", "no-such-branch").exit_code == 2
 
 
@@ -229,7 +241,7 @@ def test_parallel_validation_finds_the_same_problems(store, svt, monkeypatch):
     assert serial.count("error:") == 2
 
 
-def test_an_invalid_hand_edit_blocks_only_its_own_component(store, svt):
+def test_an_invalid_hand_edit_blocks_its_own_component_with_the_line(store, svt):
     replace(comp(store, "feb", "FEB-1"), "status: spare", "status: broken")
     shown = svt("show", "FEB-1", ok=False)
     assert shown.exit_code == 1
@@ -237,6 +249,10 @@ def test_an_invalid_hand_edit_blocks_only_its_own_component(store, svt):
     assert "Traceback" not in shown.stderr
     refused = svt("comment", "FEB-1", "hello", ok=False)
     assert refused.exit_code == 1 and "component.yaml:5:9" in refused.stderr
+
+
+def test_an_invalid_hand_edit_leaves_the_other_components_usable(store, svt):
+    replace(comp(store, "feb", "FEB-1"), "status: spare", "status: broken")
     listed = svt("list")
     assert "MOD-1" in listed.stdout and "FEB-1" not in listed.stdout
     assert "skipped an unreadable record" in listed.stderr

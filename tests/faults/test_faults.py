@@ -35,10 +35,14 @@ def snapshot(store: Path) -> tuple[str, str, str, list[str]]:
             git(store, "status", "--porcelain=v2", "--untracked-files=all"), files)
 
 
-@pytest.fixture
-def store(db, png):
+def one_module(db, png) -> None:
     db.save_component("M1", {"type": "module", "status": "spare"})
-    return db.root
+
+
+@pytest.fixture
+def store(prebuilt) -> Path:
+    """A store holding module M1 (a copy of one built once per session)."""
+    return prebuilt(one_module).root
 
 
 def assert_consistent(store: Path) -> None:
