@@ -5,12 +5,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-if TYPE_CHECKING:
-    from ..store import StoreBase
-
 from . import StoreChoice, open_db, report_notes
 from ..registry import format_value
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
+
+if TYPE_CHECKING:  # the store module is imported when a command runs
+    from ..store import StoreBase
 
 def _attr(values: tuple[str, ...]) -> dict:
     from ..model import parse_attribute
