@@ -289,7 +289,7 @@ class Freshness:
                       if p.endswith(".yaml") and p.count("/") in (3, 4)}
         # a component folder seen for the first time or changed may lack its component.yaml
         candidates.update(f"{d}/component.yaml" for d in new_dirs if d.count("/") == 2)
-        stored: dict[str, tuple[str, int]] = {}
+        stored: dict[str, tuple[str | None, int]] = {}  # ABSENT rows have no signature
         if candidates:
             if len(candidates) < 900:
                 qmarks = ",".join("?" * len(candidates))
