@@ -298,16 +298,22 @@ class Database(StoreBase):
     @under_lock
     def record_test(self, component_id: str, test_type: str, *, passed: bool | None = None,
                     measurements: dict[str, Any] | None = None, images: Iterable[str] = (),
-                    data_files: Iterable[str] = (), tested_by: str | None = None,
+                    data_files: Iterable[str] = (), plots: Iterable[str] = (),
+                    log_files: Iterable[str] = (), tested_by: str | None = None,
                     notes: str | None = None, setup: str | None = None,
                     conditions: str | None = None, date: str | datetime | None = None) -> str:
-        """Record a test result; files are copied beside it. Returns the event's path."""
+        """Record a test result; files are copied beside it, each with its kind (image,
+        raw data, plot, log file). Returns the event's path."""
         model.check_id(component_id)
         model.check_test_type(test_type)
         when = _when(date)
         checked = check_measurements(measurements or {})
-        copies = [(self.copy_source(f, "image"), "image", Path(f).name) for f in images]
-        copies += [(self.copy_source(f, "data file"), "data", Path(f).name) for f in data_files]
+        copies = [(self.copy_source(f, what), kind, Path(f).name)
+                  for files, kind, what in ((images, "image", "image"),
+                                            (data_files, "data", "data file"),
+                                            (plots, "plot", "plot"),
+                                            (log_files, "log", "log file"))
+                  for f in files]
         check_test_content(passed, checked, len(copies))
         component = self.read_component(component_id)
         event = self.test_event(test_type, passed=passed, measurements=checked,

@@ -25,8 +25,12 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
                    " (--measure bad_channels=47,128); the README lists the units.")
 @click.option("--images", "--image", "images", multiple=True, metavar="FILE",
               help="An image or plot to store with the result (repeatable).")
-@click.option("--data", "data_files", multiple=True, metavar="FILE",
+@click.option("--data", "--raw-data", "data_files", multiple=True, metavar="FILE",
               help="A raw data file to store with the result (repeatable).")
+@click.option("--plot", "plots", multiple=True, metavar="FILE",
+              help="A plot or processed output to store with the result (repeatable).")
+@click.option("--log-file", "log_files", multiple=True, metavar="FILE",
+              help="A log file of the test to store with the result (repeatable).")
 @click.option("--tested-by", help="Who ran the test (default: your git name).")
 @click.option("--setup", help="Test setup, e.g. the test stand.")
 @click.option("--conditions", help="Test conditions.")
@@ -39,13 +43,14 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 def test(component_id: str | None, test_type: str | None, passed: bool, failed: bool,
          voltage: float | None, current: float | None, temp: float | None,
          noise: float | None, measures: tuple[str, ...], images: tuple[str, ...],
-         data_files: tuple[str, ...], tested_by: str | None, setup: str | None,
-         conditions: str | None, notes: str | None, date: str | None,
-         from_csv: str | None) -> None:
+         data_files: tuple[str, ...], plots: tuple[str, ...], log_files: tuple[str, ...],
+         tested_by: str | None, setup: str | None, conditions: str | None,
+         notes: str | None, date: str | None, from_csv: str | None) -> None:
     """Record a test result of component ID, with its measurements, plots and data.
 
     Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<tag>_<n>.<ext>
-    (images) and ..._<type>_data.<ext> (data), each with its size and sha256.
+    (images, plots, log files) and ..._<type>_<tag>_data.<ext> (raw data), each with its
+    kind, size and sha256.
 
     \b
     Example:
@@ -78,7 +83,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
     db = open_db()
     rel = db.record_test(component_id, test_type, passed=True if passed else False if failed else None,
                          measurements=values, images=images, data_files=data_files,
-                         tested_by=tested_by, notes=notes, setup=setup, conditions=conditions,
+                         plots=plots, log_files=log_files, tested_by=tested_by, notes=notes, setup=setup, conditions=conditions,
                          date=date)
     report_notes(db)
     done(f"Recorded {test_type} of {component_id}: {rel}", db.last_commit)
