@@ -1,4 +1,4 @@
-"""svt test, install, remove, assemble, disassemble, log, comment, attach, connect,
+"""svt test, show-test, install, remove, assemble, disassemble, log, comment, attach, connect,
 disconnect, connections."""
 from __future__ import annotations
 
@@ -89,6 +89,46 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
     done(f"Recorded {test_type} of {component_id}: {rel}", db.last_commit)
 
 
+@click.command("show-test")
+@click.argument("test_id", metavar="TEST_ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def show_test(test_id: str, fmt: str) -> None:
+    """Show one test in full: component, type, date, verdict, who ran it, every
+    measurement with its unit, each stored file (kind, name, size, path) and the notes.
+
+    TEST_ID is the id `svt show` prints beside each test (e.g. 3f9a0c, or MOD-1:3f9a0c
+    when several components have a test of that id), the path of the test's record, or,
+    after `svt import-sqlite`, the original tracker's test number.
+    """
+    from ..registry import FILE_KIND_LABELS, format_size, format_value
+    db = open_db()
+    ev = db.find_test(test_id)
+    if fmt == "json":
+        click.echo(to_json(ev))
+        return
+    result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result") or "", "-")
+    out = [f"Test {ev['id']}  ({ev['component']}:{ev['id']})", ""]
+    fields = [("Component", ev["component"]), ("Type", ev["test_type"]), ("Date", ev["date"]),
+              ("Result", result), ("Tested by", ev.get("tested_by")), ("Setup", ev.get("setup")),
+              ("Conditions", ev.get("conditions")), ("Original id", ev.get("legacy_id")),
+              ("Record", ev["_path"])]
+    out += [f"  {k + ':':<14}{v}" for k, v in fields if v is not None]
+    measures = ev.get("measurements") or {}
+    out += ["", f"Measurements ({len(measures)}):"]
+    out += [f"  {name}: {format_value(value)}" for name, value in measures.items()]
+    out += ["", f"Files ({len(ev['files'])}):"]
+    for f in ev["files"]:
+        kind = FILE_KIND_LABELS.get(f["kind"], f["kind"])
+        out.append(f"  {kind}  {f.get('original_name') or f['path']}  {format_size(f['size'])}")
+        out.append(f"      {f['full_path']}")
+        if f.get("description"):
+            out.append(f"      {f['description']}")
+    if ev.get("notes"):
+        out += ["", "Notes:"] + [f"  {line}" for line in ev["notes"].splitlines()]
+    click.echo("\n".join(out))
+
+
 @click.command()
 @click.argument("component_id", metavar="ID")
 @click.argument("position")
@@ -175,19 +215,23 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
 @click.option("--type", "log_type", default="note", show_default=True,
               type=StoreChoice("log_types"))
 @click.option("--severity", default="info", show_default=True, type=StoreChoice("severities"))
-@click.option("--by", "logged_by", help="Who logs it (default: your git name).")
+@click.option("--by", "--logged-by", "logged_by", help="Who logs it (default: your git name).")
+@click.option("--resolution", help="How an issue was resolved (issues and repairs).")
+@click.option("--image", "images", multiple=True, metavar="FILE",
+              help="A photo to store with the entry (repeatable).")
 @click.option("--date", help=DATE_HELP)
 def log(component_id: str, text: str, log_type: str, severity: str, logged_by: str | None,
-        date: str | None) -> None:
+        resolution: str | None, images: tuple[str, ...], date: str | None) -> None:
     """Add a log entry TEXT to component ID.
 
     \b
     Example:
       svt log MODULE-L1-001 "Monitoring noise levels" --type observation
+      svt log MODULE-L1-001 "Bond wire lifted" --type issue --image bond.jpg
     """
     db = open_db()
     db.add_log(component_id, text, log_type=log_type, severity=severity, logged_by=logged_by,
-               date=date)
+               date=date, resolution=resolution, images=images)
     report_notes(db)
     done(f"Logged {log_type} for {component_id}", db.last_commit)
 
