@@ -24,7 +24,7 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
                    " (--measure leakage=2.3uA, --measure enc=1500e) or integers"
                    " (--measure bad_channels=47,128); the README lists the units.")
 @click.option("--images", "--image", "images", multiple=True, metavar="FILE",
-              help="An image or plot to store with the result (repeatable).")
+              help="An image to store with the result (repeatable); plots: --plot.")
 @click.option("--data", "--raw-data", "data_files", multiple=True, metavar="FILE",
               help="A raw data file to store with the result (repeatable).")
 @click.option("--plot", "plots", multiple=True, metavar="FILE",
