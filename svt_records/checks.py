@@ -1,4 +1,5 @@
-"""The checks of `svt validate`: every file on its own, then the store as a whole.
+"""The checks of `svt validate`: every file on its own, then the store as a whole (the rules
+across records are in crosschecks.py).
 
 Findings are :class:`~svt_records.errors.Problem` values with the file (relative to the store
 root), line and column, and a message that says what to write instead. Rendering them is
@@ -9,41 +10,15 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from . import model, registry, schema, yamlio
+from .crosschecks import UNREADABLE, Record, cross_checks
 from .errors import InvalidInput, Problem, SvtError
 from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS
 
-ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 PARALLEL_FROM = 3000
-UNREADABLE = "__unreadable__"  # marks a partner record that could not be read
-
-
-class Record:
-    """One YAML record that loaded (maybe with problems), with what the cross checks need.
-
-    Line marks are read only when a problem is reported (most records have none)."""
-
-    __slots__ = ("path", "data", "kind", "marks", "root")
-
-    def __init__(self, path: str, data: dict, kind: str, marks: dict | None,
-                 root: str | None = None) -> None:
-        self.path, self.data, self.kind, self.marks, self.root = path, data, kind, marks, root
-
-    def at(self, *field: Any) -> tuple[int, int]:
-        if self.marks is None:
-            try:
-                self.marks = yamlio.load(yamlio.read_text(os.path.join(self.root or "",
-                                                                       self.path))).marks
-            except (OSError, yamlio.YamlError):
-                self.marks = {}
-        key = tuple(field)
-        while key not in self.marks and key:
-            key = key[:-1]
-        return self.marks.get(key, (1, 1))
 
 
 # ---- the files ---------------------------------------------------------------------------
@@ -209,163 +184,6 @@ def _stored_file(root: str, folder: str, entry: dict) -> str | None:
     if h.hexdigest() != entry.get("sha256"):
         return f"stored file {name} does not match its recorded sha256: the file was changed"
     return None
-
-
-# ---- the store as a whole ------------------------------------------------------------------
-
-def cross_checks(records: list[Record], others: list[str],
-                 components: dict[str, Record] | None = None,
-                 focus: set[str] | None = None) -> list[Problem]:
-    """Rules across records. ``components`` may hold every component of the store (to check a
-    few against); ``focus`` limits reports to problems involving those component ids."""
-    comps: dict[str, Record] = dict(components or {})
-    events: dict[str, list[Record]] = defaultdict(list)
-    listed: set[str] = set()
-    for rec in records:
-        if rec.kind == "component":
-            comps[rec.path.split("/")[2]] = rec
-        elif rec.kind in model.EVENT_KINDS:
-            folder = "/".join(rec.path.split("/")[:4])
-            events[rec.path.split("/")[2]].append(rec)
-            for entry in rec.data.get("files") or []:
-                if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-                    listed.add(f"{folder}/{entry['path']}")
-    out: list[Problem] = []
-
-    def report(rec: Record, message: str, *field: Any, severity: str = "error",
-               rule: str = "consistency", about: Iterable[str] = ()) -> None:
-        ids = {rec.path.split("/")[2], *about}
-        if focus is None or ids & focus:
-            out.append(Problem(rec.path, *rec.at(*field), message, severity, rule))
-
-    # one record per id: a merge can bring the same id under another type
-    by_id: dict[str, dict[str, Record]] = defaultdict(dict)
-    for rec in [*(components or {}).values(), *records]:
-        if rec.kind == "component":
-            by_id[rec.path.split("/")[2]][rec.path] = rec
-    for cid, recs in sorted(by_id.items()):
-        for path, rec in sorted(recs.items()) if len(recs) > 1 else ():
-            twins = ", ".join(p for p in sorted(recs) if p != path)
-            report(rec, f"id {cid} is also used by {twins}: an id names one component; keep"
-                        " one (git mv the other folder to a new id and set its id field)", "id")
-    # ids unique, also ignoring case (macOS and Windows clones would merge them)
-    seen: dict[str, str] = {}
-    for cid in sorted(comps):
-        low = cid.lower()
-        if low in seen:
-            report(comps[cid], f"id {cid} collides with {seen[low]} (they differ only in case,"
-                               " or share an id across types); rename one", "id", about={seen[low]})
-        else:
-            seen[low] = cid
-    # stored files no record lists
-    for path in others:
-        parts = path.split("/")
-        if path in ALLOWED_EXTRA or path in listed:
-            continue
-        if focus is not None and (len(parts) < 3 or parts[2] not in focus):
-            continue
-        out.append(Problem(path, 1, 1, "no record lists this file: list it in the event it"
-                                       " belongs to, or remove it", rule="files"))
-    for cid, evs in events.items():
-        if cid not in comps:
-            report(evs[0], f"there is no component {cid} (records/<type>/{cid}/component.yaml"
-                           " is missing): restore it, or move these events to the right folder")
-    by_position: dict[str, list[str]] = defaultdict(list)
-    for cid, rec in comps.items():
-        data = rec.data
-        if data.get(UNREADABLE):
-            continue
-        if data.get("position"):
-            by_position[data["position"]].append(cid)
-        _state_vs_events(rec, events.get(cid, []), report)
-        if data.get("status") == "installed" and not data.get("position"):
-            report(rec, "status is installed but there is no position: install it with svt"
-                        " install, or set another status", "status", severity="warning")
-        if data.get("position") and data.get("status") in ("retired", "lost"):
-            report(rec, f"status is {data['status']} but it is installed at {data['position']}",
-                   "status", severity="warning")
-        for part in ("sensor", "hybrid"):
-            pid = data.get(part)
-            if not pid:
-                continue
-            other = comps.get(pid)
-            if other is not None and other.data.get(UNREADABLE):
-                continue
-            if other is None:
-                report(rec, f"{part} {pid} does not exist", part)
-            elif other.data.get("type") != part:
-                report(rec, f"{part} {pid} is a {other.data.get('type')}, not a {part}", part,
-                       about={pid})
-            elif other.data.get("module") != cid:
-                report(rec, f"{part} {pid} says it is on {other.data.get('module') or 'no module'};"
-                            f" set module: {cid} in its component.yaml or remove {part} here"
-                            f" (svt disassemble {cid} --only {part})",
-                       part, about={pid})
-        mod = data.get("module")
-        if mod:
-            other = comps.get(mod)
-            if other is not None and other.data.get(UNREADABLE):
-                pass
-            elif other is None:
-                report(rec, f"module {mod} does not exist", "module")
-            elif other.data.get(data.get("type")) != cid:
-                report(rec, f"module {mod} does not list this {data.get('type')}: set"
-                            f" {data.get('type')}: {cid} there, or remove module here", "module",
-                       about={mod})
-        for i, link in enumerate(data.get("connections") or []):
-            if not isinstance(link, dict):
-                continue
-            to = link.get("to")
-            other = comps.get(to)
-            if other is None:
-                report(rec, f"connection to {to}, which does not exist", "connections", i, "to")
-                continue
-            if other.data.get(UNREADABLE):
-                continue
-            back = [l for l in other.data.get("connections") or []
-                    if isinstance(l, dict) and l.get("to") == cid and l.get("type") == link.get("type")]
-            if not back:
-                report(rec, f"{to} does not list its {link.get('type')} connection to {cid}:"
-                            " add it there (svt connect records both sides)",
-                       "connections", i, about={to})
-            cable = link.get("cable")
-            if cable and cable not in comps:
-                report(rec, f"cable {cable} does not exist", "connections", i, "cable")
-    for position, ids in by_position.items():
-        if len(ids) > 1:
-            for cid in sorted(ids):
-                others_here = ", ".join(i for i in sorted(ids) if i != cid)
-                report(comps[cid], f"position {position} also holds {others_here}: a position"
-                                   " holds one component", "position", about=set(ids))
-    return sorted(out)
-
-
-def _state_vs_events(rec: Record, events: list[Record], report: Any) -> None:
-    """The installed position in component.yaml agrees with the latest install/remove."""
-    moves = []
-    for ev in events:
-        if ev.kind in ("install", "remove") and isinstance(ev.data.get("date"), str):
-            try:
-                moves.append((model.event_order(model.parse_date(ev.data["date"]),
-                                                ev.data.get("recorded"),
-                                                ev.path.rsplit("/", 1)[-1]), ev))
-            except SvtError:
-                continue
-    moves.sort(key=lambda m: m[0])
-    data = rec.data
-    latest = moves[-1][1] if moves else None
-    if latest is not None and latest.kind == "install":
-        if data.get("position") != latest.data.get("position"):
-            report(rec, f"the latest event ({latest.path.split('/')[-1]}) installs it at"
-                        f" {latest.data.get('position')}, but position here is"
-                        f" {data.get('position') or 'empty'}", "position")
-        elif data.get("run_period") != latest.data.get("run_period"):
-            report(rec, f"run_period here is {data.get('run_period')!r} but the latest install"
-                        f" says {latest.data.get('run_period')!r}", "run_period")
-    elif data.get("position"):
-        what = "a removal" if latest is not None else "no install event"
-        report(rec, f"position is {data['position']} but its history ends with {what}:"
-                    " record the install (svt install) or clear the position", "position")
 
 
 # ---- running everything --------------------------------------------------------------------

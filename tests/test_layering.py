@@ -11,7 +11,8 @@ CLI = sorted((PACKAGE / "cli").glob("*.py"))
 # lower layers first; a module may import only modules at its own level or below
 LAYERS = [
     {"errors", "ci_templates"}, {"model", "quickschema", "report", "registry", "merge"},
-    {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index", "database", "checks"},
+    {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index_rows"}, {"freshness"},
+    {"index", "database", "checks", "crosschecks"},
     {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history"},
 ]
 
