@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 from . import model, registry, schema, yamlio
 from .errors import InvalidInput, NotFoundError, RuleViolation, SvtError
 from .gitrepo import LFS_SETUP, MERGE_ATTRIBUTE
-from .store import COMPONENT_FILE, CONFIG_FILE, RECORDS, RecordRead, StoreBase, under_lock
+from .store import (COMPONENT_FILE, CONFIG_FILE, RECORDS, RecordRead, StoreBase, event_id,
+                    under_lock)
 from .txn import Change, sha256_file
 
 if TYPE_CHECKING:
@@ -298,16 +299,22 @@ class Database(StoreBase):
     @under_lock
     def record_test(self, component_id: str, test_type: str, *, passed: bool | None = None,
                     measurements: dict[str, Any] | None = None, images: Iterable[str] = (),
-                    data_files: Iterable[str] = (), tested_by: str | None = None,
+                    data_files: Iterable[str] = (), plots: Iterable[str] = (),
+                    log_files: Iterable[str] = (), tested_by: str | None = None,
                     notes: str | None = None, setup: str | None = None,
                     conditions: str | None = None, date: str | datetime | None = None) -> str:
-        """Record a test result; files are copied beside it. Returns the event's path."""
+        """Record a test result; files are copied beside it, each with its kind (image,
+        raw data, plot, log file). Returns the event's path."""
         model.check_id(component_id)
         model.check_test_type(test_type)
         when = _when(date)
         checked = check_measurements(measurements or {})
-        copies = [(self.copy_source(f, "image"), "image", Path(f).name) for f in images]
-        copies += [(self.copy_source(f, "data file"), "data", Path(f).name) for f in data_files]
+        copies = [(self.copy_source(f, what), kind, Path(f).name)
+                  for files, kind, what in ((images, "image", "image"),
+                                            (data_files, "data", "data file"),
+                                            (plots, "plot", "plot"),
+                                            (log_files, "log", "log file"))
+                  for f in files]
         check_test_content(passed, checked, len(copies))
         component = self.read_component(component_id)
         event = self.test_event(test_type, passed=passed, measurements=checked,
@@ -414,21 +421,31 @@ class Database(StoreBase):
     @under_lock
     def add_log(self, component_id: str, text: str, *, log_type: str = "note",
                 severity: str = "info", logged_by: str | None = None,
-                date: str | datetime | None = None, kind: str = "log") -> str:
+                date: str | datetime | None = None, kind: str = "log",
+                resolution: str | None = None, images: Sequence[str] = ()) -> str:
+        """Add a log entry (or, with ``kind="comment"``, a comment); ``images`` are photos
+        stored beside it as a test's images are. Returns the event's path."""
         model.check_id(component_id)
         model.check_choice(log_type, self.enums.log_types, "log type")
         model.check_choice(severity, self.enums.severities, "severity")
         text = _clean(text) or ""
         if not text:
             raise InvalidInput("the log text is empty: say what happened")
+        if images and not schema.knows_field("log", "files", self.schema_dir):
+            raise InvalidInput("this store's schemas/log.schema.json predates photos on log"
+                               " entries: add its `files` property as in"
+                               f" {registry.package_schema_dir() / 'log.schema.json'} (or"
+                               " store the photo with svt attach)")
+        copies = [(self.copy_source(f, "image"), "image", Path(f).name) for f in images]
         event = {"log_type": log_type, "severity": severity, "text": text,
-                 "logged_by": self._by(logged_by)}
+                 "logged_by": self._by(logged_by), "resolution": _clean(resolution)}
         first = text.splitlines()[0]
         short = first if len(first) <= 60 else first[:57] + "..."
         verb = "comment" if kind == "comment" else "log"
+        extra = f" ({len(copies)} image(s))" if copies else ""
         when = _when(date)
         _, rel = self._event_change(self.read_component(component_id), kind, kind, when, event,
-                                    f"{verb} {component_id}: {short}")
+                                    f"{verb} {component_id}: {short}{extra}", copies=copies)
         return rel
 
     def add_comment(self, component_id: str, text: str, *, author: str | None = None,
@@ -602,7 +619,53 @@ class Database(StoreBase):
 
     # ---- reading ------------------------------------------------------------------------
     def tests(self, component_id: str) -> list[dict]:
-        return self.events(component_id, kinds=("test",))
+        """The component's test events in order, each with its short ``id``."""
+        return [dict(ev, id=event_id(ev["_path"]))
+                for ev in self.events(component_id, kinds=("test",))]
+
+    def find_test(self, test_id: str) -> dict:
+        """One test in full (`svt show-test`), by the id `svt show` prints beside it (alone,
+        or as COMPONENT:ID), by its event file's path, or after `svt import-sqlite` by the
+        original tracker's number. Each stored file gets its ``full_path``."""
+        self.require()
+        wanted = str(test_id).strip()
+        if wanted.endswith(".yaml"):
+            full = Path(os.path.abspath(os.path.expanduser(wanted)))
+            if not full.is_relative_to(self.root):
+                full = self.root / wanted
+            inside = full.is_relative_to(self.root / RECORDS)
+            paths = [self.rel(full)] if inside and full.is_file() else []
+        else:
+            cid, sep, short = wanted.rpartition(":")
+            if sep:
+                model.check_id(cid)
+                candidates = [ev["_path"] for ev in self.events(cid, kinds=("test",))]
+            else:
+                from .index import Index
+                candidates = Index(self).event_paths("test")
+            paths = [p for p in candidates if event_id(p) == short.lower()]
+            if not sep and short.isdigit():  # the original tracker's test number
+                needle = f"\nlegacy_id: {int(short)}\n"
+                for rel in candidates:
+                    if rel not in paths and needle in yamlio.read_text(self.root / rel):
+                        if self.load(rel).get("legacy_id") == int(short):
+                            paths.append(rel)
+        if not paths:
+            raise NotFoundError(f"no test {wanted!r}: `svt show COMPONENT` prints the ids of"
+                                " its tests")
+        if len(paths) > 1:
+            full_ids = [f"{p.split('/')[2]}:{event_id(p)}" for p in paths]
+            names = paths if len(set(full_ids)) < len(full_ids) else full_ids
+            raise InvalidInput(f"{wanted} names {len(paths)} tests: give one of"
+                               f" {', '.join(names)}")
+        rel = paths[0]
+        event = self.load(rel)
+        if event.get("kind") != "test":
+            raise NotFoundError(f"{rel} is a {event.get('kind')} record, not a test")
+        folder = (self.root / rel).parent
+        out = dict(event, id=event_id(rel), _path=rel)
+        out["files"] = [dict(f, full_path=str(folder / f["path"])) for f in event.get("files") or []]
+        return out
 
     def history(self, component_id: str, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""
@@ -628,7 +691,9 @@ class Database(StoreBase):
             "assembly": {k: v for k, v in assembly.items() if v},
         }
         current = {"connections": self.connections(component_id)}
-        grouped = registry.sections(self.events(component_id))  # each kind names its section
+        events = [dict(ev, id=event_id(ev["_path"])) if ev.get("kind") == "test" else ev
+                  for ev in self.events(component_id)]
+        grouped = registry.sections(events)  # each kind names its section
         for section in registry.SECTIONS:
             if section.current:
                 info[section.current] = current[section.current]

@@ -161,6 +161,12 @@ class Index:
             self.db.execute("COMMIT")
         return result
 
+    def event_paths(self, kind: str) -> list[str]:
+        """The paths of the readable events of ``kind`` (e.g. every test), as the files are."""
+        self.refresh()
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM events WHERE kind = ? AND error IS NULL ORDER BY path", (kind,))]
+
     def _data_version(self) -> int:
         """Changes when another connection commits to the index file."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]

@@ -122,6 +122,31 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+# How `svt show` names each stored file kind (the kinds: ``Enumerations.file_kinds``).
+FILE_KIND_LABELS = {"data": "raw data", "log": "log file"}
+
+
+def format_size(size: Any) -> str:
+    """A file size as people read it: 812 B, 41.2 KB, 3.5 MB."""
+    if not isinstance(size, int):
+        return "? B"
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+def file_label(entry: dict) -> str:
+    """One stored file as `svt show` names it: kind, name as given, size."""
+    kind = str(entry.get("kind"))
+    name = entry.get("original_name") or entry.get("path")
+    return f"{FILE_KIND_LABELS.get(kind, kind)} {name} ({format_size(entry.get('size'))})"
+
+
+def _file_lines(ev: dict) -> list[str]:
+    return [f"      {file_label(f)}" for f in ev.get("files") or [] if isinstance(f, dict)]
+
+
 def format_measurements(values: dict | None) -> str:
     return ", ".join(f"{k}={format_value(v)}" for k, v in (values or {}).items())
 
@@ -143,11 +168,12 @@ def _when(ev: dict) -> str:
 
 def _show_test(ev: dict) -> list[str]:
     result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result") or "", "-")
-    files = f"  [{len(ev['files'])} file(s)]" if ev.get("files") else ""
     by = f"  by {ev['tested_by']}" if ev.get("tested_by") else ""
-    lines = [f"  {_when(ev)}  {ev['test_type']}  {result}  "
-             f"{format_measurements(ev.get('measurements'))}{files}{by}".rstrip()]
-    return lines + ([f"      {ev['notes']}"] if ev.get("notes") else [])
+    test_id = f"{ev['id']}  " if ev.get("id") else ""  # what `svt show-test` takes
+    lines = [f"  {test_id}{_when(ev)}  {ev['test_type']}  {result}  "
+             f"{format_measurements(ev.get('measurements'))}{by}".rstrip()]
+    notes = [f"      {line}" for line in (ev.get("notes") or "").splitlines()]
+    return lines + notes + _file_lines(ev)
 
 
 def _show_install(ev: dict) -> list[str]:
@@ -171,7 +197,9 @@ def _show_assembly(ev: dict) -> list[str]:
 
 def _show_log(ev: dict) -> list[str]:
     label = "comment" if ev["kind"] == "comment" else f"{ev['log_type']}/{ev['severity']}"
-    return [f"  {_when(ev)}  [{label}] {ev['text']}  ({ev.get('logged_by', '?')})"]
+    resolution = [f"      resolution: {ev['resolution']}"] if ev.get("resolution") else []
+    return ([f"  {_when(ev)}  [{label}] {ev['text']}  ({ev.get('logged_by', '?')})"]
+            + resolution + _file_lines(ev))
 
 
 def _show_move(ev: dict) -> list[str]:
@@ -179,9 +207,8 @@ def _show_move(ev: dict) -> list[str]:
 
 
 def _show_attachment(ev: dict) -> list[str]:
-    names = ", ".join(f["path"] for f in ev.get("files", []))
-    return [f"  {_when(ev)}  {names}"
-            + (f" - {ev['description']}" if ev.get("description") else "")]
+    return ([f"  {_when(ev)}" + (f"  {ev['description']}" if ev.get("description") else "")]
+            + _file_lines(ev))
 
 
 def _show_link(link: dict) -> list[str]:
@@ -283,7 +310,7 @@ class EventKind(NamedTuple):
 _INSTALLED = ("status", "position", "run_period", "installed_date")
 _ASSEMBLY_KEYS = ("sensor", "hybrid", "by", "notes")
 _LOG_KEYS = ("log_type", "severity", "text", "logged_by", "resolution", "resolved_date",
-             "legacy_id")
+             "files", "legacy_id")
 _CONNECTION_KEYS = ("other", "connection_type", "cable", "by", "notes")
 
 EVENT_KINDS: dict[str, EventKind] = {k.name: k for k in (

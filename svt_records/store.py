@@ -111,6 +111,16 @@ def event_tag(content: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
 
 
+def event_id(rel_path: str) -> str:
+    """The short id `svt show` prints beside an event and `svt show-test` takes: the tag in
+    its file name (<stamp>_<name>_<tag>.yaml), or for a name without one (older svt, the
+    legacy import) six hex digits of sha256 over its path in the store."""
+    m = EVENT_NAME_RE.match(rel_path.rsplit("/", 1)[-1])
+    if m and m.group("tag"):
+        return m.group("tag")
+    return hashlib.sha256(rel_path.encode("utf-8")).hexdigest()[:6]
+
+
 def render_record(rel_path: str, data: dict, kind: str) -> bytes:
     """The canonical text of a record: schema comment for editors, fixed key order."""
     ref = "../" * rel_path.count("/") + "schemas/" + schema.schema_file(kind)

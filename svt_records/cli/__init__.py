@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "summary": ("components", "summary", "Counts by type and status, installations, tests."),
     "location": ("components", "location", "Move a component to another place."),
     "test": ("events", "test", "Record a test result with measurements and files."),
+    "show-test": ("events", "show_test", "Show one test in full: measurements, files, notes."),
     "install": ("events", "install", "Install a component at a detector position."),
     "remove": ("events", "remove", "Remove an installed component from its position."),
     "assemble": ("events", "assemble", "Assemble a sensor and/or hybrid onto a module."),

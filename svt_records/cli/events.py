@@ -1,4 +1,4 @@
-"""svt test, install, remove, assemble, disassemble, log, comment, attach, connect,
+"""svt test, show-test, install, remove, assemble, disassemble, log, comment, attach, connect,
 disconnect, connections."""
 from __future__ import annotations
 
@@ -24,9 +24,13 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
                    " (--measure leakage=2.3uA, --measure enc=1500e) or integers"
                    " (--measure bad_channels=47,128); the README lists the units.")
 @click.option("--images", "--image", "images", multiple=True, metavar="FILE",
-              help="An image or plot to store with the result (repeatable).")
-@click.option("--data", "data_files", multiple=True, metavar="FILE",
+              help="An image to store with the result (repeatable); plots: --plot.")
+@click.option("--data", "--raw-data", "data_files", multiple=True, metavar="FILE",
               help="A raw data file to store with the result (repeatable).")
+@click.option("--plot", "plots", multiple=True, metavar="FILE",
+              help="A plot or processed output to store with the result (repeatable).")
+@click.option("--log-file", "log_files", multiple=True, metavar="FILE",
+              help="A log file of the test to store with the result (repeatable).")
 @click.option("--tested-by", help="Who ran the test (default: your git name).")
 @click.option("--setup", help="Test setup, e.g. the test stand.")
 @click.option("--conditions", help="Test conditions.")
@@ -39,13 +43,14 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 def test(component_id: str | None, test_type: str | None, passed: bool, failed: bool,
          voltage: float | None, current: float | None, temp: float | None,
          noise: float | None, measures: tuple[str, ...], images: tuple[str, ...],
-         data_files: tuple[str, ...], tested_by: str | None, setup: str | None,
-         conditions: str | None, notes: str | None, date: str | None,
-         from_csv: str | None) -> None:
+         data_files: tuple[str, ...], plots: tuple[str, ...], log_files: tuple[str, ...],
+         tested_by: str | None, setup: str | None, conditions: str | None,
+         notes: str | None, date: str | None, from_csv: str | None) -> None:
     """Record a test result of component ID, with its measurements, plots and data.
 
     Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<tag>_<n>.<ext>
-    (images) and ..._<type>_data.<ext> (data), each with its size and sha256.
+    (images, plots, log files) and ..._<type>_<tag>_data.<ext> (raw data), each with its
+    kind, size and sha256.
 
     \b
     Example:
@@ -78,10 +83,50 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
     db = open_db()
     rel = db.record_test(component_id, test_type, passed=True if passed else False if failed else None,
                          measurements=values, images=images, data_files=data_files,
-                         tested_by=tested_by, notes=notes, setup=setup, conditions=conditions,
+                         plots=plots, log_files=log_files, tested_by=tested_by, notes=notes, setup=setup, conditions=conditions,
                          date=date)
     report_notes(db)
     done(f"Recorded {test_type} of {component_id}: {rel}", db.last_commit)
+
+
+@click.command("show-test")
+@click.argument("test_id", metavar="TEST_ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def show_test(test_id: str, fmt: str) -> None:
+    """Show one test in full: component, type, date, verdict, who ran it, every
+    measurement with its unit, each stored file (kind, name, size, path) and the notes.
+
+    TEST_ID is the id `svt show` prints beside each test (e.g. 3f9a0c, or MOD-1:3f9a0c
+    when several components have a test of that id), the path of the test's record, or,
+    after `svt import-sqlite`, the original tracker's test number.
+    """
+    from ..registry import FILE_KIND_LABELS, format_size, format_value
+    db = open_db()
+    ev = db.find_test(test_id)
+    if fmt == "json":
+        click.echo(to_json(ev))
+        return
+    result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result") or "", "-")
+    out = [f"Test {ev['id']}  ({ev['component']}:{ev['id']})", ""]
+    fields = [("Component", ev["component"]), ("Type", ev["test_type"]), ("Date", ev["date"]),
+              ("Result", result), ("Tested by", ev.get("tested_by")), ("Setup", ev.get("setup")),
+              ("Conditions", ev.get("conditions")), ("Original id", ev.get("legacy_id")),
+              ("Record", ev["_path"])]
+    out += [f"  {k + ':':<14}{v}" for k, v in fields if v is not None]
+    measures = ev.get("measurements") or {}
+    out += ["", f"Measurements ({len(measures)}):"]
+    out += [f"  {name}: {format_value(value)}" for name, value in measures.items()]
+    out += ["", f"Files ({len(ev['files'])}):"]
+    for f in ev["files"]:
+        kind = FILE_KIND_LABELS.get(f["kind"], f["kind"])
+        out.append(f"  {kind}  {f.get('original_name') or f['path']}  {format_size(f['size'])}")
+        out.append(f"      {f['full_path']}")
+        if f.get("description"):
+            out.append(f"      {f['description']}")
+    if ev.get("notes"):
+        out += ["", "Notes:"] + [f"  {line}" for line in ev["notes"].splitlines()]
+    click.echo("\n".join(out))
 
 
 @click.command()
@@ -170,19 +215,23 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
 @click.option("--type", "log_type", default="note", show_default=True,
               type=StoreChoice("log_types"))
 @click.option("--severity", default="info", show_default=True, type=StoreChoice("severities"))
-@click.option("--by", "logged_by", help="Who logs it (default: your git name).")
+@click.option("--by", "--logged-by", "logged_by", help="Who logs it (default: your git name).")
+@click.option("--resolution", help="How an issue was resolved (issues and repairs).")
+@click.option("--image", "images", multiple=True, metavar="FILE",
+              help="A photo to store with the entry (repeatable).")
 @click.option("--date", help=DATE_HELP)
 def log(component_id: str, text: str, log_type: str, severity: str, logged_by: str | None,
-        date: str | None) -> None:
+        resolution: str | None, images: tuple[str, ...], date: str | None) -> None:
     """Add a log entry TEXT to component ID.
 
     \b
     Example:
       svt log MODULE-L1-001 "Monitoring noise levels" --type observation
+      svt log MODULE-L1-001 "Bond wire lifted" --type issue --image bond.jpg
     """
     db = open_db()
     db.add_log(component_id, text, log_type=log_type, severity=severity, logged_by=logged_by,
-               date=date)
+               date=date, resolution=resolution, images=images)
     report_notes(db)
     done(f"Logged {log_type} for {component_id}", db.last_commit)
 
