@@ -255,7 +255,7 @@ def test_logs_comments_and_connections(store_path, svt, gitcmd):
     assert "already have a signal connection" in svt("connect", "M1", "F1", ok=False).stderr
     links = json.loads(svt("connections", "F1", "--format", "json").stdout)
     assert links == [{"to": "M1", "type": "signal", "cable": "CAB",
-                      "since": links[0]["since"], "from": "F1"}]
+                      "since": links[0]["since"], "from": "F1", "id": "F1~M1~signal"}]
     svt("disconnect", "M1", "F1")
     assert "no connections" in svt("connections", "M1").stdout
     summary = json.loads(svt("summary", "--format", "json").stdout)
