@@ -208,7 +208,7 @@ def get_connected_components(component_id: str,
 
 def remove_connection(connection_id: str, db: Database | None = None) -> str:
     """Undo the connection of that id (A~B~TYPE, as create_connection returns it)."""
-    return (db or get_default_db()).disconnect(connection_id)
+    return (db or get_default_db()).remove_connection(connection_id)
 
 
 def add_maintenance_log(component_id: str, description: str, log_type: str = "note",

@@ -569,21 +569,24 @@ class Database(StoreBase):
         return rel
 
     @under_lock
-    def disconnect(self, a: str, b: str | None = None, *, connection_type: str | None = None,
+    def remove_connection(self, connection_id: str, *, notes: str | None = None,
+                          by: str | None = None, date: str | datetime | None = None) -> str:
+        """Undo the one connection of that id (A~B~TYPE, as :meth:`connections` gives it)."""
+        a, b, connection_type = model.parse_connection_id(connection_id)
+        try:
+            links = self.connections(a)
+        except NotFoundError:
+            links = []
+        if not any(link["id"] == connection_id for link in links):
+            raise RuleViolation(f"there is no connection {connection_id}: `svt connections {a}`"
+                                " lists the connections and their ids")
+        return self.disconnect(a, b, connection_type=connection_type, notes=notes, by=by,
+                               date=date)
+
+    @under_lock
+    def disconnect(self, a: str, b: str, *, connection_type: str | None = None,
                    notes: str | None = None, by: str | None = None,
                    date: str | datetime | None = None) -> str:
-        """Undo the connection(s) between ``a`` and ``b`` (of ``connection_type`` only, if
-        given); ``disconnect(CONNECTION_ID)`` undoes the one connection of that id."""
-        if b is None:
-            cid = a
-            a, b, connection_type = model.parse_connection_id(cid)
-            try:
-                links = self.connections(a)
-            except NotFoundError:
-                links = []
-            if not any(link["id"] == cid for link in links):
-                raise RuleViolation(f"there is no connection {cid}: `svt connections {a}` lists"
-                                    " the connections and their ids")
         model.check_id(a)
         model.check_id(b)
         read_a, read_b = self.read_component(a), self.read_component(b)

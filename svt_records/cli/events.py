@@ -248,7 +248,10 @@ def disconnect(a: str, b: str | None, connection_type: str | None, notes: str | 
     if b is None and connection_type:
         raise click.UsageError("--type goes with A B; a CONNECTION_ID already names its type")
     db = open_db()
-    db.disconnect(a, b, connection_type=connection_type, notes=notes, by=by, date=date)
+    if b is None:
+        db.remove_connection(a, notes=notes, by=by, date=date)
+    else:
+        db.disconnect(a, b, connection_type=connection_type, notes=notes, by=by, date=date)
     report_notes(db)
     done(f"Disconnected {a}" if b is None else f"Disconnected {a} and {b}", db.last_commit)
 
@@ -257,7 +260,8 @@ def disconnect(a: str, b: str | None, connection_type: str | None, notes: str | 
 @click.argument("component_id", metavar="ID")
 @FORMAT_OPTION
 def connections(component_id: str, fmt: str) -> None:
-    """List the connections of component ID."""
+    """List the connections of component ID, each with its id (A~B~TYPE), which
+    `svt disconnect` takes."""
     db = open_db()
     links = db.connections(component_id)
     if fmt == "json":
