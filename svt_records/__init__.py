@@ -12,6 +12,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Database": "database", "Component": "api", "TestResult": "api",
     "get_default_db": "api", "check_measurements": "database",
+    "install_component": "api", "remove_component": "api", "create_connection": "api",
+    "get_connections_for_component": "api", "get_connected_components": "api",
+    "remove_connection": "api", "add_maintenance_log": "api", "get_maintenance_logs": "api",
     "SvtError": "errors", "InvalidInput": "errors", "NotFoundError": "errors",
     "RuleViolation": "errors", "RecordError": "errors", "StoreNotFound": "errors",
     "GitError": "errors", "Problem": "errors",

@@ -1,5 +1,5 @@
-"""The original tracker's Python API (``Component``, ``TestResult``, ``get_default_db``) on
-the git-backed store."""
+"""The original tracker's Python API (``Component``, ``TestResult``, ``get_default_db`` and
+its functions: install, connections, maintenance logs) on the git-backed store."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,6 +7,7 @@ from typing import Any
 
 from . import model
 from .database import Database
+from .errors import NotFoundError
 
 # Component attribute -> field of component.yaml
 _FIELD_MAP = {
@@ -139,3 +140,97 @@ class TestResult:
                 "files": ev.get("files") or [],
             })
         return out
+
+
+# ---- the original's functions: same names and arguments, backed by Database methods ------
+# Where the original returns an integer row id, these return svt's stable string id: a
+# connection's id (A~B~TYPE) or an event's path, which mean the same thing in every clone.
+
+def install_component(component_id: str, position: str, run_period: str,
+                      installed_by: str | None = None, notes: str | None = None,
+                      db: Database | None = None) -> str:
+    """Install a component at a position (one commit); returns the install event's path."""
+    return (db or get_default_db()).install(component_id, position, run_period=run_period,
+                                            installed_by=installed_by, notes=notes)
+
+
+def remove_component(component_id: str, removal_reason: str, removed_by: str | None = None,
+                     db: Database | None = None) -> str:
+    """Remove an installed component from its position; it becomes spare."""
+    return (db or get_default_db()).remove(component_id, reason=removal_reason,
+                                           removed_by=removed_by)
+
+
+def create_connection(component_a_id: str, component_b_id: str,
+                      connection_type: str | None = None, cable_id: str | None = None,
+                      notes: str | None = None, db: Database | None = None) -> str:
+    """Connect two components (optionally through a cable); returns the connection's id."""
+    db = db or get_default_db()
+    rel = db.connect(component_a_id, component_b_id, connection_type=connection_type or "signal",
+                     cable=cable_id, notes=notes)
+    event = db.load(rel)
+    return model.connection_id(component_a_id, component_b_id, event["connection_type"])
+
+
+def get_connections_for_component(component_id: str,
+                                  db: Database | None = None) -> list[dict[str, Any]]:
+    """The component's connections, newest first, as the original's rows: id,
+    component_a_id, component_b_id (as connected), connection_type, cable_id,
+    installation_date, notes."""
+    db = db or get_default_db()
+    links = db.connections(component_id)
+    made: dict[str, dict] = {}  # connection id -> its latest connect event, for a and b, notes
+    for cid in {component_id, *(link["to"] for link in links)}:
+        try:
+            events = db.events(cid, kinds=("connect",))
+        except NotFoundError:
+            continue  # a link to a missing component: validate reports it
+        for ev in events:
+            made[model.connection_id(ev["component"], ev["other"], ev["connection_type"])] = ev
+    rows = []
+    for link in links:
+        ev = made.get(link["id"], {})
+        rows.append({
+            "id": link["id"], "component_a_id": ev.get("component", component_id),
+            "component_b_id": ev.get("other", link["to"]), "connection_type": link["type"],
+            "cable_id": link.get("cable"), "installation_date": link.get("since"),
+            "notes": ev.get("notes")})
+    rows.sort(key=lambda row: row["installation_date"] or "", reverse=True)
+    return rows
+
+
+def get_connected_components(component_id: str,
+                             db: Database | None = None) -> list[dict[str, Any]]:
+    """The components connected to this one: connected_id, connection_type, cable_id."""
+    return [{"connected_id": link["to"], "connection_type": link["type"],
+             "cable_id": link.get("cable")}
+            for link in (db or get_default_db()).connections(component_id)]
+
+
+def remove_connection(connection_id: str, db: Database | None = None) -> str:
+    """Undo the connection of that id (A~B~TYPE, as create_connection returns it)."""
+    return (db or get_default_db()).remove_connection(connection_id)
+
+
+def add_maintenance_log(component_id: str, description: str, log_type: str = "note",
+                        severity: str = "info", logged_by: str | None = None,
+                        resolution: str | None = None, image_path: str | None = None,
+                        db: Database | None = None) -> str:
+    """Log an entry for a component (one commit), with its photo stored beside it when
+    ``image_path`` is given; returns the log event's path."""
+    return (db or get_default_db()).add_log(component_id, description, log_type=log_type,
+                                            severity=severity, logged_by=logged_by,
+                                            resolution=resolution,
+                                            images=[image_path] if image_path else ())
+
+
+def get_maintenance_logs(component_id: str, db: Database | None = None) -> list[dict[str, Any]]:
+    """The component's log entries (comments included), newest first, as the original's
+    rows: id, component_id, log_date, log_type, severity, description, resolution,
+    logged_by."""
+    events = (db or get_default_db()).events(component_id, kinds=("log", "comment"))
+    return [{"id": ev["_path"], "component_id": component_id, "log_date": ev["date"],
+             "log_type": ev.get("log_type"), "severity": ev.get("severity"),
+             "description": ev.get("text"), "resolution": ev.get("resolution"),
+             "logged_by": ev.get("logged_by"), "files": ev.get("files") or []}
+            for ev in reversed(events)]

@@ -68,7 +68,20 @@ def _clean(text: str | None) -> str | None:
 
 class Database(StoreBase):
     """A records repository. ``Database(path)`` opens (or, with ``initialize_schema()``,
-    creates) the store at ``path``; without a path it finds one as the CLI does."""
+    creates) the store at ``path``; without a path it finds one as the CLI does.
+
+    ``Database(db_path, data_dir)``, the original tracker's form, opens the store in the
+    folder that holds ``db_path`` (``~/.hps_svt_tracker/svt_components.db`` is svt's default
+    store, ``~/.hps_svt_tracker``); ``data_dir`` is kept as an attribute only, since stored
+    files live beside their records in the store."""
+
+    def __init__(self, path: str | os.PathLike | None = None,
+                 data_dir: str | os.PathLike | None = None) -> None:
+        self.db_path = None if path is None else str(path)
+        self.data_dir = None if data_dir is None else str(data_dir)
+        if path is not None and data_dir is not None:
+            path = Path(os.path.expanduser(str(path))).absolute().parent
+        super().__init__(path)
 
     # ---- creation -----------------------------------------------------------------------
     def initialize_schema(self, *, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
@@ -218,9 +231,7 @@ class Database(StoreBase):
                       "status": fields.get("status", "incoming"), **fields,
                       "attributes": attributes or None,
                       "created": model.format_date(model.now())}
-            if record["status"] == "installed":
-                raise RuleViolation(f"a new component cannot start as installed: add it, then"
-                                    f" `svt install {component_id} POSITION`")
+            self._note_installed_nowhere(record)
             path = f"{RECORDS}/{fields['type']}/{component_id}/{COMPONENT_FILE}"
             return ComponentWrite(path, record, None, [])
         read = self.read_component(component_id)
@@ -234,7 +245,16 @@ class Database(StoreBase):
             new["attributes"] = {**(old.get("attributes") or {}), **attributes}
         changes = [f"{k} {old.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
                    if new.get(k) != old.get(k)]
+        if old.get("status") != "installed":
+            self._note_installed_nowhere(new)
         return ComponentWrite(read.path, new, read, changes)
+
+    def _note_installed_nowhere(self, record: dict) -> None:
+        """Status installed without a position is allowed (the original tracker's API does
+        it), but the record is incomplete: say so, as validate's warning does."""
+        if record.get("status") == "installed" and not record.get("position"):
+            self.notes.append(f"{record['id']} is installed but has no position: record where"
+                              f" with `svt install {record['id']} POSITION`")
 
     def list_components(self, *, component_type: str | None = None, status: str | None = None,
                         location: str | None = None, position: str | None = None) -> list[dict]:
@@ -568,6 +588,21 @@ class Database(StoreBase):
         return rel
 
     @under_lock
+    def remove_connection(self, connection_id: str, *, notes: str | None = None,
+                          by: str | None = None, date: str | datetime | None = None) -> str:
+        """Undo the one connection of that id (A~B~TYPE, as :meth:`connections` gives it)."""
+        a, b, connection_type = model.parse_connection_id(connection_id)
+        try:
+            links = self.connections(a)
+        except NotFoundError:
+            links = []
+        if not any(link["id"] == connection_id for link in links):
+            raise RuleViolation(f"there is no connection {connection_id}: `svt connections {a}`"
+                                " lists the connections and their ids")
+        return self.disconnect(a, b, connection_type=connection_type, notes=notes, by=by,
+                               date=date)
+
+    @under_lock
     def disconnect(self, a: str, b: str, *, connection_type: str | None = None,
                    notes: str | None = None, by: str | None = None,
                    date: str | datetime | None = None) -> str:
@@ -600,7 +635,9 @@ class Database(StoreBase):
         self.require()
         model.check_id(component_id)
         _, record = self.component_record(component_id)
-        return [dict(link, **{"from": component_id}) for link in record.get("connections") or []]
+        return [dict(link, **{"from": component_id,
+                              "id": model.connection_id(component_id, link["to"], link["type"])})
+                for link in record.get("connections") or []]
 
     # ---- attachments --------------------------------------------------------------------
     @under_lock

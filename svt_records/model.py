@@ -54,6 +54,26 @@ def check_id(component_id: str, what: str = "component id") -> str:
     return component_id
 
 
+# A connection's id is made of what identifies it: its two components (in sorted order, so
+# both sides and every clone name it alike) and its type, e.g. FEB-042~HPK-SN123456~signal.
+# Ids cannot hold "~", so the first two "~" split it; a type may hold anything.
+CONNECTION_ID_SEPARATOR = "~"
+
+
+def connection_id(a: str, b: str, connection_type: str) -> str:
+    first, second = sorted((a, b))
+    return CONNECTION_ID_SEPARATOR.join((first, second, connection_type))
+
+
+def parse_connection_id(text: str) -> tuple[str, str, str]:
+    """(a, b, type) of a connection id, or InvalidInput naming the form."""
+    parts = str(text).split(CONNECTION_ID_SEPARATOR, 2)
+    if len(parts) != 3 or not parts[2] or not all(_ID_RE.match(p) for p in parts[:2]):
+        raise InvalidInput(f"{text!r} is not a connection id (A~B~TYPE, e.g."
+                           " FEB-042~HPK-SN123456~signal): `svt connections ID` prints them")
+    return parts[0], parts[1], parts[2]
+
+
 def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     if value not in choices:
         raise InvalidInput(f"unknown {what} {value!r}: use one of {', '.join(choices)}")

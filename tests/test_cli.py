@@ -317,7 +317,7 @@ def test_a_connection_through_a_cable_is_listed_from_both_ends(parts, svt):
     svt("connect", "M1", "F1", "--type", "signal", "--cable", "CAB", "--notes", "J3")
     links = json.loads(svt("connections", "F1", "--format", "json").stdout)
     assert links == [{"to": "M1", "type": "signal", "cable": "CAB",
-                      "since": links[0]["since"], "from": "F1"}]
+                      "since": links[0]["since"], "from": "F1", "id": "F1~M1~signal"}]
     assert json.loads(svt("connections", "M1", "--format", "json").stdout)[0]["to"] == "F1"
 
 

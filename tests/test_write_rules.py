@@ -103,8 +103,6 @@ COMPONENT_RULES = [
      "differs from the existing 'abc-1' only in case"),
     ("new without a type", None, "M-1", {"status": "spare"}, {}, InvalidInput,
      "M-1 is a new component: give its --type"),
-    ("new and installed", None, "M-1", dict(NEW, status="installed"), {}, RuleViolation,
-     "a new component cannot start as installed"),
     ("type change", existing, "abc-1", NEW, {}, RuleViolation,
      "abc-1 is a sensor; its type cannot change"),
     ("control character", None, "M-1", dict(NEW, location="Clean\x07Room"), {}, InvalidInput,

@@ -284,34 +284,41 @@ def connect(a: str, b: str, connection_type: str, cable: str | None, notes: str 
 
 
 @click.command()
-@click.argument("a", metavar="A")
-@click.argument("b", metavar="B")
+@click.argument("a", metavar="A|CONNECTION_ID")
+@click.argument("b", metavar="[B]", required=False)
 @click.option("--type", "connection_type", help="Only this connection type (default: all).")
 @click.option("--notes", help="Free-text notes.")
 @click.option("--by", help="Who disconnected them (default: your git name).")
 @click.option("--date", help=DATE_HELP)
-def disconnect(a: str, b: str, connection_type: str | None, notes: str | None, by: str | None,
-               date: str | None) -> None:
-    """Undo the connection(s) between A and B."""
+def disconnect(a: str, b: str | None, connection_type: str | None, notes: str | None,
+               by: str | None, date: str | None) -> None:
+    """Undo the connection(s) between A and B, or the one connection CONNECTION_ID
+    (as `svt connections` prints it, e.g. FEB-042~HPK-SN123456~signal)."""
+    if b is None and connection_type:
+        raise click.UsageError("--type goes with A B; a CONNECTION_ID already names its type")
     db = open_db()
-    db.disconnect(a, b, connection_type=connection_type, notes=notes, by=by, date=date)
+    if b is None:
+        db.remove_connection(a, notes=notes, by=by, date=date)
+    else:
+        db.disconnect(a, b, connection_type=connection_type, notes=notes, by=by, date=date)
     report_notes(db)
-    done(f"Disconnected {a} and {b}", db.last_commit)
+    done(f"Disconnected {a}" if b is None else f"Disconnected {a} and {b}", db.last_commit)
 
 
 @click.command()
 @click.argument("component_id", metavar="ID")
 @FORMAT_OPTION
 def connections(component_id: str, fmt: str) -> None:
-    """List the connections of component ID."""
+    """List the connections of component ID, each with its id (A~B~TYPE), which
+    `svt disconnect` takes."""
     db = open_db()
     links = db.connections(component_id)
     if fmt == "json":
         click.echo(to_json(links))
         return
-    rows = [[link["from"], link["to"], link["type"], link.get("cable"), link.get("since")]
-            for link in links]
-    headers = ["from", "to", "type", "cable", "since"]
+    rows = [[link["id"], link["from"], link["to"], link["type"], link.get("cable"),
+             link.get("since")] for link in links]
+    headers = ["id", "from", "to", "type", "cable", "since"]
     if fmt == "csv":
         click.echo(to_csv(rows, headers), nl=False)
     elif not rows:
