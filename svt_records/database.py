@@ -53,6 +53,15 @@ class ComponentWrite(NamedTuple):
             db.stage_replace(change, self.old, self.record, "component")
 
 
+def _changed(name: str, old: Any, new: Any) -> str:
+    """How a commit message says a field changed: never "None"."""
+    if old is None:
+        return f"{name} set to {registry.format_value(new)}"
+    if new is None:
+        return f"{name} cleared (was {registry.format_value(old)})"
+    return f"{name} {registry.format_value(old)} -> {registry.format_value(new)}"
+
+
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
@@ -228,8 +237,10 @@ class Database(StoreBase):
         new.update(fields)
         if attributes:
             new["attributes"] = {**(old.get("attributes") or {}), **attributes}
-        changes = [f"{k} {old.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
-                   if new.get(k) != old.get(k)]
+        changes = [_changed(k, old.get(k), new.get(k)) for k in fields if new.get(k) != old.get(k)]
+        old_attrs, new_attrs = old.get("attributes") or {}, new.get("attributes") or {}
+        changes += [_changed(f"attribute {k}", old_attrs.get(k), new_attrs.get(k))
+                    for k in new_attrs if new_attrs.get(k) != old_attrs.get(k)]
         return ComponentWrite(read.path, new, read, changes)
 
     def list_components(self, *, component_type: str | None = None, status: str | None = None,
