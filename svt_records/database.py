@@ -617,8 +617,10 @@ class Database(StoreBase):
         folder, _ = self.component_record(component_id)
         return [c._asdict() for c in self.repo.log([self.rel(folder)], limit)]
 
-    def describe(self, component_id: str, commits: int = 5) -> dict:
-        """Everything `svt show` prints: record, assembly both ways, events by kind, commits."""
+    def describe(self, component_id: str, commits: int = 5, *,
+                 window: model.DateWindow | None = None) -> dict:
+        """Everything `svt show` prints: record, assembly both ways, events by kind, commits;
+        with ``window``, only the events dated within it."""
         self.require()
         model.check_id(component_id)
         folder, record = self.component_record(component_id)
@@ -630,7 +632,10 @@ class Database(StoreBase):
             "assembly": {k: v for k, v in assembly.items() if v},
         }
         current = {"connections": self.connections(component_id)}
-        grouped = registry.sections(self.events(component_id))  # each kind names its section
+        events = self.events(component_id)
+        if window is not None:
+            events = [e for e in events if window.holds(model.parse_date(e["date"]))]
+        grouped = registry.sections(events)  # each kind names its section
         for section in registry.SECTIONS:
             if section.current:
                 info[section.current] = current[section.current]

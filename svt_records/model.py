@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import registry
 from .errors import InvalidInput
@@ -177,6 +177,35 @@ def date_stamp(value: datetime) -> str:
 
 def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
+
+
+class DateWindow(NamedTuple):
+    """``--since`` / ``--until`` as UTC bounds (either may be None: open on that side)."""
+
+    since: datetime | None
+    until: datetime | None
+
+    def holds(self, when: datetime) -> bool:
+        utc = to_utc(when)
+        return (self.since is None or utc >= self.since) and (
+            self.until is None or utc <= self.until)
+
+
+def date_bound(text: str, end: bool = False, what: str = "date") -> datetime:
+    """A date given to filter by, in UTC. A day alone (2025-03-14) starts at its midnight,
+    or, as an end (``--until``, ``--at``), includes the whole day."""
+    value = parse_date(text, what)
+    if end and isinstance(text, str) and "T" not in text.strip() and " " not in text.strip():
+        value = value + timedelta(days=1) - timedelta(microseconds=1)
+    return to_utc(value)
+
+
+def date_window(since: str | None = None, until: str | None = None) -> DateWindow:
+    window = DateWindow(date_bound(since, what="--since date") if since else None,
+                        date_bound(until, end=True, what="--until date") if until else None)
+    if window.since and window.until and window.since > window.until:
+        raise InvalidInput(f"--since {since} is after --until {until}: swap them")
+    return window
 
 
 def recorded_now() -> str:

@@ -69,3 +69,65 @@ def test_tables_fit_a_terminal(store_path, svt_proc):
     lines = out.decode().replace("\r", "").splitlines()
     assert lines and all(len(line) <= 60 for line in lines), lines
     assert any("…" in line for line in lines) and any("M1" in line for line in lines)
+
+
+# ---- results by verdict and date --------------------------------------------------------
+def _iv_history(svt):
+    for cid in ("M1", "M2", "M3"):
+        svt("add", "--id", cid, "--type", "module")
+    svt("test", "M1", "--type", "iv_curve", "--fail", "--current", "9e-6", "--date", "2025-03-01")
+    svt("test", "M1", "--type", "iv_curve", "--pass", "--current", "2e-6", "--date", "2025-03-10")
+    svt("test", "M2", "--type", "iv_curve", "--fail", "--current", "8e-6", "--date", "2025-03-05")
+    svt("test", "M3", "--type", "iv_curve", "--pass", "--current", "1e-6", "--date", "2025-04-02")
+
+
+def test_results_by_verdict_and_date(store_path, svt):
+    _iv_history(svt)
+
+    def rows(*args):
+        out = svt("results", "--type", "iv_curve", "--format", "json", *args).stdout
+        return [(r["component"], r["date"][:10], r["result"]) for r in json.loads(out)]
+
+    # the latest result of each component decides: M1 passed on its second try
+    assert rows("--fail") == [("M2", "2025-03-05", "fail")]
+    assert rows("--pass") == [("M1", "2025-03-10", "pass"), ("M3", "2025-04-02", "pass")]
+    assert rows("--all", "--fail") == [("M1", "2025-03-01", "fail"), ("M2", "2025-03-05", "fail")]
+    # a window first: up to 2025-03-05 (the whole day), M1's latest was its failure
+    assert rows("--until", "2025-03-05", "--fail") == [("M1", "2025-03-01", "fail"),
+                                                       ("M2", "2025-03-05", "fail")]
+    assert rows("--since", "2025-03-05", "--until", "2025-03-31") == [
+        ("M1", "2025-03-10", "pass"), ("M2", "2025-03-05", "fail")]
+    assert rows("--since", "2025-04-01") == [("M3", "2025-04-02", "pass")]
+    csv = svt("results", "--type", "iv_curve", "--fail", "--format", "csv").stdout
+    assert csv.splitlines()[1].startswith("M2,")
+    bad = svt("results", "--type", "iv_curve", "--pass", "--fail", ok=False)
+    assert bad.exit_code == 2 and "--pass and --fail together" in bad.stderr
+    bad = svt("results", "--type", "iv_curve", "--since", "2025-04-01", "--until", "2025-03-01",
+              ok=False)
+    assert bad.exit_code != 0 and "swap them" in bad.stderr and "Traceback" not in bad.stderr
+    bad = svt("results", "--type", "iv_curve", "--since", "March", ok=False)
+    assert "--since date 'March' is not an ISO 8601 date" in bad.stderr
+    assert "No iv_curve results match." in svt("results", "--type", "iv_curve", "--since",
+                                                "2025-05-01").stdout
+
+
+def test_results_all_counts_results_and_components(store_path, svt):
+    _iv_history(svt)
+    out = svt("results", "--type", "iv_curve", "--all").stdout
+    assert out.rstrip().splitlines()[-1] == "4 result(s) of 3 component(s)"
+    out = svt("results", "--type", "iv_curve").stdout
+    assert out.rstrip().splitlines()[-1] == "3 component(s)"
+
+
+def test_show_lists_tests_and_logs_within_dates(store_path, svt):
+    _iv_history(svt)
+    svt("log", "M1", "Bond wire repaired", "--date", "2025-03-02")
+    svt("log", "M1", "Noise is back to normal", "--date", "2025-03-12")
+    info = json.loads(svt("show", "M1", "--format", "json", "--since", "2025-03-02",
+                          "--until", "2025-03-11").stdout)
+    assert [t["date"][:10] for t in info["tests"]] == ["2025-03-10"]
+    assert [e["text"] for e in info["logs"]] == ["Bond wire repaired"]
+    text = svt("show", "M1", "--until", "2025-03-01").stdout
+    assert "Tests (1):" in text and "Logs (0):" in text
+    bad = svt("show", "M1", "--since", "yesterday", ok=False)
+    assert bad.exit_code != 0 and "is not an ISO 8601 date" in bad.stderr

@@ -121,10 +121,15 @@ def note_hidden(db: Any) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--commits", default=5, show_default=True, help="How many recent commits to show.")
-def show(component_id: str, fmt: str, commits: int) -> None:
+@click.option("--since", metavar="DATE", help="Only tests, logs and other events from DATE on.")
+@click.option("--until", metavar="DATE", help="Only events up to DATE (a day alone: all of it).")
+def show(component_id: str, fmt: str, commits: int, since: str | None,
+         until: str | None) -> None:
     """Show a component: identity, state, assembly, tests, installations, logs, history."""
+    from ..model import date_window
+    window = date_window(since, until) if since or until else None
     db = open_db()
-    info = db.describe(component_id, commits)
+    info = db.describe(component_id, commits, window=window)
     if fmt == "json":
         click.echo(to_json(info))
         return
