@@ -244,15 +244,27 @@ class Database(StoreBase):
         return ComponentWrite(read.path, new, read, changes)
 
     def list_components(self, *, component_type: str | None = None, status: str | None = None,
-                        location: str | None = None, position: str | None = None) -> list[dict]:
-        """Component records matching all the given filters, sorted by type then id."""
+                        location: str | None = None, position: str | None = None,
+                        attributes: Sequence[str] = ()) -> list[dict]:
+        """Component records matching all the given filters, sorted by type then id.
+        ``attributes``: ``KEY=VALUE`` (the attribute prints as VALUE) or ``KEY`` (it has one),
+        all of which must hold."""
         self.require()
         if component_type:
             model.check_type(component_type, self.enums)
         if status:
             model.check_status(status, self.enums)
+        keep = self.attribute_filter(attributes)
         from .index import Index
-        return Index(self).components(component_type, status, location, position)
+        rows = Index(self).components(component_type, status, location, position)
+        return [r for r in rows if keep(r)]
+
+    @staticmethod
+    def attribute_filter(attributes: Sequence[str]) -> Any:
+        """A test of component records for `svt list --attr` (``KEY=VALUE`` or ``KEY``;
+        all must hold), checked before any record is read."""
+        filters = [model.parse_attribute_filter(text) for text in attributes]
+        return lambda record: model.attributes_match(record.get("attributes"), filters)
 
     # ---- the changes of a component -----------------------------------------------------
     def _by(self, who: str | None) -> str:

@@ -279,6 +279,34 @@ def parse_attribute(text: str) -> tuple[str, object]:
     return name, attribute_value(raw)
 
 
+def parse_attribute_filter(text: str) -> tuple[str, str | None]:
+    """``KEY=VALUE`` or ``KEY`` as typed after `svt list --attr` -> (key, value text or None:
+    any value)."""
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not name:
+        raise InvalidInput(f"attribute filter {text!r} has no name: write e.g."
+                           " --attr channel_count=512, or --attr channel_count for any value")
+    check_attribute_name(name)
+    if sep and not raw:
+        raise InvalidInput(f"attribute filter {text!r} has no value: write {name}=VALUE, or"
+                           f" {name} alone for any value")
+    return name, raw if sep else None
+
+
+def attributes_match(attributes: dict | None, filters: list[tuple[str, str | None]]) -> bool:
+    """Whether a component's attributes satisfy every filter: the key is there and, when the
+    filter gives a value, the attribute prints as exactly that text (512 matches 512, 0042
+    matches only 0042, true matches true)."""
+    attributes = attributes or {}
+    for name, text in filters:
+        if attributes.get(name) is None:
+            return False
+        if text is not None and registry.format_value(attributes[name]) != text:
+            return False
+    return True
+
+
 # The units a measurement may carry: symbol, what it is, whether SI prefixes apply.
 # Written once here; the README's unit table is checked against it.
 BASE_UNITS = (

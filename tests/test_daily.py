@@ -131,3 +131,32 @@ def test_show_lists_tests_and_logs_within_dates(store_path, svt):
     assert "Tests (1):" in text and "Logs (0):" in text
     bad = svt("show", "M1", "--since", "yesterday", ok=False)
     assert bad.exit_code != 0 and "is not an ISO 8601 date" in bad.stderr
+
+
+# ---- search by attribute ----------------------------------------------------------------
+def test_list_by_attribute(store_path, svt, db):
+    svt("add", "--id", "H1", "--type", "hybrid", "--attr", "channel_count=512",
+        "--attr", "firmware=1.2.3")
+    svt("add", "--id", "H2", "--type", "hybrid", "--attr", "channel_count=640")
+    svt("add", "--id", "H3", "--type", "hybrid", "--attr", "serial=0042")
+    svt("add", "--id", "H4", "--type", "hybrid")
+
+    def ids(*args):
+        out = svt("list", "--format", "json", *args).stdout
+        return [r["id"] for r in json.loads(out)]
+
+    assert ids("--attr", "channel_count=512") == ["H1"]
+    assert ids("--attr", "channel_count") == ["H1", "H2"]
+    assert ids("--attr", "channel_count", "--attr", "firmware") == ["H1"]
+    assert ids("--attr", "channel_count=640", "--attr", "firmware") == []
+    assert ids("--attr", "serial=0042") == ["H3"] and ids("--attr", "serial=42") == []
+    table = svt("list", "--attr", "channel_count").stdout
+    assert "H1" in table and "H2" in table and "H3" not in table and "2 component(s)" in table
+    csv = svt("list", "--attr", "firmware=1.2.3", "--format", "csv").stdout.splitlines()
+    assert len(csv) == 2 and csv[1].startswith("H1,hybrid")
+    assert "No components match." in svt("list", "--attr", "missing").stdout
+    bad = svt("list", "--attr", "1bad", ok=False)
+    assert bad.exit_code != 0 and "attribute name '1bad' is not usable" in bad.stderr
+    bad = svt("list", "--attr", "firmware=", ok=False)
+    assert "has no value" in bad.stderr and "Traceback" not in bad.stderr
+    assert [r["id"] for r in db.list_components(attributes=["channel_count"])] == ["H1", "H2"]

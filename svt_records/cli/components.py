@@ -69,23 +69,33 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
 @click.option("--status", type=StoreChoice("statuses"), help="Only this status.")
 @click.option("--location", help="Only at this location (case-insensitive).")
 @click.option("--position", help="Only the component installed at this position.")
+@click.option("--attr", "attrs", multiple=True, metavar="KEY[=VALUE]",
+              help="Only components with this attribute value, or (KEY alone) with this"
+                   " attribute at all; repeatable: all must hold.")
 @FORMAT_OPTION
 def list_cmd(ctype: str | None, status: str | None, location: str | None,
-             position: str | None, fmt: str) -> None:
+             position: str | None, attrs: tuple[str, ...], fmt: str) -> None:
     """List components, optionally filtered.
 
     \b
     Examples:
       svt list
       svt list --type module --status spare
+      svt list --attr channel_count=512 --attr firmware
       svt list --format csv > components.csv
     """
     from ..index import TABLE_COLUMNS, Index
     db = open_db()
     index = Index(db)
     headers = list(TABLE_COLUMNS)
-    rows = index.components(ctype, status, location, position,
-                            columns=None if fmt == "json" else TABLE_COLUMNS)
+    if attrs:  # the full records hold the attributes
+        keep = db.attribute_filter(attrs)
+        rows = [r for r in index.components(ctype, status, location, position) if keep(r)]
+        if fmt != "json":
+            rows = [tuple(r.get(c) for c in TABLE_COLUMNS) for r in rows]
+    else:
+        rows = index.components(ctype, status, location, position,
+                                columns=None if fmt == "json" else TABLE_COLUMNS)
     for problem in index.problems:
         click.echo(f"warning: skipped an unreadable record: {problem}", err=True)
     note_hidden(db)
@@ -100,7 +110,7 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
         click.echo(to_csv(data, headers), nl=False)
         return
     if not rows:
-        click.echo("No components match." if (ctype or status or location or position)
+        click.echo("No components match." if (ctype or status or location or position or attrs)
                    else "No components yet: add one with svt add --id ID --type TYPE")
         return
     click.echo(table(data, [h.upper().replace("_", " ") for h in headers]))
