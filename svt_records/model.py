@@ -81,6 +81,29 @@ def check_test_type(test_type: str) -> str:
     return test_type
 
 
+MODULE_LAYERS = 8  # layers 0-7
+SIDED_FROM_LAYER = 4  # layers 4 and up have slot and hole modules
+DEFAULT_FEB_COUNT = 12  # FEB1 to FEB12, unless svt.yaml's detector: febs: says otherwise
+
+
+def detector_positions(febs: int = DEFAULT_FEB_COUNT,
+                       others: dict[str, list[str]] | None = None) -> list[str]:
+    """Every detector position in detector order: layer by layer, top before bottom, axial
+    before stereo, slot before hole; then FEB1 to FEB<febs>; then other types' positions
+    in the order given."""
+    out = []
+    for layer in range(MODULE_LAYERS):
+        for half in ("top", "bottom"):
+            for view in ("axial", "stereo"):
+                base = f"Layer{layer}_{half}_{view}"
+                out += [f"{base}_{s}" for s in ("slot", "hole")] if layer >= SIDED_FROM_LAYER \
+                    else [base]
+    out += [f"FEB{n}" for n in range(1, febs + 1)]
+    for names in (others or {}).values():
+        out += [n for n in names if n not in out]
+    return out
+
+
 def position_kind(position: str) -> str:
     """'module', 'feb' or 'free' for a syntactically valid position name."""
     if _MODULE_POSITION_RE.match(position):

@@ -160,3 +160,74 @@ def test_list_by_attribute(store_path, svt, db):
     bad = svt("list", "--attr", "firmware=", ok=False)
     assert "has no value" in bad.stderr and "Traceback" not in bad.stderr
     assert [r["id"] for r in db.list_components(attributes=["channel_count"])] == ["H1", "H2"]
+
+
+# ---- what is installed where ------------------------------------------------------------
+def test_positions_now_in_a_run_period_and_at_a_date(store_path, svt, gitcmd):
+    for cid in ("M1", "M2"):
+        svt("add", "--id", cid, "--type", "module")
+    svt("add", "--id", "F1", "--type", "feb")
+    svt("test", "M1", "--type", "iv_curve", "--pass", "--current", "2e-6", "--date", "2025-02-01")
+    svt("install", "M1", "Layer0_top_axial", "--run-period", "2025_spring", "--date", "2025-03-01")
+    svt("install", "F1", "FEB3", "--run-period", "2025_spring", "--date", "2025-03-01")
+    svt("remove", "M1", "--date", "2025-06-01")
+    svt("test", "M1", "--type", "noise_test", "--fail", "--noise", "3000", "--date", "2025-06-02")
+    svt("install", "M2", "Layer0_top_axial", "--run-period", "2025_fall", "--date", "2025-09-01")
+
+    def rows(*args):
+        out = json.loads(svt("positions", "--format", "json", *args).stdout)
+        return {r["position"]: r for r in out}, [r["position"] for r in out]
+
+    now, order = rows()
+    # detector order: 16 positions of layers 0-3, 32 of layers 4-7, then FEB1-FEB12
+    assert len(order) == 16 + 32 + 12
+    assert order[:5] == ["Layer0_top_axial", "Layer0_top_stereo", "Layer0_bottom_axial",
+                         "Layer0_bottom_stereo", "Layer1_top_axial"]
+    assert order[16:18] == ["Layer4_top_axial_slot", "Layer4_top_axial_hole"]
+    assert order[47:] == ["Layer7_bottom_stereo_hole"] + [f"FEB{n}" for n in range(1, 13)]
+    assert now["Layer0_top_axial"]["component"] == "M2"
+    assert now["Layer0_top_axial"]["since"].startswith("2025-09-01")
+    assert now["Layer0_top_axial"]["result"] is None  # M2 was never tested
+    assert (now["FEB3"]["component"], now["FEB3"]["run_period"]) == ("F1", "2025_spring")
+    assert now["Layer1_top_axial"]["component"] is None
+
+    spring, _ = rows("--run-period", "2025_spring")
+    m1 = spring["Layer0_top_axial"]
+    assert (m1["component"], m1["since"][:10], m1["until"][:10]) == ("M1", "2025-03-01",
+                                                                     "2025-06-01")
+    assert (m1["test_type"], m1["result"]) == ("noise_test", "fail")  # its latest test
+    assert spring["FEB3"]["component"] == "F1" and spring["FEB3"]["until"] is None
+
+    in_april, _ = rows("--at", "2025-04-15")
+    m1 = in_april["Layer0_top_axial"]
+    assert (m1["component"], m1["test_type"], m1["result"]) == ("M1", "iv_curve", "pass")
+    assert rows("--at", "2025-07-01")[0]["Layer0_top_axial"]["component"] is None
+    # a day alone means its end: M1 was installed during 2025-03-01
+    assert rows("--at", "2025-03-01")[0]["Layer0_top_axial"]["component"] == "M1"
+    assert rows("--at", "2025-02-28")[0]["FEB3"]["component"] is None
+
+    table = svt("positions").stdout
+    assert "Layer0_top_axial" in table and "M2" in table and "3 of 60 position(s) filled" not in table
+    assert "2 of 60 position(s) filled" in table
+    csv = svt("positions", "--run-period", "2025_spring", "--format", "csv").stdout.splitlines()
+    assert csv[0] == "position,component,type,since,until,run_period,test_type,result,tested"
+    assert csv[1].startswith("Layer0_top_axial,M1,module,2025-03-01")
+    bad = svt("positions", "--run-period", "2024_run", ok=False)
+    assert bad.exit_code != 0 and "2025_fall, 2025_spring" in bad.stderr
+    bad = svt("positions", "--at", "soon", ok=False)
+    assert "--at date 'soon' is not an ISO 8601 date" in bad.stderr
+
+
+def test_positions_take_the_feb_count_and_other_positions_from_svt_yaml(store_path, svt,
+                                                                        gitcmd):
+    config = store_path / "svt.yaml"
+    config.write_text(config.read_text() + "detector:\n  febs: 2\n  positions:\n"
+                      "    flange_board: [Flange_slot0, Flange_slot1]\n")
+    gitcmd(store_path, "commit", "-qam", "two FEBs and two flange slots")
+    svt("add", "--id", "FL1", "--type", "flange_board")
+    svt("add", "--id", "C1", "--type", "cable")
+    svt("install", "FL1", "Flange_slot1")
+    svt("install", "C1", "Rack2")  # not configured: listed after the configured ones
+    order = [r["position"] for r in json.loads(svt("positions", "--format", "json").stdout)]
+    assert order[48:] == ["FEB1", "FEB2", "Flange_slot0", "Flange_slot1", "Rack2"]
+    assert "error" not in svt("validate").stdout

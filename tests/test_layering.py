@@ -12,7 +12,8 @@ CLI = sorted((PACKAGE / "cli").glob("*.py"))
 LAYERS = [
     {"errors", "ci_templates"}, {"model", "quickschema", "report", "registry", "merge"},
     {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index", "database", "checks"},
-    {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history"},
+    {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history",
+     "positions"},
 ]
 
 

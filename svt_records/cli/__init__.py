@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("components", "show", "Show one component: state, tests, history."),
     "summary": ("components", "summary", "Counts by type and status, installations, tests."),
     "location": ("components", "location", "Move a component to another place."),
+    "positions": ("positions", "positions", "What is installed at each detector position."),
     "test": ("events", "test", "Record a test result with measurements and files."),
     "install": ("events", "install", "Install a component at a detector position."),
     "remove": ("events", "remove", "Remove an installed component from its position."),
