@@ -231,3 +231,42 @@ def test_positions_take_the_feb_count_and_other_positions_from_svt_yaml(store_pa
     order = [r["position"] for r in json.loads(svt("positions", "--format", "json").stdout)]
     assert order[48:] == ["FEB1", "FEB2", "Flange_slot0", "Flange_slot1", "Rack2"]
     assert "error" not in svt("validate").stdout
+
+
+# ---- shell completion -------------------------------------------------------------------
+def complete(svt_proc, words: str, cwd=None, env=None) -> list[str]:
+    """What bash completion offers for the command line ``words`` (the last one is being
+    typed), as click's bash_complete protocol answers: TYPE,VALUE lines."""
+    proc = svt_proc(cwd=cwd, env={"_SVT_COMPLETE": "bash_complete", "COMP_WORDS": words,
+                                  "COMP_CWORD": str(len(words.split(" ")) - 1), **(env or {})})
+    return [line for line in proc.stdout.splitlines() if line]
+
+
+def test_completion_offers_ids_positions_and_paths(store_path, svt, svt_proc, tmp_path):
+    for cid in ("MOD-1", "MOD-2", "FEB-042"):
+        svt("add", "--id", cid, "--type", "feb" if cid.startswith("FEB") else "module")
+    assert complete(svt_proc, "svt show MOD") == ["plain,MOD-1", "plain,MOD-2"]
+    assert complete(svt_proc, "svt install F") == ["plain,FEB-042"]
+    assert complete(svt_proc, "svt connect MOD-1 FEB") == ["plain,FEB-042"]
+    assert complete(svt_proc, "svt assemble MOD-1 --sensor MOD-2") == ["plain,MOD-2"]
+    assert complete(svt_proc, "svt install MOD-1 Layer7_bottom_stereo_") == [
+        "plain,Layer7_bottom_stereo_slot", "plain,Layer7_bottom_stereo_hole"]
+    assert complete(svt_proc, "svt list --position FEB1")[:4] == [
+        "plain,FEB1", "plain,FEB10", "plain,FEB11", "plain,FEB12"]
+    # file options complete paths (the shell lists the files)
+    assert complete(svt_proc, "svt test MOD-1 --images pl") == ["file,pl"]
+    assert complete(svt_proc, "svt attach MOD-1 ph") == ["file,ph"]
+    assert complete(svt_proc, "svt --repo st") == ["file,st"]
+    # --repo on the command line names the store completions read
+    assert complete(svt_proc, f"svt --repo {store_path} show FEB",
+                    env={"SVT_REPO": str(tmp_path)}) == ["plain,FEB-042"]
+
+
+def test_completion_never_fails(tmp_path, svt_proc):
+    (tmp_path / "svt.yaml").write_text("not: [a store\n")  # broken: offer nothing, quietly
+    proc = svt_proc(cwd=tmp_path, env={"_SVT_COMPLETE": "bash_complete",
+                                       "COMP_WORDS": "svt show M", "COMP_CWORD": "2"})
+    assert proc.stdout.strip() == "" and proc.stderr == ""
+    empty = tmp_path / "empty"
+    empty.mkdir()  # no store here, none in HOME
+    assert complete(svt_proc, "svt install M1 L", cwd=empty) == []

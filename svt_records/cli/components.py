@@ -7,6 +7,7 @@ import click
 
 from . import StoreChoice, open_db, report_notes
 from ..registry import format_value
+from .complete import complete_id, complete_position
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 def _attr(values: tuple[str, ...]) -> dict:
@@ -15,7 +16,8 @@ def _attr(values: tuple[str, ...]) -> dict:
 
 
 @click.command()
-@click.option("--id", "component_id", help="Component id, e.g. HPK-SN123456.")
+@click.option("--id", "component_id", help="Component id, e.g. HPK-SN123456.",
+              shell_complete=complete_id)
 @click.option("--type", "ctype", type=StoreChoice("component_types"), help="Component type (new components).")
 @click.option("--serial", help="Serial number.")
 @click.option("--asset-tag", help="Asset tag.")
@@ -68,7 +70,8 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
 @click.option("--type", "ctype", type=StoreChoice("component_types"), help="Only this type.")
 @click.option("--status", type=StoreChoice("statuses"), help="Only this status.")
 @click.option("--location", help="Only at this location (case-insensitive).")
-@click.option("--position", help="Only the component installed at this position.")
+@click.option("--position", help="Only the component installed at this position.",
+              shell_complete=complete_position)
 @click.option("--attr", "attrs", multiple=True, metavar="KEY[=VALUE]",
               help="Only components with this attribute value, or (KEY alone) with this"
                    " attribute at all; repeatable: all must hold.")
@@ -127,7 +130,7 @@ def note_hidden(db: Any) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID")
+@click.argument("component_id", metavar="ID", shell_complete=complete_id)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--commits", default=5, show_default=True, help="How many recent commits to show.")
@@ -216,7 +219,7 @@ def summary(fmt: str) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID")
+@click.argument("component_id", metavar="ID", shell_complete=complete_id)
 @click.argument("place")
 @click.option("--by", "moved_by", help="Who moved it (default: your git name).")
 @click.option("--notes", help="Why, or anything worth noting.")
