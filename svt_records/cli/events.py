@@ -25,10 +25,10 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
                    " (--measure leakage=2.3uA, --measure enc=1500e) or integers"
                    " (--measure bad_channels=47,128); the README lists the units.")
 @click.option("--images", "--image", "images", multiple=True, metavar="FILE",
-              type=click.Path(dir_okay=False),
+              type=click.Path(),  # svt says what is wrong with a path
               help="An image or plot to store with the result (repeatable).")
 @click.option("--data", "data_files", multiple=True, metavar="FILE",
-              type=click.Path(dir_okay=False),
+              type=click.Path(),  # svt says what is wrong with a path
               help="A raw data file to store with the result (repeatable).")
 @click.option("--tested-by", help="Who ran the test (default: your git name).")
 @click.option("--setup", help="Test setup, e.g. the test stand.")
@@ -206,7 +206,7 @@ def comment(component_id: str, text: str, author: str | None, date: str | None) 
 @click.command()
 @click.argument("component_id", metavar="ID", shell_complete=complete_id)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...",
-                type=click.Path(dir_okay=False))
+                type=click.Path())
 @click.option("--description", help="What the files show.")
 @click.option("--by", "uploaded_by", help="Who adds them (default: your git name).")
 @click.option("--date", help=DATE_HELP)
