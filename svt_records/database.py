@@ -655,9 +655,30 @@ class Database(StoreBase):
         info["commits"] = self.history(component_id, commits)
         return info
 
-    def summary(self) -> dict:
+    def summary(self, *, window: model.DateWindow | None = None) -> dict:
+        """Counts by type and status, installations, tests by type and the recent tests;
+        with ``window``, the tests (their counts and the recent ones) dated within it."""
         from .index import Index
-        return Index(self).summary()
+        index = Index(self)
+        data = index.summary()
+        if window is None:
+            return data
+        sql, args = " WHERE kind='test' AND error IS NULL", []
+        for op, bound in ((">=", window.since), ("<=", window.until)):
+            if bound is not None:
+                sql += f" AND utc {op} ?"  # UTC ISO text: text order is time order
+                args.append(bound.isoformat())
+        q = index.db.execute
+        data["tests"] = {name: {"count": n, "pass": p or 0, "fail": f or 0, "latest": last}
+                         for name, n, p, f, last in q(
+            "SELECT name, count(*), sum(result='pass'), sum(result='fail'), max(utc) FROM"
+            f" events{sql} GROUP BY name ORDER BY name", args)}
+        data["recent_tests"] = [
+            {"component": c, "test_type": n, "date": d, "result": r}
+            for c, n, d, r in q(f"SELECT component, name, date, result FROM events{sql}"
+                                " ORDER BY utc DESC, path DESC LIMIT ?",
+                                [*args, len(data["recent_tests"]) or 10])]
+        return data
 
     def backup_database(self, path: str | os.PathLike) -> str:
         """Write the whole history (images included) to one git bundle file."""

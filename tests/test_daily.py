@@ -270,3 +270,18 @@ def test_completion_never_fails(tmp_path, svt_proc):
     empty = tmp_path / "empty"
     empty.mkdir()  # no store here, none in HOME
     assert complete(svt_proc, "svt install M1 L", cwd=empty) == []
+
+
+def test_summary_counts_and_lists_tests_within_dates(store_path, svt):
+    _iv_history(svt)
+    data = json.loads(svt("summary", "--format", "json", "--since", "2025-03-05",
+                          "--until", "2025-03-31").stdout)
+    assert data["tests"]["iv_curve"]["count"] == 2
+    assert (data["tests"]["iv_curve"]["pass"], data["tests"]["iv_curve"]["fail"]) == (1, 1)
+    assert [(r["component"], r["date"][:10]) for r in data["recent_tests"]] == [
+        ("M1", "2025-03-10"), ("M2", "2025-03-05")]
+    assert data["total"] == 3  # the components are all counted, whatever the dates
+    text = svt("summary", "--until", "2025-03-01").stdout
+    assert "iv_curve                1 recorded, 0 pass, 1 fail" in text
+    everything = json.loads(svt("summary", "--format", "json").stdout)
+    assert everything["tests"]["iv_curve"]["count"] == 4

@@ -185,10 +185,14 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def summary(fmt: str) -> None:
+@click.option("--since", metavar="DATE", help="Count and list only tests from DATE on.")
+@click.option("--until", metavar="DATE", help="Only tests up to DATE (a day alone: all of it).")
+def summary(fmt: str, since: str | None, until: str | None) -> None:
     """Counts by type and status, what is installed where, recent tests, connections."""
+    from ..model import date_window
+    window = date_window(since, until) if since or until else None
     db = open_db()
-    data = db.summary()
+    data = db.summary(window=window)
     note_hidden(db)
     if fmt == "json":
         click.echo(to_json(data))
