@@ -83,7 +83,8 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
                                               "max_content_width": 100})
 @click.option("--db-path", "--repo", "repo", metavar="PATH", envvar="SVT_REPO",
-              type=click.Path(), help="The records store to use (a folder). Default: $SVT_REPO, else the store"
+              type=click.Path(),
+              help="The records store to use (a folder). Default: $SVT_REPO, else the store"
                    " enclosing the current folder, else ~/.hps_svt_tracker.")
 @click.version_option(package_name="svt-records", prog_name="svt")
 @click.pass_context
