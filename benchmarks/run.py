@@ -77,6 +77,11 @@ def main() -> None:
     results.append((measure("svt list --type module", lambda i: repo + ["list", "--type", "module"], r), 0.18))
     results.append((measure(f"svt show {module}", lambda i: repo + ["show", module], r), 0.18))
     results.append((measure("svt summary", lambda i: repo + ["summary"], r), 0.18))
+    # the present from the component records; a run period replays every install and remove
+    results.append((measure("svt positions", lambda i: repo + ["positions"], r), None))
+    results.append((measure("svt positions --run-period 2024_fall_run",
+                            lambda i: repo + ["positions", "--run-period", "2024_fall_run"], r),
+                    None))
     # every commit that touched one component, walking the whole history (a commit per
     # generated component: 10,000 commits in the 10,000 store)
     results.append((measure(f"svt history {module}", lambda i: repo + ["history", module], r),

@@ -57,6 +57,15 @@ class ComponentWrite(NamedTuple):
             db.stage_replace(change, self.old, self.record, "component")
 
 
+def _changed(name: str, old: Any, new: Any) -> str:
+    """How a commit message says a field changed: never "None"."""
+    if old is None:
+        return f"{name} set to {registry.format_value(new)}"
+    if new is None:
+        return f"{name} cleared (was {registry.format_value(old)})"
+    return f"{name} {registry.format_value(old)} -> {registry.format_value(new)}"
+
+
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
@@ -243,8 +252,10 @@ class Database(StoreBase):
         new.update(fields)
         if attributes:
             new["attributes"] = {**(old.get("attributes") or {}), **attributes}
-        changes = [f"{k} {old.get(k)!s} -> {new.get(k)!s}" for k in list(fields) + ["attributes"]
-                   if new.get(k) != old.get(k)]
+        changes = [_changed(k, old.get(k), new.get(k)) for k in fields if new.get(k) != old.get(k)]
+        old_attrs, new_attrs = old.get("attributes") or {}, new.get("attributes") or {}
+        changes += [_changed(f"attribute {k}", old_attrs.get(k), new_attrs.get(k))
+                    for k in new_attrs if new_attrs.get(k) != old_attrs.get(k)]
         if old.get("status") != "installed":
             self._note_installed_nowhere(new)
         return ComponentWrite(read.path, new, read, changes)
@@ -257,15 +268,27 @@ class Database(StoreBase):
                               f" with `svt install {record['id']} POSITION`")
 
     def list_components(self, *, component_type: str | None = None, status: str | None = None,
-                        location: str | None = None, position: str | None = None) -> list[dict]:
-        """Component records matching all the given filters, sorted by type then id."""
+                        location: str | None = None, position: str | None = None,
+                        attributes: Sequence[str] = ()) -> list[dict]:
+        """Component records matching all the given filters, sorted by type then id.
+        ``attributes``: ``KEY=VALUE`` (the attribute prints as VALUE) or ``KEY`` (it has one),
+        all of which must hold."""
         self.require()
         if component_type:
             model.check_type(component_type, self.enums)
         if status:
             model.check_status(status, self.enums)
+        keep = self.attribute_filter(attributes)
         from .index import Index
-        return Index(self).components(component_type, status, location, position)
+        rows = Index(self).components(component_type, status, location, position)
+        return [r for r in rows if keep(r)]
+
+    @staticmethod
+    def attribute_filter(attributes: Sequence[str]) -> Any:
+        """A test of component records for `svt list --attr` (``KEY=VALUE`` or ``KEY``;
+        all must hold), checked before any record is read."""
+        filters = [model.parse_attribute_filter(text) for text in attributes]
+        return lambda record: model.attributes_match(record.get("attributes"), filters)
 
     # ---- the changes of a component -----------------------------------------------------
     def _by(self, who: str | None) -> str:
@@ -715,8 +738,10 @@ class Database(StoreBase):
         that explore history: ``db.git.iter_commits(paths="records/module/M-1")``."""
         return self.repo.gitpython()
 
-    def describe(self, component_id: str, commits: int = 5) -> dict:
-        """Everything `svt show` prints: record, assembly both ways, events by kind, commits."""
+    def describe(self, component_id: str, commits: int = 5, *,
+                 window: model.DateWindow | None = None) -> dict:
+        """Everything `svt show` prints: record, assembly both ways, events by kind, commits;
+        with ``window``, only the events dated within it."""
         self.require()
         model.check_id(component_id)
         folder, record = self.component_record(component_id)
@@ -730,6 +755,8 @@ class Database(StoreBase):
         current = {"connections": self.connections(component_id)}
         events = [dict(ev, id=event_id(ev["_path"])) if ev.get("kind") == "test" else ev
                   for ev in self.events(component_id)]
+        if window is not None:
+            events = [e for e in events if window.holds(model.parse_date(e["date"]))]
         grouped = registry.sections(events)  # each kind names its section
         for section in registry.SECTIONS:
             if section.current:
@@ -738,9 +765,30 @@ class Database(StoreBase):
         info["commits"] = self.history(component_id, commits)
         return info
 
-    def summary(self) -> dict:
+    def summary(self, *, window: model.DateWindow | None = None) -> dict:
+        """Counts by type and status, installations, tests by type and the recent tests;
+        with ``window``, the tests (their counts and the recent ones) dated within it."""
         from .index import Index
-        return Index(self).summary()
+        index = Index(self)
+        data = index.summary()
+        if window is None:
+            return data
+        sql, args = " WHERE kind='test' AND error IS NULL", []
+        for op, bound in ((">=", window.since), ("<=", window.until)):
+            if bound is not None:
+                sql += f" AND utc {op} ?"  # UTC ISO text: text order is time order
+                args.append(bound.isoformat())
+        q = index.db.execute
+        data["tests"] = {name: {"count": n, "pass": p or 0, "fail": f or 0, "latest": last}
+                         for name, n, p, f, last in q(
+            "SELECT name, count(*), sum(result='pass'), sum(result='fail'), max(utc) FROM"
+            f" events{sql} GROUP BY name ORDER BY name", args)}
+        data["recent_tests"] = [
+            {"component": c, "test_type": n, "date": d, "result": r}
+            for c, n, d, r in q(f"SELECT component, name, date, result FROM events{sql}"
+                                " ORDER BY utc DESC, path DESC LIMIT ?",
+                                [*args, len(data["recent_tests"]) or 10])]
+        return data
 
     def backup_database(self, path: str | os.PathLike) -> str:
         """Write the whole history (images included) to one git bundle file."""

@@ -82,10 +82,16 @@ def _convert(value: Any, unit: str | None, target: str | None) -> Any:
 
 
 def results_grid(db: Database, test_type: str, everything: bool = False,
-                 component_type: str | None = None) -> tuple[list[str], list[list[Any]]]:
+                 component_type: str | None = None, *, result: str | None = None,
+                 window: model.DateWindow | None = None) -> tuple[list[str], list[list[Any]]]:
     """One row per component with its latest (or every) result of ``test_type``; one column
-    per measurement, named with its unit (``current [A]``)."""
+    per measurement, named with its unit (``current [A]``). ``window`` keeps the results
+    dated within it; then ``result`` ("pass" or "fail") keeps the rows with that verdict:
+    the components whose latest result in the window is a pass or a fail (every such result
+    with ``everything``)."""
     model.check_test_type(test_type)
+    if result not in (None, "pass", "fail"):
+        raise SvtError(f"result {result!r}: give pass or fail")
     from .index import Index
     index = Index(db)
     index.refresh()
@@ -98,14 +104,18 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
         if component_type and path.split("/")[1] != component_type:
             continue
         try:
-            results.append((cid, db.load(path)))
+            event = db.load(path)
         except SvtError:
             continue  # svt validate reports it
+        if window is None or window.holds(model.parse_date(event["date"])):
+            results.append((cid, event))
     if not everything:
         latest: dict[str, dict] = {}
         for cid, ev in results:
             latest[cid] = ev  # ordered by date: the last one wins
         results = list(latest.items())
+    if result:
+        results = [(cid, ev) for cid, ev in results if ev.get("result") == result]
     # One column per measurement name and unit family: values in another prefix of the
     # same unit are converted, other units get their own column, never a wrong label.
     columns: dict[tuple[str, Any], Counter] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import registry
 from .errors import InvalidInput
@@ -99,6 +99,29 @@ def check_test_type(test_type: str) -> str:
     if test_type.lower() in RESERVED_TEST_TYPES:
         raise InvalidInput(f"test type {test_type!r} is reserved for other records; pick another name")
     return test_type
+
+
+MODULE_LAYERS = 8  # layers 0-7
+SIDED_FROM_LAYER = 4  # layers 4 and up have slot and hole modules
+DEFAULT_FEB_COUNT = 12  # FEB1 to FEB12, unless svt.yaml's detector: febs: says otherwise
+
+
+def detector_positions(febs: int = DEFAULT_FEB_COUNT,
+                       others: dict[str, list[str]] | None = None) -> list[str]:
+    """Every detector position in detector order: layer by layer, top before bottom, axial
+    before stereo, slot before hole; then FEB1 to FEB<febs>; then other types' positions
+    in the order given."""
+    out = []
+    for layer in range(MODULE_LAYERS):
+        for half in ("top", "bottom"):
+            for view in ("axial", "stereo"):
+                base = f"Layer{layer}_{half}_{view}"
+                out += [f"{base}_{s}" for s in ("slot", "hole")] if layer >= SIDED_FROM_LAYER \
+                    else [base]
+    out += [f"FEB{n}" for n in range(1, febs + 1)]
+    for names in (others or {}).values():
+        out += [n for n in names if n not in out]
+    return out
 
 
 def position_kind(position: str) -> str:
@@ -199,6 +222,35 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+class DateWindow(NamedTuple):
+    """``--since`` / ``--until`` as UTC bounds (either may be None: open on that side)."""
+
+    since: datetime | None
+    until: datetime | None
+
+    def holds(self, when: datetime) -> bool:
+        utc = to_utc(when)
+        return (self.since is None or utc >= self.since) and (
+            self.until is None or utc <= self.until)
+
+
+def date_bound(text: str, end: bool = False, what: str = "date") -> datetime:
+    """A date given to filter by, in UTC. A day alone (2025-03-14) starts at its midnight,
+    or, as an end (``--until``, ``--at``), includes the whole day."""
+    value = parse_date(text, what)
+    if end and isinstance(text, str) and "T" not in text.strip() and " " not in text.strip():
+        value = value + timedelta(days=1) - timedelta(microseconds=1)
+    return to_utc(value)
+
+
+def date_window(since: str | None = None, until: str | None = None) -> DateWindow:
+    window = DateWindow(date_bound(since, what="--since date") if since else None,
+                        date_bound(until, end=True, what="--until date") if until else None)
+    if window.since and window.until and window.since > window.until:
+        raise InvalidInput(f"--since {since} is after --until {until}: swap them")
+    return window
+
+
 def recorded_now() -> str:
     """The ``recorded`` stamp of a new event: when svt wrote it, in UTC with microseconds.
 
@@ -268,6 +320,34 @@ def parse_attribute(text: str) -> tuple[str, object]:
     if not raw:
         raise InvalidInput(f"attribute {name} has no value: write {name}=VALUE")
     return name, attribute_value(raw)
+
+
+def parse_attribute_filter(text: str) -> tuple[str, str | None]:
+    """``KEY=VALUE`` or ``KEY`` as typed after `svt list --attr` -> (key, value text or None:
+    any value)."""
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not name:
+        raise InvalidInput(f"attribute filter {text!r} has no name: write e.g."
+                           " --attr channel_count=512, or --attr channel_count for any value")
+    check_attribute_name(name)
+    if sep and not raw:
+        raise InvalidInput(f"attribute filter {text!r} has no value: write {name}=VALUE, or"
+                           f" {name} alone for any value")
+    return name, raw if sep else None
+
+
+def attributes_match(attributes: dict | None, filters: list[tuple[str, str | None]]) -> bool:
+    """Whether a component's attributes satisfy every filter: the key is there and, when the
+    filter gives a value, the attribute prints as exactly that text (512 matches 512, 0042
+    matches only 0042, true matches true)."""
+    attributes = attributes or {}
+    for name, text in filters:
+        if attributes.get(name) is None:
+            return False
+        if text is not None and registry.format_value(attributes[name]) != text:
+            return False
+    return True
 
 
 # The units a measurement may carry: symbol, what it is, whether SI prefixes apply.

@@ -13,7 +13,8 @@ LAYERS = [
     {"errors", "ci_templates"}, {"model", "quickschema", "report", "registry", "merge"},
     {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index_rows"}, {"freshness"},
     {"index", "database", "checks", "crosschecks"},
-    {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history"},
+    {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history",
+     "positions"},
 ]
 
 

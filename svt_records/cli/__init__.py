@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("components", "show", "Show one component: state, tests, history."),
     "summary": ("components", "summary", "Counts by type and status, installations, tests."),
     "location": ("components", "location", "Move a component to another place."),
+    "positions": ("positions", "positions", "What is installed at each detector position."),
     "test": ("events", "test", "Record a test result with measurements and files."),
     "show-test": ("events", "show_test", "Show one test in full: measurements, files, notes."),
     "install": ("events", "install", "Install a component at a detector position."),
@@ -89,6 +90,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
                                               "max_content_width": 100})
 @click.option("--db-path", "--repo", "repo", metavar="PATH", envvar="SVT_REPO",
+              type=click.Path(),
               help="The records store to use (a folder). Default: $SVT_REPO, else the store"
                    " enclosing the current folder, else ~/.hps_svt_tracker.")
 @click.version_option(package_name="svt-records", prog_name="svt")

@@ -7,6 +7,7 @@ import click
 
 from . import StoreChoice, open_db, report_notes
 from ..registry import format_value
+from .complete import complete_id, complete_position
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 if TYPE_CHECKING:  # the store module is imported when a command runs
@@ -18,7 +19,8 @@ def _attr(values: tuple[str, ...]) -> dict:
 
 
 @click.command()
-@click.option("--id", "component_id", help="Component id, e.g. HPK-SN123456.")
+@click.option("--id", "component_id", help="Component id, e.g. HPK-SN123456.",
+              shell_complete=complete_id)
 @click.option("--type", "ctype", type=StoreChoice("component_types"), help="Component type (new components).")
 @click.option("--serial", help="Serial number.")
 @click.option("--asset-tag", help="Asset tag.")
@@ -71,24 +73,35 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
 @click.option("--type", "ctype", type=StoreChoice("component_types"), help="Only this type.")
 @click.option("--status", type=StoreChoice("statuses"), help="Only this status.")
 @click.option("--location", help="Only at this location (case-insensitive).")
-@click.option("--position", help="Only the component installed at this position.")
+@click.option("--position", help="Only the component installed at this position.",
+              shell_complete=complete_position)
+@click.option("--attr", "attrs", multiple=True, metavar="KEY[=VALUE]",
+              help="Only components with this attribute value, or (KEY alone) with this"
+                   " attribute at all; repeatable: all must hold.")
 @FORMAT_OPTION
 def list_cmd(ctype: str | None, status: str | None, location: str | None,
-             position: str | None, fmt: str) -> None:
+             position: str | None, attrs: tuple[str, ...], fmt: str) -> None:
     """List components, optionally filtered.
 
     \b
     Examples:
       svt list
       svt list --type module --status spare
+      svt list --attr channel_count=512 --attr firmware
       svt list --format csv > components.csv
     """
     from ..index import TABLE_COLUMNS, Index
     db = open_db()
     index = Index(db)
     headers = list(TABLE_COLUMNS)
-    rows = index.components(ctype, status, location, position,
-                            columns=None if fmt == "json" else TABLE_COLUMNS)
+    if attrs:  # the full records hold the attributes
+        keep = db.attribute_filter(attrs)
+        rows = [r for r in index.components(ctype, status, location, position) if keep(r)]
+        if fmt != "json":
+            rows = [tuple(r.get(c) for c in TABLE_COLUMNS) for r in rows]
+    else:
+        rows = index.components(ctype, status, location, position,
+                                columns=None if fmt == "json" else TABLE_COLUMNS)
     for problem in index.problems:
         click.echo(f"warning: skipped an unreadable record: {problem}", err=True)
     note_hidden(db)
@@ -103,7 +116,7 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
         click.echo(to_csv(data, headers), nl=False)
         return
     if not rows:
-        click.echo("No components match." if (ctype or status or location or position)
+        click.echo("No components match." if (ctype or status or location or position or attrs)
                    else "No components yet: add one with svt add --id ID --type TYPE")
         return
     click.echo(table(data, [h.upper().replace("_", " ") for h in headers]))
@@ -120,14 +133,19 @@ def note_hidden(db: StoreBase) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID")
+@click.argument("component_id", metavar="ID", shell_complete=complete_id)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--commits", default=5, show_default=True, help="How many recent commits to show.")
-def show(component_id: str, fmt: str, commits: int) -> None:
+@click.option("--since", metavar="DATE", help="Only tests, logs and other events from DATE on.")
+@click.option("--until", metavar="DATE", help="Only events up to DATE (a day alone: all of it).")
+def show(component_id: str, fmt: str, commits: int, since: str | None,
+         until: str | None) -> None:
     """Show a component: identity, state, assembly, tests, installations, logs, history."""
+    from ..model import date_window
+    window = date_window(since, until) if since or until else None
     db = open_db()
-    info = db.describe(component_id, commits)
+    info = db.describe(component_id, commits, window=window)
     if fmt == "json":
         click.echo(to_json(info))
         return
@@ -170,10 +188,14 @@ def show(component_id: str, fmt: str, commits: int) -> None:
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def summary(fmt: str) -> None:
+@click.option("--since", metavar="DATE", help="Count and list only tests from DATE on.")
+@click.option("--until", metavar="DATE", help="Only tests up to DATE (a day alone: all of it).")
+def summary(fmt: str, since: str | None, until: str | None) -> None:
     """Counts by type and status, what is installed where, recent tests, connections."""
+    from ..model import date_window
+    window = date_window(since, until) if since or until else None
     db = open_db()
-    data = db.summary()
+    data = db.summary(window=window)
     note_hidden(db)
     if fmt == "json":
         click.echo(to_json(data))
@@ -204,7 +226,7 @@ def summary(fmt: str) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID")
+@click.argument("component_id", metavar="ID", shell_complete=complete_id)
 @click.argument("place")
 @click.option("--by", "moved_by", help="Who moved it (default: your git name).")
 @click.option("--notes", help="Why, or anything worth noting.")

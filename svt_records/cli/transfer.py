@@ -82,24 +82,46 @@ def export(fmt: str, ctype: str | None, output: str | None) -> None:
 @click.command()
 @click.option("--type", "test_type", required=True, help="Test type, e.g. iv_curve.")
 @click.option("--all", "everything", is_flag=True, help="Every result, not only the latest.")
+@click.option("--pass", "passed", is_flag=True,
+              help="Only components whose latest result passed (with --all: every pass).")
+@click.option("--fail", "failed", is_flag=True,
+              help="Only components whose latest result failed (with --all: every fail).")
+@click.option("--since", metavar="DATE", help="Only results from DATE on (ISO 8601).")
+@click.option("--until", metavar="DATE", help="Only results up to DATE (a day alone: all of it).")
 @click.option("--component-type", type=StoreChoice("component_types"), help="Only components of this type.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-def results(test_type: str, everything: bool, component_type: str | None, fmt: str) -> None:
+def results(test_type: str, everything: bool, passed: bool, failed: bool, since: str | None,
+            until: str | None, component_type: str | None, fmt: str) -> None:
     """One row per component with its latest (or --all) result of a test type, one column
-    per measurement (with its unit): the grid test coordinators ask for."""
+    per measurement (with its unit): the grid test coordinators ask for.
+
+    \b
+    Examples:
+      svt results --type iv_curve --fail
+      svt results --type iv_curve --all --since 2025-03-01 --until 2025-03-31
+    """
     from ..exporting import results_grid
+    from ..model import date_window
+    if passed and failed:
+        raise click.UsageError("--pass and --fail together: give one of them (or neither)")
+    verdict = "pass" if passed else "fail" if failed else None
+    window = date_window(since, until)
     db = open_db()
-    header, rows = results_grid(db, test_type, everything, component_type)
+    header, rows = results_grid(db, test_type, everything, component_type, result=verdict,
+                                window=window)
     if fmt == "json":
         click.echo(to_json([dict(zip(header, row)) for row in rows]))
     elif fmt == "csv":
         click.echo(to_csv(rows, header), nl=False)
     elif not rows:
-        click.echo(f"No {test_type} results yet.")
+        click.echo(f"No {test_type} results match." if verdict or since or until
+                   else f"No {test_type} results yet.")
     else:
         click.echo(table(rows, header))
-        click.echo(f"{len(rows)} component(s)")
+        components = len({row[0] for row in rows})
+        click.echo(f"{len(rows)} result(s) of {components} component(s)" if everything
+                   else f"{components} component(s)")
 
 
 @click.command()

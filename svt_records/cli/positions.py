@@ -1,0 +1,42 @@
+"""svt positions."""
+from __future__ import annotations
+
+import click
+
+from . import open_db
+from .render import FORMAT_OPTION, table, to_csv, to_json
+
+
+@click.command()
+@click.option("--run-period", metavar="R",
+              help="The positions as run period R had them (the last component installed"
+                   " there for R, and until when).")
+@click.option("--at", metavar="DATE",
+              help="The positions as they were at DATE (ISO 8601; a day alone: its end).")
+@FORMAT_OPTION
+def positions(run_period: str | None, at: str | None, fmt: str) -> None:
+    """Every detector position in detector order (layers 0-7, top/bottom, axial/stereo,
+    slot/hole, then FEB1-FEB12 and the positions svt.yaml's detector: section adds), with
+    the component there, since when, and its latest test verdict.
+
+    \b
+    Examples:
+      svt positions
+      svt positions --run-period 2025_spring_run
+      svt positions --at 2025-03-14 --format csv
+    """
+    from ..positions import FIELDS, positions as rows_of
+    db = open_db()
+    rows = rows_of(db, run_period=run_period, at=at)
+    if fmt == "json":
+        click.echo(to_json(rows))
+        return
+    fields = [f for f in FIELDS if f != "until" or run_period]
+    if fmt == "csv":
+        click.echo(to_csv([[r[f] for f in fields] for r in rows], fields), nl=False)
+        return
+    short = ("since", "until", "tested")  # dates: the day is enough on screen
+    click.echo(table([[(r[f] or "")[:10] if f in short else r[f] for f in fields] for r in rows],
+                     [f.upper().replace("_", " ") for f in fields]))
+    filled = sum(1 for r in rows if r["component"])
+    click.echo(f"{filled} of {len(rows)} position(s) filled")
