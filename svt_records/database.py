@@ -727,7 +727,7 @@ class Database(StoreBase):
         out["files"] = [dict(f, full_path=str(folder / f["path"])) for f in event.get("files") or []]
         return out
 
-    def history(self, component_id: str, limit: int = 5) -> list[dict]:
+    def history(self, component_id: str, *, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""
         folder, _ = self.component_record(component_id)
         return [c._asdict() for c in self.repo.log([self.rel(folder)], limit)]
@@ -738,7 +738,7 @@ class Database(StoreBase):
         that explore history: ``db.git.iter_commits(paths="records/module/M-1")``."""
         return self.repo.gitpython()
 
-    def describe(self, component_id: str, commits: int = 5, *,
+    def describe(self, component_id: str, *, commits: int = 5,
                  window: model.DateWindow | None = None) -> dict:
         """Everything `svt show` prints: record, assembly both ways, events by kind, commits;
         with ``window``, only the events dated within it."""
@@ -762,7 +762,7 @@ class Database(StoreBase):
             if section.current:
                 info[section.current] = current[section.current]
             info[section.key] = grouped[section.key]
-        info["commits"] = self.history(component_id, commits)
+        info["commits"] = self.history(component_id, limit=commits)
         return info
 
     def summary(self, *, window: model.DateWindow | None = None) -> dict:

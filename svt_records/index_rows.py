@@ -215,7 +215,7 @@ def read_rows(store: StoreBase, paths: Iterable[str], marks: dict[str, int], fre
 def component_row(store: StoreBase, path: str) -> ComponentRow:
     parts = path.split("/")
     try:
-        data = store.load(path, "component")
+        data = store.load(path, kind="component")
     except RecordError as exc:
         return ComponentRow(parts[2], parts[1], None, None, None, None, path, None, 0,
                             exc.problems[0].render(), None, None)

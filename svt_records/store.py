@@ -201,7 +201,7 @@ class StoreBase:
     def config(self) -> dict:
         if self._config is None:
             self.require()
-            self._config = self.load(CONFIG_FILE, "config")
+            self._config = self.load(CONFIG_FILE, kind="config")
         return self._config
 
     @property
@@ -335,7 +335,7 @@ class StoreBase:
                                 f" {taken!r} or another id")
 
     # ---- reading -------------------------------------------------------------------------
-    def load(self, rel_path: str, kind: str | None = None, *, check: bool = True) -> dict:
+    def load(self, rel_path: str, *, kind: str | None = None, check: bool = True) -> dict:
         """Read a record, refusing it (RecordError, with file:line:col) when it is invalid."""
         return self.read(rel_path, kind=kind, check=check).data
 

@@ -145,7 +145,7 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
     from ..model import date_window
     window = date_window(since, until) if since or until else None
     db = open_db()
-    info = db.describe(component_id, commits, window=window)
+    info = db.describe(component_id, commits=commits, window=window)
     if fmt == "json":
         click.echo(to_json(info))
         return
