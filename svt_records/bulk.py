@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import model
-from .database import Database, _when, check_measurements, check_test_content
+from .database import Database, check_measurements, event_time, check_test_content
 from .errors import InvalidInput, RecordError, SvtError
 from .store import RecordRead
 from .txn import Change, sha256_file
@@ -140,7 +140,7 @@ def tests_from_csv(db: Database, path: str | Path) -> tuple[str | None, int, int
                 if result not in ("", "pass", "fail", "true", "false", "1", "0"):
                     raise InvalidInput(f"result {result!r}: write pass, fail or leave it empty")
                 passed = None if result == "" else result in ("pass", "true", "1")
-                when = _when(row.get("date"))
+                when = event_time(row.get("date"))
                 measures: dict[str, Any] = {}
                 for key, text in row.items():
                     if key in TEST_COLUMNS or not text:

@@ -20,7 +20,7 @@ EDITABLE_FIELDS = ("type", "serial_number", "asset_tag", "manufacturer", "manufa
                    "status", "location", "notes")
 
 
-def _when(date: str | datetime | None) -> datetime:
+def event_time(date: str | datetime | None) -> datetime:
     """When an event happened: the given date, or now. A date more than a day ahead is a typo
     (the legacy import, which writes the past as it was, does not come through here)."""
     if not date:
@@ -350,7 +350,7 @@ class Database(StoreBase):
         raw data, plot, log file). Returns the event's path."""
         model.check_id(component_id)
         model.check_test_type(test_type)
-        when = _when(date)
+        when = event_time(date)
         checked = check_measurements(measurements or {})
         copies = [(self.copy_source(f, what), kind, Path(f).name)
                   for files, kind, what in ((images, "image", "image"),
@@ -388,7 +388,7 @@ class Database(StoreBase):
         if holder:
             raise RuleViolation(f"position {position} already holds {holder}: remove it first"
                                 f" (svt remove {holder})")
-        when = _when(date)
+        when = event_time(date)
         new = dict(record, status="installed", position=position,
                    run_period=_clean(run_period), installed_date=model.format_date(when))
         event = {"position": position, "run_period": _clean(run_period),
@@ -422,7 +422,7 @@ class Database(StoreBase):
             model.check_status(status, self.enums)
             if status == "installed":
                 raise InvalidInput("a removed component cannot have status installed")
-        when = _when(date)
+        when = event_time(date)
         if record.get("installed_date") and model.to_utc(when) < model.to_utc(
                 model.parse_date(record["installed_date"])):
             raise InvalidInput(f"removal date {model.format_date(when)} is before the installation"
@@ -456,7 +456,7 @@ class Database(StoreBase):
         new = dict(record, location=location)
         event = {"from": record.get("location"), "to": location, "moved_by": self._by(moved_by),
                  "notes": _clean(notes)}
-        _, rel = self._event_change(read, "move", "move", _when(date), event,
+        _, rel = self._event_change(read, "move", "move", event_time(date), event,
                                     f"move {component_id}: to {location}",
                                     updates=[(read, new)])
         return rel
@@ -486,7 +486,7 @@ class Database(StoreBase):
         short = first if len(first) <= 60 else first[:57] + "..."
         verb = "comment" if kind == "comment" else "log"
         extra = f" ({len(copies)} image(s))" if copies else ""
-        when = _when(date)
+        when = event_time(date)
         _, rel = self._event_change(self.read_component(component_id), kind, kind, when, event,
                                     f"{verb} {component_id}: {short}{extra}", copies=copies)
         return rel
@@ -533,7 +533,7 @@ class Database(StoreBase):
         event = {"sensor": sensor_id, "hybrid": hybrid_id, "by": self._by(assembled_by),
                  "notes": _clean(notes)}
         parts = ", ".join(f"{t} {p}" for t, p in (("sensor", sensor_id), ("hybrid", hybrid_id)) if p)
-        _, rel = self._event_change(module_read, "assembly", "assembly", _when(date), event,
+        _, rel = self._event_change(module_read, "assembly", "assembly", event_time(date), event,
                                     f"assemble {module_id}: {parts}", updates=updates)
         return rel
 
@@ -570,7 +570,7 @@ class Database(StoreBase):
         updates.append((module_read, new_module))
         event = {**detached, "by": self._by(disassembled_by), "notes": _clean(notes)}
         what = ", ".join(f"{t} {p}" for t, p in detached.items())
-        _, rel = self._event_change(module_read, "disassembly", "disassembly", _when(date), event,
+        _, rel = self._event_change(module_read, "disassembly", "disassembly", event_time(date), event,
                                     f"disassemble {module_id}: {what}", updates=updates)
         return rel
 
@@ -594,7 +594,7 @@ class Database(StoreBase):
         for link in rec_a.get("connections") or []:
             if link["to"] == b and link["type"] == connection_type:
                 raise RuleViolation(f"{a} and {b} already have a {connection_type} connection")
-        when = _when(date)
+        when = event_time(date)
         since = model.format_date(when)
         link_a = {"to": b, "type": connection_type, "cable": cable, "since": since}
         link_b = {"to": a, "type": connection_type, "cable": cable, "since": since}
@@ -649,7 +649,7 @@ class Database(StoreBase):
         cables = sorted({link["cable"] for link in gone if link.get("cable")})
         event = {"other": b, "connection_type": types, "cable": cables[0] if cables else None,
                  "by": self._by(by), "notes": _clean(notes)}
-        _, rel = self._event_change(read_a, "disconnect", "disconnect", _when(date), event,
+        _, rel = self._event_change(read_a, "disconnect", "disconnect", event_time(date), event,
                                     f"disconnect {a}: from {b} ({types})",
                                     updates=[(read_a, new_a), (read_b, new_b)])
         return rel
@@ -671,7 +671,7 @@ class Database(StoreBase):
             raise InvalidInput("give at least one file to attach")
         copies = [(self.copy_source(f, "file"), "image", Path(f).name) for f in files]
         event = {"description": _clean(description), "uploaded_by": self._by(uploaded_by)}
-        when = _when(date)
+        when = event_time(date)
         _, rel = self._event_change(self.read_component(component_id), "attachment", "attachment",
                                     when, event, f"attach {component_id}: {len(copies)} file(s)",
                                     copies=copies)

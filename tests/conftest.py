@@ -174,3 +174,37 @@ def png(tmp_path) -> Path:
     path = tmp_path / "plot.png"
     path.write_bytes(PNG)
     return path
+
+
+def install_svt_hooks(store: Path, tmp_path: Path, *, commit: bool = True,
+                      log: Path | None = None) -> dict:
+    """svt's hooks from .pre-commit-hooks.yaml, installed into ``store`` as local/system hooks
+    with the real pre-commit (no network). Returns the environment that puts this svt on
+    PATH, behind a shim that appends each call's arguments to ``log`` when given."""
+    import yaml  # the test extras have PyYAML (pre-commit needs it)
+    hooks = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    local = [dict({k: v for k, v in h.items() if k != "description"}, language="system")
+             for h in hooks]
+    (store / ".pre-commit-config.yaml").write_text(
+        yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}))
+    if commit:
+        git(store, "add", ".pre-commit-config.yaml")
+        git(store, "commit", "-q", "-m", "pre-commit hooks")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "svt"
+    note = f'echo "$*" >> {log}\n' if log else ""
+    shim.write_text(f'#!/bin/sh\n{note}exec {sys.executable} -m svt_records "$@"\n')
+    shim.chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}"
+                                f"{os.pathsep}{os.environ['PATH']}",
+               PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    subprocess.run([str(Path(sys.executable).parent / "pre-commit"), "install"], cwd=store,
+                   env=env, check=True, capture_output=True)
+    return env
+
+
+@pytest.fixture
+def svt_hooks():
+    """install_svt_hooks, for tests that run svt's own pre-commit hooks."""
+    return install_svt_hooks

@@ -60,35 +60,12 @@ def test_svt_still_resolves_schemas_that_carry_absolute_ids(tmp_path):
 
 # ---- item 10: pre-commit hooks also run on a commit that only deletes files ---------------
 
-def _install_hooks(store: Path, gitcmd, tmp_path: Path, commit: bool = True) -> dict:
-    """svt's hooks from .pre-commit-hooks.yaml, installed as local/system hooks with the real
-    pre-commit; returns the environment that puts this svt on PATH."""
-    import yaml  # the test extras have PyYAML (pre-commit needs it)
-    hooks = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
-    local = [dict({k: v for k, v in h.items() if k != "description"}, language="system")
-             for h in hooks]
-    (store / ".pre-commit-config.yaml").write_text(
-        yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}))
-    if commit:
-        gitcmd(store, "add", ".pre-commit-config.yaml")
-        gitcmd(store, "commit", "-q", "-m", "pre-commit hooks")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    shim = bin_dir / "svt"
-    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m svt_records "$@"\n')
-    shim.chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}"
-                                f"{os.pathsep}{os.environ['PATH']}",
-               PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
-    subprocess.run([str(Path(sys.executable).parent / "pre-commit"), "install"], cwd=store,
-                   env=env, check=True, capture_output=True)
-    return env
 
 
-def test_pre_commit_hook_refuses_a_deletion_that_orphans_an_image(db, png, gitcmd, tmp_path):
+def test_pre_commit_hook_refuses_a_deletion_that_orphans_an_image(db, png, gitcmd, tmp_path, svt_hooks):
     db.save_component("MOD-1", {"type": "module"})
     db.record_test("MOD-1", "iv_curve", passed=True, images=[png])
-    env = _install_hooks(db.root, gitcmd, tmp_path)
+    env = svt_hooks(db.root, tmp_path)
     event = next(db.root.glob("records/module/MOD-1/*/*.yaml")).relative_to(db.root)
     head = gitcmd(db.root, "rev-parse", "HEAD")
     gitcmd(db.root, "rm", "-q", str(event))
@@ -194,12 +171,12 @@ def test_init_writes_codeowners_for_the_rules(svt, tmp_path):
     assert bad.exit_code != 0 and "maintainers" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_svt_init_commits_through_the_hooks_in_a_repository_without_commits(tmp_path, gitcmd):
+def test_svt_init_commits_through_the_hooks_in_a_repository_without_commits(tmp_path, gitcmd, svt_hooks):
     """`validate --since HEAD` before the first commit checks everything (there is no HEAD)."""
     repo = tmp_path / "fresh"
     repo.mkdir()
     gitcmd(repo, "init", "-q", "--initial-branch=main")
-    env = _install_hooks(repo, gitcmd, tmp_path, commit=False)
+    env = svt_hooks(repo, tmp_path, commit=False)
     proc = subprocess.run(["svt", "init", "."], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -74,30 +74,14 @@ def _hooks_file() -> list[dict]:
     return yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
 
 
-def test_svt_writes_through_its_own_pre_commit_hooks(store_path, gitcmd, tmp_path):
+def test_svt_writes_through_its_own_pre_commit_hooks(store_path, gitcmd, tmp_path,
+                                                     svt_hooks):
     """The hooks run `svt validate` and `svt fmt` while the writing svt holds its lock and
     its change's journal exists: they must not wait for that lock."""
     hooks = _hooks_file()
     assert all(h.get("require_serial") is True for h in hooks)
-    local = [dict({k: v for k, v in h.items() if k != "description"}, language="system")
-             for h in hooks]
-    import yaml
-    (store_path / ".pre-commit-config.yaml").write_text(
-        yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}))
-    gitcmd(store_path, "add", ".pre-commit-config.yaml")
-    gitcmd(store_path, "commit", "-q", "-m", "pre-commit hooks")
-    # `svt` on PATH is the real one, behind a shim that notes each call
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    calls = tmp_path / "calls.txt"
-    shim = bin_dir / "svt"
-    shim.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {sys.executable} -m svt_records "$@"\n')
-    shim.chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}"
-                                f"{os.pathsep}{os.environ['PATH']}",
-               PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
-    subprocess.run([str(Path(sys.executable).parent / "pre-commit"), "install"], cwd=store_path,
-                   env=env, check=True, capture_output=True)
+    calls = tmp_path / "calls.txt"  # the shim in front of the real svt notes each call
+    env = svt_hooks(store_path, tmp_path, log=calls)
     proc = subprocess.run(["svt", "add", "--id", "M1", "--type", "module"], cwd=store_path,
                           env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
