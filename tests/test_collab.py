@@ -149,11 +149,16 @@ def test_one_field_changed_differently_on_both_sides_is_explained_and_resolved(
     validate(svt, b)
 
 
-def test_resolve_takes_one_side_and_refuses_without_a_conflict(clones, svt):
-    a, b = clones
+def _status_set_on_both_sides(svt, a: Path, b: Path) -> None:
+    """A sets M1 failed and pushes; B, not yet pulled, sets it retired: one true conflict."""
     svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
     git(a, "push", "-q")
     svt("--repo", str(b), "add", "--id", "M1", "--status", "retired")
+
+
+def test_resolve_takes_one_side_and_refuses_without_a_conflict(clones, svt):
+    a, b = clones
+    _status_set_on_both_sides(svt, a, b)
     refused = svt("--repo", str(b), "resolve", "M1", "--theirs", ok=False)
     assert refused.exit_code == 1 and "no merge conflict" in refused.stderr
     assert pull(b, "merge").returncode != 0
@@ -167,9 +172,7 @@ def test_resolve_takes_one_side_and_refuses_without_a_conflict(clones, svt):
 
 def test_without_svt_git_falls_back_to_its_text_merge_with_markers(clones, svt):
     a, b = clones
-    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
-    git(a, "push", "-q")
-    svt("--repo", str(b), "add", "--id", "M1", "--status", "retired")
+    _status_set_on_both_sides(svt, a, b)
     driver = git(b, "config", "merge.svt.driver").stdout.strip()
     assert driver.startswith("/") or driver.startswith("'/")
     # svt uninstalled: the Python the driver names is gone
@@ -199,9 +202,7 @@ def test_read_only_commands_never_write_git_config(clones, svt):
 
 def test_history_keeps_a_value_the_merge_dropped_and_hand_edits(clones, svt, png):
     a, b = clones
-    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
-    git(a, "push", "-q")
-    svt("--repo", str(b), "add", "--id", "M1", "--status", "retired")
+    _status_set_on_both_sides(svt, a, b)
     svt("--repo", str(b), "test", "M1", "--type", "iv_curve", "--pass", "--date", DATE)
     assert pull(b, "merge").returncode != 0
     svt("--repo", str(b), "resolve", "M1", "--ours")  # a's "failed" is dropped
