@@ -178,9 +178,9 @@ class _Importer:
             cid = str(row.get("id") or "")
             try:
                 model.check_id(cid)
-                model.check_type(row.get("type") or "")
+                model.check_type(row.get("type") or "", self.db.enums)
                 status = row.get("installation_status") or "incoming"
-                model.check_status(status)
+                model.check_status(status, self.db.enums)
             except SvtError as exc:
                 self.skip(f"component {cid!r}", str(exc))
                 continue

@@ -376,3 +376,17 @@ def test_a_hybrid_on_two_modules_names_the_one_changed_last(db, svt, tmp_path):
     svt("disassemble", "N-2", "--only", "hybrid")
     assert db.get_component("H-9")["module"] == "N-1"
     assert svt("validate", ok=False).exit_code == 0
+
+
+def test_import_takes_the_statuses_the_store_itself_adds(db, svt, tmp_path, gitcmd):
+    """The store's own schemas decide its statuses for an import as for every other write."""
+    import json
+    defs = db.root / "schemas" / "defs.schema.json"
+    doc = json.loads(defs.read_text(encoding="utf-8"))
+    doc["$defs"]["status"]["enum"].append("irradiated")
+    defs.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    gitcmd(db.root, "commit", "-qam", "schemas: add the status irradiated")
+    legacy = small_legacy(tmp_path / "old", [("S-9", "sensor", "irradiated", None, None, None,
+                                              "2024-01-02 08:00:00")])
+    svt("import-sqlite", str(legacy))
+    assert Database(db.root).get_component("S-9")["status"] == "irradiated"
