@@ -24,7 +24,7 @@ COMPONENT_COLUMNS = {"id": "id", "type": "type", "serial": "serial_number",
 TEST_COLUMNS = {"id", "component", "component_id", "type", "test_type", "result", "pass",
                 "date", "tested_by", "notes", "setup", "conditions", "images", "image", "data"}
 _UNIT_HEADER = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_.-]*)\s*\[(?P<unit>[^\]]+)\]$")
-_STANDARD_UNITS = {"voltage": "V", "current": "A", "temperature": "C", "temp": "C", "noise": "e"}
+_STANDARD_UNITS = {**model.STANDARD_MEASURES, "temp": model.STANDARD_MEASURES["temperature"]}
 
 
 def _on_line(exc: SvtError, path: str | Path, line: int) -> SvtError:

@@ -28,8 +28,10 @@ LOG_TYPES = {"issue": "issue", "repair": "repair", "maintenance": "maintenance",
 # The original's measurement columns, which are also the keys its CLI and TestResult.save()
 # wrote into measurements_json -> the measurement `svt test --voltage/--current/--temp/--noise`
 # writes, with its unit.
-LEGACY_MEASURES = {"voltage_measured": ("voltage", "V"), "current_measured": ("current", "A"),
-                   "temperature": ("temperature", "C"), "noise_level": ("noise", "e")}
+# the original's columns -> svt's measurement (and its unit, model.STANDARD_MEASURES)
+LEGACY_MEASURES = {column: (name, model.STANDARD_MEASURES[name]) for column, name in (
+    ("voltage_measured", "voltage"), ("current_measured", "current"),
+    ("temperature", "temperature"), ("noise_level", "noise"))}
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")  # a word that may be a component id

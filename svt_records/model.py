@@ -352,6 +352,10 @@ def attributes_match(attributes: dict | None, filters: list[tuple[str, str | Non
 
 # The units a measurement may carry: symbol, what it is, whether SI prefixes apply.
 # Written once here; the README's unit table is checked against it.
+# The measurements `svt test --voltage/--current/--temp/--noise` write, with their units;
+# CSV columns of these names and the original tracker's columns import the same way.
+STANDARD_MEASURES = {"voltage": "V", "current": "A", "temperature": "C", "noise": "e"}
+
 BASE_UNITS = (
     ("V", "volt", True),
     ("A", "ampere", True),

@@ -60,7 +60,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
       svt test HPK-SN123456 --type iv_curve --pass --voltage 60 --current 2.3e-6 \\
            --temp -9.0 --images iv_curve.png --tested-by "Jane Doe"
     """
-    from ..model import parse_measurement
+    from ..model import STANDARD_MEASURES, parse_measurement
     if from_csv:
         if component_id or test_type:
             raise click.UsageError("--from-csv takes everything from the file: leave out ID"
@@ -76,10 +76,10 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
     if passed and failed:
         raise click.UsageError("--pass and --fail together: give one of them (or neither)")
     values: dict = {}
-    for name, value, unit in (("voltage", voltage, "V"), ("current", current, "A"),
-                              ("temperature", temp, "C"), ("noise", noise, "e")):
+    for name, value in (("voltage", voltage), ("current", current), ("temperature", temp),
+                        ("noise", noise)):
         if value is not None:
-            values[name] = {"value": value, "unit": unit}
+            values[name] = {"value": value, "unit": STANDARD_MEASURES[name]}
     for text in measures:
         name, measured = parse_measurement(text)
         values[name] = measured
