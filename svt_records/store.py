@@ -13,7 +13,6 @@ never pick the same name; names without it (``..._<kind>[-N].yaml``) are those o
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import shlex
@@ -105,10 +104,16 @@ def under_lock(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _short_hash(text: str) -> str:
+    """Six hex digits of sha256: event tags and ids (hashlib loads only when a command
+    names or looks up an event, not for list or summary)."""
+    import hashlib
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+
+
 def event_tag(content: dict) -> str:
     """Six hex digits of sha256 over an event's canonical content (the tag in its name)."""
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+    return _short_hash(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str))
 
 
 def event_id(rel_path: str) -> str:
@@ -118,7 +123,7 @@ def event_id(rel_path: str) -> str:
     m = EVENT_NAME_RE.match(rel_path.rsplit("/", 1)[-1])
     if m and m.group("tag"):
         return m.group("tag")
-    return hashlib.sha256(rel_path.encode("utf-8")).hexdigest()[:6]
+    return _short_hash(rel_path)
 
 
 def render_record(rel_path: str, data: dict, kind: str) -> bytes:
