@@ -53,8 +53,12 @@ class ComponentWrite(NamedTuple):
         """Add the record to ``change`` (replacing the old one only as it was read)."""
         if self.old is None:
             change.contents[self.path] = db.record_bytes(self.path, self.record, "component")
-        else:
-            db.stage_replace(change, self.old, self.record, "component")
+            return
+        db.stage_replace(change, self.old, self.record, "component")
+        place, was = self.record.get("location"), self.old.data.get("location")
+        if place and place != was:  # a move, as `svt location` records it (validate compares)
+            db.stage_event(change, self.old, kind="move", name="move", date=model.now(),
+                           event={"from": was, "to": place, "moved_by": db._by(None)})
 
 
 def _changed(name: str, old: Any, new: Any) -> str:

@@ -265,6 +265,22 @@ def test_location_moves_with_history(store_path, svt, gitcmd):
     assert move["from"] == "Clean Room" and move["to"] == "Hall B"
 
 
+def test_a_new_location_given_to_add_is_a_move_too(store_path, svt, gitcmd):
+    """validate compares the location with the latest move: every way svt changes it records
+    one (a location changed without a move is what a merge can leave, and validate refuses)."""
+    svt("add", "--id", "M1", "--type", "module", "--location", "Clean Room")
+    svt("location", "M1", "Hall B")
+    svt("add", "--id", "M1", "--location", "JLab", "--status", "testing")
+    subject, files = last_commit(store_path, gitcmd)
+    assert subject == "update M1: location Hall B -> JLab; status incoming -> testing"
+    assert len([f for f in files if "_move_" in f]) == 1
+    moves = json.loads(svt("show", "M1", "--format", "json").stdout)["moves"]
+    assert [(m["from"], m["to"]) for m in moves] == [("Clean Room", "Hall B"), ("Hall B", "JLab")]
+    svt("add", "--id", "M1", "--status", "qualified")  # the same place: no move
+    assert len(json.loads(svt("show", "M1", "--format", "json").stdout)["moves"]) == 2
+    assert svt("validate").exit_code == 0
+
+
 # ---- assembly, logs, connections -----------------------------------------------------------
 
 def test_assemble_needs_a_sensor_or_a_hybrid(parts, svt):
