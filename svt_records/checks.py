@@ -13,7 +13,7 @@ import stat
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import model, registry, schema, yamlio
-from .crosschecks import UNREADABLE, Record, cross_checks
+from .crosschecks import HISTORY_KEYS, UNREADABLE, Record, cross_checks
 from .errors import InvalidInput, Problem, SvtError
 from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, StoreBase
 
@@ -207,9 +207,8 @@ def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Pr
             files = [{"path": f["path"]} for f in rec.data.get("files") or []
                      if isinstance(f, dict) and isinstance(f.get("path"), str)]
             cid = rel.split("/")[2] if rel.count("/") >= 3 else ""
-            if rec.kind in ("install", "remove"):
-                rec.data = {k: rec.data.get(k) for k in ("kind", "date", "recorded",
-                                                          "position", "run_period")}
+            if rec.kind in HISTORY_KEYS:
+                rec.data = {k: rec.data.get(k) for k in HISTORY_KEYS[rec.kind]}
             elif not files and cid in seen:
                 continue  # nothing the cross checks need beyond "the component has events"
             else:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from . import model, yamlio
+from . import model, registry, yamlio
 from .errors import Problem, SvtError
 from .store import RECORDS
 
@@ -83,6 +83,7 @@ class View:
     components: dict[str, Record] = field(default_factory=dict)  # given + checked, by id
     events: dict[str, list[Record]] = field(default_factory=dict)  # by component id
     listed: set[str] = field(default_factory=set)  # stored files some event lists
+    histories: dict[str, list[Record]] = field(default_factory=dict)  # see history()
 
     @classmethod
     def of(cls, records: list[Record], others: list[str],
@@ -164,24 +165,44 @@ def events_have_a_component(view: View) -> Iterator[Finding]:
                              " is missing): restore it, or move these events to the right folder")
 
 
+# The events the history rules read, and the fields of each they need (checks.py keeps only
+# these of a store's events in memory). The kinds that set a component's location are those
+# whose registry entry changes it; each carries the new place in ``location``, or in ``to``.
+LOCATION_FROM = {name: "location" if "location" in kind.keys else "to"
+                 for name, kind in registry.EVENT_KINDS.items() if "location" in kind.changes}
+HISTORY_KEYS = {kind: ("kind", "date", "recorded", "position", "run_period", "location", "to")
+                for kind in ("install", "remove", *LOCATION_FROM)}
+
+
+def history(view: View, cid: str, kinds: Iterable[str]) -> list[Record]:
+    """The component's events of ``kinds`` in model.event_order (undated ones left out:
+    their own check says what is wrong); ordered once per component for all the rules."""
+    if cid not in view.histories:
+        found = []
+        for ev in view.events.get(cid, []):
+            if ev.kind in HISTORY_KEYS and isinstance(ev.data.get("date"), str):
+                try:
+                    found.append((model.event_order(model.parse_date(ev.data["date"]),
+                                                    ev.data.get("recorded"), _name(ev)), ev))
+                except SvtError:
+                    continue
+        view.histories[cid] = [ev for _, ev in sorted(found, key=lambda m: m[0])]
+    return [ev for ev in view.histories[cid] if ev.kind in kinds]
+
+
+def _name(rec: Record) -> str:
+    return rec.path.rsplit("/", 1)[-1]
+
+
 def position_matches_history(view: View) -> Iterator[Finding]:
     """The position in component.yaml agrees with the latest install or remove event."""
     for cid, rec in view.readable():
-        moves = []
-        for ev in view.events.get(cid, []):
-            if ev.kind in ("install", "remove") and isinstance(ev.data.get("date"), str):
-                try:
-                    moves.append((model.event_order(model.parse_date(ev.data["date"]),
-                                                    ev.data.get("recorded"),
-                                                    ev.path.rsplit("/", 1)[-1]), ev))
-                except SvtError:
-                    continue
-        moves.sort(key=lambda m: m[0])
+        moves = history(view, cid, ("install", "remove"))
         data = rec.data
-        latest = moves[-1][1] if moves else None
+        latest = moves[-1] if moves else None
         if latest is not None and latest.kind == "install":
             if data.get("position") != latest.data.get("position"):
-                yield at(rec, f"the latest event ({latest.path.split('/')[-1]}) installs it at"
+                yield at(rec, f"the latest event ({_name(latest)}) installs it at"
                               f" {latest.data.get('position')}, but position here is"
                               f" {data.get('position') or 'empty'}", "position")
             elif data.get("run_period") != latest.data.get("run_period"):
@@ -191,6 +212,56 @@ def position_matches_history(view: View) -> Iterator[Finding]:
             what = "a removal" if latest is not None else "no install event"
             yield at(rec, f"position is {data['position']} but its history ends with {what}:"
                           " record the install (svt install) or clear the position", "position")
+
+
+def installs_are_removed_between(view: View) -> Iterator[Finding]:
+    """A component is removed before it is installed again (two clones that each installed
+    it merge cleanly into two installs)."""
+    for cid in view.events:
+        installed = None
+        for ev in history(view, cid, ("install", "remove")):
+            if ev.kind == "remove":
+                installed = None
+                continue
+            if installed is not None:
+                yield at(ev, f"installs {cid} at {ev.data.get('position')}, but it is still"
+                             f" installed at {installed.data.get('position')} by"
+                             f" {_name(installed)}, with no removal between: delete the install"
+                             f" that did not happen (git rm {ev.path}, or the earlier one)",
+                         "position")
+            installed = ev
+
+
+def removals_follow_installs(view: View) -> Iterator[Finding]:
+    """A removal ends an install: the same removal recorded twice (by two clones) is not."""
+    for cid in view.events:
+        last: Record | None = None
+        for ev in history(view, cid, ("install", "remove")):
+            if ev.kind == "remove" and (last is None or last.kind == "remove"):
+                since = f" since the removal in {_name(last)}" if last is not None else ""
+                yield at(ev, f"removes {cid} from {ev.data.get('position')}, but there is no"
+                             f" install{since} before it: if it is the same removal recorded"
+                             f" twice, delete this one (git rm {ev.path})", "position")
+            last = ev
+
+
+def location_matches_history(view: View) -> Iterator[Finding]:
+    """The location in component.yaml agrees with the latest event that sets one (a move, or
+    a removal that names where the component went)."""
+    for cid, rec in view.readable():
+        placed = [ev for ev in history(view, cid, LOCATION_FROM)
+                  if ev.data.get(LOCATION_FROM[ev.kind])]
+        if not placed:
+            continue
+        latest = placed[-1]
+        place = latest.data[LOCATION_FROM[latest.kind]]
+        here = rec.data.get("location")
+        if here != place:
+            keep = (f"; if at {here}, set location: {place} here, then run svt location {cid}"
+                    f" '{here}'") if here else ""
+            yield at(rec, f"location here is {here or 'empty'}, but the latest event that sets"
+                          f" it ({_name(latest)}) says {place}: if it is at {place}, run svt"
+                          f" location {cid} '{place}'{keep}", "location")
 
 
 def installed_has_a_position(view: View) -> Iterator[Finding]:
@@ -304,6 +375,9 @@ RULES: tuple[Rule, ...] = (
     Rule("stored-files-are-listed", stored_files_are_listed, "files"),
     Rule("events-have-a-component", events_have_a_component),
     Rule("position-matches-history", position_matches_history),
+    Rule("installs-are-removed-between", installs_are_removed_between),
+    Rule("removals-follow-installs", removals_follow_installs),
+    Rule("location-matches-history", location_matches_history),
     Rule("installed-has-a-position", installed_has_a_position),
     Rule("retired-is-not-installed", retired_is_not_installed),
     Rule("parts-are-on-their-module", parts_are_on_their_module),

@@ -319,3 +319,85 @@ def test_a_record_the_driver_cannot_read_falls_back_to_git_text_merge(clones, sv
     assert pulled.returncode != 0
     text = rec.read_text()
     assert "<<<<<<< ours" in text and "status: failed" in text and "status: retired" in text
+
+
+# ---- validate catches what a merge combines, though neither side did it -------------------
+
+L1 = "Layer1_top_axial"
+
+
+def _installed_in_both(svt, a: Path, b: Path) -> None:
+    """A installs M1 at L1 and pushes; B pulls it and sets up the merge driver."""
+    svt("--repo", str(a), "install", "M1", L1, "--date", "2025-03-01T10:00:00+00:00")
+    git(a, "push", "-q")
+    git(b, "pull", "-q", "--ff-only")
+    svt("--repo", str(b), "setup")
+
+
+def _merged_and_refused(svt, a: Path, b: Path, how: str, *messages: str) -> list[str]:
+    """B pulls A's pushed change: git merges it cleanly, yet validate refuses the result,
+    the whole store and `--since` the remote's commit (as CI runs it). The lines it said."""
+    pulled = pull(b, how)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    for args in ((), ("--since", "origin/main")):
+        result = svt("--repo", str(b), "validate", *args, ok=False)
+        assert result.exit_code == 1, result.stdout
+        for message in messages:
+            assert message in result.stdout, result.stdout
+    return result.stdout.splitlines()
+
+
+def _reported_at_the_later(b: Path, said: list[str], kind: str) -> str:
+    """M1 has two events of ``kind``: the later in event order is reported, naming the
+    earlier; its path."""
+    found = sorted((data["date"], data["recorded"], p.relative_to(b).as_posix())
+                   for p in b.glob(f"records/module/M1/2025/*_{kind}_*.yaml")
+                   for data in [yamlio.load(p.read_text()).data])
+    assert len(found) == 2
+    (*_, earlier), (*_, later) = found
+    assert any(line.startswith(later) and earlier.rsplit("/", 1)[-1] in line
+               for line in said), said
+    return later
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_two_installs_merged_with_no_removal_between_fail_validation(clones, svt, how):
+    a, b = clones
+    svt("--repo", str(b), "setup")
+    for clone, who in ((a, "Alice"), (b, "Bob")):  # the same moment: records agree
+        svt("--repo", str(clone), "install", "M1", L1, "--installed-by", who,
+            "--date", "2025-03-01T10:00:00+00:00")
+        validate(svt, clone)
+    git(a, "push", "-q")
+    said = _merged_and_refused(svt, a, b, how, "no removal between")
+    _reported_at_the_later(b, said, "install")  # the same date: when svt recorded it decides
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_one_removal_recorded_in_two_clones_fails_validation(clones, svt, how):
+    a, b = clones
+    _installed_in_both(svt, a, b)
+    for clone, day in ((a, "02"), (b, "03")):
+        svt("--repo", str(clone), "remove", "M1", "--date", f"2025-03-{day}T10:00:00+00:00")
+        validate(svt, clone)
+    git(a, "push", "-q")
+    said = _merged_and_refused(svt, a, b, how, "no install since")
+    assert _reported_at_the_later(b, said, "remove").split("/")[-1].startswith("20250303")
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_a_location_the_latest_event_contradicts_fails_validation(clones, svt, how):
+    a, b = clones
+    _installed_in_both(svt, a, b)
+    svt("--repo", str(a), "location", "M1", "CERN", "--date", "2025-03-02T10:00:00+00:00")
+    # B takes it out the next day and leaves it where it was, at SLAC
+    svt("--repo", str(b), "remove", "M1", "--location", "SLAC",
+        "--date", "2025-03-03T10:00:00+00:00")
+    for clone in (a, b):
+        validate(svt, clone)
+    git(a, "push", "-q")
+    said = _merged_and_refused(svt, a, b, how, "location here is CERN")
+    assert record(b)["location"] == "CERN" and not record(b).get("position")
+    removal, = (p.name for p in b.glob("records/module/M1/2025/*_remove_*.yaml"))
+    assert any(line.startswith("records/module/M1/component.yaml") and removal in line
+               and "SLAC" in line for line in said), said

@@ -22,10 +22,16 @@ def install(cid: str, position: str, ctype: str = "module", day: int = 12, **fie
                   "install", {})
 
 
-def remove(cid: str, ctype: str = "module", day: int = 13) -> Record:
-    data = {"kind": "remove", "date": f"2025-01-{day:02d}T10:00:00+00:00"}
+def remove(cid: str, ctype: str = "module", day: int = 13, **fields) -> Record:
+    data = {"kind": "remove", "date": f"2025-01-{day:02d}T10:00:00+00:00", **fields}
     return Record(f"records/{ctype}/{cid}/2025/202501{day:02d}_100000_remove.yaml", data,
                   "remove", {})
+
+
+def move(cid: str, to: str, day: int, ctype: str = "module") -> Record:
+    data = {"kind": "move", "date": f"2025-01-{day:02d}T10:00:00+00:00", "to": to}
+    return Record(f"records/{ctype}/{cid}/2025/202501{day:02d}_100000_move.yaml", data,
+                  "move", {})
 
 
 def note(cid: str, ctype: str = "module", files: tuple[str, ...] = ()) -> Record:
@@ -64,6 +70,32 @@ CASES = {
           "position is L3 but its history ends with a removal", "error"),
          ("records/module/M-3/component.yaml", "run_period",
           "run_period here is 'a' but the latest install says 'b'", "error")]),
+    "installs-are-removed-between": (
+        [comp("M-1", position="L2"), install("M-1", "L1", day=12), install("M-1", "L2", day=14),
+         comp("M-2"), install("M-2", "L3", day=12), remove("M-2", day=13),
+         install("M-2", "L3", day=14), remove("M-2", day=15)], [],
+        [("records/module/M-1/2025/20250114_100000_install.yaml", "position",
+          "installs M-1 at L2, but it is still installed at L1 by 20250112_100000_install.yaml,"
+          " with no removal between", "error")]),
+    "removals-follow-installs": (
+        [comp("M-1"), install("M-1", "L1", day=12), remove("M-1", day=13, position="L1"),
+         remove("M-1", day=14, position="L1"), comp("M-2"), remove("M-2", day=13, position="L3")], [],
+        [("records/module/M-1/2025/20250114_100000_remove.yaml", "position",
+          "no install since the removal in 20250113_100000_remove.yaml before it", "error"),
+         ("records/module/M-2/2025/20250113_100000_remove.yaml", "position",
+          "removes M-2 from L3, but there is no install before it", "error")]),
+    "location-matches-history": (
+        [comp("M-1", location="CERN"), move("M-1", "CERN", 12), install("M-1", "L1", day=13),
+         remove("M-1", day=14, location="SLAC"),
+         comp("M-2", location="JLab"), move("M-2", "SLAC", 10), move("M-2", "JLab", 11),
+         install("M-2", "L2", day=12),
+         remove("M-2", day=13, position="L2"),  # names no place: the move still says where
+         comp("M-3", location="SLAC"), comp("M-4", location="SLAC"), move("M-4", "CERN", 12)],
+        [],
+        [(MOD, "location", "location here is CERN, but the latest event that sets it"
+                           " (20250114_100000_remove.yaml) says SLAC", "error"),
+         ("records/module/M-4/component.yaml", "location", "location here is SLAC, but the"
+          " latest event that sets it (20250112_100000_move.yaml) says CERN", "error")]),
     "installed-has-a-position": (
         [comp("M-1", status="installed")], [],
         [(MOD, "status", "status is installed but there is no position", "warning")]),
