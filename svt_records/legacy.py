@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 from urllib.parse import quote
 
-from . import model, schema
+from . import crosschecks, model, schema
 from .database import Database, check_measurements, stage_files
 from .errors import InvalidInput, SvtError
 from .index import Index
@@ -157,6 +157,7 @@ class _Importer:
         self.new: set[str] = set()  # components this import creates
         self.new_by_case: dict[str, str] = {}  # their ids by their lower case
         self.taken: set[str] = set()
+        self.history: list[crosschecks.Record] = []  # the install and remove events staged
         self.con = _open(sqlite_path)
         self.keep_ids = _schemas_know_legacy_ids(db)
         if not self.keep_ids:
@@ -260,7 +261,8 @@ class _Importer:
         return out
 
     def rule_problems(self) -> None:
-        """Positions held twice and components installed nowhere, as imported."""
+        """Positions held twice, components installed nowhere, and installs and removals out
+        of step, as imported."""
         holders: dict[str, set[str]] = {}
         for cid, record in self.records.items():
             if record.get("position"):
@@ -280,6 +282,13 @@ class _Importer:
                 self.problem(cid, f"{position} holds {', '.join(order)} (a position holds one"
                                   f" component); {cid} was installed earlier: remove whichever"
                                   " is not there", f"svt remove {cid}")
+        # installs with no removal between, removals with no install before: as validate
+        # reports them (the rules are crosschecks'), with the fix its message gives
+        rules = [r for r in crosschecks.RULES if r.check in (
+            crosschecks.installs_are_removed_between, crosschecks.removals_follow_installs)]
+        for found in crosschecks.cross_checks(self.history, [], rules=rules):
+            message, _, fix = found.message.rpartition(": ")
+            self.problem(found.path.split("/")[2], f"{found.path}: {message}", fix)
 
     def _record(self, cid: str) -> dict:
         return self.records.get(cid) or self.db.read_component(cid).data
@@ -325,6 +334,8 @@ class _Importer:
                 self.change.copies.pop(f"{folder}/{stamp[:4]}/{entry['path']}", None)
             return False
         self.report.imported[kind] += 1
+        if kind in ("install", "remove"):
+            self.history.append(crosschecks.Record(rel, event, kind, {}))
         if model.in_future(when):
             self.problem(cid, f"{what or kind + ' of ' + cid} is dated {event['date']}, in the"
                               " future", f"correct the date in {rel} (svt validate then names"

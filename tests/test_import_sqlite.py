@@ -390,3 +390,32 @@ def test_import_takes_the_statuses_the_store_itself_adds(db, svt, tmp_path, gitc
                                               "2024-01-02 08:00:00")])
     svt("import-sqlite", str(legacy))
     assert Database(db.root).get_component("S-9")["status"] == "irradiated"
+
+
+def test_installs_and_removals_out_of_step_are_listed_as_validate_reports_them(db, svt,
+                                                                              tmp_path):
+    legacy = small_legacy(tmp_path / "legacy", [
+        ("C-1", "module", "installed", "Layer3_top_axial", None, None, "2024-05-01 08:00:00"),
+        ("D-1", "module", "spare", None, None, None, "2024-05-01 08:00:00")],
+        # two open rows of one module: installed twice, never removed between
+        installs=[("C-1", "Layer2_top_axial", "2024-03-01T09:00:00"),
+                  ("C-1", "Layer3_top_axial", "2024-04-01T09:00:00")])
+    con = sqlite3.connect(legacy)  # a removal whose installation has no readable date
+    con.execute("INSERT INTO installation_history (component_id, position, installation_date,"
+                " removal_date) VALUES ('D-1', 'Layer2_bottom_axial', 'soon',"
+                " '2024-04-02T09:00:00')")
+    con.commit()
+    con.close()
+    out = svt("import-sqlite", str(legacy)).stdout
+    problems = out.split("Problems", 1)[1]
+    again = "records/module/C-1/2024/20240401_090000_install.yaml"
+    alone = "records/module/D-1/2024/20240402_090000_remove.yaml"
+    assert f"{again}: installs C-1 at Layer3_top_axial, but it is still installed at" in problems
+    assert f"fix: delete the install that did not happen (git rm {again}" in problems
+    assert f"{alone}: removes D-1 from Layer2_bottom_axial, but there is no install" in problems
+    assert f"fix: if it is the same removal recorded twice, delete this one (git rm {alone})" \
+        in problems
+    lines = svt("validate", ok=False).stdout.splitlines()
+    errors = [l for l in lines if ": error: " in l]
+    assert [l.split(":")[0] for l in errors] == [again, alone], lines
+    assert "no removal between" in errors[0] and "no install before it" in errors[1]
