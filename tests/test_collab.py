@@ -347,7 +347,7 @@ def _merged_and_refused(svt, a: Path, b: Path, how: str, *messages: str) -> list
     return result.stdout.splitlines()
 
 
-def _reported_at_the_later(b: Path, said: list[str], kind: str) -> str:
+def _reported_at_the_later(svt, b: Path, said: list[str], kind: str) -> str:
     """M1 has two events of ``kind``: the later in event order is reported, naming the
     earlier; its path."""
     found = sorted((data["date"], data["recorded"], p.relative_to(b).as_posix())
@@ -356,7 +356,11 @@ def _reported_at_the_later(b: Path, said: list[str], kind: str) -> str:
     assert len(found) == 2
     (*_, earlier), (*_, later) = found
     assert any(line.startswith(later) and earlier.rsplit("/", 1)[-1] in line
-               for line in said), said
+               and f"(git rm {later}" in line for line in said), said
+    # the fix it gives: the duplicate goes, and the store validates again
+    git(b, "rm", "-q", later)
+    git(b, "commit", "-q", "-m", f"Drop the {kind} recorded twice")
+    validate(svt, b)
     return later
 
 
@@ -370,7 +374,7 @@ def test_two_installs_merged_with_no_removal_between_fail_validation(clones, svt
         validate(svt, clone)
     git(a, "push", "-q")
     said = _merged_and_refused(svt, a, b, how, "no removal between")
-    _reported_at_the_later(b, said, "install")  # the same date: when svt recorded it decides
+    _reported_at_the_later(svt, b, said, "install")  # the same date: when svt recorded it decides
 
 
 @pytest.mark.parametrize("how", ["merge", "rebase"])
@@ -382,7 +386,7 @@ def test_one_removal_recorded_in_two_clones_fails_validation(clones, svt, how):
         validate(svt, clone)
     git(a, "push", "-q")
     said = _merged_and_refused(svt, a, b, how, "no install since")
-    assert _reported_at_the_later(b, said, "remove").split("/")[-1].startswith("20250303")
+    assert _reported_at_the_later(svt, b, said, "remove").split("/")[-1].startswith("20250303")
 
 
 @pytest.mark.parametrize("how", ["merge", "rebase"])
@@ -400,4 +404,6 @@ def test_a_location_the_latest_event_contradicts_fails_validation(clones, svt, h
     assert record(b)["location"] == "CERN" and not record(b).get("position")
     removal, = (p.name for p in b.glob("records/module/M1/2025/*_remove_*.yaml"))
     assert any(line.startswith("records/module/M1/component.yaml") and removal in line
-               and "SLAC" in line for line in said), said
+               and "if it is at SLAC, run svt location M1 'SLAC'" in line for line in said), said
+    svt("--repo", str(b), "location", "M1", "SLAC")  # the fix it gives
+    validate(svt, b)
