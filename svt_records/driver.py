@@ -90,11 +90,12 @@ def explain_by_commit(repo: GitRepo, rel_path: str, component_id: str,
 
 def conflicts_of(repo: GitRepo, rel_path: str) -> tuple[str, list[Conflict]]:
     """(component id, conflicting fields) of a component.yaml a stopped merge or rebase left
-    unmerged, from git's three stages (2 before 3: in a rebase, the branch rebased onto)."""
+    unmerged, from git's three stages (2 before 3: in a rebase, the branch rebased onto).
+    RecordError when a version cannot be read."""
     stages = repo.unmerged(rel_path)
     blobs = repo.read_blobs(list(stages.values()))
-    versions = {name: _read_quietly(blobs.get(stages[n]) if n in stages else b"")
-                for n, name in _STAGES.items()}
+    versions = {name: _read(((blobs.get(stages[n]) if n in stages else b"") or b"").decode(
+        "utf-8", "replace"), f"{rel_path} ({name})") for n, name in _STAGES.items()}
     _, conflicts = merge.merge_records(versions["base"], versions["ours"], versions["theirs"])
     cid = versions["ours"].get("id") or versions["theirs"].get("id") or rel_path.split("/")[-2]
     return str(cid), conflicts

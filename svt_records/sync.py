@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import driver
-from .errors import GitError, InvalidInput, Problem, SvtError
+from .errors import GitError, InvalidInput, Problem, RecordError, SvtError
 from .gitrepo import GitRepo
 from .store import COMPONENT_FILE, RECORDS, StoreBase
 
@@ -182,7 +182,10 @@ def _integrate(repo: GitRepo, outcome: SyncOutcome, onto: str, head: str | None)
 def _explain(repo: GitRepo, path: str, revs: dict[str, str | None],
              components: list[str]) -> list[str]:
     if path.startswith(f"{RECORDS}/") and path.endswith(f"/{COMPONENT_FILE}"):
-        cid, conflicts = driver.conflicts_of(repo, path)
+        try:
+            cid, conflicts = driver.conflicts_of(repo, path)
+        except RecordError:  # a version svt cannot read: git's text merge took it
+            conflicts = []
         if conflicts:
             components.append(cid)
             sides = [(side, repo.last_change(rev, path) if rev else None)
