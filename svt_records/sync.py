@@ -70,11 +70,6 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
             busy = repo.busy_state()
             if busy:
                 raise SvtError(f"refused: {busy}")
-        dirty = repo.tracked_changes()
-        if dirty:
-            raise SvtError(f"refused: {dirty[0]} has uncommitted changes, and sync moves commits:"
-                           " commit them (git add/commit) or discard them (git checkout --"
-                           " FILE), then run svt sync again")
         try:
             db.register_merge_driver()
         except (SvtError, OSError) as exc:
@@ -94,13 +89,15 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
             if onto is None:
                 raise SvtError(f"{remote} has no branch {onto_branch} yet: push it once with"
                                f" `git push -u {remote} {onto_branch}`, then run svt sync again")
-            pushed_tip = repo.rev(f"refs/remotes/{outcome.push_to}") if push_branch else None
+            pushed_tip = (None if not push_branch else onto if push_branch == onto_branch
+                          else repo.rev(f"refs/remotes/{outcome.push_to}"))
             if topic and pushed_tip and repo.unique_commits("HEAD", pushed_tip):
                 raise SvtError(f"refused: {outcome.push_to} has commits this branch lacks"
                                " (someone else pushed to it): bring them in with `git pull"
                                f" --rebase {remote} {push_branch}`, then run svt sync again")
             head = repo.rev("HEAD")
-            if head is None or not repo.is_ancestor(onto, head):
+            if head != onto and (head is None or not repo.is_ancestor(onto, head)):
+                _refuse_uncommitted(repo)
                 outcome.pulled += repo.count(f"{head}..{onto}" if head else onto)
                 if not _integrate(repo, outcome, onto, head):
                     return outcome
@@ -113,6 +110,7 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
                                          onto_branch, push_branch)
             if head == pushed_tip:
                 return outcome
+            _refuse_uncommitted(repo)
             outcome.problems = _check(db, onto)
             if outcome.problems:
                 return outcome
@@ -126,6 +124,16 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
                 raise GitError(f"git push to {remote} failed: {_last_line(message)}")
         raise GitError(f"git push to {remote} was rejected {MAX_ATTEMPTS} times, as others kept"
                        f" pushing in between ({_last_line(message)}); run svt sync again")
+
+
+def _refuse_uncommitted(repo: GitRepo) -> None:
+    """Before the work tree changes (rebase, merge) or what is pushed is validated; a sync
+    with nothing to do skips it (git status reads every file's stat)."""
+    dirty = repo.tracked_changes()
+    if dirty:
+        raise SvtError(f"refused: {dirty[0]} has uncommitted changes, and sync moves and checks"
+                       " commits: commit them (git add/commit) or discard them (git checkout --"
+                       " FILE), then run svt sync again")
 
 
 def _plan(db: StoreBase, branch: str) -> tuple[str, str, str | None]:

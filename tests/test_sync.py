@@ -75,6 +75,12 @@ def test_sync_with_nothing_to_do_says_so_and_pushes_nothing(clones, svt):
     result = run(svt, a, "sync")
     assert "main is up to date with origin/main; nothing to do" in result.stdout
     assert tip(bare, "main") == before == tip(a)
+    # uncommitted edits stop a sync that would move or check commits
+    run(svt, a, "log", "M1", "checked")
+    (a / "svt.yaml").write_text((a / "svt.yaml").read_text() + "# edited\n")
+    refused = run(svt, a, "sync", ok=False)
+    assert refused.exit_code == 1 and "svt.yaml has uncommitted changes" in refused.stderr
+    assert tip(bare, "main") == before
 
 
 @pytest.mark.parametrize("clones", ["", "sync: merge\n"], ids=["rebase", "merge"],
@@ -185,6 +191,7 @@ def test_a_merged_result_that_fails_validation_is_not_pushed(clones, svt):
     assert result.exit_code == 1
     assert "Not pushed" in result.stderr and "Layer0_top_axial" in result.stderr
     assert tip(bare, "main") == tip(a)
+    assert run(svt, b, "validate", ok=False).exit_code == 1  # as after a git pull
 
 
 def test_sync_without_a_remote_or_an_upstream_says_how_to_add_one(store_path, svt, tmp_path):
