@@ -81,7 +81,7 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
         outcome = SyncOutcome(branch, f"{remote}/{onto_branch}",
                               f"{remote}/{push_branch}" if push_branch else None,
                               "merge" if merge else "rebase", finished_merge=finishing)
-        topic = push_branch is not None and db.review_mode
+        topic = push_branch is not None and push_branch != onto_branch
         for attempt in range(1, MAX_ATTEMPTS + 1):
             outcome.attempts = attempt
             repo.fetch(remote)
@@ -138,7 +138,8 @@ def _refuse_uncommitted(repo: GitRepo) -> None:
 
 def _plan(db: StoreBase, branch: str) -> tuple[str, str, str | None]:
     """(remote, the branch there that ours goes on top of, the branch there it is pushed
-    to, or None when nothing is pushed)."""
+    to, or None when nothing is pushed). A topic branch (in review mode any branch but main;
+    otherwise one with no upstream yet) goes on top of main and is pushed as itself."""
     repo = db.repo
     remotes = repo.remotes()
     if not remotes:
@@ -153,6 +154,9 @@ def _plan(db: StoreBase, branch: str) -> tuple[str, str, str | None]:
             return remote, main, None
         return remote, main, upstream[1] if upstream else branch
     if upstream is None:
+        main = db.main_branch
+        if branch != main:  # a new topic branch (svt branch): onto main, published
+            return remote, main, branch
         raise SvtError(f"branch {branch} has no upstream to sync with: push it once with `git"
                        f" push -u {remote} {branch}`, then run svt sync again")
     return remote, upstream[1], upstream[1]

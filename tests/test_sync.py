@@ -203,6 +203,12 @@ def test_sync_without_a_remote_or_an_upstream_says_how_to_add_one(store_path, sv
     git(store_path, "remote", "add", "origin", str(tmp_path / "r.git"))
     result = svt("sync", ok=False)
     assert "has no upstream" in result.stderr and "git push -u origin main" in result.stderr
+    # a new topic branch has none either: sync publishes it, on top of main
+    svt("branch", "topic")
+    svt("add", "--id", "M1", "--type", "module")
+    assert "Pushed 1 commit(s) to origin/topic" in svt("sync").stdout
+    assert git(store_path, "rev-parse", "--abbrev-ref", "topic@{upstream}") == "origin/topic"
+    assert tip(tmp_path / "r.git", "topic") == tip(store_path)
 
 
 # ---- branch-and-review mode ---------------------------------------------------------------
