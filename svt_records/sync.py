@@ -21,6 +21,9 @@ from .gitrepo import GitRepo
 from .store import COMPONENT_FILE, RECORDS, StoreBase
 
 MAX_ATTEMPTS = 3  # pushes tried when someone else pushes in between
+# how git says the remote branch moved since the fetch (not: a hook or a protection refused)
+RACE_SIGNS = ("(fetch first)", "(non-fast-forward)", "(stale info)", "cannot lock ref",
+              "failed to update ref")
 
 
 @dataclass
@@ -120,10 +123,10 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
             if ok:
                 outcome.pushed = ahead
                 return outcome
-            if "rejected" not in message:
-                raise GitError(f"git push to {remote} failed: {_last_line(message)}")
+            if not any(sign in message for sign in RACE_SIGNS):
+                raise GitError(f"git push to {remote} failed: {_push_reason(message)}")
         raise GitError(f"git push to {remote} was rejected {MAX_ATTEMPTS} times, as others kept"
-                       f" pushing in between ({_last_line(message)}); run svt sync again")
+                       f" pushing in between ({_push_reason(message)}); run svt sync again")
 
 
 def _refuse_uncommitted(repo: GitRepo) -> None:
@@ -217,6 +220,13 @@ def _check(db: StoreBase, base: str) -> list[Problem]:
 def _last_line(message: str) -> str:
     lines = [line for line in message.splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no reason given"
+
+
+def _push_reason(message: str) -> str:
+    """git push --porcelain's reason for the refused ref ("!<TAB>src:dst<TAB>[rejected]
+    (why)"), else its last line."""
+    refused = [line.split("\t")[-1] for line in message.splitlines() if line.startswith("!")]
+    return refused[0] if refused else _last_line(message)
 
 
 _REMOTE_URL = re.compile(

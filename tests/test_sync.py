@@ -182,6 +182,18 @@ except OSError:
     assert_valid(svt, a)
 
 
+def test_a_push_the_remote_refuses_is_reported_at_once(clones, svt):
+    bare, a, _ = clones
+    hook = bare / "hooks" / "pre-receive"  # as a protected branch refuses
+    hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    run(svt, a, "log", "M1", "checked")
+    result = run(svt, a, "sync", ok=False)
+    assert result.exit_code == 1
+    assert "git push to origin failed: [remote rejected] (pre-receive hook declined)" in \
+        result.stderr and "times" not in result.stderr
+
+
 def test_a_merged_result_that_fails_validation_is_not_pushed(clones, svt):
     bare, a, b = clones
     run(svt, a, "install", "M1", "Layer0_top_axial")
