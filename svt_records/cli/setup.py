@@ -69,10 +69,13 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
             click.echo(f"svt store at {db.root} already uses Git LFS; nothing changed")
     else:
         click.echo(f"svt store already exists at {db.root}; nothing changed")
-    if not created and (svt_install or maintainers or review):
-        click.echo("--svt-install, --maintainer and --review set up a new store; in this one"
-                   " edit svt_install, maintainers or review in svt.yaml, and the CI files or"
-                   " CODEOWNERS with them")
+    if not created and (svt_install or maintainers):
+        click.echo("--svt-install and --maintainer set up a new store; in this one edit"
+                   " svt_install or maintainers in svt.yaml, and the CI files or CODEOWNERS"
+                   " with them")
+    if not created and review:
+        click.echo(f"--review sets up a new store; in this one write `review: {review}` in"
+                   " svt.yaml and commit it")
 
 
 @click.command()
