@@ -114,6 +114,18 @@ def main() -> None:
         results.append((measure("svt validate --since HEAD~1", lambda i: crepo + [
             "validate", "--since", "HEAD~1"], r, allowed=(0, 1)), 0.5))
 
+    # svt sync with nothing to do: the copy pushes to a bare remote on this disk (fetch, no
+    # change, no push)
+    remote = work / "remote.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(copy), str(remote)], check=True)
+    subprocess.run(["git", "-C", str(copy), "remote", "add", "bench-origin", str(remote)],
+                   check=True)
+    subprocess.run(["git", "-C", str(copy), "fetch", "-q", "bench-origin"], check=True)
+    subprocess.run(["git", "-C", str(copy), "branch", "-q", "--set-upstream-to",
+                    "bench-origin/main"], check=True)
+    results.append((measure("svt sync (nothing to do, local remote)",
+                            lambda i: crepo + ["sync"], r), 0.5))
+    subprocess.run(["git", "-C", str(copy), "remote", "remove", "bench-origin"], check=True)
     index = copy / ".git" / "svt" / "index.sqlite"
     results.append((measure("list after deleting the index (full rebuild)",
                             lambda i: crepo + ["list"], args.slow_runs,

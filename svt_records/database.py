@@ -99,10 +99,11 @@ class Database(StoreBase):
     # ---- creation -----------------------------------------------------------------------
     def initialize_schema(self, *, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
                           ci: bool = True, svt_install: str | None = None,
-                          maintainers: tuple[str, ...] = ()) -> bool:
+                          maintainers: tuple[str, ...] = (), review: str | None = None) -> bool:
         """Create the store (git repository, svt.yaml, schemas/, records/). False if it
         already existed. ``svt_install`` is what the CI files install (default: this svt's
-        release); ``maintainers`` own the rules in CODEOWNERS."""
+        release); ``maintainers`` own the rules in CODEOWNERS; ``review`` "branch" makes svt
+        commit only on topic branches."""
         if self.exists:
             return False
         if self.root.is_file():
@@ -118,6 +119,8 @@ class Database(StoreBase):
                         "svt_install": svt_install or DEFAULT_INSTALL}
         if maintainers:
             config["maintainers"] = list(maintainers)
+        if review:
+            config["review"] = review
         if lfs:
             config["lfs"] = True
         files: dict[str, bytes] = {}

@@ -71,12 +71,34 @@ def run_driver(root: str | os.PathLike, base_file: str, ours_file: str, theirs_f
     if not conflicts:
         return conflicts, []
     component_id = ours.get("id") or theirs.get("id") or "ID"
+    lines = explain_by_commit(repo, rel_path, component_id, conflicts, revs, sides)
+    return conflicts, lines + explain(rel_path, component_id, [], sides)
+
+
+def explain_by_commit(repo: GitRepo, rel_path: str, component_id: str,
+                      conflicts: list[Conflict], revs: dict[str, str | None],
+                      sides: list[tuple[str, Commit | None]]) -> list[str]:
+    """Each conflict's two values, each with the commit on its side (``revs``: side name ->
+    the side's tip) that set it, else the file's latest commit there (``sides``)."""
     lines = []
     for c in conflicts:
         by = [(side, _who_changed(repo, rev, revs, rel_path, c.field) or commit)
               for (side, commit), rev in zip(sides, revs.values())]
         lines += explain(rel_path, component_id, [c], by)[:-1]
-    return conflicts, lines + explain(rel_path, component_id, [], sides)
+    return lines
+
+
+def conflicts_of(repo: GitRepo, rel_path: str) -> tuple[str, list[Conflict]]:
+    """(component id, conflicting fields) of a component.yaml a stopped merge or rebase left
+    unmerged, from git's three stages (2 before 3: in a rebase, the branch rebased onto).
+    RecordError when a version cannot be read."""
+    stages = repo.unmerged(rel_path)
+    blobs = repo.read_blobs(list(stages.values()))
+    versions = {name: _read(((blobs.get(stages[n]) if n in stages else b"") or b"").decode(
+        "utf-8", "replace"), f"{rel_path} ({name})") for n, name in _STAGES.items()}
+    _, conflicts = merge.merge_records(versions["base"], versions["ours"], versions["theirs"])
+    cid = versions["ours"].get("id") or versions["theirs"].get("id") or rel_path.split("/")[-2]
+    return str(cid), conflicts
 
 
 def _who_changed(repo: GitRepo, rev: str | None, revs: dict, rel_path: str,

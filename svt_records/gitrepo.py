@@ -643,6 +643,143 @@ class GitRepo:
         parts = out.split("\x1f")
         return Commit(*parts) if len(parts) == 4 else None
 
+    # ---- remotes and branches (svt sync, svt branch) -----------------------------------
+    def attempt(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+        """Run git where failing is an answer: (exit status, stdout and stderr together)."""
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True,
+                              env={**os.environ, **(env or {})})
+        out = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+        return proc.returncode, out
+
+    def current_branch(self) -> str | None:
+        """The branch checked out (read from .git/HEAD: no git process); None when HEAD is
+        detached."""
+        try:
+            text = (self.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        prefix = "ref: refs/heads/"
+        return text[len(prefix):] if text.startswith(prefix) else None
+
+    def remotes(self) -> list[str]:
+        return self.run("remote").split()
+
+    def config_value(self, key: str) -> str | None:
+        """A value of this repository's git config as written (no insteadOf rewriting)."""
+        return self.run("config", "--get", key, check=False).strip() or None
+
+    def upstream(self, branch: str) -> tuple[str, str] | None:
+        """(remote, branch there) that ``branch`` pulls from; None when it has none."""
+        remote = self.config_value(f"branch.{branch}.remote")
+        merge = self.config_value(f"branch.{branch}.merge")
+        if not remote or not merge or remote == ".":
+            return None
+        return remote, merge.removeprefix("refs/heads/")
+
+    def fetch(self, remote: str) -> None:
+        """Fetch ``remote``'s branches (pruning the remote-tracking ones it deleted)."""
+        code, out = self.attempt("fetch", "-q", "--prune", remote)
+        if code:
+            raise GitError(f"could not fetch from {remote}: {out.splitlines()[-1] if out else ''}"
+                           " (check the network and the remote's URL: git remote -v)")
+
+    def rev(self, ref: str) -> str | None:
+        """The commit ``ref`` names, or None."""
+        return self.run("rev-parse", "-q", "--verify", f"{ref}^{{commit}}",
+                        check=False).strip() or None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        return self.attempt("merge-base", "--is-ancestor", a, b)[0] == 0
+
+    def count(self, revs: str) -> int:
+        """How many commits ``revs`` (e.g. A..B) holds."""
+        return int(self.run("rev-list", "--count", revs).strip() or 0)
+
+    def has_merges(self, revs: str) -> bool:
+        return bool(self.run("rev-list", "--merges", "-n1", revs).strip())
+
+    def tracked_changes(self) -> list[str]:
+        """Tracked files with uncommitted changes, staged or not (untracked files aside)."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=no")
+        found, entries = [], iter(out.split("\0"))
+        for entry in entries:
+            if len(entry) > 3:
+                found.append(entry[3:])
+                if entry[0] in "RC":
+                    next(entries, None)  # the rename's source
+        return found
+
+    def unmerged_paths(self) -> list[str]:
+        """Files a stopped merge or rebase left conflicting."""
+        out = self.run("diff", "--name-only", "--diff-filter=U", "-z")
+        return sorted({p for p in out.split("\0") if p})
+
+    def merge_in_progress(self) -> bool:
+        return (self.git_dir / "MERGE_HEAD").is_file()
+
+    def fast_forward(self, commit: str) -> None:
+        self.run("merge", "-q", "--ff-only", commit)
+
+    def rebase(self, onto: str) -> tuple[bool, str]:
+        """Replay this branch's own commits onto ``onto``: (done, git's message); not done
+        when it stopped (on a conflict the rebase is then in progress: :meth:`abort`)."""
+        code, out = self.attempt("rebase", "-q", "--no-autostash", onto,
+                                 env=self._identity_env())
+        return code == 0, out
+
+    def merge(self, commit: str, message: str) -> tuple[bool, str]:
+        """Merge ``commit`` into this branch: (done, git's message), as :meth:`rebase`."""
+        code, out = self.attempt("merge", "-q", "--no-ff", "--no-edit", "-m", message, commit,
+                                 env=self._identity_env())
+        return code == 0, out
+
+    def unique_commits(self, upstream: str, head: str) -> int:
+        """How many commits of ``head`` make a change ``upstream`` holds no equal of
+        (git cherry: a rebased copy of a commit counts as the same)."""
+        return sum(line.startswith("+") for line in self.run("cherry", upstream,
+                                                              head).splitlines())
+
+    def commit_merge(self) -> None:
+        """Commit a merge whose conflicts are all settled, with git's own message."""
+        code, out = self.attempt("commit", "-q", "--no-edit", env=self._identity_env())
+        if code:
+            raise GitError(f"the merge commit was refused by a git hook or by git: {out}")
+
+    def abort(self) -> None:
+        """Undo a rebase or merge that stopped: the branch and files are as before it."""
+        if (self.git_dir / "rebase-merge").exists() or (self.git_dir / "rebase-apply").exists():
+            self.run("rebase", "--abort")
+        elif self.merge_in_progress():
+            self.run("merge", "--abort")
+
+    def push(self, remote: str, branch: str, lease: str | None = None,
+             set_upstream: bool = False) -> tuple[bool, str]:
+        """Push HEAD to ``branch`` on ``remote``; with ``lease`` (the commit the remote branch
+        must still be at; "" for none) it may replace the branch (after a rebase). (ok, git's
+        message); not ok and "rejected" in the message: someone pushed in between."""
+        args = ["push", "--porcelain"]
+        if lease is not None:
+            args.append(f"--force-with-lease=refs/heads/{branch}:{lease}")
+        if set_upstream:
+            args.append("--set-upstream")
+        code, out = self.attempt(*args, remote, f"HEAD:refs/heads/{branch}")
+        return code == 0, out
+
+    def valid_branch_name(self, name: str) -> bool:
+        return not name.startswith("-") and self.attempt(
+            "check-ref-format", "--branch", name)[0] == 0
+
+    def start_branch(self, name: str, start: str) -> None:
+        """Create branch ``name`` at ``start`` (no upstream) and check it out."""
+        self.run("switch", "-q", "--no-track", "-c", name, start)
+
+    def merged_branches(self, into: str) -> list[str]:
+        """Local branches whose every commit ``into`` holds."""
+        return self.run("branch", "--format=%(refname:short)", "--merged", into).split()
+
+    def delete_branch(self, name: str) -> None:
+        self.run("branch", "-q", "-D", name)
+
     def init(self, initial_branch: str = "main") -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.run("init", "-q", f"--initial-branch={initial_branch}")

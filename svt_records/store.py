@@ -49,8 +49,8 @@ EVENT_KEYS = (
     "tested_by", "installed_by", "removed_by", "moved_by", "logged_by", "uploaded_by", "by",
     "resolution", "resolved_date", "notes", "legacy_id",
 )
-CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "svt_install", "maintainers",
-               "lfs", "max_file_mb", "positions", "detector")
+CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "review", "sync",
+               "svt_install", "maintainers", "lfs", "max_file_mb", "positions", "detector")
 DEFAULT_MAX_FILE_MB = 50
 _KEYS = {"component": COMPONENT_KEYS, "config": CONFIG_KEYS}
 
@@ -481,6 +481,8 @@ class StoreBase:
         with self.locked():
             tx = Transaction(self.repo)
             self._refuse_busy(change)
+            if not creating:
+                self._refuse_main_in_review()
             self._refuse_outside_sparse(change.paths() + change.rehash)
             self._refuse_without_lfs(list(change.copies))
             try:
@@ -519,6 +521,24 @@ class StoreBase:
                 f"refused: {dirty[0]} has uncommitted changes; svt commits only its own changes."
                 " Commit yours first (git add/commit) or discard them (git checkout -- FILE)")
 
+    @property
+    def main_branch(self) -> str:
+        """The branch pull requests merge into: svt.yaml's main_branch, else the remote's
+        default branch (or the one checked out)."""
+        return str(self.config.get("main_branch") or self.repo.default_branch() or "main")
+
+    @property
+    def review_mode(self) -> bool:
+        """svt.yaml says ``review: branch``: changes reach main only through reviewed
+        branches, so svt commits only on a topic branch."""
+        return self.config.get("review") == "branch"
+
+    def _refuse_main_in_review(self) -> None:
+        if self.review_mode and self.repo.current_branch() == self.main_branch:
+            raise SvtError(f"refused: this store takes changes through review (review: branch"
+                           f" in svt.yaml), so svt does not commit on {self.main_branch}: start"
+                           " a topic branch with `svt branch NAME`, then run the command again")
+
     def _refuse_without_lfs(self, paths: list[str]) -> None:
         """A file .gitattributes sends to Git LFS would go in as a plain blob where git-lfs
         is not set up, bloating every clone for good: refuse it."""
@@ -533,7 +553,7 @@ class StoreBase:
         detached = self.repo.detached_head()
         if detached is None:
             return
-        main = str(self.config.get("main_branch") or "main")
+        main = self.main_branch
         branches = self.repo.branches_containing(detached)
         branch = main if main in branches or not branches else branches[0]
         raise SvtError(f"refused: HEAD is detached at {detached[:7]}, and svt's commits there"

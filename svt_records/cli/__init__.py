@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "backup": ("transfer", "backup", "Write the whole store and history to one file."),
     "restore": ("transfer", "restore", "Restore a backup into a new store."),
     "setup": ("setup", "setup", "Prepare this clone: register svt's merge driver."),
+    "sync": ("sync", "sync", "Fetch, rebase (or merge), validate and push."),
+    "branch": ("sync", "branch", "Start a topic branch from the up-to-date main; --prune."),
     "resolve": ("collab", "resolve", "Settle a merge conflict in a component's record."),
     "history": ("collab", "history", "Every change of a component, field by field."),
     "merge-driver": ("collab", "merge_driver", "(Run by git.) Merge a component.yaml."),

@@ -68,8 +68,8 @@ def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
     for c in conflicts:
         chosen = "set" if c.field in values else side
         click.echo(f"{c.field}: {chosen}")
-    click.echo(f"Resolved {rel} and staged it; now `git commit` (a merge) or"
-               " `git rebase --continue` (a rebase)")
+    click.echo(f"Resolved {rel} and staged it; now `git commit` (a merge; `svt sync` commits"
+               " it and pushes) or `git rebase --continue` (a rebase)")
 
 
 @click.command()

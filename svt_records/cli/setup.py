@@ -17,9 +17,12 @@ from . import report_notes
               " package index.")
 @click.option("--maintainer", "maintainers", multiple=True, metavar="@NAME",
               help="Who must approve changes to the rules (CODEOWNERS; repeat for several).")
+@click.option("--review", type=click.Choice(["branch", "direct"]),
+              help="branch: svt commits only on topic branches (svt branch NAME), which reach"
+                   " main through reviewed pull/merge requests (review in svt.yaml).")
 @click.pass_context
 def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_install: str | None,
-         maintainers: tuple[str, ...]) -> None:
+         maintainers: tuple[str, ...], review: str | None) -> None:
     """Create a records store at PATH (default: --repo, $SVT_REPO, else ~/.hps_svt_tracker).
 
     The store is a git repository holding svt.yaml, the JSON Schemas, records/, and CI
@@ -45,7 +48,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
     target = path or root_obj.get("repo") or os.environ.get("SVT_REPO") or DEFAULT_HOME
     db = Database(target)
     created = db.initialize_schema(lfs=lfs, ci=not no_ci, svt_install=svt_install,
-                                   maintainers=maintainers)
+                                   maintainers=maintainers, review=review)
     report_notes(db)
     if created:
         assert db.last_commit is not None  # initialize_schema committed the new store
@@ -70,6 +73,9 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
         click.echo("--svt-install and --maintainer set up a new store; in this one edit"
                    " svt_install or maintainers in svt.yaml, and the CI files or CODEOWNERS"
                    " with them")
+    if not created and review:
+        click.echo(f"--review sets up a new store; in this one write `review: {review}` in"
+                   " svt.yaml and commit it")
 
 
 @click.command()

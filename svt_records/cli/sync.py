@@ -1,0 +1,137 @@
+"""svt sync, svt branch."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import open_db, report_notes
+
+SHOWN_PROBLEMS = 10  # validation problems listed when a sync is not pushed
+
+
+@click.command()
+@click.option("--merge", "merge", flag_value=True, default=None,
+              help="Merge the remote's commits instead of rebasing yours onto them (as"
+                   " `sync: merge` in svt.yaml); a conflict is then left for svt resolve.")
+@click.option("--rebase", "merge", flag_value=False,
+              help="Rebase even when svt.yaml says `sync: merge`.")
+def sync(merge: bool | None) -> None:
+    """Fetch, put your commits on top of the remote's, validate, and push.
+
+    Your branch's own commits are rebased onto the remote branch (or merged, with --merge
+    or `sync: merge` in svt.yaml), with svt's merge driver merging component records field
+    by field. What your commits change is validated in the result before anything is pushed;
+    a push rejected because someone pushed in between is tried again.
+
+    A field both sides changed to different values stops it, saying which: a rebase is
+    aborted, so nothing here changes; `svt sync --merge` then stops at the conflict for
+    `svt resolve ID --ours|--theirs|--set FIELD=VALUE`, and `svt sync` finishes the merge and
+    pushes.
+
+    With `review: branch` in svt.yaml, on a topic branch (svt branch NAME) it rebases onto the
+    remote's main, pushes the branch and prints the page that opens its pull/merge request;
+    on main it only pulls.
+
+    \b
+    Examples:
+      svt sync
+      svt sync --merge
+    """
+    from ..sync import sync as do_sync
+    db = open_db()
+    out = do_sync(db, merge=merge)
+    report_notes(db)
+    if out.finished_merge:
+        click.echo(f"Committed the merge that svt resolve settled on {out.branch}")
+    if out.conflicted:
+        verb = "merging" if out.merge_left else "rebasing onto"
+        click.echo(f"Conflict {verb} {out.onto}:", err=True)
+        for line in out.conflicts:
+            click.echo(f"  {line}", err=True)
+        ids = " ".join(out.components) or "ID"
+        if out.merge_left:
+            click.echo(f"The merge is waiting for you: settle each record with `svt resolve"
+                       f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
+                       " `--set FIELD=VALUE`, then run `svt sync` again to commit the merge and"
+                       " push (or give up with `git merge --abort`)", err=True)
+        else:
+            click.echo(f"Nothing was changed here (the rebase was aborted). To settle it run"
+                       f" `svt sync --merge`, which stops at the conflict; then `svt resolve"
+                       f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
+                       " `--set FIELD=VALUE`; then `svt sync` again", err=True)
+        sys.exit(1)
+    if out.problems:
+        click.echo(f"Not pushed: with {out.onto} merged in, what your commits change has"
+                   f" {len(out.problems)} problem(s):", err=True)
+        for problem in out.problems[:SHOWN_PROBLEMS]:
+            click.echo(f"  {problem.render()}", err=True)
+        click.echo(f"Fix them (`svt validate --since {out.onto}` lists them), then run svt sync"
+                   " again", err=True)
+        sys.exit(1)
+    came = f"{out.pulled} commit(s) from {out.onto}" if out.pulled else ""
+    how = f" ({out.method})" if out.pulled and out.pushed else ""
+    if out.push_to is None:
+        click.echo(f"Pulled {came}" if came else f"{out.branch} is up to date with {out.onto}")
+        if out.unpushed:
+            click.echo(f"note: {out.branch} has {out.unpushed} commit(s) {out.onto} lacks, and"
+                       " review mode pushes only topic branches: carry them to one with `git"
+                       f" switch -c NAME`, then `git branch -f {out.branch} {out.onto}`",
+                       err=True)
+        return
+    if out.pushed:
+        got = f"; got {came}{how}" if came else ""
+        retried = f" (after {out.attempts} attempts: others pushed in between)" \
+            if out.attempts > 1 else ""
+        click.echo(f"Pushed {out.pushed} commit(s) to {out.push_to}{got}{retried}")
+    elif came:
+        click.echo(f"Pulled {came}; nothing to push")
+    else:
+        click.echo(f"{out.branch} is up to date with {out.push_to}; nothing to do")
+    if out.url:
+        click.echo(f"Open the pull/merge request: {out.url}")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--prune", is_flag=True, help="Delete local topic branches already merged into"
+                                            " the remote's main branch.")
+def branch(name: str | None, prune: bool) -> None:
+    """Start topic branch NAME from the up-to-date main branch and check it out.
+
+    It fetches first, so NAME starts from the remote's main (the local main when the remote
+    cannot be reached, with a warning). With `review: branch` in svt.yaml svt commits only
+    on such a branch; `svt sync` pushes it and prints the page that opens its pull/merge
+    request. --prune deletes the local branches the remote's main has merged (never the one
+    checked out, nor main), naming each.
+
+    \b
+    Examples:
+      svt branch stand2-iv-tests
+      svt branch --prune
+    """
+    from ..errors import InvalidInput
+    from ..sync import prune_branches, start_branch
+    if bool(name) == prune:
+        raise InvalidInput("give a branch NAME to start, or --prune (not both)")
+    db = open_db()
+    if prune:
+        deleted, kept, warning = prune_branches(db)
+        report_notes(db)
+        if warning:
+            click.echo(f"warning: {warning}; pruned against the local main", err=True)
+        for gone in deleted:
+            click.echo(f"Deleted branch {gone} (merged)")
+        if kept:
+            click.echo(f"Kept {kept}: it is merged but checked out (git switch"
+                       f" {db.main_branch}, then prune again)")
+        if not deleted and not kept:
+            click.echo("No merged topic branches to delete")
+        return
+    assert name is not None
+    start, warning = start_branch(db, name)
+    report_notes(db)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Switched to the new branch {name}, from {start}; record your changes, then"
+               " `svt sync` pushes it")
