@@ -132,10 +132,11 @@ def _value_text(value: Any) -> str:
 def _size_text(size: Any) -> str:
     if not isinstance(size, int):
         return ""
+    value = float(size)
     for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000  # type: ignore[assignment]
+        if value < 1000 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
     return ""
 
 
@@ -203,7 +204,8 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
     files_base = f"files/{quote(item.cid)}"
 
     def stored(event: dict) -> tuple[list[dict], list[dict]]:
-        images, others = [], []
+        images: list[dict] = []
+        others: list[dict] = []
         folder_rel = event["_path"].rsplit("/", 1)[0]
         year = folder_rel.rsplit("/", 1)[-1]
         for entry in event.get("files") or []:

@@ -58,13 +58,15 @@ def box(position: str) -> dict | None:
         y = TOP + (1 - row) * (ROW_HEIGHT + ROW_GAP)
     else:
         y = TOP + 2 * (ROW_HEIGHT + ROW_GAP) + BEAM_GAP + row * (ROW_HEIGHT + ROW_GAP)
-    return {"x": x, "y": y, "w": width, "h": ROW_HEIGHT}
+    return {"x": x, "y": y, "w": width, "h": ROW_HEIGHT, "chars": 14 if side is None else 6}
 
 
 def drawing(rows: list[dict], statuses: dict[str, Any], root: str) -> dict:
     """What the map template draws for positions.positions()'s ``rows``: boxes, FEBs,
     layer labels, the beam line, and the positions that have no place in the drawing."""
-    boxes, febs, others = [], [], []
+    boxes: list[dict] = []
+    febs: list[dict] = []
+    others: list[dict] = []
     feb_row_y = TOP + 4 * (ROW_HEIGHT + ROW_GAP) + BEAM_GAP + 30
     per_row = (model.MODULE_LAYERS * (LAYER_WIDTH + LAYER_GAP)) // (FEB_WIDTH + 8)
     for row in rows:
@@ -87,7 +89,7 @@ def drawing(rows: list[dict], statuses: dict[str, Any], root: str) -> dict:
             n = len(febs)
             febs.append({**item, "x": LEFT + (n % per_row) * (FEB_WIDTH + 8),
                          "y": feb_row_y + (n // per_row) * (FEB_HEIGHT + 8),
-                         "w": FEB_WIDTH, "h": FEB_HEIGHT, "label": position})
+                         "w": FEB_WIDTH, "h": FEB_HEIGHT, "label": position, "chars": 11})
         else:
             others.append(item)
     feb_rows = max(1, -(-len(febs) // per_row)) if febs else 0
@@ -107,5 +109,5 @@ def _short(position: str) -> str:
         return position
     half = "T" if m.group(2) == "top" else "B"
     view = "ax" if m.group(3) == "axial" else "st"
-    side = f" {m.group(4)}" if m.group(4) else ""
+    side = f" {m.group(4)[0]}" if m.group(4) else ""  # s(lot) or h(ole)
     return f"L{m.group(1)}{half} {view}{side}"
