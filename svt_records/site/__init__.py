@@ -19,8 +19,13 @@ COMPONENTS_DIR = "components"
 def require_extras() -> None:
     """Refuse in one line, saying what to install, when jinja2 or matplotlib is missing."""
     import importlib.util
-    missing = [name for name in ("jinja2", "matplotlib")
-               if importlib.util.find_spec(name) is None]
+    missing = []
+    try:
+        import jinja2  # noqa: F401  (the pages need it at once; matplotlib only for plots)
+    except ImportError:
+        missing.append("jinja2")
+    if importlib.util.find_spec("matplotlib") is None:
+        missing.append("matplotlib")
     if missing:
         raise InvalidInput(f"svt site needs {' and '.join(missing)}: {INSTALL_SITE}")
 

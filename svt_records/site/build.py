@@ -355,7 +355,8 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     if changed is None:
         old.pop("digests", None)
         builder.result.full = True
-    problems = _problems(db, old, changed)
+    folders = {row[0]: row[2].rsplit("/", 1)[0] for row in rows}
+    problems = _problems(db, old, changed, folders)
     by_component: dict[str, list[list]] = {}
     site_problems: list[list] = []
     for p in problems:
@@ -468,15 +469,18 @@ def _dirty(db: StoreBase, index: Any) -> set[str]:
     return {p.split("/")[2] for p in paths if p.startswith(RECORDS + "/") and p.count("/") >= 3}
 
 
-def _problems(db: StoreBase, old: dict, changed: set[str] | None) -> list[list]:
+def _problems(db: StoreBase, old: dict, changed: set[str] | None,
+              folders: dict[str, str]) -> list[list]:
     """The validation report: all of it, or the last build's with the changed components
-    checked again (``validate --since`` the last build's commit)."""
+    checked again (``validate --since`` the last build's commit, plus the components that
+    differed from it then: an edit undone since is no change to git)."""
     from ..checks import validate_store
     if changed is None or "problems" not in old:
         found, _ = validate_store(db)
         return [list(p) for p in found]
-    fresh, _ = validate_store(db, since=old["commit"])
     again = changed | set(old.get("dirty") or [])
+    targets = [str(db.root / folders[cid]) for cid in sorted(again) if cid in folders]
+    fresh, _ = validate_store(db, targets=targets, since=old["commit"])
     kept = [p for p in old["problems"] if not _about(p[0], again)]
     merged = {tuple(p) for p in kept} | {tuple(p) for p in fresh}
     return [list(p) for p in sorted(merged)]
