@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .build import Builder
 
 TREND_DIR = "tests/plots"
+PARALLEL_FROM = 12  # plots; fewer are drawn in this process
 PLOT_VERSION = 1  # bump when the drawing changes: every plot is drawn again
 
 
@@ -71,8 +72,10 @@ def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[
 def _draw(todo: list[tuple[str, str, Any]], jobs: int) -> list[str]:
     if not todo:
         return []
+    from .. import plots
     from ..index import fork_available
-    if len(todo) < 4 or jobs < 2 or not fork_available():
+    plots.pyplot()  # matplotlib and its style set up once, inherited by the workers
+    if len(todo) < PARALLEL_FROM or jobs < 2 or not fork_available():
         return [draw_one(task) for task in todo]
     import multiprocessing
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
