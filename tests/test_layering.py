@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "svt_records"
-LIBRARY = sorted(p for p in PACKAGE.glob("*.py"))
+LIBRARY = sorted(p for p in PACKAGE.glob("*.py")) + sorted((PACKAGE / "site").glob("*.py"))
 CLI = sorted((PACKAGE / "cli").glob("*.py"))
 # lower layers first; a module may import only modules at its own level or below
 LAYERS = [
