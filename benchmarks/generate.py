@@ -1,6 +1,7 @@
 """Generate a synthetic svt store of realistic shape, at any size, for benchmarks.
 
     python benchmarks/generate.py --components 10000 [--tests-per-component 5] [--out DIR]
+    python benchmarks/generate.py --components 10000 --iv-files 1000   # for svt site
 
 Modules with sensors and hybrids assembled onto them, FEBs, cables and power supplies; IV
 curves and noise scans with measurements (some with a small plot), installs at valid
@@ -38,7 +39,7 @@ MODULE_POSITIONS = [f"Layer{l}_{d}_{o}" for l in range(4) for d in ("top", "bott
 ZONE = timezone(timedelta(hours=-5))
 
 
-def plan(n: int, tests: int, rng: random.Random) -> dict[str, dict]:
+def plan(n: int, tests: int, rng: random.Random, iv_files: int = 0) -> dict[str, dict]:
     """Every component's record and events (as data), cross-links consistent."""
     ids_by_type: dict[str, list[str]] = {}
     comps: dict[str, dict] = {}
@@ -80,6 +81,12 @@ def plan(n: int, tests: int, rng: random.Random) -> dict[str, dict]:
                                        "bad_channels": sorted(rng.sample(range(640), 3))},
                       "tested_by": "John Doe"}
             c["events"].append(("test", when, ev))
+        if iv_files and c["record"]["type"] == "module" and any(
+                e[2].get("test_type") == "iv_curve" for e in c["events"] if e[0] == "test"):
+            iv_files -= 1  # this module's IV tests keep their measured curves
+            for kind, _, body in c["events"]:
+                if kind == "test" and body.get("test_type") == "iv_curve":
+                    body["_iv"] = iv_curve(rng)
         c["events"].append(("log", c["when"] + timedelta(days=30),
                             {"log_type": "observation", "severity": "info",
                              "text": "Visual inspection fine", "logged_by": "John Doe"}))
@@ -104,6 +111,14 @@ def plan(n: int, tests: int, rng: random.Random) -> dict[str, dict]:
     return comps
 
 
+def iv_curve(rng: random.Random) -> bytes:
+    """An IV scan as a probe station writes it (the CSV form svt_records.ivfile reads)."""
+    import math
+    scale, knee = rng.uniform(1e-7, 5e-6), rng.uniform(15, 40)
+    rows = [f"{v},{scale * (1 - math.exp(-v / knee)):.4e}" for v in range(0, 201, 10)]
+    return ("voltage_V,current_A\n" + "\n".join(rows) + "\n").encode()
+
+
 def render(comps: dict[str, dict], image_every: int) -> dict[str, list[tuple[str, bytes]]]:
     """Files of each component, as svt writes them."""
     out = {}
@@ -123,8 +138,15 @@ def render(comps: dict[str, dict], image_every: int) -> dict[str, list[tuple[str
                 base, seq = f"{stamp}_{name}-{seq}", seq + 1
             used.add(base)
             path = f"{folder}/{stamp[:4]}/{base}.yaml"
+            curve = body.pop("_iv", None)
             event = {"kind": kind, "date": model.format_date(when), "component": cid, **body}
-            if kind == "test":
+            if curve is not None:
+                data = f"{base}_data.csv"
+                event["files"] = [{"path": data, "kind": "data", "size": len(curve),
+                                   "sha256": hashlib.sha256(curve).hexdigest(),
+                                   "original_name": "iv.csv"}]
+                files.append((f"{folder}/{stamp[:4]}/{data}", curve))
+            elif kind == "test":
                 n_test += 1
                 if n_test % image_every == 0:
                     image = f"{base}_0.png"
@@ -201,6 +223,9 @@ def main() -> None:
     parser.add_argument("--tests-per-component", type=int, default=5)
     parser.add_argument("--image-every", type=int, default=10,
                         help="every Nth test result has a small stored plot")
+    parser.add_argument("--iv-files", type=int, default=0, metavar="N",
+                        help="N modules get a measured IV curve (a CSV data file) with each of"
+                             " their iv_curve tests (for svt site's IV plots)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bulk-history", type=int, default=0, metavar="K",
@@ -215,7 +240,8 @@ def main() -> None:
         raise SystemExit(f"{out} exists; remove it first")
     started = time.monotonic()
     Database(out).initialize_schema(ci=False)
-    comps = plan(args.components, args.tests_per_component, random.Random(args.seed))
+    comps = plan(args.components, args.tests_per_component, random.Random(args.seed),
+                 args.iv_files)
     files = render(comps, args.image_every)
     if args.bulk_history:
         bulk_commit(out, files, args.bulk_history)

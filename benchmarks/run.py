@@ -63,6 +63,10 @@ def main() -> None:
     parser.add_argument("--in-place", action="store_true",
                         help="change the given store itself instead of a copy (very large"
                              " stores, where copying takes longer than the benchmark)")
+    parser.add_argument("--skip-site", action="store_true",
+                        help="leave out svt site (needs the site extra)")
+    parser.add_argument("--site-runs", type=int, default=1,
+                        help="runs of the full svt site build (about a minute each)")
     parser.add_argument("--slow-runs", type=int, default=3,
                         help="runs of the commands that take seconds (validate, rebuild)")
     args = parser.parse_args()
@@ -126,6 +130,18 @@ def main() -> None:
     results.append((measure("svt sync (nothing to do, local remote)",
                             lambda i: crepo + ["sync"], r), 0.5))
     subprocess.run(["git", "-C", str(copy), "remote", "remove", "bench-origin"], check=True)
+    if not args.skip_site:
+        # the site: a full build into an empty folder, then a rebuild after one component
+        # changed (its page, the store-wide pages; validate --since the last build)
+        site = work / "site"
+        results.append((measure("svt site OUT (full build)", lambda i: crepo + [
+            "site", str(site)], args.site_runs,
+            before=lambda i: shutil.rmtree(site, ignore_errors=True)), 90.0))
+        results.append((measure("svt site OUT (rebuild after one change)", lambda i: crepo + [
+            "site", str(site)], r, before=lambda i: run(crepo + [
+                "add", "--id", module, "--status", ("testing", "qualified")[i % 2]])), 5.0))
+        # the filter keystroke in the browser: svt site OUT, then benchmarks/site_browser.py OUT
+
     index = copy / ".git" / "svt" / "index.sqlite"
     results.append((measure("list after deleting the index (full rebuild)",
                             lambda i: crepo + ["list"], args.slow_runs,

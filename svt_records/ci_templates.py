@@ -97,3 +97,97 @@ def codeowners(maintainers: list[str] | tuple[str, ...]) -> dict[str, bytes]:
         lines = "# add maintainers (svt init --maintainer @NAME) and uncomment:\n" + lines
     text = CODEOWNERS.format(lines=lines).encode()
     return {path: text for path in CODEOWNERS_FILES}
+
+
+# ---- svt init --pages: publish `svt site` from the main branch ----------------------------
+PAGES_GITHUB_FILE = ".github/workflows/svt-pages.yml"
+PAGES_DIR = "public"  # what GitLab Pages publishes; GitHub's artifact is the same folder
+
+PAGES_GITHUB = """\
+# Written by `svt init --pages`: builds the records' web site (svt site) from {main} and
+# publishes it with GitHub Pages (Settings > Pages > Source: GitHub Actions). Anyone who can
+# see the Pages site sees the records: publish only what may be read.
+name: svt pages
+on:
+  push:
+    branches: ["{main}"]
+  workflow_dispatch:
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+concurrency:
+  group: pages
+  cancel-in-progress: false
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+          lfs: true
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install "{install}"
+      - name: Build the site
+        run: svt --repo . site {out}
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: {out}
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+PAGES_GITLAB = """\
+# Written by `svt init --pages`: builds the records' web site (svt site) from {main} and
+# publishes it with GitLab Pages. Anyone who can see the Pages site sees the records.
+pages:
+  image: python:3.11
+  rules:
+    - if: $CI_COMMIT_BRANCH == "{main}"
+  variables:
+    GIT_DEPTH: "0"
+  script:
+    - pip install "{install}"
+    - svt --repo . site {out}
+  artifacts:
+    paths:
+      - {out}
+"""
+
+
+def with_site_extra(install: str) -> str:
+    """svt_install with the ``site`` extra: ``svt-records==1.0`` becomes
+    ``svt-records[site]==1.0``, a URL ``svt-records[site] @ URL``, a folder ``FOLDER[site]``."""
+    import re
+    named = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?\s*([=<>!~].*)?", install)
+    if named and not named.group(1).endswith((".", "/")) and "/" not in install.split("=")[0]:
+        extras = [e.strip() for e in (named.group(2) or "").split(",") if e.strip()]
+        extras += [] if "site" in extras else ["site"]
+        return f"{named.group(1)}[{','.join(extras)}]{named.group(3) or ''}"
+    if "://" in install or install.startswith("git+"):
+        return f"svt-records[site] @ {install}"
+    return f"{install}[site]"
+
+
+def pages_files(install: str, main: str, gitlab_ci: str | None) -> dict[str, bytes]:
+    """The Pages CI: a GitHub workflow of its own, and the GitLab ``pages`` job added at the
+    end of ``gitlab_ci`` (the current .gitlab-ci.yml text, None when there is none; left
+    out when it has a ``pages`` job already)."""
+    values = {"install": with_site_extra(install), "main": main, "out": PAGES_DIR}
+    files = {PAGES_GITHUB_FILE: PAGES_GITHUB.format(**values).encode()}
+    job = PAGES_GITLAB.format(**values)
+    if gitlab_ci is None:
+        files[GITLAB_FILE] = job.encode()
+    elif not any(line.startswith("pages:") for line in gitlab_ci.splitlines()):
+        files[GITLAB_FILE] = (gitlab_ci.rstrip("\n") + "\n\n" + job).encode()
+    return files

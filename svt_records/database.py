@@ -99,7 +99,8 @@ class Database(StoreBase):
     # ---- creation -----------------------------------------------------------------------
     def initialize_schema(self, *, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
                           ci: bool = True, svt_install: str | None = None,
-                          maintainers: tuple[str, ...] = (), review: str | None = None) -> bool:
+                          maintainers: tuple[str, ...] = (), review: str | None = None,
+                          pages: bool = False) -> bool:
         """Create the store (git repository, svt.yaml, schemas/, records/). False if it
         already existed. ``svt_install`` is what the CI files install (default: this svt's
         release); ``maintainers`` own the rules in CODEOWNERS; ``review`` "branch" makes svt
@@ -143,6 +144,8 @@ class Database(StoreBase):
         if ci:
             generated = {**ci_files(config["svt_install"], main), **codeowners(maintainers)}
             files.update({p: b for p, b in generated.items() if not (self.root / p).exists()})
+        if pages:
+            files.update(self._pages_change(config["svt_install"], main, files).contents)
         files.update(extra_files or {})
         for path in list(files):  # e.g. svt's own repository already holds schemas/
             existing = self.root / path
@@ -191,6 +194,41 @@ class Database(StoreBase):
         commit = self.commit(change)
         self._config = None
         return commit
+
+    def _pages_change(self, install: str, main: str, pending: dict[str, bytes]) -> Change:
+        """The Pages CI (ci_templates.pages_files) as a change; a file there already is
+        kept (the GitLab job is added to .gitlab-ci.yml, ``pending`` or on disk)."""
+        from .ci_templates import GITLAB_FILE, pages_files
+        change = Change(f"init --pages: publish the records' web site from {main}")
+        gitlab = self.root / GITLAB_FILE
+        old = None
+        if GITLAB_FILE in pending:
+            text = pending[GITLAB_FILE].decode("utf-8")
+        elif gitlab.is_file():
+            text = old = yamlio.read_text(gitlab)
+        else:
+            text = None
+        for path, data in pages_files(install, main, text).items():
+            if path == GITLAB_FILE:
+                change.contents[path] = data
+                if old is not None:
+                    change.expected[path] = old
+            elif not (self.root / path).exists():
+                change.contents[path] = data
+        return change
+
+    @under_lock
+    def enable_pages(self) -> str | None:
+        """Publish `svt site` from the main branch (``svt init --pages`` on an existing
+        store): a GitHub Pages workflow and a GitLab ``pages`` job, in one commit. Returns
+        the commit; None when both were there already."""
+        from .ci_templates import DEFAULT_INSTALL
+        config = self.read(CONFIG_FILE, kind="config").data
+        main = config.get("main_branch") or self.repo.default_branch() or "main"
+        change = self._pages_change(config.get("svt_install") or DEFAULT_INSTALL, main, {})
+        if not change.contents:
+            return None
+        return self.commit(change)
 
     # ---- components ---------------------------------------------------------------------
     def get_component(self, component_id: str) -> dict | None:

@@ -62,3 +62,12 @@ class Problem(NamedTuple):
 
     def render(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+
+
+class DataFileError(InvalidInput):
+    """A measurement file (IV curve, noise) svt cannot use; the message names file and line."""
+
+    def __init__(self, message: str, *, path: str = "", line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line

@@ -475,6 +475,10 @@ class GitRepo:
             entries.append(LogEntry(sha, parents.split(), author, date, subject, changes))
         return entries
 
+    def remote_url(self, name: str = "origin") -> str | None:
+        """The URL of a remote (None when there is no such remote)."""
+        return self.run("config", "--get", f"remote.{name}.url", check=False).strip() or None
+
     def is_shallow(self) -> bool:
         """A shallow clone: history before its oldest commits is not here."""
         return (self.common_dir / "shallow").is_file()

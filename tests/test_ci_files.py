@@ -13,7 +13,8 @@ import pytest
 import yaml  # the test extras have PyYAML (pre-commit needs it)
 
 from svt_records import Database, __version__
-from svt_records.ci_templates import APPROVAL_LABEL, GITHUB_FILE, GITLAB_FILE
+from svt_records.ci_templates import (APPROVAL_LABEL, GITHUB_FILE, GITLAB_FILE,
+                                      PAGES_GITHUB_FILE)
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +94,7 @@ def ci_env(tmp_path):
         f'#!/bin/sh\necho "svt $*" >> {calls}\nexec {sys.executable} -m svt_records "$@"\n')
     (bin_dir / "pip").write_text(
         f'#!/bin/sh\necho "pip $*" >> {calls}\n'
-        f'[ "$*" = "install {CHECKOUT}" ] || exit 3\n'
+        f'[ "$*" = "install {CHECKOUT}" ] || [ "$*" = "install {CHECKOUT}[site]" ] || exit 3\n'
         f'exec {sys.executable} -c "import svt_records"\n')
     for shim in bin_dir.iterdir():
         shim.chmod(0o755)
@@ -262,3 +263,71 @@ def test_github_job_passes_a_rule_change_only_with_the_approval_label(tmp_path, 
     proc = _run(github_steps(clone, event), clone, env)
     assert (proc.returncode == 0) == bool(labels), proc.stdout + proc.stderr
     assert "changes the rules" in proc.stdout
+
+
+# ---- svt init --pages: the site published from the main branch ------------------------------
+
+def _check_schema(path: Path, builtin: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                           builtin, str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_pages_ci_passes_the_official_schemas(svt, tmp_path):
+    store = tmp_path / "s"
+    svt("init", str(store), "--pages")
+    _check_schema(store / PAGES_GITHUB_FILE, "vendor.github-workflows")
+    _check_schema(store / GITLAB_FILE, "vendor.gitlab-ci")
+    gitlab = yaml.safe_load((store / GITLAB_FILE).read_text())
+    assert {"svt-validate-mr", "svt-validate-main", "pages"} <= set(gitlab)
+    assert gitlab["pages"]["artifacts"]["paths"] == ["public"]
+    assert gitlab["pages"]["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}]
+    github = yaml.safe_load((store / PAGES_GITHUB_FILE).read_text())
+    assert github[True]["push"]["branches"] == ["main"]  # PyYAML reads `on` as True
+    uses = [s.get("uses", "").split("@")[0] for job in github["jobs"].values()
+            for s in job["steps"]]
+    assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
+    assert f'pip install "svt-records[site]=={__version__}"' in (store / GITLAB_FILE).read_text()
+
+
+def test_init_pages_on_an_existing_store_adds_only_the_publishing_ci(svt, tmp_path):
+    store = tmp_path / "s"
+    svt("init", str(store))
+    before = (store / GITLAB_FILE).read_text()
+    head = git(store, "rev-parse", "HEAD")
+    added = svt("init", str(store), "--pages")
+    assert "publishes the site" in added.stdout
+    changed = git(store, "diff", "--name-status", head, "HEAD").splitlines()
+    assert sorted(changed) == [f"A\t{PAGES_GITHUB_FILE}", f"M\t{GITLAB_FILE}"]
+    after = (store / GITLAB_FILE).read_text()
+    assert after.startswith(before.rstrip("\n")) and "\npages:\n" in after
+    _check_schema(store / GITLAB_FILE, "vendor.gitlab-ci")
+    again = svt("init", str(store), "--pages")
+    assert "already publishes its site; nothing changed" in again.stdout
+    assert len(git(store, "log", "--format=%H").splitlines()) == 2
+    # a store without CI files gets the pages job alone
+    bare = tmp_path / "bare"
+    svt("init", str(bare), "--no-ci")
+    svt("init", str(bare), "--pages")
+    assert set(yaml.safe_load((bare / GITLAB_FILE).read_text())) == {"pages"}
+
+
+def test_pages_build_steps_run_as_written(svt, tmp_path, ci_env):
+    env, calls = ci_env
+    store = tmp_path / "store"
+    Database(store).initialize_schema(svt_install=str(CHECKOUT), pages=True)
+    Database(store).save_component("MOD-A", {"type": "module", "status": "qualified"})
+    github = yaml.safe_load((store / PAGES_GITHUB_FILE).read_text())
+    steps = github["jobs"]["build"]["steps"]
+    lines = [s["run"] for s in steps if "run" in s]
+    assert lines == [f'pip install "{CHECKOUT}[site]"', "svt --repo . site public"]
+    assert steps[-1]["with"]["path"] == "public"
+    proc = _run(lines, store, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (store / "public/components/MOD-A.html").is_file()
+    gitlab = yaml.safe_load((store / GITLAB_FILE).read_text())["pages"]
+    clone = _runner_clone(tmp_path, store, "main", "gitlab")
+    proc = _run(gitlab["script"], clone, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (clone / "public/index.html").is_file()
+    assert calls.read_text().count(f"pip install {CHECKOUT}[site]") == 2

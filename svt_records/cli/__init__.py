@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "branch": ("sync", "branch", "Start a topic branch from the up-to-date main; --prune."),
     "resolve": ("collab", "resolve", "Settle a merge conflict in a component's record."),
     "history": ("collab", "history", "Every change of a component, field by field."),
+    "site": ("site", "site", "Build a static web site of the store (Pages, or --serve)."),
     "merge-driver": ("collab", "merge_driver", "(Run by git.) Merge a component.yaml."),
 }
 

@@ -12,6 +12,9 @@ from . import report_notes
                                           " (needs git-lfs installed).")
 @click.option("--no-ci", is_flag=True, help="Do not write the GitHub Actions and GitLab CI files"
                                             " that validate every pull/merge request.")
+@click.option("--pages", is_flag=True, help="Also publish the records' web site (svt site) from"
+              " the main branch: GitHub Pages through Actions and a GitLab pages job. Works"
+              " on an existing store too.")
 @click.option("--svt-install", metavar="SPEC", help="What CI installs with pip (svt_install in"
               " svt.yaml), e.g. a git URL with a tag; default: this svt's release on the"
               " package index.")
@@ -21,8 +24,8 @@ from . import report_notes
               help="branch: svt commits only on topic branches (svt branch NAME), which reach"
                    " main through reviewed pull/merge requests (review in svt.yaml).")
 @click.pass_context
-def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_install: str | None,
-         maintainers: tuple[str, ...], review: str | None) -> None:
+def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bool,
+         svt_install: str | None, maintainers: tuple[str, ...], review: str | None) -> None:
     """Create a records store at PATH (default: --repo, $SVT_REPO, else ~/.hps_svt_tracker).
 
     The store is a git repository holding svt.yaml, the JSON Schemas, records/, and CI
@@ -31,12 +34,13 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
     approve changes to the rules. An
     existing git repository gets these files added in one commit; your other files are not
     touched. Running it on an existing store changes nothing, but for --lfs, which turns
-    Git LFS on there.
+    Git LFS on there, and --pages, which adds the CI that publishes the site.
 
     \b
     Examples:
       svt init                       # the default store in ~/.hps_svt_tracker
       svt init ~/svt-records         # a store you will push to GitHub/GitLab
+      svt init --pages               # publish its web site with GitHub/GitLab Pages
       svt init ~/svt-records --maintainer @alice --svt-install \\
           git+https://github.com/ORG/svt@v0.1.0
     """
@@ -48,7 +52,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
     target = path or root_obj.get("repo") or os.environ.get("SVT_REPO") or DEFAULT_HOME
     db = Database(target)
     created = db.initialize_schema(lfs=lfs, ci=not no_ci, svt_install=svt_install,
-                                   maintainers=maintainers, review=review)
+                                   maintainers=maintainers, review=review, pages=pages)
     report_notes(db)
     if created:
         assert db.last_commit is not None  # initialize_schema committed the new store
@@ -58,7 +62,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
                        " to .github/CODEOWNERS or .gitlab/CODEOWNERS (or svt init --maintainer"
                        " @NAME on a new store)")
         click.echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
-    elif lfs:
+    if not created and lfs:
         commit = db.enable_lfs()
         report_notes(db)
         if commit:
@@ -67,7 +71,16 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, svt_insta
                        " migrate import rewrites history, if you must shrink it)")
         else:
             click.echo(f"svt store at {db.root} already uses Git LFS; nothing changed")
-    else:
+    if not created and pages:
+        commit = db.enable_pages()
+        report_notes(db)
+        if commit:
+            click.echo(f"Added the CI that publishes the site from the main branch (commit"
+                       f" {commit[:10]}): turn on Pages in the project's settings (GitHub:"
+                       " Settings > Pages > Source: GitHub Actions)")
+        else:
+            click.echo(f"{db.root} already publishes its site; nothing changed")
+    elif not created and not lfs:
         click.echo(f"svt store already exists at {db.root}; nothing changed")
     if not created and (svt_install or maintainers):
         click.echo("--svt-install and --maintainer set up a new store; in this one edit"

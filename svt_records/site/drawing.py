@@ -1,0 +1,142 @@
+"""The site's plots, drawn with matplotlib (Agg, the shared style of plots.py) by a pool of
+processes: trend plots of each test type's measurements over time, and one IV plot per
+component overlaying its IV runs (read by ivfile.read_iv). A plot is redrawn only when its
+input hash (the points, or the data files' sha256) differs from the last build's."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SvtError
+
+if TYPE_CHECKING:
+    from .build import Builder
+
+TREND_DIR = "tests/plots"
+PARALLEL_FROM = 12  # plots; fewer are drawn in this process
+PLOT_VERSION = 1  # bump when the drawing changes: every plot is drawn again
+
+
+def trend_series(digests: dict[str, dict]) -> dict[str, list[dict]]:
+    """Per test type, one trend plot per numeric measurement: (date, value, result)."""
+    points: dict[str, dict[str, list[list]]] = {}
+    for cid in sorted(digests):
+        for test_type, _, utc, result, values, _ in digests[cid]["tests"]:
+            for name, value in values.items():
+                points.setdefault(str(test_type), {}).setdefault(name, []).append(
+                    [utc, value, result])
+    out: dict[str, list[dict]] = {}
+    for test_type in sorted(points):
+        out[test_type] = [{"measure": name, "points": sorted(pts),
+                           "rel": f"{TREND_DIR}/{test_type}-{name}.png"}
+                          for name, pts in sorted(points[test_type].items())]
+    return out
+
+
+def _key(value: Any) -> str:
+    return hashlib.sha256(json.dumps([PLOT_VERSION, value], sort_keys=True)
+                          .encode()).hexdigest()[:32]
+
+
+def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[dict]]) -> None:
+    """Draw the plots whose inputs changed, in parallel; remember every plot's input hash."""
+    from .build import IV_DIR
+    tasks: list[tuple[str, str, Any]] = []
+    old = builder.old.get("outputs") or {}
+    for test_type, plots in series.items():
+        for plot in plots:
+            tasks.append(("trend", plot["rel"], [test_type, plot["measure"], plot["points"]]))
+    root = str(builder.db.root)
+    for cid in sorted(digests):
+        ivs = digests[cid]["iv"]
+        if ivs:
+            tasks.append(("iv", f"{IV_DIR}/{cid}.png",
+                          [cid, [[label, os.path.join(root, path), sha]
+                                 for label, path, sha, _ in ivs]]))
+    todo = []
+    for kind, rel, data in tasks:
+        digest = _key([kind, data if kind == "trend" else [data[0], [(a, c) for a, _, c in
+                                                                        data[1]]]])
+        builder.hashes[rel] = digest
+        if old.get(rel) == digest and (builder.out / rel).is_file():
+            builder.result.plots_kept += 1
+        else:
+            todo.append((kind, str(builder.out / rel), data))
+    for name in _draw(todo, builder.jobs):
+        builder.result.written.append(os.path.relpath(name, builder.out))
+        builder.result.plots_drawn += 1
+
+
+def _draw(todo: list[tuple[str, str, Any]], jobs: int) -> list[str]:
+    if not todo:
+        return []
+    from .. import plots
+    from ..index import fork_available
+    plots.pyplot()  # matplotlib and its style set up once, inherited by the workers
+    if len(todo) < PARALLEL_FROM or jobs < 2 or not fork_available():
+        return [draw_one(task) for task in todo]
+    import multiprocessing
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        return list(pool.imap_unordered(draw_one, todo, chunksize=8))
+
+
+def draw_one(task: tuple[str, str, Any]) -> str:
+    kind, out_path, data = task
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(out_path), "." + os.path.basename(out_path) + ".tmp")
+    if kind == "trend":
+        _trend(data, tmp)
+    else:
+        _iv(data, tmp)
+    os.replace(tmp, out_path)
+    return out_path
+
+
+def _trend(data: list, out_path: str) -> None:
+    from datetime import datetime
+
+    from .. import plots
+    test_type, measure, points = data
+    plt = plots.pyplot()
+    figure, axes = plt.subplots(figsize=(7.0, 3.6))
+    try:
+        for result, colour in (("pass", "#1b7f1b"), ("fail", "#c1121f"), (None, "#555555")):
+            chosen = [p for p in points if (p[2] == result if result else
+                                            p[2] not in ("pass", "fail"))]
+            if chosen:
+                axes.plot([datetime.fromisoformat(p[0]) for p in chosen], [p[1] for p in chosen],
+                          linestyle="none", marker="o", markersize=3, color=colour,
+                          label=result or "no verdict")
+        axes.set_ylabel(measure)
+        axes.set_title(f"{test_type}: {measure}", fontsize="medium")
+        axes.legend(fontsize="small", loc="best")
+        figure.autofmt_xdate()
+        figure.tight_layout()
+    except BaseException:
+        plt.close(figure)
+        raise
+    plots.save(figure, out_path)
+
+
+def _iv(data: list, out_path: str) -> None:
+    from .. import ivfile, plots
+    cid, files = data
+    curves = []
+    unread = []
+    for label, path, _ in files:
+        try:
+            curves.append((label, ivfile.read_iv(path)))
+        except (SvtError, OSError, ValueError):
+            unread.append(os.path.basename(path))
+    if curves:
+        title = cid + (f" ({len(unread)} file(s) not readable)" if unread else "")
+        plots.iv_figure(curves, out_path, title=title)
+        return
+    plt = plots.pyplot()
+    figure, axes = plt.subplots(figsize=(6.0, 2.0))
+    axes.axis("off")
+    axes.text(0.5, 0.5, f"{cid}: no readable IV data in {', '.join(unread)}",
+              ha="center", va="center", fontsize="small")
+    plots.save(figure, out_path)

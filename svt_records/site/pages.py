@@ -1,0 +1,103 @@
+"""The store-wide pages: home, the components table, the detector map, the tests, the
+validation report. Each is rendered from the components' digests (build.py) and written
+only when its inputs changed."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
+
+from .. import positions
+from ..errors import SvtError
+from . import detector
+
+if TYPE_CHECKING:
+    from .build import Builder
+
+MAX_MEASURE_COLUMNS = 6
+
+
+def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems: list[list],
+                site_problems: list[list], series: dict[str, list[dict]]) -> None:
+    from .build import commit_url
+    db = builder.db
+    ordered = sorted(digests.values(), key=lambda d: (d["type"], d["id"]))
+    by_type: dict[str, Counter] = defaultdict(Counter)
+    by_status: Counter = Counter()
+    for d in ordered:
+        by_type[d["type"]][d["status"] or "(none)"] += 1
+        by_status[d["status"] or "(none)"] += 1
+    prefix = commit_url(db.repo.remote_url())
+    activity = [dict(c._asdict(), url=(prefix + c.sha) if prefix else None)
+                for c in db.repo.log(["records"], 15)]
+    tests = _tests(ordered)
+    errors = sum(p[4] == "error" for p in problems)
+    builder.page("index.html", "home.html.j2", {
+        "name": db.config.get("name") or db.root.name, "total": len(ordered),
+        "statuses": sorted(by_status.items()),
+        "types": [(t, sum(c.values()), sorted(c.items())) for t, c in sorted(by_type.items())],
+        "activity": activity, "tests": [(t, len(v["rows"])) for t, v in tests.items()],
+        "errors": errors, "warnings": len(problems) - errors,
+        "invalid": sum(d["invalid"] for d in ordered)})
+    builder.page("components.html", "components.html.j2", {
+        "rows": [[d["id"], d["type"], d["status"] or "", d["location"] or "",
+                  d["position"] or "", d["run_period"] or "",
+                  (d["latest"] or [None, None, None])[2] or "", d["invalid"]] for d in ordered],
+        "types": sorted(by_type), "statuses": sorted(by_status),
+        "locations": sorted({d["location"] for d in ordered if d["location"]})})
+    _map(builder, digests)
+    builder.page("tests/index.html", "tests.html.j2", {
+        "tests": [(t, len(v["rows"]), v["runs"]) for t, v in tests.items()]})
+    for test_type, table in tests.items():
+        builder.page(f"tests/{test_type}.html", "test_type.html.j2", {
+            "test_type": test_type, "columns": table["columns"], "rows": table["rows"],
+            "runs": table["runs"], "plots": series.get(test_type, []),
+            "iv": table["iv"]})
+    invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
+    builder.page("validation.html", "validation.html.j2", {
+        "problems": problems, "errors": errors, "warnings": len(problems) - errors,
+        "invalid": invalid, "site_problems": site_problems})
+
+
+def _tests(ordered: list[dict]) -> dict[str, dict]:
+    """Per test type: the latest run of each component, the measurement columns, the
+    number of runs, and the components with IV curves."""
+    out: dict[str, dict] = {}
+    for d in ordered:
+        latest: dict[str, list] = {}
+        count: Counter = Counter()
+        for test in d["tests"]:
+            test_type = str(test[0])
+            count[test_type] += 1
+            if test_type not in latest or test[2] >= latest[test_type][2]:
+                latest[test_type] = test
+        for test_type, test in latest.items():
+            table = out.setdefault(test_type, {"rows": [], "columns": Counter(), "runs": 0,
+                                               "iv": []})
+            table["rows"].append({"id": d["id"], "type": d["type"], "date": test[1],
+                                  "result": test[3], "values": test[4], "test": test[5],
+                                  "runs": count[test_type]})
+            table["columns"].update(test[4].keys())
+            table["runs"] += count[test_type]
+        for test_type in sorted({str(iv[3]) for iv in d["iv"]}):
+            if test_type in out:
+                out[test_type]["iv"].append(d["id"])
+    for table in out.values():
+        table["columns"] = [c for c, _ in table["columns"].most_common(MAX_MEASURE_COLUMNS)]
+    return dict(sorted(out.items()))
+
+
+def _map(builder: Builder, digests: dict[str, dict]) -> None:
+    db = builder.db
+    statuses = {cid: d["status"] for cid, d in digests.items()}
+    periods = sorted({p for d in digests.values() for p in d["periods"]})
+    maps = []
+    for period in [None, *periods]:
+        try:
+            rows = positions.positions(db, run_period=period)
+        except SvtError:
+            continue
+        maps.append({"period": period, "anchor": "now" if period is None else f"period-{period}",
+                     "drawing": detector.drawing(rows, statuses, "")})
+    builder.page("map.html", "map.html.j2", {
+        "maps": maps, "legend": list(detector.STATUS_COLOURS.items()),
+        "verdicts": list(detector.VERDICT_COLOURS.items())})

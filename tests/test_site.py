@@ -1,0 +1,326 @@
+"""`svt site`: the static site of a store. Every page is there, parses, and links only to
+files that exist (relative links); text from the records is escaped; invalid records are
+marked; a second build redraws only what changed; --serve serves it; without the site
+extra, one line says what to install. (tests/test_site_browser.py loads it in chromium.)"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from svt_records import Database
+from svt_records.site.build import MANIFEST, build, commit_url
+
+from conftest import GIT_ENV, PNG, git, isolate
+
+IV_CSV = "voltage_V,current_A\n0,0\n20,1.1e-06\n40,1.6e-06\n60,2.0e-06\n80,2.2e-06\n"
+SCRIPT = "<script>alert('x')</script>"
+
+
+def make_sample(db: Database, png: Path) -> None:
+    """A small store with something of everything the site shows."""
+    folder = png.parent
+    (folder / "iv.csv").write_text(IV_CSV)
+    (folder / "iv2.csv").write_text(IV_CSV.replace("2.2e-06", "3.0e-06"))
+    db.save_component("MOD-1", {"type": "module", "status": "qualified",
+                                "location": "Clean Room"}, attributes={"batch": 7})
+    db.save_component("SEN-1", {"type": "sensor", "status": "qualified"})
+    db.save_component("HYB-1", {"type": "hybrid", "status": "qualified"})
+    db.save_component("FEB-1", {"type": "feb", "status": "spare"})
+    db.save_component("MOD+2", {"type": "module", "status": "testing",
+                                "location": "Hall B"}, attributes={"note": SCRIPT})
+    db.assemble("MOD-1", sensor_id="SEN-1", hybrid_id="HYB-1")
+    db.record_test("MOD-1", "iv_curve", passed=True, measurements={"current": 2.2e-6,
+                   "voltage": 80.0}, data_files=[str(folder / "iv.csv")], images=[str(png)],
+                   date="2025-01-10T10:00")
+    db.record_test("MOD-1", "iv_curve", passed=False, measurements={"current": 3.0e-6,
+                   "voltage": 80.0}, data_files=[str(folder / "iv2.csv")],
+                   date="2025-02-10T10:00", notes=SCRIPT)
+    db.record_test("MOD+2", "noise_test", passed=True, measurements={"noise": 1500.0},
+                   date="2025-01-11T10:00")
+    db.install("MOD-1", "Layer1_top_axial", run_period="2024_run", date="2025-01-15T10:00")
+    db.remove("MOD-1", reason="end of run", date="2025-01-20T10:00")
+    db.install("MOD-1", "Layer4_bottom_stereo_hole", run_period="2025_run",
+               date="2025-03-01T10:00")
+    db.install("FEB-1", "FEB1", run_period="2025_run", date="2025-03-01T11:00")
+    db.add_log("MOD-1", f"cooling issue {SCRIPT}", log_type="issue", images=[str(png)])
+    db.connect("MOD-1", "FEB-1")
+
+
+def break_a_record(store: Path) -> None:
+    """A hand edit svt validate refuses (a status no schema knows), committed."""
+    record = store / "records/sensor/SEN-1/component.yaml"
+    record.write_text(record.read_text().replace("status: qualified", "status: banana"))
+    git(store, "commit", "-q", "-am", "a hand edit")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """(store, site) built once for the module's read-only checks."""
+    base = tmp_path_factory.mktemp("site")
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, base / "home")
+        (base / "plot.png").write_bytes(PNG)
+        store = base / "store"
+        db = Database(store)
+        db.initialize_schema()
+        make_sample(db, base / "plot.png")
+        break_a_record(store)
+        git(store, "remote", "add", "origin", "git@github.com:hps/svt-records.git")
+        result = build(Database(store), base / "out")
+    return store, base / "out", result
+
+
+PAGES = ["index.html", "components.html", "map.html", "validation.html", "tests/index.html",
+         "tests/iv_curve.html", "tests/noise_test.html", "components/MOD-1.html",
+         "components/MOD+2.html", "components/SEN-1.html", "components/HYB-1.html",
+         "components/FEB-1.html"]
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "path", "line", "rect", "circle"}
+
+
+class Checker(HTMLParser):
+    """Collects links and checks that every element is closed in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.links: list[str] = []
+        self.errors: list[str] = []
+        self.scripts: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value is not None:
+                self.links.append(value)
+        if tag == "script":
+            self.in_script = True
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value is not None:
+                self.links.append(value)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self.in_script = False
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'} at"
+                               f" {self.getpos()}")
+            if tag in self.stack:
+                while self.stack.pop() != tag:
+                    pass
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if self.in_script:
+            self.scripts.append(data)
+
+
+def parse(path: Path) -> Checker:
+    checker = Checker()
+    checker.feed(path.read_text("utf-8"))
+    checker.close()
+    return checker
+
+
+def test_every_page_exists_and_parses(site):
+    _, out, result = site
+    for rel in PAGES:
+        checker = parse(out / rel)
+        assert not checker.errors and checker.stack == [], (rel, checker.errors, checker.stack)
+    assert result.components == 5 and result.pages_written >= len(PAGES)
+    # plots: IV curves of MOD-1 (both runs), trends of the measurements
+    assert (out / "components/iv/MOD-1.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "tests/plots/iv_curve-current.png").is_file()
+    assert (out / "tests/plots/noise_test-noise.png").is_file()
+
+
+def test_every_link_is_relative_and_resolves(site):
+    _, out, _ = site
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) >= len(PAGES)
+    checked = 0
+    for page in pages:
+        for link in parse(page).links:
+            parts = urlsplit(link)
+            if parts.scheme in ("http", "https"):
+                assert parts.netloc == "github.com", link  # only commit links leave the site
+                continue
+            assert not parts.scheme and not parts.netloc and not link.startswith("/"), link
+            if not parts.path:
+                continue  # an anchor on the same page
+            target = (page.parent / unquote(parts.path)).resolve()
+            assert target.is_file(), f"{page.relative_to(out)} links to missing {link}"
+            assert out.resolve() in target.parents
+            checked += 1
+    assert checked > 50
+
+
+def test_component_page_shows_tests_images_history_and_links(site):
+    _, out, _ = site
+    html = (out / "components/MOD-1.html").read_text()
+    assert 'href="../components/SEN-1.html"' in html and 'href="../components/FEB-1.html"' in html
+    assert 'src="iv/MOD-1.png"' in html
+    assert re.search(r'<img src="files/MOD-1/\d{4}/[^"]+\.png"', html)
+    assert re.search(r'href="files/MOD-1/\d{4}/[^"]+\.csv"', html)
+    assert "Layer4_bottom_stereo_hole" in html and "2024_run" in html  # installation history
+    assert "cooling issue" in html and "batch" in html
+    # history: each commit, linked on GitHub (the remote is known)
+    assert "https://github.com/hps/svt-records/commit/" in html
+    assert html.count("/commit/") >= 5
+    # the + of an id is escaped in links, and its page is where labels point
+    assert 'href="components/MOD%2B2.html"' in (out / "components.html").read_text()
+
+
+def test_html_in_records_is_escaped(site):
+    _, out, _ = site
+    for rel in ("components/MOD-1.html", "components/MOD+2.html"):
+        html = (out / rel).read_text()
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+        assert not parse(out / rel).scripts  # no script runs on a component page
+
+
+def test_invalid_records_still_build_and_are_marked(site):
+    _, out, _ = site
+    validation = (out / "validation.html").read_text()
+    assert "records/sensor/SEN-1/component.yaml" in validation and "banana" in validation
+    assert 'href="components/SEN-1.html"' in validation
+    assert "have problems" in (out / "components/SEN-1.html").read_text()
+    assert "have problems" not in (out / "components/MOD-1.html").read_text()
+    row = re.search(r'<tr class="invalid"><td><a href="components/SEN-1.html">',
+                    (out / "components.html").read_text())
+    assert row
+
+
+def test_map_has_every_position_and_links_the_module(site):
+    _, out, _ = site
+    html = (out / "map.html").read_text()
+    assert 'id="now"' in html and 'id="period-2024_run"' in html and 'id="period-2025_run"' in html
+    now = html.split('id="now"')[1].split('id="period-')[0]
+    for position in ("Layer0_top_axial", "Layer7_bottom_stereo_slot", "FEB12"):
+        assert f'data-position="{position}"' in now
+    link = re.search(r'<a href="components/MOD-1.html" class="pos"'
+                     r' data-position="Layer4_bottom_stereo_hole">', now)
+    assert link
+    then = html.split('id="period-2024_run"')[1].split('id="period-2025_run"')[0]
+    assert 'data-position="Layer1_top_axial">' in then and "MOD-1" in then
+
+
+def test_commit_urls_for_github_and_gitlab():
+    assert commit_url("git@github.com:hps/svt.git") == "https://github.com/hps/svt/commit/"
+    assert commit_url("https://gitlab.example.org/hps/svt") == \
+        "https://gitlab.example.org/hps/svt/-/commit/"
+    assert commit_url("ssh://git@gitlab.com:2222/a/b.git") == "https://gitlab.com/a/b/-/commit/"
+    assert commit_url("/srv/git/svt.git") is None
+
+
+def test_a_rebuild_redraws_only_what_changed(prebuilt, svt, tmp_path):
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    svt("site", str(out))
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["commit"] == git(db.root, "rev-parse", "HEAD").strip()
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build(Database(db.root), out)
+    assert again.written == [] and again.plots_drawn == 0 and not again.full
+    # one component changes: its page and the store-wide pages that show it, nothing else
+    svt("add", "--id", "MOD+2", "--status", "qualified")
+    changed = build(Database(db.root), out)
+    assert not changed.full
+    assert "components/MOD+2.html" in changed.written
+    assert "components/MOD-1.html" not in changed.written
+    assert "components/iv/MOD-1.png" not in changed.written
+    assert set(changed.written) <= {"components/MOD+2.html", "index.html", "components.html",
+                                    "map.html"}, changed.written
+    # a new IV run of MOD-1: its IV plot and the iv_curve trend plots are drawn again
+    svt("test", "MOD-1", "--type", "iv_curve", "--pass", "--current", "2.5e-6",
+        "--data", _iv_file(tmp_path))
+    redrawn = build(Database(db.root), out)
+    assert "components/iv/MOD-1.png" in redrawn.written
+    assert "tests/plots/iv_curve-current.png" in redrawn.written
+    assert "tests/plots/noise_test-noise.png" not in redrawn.written
+    unchanged = [p for p, t in before.items() if p.exists() and p.stat().st_mtime_ns == t]
+    assert out / "components/SEN-1.html" in unchanged
+
+
+def _iv_file(tmp_path: Path) -> str:
+    path = tmp_path / "iv3.csv"
+    path.write_text(IV_CSV)
+    return str(path)
+
+
+def test_validation_page_follows_edits_between_builds(prebuilt, svt, tmp_path):
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    assert "All records are valid" in (out / "validation.html").read_text()
+    break_a_record(db.root)
+    result = build(Database(db.root), out)
+    assert not result.full and result.problems == 1
+    assert "banana" in (out / "validation.html").read_text()
+    assert "have problems" in (out / "components/SEN-1.html").read_text()
+    # an uncommitted fix counts too, and the next build sees it committed
+    record = db.root / "records/sensor/SEN-1/component.yaml"
+    record.write_text(record.read_text().replace("status: banana", "status: spare"))
+    assert build(Database(db.root), out).problems == 0
+    assert "have problems" not in (out / "components/SEN-1.html").read_text()
+    git(db.root, "checkout", "--", "records/sensor/SEN-1/component.yaml")
+    assert build(Database(db.root), out).problems == 1
+
+
+def test_serve_previews_the_site(prebuilt, tmp_path):
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "svt_records", "--repo", str(db.root),
+                             "site", str(out), "--serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        for line in proc.stdout:
+            found = re.search(r"(http://localhost:\d+/)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, proc.stderr.read() if proc.poll() is not None else "no URL printed"
+        with urllib.request.urlopen(url + "components/MOD%2B2.html", timeout=30) as page:
+            assert b"MOD+2" in page.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_without_the_site_extra_it_says_what_to_install(store_path, svt_proc, tmp_path):
+    shadow = tmp_path / "shadow" / "jinja2"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('not installed')\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(shadow.parent), *sys.path])}
+    proc = svt_proc("site", str(tmp_path / "out"), check=False, env=env)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == 'Error: svt site needs jinja2: pip install "svt-records[site]"'
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_output_folder_is_refused(store_path, svt, tmp_path):
+    (tmp_path / "file").write_text("x")
+    bad = svt("site", str(tmp_path / "file"), ok=False)
+    assert bad.exit_code != 0 and "Traceback" not in bad.stderr
+    inside = svt("site", str(store_path / "records" / "site"), ok=False)
+    assert inside.exit_code != 0 and "inside the store's records/" in inside.stderr
+    assert not (store_path / "records" / "site").exists()
