@@ -14,7 +14,7 @@ LAYERS = [
     {"yamlio", "schema", "gitrepo"}, {"txn"}, {"store"}, {"index_rows"}, {"freshness"},
     {"index", "database", "checks", "crosschecks"},
     {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history",
-     "positions"},
+     "positions", "labels"},
 ]
 
 
