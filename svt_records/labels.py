@@ -335,9 +335,12 @@ def _write_all(files: dict[Path, Callable[[Path], None]]) -> list[Path]:
             os.close(fd)
             done.append((Path(name), path))
             write(Path(name))
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in done:
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SvtError(f"cannot write labels to {path.parent}: {exc.strerror or exc};"
+                           " choose another folder with --out") from None
         raise
     for tmp, path in done:
         os.replace(tmp, path)

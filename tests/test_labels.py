@@ -257,3 +257,12 @@ def test_a_scanned_url_works_as_an_id(store, svt, svt_proc):
 def test_a_url_that_is_not_a_page_is_refused(store, svt):
     result = svt("show", f"{SITE}/HPK-SN123456", ok=False)
     assert result.exit_code == 1 and "has characters svt cannot use" in result.stderr
+
+
+def test_a_folder_that_cannot_be_made_is_one_line_and_nothing_is_left(store, svt, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    result = svt("label", "FEB-042", "--out", str(blocker / "labels"), ok=False)
+    assert result.exit_code == 1
+    assert "cannot write labels to" in result.stderr and "--out" in result.stderr
+    assert "Traceback" not in result.stderr and "Internal error" not in result.stderr
