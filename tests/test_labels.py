@@ -131,6 +131,7 @@ def test_label_holds_the_id_without_a_site_and_shows_id_type_serial(store, svt, 
 def test_label_holds_the_page_url_when_svt_yaml_names_the_site(store, svt, tmp_path, gitcmd,
                                                               tools):
     set_site(store.root, gitcmd)  # with a trailing slash, which the URL does not double
+    assert "valid" in svt("validate").stdout  # svt.yaml's schema knows site_url
     svt("label", LONG_ID, "--out", str(tmp_path))
     svg = tmp_path / f"{LONG_ID}.svg"
     # legible at 50 x 25 mm: read back from a coarse 150 dpi raster
