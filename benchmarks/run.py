@@ -90,6 +90,11 @@ def main() -> None:
     # generated component: 10,000 commits in the 10,000 store)
     results.append((measure(f"svt history {module}", lambda i: repo + ["history", module], r),
                     0.30))
+    # one label (SVG, its QR code made by segno), written outside the store
+    labels_out = tempfile.mkdtemp(prefix="svt-bench-labels-")
+    results.append((measure(f"svt label {module}", lambda i: repo + [
+        "label", module, "--out", labels_out], r), 0.30))
+    shutil.rmtree(labels_out, ignore_errors=True)
 
     work = Path(tempfile.mkdtemp(prefix="svt-bench-"))
     copy = work / "store"

@@ -54,6 +54,30 @@ def check_id(component_id: str, what: str = "component id") -> str:
     return component_id
 
 
+# A component's page on the site, and so what a label's QR code holds when svt.yaml names
+# the site (site_url): <site_url>/components/<ID>.html. Every command that takes an id also
+# takes such a URL (what a scanner types), so the page's path is written here once.
+PAGE_FOLDER = "components"
+_PAGE_URL_RE = re.compile(r"^\S*/" + PAGE_FOLDER + r"/(?P<id>[^/?#]+)\.html(?:[?#]\S*)?$")
+
+
+def component_url(site_url: str, component_id: str) -> str:
+    """The URL of a component's page on the site at ``site_url``."""
+    return f"{site_url.rstrip('/')}/{PAGE_FOLDER}/{component_id}.html"
+
+
+def id_from_scan(text: str) -> str:
+    """The component id a scanned label gives: the id in ``<anything>/components/<ID>.html``
+    (a page URL), else the text itself (a bare id; ids hold no "/")."""
+    if "/" not in text:
+        return text
+    match = _PAGE_URL_RE.match(text.strip())
+    if match is None:
+        return text  # check_id says what is wrong with it
+    from urllib.parse import unquote
+    return unquote(match.group("id"))
+
+
 # A connection's id is made of what identifies it: its two components (in sorted order, so
 # both sides and every clone name it alike) and its type, e.g. FEB-042~HPK-SN123456~signal.
 # Ids cannot hold "~", so the first two "~" split it; a type may hold anything.

@@ -50,7 +50,8 @@ EVENT_KEYS = (
     "resolution", "resolved_date", "notes", "legacy_id",
 )
 CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "review", "sync",
-               "svt_install", "maintainers", "lfs", "max_file_mb", "positions", "detector")
+               "svt_install", "maintainers", "lfs", "max_file_mb", "positions", "detector",
+               "site_url")
 DEFAULT_MAX_FILE_MB = 50
 _KEYS = {"component": COMPONENT_KEYS, "config": CONFIG_KEYS}
 

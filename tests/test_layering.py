@@ -15,7 +15,7 @@ LAYERS = [
     {"yamlio", "schema", "gitrepo", "plots"}, {"txn"}, {"store"}, {"index_rows"}, {"freshness"},
     {"index", "database", "checks", "crosschecks"},
     {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history",
-     "positions", "sync"},
+     "positions", "sync", "labels"},
 ]
 
 

@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "resolve": ("collab", "resolve", "Settle a merge conflict in a component's record."),
     "history": ("collab", "history", "Every change of a component, field by field."),
     "site": ("site", "site", "Build a static web site of the store (Pages, or --serve)."),
+    "label": ("labels", "label", "Write labels with QR codes, one by one or on sheets."),
     "merge-driver": ("collab", "merge_driver", "(Run by git.) Merge a component.yaml."),
 }
 

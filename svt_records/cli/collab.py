@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import open_db, report_notes
-from .complete import complete_id
+from .complete import COMPONENT_ID
 
 
 @click.command("merge-driver")
@@ -32,7 +32,7 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.option("--ours", "side", flag_value="ours", help="Keep our value of every conflicting"
               " field (in a rebase: the branch you rebase onto).")
 @click.option("--theirs", "side", flag_value="theirs", help="Keep their value (in a rebase:"
@@ -73,7 +73,7 @@ def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one object with every commit and change.")
 def history(component_id: str, fmt: str) -> None:

@@ -1,4 +1,5 @@
-"""Shell completion of component ids and positions (click's ``shell_complete=``). Each
+"""Component ids on the command line (``type=COMPONENT_ID``: ids or scanned label URLs), and
+shell completion of ids and positions (click's ``shell_complete=``). Each completion
 answers from the index of the store the command line names, cheaply, and never fails: on
 any trouble it offers nothing."""
 from __future__ import annotations
@@ -49,3 +50,24 @@ def _positions(db: Database) -> list[str]:
 
 complete_id = _offer(_ids)
 complete_position = _offer(_positions)
+
+
+class ComponentId(click.ParamType):
+    """A component id, as typed or as a scanner reads a label: the URL of the component's
+    page (``<anything>/components/<ID>.html``) gives its id. Completes ids."""
+
+    name = "id"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> object:
+        if not isinstance(value, str) or "/" not in value:
+            return value  # a bare id: the library checks it
+        from ..model import id_from_scan
+        return id_from_scan(value)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter,
+                       incomplete: str) -> list[CompletionItem]:
+        return complete_id(ctx, param, incomplete)
+
+
+COMPONENT_ID = ComponentId()

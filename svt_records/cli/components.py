@@ -7,7 +7,7 @@ import click
 
 from . import StoreChoice, open_db, report_notes
 from ..registry import format_value
-from .complete import complete_id, complete_position
+from .complete import COMPONENT_ID, complete_position
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 if TYPE_CHECKING:  # the store module is imported when a command runs
@@ -20,7 +20,7 @@ def _attr(values: tuple[str, ...]) -> dict:
 
 @click.command()
 @click.option("--id", "component_id", help="Component id, e.g. HPK-SN123456.",
-              shell_complete=complete_id)
+              type=COMPONENT_ID)
 @click.option("--type", "ctype", type=StoreChoice("component_types"), help="Component type (new components).")
 @click.option("--serial", help="Serial number.")
 @click.option("--asset-tag", help="Asset tag.")
@@ -133,7 +133,7 @@ def note_hidden(db: StoreBase) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--commits", default=5, show_default=True, help="How many recent commits to show.")
@@ -226,7 +226,7 @@ def summary(fmt: str, since: str | None, until: str | None) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.argument("place")
 @click.option("--by", "moved_by", help="Who moved it (default: your git name).")
 @click.option("--notes", help="Why, or anything worth noting.")

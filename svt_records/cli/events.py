@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from . import StoreChoice, open_db, report_notes
-from .complete import complete_id, complete_position
+from .complete import COMPONENT_ID, complete_position
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", required=False, shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", required=False, type=COMPONENT_ID)
 @click.option("--type", "test_type", help="Test type, e.g. iv_curve, noise_test.")
 @click.option("--pass", "passed", is_flag=True, help="The test passed.")
 @click.option("--fail", "failed", is_flag=True, help="The test failed.")
@@ -133,7 +133,7 @@ def show_test(test_id: str, fmt: str) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.argument("position", shell_complete=complete_position)
 @click.option("--run-period", help='Run period, e.g. "2025_spring_run".')
 @click.option("--installed-by", help="Who installed it (default: your git name).")
@@ -159,7 +159,7 @@ def install(component_id: str, position: str, run_period: str | None, installed_
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.option("--reason", help='Why, e.g. "end_of_run".')
 @click.option("--removed-by", help="Who removed it (default: your git name).")
 @click.option("--location", help="Where it goes now, e.g. \"Clean Room Storage\".")
@@ -178,9 +178,9 @@ def remove(component_id: str, reason: str | None, removed_by: str | None, locati
 
 
 @click.command()
-@click.argument("module_id", metavar="MODULE", shell_complete=complete_id)
-@click.option("--sensor", help="Sensor id to attach.", shell_complete=complete_id)
-@click.option("--hybrid", help="Hybrid id to attach.", shell_complete=complete_id)
+@click.argument("module_id", metavar="MODULE", type=COMPONENT_ID)
+@click.option("--sensor", help="Sensor id to attach.", type=COMPONENT_ID)
+@click.option("--hybrid", help="Hybrid id to attach.", type=COMPONENT_ID)
 @click.option("--assembled-by", help="Who assembled it (default: your git name).")
 @click.option("--notes", help="Free-text notes.")
 @click.option("--date", help=DATE_HELP)
@@ -196,7 +196,7 @@ def assemble(module_id: str, sensor: str | None, hybrid: str | None, assembled_b
 
 
 @click.command()
-@click.argument("module_id", metavar="MODULE", shell_complete=complete_id)
+@click.argument("module_id", metavar="MODULE", type=COMPONENT_ID)
 @click.option("--disassembled-by", help="Who did it (default: your git name).")
 @click.option("--notes", help="Why, and what becomes of the parts.")
 @click.option("--only", type=click.Choice(["sensor", "hybrid"]),
@@ -213,7 +213,7 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.argument("text")
 @click.option("--type", "log_type", default="note", show_default=True,
               type=StoreChoice("log_types"))
@@ -240,7 +240,7 @@ def log(component_id: str, text: str, log_type: str, severity: str, logged_by: s
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.argument("text")
 @click.option("--by", "author", help="Who says it (default: your git name).")
 @click.option("--date", help=DATE_HELP)
@@ -253,7 +253,7 @@ def comment(component_id: str, text: str, author: str | None, date: str | None) 
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...",
                 type=click.Path())
 @click.option("--description", help="What the files show.")
@@ -270,12 +270,12 @@ def attach(component_id: str, files: tuple[str, ...], description: str | None,
 
 
 @click.command()
-@click.argument("a", metavar="A", shell_complete=complete_id)
-@click.argument("b", metavar="B", shell_complete=complete_id)
+@click.argument("a", metavar="A", type=COMPONENT_ID)
+@click.argument("b", metavar="B", type=COMPONENT_ID)
 @click.option("--type", "connection_type", default="signal", show_default=True,
               help="Connection type, e.g. signal, power, optical.")
 @click.option("--cable", help="The cable component that makes the connection.",
-              shell_complete=complete_id)
+              type=COMPONENT_ID)
 @click.option("--notes", help="Free-text notes.")
 @click.option("--by", help="Who connected them (default: your git name).")
 @click.option("--date", help=DATE_HELP)
@@ -289,8 +289,8 @@ def connect(a: str, b: str, connection_type: str, cable: str | None, notes: str 
 
 
 @click.command()
-@click.argument("a", metavar="A|CONNECTION_ID", shell_complete=complete_id)
-@click.argument("b", metavar="[B]", required=False, shell_complete=complete_id)
+@click.argument("a", metavar="A|CONNECTION_ID", type=COMPONENT_ID)
+@click.argument("b", metavar="[B]", required=False, type=COMPONENT_ID)
 @click.option("--type", "connection_type", help="Only this connection type (default: all).")
 @click.option("--notes", help="Free-text notes.")
 @click.option("--by", help="Who disconnected them (default: your git name).")
@@ -311,7 +311,7 @@ def disconnect(a: str, b: str | None, connection_type: str | None, notes: str | 
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", shell_complete=complete_id)
+@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
 @FORMAT_OPTION
 def connections(component_id: str, fmt: str) -> None:
     """List the connections of component ID, each with its id (A~B~TYPE), which
