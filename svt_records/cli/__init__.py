@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "setup": ("setup", "setup", "Prepare this clone: register svt's merge driver."),
     "resolve": ("collab", "resolve", "Settle a merge conflict in a component's record."),
     "history": ("collab", "history", "Every change of a component, field by field."),
+    "undo": ("collab", "undo", "Take back one commit of records with a new commit."),
     "merge-driver": ("collab", "merge_driver", "(Run by git.) Merge a component.yaml."),
 }
 
