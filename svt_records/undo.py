@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .checks import LFS_POINTER, validate_store
+from .checks import LFS_POINTER, check_files, walk
+from .crosschecks import UNREADABLE, Record, cross_checks
 from .errors import GitError, InvalidInput, NotFoundError, Problem, RuleViolation, SvtError
 from .gitrepo import Commit
 from .history import UNDO_PREFIX, verb_of
-from .store import RECORDS, StoreBase
+from .store import COMPONENT_FILE, RECORDS, StoreBase
 from .txn import Change
 
 # what undoing does to a file the commit added, deleted, changed (git's status letters)
@@ -213,10 +214,55 @@ def _folder(path: str) -> str:
 
 
 def _errors(db: StoreBase, folders: list[str]) -> list[Problem]:
-    """validate's errors in the component folders (those still there) and across them."""
-    targets = [str(db.root / f) for f in folders if (db.root / f).exists()]
-    problems, _ = validate_store(db, targets)
+    """svt validate's errors in these component folders (those still there) and in the rules
+    across records, checked against the components they name (the fields crosschecks.py's
+    rules follow), share a position with, or share their id with but for case: as a write
+    checks its records, without reading the whole store."""
+    root = str(db.root)
+    ids = {f.split("/")[2] for f in folders if f.count("/") == 2}
+    starts = {f for f in folders if (db.root / f).exists()}
+    for cid in ids:
+        starts |= {f"{RECORDS}/{ctype}/{name}" for ctype, name in db.namesakes(cid)}
+    focus = ids | {s.split("/")[2] for s in starts if s.count("/") == 2}
+    yamls, others, problems = walk(root, sorted(starts))
+    records, found = check_files(root, yamls, str(db.schema_dir))
+    problems += found
+    named: set[str] = set()
+    positions: set[str] = set()
+    for rec in records:
+        if rec.kind == "component":
+            named |= _named(rec.data)
+            if isinstance(rec.data.get("position"), str):
+                positions.add(rec.data["position"])
+    given = {}
+    for cid in sorted(named - focus):
+        for ctype in db.enums.component_types:
+            path = f"{RECORDS}/{ctype}/{cid}/{COMPONENT_FILE}"
+            if (db.root / path).is_file():
+                try:
+                    data = db.read(path, check=False).data
+                except SvtError:
+                    data = {UNREADABLE: True}
+                given[cid] = Record(path, data, "component", None, root)
+    if positions:
+        from .index import Index
+        index = Index(db)
+        for position in sorted(positions):
+            for row in index.components(position=position):
+                if row["id"] not in focus:
+                    given[row["id"]] = Record(f"{RECORDS}/{row['type']}/{row['id']}/"
+                                              f"{COMPONENT_FILE}", row, "component", None, root)
+    problems += cross_checks(records, others, given, focus)
     return [p for p in problems if p.severity == "error"]
+
+
+def _named(record: dict) -> set[str]:
+    """The ids a component record names: its parts or module, its links and their cables."""
+    found = {record.get(key) for key in ("sensor", "hybrid", "module")}
+    for link in record.get("connections") or []:
+        if isinstance(link, dict):
+            found |= {link.get("to"), link.get("cable")}
+    return {cid for cid in found if isinstance(cid, str)}
 
 
 def _key(problem: Problem) -> tuple[str, str, str]:

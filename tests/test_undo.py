@@ -252,6 +252,21 @@ def test_an_undo_whose_result_would_not_validate_is_refused(store, svt):
     validates(svt)
 
 
+@pytest.mark.parametrize("new_id", ["M9", "m9"])
+def test_bringing_back_an_id_that_was_taken_meanwhile_is_refused(store, svt, new_id):
+    """M9 (a module) was undone, then another component took its id (or the id but for
+    case, which collides on macOS and Windows): undoing the undo must not bring M9 back."""
+    svt("add", "--id", "M9", "--type", "module")
+    svt("undo")
+    gone = head(store)
+    svt("add", "--id", new_id, "--type", "feb")
+    before = state(store)
+    message = refused(svt, "undo", gone)
+    assert f"undoing {gone[:10]} would leave records/" in message
+    assert ("is also used by" if new_id == "M9" else "differ only") in message
+    assert state(store) == before
+
+
 def test_problems_the_records_had_before_do_not_block_an_undo(store, svt):
     """A hand edit broke M1 (a position but no install event), then svt changed its
     location: undoing that change leaves the old problem, which is not the undo's doing."""
