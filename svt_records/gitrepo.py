@@ -497,12 +497,15 @@ class GitRepo:
         return entries
 
     def later_commits(self, base: str, paths: Sequence[str], *,
-                      merges: bool = False) -> list[tuple[Commit, str]]:
+                      which: str = "descendants") -> list[tuple[Commit, str]]:
         """(commit, message body) of the commits HEAD has and ``base`` has not that changed
-        ``paths``, newest first: every one but merges (no history simplification), or with
-        ``merges`` the merges of HEAD's first-parent line that changed them."""
-        which = ["--first-parent", "--merges"] if merges else ["--full-history", "--no-merges"]
-        out = self.run("log", *which, "--format=%x1e%H%x1f%an%x1f%aI%x1f%s%x1f%b",
+        ``paths``, newest first, without history simplification: the ``descendants`` of
+        ``base`` but merges, ``all`` (those merged in from elsewhere too) but merges, or the
+        ``merges`` of HEAD's first-parent line."""
+        args = {"descendants": ["--full-history", "--no-merges", "--ancestry-path"],
+                "all": ["--full-history", "--no-merges"],
+                "merges": ["--first-parent", "--merges"]}[which]
+        out = self.run("log", *args, "--format=%x1e%H%x1f%an%x1f%aI%x1f%s%x1f%b",
                        f"{base}..HEAD", "--", *paths)
         found = []
         for chunk in out.split("\x1e")[1:]:

@@ -163,13 +163,14 @@ def _refuse_later_commits(db: StoreBase, sha: str, changes: list[tuple[str, str]
             f"refused: later commits change the same component(s) as {sha[:10]}:"
             f" {_names(commits)}; undo them first, newest first"
             f" (svt undo {commits[0].sha[:10]}), then undo {sha[:10]}")
-    differ = repo.changes_between(sha, "HEAD", [p for _, p in changes])
-    if differ:
-        merges = repo.later_commits(sha, [p for _, p in differ], merges=True)
-        how = f" (in the merge {_names([c for c, _ in merges])})" if merges else ""
-        raise RuleViolation(f"refused: {differ[0][1]} changed since {sha[:10]}{how}: svt cannot"
-                            f" undo it; use git revert {sha[:10]}, settle what conflicts, and"
-                            " run svt validate")
+    differ = [p for _, p in repo.changes_between(sha, "HEAD", [p for _, p in changes])]
+    if differ:  # changed alongside it on another branch, then merged
+        others = [c for c, _ in repo.later_commits(sha, differ, which="all")] or [
+            c for c, _ in repo.later_commits(sha, differ, which="merges")]
+        raise RuleViolation(f"refused: {differ[0]} changed alongside {sha[:10]}, in"
+                            f" {_names(others) if others else 'a merge'}: svt undo cannot"
+                            f" combine the two; take it back with git revert {sha[:10]},"
+                            " then run svt validate")
 
 
 def _uncancelled(later: list[tuple[Commit, str]]) -> list[tuple[Commit, str]]:

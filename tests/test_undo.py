@@ -321,3 +321,58 @@ def test_undo_restores_files_stored_with_git_lfs(tmp_path, svt, png, monkeypatch
     assert (store / image).read_bytes() == png.read_bytes()  # the image itself on disk
     assert git(store, "status", "--porcelain") == ""
     validates(svt)
+
+
+def clones(tmp_path: Path, svt) -> tuple[Path, Path]:
+    """Two clones of a bare remote holding module M1 (spare)."""
+    origin = tmp_path / "origin"
+    svt("--repo", str(origin), "init", "--no-ci")
+    svt("--repo", str(origin), "add", "--id", "M1", "--type", "module", "--status", "spare")
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(origin), str(bare))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for clone in (a, b):
+        git(tmp_path, "clone", "-q", str(bare), str(clone))
+    return a, b
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_a_commit_of_another_clone_merged_alongside_does_not_block_an_undo(
+        tmp_path, svt, png, how):
+    """Clone B tested M1 while clone A set its status, then B pulled. Merged, B's test sits
+    beside A's change and B can undo that change; rebased, B's test now follows it (and
+    builds on it): undo the test first."""
+    a, b = clones(tmp_path, svt)
+    svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
+    failed = head(a)
+    git(a, "push", "-q")
+    svt("--repo", str(b), "test", "M1", "--type", "iv_curve", "--pass", "--image", str(png))
+    git(b, "pull", "-q", "--rebase" if how == "rebase" else "--no-rebase", "--no-edit")
+    if how == "rebase":
+        message = refused(svt, "--repo", str(b), "undo", failed)
+        assert f"{head(b)[:10]} (test M1: iv_curve pass, 1 file(s))" in message
+        return
+    svt("--repo", str(b), "undo", failed)
+    assert Database(b).get_component("M1")["status"] == "spare"
+    assert [t["result"] for t in Database(b).tests("M1")] == ["pass"]
+    result = svt("--repo", str(b), "validate", ok=False)
+    assert result.exit_code == 0, result.stdout
+
+
+def test_an_undo_that_would_drop_a_change_merged_into_the_same_record_is_refused(
+        tmp_path, svt):
+    """A moved M1 while B graded it; the merge driver kept both fields. Undoing A's move by
+    putting back the record before it would drop B's grade: refused, naming B's commit."""
+    a, b = clones(tmp_path, svt)
+    svt("--repo", str(a), "location", "M1", "SLAC")
+    moved = head(a)
+    git(a, "push", "-q")
+    svt("--repo", str(b), "add", "--id", "M1", "--attr", "grade=A")
+    graded = head(b)
+    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    before = state(b)
+    message = refused(svt, "--repo", str(b), "undo", moved)
+    assert (f"records/module/M1/component.yaml changed alongside {moved[:10]}, in"
+            f" {graded[:10]} (update M1: attribute grade set to A)") in message
+    assert f"git revert {moved[:10]}" in message
+    assert state(b) == before
