@@ -11,6 +11,7 @@ import pytest
 
 from svt_records import Database
 from svt_records.gitrepo import BULK_THRESHOLD
+from test_collab import clones  # noqa: F401  (a fixture: two clones of a bare remote)
 
 DATE = "2025-03-01T10:00:00+00:00"
 
@@ -323,26 +324,13 @@ def test_undo_restores_files_stored_with_git_lfs(tmp_path, svt, png, monkeypatch
     validates(svt)
 
 
-def clones(tmp_path: Path, svt) -> tuple[Path, Path]:
-    """Two clones of a bare remote holding module M1 (spare)."""
-    origin = tmp_path / "origin"
-    svt("--repo", str(origin), "init", "--no-ci")
-    svt("--repo", str(origin), "add", "--id", "M1", "--type", "module", "--status", "spare")
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "clone", "-q", "--bare", str(origin), str(bare))
-    a, b = tmp_path / "a", tmp_path / "b"
-    for clone in (a, b):
-        git(tmp_path, "clone", "-q", str(bare), str(clone))
-    return a, b
-
-
 @pytest.mark.parametrize("how", ["merge", "rebase"])
 def test_a_commit_of_another_clone_merged_alongside_does_not_block_an_undo(
-        tmp_path, svt, png, how):
+        clones, svt, png, how):
     """Clone B tested M1 while clone A set its status, then B pulled. Merged, B's test sits
     beside A's change and B can undo that change; rebased, B's test now follows it (and
     builds on it): undo the test first."""
-    a, b = clones(tmp_path, svt)
+    a, b = clones
     svt("--repo", str(a), "add", "--id", "M1", "--status", "failed")
     failed = head(a)
     git(a, "push", "-q")
@@ -360,11 +348,11 @@ def test_a_commit_of_another_clone_merged_alongside_does_not_block_an_undo(
 
 
 def test_an_undo_that_would_drop_a_change_merged_into_the_same_record_is_refused(
-        tmp_path, svt):
+        clones, svt):
     """A moved M1 while B graded it; the merge driver kept both fields. Undoing A's move by
     putting back the record before it would drop B's grade: refused, naming B's commit."""
-    a, b = clones(tmp_path, svt)
-    svt("--repo", str(a), "location", "M1", "SLAC")
+    a, b = clones
+    svt("--repo", str(a), "location", "M1", "Clean Room")
     moved = head(a)
     git(a, "push", "-q")
     svt("--repo", str(b), "add", "--id", "M1", "--attr", "grade=A")
