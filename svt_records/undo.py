@@ -83,7 +83,8 @@ def plan_undo(db: StoreBase, rev: str | None) -> UndoPlan:
         raise NotFoundError("nothing to undo: this store has no commits yet")
     if rev is None:
         entry = repo.commit_entry("HEAD")
-        if len(entry.parents) > 1 or verb_of(entry.subject) == "edit" or not _records_only(entry.changes):
+        if (len(entry.parents) > 1 or verb_of(entry.subject) == "edit"
+                or not _records_only(entry.changes)):
             raise InvalidInput(f"the last commit, {entry.sha[:10]} ({entry.subject}), was not"
                                " made by svt: name the commit to undo (svt undo COMMIT;"
                                " svt history ID or git log shows them)")

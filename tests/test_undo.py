@@ -237,6 +237,18 @@ def test_uncommitted_edits_to_the_files_block_the_undo(store, svt):
     assert state(store) == before and "notes: my edit" in record.read_text()
 
 
+def test_undo_is_refused_on_a_detached_head_and_during_a_merge(store, svt):
+    svt("add", "--id", "M1", "--status", "failed")
+    git(store, "checkout", "-q", "--detach")
+    before = state(store)
+    assert "HEAD is detached at" in refused(svt, "undo")
+    assert state(store) == before
+    git(store, "switch", "-q", "main")
+    (store / ".git/MERGE_HEAD").write_text(head(store) + "\n")
+    assert "a merge is in progress" in refused(svt, "undo")
+    assert state(store) == before
+
+
 def test_an_undo_whose_result_would_not_validate_is_refused(store, svt):
     svt("add", "--id", "M2", "--type", "module", "--status", "spare")
     svt("install", "M1", "Layer1_top_axial", "--date", "2025-01-01")
