@@ -376,3 +376,22 @@ def test_an_undo_that_would_drop_a_change_merged_into_the_same_record_is_refused
             f" {graded[:10]} (update M1: attribute grade set to A)") in message
     assert f"git revert {moved[:10]}" in message
     assert state(b) == before
+
+
+def test_undo_passes_svts_own_pre_commit_hooks(store, svt, png, tmp_path, svt_hooks,
+                                                monkeypatch):
+    """With svt's hooks installed the undo goes through `git commit`, and the hooks (validate
+    --since HEAD, fmt) check a commit that only deletes files, and one that restores them."""
+    Database(store).record_test("M1", "iv_curve", passed=True, images=[png])
+    tested = head(store)
+    calls = tmp_path / "hook-calls"
+    env = svt_hooks(store, tmp_path, log=calls)  # commits .pre-commit-config.yaml
+    for key in ("PATH", "PRE_COMMIT_HOME"):
+        monkeypatch.setenv(key, env[key])
+    svt("undo", tested)
+    assert not list(store.glob("records/module/M1/*/*_0.png"))
+    svt("undo")
+    assert git(store, "log", "-1", "--format=%s").startswith("undo: undo: test M1")
+    assert len(list(store.glob("records/module/M1/*/*_0.png"))) == 1
+    assert git(store, "status", "--porcelain") == ""
+    assert calls.read_text().count("validate --since HEAD") == 2  # the hooks did run
