@@ -252,10 +252,14 @@ def test_undo_is_refused_on_a_detached_head_and_during_a_merge(store, svt):
 def test_an_undo_whose_result_would_not_validate_is_refused(store, svt):
     svt("add", "--id", "M2", "--type", "module", "--status", "spare")
     svt("install", "M1", "Layer1_top_axial", "--date", "2025-01-01")
+    installed = head(store)
     svt("remove", "M1", "--date", "2025-01-02")
     removal = head(store)
     svt("install", "M2", "Layer1_top_axial", "--date", "2025-01-03")
     before = state(store)
+    # the install is followed by M1's removal, which builds on it
+    assert f"{removal[:10]} (remove M1: from Layer1_top_axial)" in refused(
+        svt, "undo", installed)
     message = refused(svt, "undo", removal)
     assert message.startswith(f"Error: refused: undoing {removal[:10]} would leave ")
     assert "position Layer1_top_axial also holds" in message
