@@ -110,13 +110,19 @@ def main() -> None:
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082"))
     tag = str(int(time.time()))[-5:]  # in place, earlier runs' components exist
-    results.append((measure("svt add (new component)", lambda i: crepo + [
-        "add", "--id", f"BENCH-{tag}-{i:03d}", "--type", "feb", "--status", "spare"], r), 0.30))
+    add = measure("svt add (new component)", lambda i: crepo + [
+        "add", "--id", f"BENCH-{tag}-{i:03d}", "--type", "feb", "--status", "spare"], r)
+    results.append((add, 0.30))
     results.append((measure("svt test (with a plot)", lambda i: crepo + [
         "test", module, "--type", "iv_curve", "--pass", "--voltage", "100", "--image", str(png)],
         r), 0.30))
     results.append((measure("svt install", lambda i: crepo + [
         "install", f"BENCH-{tag}-{i:03d}", f"FEB{int(tag) % 70 * 10 + 200 + i}"], r), 0.30))
+    # each run undoes a component added just before it (untimed); the target: twice a write
+    results.append((measure("svt undo (of an add)", lambda i: crepo + ["undo"], r,
+                            before=lambda i: run(crepo + [
+                                "add", "--id", f"BENCH-{tag}-U{i:03d}", "--type", "feb"])),
+                    round(2 * add[1], 3)))
     if not args.skip_validate:
         results.append((measure("svt validate (everything)", lambda i: crepo + ["validate"],
                                 args.slow_runs, allowed=(0, 1)), 15.0))

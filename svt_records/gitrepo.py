@@ -284,9 +284,11 @@ class GitRepo:
                    self.start("diff-files", "--name-only", "-z")]
         return sorted({p for q in queries for p in q.paths()})
 
-    def changes_between(self, base: str, head: str) -> list[tuple[str, str]]:
-        """(status letter, path) of every file that differs between two revisions."""
-        out = self.run("diff", "--name-status", "-z", "--no-renames", base, head, "--")
+    def changes_between(self, base: str, head: str,
+                        paths: Sequence[str] = ()) -> list[tuple[str, str]]:
+        """(status letter, path) of every file (under ``paths``, if given) that differs
+        between two revisions."""
+        out = self.run("diff", "--name-status", "-z", "--no-renames", base, head, "--", *paths)
         parts = [p for p in out.split("\0") if p]
         return list(zip(parts[0::2], parts[1::2]))
 
@@ -333,40 +335,51 @@ class GitRepo:
         return self.run("hash-object", "-t", "tree", "-w", "--stdin", input=data).strip()
 
     def _update_tree(self, reader: "_BatchReader", tree: str | None,
-                     changes: dict[str, tuple[str, str]]) -> str:
-        """``tree`` (None: an empty one) with ``changes`` ({path: (mode, blob id)}) in it."""
+                     changes: dict[str, tuple[str, str] | None]) -> str | None:
+        """``tree`` (None: an empty one) with ``changes`` ({path: (mode, blob id)}, or
+        {path: None} to delete the file) in it; None when nothing is left in it."""
         entries = reader.tree(tree) if tree else {}
-        subdirs: dict[bytes, dict[str, tuple[str, str]]] = {}
-        for path, (mode, sha) in changes.items():
+        subdirs: dict[bytes, dict[str, tuple[str, str] | None]] = {}
+        for path, blob in changes.items():
             head, sep, rest = path.partition("/")
             name = head.encode("utf-8", "surrogateescape")
             if sep:
-                subdirs.setdefault(name, {})[rest] = (mode, sha)
+                subdirs.setdefault(name, {})[rest] = blob
+            elif blob is None:
+                entries.pop(name, None)
             else:
-                entries[name] = (mode.encode(), bytes.fromhex(sha))
+                entries[name] = (blob[0].encode(), bytes.fromhex(blob[1]))
         for name, sub in subdirs.items():
             old = entries.get(name)
             old_sha = old[1].hex() if old and old[0] == TREE_MODE else None
-            entries[name] = (TREE_MODE, bytes.fromhex(self._update_tree(reader, old_sha, sub)))
-        return self._write_tree(entries)
+            new = self._update_tree(reader, old_sha, sub)
+            if new is None:
+                entries.pop(name, None)  # git keeps no empty folders
+            else:
+                entries[name] = (TREE_MODE, bytes.fromhex(new))
+        return self._write_tree(entries) if entries else None
 
-    def _bulk_tree(self, parent: str | None, changes: dict[str, tuple[str, str]]) -> str:
+    def _bulk_tree(self, parent: str | None, changes: dict[str, tuple[str, str]],
+                   removed: Sequence[str] = ()) -> str:
         """For large changes (imports): a private index is cheaper than a tree per folder."""
         tmp_index = self.svt_dir() / "bulk-index"
         env = {"GIT_INDEX_FILE": str(tmp_index)}
         try:
             self.run("read-tree", *( [parent] if parent else ["--empty"]), env=env)
             lines = [f"{mode} {sha}\t{path}" for path, (mode, sha) in changes.items()]
-            self.run("update-index", "-z", "--index-info",
-                     input=("\0".join(lines) + "\0").encode("utf-8"), env=env)
+            if lines:
+                self.run("update-index", "-z", "--index-info",
+                         input=("\0".join(lines) + "\0").encode("utf-8"), env=env)
+            self._update_index((), removed, env=env)
             return self.run("write-tree", env=env).strip()
         finally:
             tmp_index.unlink(missing_ok=True)
 
     def commit_files(self, paths: Sequence[str], message: str, parent: str | None,
                      before_ref_update: Callable[[str | None], None] | None = None,
-                     refilter: Sequence[str] = ()) -> str:
-        """Commit exactly ``paths`` (as they are on disk) on top of ``parent``.
+                     refilter: Sequence[str] = (), removed: Sequence[str] = ()) -> str:
+        """Commit exactly ``paths`` (as they are on disk), and the deletion of ``removed``,
+        on top of ``parent``.
 
         The user's index is touched only at those paths afterwards, so their own staged
         changes stay staged and uncommitted. ``refilter`` are those of ``paths`` whose bytes
@@ -377,15 +390,16 @@ class GitRepo:
         env = self._identity_env()
         if self.hooks_present():
             return self._commit_with_hooks(paths, message, parent, env, before_ref_update,
-                                           refilter)
+                                           refilter, removed)
         shas = self.hash_files(paths)
         changes = {p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
-        if len(changes) > BULK_THRESHOLD:
-            tree = self._bulk_tree(parent, changes)
+        if len(changes) + len(removed) > BULK_THRESHOLD:
+            tree = self._bulk_tree(parent, changes, removed)
         else:
             with _BatchReader(self) as reader:
                 base_tree = reader.commit_tree(parent) if parent else None
-                tree = self._update_tree(reader, base_tree, changes)
+                tree = self._update_tree(reader, base_tree, {
+                    **changes, **dict.fromkeys(removed)}) or self._write_tree({})
         args = ["commit-tree", tree] + (["-p", parent] if parent else [])
         commit = self.run(*args, input=message.encode("utf-8"), env=env).strip()
         if before_ref_update:
@@ -394,13 +408,13 @@ class GitRepo:
                  parent or _ZERO)
         fault_point("ref-updated")
         self.note_commit()
-        self.sync_index(paths, refilter)
+        self.sync_index(paths, refilter, removed)
         return commit
 
     def _commit_with_hooks(self, paths: list[str], message: str, parent: str | None,
                            env: dict[str, str],
                            before_ref_update: Callable[[str | None], None] | None,
-                           refilter: Sequence[str] = ()) -> str:
+                           refilter: Sequence[str] = (), removed: Sequence[str] = ()) -> str:
         tmp_index = self.svt_dir() / "commit-index"
         env = dict(env, GIT_INDEX_FILE=str(tmp_index))
         try:
@@ -408,7 +422,7 @@ class GitRepo:
                 self.run("read-tree", parent, env=env)
             else:
                 self.run("read-tree", "--empty", env=env)
-            self._update_index(paths, env=env)
+            self._update_index(paths, removed, env=env)
             if before_ref_update:
                 before_ref_update(None)
             proc = subprocess.run(["git", "commit", "-q", "--no-status", "-F", "-"],
@@ -421,15 +435,16 @@ class GitRepo:
             assert head is not None
         finally:
             tmp_index.unlink(missing_ok=True)
-        self.sync_index(paths, refilter)
+        self.sync_index(paths, refilter, removed)
         return head
 
-    def sync_index(self, paths: Sequence[str], refilter: Sequence[str] = ()) -> None:
-        """Make the user's index agree with HEAD at exactly these paths (``refilter``: see
-        commit_files)."""
+    def sync_index(self, paths: Sequence[str], refilter: Sequence[str] = (),
+                   removed: Sequence[str] = ()) -> None:
+        """Make the user's index agree with HEAD at exactly these paths, ``removed`` being
+        gone from both (``refilter``: see commit_files)."""
         if refilter:
             self._update_index((), refilter)
-        self._update_index(paths)
+        self._update_index(paths, removed)
 
     def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
                       env: dict[str, str] | None = None) -> None:
@@ -463,9 +478,15 @@ class GitRepo:
         if self.head() is None:
             return []
         self._refresh_commit_graph()
-        out = self.run("log", "--full-history", "--diff-merges=first-parent", "--no-renames",
-                       "--name-status", "-z", "--format=%x1e%H%x1f%P%x1f%an%x1f%aI%x1f%s%x1f",
-                       "--", *paths)
+        return self._log_entries("--full-history", "--", *paths)
+
+    def commit_entry(self, commit: str) -> LogEntry:
+        """One commit, with the files it changed (a merge: against its first parent)."""
+        return self._log_entries("-1", commit, "--")[0]
+
+    def _log_entries(self, *args: str) -> list[LogEntry]:
+        out = self.run("log", "--diff-merges=first-parent", "--no-renames", "--name-status",
+                       "-z", "--format=%x1e%H%x1f%P%x1f%an%x1f%aI%x1f%s%x1f", *args)
         entries = []
         for chunk in out.split("\x1e")[1:]:  # header \x1f NUL, then "\n" status NUL path NUL ...
             head, _, files = chunk.partition("\x1f\x00")
@@ -478,6 +499,32 @@ class GitRepo:
     def remote_url(self, name: str = "origin") -> str | None:
         """The URL of a remote (None when there is no such remote)."""
         return self.run("config", "--get", f"remote.{name}.url", check=False).strip() or None
+
+    def later_commits(self, base: str, paths: Sequence[str], *,
+                      which: str = "descendants") -> list[tuple[Commit, str]]:
+        """(commit, message body) of the commits HEAD has and ``base`` has not that changed
+        ``paths``, newest first, without history simplification: the ``descendants`` of
+        ``base`` but merges, ``all`` (those merged in from elsewhere too) but merges, or the
+        ``merges`` of HEAD's first-parent line."""
+        args = {"descendants": ["--full-history", "--no-merges", "--ancestry-path"],
+                "all": ["--full-history", "--no-merges"],
+                "merges": ["--first-parent", "--merges"]}[which]
+        out = self.run("log", *args, "--format=%x1e%H%x1f%an%x1f%aI%x1f%s%x1f%b",
+                       f"{base}..HEAD", "--", *paths)
+        found = []
+        for chunk in out.split("\x1e")[1:]:
+            parts = chunk.split("\x1f", 4)
+            if len(parts) == 5:
+                found.append((Commit(*parts[:4]), parts[4]))
+        return found
+
+    def checked_out_blob(self, spec: str) -> bytes | None:
+        """The ``rev:path`` blob as a checkout writes it here (through the smudge filters:
+        Git LFS's turns a pointer into the file); None when a filter fails (e.g. the LFS
+        object is neither here nor on a remote svt can reach)."""
+        proc = subprocess.run(["git", "cat-file", "--filters", spec], cwd=self.root,
+                              capture_output=True)
+        return proc.stdout if proc.returncode == 0 else None
 
     def is_shallow(self) -> bool:
         """A shallow clone: history before its oldest commits is not here."""

@@ -13,13 +13,15 @@ from typing import Any
 from . import model, yamlio
 from .store import COMPONENT_FILE, StoreBase
 
-# svt's commit subjects: "<verb> <ID or file>: what"; anything else is a hand edit
-_SUBJECT = re.compile(r"^(?P<verb>[a-z][a-z-]*) [^\s:]+: ")
+# svt's commit subjects: "<verb> <ID or file>: what", or "undo: <subject undone>" (svt
+# undo); anything else is a hand edit
+UNDO_PREFIX = "undo: "
+_SUBJECT = re.compile(r"^(?:(?P<undo>undo): |(?P<verb>[a-z][a-z-]*) [^\s:]+: )")
 
 
 def verb_of(subject: str) -> str:
     m = _SUBJECT.match(subject)
-    return m.group("verb") if m else "edit"
+    return (m.group("undo") or m.group("verb")) if m else "edit"
 
 
 def component_history(db: StoreBase, component_id: str) -> dict:

@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Callable
 
 from . import yamlio
 from .errors import GitError, LockTimeout, SvtError
@@ -89,27 +90,32 @@ class _Entry:
     """One file of a change, as the journal records it."""
 
     def __init__(self, path: str, staged: str, backup: str | None = None,
-                 existed: bool = False) -> None:
+                 existed: bool = False, deleted: bool = False) -> None:
         self.path = path  # relative to the store root
         self.staged = staged  # file name in the tx folder holding the new content
         self.backup = backup  # file name in the tx folder holding the old content
         self.existed = existed
+        self.deleted = deleted  # the change deletes the file (svt undo of an added one)
 
 
 class Change:
-    """What one command writes: new contents by path, and files to copy in."""
+    """What one command writes: new contents by path, files to copy in, files to delete."""
 
     def __init__(self, message: str, contents: dict[str, bytes] | None = None,
                  copies: dict[str, Path] | None = None,
-                 expected: dict[str, str] | None = None) -> None:
+                 expected: dict[str, str | bytes] | None = None) -> None:
         self.message = message
         self.contents = contents if contents is not None else {}
         self.copies = copies if copies is not None else {}  # store path -> source file
-        self.expected = expected if expected is not None else {}  # compare-before-replace
+        # compare-before-replace (and before delete): the text read, or the exact bytes
+        self.expected = expected if expected is not None else {}
         self.rehash: list[str] = []  # files committed as they are on disk (filters apply)
+        self.deletions: list[str] = []  # files to delete, each with its expected content
+        # called with every file in place, before the commit: raising rolls the change back
+        self.verify: Callable[[], None] | None = None
 
     def paths(self) -> list[str]:
-        return list(self.contents) + list(self.copies)
+        return list(self.contents) + list(self.copies) + self.deletions
 
 
 class Transaction:
@@ -135,7 +141,7 @@ class Transaction:
         entries = [_Entry(**e) for e in state.get("entries", [])]
         head = self.repo.head()
         if head is not None and self._landed(head, state):
-            self.repo.sync_index([e.path for e in entries])
+            _sync_index(self.repo, entries)
             shutil.rmtree(self.dir, ignore_errors=True)
             return f"finished an interrupted svt command whose commit {head[:10]} had landed"
         self._restore(entries)
@@ -161,8 +167,10 @@ class Transaction:
                     up = up.parent
                 expected = change.expected.get(path)
                 if expected is not None:
+                    current: str | bytes | None
                     try:
-                        current = yamlio.read_text(target)
+                        current = target.read_bytes() if isinstance(expected, bytes) \
+                            else yamlio.read_text(target)
                     except (OSError, yamlio.YamlError):
                         current = None
                     if current != expected:
@@ -171,6 +179,13 @@ class Transaction:
                 elif target.exists():
                     raise SvtError(f"{path} already exists; svt never overwrites a record it"
                                    " did not read first")
+                if path in change.deletions:
+                    if expected is None:
+                        raise SvtError(f"svt deletes only files it read first ({path})")
+                    entry = _Entry(path, "", f"old-{n}", existed=True, deleted=True)
+                    shutil.copy2(target, self.dir / f"old-{n}")
+                    entries.append(entry)
+                    continue
                 staged = f"new-{n}"
                 if path in change.contents:
                     (self.dir / staged).write_bytes(change.contents[path])
@@ -187,23 +202,30 @@ class Transaction:
             # 2. move into place
             for entry in entries:
                 target = root / entry.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.dir / entry.staged, target)
+                if entry.deleted:
+                    target.unlink()
+                    _prune_empty(target.parent, root / "records")
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(self.dir / entry.staged, target)
                 fault_point("moving")
+            if change.verify is not None:
+                change.verify()
             # 3. commit
 
             def remember(commit: str | None) -> None:
                 self._write_journal(change.message, entries, commit, parent)
                 fault_point("committing")
 
-            commit = self.repo.commit_files([e.path for e in entries] + change.rehash,
-                                            change.message, parent, before_ref_update=remember,
-                                            refilter=change.rehash)
+            commit = self.repo.commit_files(
+                [e.path for e in entries if not e.deleted] + change.rehash, change.message,
+                parent, before_ref_update=remember, refilter=change.rehash,
+                removed=[e.path for e in entries if e.deleted])
         except BaseException as exc:
             head = self.repo.head()
             if head is not None and self._landed(head):
                 try:
-                    self.repo.sync_index([e.path for e in entries])
+                    _sync_index(self.repo, entries)
                 except GitError:
                     pass
                 shutil.rmtree(self.dir, ignore_errors=True)
@@ -245,10 +267,16 @@ class Transaction:
             if entry.backup:
                 backup = self.dir / entry.backup
                 if backup.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)  # a deletion pruned it
                     os.replace(backup, target)
             elif not entry.existed and target.exists() and not (self.dir / entry.staged).exists():
                 target.unlink()
                 _prune_empty(target.parent, root / "records")
+
+
+def _sync_index(repo: GitRepo, entries: list[_Entry]) -> None:
+    repo.sync_index([e.path for e in entries if not e.deleted],
+                    removed=[e.path for e in entries if e.deleted])
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:

@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "history": ("collab", "history", "Every change of a component, field by field."),
     "site": ("site", "site", "Build a static web site of the store (Pages, or --serve)."),
     "label": ("labels", "label", "Write labels with QR codes, one by one or on sheets."),
+    "undo": ("collab", "undo", "Take back one commit of records with a new commit."),
     "merge-driver": ("collab", "merge_driver", "(Run by git.) Merge a component.yaml."),
 }
 

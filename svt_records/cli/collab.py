@@ -106,3 +106,40 @@ def history(component_id: str, fmt: str) -> None:
             click.echo(f"  {ch['field']}: {value_text(ch['old'])} → {value_text(ch['new'])}")
         for text in c["events"]:
             click.echo(f"  {text}")
+
+
+@click.command()
+@click.argument("commit", required=False)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing (the"
+              " check that the result validates runs only when undoing for real).")
+def undo(commit: str | None, dry_run: bool) -> None:
+    """Take back COMMIT with a new commit; history is never rewritten.
+
+    Without COMMIT: the last commit of the current branch, if svt made it (else name the
+    commit). Files the commit added are deleted, files it changed or deleted come back as
+    they were, images and data files too. The new commit says "undo: <subject>" and "This
+    reverts commit <id>."; undoing it brings the change back.
+
+    COMMIT may be any commit of the current branch that changed only files under records/,
+    svt's own or a hand edit. svt refuses a merge, a commit of another branch, one that
+    changed svt.yaml, schemas/ or other files, and one that later commits build on (they
+    change the same components): undo those first, newest first. The undone records must
+    pass svt validate, else nothing is written.
+
+    \b
+    Example:
+      svt undo --dry-run        # what undoing the last commit would change
+      svt undo                  # undo the last commit
+      svt undo 5f84f57          # undo an older commit (svt history ID shows them)
+    """
+    from ..undo import undo as do_undo
+    db = open_db()
+    plan, new = do_undo(db, commit, dry_run=dry_run)
+    report_notes(db)
+    what = f"{plan.commit[:10]} ({plan.subject})"
+    click.echo(f"Would undo {what}:" if new is None else f"Undid {what} in {new[:10]}:")
+    width = max(len(action) for action, _ in plan.files)
+    for action, path in plan.files:
+        click.echo(f"  {action:<{width}}  {path}")
+    if new is None:
+        click.echo("Nothing was written (--dry-run).")
