@@ -359,3 +359,47 @@ def test_a_record_svt_cannot_read_stops_sync_and_names_the_file(clones, svt):
             in result.stderr)
     assert tip(b) == mine and git(b, "status", "--porcelain") == ""
     assert tip(bare, "main") == tip(a)
+
+
+def _both_install_m1(svt, a: Path, b: Path) -> None:
+    for where, who in ((a, "Alice"), (b, "Bob")):  # the same moment in both clones
+        run(svt, where, "install", "M1", "Layer0_top_axial", "--installed-by", who,
+            "--date", "2025-03-01T10:00:00+00:00")
+
+
+def _both_remove_m1(svt, a: Path, b: Path) -> None:
+    run(svt, a, "install", "M1", "Layer0_top_axial", "--date", "2025-03-01T10:00:00+00:00")
+    run(svt, a, "sync")
+    run(svt, b, "sync")
+    for where, day in ((a, "02"), (b, "03")):
+        run(svt, where, "remove", "M1", "--date", f"2025-03-{day}T10:00:00+00:00")
+
+
+def _move_and_remove_m1(svt, a: Path, b: Path) -> None:
+    run(svt, a, "install", "M1", "Layer0_top_axial", "--date", "2025-03-01T10:00:00+00:00")
+    run(svt, a, "sync")
+    run(svt, b, "sync")
+    run(svt, a, "location", "M1", "CERN", "--date", "2025-03-02T10:00:00+00:00")
+    run(svt, b, "remove", "M1", "--location", "SLAC", "--date", "2025-03-03T10:00:00+00:00")
+
+
+@pytest.mark.parametrize("clones", ["", "sync: merge\n"], ids=["rebase", "merge"],
+                         indirect=True)
+@pytest.mark.parametrize("make, said", [
+    (_both_install_m1, "no removal between"),
+    (_both_remove_m1, "no install since"),
+    (_move_and_remove_m1, "location here is CERN"),
+], ids=["two-installs", "two-removals", "location-vs-latest-move"])
+def test_sync_pushes_no_merge_that_combines_two_valid_changes_into_an_invalid_one(
+        clones, svt, make, said):
+    """The rows of docs/collaboration.md's "Merges that only validate can refuse": each side
+    is valid alone, git merges them cleanly, and sync's check of the result stops the push."""
+    bare, a, b = clones
+    make(svt, a, b)
+    assert_valid(svt, a)
+    assert_valid(svt, b)
+    run(svt, a, "sync")
+    result = run(svt, b, "sync", ok=False)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "Not pushed" in result.stderr and said in result.stderr, result.stderr
+    assert tip(bare, "main") == tip(a)
