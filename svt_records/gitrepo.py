@@ -609,6 +609,11 @@ class GitRepo:
             self._update_index((), refilter)
         self._update_index(paths)
 
+    def split_index(self) -> None:
+        """Set core.splitIndex and split the index now (git keeps it split from then on)."""
+        self.run("config", "core.splitIndex", "true")
+        self.run("update-index", "--split-index")
+
     def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
                       env: dict[str, str] | None = None) -> None:
         """Stage ``paths`` as they are on disk and drop ``dropped`` from the index; paths go

@@ -504,6 +504,12 @@ class StoreBase:
         self.repo.register_merge_driver("svt: component.yaml field by field", command)
         return True
 
+    def use_split_index(self) -> None:
+        """Keep git's index split in this clone (core.splitIndex), under the store's lock:
+        each commit's update-index then writes a small file, not the whole index."""
+        with self.locked():
+            self.repo.split_index()
+
     def _refuse_busy(self, change: Change) -> None:
         busy = self.repo.busy_state()
         if busy:

@@ -132,3 +132,19 @@ def test_head_is_read_from_the_files_as_git_resolves_it(tmp_path, gitcmd):
     assert GitRepo(tmp_path / "wt").head() == git_out(root, "rev-parse", "main~1")  # worktree
     gitcmd(root, "checkout", "-q", "--orphan", "fresh")
     assert repo.head() is None  # unborn again, with packed refs present
+
+
+def test_setup_split_index_keeps_gits_index_split_through_svt_commits(store_path, svt):
+    result = svt("setup", "--split-index")
+    assert "split" in result.stdout
+    assert git_out(store_path, "config", "core.splitIndex") == "true"
+    shared = set((store_path / ".git").glob("sharedindex.*"))
+    assert shared
+    svt("add", "--id", "FEB-001", "--type", "feb", "--status", "spare")
+    assert git_out(store_path, "status", "--porcelain") == ""
+    assert git_out(store_path, "ls-files", "records/feb/FEB-001")
+    # the commit rewrote the small split part, not the shared index
+    assert shared <= set((store_path / ".git").glob("sharedindex.*"))
+    fsck = subprocess.run(["git", "fsck", "--no-progress"], cwd=store_path,
+                          capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
