@@ -296,6 +296,7 @@ _KEYWORDS: dict[str, Callable[[Compiler, dict, str], Check | None]] = {
     "maxItems": _bound("maxItems", lambda n, m: n <= m, _is_arr, len),
     "minimum": _bound("minimum", lambda n, m: n >= m, _is_num, lambda v: v),
     "exclusiveMinimum": _bound("exclusiveMinimum", lambda n, m: n > m, _is_num, lambda v: v),
+    "maximum": _bound("maximum", lambda n, m: n <= m, _is_num, lambda v: v),
     "required": _k_required, "properties": _k_properties,
     "additionalProperties": _k_additional, "propertyNames": _k_property_names,
     "items": _k_items, "oneOf": _k_one_of, "allOf": _k_all_of, "if": _k_if,
