@@ -148,3 +148,21 @@ def test_setup_split_index_keeps_gits_index_split_through_svt_commits(store_path
     fsck = subprocess.run(["git", "fsck", "--no-progress"], cwd=store_path,
                           capture_output=True, text=True)
     assert fsck.returncode == 0, fsck.stderr
+
+
+def test_list_and_show_inside_a_store_never_load_the_yaml_parser(prebuilt, svt):
+    """Run from inside the store (no --repo), as users do: finding the store reads svt.yaml
+    only to see whether it is an example store, which needs no parser when it says nothing
+    of examples."""
+    import sys
+    db = prebuilt(lambda d, png: d.save_component("FEB-001", {"type": "feb",
+                                                               "status": "spare"}))
+    for args in (["list"], ["show", "FEB-001"]):
+        code = ("import sys\nfrom svt_records.cli import main\n"
+                f"sys.argv = ['svt', *{args!r}]\n"
+                "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+                "print('yaml' in sys.modules)\n")
+        env = {k: v for k, v in os.environ.items() if k != "SVT_REPO"}
+        out = subprocess.run([sys.executable, "-c", code], cwd=db.root / "records",
+                             capture_output=True, text=True, env=env, check=True).stdout
+        assert out.splitlines()[-1] == "False", (args, out)
