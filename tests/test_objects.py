@@ -166,3 +166,20 @@ def test_list_and_show_inside_a_store_never_load_the_yaml_parser(prebuilt, svt):
         out = subprocess.run([sys.executable, "-c", code], cwd=db.root / "records",
                              capture_output=True, text=True, env=env, check=True).stdout
         assert out.splitlines()[-1] == "False", (args, out)
+
+
+def test_a_list_asks_git_for_heads_records_tree_only_when_head_moved(store_path, svt_proc,
+                                                                       tmp_path, gitcmd):
+    svt_proc("add", "--id", "FEB-001", "--type", "feb", "--status", "spare")
+    svt_proc("list")  # builds the index
+    svt_proc("list")  # notes HEAD's commit and git's index file
+    trace = tmp_path / "trace"
+
+    def asked() -> list[str]:
+        trace.unlink(missing_ok=True)
+        assert "FEB-001" in svt_proc("list", env={"GIT_TRACE": str(trace)}).stdout
+        return [r.split()[1] for r in git_processes(trace)]
+    assert asked() == ["diff-files"]
+    gitcmd(store_path, "commit", "-q", "--allow-empty", "-m", "moved")
+    assert asked()[0] == "rev-parse"  # HEAD moved: git names its records tree again
+    assert asked() == ["diff-files"]
