@@ -905,7 +905,7 @@ class _BatchReader:
 class _LooseWriter:
     """Writes git objects as loose object files: SHA-1 of "KIND SIZE\\0DATA", zlib-compressed
     at git's loose compression level, into objects/xx/yyyy... read-only, by a rename (an
-    object already there is left alone, as git does)."""
+    object already there is only freshened, as git does)."""
 
     def __init__(self, objects: Path, level: int) -> None:
         self.objects = objects
@@ -919,7 +919,11 @@ class _LooseWriter:
         folder = self.objects / sha[:2]
         target = folder / sha[2:]
         if target.exists():
-            return sha
+            try:  # as git does: an old unreachable copy must not be pruned before the commit
+                os.utime(target)
+                return sha
+            except OSError:
+                pass  # not ours to touch: write it again below
         folder.mkdir(exist_ok=True)
         tmp = folder / f"tmp_obj_svt_{os.getpid()}_{sha[2:10]}"
         tmp.unlink(missing_ok=True)  # left by a killed svt (read-only: not reopened)

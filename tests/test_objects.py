@@ -183,3 +183,14 @@ def test_a_list_asks_git_for_heads_records_tree_only_when_head_moved(store_path,
     gitcmd(store_path, "commit", "-q", "--allow-empty", "-m", "moved")
     assert asked()[0] == "rev-parse"  # HEAD moved: git names its records tree again
     assert asked() == ["diff-files"]
+
+
+def test_writing_an_object_that_exists_freshens_it_against_pruning(tmp_path, gitcmd):
+    gitcmd(tmp_path, "init", "-q")
+    sha = git_out(tmp_path, "hash-object", "-w", "--stdin", input="old\n")
+    path = tmp_path / ".git" / "objects" / sha[:2] / sha[2:]
+    os.utime(path, (1_000_000_000, 1_000_000_000))  # unreachable and weeks old: prunable
+    writer = GitRepo(tmp_path)._loose_writer()
+    assert writer is not None
+    assert writer.write(b"blob", b"old\n") == sha
+    assert path.stat().st_mtime > 1_000_000_000
