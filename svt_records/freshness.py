@@ -61,7 +61,7 @@ class Check(NamedTuple):
 
     scope: Scope
     last_tree: str
-    tree_proc: Pending
+    tree_proc: Pending | None  # None: HEAD is the commit whose records tree is last_tree
     dirty_proc: Pending
     staged_proc: Pending | None
     git_index: str | None
@@ -70,6 +70,7 @@ class Check(NamedTuple):
     gone_dirs: list[str]
     local: bool  # the folders showed added or removed files
     started: int  # time.time_ns() when the refresh began
+    head: str | None = None  # the commit HEAD named when the refresh began
 
 
 class Found(NamedTuple):
@@ -104,8 +105,13 @@ class Freshness:
         and keep the answer if :meth:`finish` then changes nothing."""
         started = time.time_ns()
         last_tree = meta(self.db, "tree")
-        tree_proc = self._git("rev-parse", "-q", "--verify", "HEAD:./records")
+        # a commit's tree never changes: while HEAD names the commit last seen, no git
+        head = self.store.repo.head()
+        tree_proc = None
+        if head is None or meta(self.db, "head-tree") != f"{head} {last_tree}":
+            tree_proc = self._git("rev-parse", "-q", "--verify", f"{head or 'HEAD'}:./records")
         if last_tree is None:
+            assert tree_proc is not None
             self._rebuild(tree_proc, started)
             return None
         scope = Scope.of(events)
@@ -127,14 +133,14 @@ class Freshness:
         candidates.update(p for (p,) in self.db.execute(
             "SELECT path FROM files WHERE volatile>0"))
         return Check(scope, last_tree, tree_proc, dirty_proc, staged_proc, git_index,
-                     candidates, new_dirs, gone_dirs, local, started)
+                     candidates, new_dirs, gone_dirs, local, started, head)
 
     def finish(self, check: Check | None) -> bool:
         """Wait for git and re-read what changed; True if anything in the index changed."""
         if check is None:
             return True
         scope, last_tree, staged_proc = check.scope, check.last_tree, check.staged_proc
-        tree = (check.tree_proc.text() or "").strip()
+        tree = (check.tree_proc.text() or "").strip() if check.tree_proc else last_tree
         if staged_proc is None and tree != last_tree:  # HEAD moved alone (reset --soft)
             staged_proc = self._staged(scope)
         reported = set(check.dirty_proc.paths())
@@ -161,6 +167,9 @@ class Freshness:
         if staged_ok and check.git_index is not None:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             (f"git-index:{scope.value}", f"{check.git_index} {tree}"))
+        if check.head is not None:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            ("head-tree", f"{check.head} {tree}"))
         return changed
 
     def _edited(self, scope: Scope) -> Pending:

@@ -25,6 +25,7 @@ MERGE_DRIVER = "svt"  # the name of svt's merge driver in .git/config and attrib
 MERGE_ATTRIBUTE = f"records/**/component.yaml merge={MERGE_DRIVER}"
 TREE_MODE = b"40000"  # a folder's mode inside a git tree object
 _TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)
+_HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 BULK_THRESHOLD = 64  # changed paths above which one private index beats a tree per folder
 LFS_SETUP = ("install git-lfs (apt-get install git-lfs, or brew install git-lfs) and run"
              " `git lfs install`")
@@ -82,11 +83,15 @@ class GitRepo:
         self.root = Path(root)
         self._git_dir: Path | None = None
         self._identity: Identity | None = None
+        self._conf: dict[str, str] | None = None  # git var -l (see _config)
+        self._conf_key: tuple = ()
 
     # ---- running git ------------------------------------------------------------------
     def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
             check: bool = True) -> str:
         """Run git in the work tree; on failure raise GitError naming command and stderr."""
+        if args and args[0] == "config":
+            self._conf = None
         full_env = None
         if env:
             full_env = dict(os.environ)
@@ -147,9 +152,45 @@ class GitRepo:
         return path
 
     def head(self) -> str | None:
-        """The commit HEAD points at, or None on an unborn branch."""
+        """The commit HEAD points at, or None on an unborn branch. Read from .git/HEAD and
+        the branch's ref file or packed-refs (no git process); git answers when those are in
+        a form this does not know (a symbolic ref to a symbolic ref, a reftable)."""
+        found = self._head_from_files()
+        if found is not False:
+            return found  # type: ignore[return-value]
         out = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).strip()
         return out or None
+
+    def _head_from_files(self) -> str | None | bool:
+        """HEAD's commit from the files under .git; None: an unborn branch; False: ask git."""
+        try:
+            text = (self.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError, GitError):
+            return False
+        if _HEX_ID.fullmatch(text):
+            return text
+        ref = text[4:].strip() if text.startswith("ref:") else ""
+        if not ref.startswith("refs/heads/") or ref == "refs/heads/.invalid":  # reftable
+            return False
+        try:
+            loose = (self.common_dir / ref).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            loose = None
+        except (OSError, UnicodeDecodeError):
+            return False
+        if loose is not None:
+            return loose if _HEX_ID.fullmatch(loose) else False
+        try:
+            packed = (self.common_dir / "packed-refs").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError):
+            return False
+        for line in packed.splitlines():
+            sha, _, name = line.partition(" ")
+            if name == ref:
+                return sha if _HEX_ID.fullmatch(sha) else False
+        return None
 
     def detached_head(self) -> str | None:
         """The commit HEAD points at when it is detached; None when it names a branch.
@@ -212,6 +253,10 @@ class GitRepo:
         for name, message in checks:
             if (g / name).exists():
                 return message
+        fmt = self._config().get("extensions.objectformat", "sha1").lower()
+        if fmt != "sha1":
+            return (f"this repository's objects are {fmt}, and svt writes SHA-1 repositories"
+                    " only: make the store in a repository created by plain `git init`")
         if (g / "index.lock").exists():
             return (f"{g / 'index.lock'} exists: another git process is running, or one crashed."
                     " Wait for it, or delete that file if no git process is running")
@@ -220,7 +265,15 @@ class GitRepo:
     def identity(self) -> Identity:
         """The git identity commits are made with; the OS user when git has none."""
         if self._identity is None:
-            out = self.run("var", "GIT_AUTHOR_IDENT", check=False).strip()
+            conf = self._config()
+            given = [os.environ.get("GIT_AUTHOR_NAME") or conf.get("author.name")
+                     or conf.get("user.name"),
+                     os.environ.get("GIT_AUTHOR_EMAIL") or conf.get("author.email")
+                     or conf.get("user.email") or os.environ.get("EMAIL")]
+            if all(given):  # git var -l's (lenient) ident is what strict git var would say
+                out = conf.get("GIT_AUTHOR_IDENT", "")
+            else:  # none configured: git may refuse, or guess from the host name
+                out = self.run("var", "GIT_AUTHOR_IDENT", check=False).strip()
             if out and "<" in out:
                 name, rest = out.split("<", 1)
                 email = rest.split(">", 1)[0]
@@ -232,6 +285,36 @@ class GitRepo:
                 self._identity = Identity(user, f"{user}@{socket.gethostname() or 'localhost'}",
                                           fallback=True)
         return self._identity
+
+    def _config(self) -> dict[str, str]:
+        """git's configuration (every level, lower-case keys as git prints them, the last
+        value of a key) and its GIT_AUTHOR_IDENT and GIT_COMMITTER_IDENT, from one ``git var
+        -l``. Kept while the config files' stat signatures and git's config variables stay
+        the same (a long-lived process sees a hooks path set later)."""
+        key = self._config_key()
+        if self._conf is None or self._conf_key != key:
+            conf: dict[str, str] = {}
+            for line in self.run("var", "-l", check=False).splitlines():
+                name, _, value = line.partition("=")
+                conf[name] = value
+            self._conf, self._conf_key = conf, key
+        return self._conf
+
+    def _config_key(self) -> tuple:
+        home = Path(os.path.expanduser("~"))
+        xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+        files = [self.common_dir / "config", self.git_dir / "config.worktree",
+                 Path(os.environ.get("GIT_CONFIG_GLOBAL") or home / ".gitconfig"),
+                 xdg / "git" / "config"]
+        key: list = [os.environ.get(v) for v in ("GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+                                                 "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_SYSTEM")]
+        for f in files:
+            try:
+                st = os.stat(f)
+                key.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                key.append(None)
+        return tuple(key)
 
     def _identity_env(self) -> dict[str, str]:
         ident = self.identity()
@@ -245,7 +328,7 @@ class GitRepo:
 
     def hooks_present(self) -> bool:
         """True when a pre-commit or commit-msg hook would run on `git commit`."""
-        hooks_path = self.run("config", "--get", "core.hooksPath", check=False).strip()
+        hooks_path = self._config().get("core.hookspath", "").strip()
         hooks = Path(os.path.expanduser(hooks_path)) if hooks_path else self.common_dir / "hooks"
         if hooks_path and not hooks.is_absolute():
             hooks = self.root / hooks
@@ -332,7 +415,99 @@ class GitRepo:
         entries: 0.03 s instead of 0.15 s for parsing and rewriting it through mktree."""
         names = sorted(entries, key=lambda n: n + b"/" if entries[n][0] == TREE_MODE else n)
         data = b"".join(b"%s %s\0%s" % (entries[n][0], n, entries[n][1]) for n in names)
+        loose = self._loose_writer()
+        if loose is not None:
+            return loose.write(b"tree", data)
         return self.run("hash-object", "-t", "tree", "-w", "--stdin", input=data).strip()
+
+    def _loose_writer(self) -> "_LooseWriter | None":
+        """A writer of loose objects in-process (zlib + SHA-1, what git writes), or None
+        where git must write them: a repository whose objects are not SHA-1, that shares
+        its objects' permissions, fsyncs them or sets where they go."""
+        conf = self._config()
+        if (conf.get("extensions.objectformat", "sha1").lower() != "sha1"
+                or any(k in conf for k in ("core.sharedrepository", "core.fsync",
+                                           "core.fsyncobjectfiles"))
+                or os.environ.get("GIT_OBJECT_DIRECTORY")
+                or os.environ.get("GIT_QUARANTINE_PATH")):
+            return None
+        level = conf.get("core.loosecompression") or conf.get("core.compression") or "1"
+        try:
+            zlevel = int(level)
+        except ValueError:
+            return None
+        if not -1 <= zlevel <= 9:
+            return None
+        return _LooseWriter(self.common_dir / "objects", zlevel)
+
+    def _plain_blobs(self, paths: Sequence[str]) -> bool:
+        """True when git would store these files' bytes as they are: no end-of-line
+        conversion configured, and no attributes file that applies to them mentions a
+        filter, text, eol, crlf, ident or encoding (then git hashes them: LFS, filters)."""
+        autocrlf = self._config().get("core.autocrlf", "false").lower()
+        return autocrlf in ("false", "no", "off", "0") and not self._attributes_mention(
+            paths, (b"filter", b"text", b"eol", b"crlf", b"ident", b"encoding"))
+
+    def _attributes_mention(self, paths: Sequence[str], words: Sequence[bytes]) -> bool:
+        """Does any attributes file git would consult for ``paths`` contain one of
+        ``words``? (.gitattributes in the folders on their way, $GIT_DIR/info/attributes,
+        core.attributesFile or the XDG default, the system file.) A cheap test: a
+        yes only sends the question on to git."""
+        conf = self._config()
+        folders = {""}
+        for path in paths:
+            parts = path.split("/")[:-1]
+            folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        files = [self.root / f / ".gitattributes" for f in folders]
+        files.append(self.common_dir / "info" / "attributes")
+        home = os.path.expanduser("~")
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+        files.append(Path(os.path.expanduser(conf.get("core.attributesfile") or "")
+                          or os.path.join(xdg, "git", "attributes")))
+        if not os.environ.get("GIT_ATTR_NOSYSTEM"):
+            files.append(Path("/etc/gitattributes"))
+            git = shutil.which("git")
+            if git:
+                files.append(Path(git).resolve().parent.parent / "etc" / "gitattributes")
+        for f in files:
+            try:
+                text = f.read_bytes().lower()
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                continue
+            except OSError:
+                return True
+            if any(w in text for w in words):
+                return True
+        return False
+
+    def _commit_object(self, tree: str, parent: str | None, message: str,
+                       env: dict[str, str]) -> str:
+        """Write the commit object, in-process where git would write the same bytes;
+        through ``git commit-tree`` where it would not (dates or an encoding set, a name
+        or email git would clean up)."""
+        loose = self._loose_writer()
+        conf = self._config()
+        idents = []
+        for role in ("AUTHOR", "COMMITTER"):
+            name = env.get(f"GIT_{role}_NAME") or os.environ.get(f"GIT_{role}_NAME", "")
+            email = env.get(f"GIT_{role}_EMAIL") or os.environ.get(f"GIT_{role}_EMAIL", "")
+            idents.append((name, email))
+        plain = (loose is not None
+                 and conf.get("i18n.commitencoding", "utf-8").lower() in ("utf-8", "utf8")
+                 and not os.environ.get("GIT_AUTHOR_DATE")
+                 and not os.environ.get("GIT_COMMITTER_DATE")
+                 and all(_clean_ident(part) for ident in idents for part in ident))
+        if not plain or loose is None:
+            args = ["commit-tree", tree] + (["-p", parent] if parent else [])
+            return self.run(*args, input=message.encode("utf-8"), env=env).strip()
+        import time
+        now = int(time.time())
+        offset = time.localtime(now).tm_gmtoff // 60
+        stamp = f"{now} {'-' if offset < 0 else '+'}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+        lines = [f"tree {tree}"] + ([f"parent {parent}"] if parent else [])
+        lines += [f"{role} {name} <{email}> {stamp}"
+                  for role, (name, email) in zip(("author", "committer"), idents)]
+        return loose.write(b"commit", ("\n".join(lines) + "\n\n" + message).encode("utf-8"))
 
     def _update_tree(self, reader: "_BatchReader", tree: str | None,
                      changes: dict[str, tuple[str, str] | None]) -> str | None:
@@ -391,7 +566,11 @@ class GitRepo:
         if self.hooks_present():
             return self._commit_with_hooks(paths, message, parent, env, before_ref_update,
                                            refilter, removed)
-        shas = self.hash_files(paths)
+        loose = self._loose_writer()
+        if loose is not None and self._plain_blobs(paths):
+            shas = [loose.write(b"blob", (self.root / p).read_bytes()) for p in paths]
+        else:
+            shas = self.hash_files(paths)
         changes = {p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
         if len(changes) + len(removed) > BULK_THRESHOLD:
             tree = self._bulk_tree(parent, changes, removed)
@@ -400,8 +579,7 @@ class GitRepo:
                 base_tree = reader.commit_tree(parent) if parent else None
                 tree = self._update_tree(reader, base_tree, {
                     **changes, **dict.fromkeys(removed)}) or self._write_tree({})
-        args = ["commit-tree", tree] + (["-p", parent] if parent else [])
-        commit = self.run(*args, input=message.encode("utf-8"), env=env).strip()
+        commit = self._commit_object(tree, parent, message, env)
         if before_ref_update:
             before_ref_update(commit)
         self.run("update-ref", "-m", f"commit (svt): {message.splitlines()[0]}", "HEAD", commit,
@@ -445,6 +623,11 @@ class GitRepo:
         if refilter:
             self._update_index((), refilter)
         self._update_index(paths, removed)
+
+    def split_index(self) -> None:
+        """Set core.splitIndex and split the index now (git keeps it split from then on)."""
+        self.run("config", "core.splitIndex", "true")
+        self.run("update-index", "--split-index")
 
     def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
                       env: dict[str, str] | None = None) -> None:
@@ -548,7 +731,7 @@ class GitRepo:
     def lfs_routed(self, paths: Sequence[str]) -> list[str]:
         """Those of ``paths`` that .gitattributes sends through the Git LFS filter (the
         files need not exist)."""
-        if not paths:
+        if not paths or not self._attributes_mention(paths, (b"filter",)):
             return []
         out = self.run("check-attr", "-z", "--stdin", "filter",
                        input=("\0".join(paths) + "\0").encode("utf-8", "surrogateescape"))
@@ -905,6 +1088,52 @@ class _BatchReader:
             raise GitError(f"git tree {sha} is not in the form svt expects")
         return {name: (b"%o" % int(mode, 8) if mode[0] == 48 else mode, oid)  # 48: "0"
                 for mode, name, oid in found}
+
+
+class _LooseWriter:
+    """Writes git objects as loose object files: SHA-1 of "KIND SIZE\\0DATA", zlib-compressed
+    at git's loose compression level, into objects/xx/yyyy... read-only, by a rename (an
+    object already there is only freshened, as git does)."""
+
+    def __init__(self, objects: Path, level: int) -> None:
+        self.objects = objects
+        self.level = level
+
+    def write(self, kind: bytes, data: bytes) -> str:
+        import hashlib
+        import zlib
+        raw = b"%s %d\0%s" % (kind, len(data), data)
+        sha = hashlib.sha1(raw).hexdigest()
+        folder = self.objects / sha[:2]
+        target = folder / sha[2:]
+        if target.exists():
+            try:  # as git does: an old unreachable copy must not be pruned before the commit
+                os.utime(target)
+                return sha
+            except OSError:
+                pass  # not ours to touch: write it again below
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f"tmp_obj_svt_{os.getpid()}_{sha[2:10]}"
+        tmp.unlink(missing_ok=True)  # left by a killed svt (read-only: not reopened)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(zlib.compress(raw, self.level))
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return sha
+
+
+_CRUD = " .,:;<>\"\\'"
+
+
+def _clean_ident(part: str) -> bool:
+    """A name or email git would store as it is (git strips "crud" from both ends and
+    drops <, > and newlines)."""
+    return bool(part) and part[0] not in _CRUD and part[-1] not in _CRUD and not any(
+        c in part for c in "<>\n") and all(ord(c) > 32 for c in (part[0], part[-1]))
 
 
 def _mode(path: Path) -> str:

@@ -149,8 +149,12 @@ def find_store(explicit: str | os.PathLike | None = None, cwd: str | None = None
 
 
 def _is_example(config: Path) -> bool:
-    """An example store (svt's own records/) is used only when named with --repo/SVT_REPO."""
+    """An example store (svt's own records/) is used only when named with --repo/SVT_REPO.
+    A file that never says "example" is parsed no further (every command run inside a
+    store asks; loading the YAML parser costs 10-15 ms)."""
     try:
+        if b"example" not in config.read_bytes():
+            return False
         data = yamlio.load_file(config).data
     except (OSError, yamlio.YamlError):
         return False
@@ -512,6 +516,12 @@ class StoreBase:
             return False
         self.repo.register_merge_driver("svt: component.yaml field by field", command)
         return True
+
+    def use_split_index(self) -> None:
+        """Keep git's index split in this clone (core.splitIndex), under the store's lock:
+        each commit's update-index then writes a small file, not the whole index."""
+        with self.locked():
+            self.repo.split_index()
 
     def _refuse_busy(self, change: Change) -> None:
         busy = self.repo.busy_state()

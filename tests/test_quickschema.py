@@ -70,6 +70,7 @@ MUTATIONS = [
     ("config", lambda r: r.update(positions={"module": "x"})),
     ("config", lambda r: r.update(max_file_mb=0)),
     ("config", lambda r: r.update(lfs="yes")),
+    ("config", lambda r: r.update(detector={"febs": 1000})),
     ("remove", lambda r: r.pop("position")),
     ("remove", lambda r: r.update(position="Layer 1")),
     ("remove", lambda r: r.update(kind="install")),
