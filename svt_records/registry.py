@@ -110,6 +110,15 @@ def _read_enumerations(directory: str, signature: tuple) -> Enumerations:
 
 # ---- value formatting shared by the renderers ------------------------------------------
 
+def describe_change(name: str, old: Any, new: Any) -> str:
+    """How a commit message says a field or value changed: never "None"."""
+    if old is None:
+        return f"{name} set to {format_value(new)}"
+    if new is None:
+        return f"{name} cleared (was {format_value(old)})"
+    return f"{name} {format_value(old)} -> {format_value(new)}"
+
+
 def format_value(value: Any) -> str:
     """A measurement or attribute value as `svt show` prints it."""
     if isinstance(value, dict):

@@ -101,11 +101,12 @@ class Change:
 
     def __init__(self, message: str, contents: dict[str, bytes] | None = None,
                  copies: dict[str, Path] | None = None,
-                 expected: dict[str, str] | None = None) -> None:
+                 expected: dict[str, str | bytes] | None = None) -> None:
         self.message = message
         self.contents = contents if contents is not None else {}
         self.copies = copies if copies is not None else {}  # store path -> source file
-        self.expected = expected if expected is not None else {}  # compare-before-replace
+        # compare-before-replace: a record's text, or the bytes of a stored file
+        self.expected: dict[str, str | bytes] = expected if expected is not None else {}
         self.rehash: list[str] = []  # files committed as they are on disk (filters apply)
 
     def paths(self) -> list[str]:
@@ -161,8 +162,9 @@ class Transaction:
                     up = up.parent
                 expected = change.expected.get(path)
                 if expected is not None:
-                    try:
-                        current = yamlio.read_text(target)
+                    try:  # a record's text as read, or a stored file's bytes (a redrawn plot)
+                        current = target.read_bytes() if isinstance(expected, bytes) \
+                            else yamlio.read_text(target)
                     except (OSError, yamlio.YamlError):
                         current = None
                     if current != expected:
