@@ -67,9 +67,12 @@ def merge_derived(measurements: dict[str, Any], result: "AnalysisResult",
     return added
 
 
-def plots_available() -> bool:
+def wants_plot(definition: testtypes.TestType) -> bool:
+    """Whether to draw the analysis plot: the definition asks (``plot``, default true) and
+    matplotlib is installed (else the values are stored without it)."""
     import importlib.util
-    return importlib.util.find_spec("matplotlib") is not None
+    return definition.settings.get("plot", True) is not False \
+        and importlib.util.find_spec("matplotlib") is not None
 
 
 def apply_limits(db: "StoreBase", event: dict, definition: testtypes.TestType,
@@ -121,7 +124,7 @@ def complete_new_test(db: "StoreBase", event: dict, definition: testtypes.TestTy
                             f" `svt reanalyze --type {event['test_type']} {event['component']}`")
         else:
             measurements = dict(event.get("measurements") or {})
-            draw = plot_dir if plots_available() else None
+            draw = plot_dir if wants_plot(definition) else None
             result, plot = analyse(definition, data, measurements, plot_dir=draw,
                                    title=f"{event['component']} {event['test_type']}",
                                    label=label)
@@ -192,7 +195,7 @@ def _reanalyze_one(db: Any, definition: testtypes.TestType, rel: str, change: Ch
     plot_dir.mkdir()
     try:
         result, plot = analyse(definition, db.root / folder / data["path"], hand,
-                               plot_dir=plot_dir if plots_available() else None,
+                               plot_dir=plot_dir if wants_plot(definition) else None,
                                title=f"{event['component']} {event['test_type']}",
                                label=data.get("original_name") or data["path"])
     except SvtError as exc:

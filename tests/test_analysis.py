@@ -4,6 +4,7 @@ analyses on curves whose answers are known, then `svt test --data`, `svt test-ty
 from __future__ import annotations
 
 import math
+import subprocess
 import sys
 
 import pytest
@@ -298,3 +299,14 @@ def test_reanalyze_updates_derived_values_in_one_commit(sensor, svt, tmp_path, g
 def test_reanalyze_refuses_a_type_without_analysis(store_path, svt):
     result = svt("reanalyze", "--type", "thermal_cycle", ok=False)
     assert result.exit_code == 1 and "defines no analysis" in result.stderr
+
+
+def test_commands_that_do_not_analyse_load_neither_numpy_nor_matplotlib(sensor):
+    code = ("import sys\nfrom svt_records.cli import main\n"
+            "assert main(['test', 'HPK-1', '--type', 'iv_curve', '--pass', '--voltage', '60'])"
+            " == 0\n"
+            "assert main(['list']) == 0 and main(['show', 'HPK-1']) == 0\n"
+            "print(sorted(m for m in ('numpy', 'matplotlib', 'openpyxl') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -35,7 +35,8 @@ def test_types(fmt: str) -> None:
             return " (placeholder)" if path in marked else ""
         out.append(f"{name}: {d.description}")
         if d.analysis:
-            settings = ", ".join(f"{k} {v:g}{mark('analysis.' + k)}"
+            settings = ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else f'{v:g}'}"
+                                 f"{mark('analysis.' + k)}"
                                  for k, v in d.settings.items() if v is not None)
             out.append(f"  analysis: {d.analysis}" + (f" ({settings})" if settings else ""))
         for limit in d.limits():
