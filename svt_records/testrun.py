@@ -49,7 +49,8 @@ def analyse(definition: testtypes.TestType, source: Path, measurements: dict[str
     if plot_dir is None:
         return result, None
     from . import plots
-    out = plot_dir / PLOT_NAME.format(analysis=name)
+    # a folder of its own: one change may analyse many files (svt test --from-csv)
+    out = Path(tempfile.mkdtemp(dir=plot_dir)) / PLOT_NAME.format(analysis=name)
     plots.iv_figure([(label, data)], out, operating_voltage=result.operating_voltage,
                     breakdown=result.breakdown, title=title)
     return result, out

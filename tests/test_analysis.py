@@ -310,3 +310,21 @@ def test_commands_that_do_not_analyse_load_neither_numpy_nor_matplotlib(sensor):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_results_from_csv_are_analysed_judged_and_not_written_twice(sensor, svt, tmp_path,
+                                                                    gitcmd):
+    svt("add", "--id", "HPK-2", "--type", "sensor")
+    iv_file(tmp_path)
+    iv_file(tmp_path, leakage_scale=300, name="leaky.csv")
+    sheet = tmp_path / "results.csv"
+    sheet.write_text("component,type,data\nHPK-1,iv_curve,iv.csv\nHPK-2,iv_curve,leaky.csv\n")
+    svt("test", "--from-csv", str(sheet))
+    assert only_test(sensor)["result"] == "pass"
+    leaky = only_test(sensor, "HPK-2")
+    assert leaky["result"] == "fail" and leaky["limits"]["failed"]
+    assert sorted(f["kind"] for f in leaky["files"]) == ["data", "plot"]
+    head = gitcmd(sensor.root, "rev-parse", "HEAD")
+    again = svt("test", "--from-csv", str(sheet)).stdout
+    assert "Recorded 0 result(s)" in again and "2 already present" in again
+    assert gitcmd(sensor.root, "rev-parse", "HEAD") == head
