@@ -378,7 +378,7 @@ class Database(StoreBase):
         return rel
 
     @under_lock
-    def reanalyze(self, test_type: str, component_ids: Sequence[str] = ()
+    def reanalyze(self, test_type: str, *, component_ids: Sequence[str] = ()
                   ) -> tuple[str | None, list[str]]:
         """Re-run the analysis of ``test_type`` (svt.yaml's definition) on the stored data of
         its results, of ``component_ids`` or all, updating derived values in one commit;

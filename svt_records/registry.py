@@ -177,6 +177,9 @@ def _when(ev: dict) -> str:
 
 def _show_test(ev: dict) -> list[str]:
     result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result") or "", "-")
+    said = (ev.get("limits") or {}).get("verdict")
+    if said and said != ev.get("result"):  # a verdict by hand the limits contradict
+        result += f" (limits: {said.upper()})"
     by = f"  by {ev['tested_by']}" if ev.get("tested_by") else ""
     test_id = f"{ev['id']}  " if ev.get("id") else ""  # what `svt show-test` takes
     lines = [f"  {test_id}{_when(ev)}  {ev['test_type']}  {result}  "
@@ -324,8 +327,8 @@ _CONNECTION_KEYS = ("other", "connection_type", "cable", "by", "notes")
 
 EVENT_KINDS: dict[str, EventKind] = {k.name: k for k in (
     EventKind("test", "test", None,
-              ("test_type", "result", "measurements", "tested_by", "setup", "conditions",
-               "notes", "files", "legacy_id"),
+              ("test_type", "result", "measurements", "analysis", "limits", "tested_by",
+               "setup", "conditions", "notes", "files", "legacy_id"),
               (), "tests", _show_test, _review_test),
     EventKind("install", "install", "install", ("position", "run_period", "installed_by", "notes"),
               _INSTALLED, "installations", _show_install, _review_install),

@@ -178,6 +178,7 @@ def test_a_verdict_by_hand_that_contradicts_the_limits_is_kept_with_a_warning(se
     shown = svt("show-test", f"HPK-1:{event['id']}").stdout
     assert "Result PASS given by hand; the limits say FAIL (leakage_at_operating_voltage" in shown
     assert "leakage_at_operating_voltage: 5.4e-06 A  (derived)" in shown
+    assert "PASS (limits: FAIL)" in svt("show", "HPK-1").stdout
 
 
 def test_hand_typed_measurements_are_judged_too_and_win_over_derived_ones(sensor, svt,

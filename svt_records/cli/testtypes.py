@@ -71,7 +71,7 @@ def reanalyze(component_ids: tuple[str, ...], test_type: str) -> None:
       svt reanalyze --type iv_curve HPK-SN123456
     """
     db = open_db()
-    commit, lines = db.reanalyze(test_type, component_ids)
+    commit, lines = db.reanalyze(test_type, component_ids=component_ids)
     report_notes(db)
     if commit is None:
         done(f"Nothing changed: every {test_type} result already holds what the analysis gives")
