@@ -329,3 +329,16 @@ def test_results_from_csv_are_analysed_judged_and_not_written_twice(sensor, svt,
     again = svt("test", "--from-csv", str(sheet)).stdout
     assert "Recorded 0 result(s)" in again and "2 already present" in again
     assert gitcmd(sensor.root, "rev-parse", "HEAD") == head
+
+
+def test_limits_per_component_type_and_units_that_convert():
+    from svt_records.testtypes import definitions, judge
+    (definition,) = definitions({"test_types": {"iv_curve": {
+        "description": "IV", "measurements": {"leakage": {
+            "unit": "A", "max": 4e-6, "by_type": {"module": {"max": 8e-6}}}}}}}).values()
+    six_micro = {"leakage": {"value": 6.0, "unit": "uA"}}
+    assert judge(definition, "sensor", six_micro).failed == ("leakage 6e-06 A > max 4e-06 A",)
+    assert judge(definition, "module", six_micro).verdict == "pass"
+    assert judge(definition, "sensor", {"leakage": 3e-6}).verdict == "pass"  # no unit: the limit's
+    assert judge(definition, "sensor", {"leakage": {"value": 3, "unit": "V"}}).verdict == "fail"
+    assert judge(definition, "sensor", {"other": 1}).verdict is None  # no limit applies
