@@ -13,6 +13,7 @@ place.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -55,6 +56,60 @@ def measure(name: str, make_args, runs: int, before=None, allowed: tuple[int, ..
     return name, statistics.median(times), peak
 
 
+def define_test_types(store: Path) -> None:
+    """Give a generated store svt's schemas and test definitions (issue 15) if it predates
+    them, plus iv_curve_noplot: iv_curve's analysis without its plot."""
+    import yaml  # svt's dependency; only for this set-up
+    from svt_records.registry import package_schema_dir
+    from svt_records.testtypes import DEFAULT_TEST_TYPES
+    for schema in package_schema_dir().glob("*.schema.json"):
+        shutil.copy(schema, store / "schemas" / schema.name)
+    config_path = store / "svt.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    types = dict(DEFAULT_TEST_TYPES, **(config.get("test_types") or {}))
+    types["iv_curve_noplot"] = dict(types["iv_curve"], analysis=dict(
+        types["iv_curve"]["analysis"], plot=False))
+    config["test_types"] = json.loads(json.dumps(types))  # no shared parts: no YAML anchors
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.org",
+                    "commit", "-qam", "bench: test definitions"], cwd=store, check=True)
+
+
+def analysis_rows(crepo: list[str], copy: Path, work: Path, module: str, tag: str,
+                  r: int) -> list:
+    """Issue 15: `svt test --data` analysing an IV file (numpy), with and without its plot
+    (matplotlib), and `svt reanalyze` per event."""
+    define_test_types(copy)
+    iv = work / "iv.csv"
+    iv.write_text("Voltage [V],Current [nA],Temperature [C]\n" + "".join(
+        f"{-v},{-(1 + v / 50) * (1 if v < 250 else 10 ** ((v - 250) / 10)):.6g},21.5\n"
+        for v in range(0, 301, 2)))
+    rows = [
+        (measure("svt test --data (IV analysis, no plot)", lambda i: crepo + [
+            "test", module, "--type", "iv_curve_noplot", "--data", str(iv)], r), 0.5),
+        (measure("svt test --data (IV analysis and plot)", lambda i: crepo + [
+            "test", module, "--type", "iv_curve", "--data", str(iv)], r), 1.0)]
+    events = 10
+    ids = [f"BENCH-{tag}-IV{n}" for n in range(events)]
+    for cid in ids:
+        run(crepo + ["add", "--id", cid, "--type", "sensor"])
+        run(crepo + ["test", cid, "--type", "iv_curve", "--data", str(iv)])
+    config = copy / "svt.yaml"
+
+    def retune(i: int) -> None:  # a changed definition: every event gets new values
+        text = config.read_text()
+        voltage = ("180.0", "170.0") if i % 2 == 0 else ("170.0", "180.0")
+        config.write_text(text.replace(f"operating_voltage: {voltage[0]}",
+                                       f"operating_voltage: {voltage[1]}"))
+        subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.org",
+                        "commit", "-qam", "bench: operating voltage"], cwd=copy, check=True)
+    name, seconds, rss = measure("svt reanalyze", lambda i: crepo + [
+        "reanalyze", "--type", "iv_curve", *ids], r, before=retune)
+    rows.append(((f"svt reanalyze, per event ({events} events with plots)", seconds / events,
+                  rss), 0.5))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", type=Path)
@@ -67,6 +122,8 @@ def main() -> None:
                         help="leave out svt site (needs the site extra)")
     parser.add_argument("--site-runs", type=int, default=1,
                         help="runs of the full svt site build (about a minute each)")
+    parser.add_argument("--only-analysis", action="store_true",
+                        help="only the rows of the IV analysis (issue 15), on a copy")
     parser.add_argument("--slow-runs", type=int, default=3,
                         help="runs of the commands that take seconds (validate, rebuild)")
     args = parser.parse_args()
@@ -76,6 +133,19 @@ def main() -> None:
     module = sorted(p.name for p in (store / "records" / "module").iterdir())[n // 2]
     results = []
     r = args.runs
+    if args.only_analysis:  # a copy, the analysis rows and nothing else
+        work = Path(tempfile.mkdtemp(prefix="svt-bench-"))
+        shutil.copytree(store, work / "store", symlinks=True)
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=work / "store")
+        crepo = ["--repo", str(work / "store")]
+        # for comparison on the same (possibly busy) machine: a test that analyses nothing
+        results = [(measure("svt test (no analysis)", lambda i: crepo + [
+            "test", module, "--type", "iv_curve", "--pass", "--voltage", "100"], r), 0.30)]
+        results += analysis_rows(crepo, work / "store", work, module,
+                                 str(int(time.time()))[-5:], r)
+        report(store, n, r, results)
+        shutil.rmtree(work, ignore_errors=True)
+        return
     results.append((measure("svt --help", lambda i: ["--help"], r), 0.12))
     results.append((measure("svt list", lambda i: repo + ["list"], r), 0.40))
     results.append((measure("svt list --type module", lambda i: repo + ["list", "--type", "module"], r), 0.18))
@@ -116,6 +186,7 @@ def main() -> None:
     results.append((measure("svt test (with a plot)", lambda i: crepo + [
         "test", module, "--type", "iv_curve", "--pass", "--voltage", "100", "--image", str(png)],
         r), 0.30))
+    results += analysis_rows(crepo, copy, work, module, tag, r)
     results.append((measure("svt install", lambda i: crepo + [
         "install", f"BENCH-{tag}-{i:03d}", f"FEB{int(tag) % 70 * 10 + 200 + i}"], r), 0.30))
     # each run undoes a component added just before it (untimed); the target: twice a write
@@ -194,6 +265,10 @@ def main() -> None:
                             lambda i: crepo + ["list"], args.slow_runs, before=edit), None))
     shutil.rmtree(work, ignore_errors=True) if not args.in_place else None
 
+    report(store, n, r, results)
+
+
+def report(store: Path, n: int, r: int, results: list) -> None:
     commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=store,
                              capture_output=True, text=True).stdout.strip()
     print(f"Store: {store.name} ({n} modules of {sum(1 for _ in (store / 'records').glob('*/*'))}"

@@ -122,10 +122,15 @@ def tests_from_csv(db: Database, path: str | Path) -> tuple[str | None, int, int
     same stored files by sha256; the date too when the row gives one) is already present and
     not written again, so a file can be run twice. Returns (commit or None when nothing is new,
     results recorded, rows already present)."""
+    import tempfile
+
+    from . import testrun
     rows = _read(path, _test_key)
     base_dir = Path(path).expanduser().absolute().parent
     db.require()
-    with db.locked():
+    definitions: dict[str, Any] = {}  # test type -> its definition, looked up once
+    # the plots the analyses draw live until the commit has copied them
+    with db.locked(), tempfile.TemporaryDirectory(prefix="svt-analysis-") as plot_dir:
         change = Change("")
         count = present = 0
         recorded: dict[str, list[dict]] = {}  # component -> its tests, read once
@@ -163,6 +168,12 @@ def tests_from_csv(db: Database, path: str | Path) -> tuple[str | None, int, int
                 if cid not in recorded:
                     components[cid] = db.read_component(cid)
                     recorded[cid] = db.events(cid, kinds=("test",))
+                if test_type not in definitions:
+                    definitions[test_type] = testrun.definition_for(db, test_type)
+                event["component"] = cid
+                testrun.complete_new_test(db, event, definitions[test_type],
+                                          components[cid].data["type"], passed, copies,
+                                          Path(plot_dir))
                 new = dict(event, kind="test", date=model.format_date(when), component=cid,
                            files=[{"kind": kind, "sha256": sha256_file(source)[1]}
                                   for source, kind, _ in copies])

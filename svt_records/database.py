@@ -1,6 +1,7 @@
 """``Database``: the Python API of a records repository; each change is one git commit."""
 from __future__ import annotations
 
+import copy
 import os
 from datetime import datetime
 from pathlib import Path
@@ -61,13 +62,7 @@ class ComponentWrite(NamedTuple):
                            event={"from": was, "to": place, "moved_by": db._by(None)})
 
 
-def _changed(name: str, old: Any, new: Any) -> str:
-    """How a commit message says a field changed: never "None"."""
-    if old is None:
-        return f"{name} set to {registry.format_value(new)}"
-    if new is None:
-        return f"{name} cleared (was {registry.format_value(old)})"
-    return f"{name} {registry.format_value(old)} -> {registry.format_value(new)}"
+_changed = registry.describe_change
 
 
 def _clean(text: str | None) -> str | None:
@@ -124,6 +119,8 @@ class Database(StoreBase):
             config["review"] = review
         if lfs:
             config["lfs"] = True
+        from .testtypes import DEFAULT_TEST_TYPES
+        config["test_types"] = copy.deepcopy(DEFAULT_TEST_TYPES)
         files: dict[str, bytes] = {}
         files[CONFIG_FILE] = self.record_bytes(CONFIG_FILE, config, "config")  # checks first
         self.root.mkdir(parents=True, exist_ok=True)
@@ -405,15 +402,39 @@ class Database(StoreBase):
                   for f in files]
         check_test_content(passed, checked, len(copies))
         component = self.read_component(component_id)
+        import tempfile
+
+        from . import testrun
+        definition = testrun.definition_for(self, test_type)
         event = self.test_event(test_type, passed=passed, measurements=checked,
                                 tested_by=tested_by, setup=setup, conditions=conditions,
                                 notes=notes)
-        result = {True: "pass", False: "fail", None: "no result"}[passed]
-        extra = f", {len(copies)} file(s)" if copies else ""
-        _, rel = self._event_change(component, "test", test_type, when, event,
-                                    f"test {component_id}: {test_type} {result}{extra}",
-                                    copies=copies)
+        event["component"] = component_id
+        with tempfile.TemporaryDirectory(prefix="svt-analysis-") as plot_dir:
+            # the analysis reads the data file before anything is written; its plot is
+            # copied in with the change
+            testrun.complete_new_test(self, event, definition, component.data["type"], passed,
+                                      copies, Path(plot_dir))
+            result = event.get("result") or "no result"
+            extra = f", {len(copies)} file(s)" if copies else ""
+            _, rel = self._event_change(component, "test", test_type, when, event,
+                                        f"test {component_id}: {test_type} {result}{extra}",
+                                        copies=copies)
         return rel
+
+    @under_lock
+    def reanalyze(self, test_type: str, *, component_ids: Sequence[str] = ()
+                  ) -> tuple[str | None, list[str]]:
+        """Re-run the analysis of ``test_type`` (svt.yaml's definition) on the stored data of
+        its results, of ``component_ids`` or all, updating derived values in one commit;
+        values typed by hand stay. Returns (commit or None, one line per changed result)."""
+        from .testrun import reanalyze
+        return reanalyze(self, test_type, tuple(component_ids))
+
+    def test_types(self) -> dict[str, Any]:
+        """svt.yaml's test definitions by name (:class:`testtypes.TestType`)."""
+        from .testtypes import definitions
+        return definitions(self.config)
 
     @under_lock
     def install(self, component_id: str, position: str, *, run_period: str | None = None,

@@ -85,7 +85,8 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
                  component_type: str | None = None, *, result: str | None = None,
                  window: model.DateWindow | None = None) -> tuple[list[str], list[list[Any]]]:
     """One row per component with its latest (or every) result of ``test_type``; one column
-    per measurement, named with its unit (``current [A]``). ``window`` keeps the results
+    per measurement, named with its unit (``current [A]``); when the definition's limits
+    judged any of them, ``limits`` (their verdict) and ``failed_limits`` follow ``result``. ``window`` keeps the results
     dated within it; then ``result`` ("pass" or "fail") keeps the rows with that verdict:
     the components whose latest result in the window is a pass or a fail (every such result
     with ``everything``)."""
@@ -124,7 +125,10 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
             unit = _value(measure)[1]
             columns.setdefault((name, _family(unit)), Counter())[unit] += 1
     units = {key: counts.most_common(1)[0][0] for key, counts in columns.items()}
-    header = ["component", "date", "result", "tested_by"] + [
+    # what the test definition's limits said, when they judged any of these results
+    judged = any(ev.get("limits") for _, ev in results)
+    header = ["component", "date", "result"] + (["limits", "failed_limits"] if judged else []) + [
+        "tested_by"] + [
         f"{name} [{units[(name, family)]}]" if family else name for name, family in columns]
     rows = []
     for cid, ev in results:
@@ -133,6 +137,8 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
             value, unit = _value(measure, raw=True)
             key = (name, _family(unit))
             cells[key] = _cell(_convert(value, unit, units[key]))
-        rows.append([cid, ev.get("date"), ev.get("result"), ev.get("tested_by")] +
-                    [cells.get(key) for key in columns])
+        limits = ev.get("limits") or {}
+        said = [limits.get("verdict"), "; ".join(limits.get("failed") or []) or None]
+        rows.append([cid, ev.get("date"), ev.get("result")] + (said if judged else []) +
+                    [ev.get("tested_by")] + [cells.get(key) for key in columns])
     return header, rows

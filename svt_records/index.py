@@ -161,9 +161,14 @@ class Index:
             self.db.execute("COMMIT")
         return result
 
-    def event_paths(self, kind: str) -> list[str]:
-        """The paths of the readable events of ``kind`` (e.g. every test), as the files are."""
+    def event_paths(self, kind: str, name: str | None = None) -> list[str]:
+        """The paths of the readable events of ``kind`` (e.g. every test; of one test type
+        with ``name``), as the files are."""
         self.refresh()
+        if name is not None:
+            return [r[0] for r in self.db.execute(
+                "SELECT path FROM events WHERE kind = ? AND name = ? AND error IS NULL"
+                " ORDER BY path", (kind, name))]
         return [r[0] for r in self.db.execute(
             "SELECT path FROM events WHERE kind = ? AND error IS NULL ORDER BY path", (kind,))]
 

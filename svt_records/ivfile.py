@@ -22,6 +22,8 @@ from typing import Callable, Iterable, Sequence
 from .errors import DataFileError
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# the files an analysis reads; a data file of another kind (.root, .png...) is stored as it is
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".iv") + XLSX_SUFFIXES
 INSTALL_ANALYSIS = 'pip install "svt-records[analysis]"'
 
 # Header words naming each quantity (the header is lower-cased and split at anything that

@@ -17,45 +17,88 @@ if TYPE_CHECKING:
 
 INSTALL_SITE = 'pip install "svt-records[site]"'
 # mplhep's generic style (HPS has no style of its own); the figure size suits a web page
-STYLE = "ROOT"
+STYLE = "ROOT"  # in mplhep's styles/cms.py
 FIGSIZE = (8.0, 6.0)
 DPI = 100
 PNG_METADATA = {"Software": None}
 
+_styled = False
 _pyplot: Any = None
 
 
-def pyplot() -> Any:
-    """matplotlib.pyplot with the Agg backend and the shared style, set up once.
+def setup() -> Any:
+    """matplotlib with the Agg backend and the shared style (rcParams), set up once; returns
+    the matplotlib module. Raises InvalidInput saying how to install the ``site`` extra when
+    matplotlib is missing."""
+    global _styled
+    try:
+        import matplotlib
+    except ImportError:
+        raise InvalidInput(f"drawing plots needs matplotlib: {INSTALL_SITE}") from None
+    if not _styled:
+        matplotlib.use("Agg", force=True)
+        matplotlib.rcParams.update(_mplhep_style())
+        matplotlib.rcParams["figure.figsize"] = FIGSIZE
+        matplotlib.rcParams["savefig.dpi"] = DPI
+        _styled = True
+    return matplotlib
 
-    Raises InvalidInput saying how to install the ``site`` extra when matplotlib is missing."""
+
+def _mplhep_style() -> Any:
+    """mplhep's style as rcParams, and its fonts registered. Importing mplhep itself costs
+    about as much as matplotlib (it loads pyplot and all its plotters), so the style file
+    and the fonts are read on their own; another layout of mplhep falls back to the import,
+    and no mplhep to matplotlib's own style."""
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.find_spec("mplhep")
+    if spec is None:
+        return {}
+    try:
+        folder = Path(list(spec.submodule_search_locations or [])[0])
+        style_spec = importlib.util.spec_from_file_location("_svt_mplhep_style",
+                                                            folder / "styles" / "cms.py")
+        assert style_spec is not None and style_spec.loader is not None
+        module = importlib.util.module_from_spec(style_spec)
+        style_spec.loader.exec_module(module)
+        style = dict(getattr(module, STYLE))
+        fonts = importlib.util.find_spec("mplhep_data")
+        if fonts is not None and fonts.origin:
+            from matplotlib import font_manager
+            for font in font_manager.findSystemFonts(
+                    fontpaths=str(Path(fonts.origin).parent / "fonts")):
+                font_manager.fontManager.addfont(font)
+        return style
+    except Exception:  # another mplhep: take its style the documented way
+        import mplhep
+        return dict(getattr(mplhep.style, STYLE))
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot, set up as :func:`setup` does (for code that wants pyplot; the
+    figures here do without it, which saves its import)."""
     global _pyplot
     if _pyplot is None:
-        try:
-            import matplotlib
-        except ImportError:
-            raise InvalidInput(f"drawing plots needs matplotlib: {INSTALL_SITE}") from None
-        matplotlib.use("Agg", force=True)
+        setup()
         import matplotlib.pyplot as plt
-        try:
-            import mplhep
-        except ImportError:
-            pass  # the plots are the same, in matplotlib's own style
-        else:
-            plt.style.use(getattr(mplhep.style, STYLE))
-        plt.rcParams["figure.figsize"] = FIGSIZE
-        plt.rcParams["savefig.dpi"] = DPI
         _pyplot = plt
     return _pyplot
 
 
-def save(figure: Any, out_path: str | os.PathLike[str]) -> None:
-    """Write ``figure`` as a reproducible PNG and free it."""
-    plt = pyplot()
+def figure() -> Any:
+    """A new matplotlib Figure in the shared style, outside pyplot (nothing to close)."""
+    setup()
+    from matplotlib.figure import Figure
+    return Figure()
+
+
+def save(fig: Any, out_path: str | os.PathLike[str]) -> None:
+    """Write ``fig`` as a reproducible PNG (and free it, if pyplot made it)."""
     try:
-        figure.savefig(os.fspath(out_path), format="png", metadata=PNG_METADATA)
+        fig.savefig(os.fspath(out_path), format="png", metadata=PNG_METADATA)
     finally:
-        plt.close(figure)
+        if _pyplot is not None:
+            _pyplot.close(fig)
 
 
 Curve = Union["IVData", "tuple[str, IVData]"]
@@ -75,40 +118,37 @@ def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str],
     positive)."""
     from .ivfile import IVData
 
-    plt = pyplot()
     items = [curves] if isinstance(curves, (IVData, tuple)) else list(curves)
     # one voltage marks the first curve (the usual single curve); a list marks each its own
     breakdowns = [breakdown] if breakdown is None or isinstance(breakdown, (int, float)) \
         else list(breakdown)
-    figure, axes = plt.subplots()
-    try:
-        for n, item in enumerate(items):
-            label, data = item if isinstance(item, tuple) else (item.name or None, item)
-            volts, amps = data.magnitudes()
-            # log axes cannot show 0 A: leave such points out of the line
-            shown = [(v, i) for v, i in zip(volts, amps) if i > 0]
-            line, = axes.plot([v for v, _ in shown], [i for _, i in shown], marker="o",
-                              markersize=3, linewidth=1.2, label=label)
-            bd = breakdowns[n] if n < len(breakdowns) else None
-            if bd is None:
-                continue
-            axes.axvline(abs(bd), color=line.get_color(), linestyle=":", linewidth=1.2)
-            near = min(shown, key=lambda p: abs(p[0] - abs(bd)), default=None)
-            if near is not None:
-                axes.plot([near[0]], [near[1]], marker="v", markersize=9, linestyle="none",
-                          color=line.get_color(), label=f"breakdown {abs(bd):g} V")
-        if operating_voltage is not None:
-            axes.axvline(abs(operating_voltage), color="grey", linestyle="--", linewidth=1.2,
-                         label=f"operating voltage {abs(operating_voltage):g} V")
-        axes.set_yscale("log")
-        axes.set_xlabel("|Bias voltage| [V]")
-        axes.set_ylabel("|Leakage current| [A]")
-        if title:
-            axes.set_title(title, fontsize="medium")
-        if any(h for h in axes.get_legend_handles_labels()[1]):
-            axes.legend(fontsize="small", loc="best")
-        figure.tight_layout()
-    except BaseException:
-        plt.close(figure)
-        raise
-    save(figure, out_path)
+    fig = figure()
+    axes = fig.subplots()
+    for n, item in enumerate(items):
+        label, data = item if isinstance(item, tuple) else (item.name or None, item)
+        volts, amps = data.magnitudes()
+        # log axes cannot show 0 A: leave such points out of the line
+        shown = [(v, i) for v, i in zip(volts, amps) if i > 0]
+        line, = axes.plot([v for v, _ in shown], [i for _, i in shown], marker="o",
+                          markersize=3, linewidth=1.2, label=label)
+        bd = breakdowns[n] if n < len(breakdowns) else None
+        if bd is None:
+            continue
+        axes.axvline(abs(bd), color=line.get_color(), linestyle=":", linewidth=1.2)
+        near = min(shown, key=lambda p: abs(p[0] - abs(bd)), default=None)
+        if near is not None:
+            axes.plot([near[0]], [near[1]], marker="v", markersize=9, linestyle="none",
+                      color=line.get_color(), label=f"breakdown {abs(bd):g} V")
+    if operating_voltage is not None:
+        axes.axvline(abs(operating_voltage), color="grey", linestyle="--", linewidth=1.2,
+                     label=f"operating voltage {abs(operating_voltage):g} V")
+    axes.set_yscale("log")
+    axes.set_xlabel("|Bias voltage| [V]")
+    axes.set_ylabel("|Leakage current| [A]")
+    if title:
+        axes.set_title(title, fontsize="medium")
+    if any(h for h in axes.get_legend_handles_labels()[1]):
+        axes.legend(fontsize="small", loc="best")
+    # fixed margins that fit the style's labels: tight_layout would cost another drawing
+    fig.subplots_adjust(left=0.17, right=0.96, bottom=0.15, top=0.91 if title else 0.96)
+    save(fig, out_path)

@@ -110,6 +110,15 @@ def _read_enumerations(directory: str, signature: tuple) -> Enumerations:
 
 # ---- value formatting shared by the renderers ------------------------------------------
 
+def describe_change(name: str, old: Any, new: Any) -> str:
+    """How a commit message says a field or value changed: never "None"."""
+    if old is None:
+        return f"{name} set to {format_value(new)}"
+    if new is None:
+        return f"{name} cleared (was {format_value(old)})"
+    return f"{name} {format_value(old)} -> {format_value(new)}"
+
+
 def format_value(value: Any) -> str:
     """A measurement or attribute value as `svt show` prints it."""
     if isinstance(value, dict):
@@ -168,6 +177,9 @@ def _when(ev: dict) -> str:
 
 def _show_test(ev: dict) -> list[str]:
     result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result") or "", "-")
+    said = (ev.get("limits") or {}).get("verdict")
+    if said and said != ev.get("result"):  # a verdict by hand the limits contradict
+        result += f" (limits: {said.upper()})"
     by = f"  by {ev['tested_by']}" if ev.get("tested_by") else ""
     test_id = f"{ev['id']}  " if ev.get("id") else ""  # what `svt show-test` takes
     lines = [f"  {test_id}{_when(ev)}  {ev['test_type']}  {result}  "
@@ -315,8 +327,8 @@ _CONNECTION_KEYS = ("other", "connection_type", "cable", "by", "notes")
 
 EVENT_KINDS: dict[str, EventKind] = {k.name: k for k in (
     EventKind("test", "test", None,
-              ("test_type", "result", "measurements", "tested_by", "setup", "conditions",
-               "notes", "files", "legacy_id"),
+              ("test_type", "result", "measurements", "analysis", "limits", "tested_by",
+               "setup", "conditions", "notes", "files", "legacy_id"),
               (), "tests", _show_test, _review_test),
     EventKind("install", "install", "install", ("position", "run_period", "installed_by", "notes"),
               _INSTALLED, "installations", _show_install, _review_install),

@@ -45,13 +45,13 @@ COMPONENT_KEYS = (
 EVENT_KEYS = (
     "kind", "date", "recorded", "component", "test_type", "result", "position", "run_period", "from", "to",
     "other", "connection_type", "cable", "sensor", "hybrid", "log_type", "severity", "text",
-    "reason", "location", "measurements", "setup", "conditions", "description", "files",
+    "reason", "location", "measurements", "analysis", "limits", "setup", "conditions", "description", "files",
     "tested_by", "installed_by", "removed_by", "moved_by", "logged_by", "uploaded_by", "by",
     "resolution", "resolved_date", "notes", "legacy_id",
 )
 CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "review", "sync",
                "svt_install", "maintainers", "lfs", "max_file_mb", "positions", "detector",
-               "site_url")
+               "site_url", "strict", "test_types")
 DEFAULT_MAX_FILE_MB = 50
 _KEYS = {"component": COMPONENT_KEYS, "config": CONFIG_KEYS}
 

@@ -107,8 +107,9 @@ class Change:
         self.message = message
         self.contents = contents if contents is not None else {}
         self.copies = copies if copies is not None else {}  # store path -> source file
-        # compare-before-replace (and before delete): the text read, or the exact bytes
-        self.expected = expected if expected is not None else {}
+        # compare-before-replace (and before delete): a record's text as read, or the exact
+        # bytes of a stored file
+        self.expected: dict[str, str | bytes] = expected if expected is not None else {}
         self.rehash: list[str] = []  # files committed as they are on disk (filters apply)
         self.deletions: list[str] = []  # files to delete, each with its expected content
         # called with every file in place, before the commit: raising rolls the change back
@@ -168,7 +169,7 @@ class Transaction:
                 expected = change.expected.get(path)
                 if expected is not None:
                     current: str | bytes | None
-                    try:
+                    try:  # a record's text as read, or a stored file's bytes (a redrawn plot)
                         current = target.read_bytes() if isinstance(expected, bytes) \
                             else yamlio.read_text(target)
                     except (OSError, yamlio.YamlError):

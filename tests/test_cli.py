@@ -152,16 +152,16 @@ def test_test_result_with_everything(store_path, svt, png, tmp_path, gitcmd):
     svt("add", "--id", "M1", "--type", "module")
     data_file = tmp_path / "scan.csv"
     data_file.write_text("ch,noise\n1,1500\n")
-    svt("test", "M1", "--type", "iv_curve", "--fail", "--voltage", "60", "--current", "2.3e-6",
+    svt("test", "M1", "--type", "cv_curve", "--fail", "--voltage", "60", "--current", "2.3e-6",
         "--temp", "-9.0", "--noise", "1580", "--measure", "leakage=2.1e-5A",
         "--measure", "bad_channels=47,128", "--measure", "gain=2.5mV", "--images", str(png),
         "--image", str(png), "--data", str(data_file), "--tested-by", "Jane Doe",
         "--setup", "stand 2", "--conditions", "dry N2", "--notes", "Normal operation",
         "--date", "2024-11-15T14:30:22-05:00")
     subject, files = last_commit(store_path, gitcmd)
-    assert subject == "test M1: iv_curve fail, 3 file(s)"
+    assert subject == "test M1: cv_curve fail, 3 file(s)"
     base = files[0][:-len(".yaml")]
-    assert re.fullmatch(r"records/module/M1/2024/20241115_143022_iv_curve_[0-9a-f]{6}", base)
+    assert re.fullmatch(r"records/module/M1/2024/20241115_143022_cv_curve_[0-9a-f]{6}", base)
     assert files == sorted([f"{base}.yaml", f"{base}_0.png", f"{base}_1.png",
                             f"{base}_data.csv"])
     ev = record(store_path, f"{base}.yaml")

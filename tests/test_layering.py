@@ -11,9 +11,9 @@ CLI = sorted((PACKAGE / "cli").glob("*.py"))
 # lower layers first; a module may import only modules at its own level or below
 LAYERS = [
     {"errors", "ci_templates"},
-    {"model", "quickschema", "report", "registry", "merge", "ivfile"},
-    {"yamlio", "schema", "gitrepo", "plots"}, {"txn"}, {"store"}, {"index_rows"}, {"freshness"},
-    {"index", "database", "checks", "crosschecks"},
+    {"model", "quickschema", "report", "registry", "merge", "ivfile", "testtypes"},
+    {"yamlio", "schema", "gitrepo", "plots", "analysis"}, {"txn"}, {"store"}, {"index_rows"}, {"freshness"},
+    {"index", "database", "checks", "crosschecks", "testrun"},
     {"api", "canonical", "review", "legacy", "bulk", "exporting", "driver", "history",
      "positions", "sync", "labels"},
 ]

@@ -29,10 +29,10 @@ def files(tmp_path, png) -> dict[str, Path]:
 def test_test_stores_raw_data_plots_log_files_and_images_with_their_kinds(store_path, svt,
                                                                            files):
     svt("add", "--id", "MOD-1", "--type", "module")
-    svt("test", "MOD-1", "--type", "iv_curve", "--pass", "--raw-data", str(files["iv.csv"]),
+    svt("test", "MOD-1", "--type", "cv_curve", "--pass", "--raw-data", str(files["iv.csv"]),
         "--plot", str(files["iv_fit.svg"]), "--log-file", str(files["run.log"]),
         "--image", str(files["image"]), "--data", str(files["iv.csv"]))
-    path, event = _event(store_path, "MOD-1", "iv_curve")
+    path, event = _event(store_path, "MOD-1", "cv_curve")
     kinds = sorted((f["kind"], f["original_name"]) for f in event["files"])
     assert kinds == [("data", "iv.csv"), ("data", "iv.csv"), ("image", "plot.png"),
                      ("log", "run.log"), ("plot", "iv_fit.svg")]
@@ -54,7 +54,7 @@ def test_test_file_options_are_repeatable(store_path, svt, files):
 def test_a_missing_plot_is_refused_and_nothing_is_written(store_path, svt, gitcmd):
     svt("add", "--id", "MOD-1", "--type", "module")
     before = gitcmd(store_path, "rev-parse", "HEAD")
-    result = svt("test", "MOD-1", "--type", "iv_curve", "--pass", "--plot", "nowhere.png",
+    result = svt("test", "MOD-1", "--type", "cv_curve", "--pass", "--plot", "nowhere.png",
                  ok=False)
     assert result.exit_code != 0
     assert "nowhere.png" in result.stderr and "Traceback" not in result.stderr
@@ -115,7 +115,7 @@ def test_log_photo_in_a_store_whose_schema_predates_it_is_refused_cleanly(store_
 
 def _tested(svt, files) -> None:
     svt("add", "--id", "MOD-1", "--type", "module")
-    svt("test", "MOD-1", "--type", "iv_curve", "--pass", "--voltage", "60", "--current",
+    svt("test", "MOD-1", "--type", "cv_curve", "--pass", "--voltage", "60", "--current",
         "2.3e-6", "--measure", "enc=1500e", "--tested-by", "Jane Doe", "--setup", "stand 2",
         "--raw-data", str(files["iv.csv"]), "--plot", str(files["iv_fit.svg"]),
         "--notes", "Normal operation\nsecond line", "--date", "2025-03-14T10:22")
@@ -141,11 +141,11 @@ def test_show_test_prints_one_test_in_full(store_path, svt, files):
     _tested(svt, files)
     test_id = _test_id(svt)
     out = svt("show-test", test_id).stdout
-    for text in ("MOD-1", "iv_curve", "2025-03-14T10:22", "PASS", "Jane Doe", "stand 2",
+    for text in ("MOD-1", "cv_curve", "2025-03-14T10:22", "PASS", "Jane Doe", "stand 2",
                  "voltage: 60.0 V", "current: 2.3e-06 A", "enc: 1500 e",
                  "Normal operation", "second line", "raw data  iv.csv", "plot  iv_fit.svg"):
         assert text in out, text
-    path, event = _event(store_path, "MOD-1", "iv_curve")
+    path, event = _event(store_path, "MOD-1", "cv_curve")
     for entry in event["files"]:
         assert str(path.parent / entry["path"]) in out
     assert svt("show-test", f"MOD-1:{test_id}").stdout == out
@@ -171,7 +171,7 @@ def test_an_id_two_components_share_asks_for_the_component(store_path, svt, file
     _tested(svt, files)
     svt("add", "--id", "MOD-2", "--type", "module")
     test_id = _test_id(svt)
-    path, event = _event(store_path, "MOD-1", "iv_curve")
+    path, event = _event(store_path, "MOD-1", "cv_curve")
     twin = store_path / "records" / "module" / "MOD-2" / path.parent.name / path.name
     twin.parent.mkdir(parents=True)  # written by hand: no stored files
     twin.write_text(path.read_text().replace("component: MOD-1", "component: MOD-2")
@@ -205,15 +205,15 @@ def test_after_import_sqlite_the_original_test_numbers_work(store_path, svt, tmp
 def test_show_test_end_to_end(store_path, svt, svt_proc, files):
     _tested(svt, files)
     proc = svt_proc("show-test", _test_id(svt))
-    assert "iv_curve" in proc.stdout and "raw data  iv.csv" in proc.stdout
+    assert "cv_curve" in proc.stdout and "raw data  iv.csv" in proc.stdout
 
 
 def test_show_test_takes_the_record_path(store_path, svt, files, tmp_path):
     _tested(svt, files)
-    path, _ = _event(store_path, "MOD-1", "iv_curve")
+    path, _ = _event(store_path, "MOD-1", "cv_curve")
     rel = str(path.relative_to(store_path))
-    assert "iv_curve" in svt("show-test", rel).stdout
-    assert "iv_curve" in svt("show-test", str(path)).stdout
+    assert "cv_curve" in svt("show-test", rel).stdout
+    assert "cv_curve" in svt("show-test", str(path)).stdout
     (tmp_path / "elsewhere.yaml").write_text(path.read_text())
     for wanted in (str(tmp_path / "elsewhere.yaml"), "records/module/MOD-1/component.yaml"):
         result = svt("show-test", wanted, ok=False)

@@ -362,8 +362,8 @@ def test_test_csv_run_twice_writes_each_result_once(store_path, svt, gitcmd, tmp
     (tmp_path / "scan.csv").write_text("ch,adc\n1,17\n")
     sheet = tmp_path / "iv.csv"
     sheet.write_text("component,type,result,date,current [A],images,data\n"
-                     f"M1,iv_curve,pass,2025-01-01T10:00:00+00:00,2.3e-6,{png.name},scan.csv\n"
-                     f"M2,iv_curve,fail,,9e-6,{png.name},\n")
+                     f"M1,cv_curve,pass,2025-01-01T10:00:00+00:00,2.3e-6,{png.name},scan.csv\n"
+                     f"M2,cv_curve,fail,,9e-6,{png.name},\n")
     first = svt("test", "--from-csv", str(sheet)).stdout
     assert "Recorded 2 result(s)" in first and "0 already present" in first
     files, before = _files(store_path), head(store_path, gitcmd)

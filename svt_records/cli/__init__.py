@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "positions": ("positions", "positions", "What is installed at each detector position."),
     "test": ("events", "test", "Record a test result with measurements and files."),
     "show-test": ("events", "show_test", "Show one test in full: measurements, files, notes."),
+    "test-types": ("testtypes", "test_types", "List the test definitions: limits, analyses."),
+    "reanalyze": ("testtypes", "reanalyze", "Re-run a test type's analysis on stored data."),
     "install": ("events", "install", "Install a component at a detector position."),
     "remove": ("events", "remove", "Remove an installed component from its position."),
     "assemble": ("events", "assemble", "Assemble a sensor and/or hybrid onto a module."),
@@ -163,7 +165,7 @@ def stderr_is_terminal() -> bool:
 
 def report_notes(db: StoreBase) -> None:
     for note in db.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(note if note.startswith("warning: ") else f"note: {note}", err=True)
     db.notes.clear()
 
 

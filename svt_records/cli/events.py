@@ -29,7 +29,9 @@ DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
               help="An image to store with the result (repeatable); plots: --plot.")
 @click.option("--data", "--raw-data", "data_files", multiple=True, metavar="FILE",
               type=click.Path(),  # svt says what is wrong with a path
-              help="A raw data file to store with the result (repeatable).")
+              help="A raw data file to store with the result (repeatable); when svt.yaml"
+                   " defines an analysis for the type (svt test-types), the first is"
+                   " analysed: derived values, a plot, and a verdict from the limits.")
 @click.option("--plot", "plots", multiple=True, metavar="FILE",
               help="A plot or processed output to store with the result (repeatable).")
 @click.option("--log-file", "log_files", multiple=True, metavar="FILE",
@@ -50,6 +52,10 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
          tested_by: str | None, setup: str | None, conditions: str | None,
          notes: str | None, date: str | None, from_csv: str | None) -> None:
     """Record a test result of component ID, with its measurements, plots and data.
+
+    Without --pass or --fail, the limits of svt.yaml's definition of the type (svt
+    test-types) give the verdict; a verdict given by hand that they contradict is recorded
+    with a warning.
 
     Files are copied beside the result as <YYYY>/<YYYYMMDD_HHMMSS>_<type>_<tag>_<n>.<ext>
     (images, plots, log files) and ..._<type>_<tag>_data.<ext> (raw data), each with its
@@ -89,7 +95,34 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
                          plots=plots, log_files=log_files, tested_by=tested_by, notes=notes, setup=setup, conditions=conditions,
                          date=date)
     report_notes(db)
+    for line in verdict_lines(db.load(rel)):
+        click.echo(line)
     done(f"Recorded {test_type} of {component_id}: {rel}", db.last_commit)
+
+
+def verdict_lines(event: dict, values: bool = True) -> list[str]:
+    """What the analysis derived (its ``values`` too) and what the limits say of a test."""
+    from ..registry import format_value
+    out = []
+    analysis = event.get("analysis") or {}
+    measures = event.get("measurements") or {}
+    if analysis and not values:
+        out.append(f"Analysis {analysis['name']} v{analysis['version']} derived the values"
+                   " marked (derived)")
+    elif analysis:
+        derived = ", ".join(f"{n} {format_value(measures[n])}"
+                            for n in analysis.get("values", []) if n in measures)
+        out.append(f"Analysis {analysis['name']} v{analysis['version']}: {derived or 'no values'}")
+    limits = event.get("limits") or {}
+    if limits:
+        failed = "; ".join(limits.get("failed") or [])
+        says = limits["verdict"].upper() + (f" ({failed})" if failed else "")
+        if limits.get("decided"):
+            out.append(f"Result from the limits: {says}")
+        elif limits["verdict"] != event.get("result"):
+            out.append(f"Result {str(event.get('result')).upper()} given by hand; the limits"
+                       f" say {says}")
+    return out
 
 
 @click.command("show-test")
@@ -118,8 +151,13 @@ def show_test(test_id: str, fmt: str) -> None:
               ("Record", ev["_path"])]
     out += [f"  {k + ':':<14}{v}" for k, v in fields if v is not None]
     measures = ev.get("measurements") or {}
+    derived = set((ev.get("analysis") or {}).get("values") or ())
     out += ["", f"Measurements ({len(measures)}):"]
-    out += [f"  {name}: {format_value(value)}" for name, value in measures.items()]
+    out += [f"  {name}: {format_value(value)}{'  (derived)' if name in derived else ''}"
+            for name, value in measures.items()]
+    verdict = verdict_lines(ev, values=False)
+    if verdict:
+        out += [""] + verdict
     out += ["", f"Files ({len(ev['files'])}):"]
     for f in ev["files"]:
         kind = FILE_KIND_LABELS.get(f["kind"], f["kind"])

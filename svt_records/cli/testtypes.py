@@ -1,0 +1,81 @@
+"""svt test-types, reanalyze."""
+from __future__ import annotations
+
+import click
+
+from . import open_db, report_notes
+from .complete import complete_id
+from .render import done, to_json
+
+
+@click.command("test-types")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def test_types(fmt: str) -> None:
+    """List the test definitions of svt.yaml (test_types:): each type's analysis and its
+    settings, its measurements with units and limits (per component type where they differ),
+    what a result requires, and which figures are placeholders for the collaboration to set.
+
+    `svt test` takes a verdict from these limits when given neither --pass nor --fail;
+    docs/analysis.md explains the fields.
+    """
+    db = open_db()
+    definitions = db.test_types()
+    if fmt == "json":
+        click.echo(to_json(db.config.get("test_types") or {}))
+        return
+    if not definitions:
+        click.echo("svt.yaml defines no test types (test_types:); docs/analysis.md shows how.")
+        return
+    out = []
+    for name, d in definitions.items():
+        marked = set(d.placeholders)
+
+        def mark(path: str) -> str:
+            return " (placeholder)" if path in marked else ""
+        out.append(f"{name}: {d.description}")
+        if d.analysis:
+            settings = ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else f'{v:g}'}"
+                                 f"{mark('analysis.' + k)}"
+                                 for k, v in d.settings.items() if v is not None)
+            out.append(f"  analysis: {d.analysis}" + (f" ({settings})" if settings else ""))
+        for limit in d.limits():
+            spec = d.measurements[limit.name]
+            bounds = [f"{b} {getattr(limit, b):g}{mark(f'measurements.{limit.name}.{b}')}"
+                      for b in ("min", "max") if getattr(limit, b) is not None]
+            unit = f" [{limit.unit}]" if limit.unit else ""
+            out.append(f"  {limit.name}{unit}: {', '.join(bounds) or 'no limit'}")
+            for ctype, own in (spec.get("by_type") or {}).items():
+                out.append(f"    {ctype}: " + ", ".join(f"{b} {own[b]:g}" for b in ("min", "max")
+                                                        if b in own))
+        needs = [f"measurement {m}" for m in d.requires_measurements]
+        needs += [f"a {kind} file" for kind in d.requires_files]
+        if needs:
+            out.append(f"  requires: {', '.join(needs)}")
+    click.echo("\n".join(out))
+
+
+@click.command()
+@click.argument("component_ids", nargs=-1, metavar="[ID...]", shell_complete=complete_id)
+@click.option("--type", "test_type", required=True, help="The test type, e.g. iv_curve.")
+def reanalyze(component_ids: tuple[str, ...], test_type: str) -> None:
+    """Re-run the analysis of a test type on its results' stored data files (of the IDs, or
+    of every component), after its definition in svt.yaml changed.
+
+    Derived values, the analysis plot and a verdict the limits gave are updated in place, in
+    one commit whose message lists each change; values typed by hand are never touched.
+
+    \b
+    Example:
+      svt reanalyze --type iv_curve
+      svt reanalyze --type iv_curve HPK-SN123456
+    """
+    db = open_db()
+    commit, lines = db.reanalyze(test_type, component_ids=component_ids)
+    report_notes(db)
+    if commit is None:
+        done(f"Nothing changed: every {test_type} result already holds what the analysis gives")
+        return
+    for line in lines:
+        click.echo(f"  {line}")
+    done(f"Reanalyzed {len(lines)} {test_type} result(s)", commit)
