@@ -82,7 +82,10 @@ def _tests(ordered: list[dict]) -> dict[str, dict]:
             if test_type in out:
                 out[test_type]["iv"].append(d["id"])
     for table in out.values():
-        table["columns"] = [c for c, _ in table["columns"].most_common(MAX_MEASURE_COLUMNS)]
+        # most used first, ties by name: a digest read back from the manifest has its keys
+        # sorted, a fresh one in the record's order, and both must give the same page
+        ranked = sorted(table["columns"].items(), key=lambda item: (-item[1], item[0]))
+        table["columns"] = [c for c, _ in ranked[:MAX_MEASURE_COLUMNS]]
     return dict(sorted(out.items()))
 
 
