@@ -307,7 +307,8 @@ def one_component(builder: Builder, item: ComponentInput, prefix: str | None
 
 
 def _copy(source: Path, target: Path) -> None:
-    """Put a stored file into the site (a hard link where the file system allows)."""
+    """Put a copy of a stored file into the site. (Never a hard link: linking changes the
+    stored file's ctime, and git then takes every such file for edited until it re-reads it.)"""
     try:
         st = source.stat()
     except OSError:
@@ -318,12 +319,7 @@ def _copy(source: Path, target: Path) -> None:
     except OSError:
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        target.unlink()
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    shutil.copy2(source, target)
 
 
 # ---- the whole site -----------------------------------------------------------------------
