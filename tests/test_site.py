@@ -235,7 +235,11 @@ def test_a_rebuild_redraws_only_what_changed(prebuilt, svt, tmp_path):
     db = prebuilt(make_sample)
     out = tmp_path / "out"
     svt("site", str(out))
+    # the store is left as it was: git sees no file changed (a hard link would change the
+    # stored files' ctime, and git would take them for edited)
+    assert git(db.root, "diff-files", "--name-only") == ""
     manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["dirty"] == []
     assert manifest["commit"] == git(db.root, "rev-parse", "HEAD").strip()
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     again = build(Database(db.root), out)
@@ -249,6 +253,12 @@ def test_a_rebuild_redraws_only_what_changed(prebuilt, svt, tmp_path):
     assert "components/iv/MOD-1.png" not in changed.written
     assert set(changed.written) <= {"components/MOD+2.html", "index.html", "components.html",
                                     "map.html"}, changed.written
+    # an installation moves a box on the map (who is where is replayed again)
+    svt("install", "MOD+2", "Layer2_top_axial", "--run-period", "2025_run")
+    moved = build(Database(db.root), out)
+    assert "map.html" in moved.written
+    assert re.search(r'<a href="components/MOD%2B2.html" class="pos"'
+                     r' data-position="Layer2_top_axial">', (out / "map.html").read_text())
     # a new IV run of MOD-1: its IV plot and the iv_curve trend plots are drawn again
     svt("test", "MOD-1", "--type", "iv_curve", "--pass", "--current", "2.5e-6",
         "--data", _iv_file(tmp_path))

@@ -68,6 +68,7 @@ class Builder:
         self.old: dict = {}
         self.hashes: dict[str, str] = {}  # output path -> input hash, this build
         self.env: Any = None
+        self.map_rows: dict = {}  # who is where on each map, and the inputs' hash
 
     # ---- pages ---------------------------------------------------------------------------
     def environment(self) -> Any:
@@ -226,6 +227,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
     digest_tests: list[list] = []
     iv_files: list[list] = []
     periods: set[str] = set()
+    moves: list[list] = []
     for ev in events:
         kind = ev.get("kind")
         images, files = stored(ev)
@@ -249,6 +251,8 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
                                      entry.get("sha256") or "", ev.get("test_type")])
         elif kind in ("install", "remove"):
             installs.append(ev)
+            moves.append([kind, ev["date"], ev.get("recorded"), ev.get("position"),
+                          ev.get("run_period")])
             if kind == "install" and ev.get("run_period"):
                 periods.add(str(ev["run_period"]))
         elif kind in ("log", "comment", "attach"):
@@ -280,7 +284,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
               "run_period": record.get("run_period"),
               "invalid": bool(item.error or item.problems or unreadable),
               "latest": [latest[0], latest[1][:10], latest[3]] if latest else None,
-              "tests": digest_tests, "iv": iv_files, "periods": sorted(periods)}
+              "tests": digest_tests, "iv": iv_files, "periods": sorted(periods), "moves": moves}
     return context, digest, copies
 
 
@@ -307,7 +311,8 @@ def one_component(builder: Builder, item: ComponentInput, prefix: str | None
 
 
 def _copy(source: Path, target: Path) -> None:
-    """Put a stored file into the site (a hard link where the file system allows)."""
+    """Put a copy of a stored file into the site. (Never a hard link: linking changes the
+    stored file's ctime, and git then takes every such file for edited until it re-reads it.)"""
     try:
         st = source.stat()
     except OSError:
@@ -318,12 +323,7 @@ def _copy(source: Path, target: Path) -> None:
     except OSError:
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        target.unlink()
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    shutil.copy2(source, target)
 
 
 # ---- the whole site -----------------------------------------------------------------------
@@ -403,6 +403,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         "format": FORMAT, "svt": __version__, "store": str(db.root), "commit": head,
         "dirty": dirty, "outputs": builder.hashes, "digests": digests,
         "problems": problems, "component_problems": by_component,
+        "map_rows": builder.map_rows,
     }, sort_keys=True).encode())
     builder.result.problems = len(problems)
     return builder.result

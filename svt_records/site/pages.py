@@ -90,17 +90,36 @@ def _tests(ordered: list[dict]) -> dict[str, dict]:
 
 
 def _map(builder: Builder, digests: dict[str, dict]) -> None:
+    """The map of now and of each run period. Who was where comes from positions.py (the
+    installs and removals replayed), asked again only when an install, a removal or a
+    position changed since the last build; colours and verdicts come from the digests."""
+    from .build import _hash
     db = builder.db
     statuses = {cid: d["status"] for cid, d in digests.items()}
     periods = sorted({p for d in digests.values() for p in d["periods"]})
+    key = _hash([[(cid, d.get("moves"), d["position"]) for cid, d in sorted(digests.items())],
+                 db.config.get("detector"), periods])
+    cached = builder.old.get("map_rows") or {}
+    held = cached.get("rows") if cached.get("key") == key else None
+    if held is None:
+        held = {}
+        for period in [None, *periods]:
+            try:
+                rows = positions.positions(db, run_period=period)
+            except SvtError:
+                continue
+            held[period or ""] = [{k: r[k] for k in ("position", "component", "since", "until")}
+                                  for r in rows]
+    builder.map_rows = {"key": key, "rows": held}
     maps = []
-    for period in [None, *periods]:
-        try:
-            rows = positions.positions(db, run_period=period)
-        except SvtError:
-            continue
-        maps.append({"period": period, "anchor": "now" if period is None else f"period-{period}",
-                     "drawing": detector.drawing(rows, statuses, "")})
+    for period, rows in held.items():
+        shown = []
+        for row in rows:
+            latest = (digests.get(row["component"]) or {}).get("latest") or [None, None, None]
+            shown.append(dict(row, test_type=latest[0], tested=latest[1], result=latest[2]))
+        maps.append({"period": period or None,
+                     "anchor": f"period-{period}" if period else "now",
+                     "drawing": detector.drawing(shown, statuses, "")})
     builder.page("map.html", "map.html.j2", {
         "maps": maps, "legend": list(detector.STATUS_COLOURS.items()),
         "verdicts": list(detector.VERDICT_COLOURS.items())})

@@ -5,7 +5,7 @@
   "use strict";
   var table = document.getElementById("components");
   if (!table) { return; }
-  var PAGE = 500;
+  var PAGE = 200;
   var tbody = table.tBodies[0];
   var rows = Array.prototype.slice.call(tbody.rows).map(function (tr, i) {
     var cells = Array.prototype.map.call(tr.cells, function (td) { return td.textContent.trim(); });
