@@ -125,8 +125,46 @@ def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str],
     # one voltage marks the first curve (the usual single curve); a list marks each its own
     breakdowns = [breakdown] if breakdown is None or isinstance(breakdown, (int, float)) \
         else list(breakdown)
+    fig, axes = _iv_axes()
+    try:
+        _iv_draw(axes, items, breakdowns, operating_voltage, title)
+        # fixed margins that fit the style's labels: tight_layout would cost another drawing
+        fig.subplots_adjust(left=0.17, right=0.96, bottom=0.15, top=0.91 if title else 0.96)
+        save(fig, out_path)
+    except BaseException:
+        _iv_reused.clear()  # a figure left half-drawn is not drawn on again
+        raise
+
+
+# one Figure per process and size for IV plots, emptied and drawn again: its axes keep
+# their tick objects and text sizes, which are most of the cost of a new figure (issue 14)
+_iv_reused: dict[tuple, tuple[Any, Any]] = {}
+
+
+def _iv_axes() -> tuple[Any, Any]:
+    matplotlib = setup()
+    key = (tuple(matplotlib.rcParams["figure.figsize"]), matplotlib.rcParams["savefig.dpi"])
+    if key in _iv_reused:
+        fig, axes = _iv_reused[key]
+        for artist in list(axes.lines):
+            artist.remove()
+        if axes.get_legend() is not None:
+            axes.get_legend().remove()
+        axes.set_prop_cycle(None)  # the first curve gets the first colour again
+        axes.relim()
+        axes.set_autoscale_on(True)
+        return fig, axes
     fig = figure()
     axes = fig.subplots()
+    axes.set_yscale("log")
+    axes.set_xlabel("|Bias voltage| [V]")
+    axes.set_ylabel("|Leakage current| [A]")
+    _iv_reused[key] = (fig, axes)
+    return fig, axes
+
+
+def _iv_draw(axes: Any, items: list, breakdowns: list, operating_voltage: float | None,
+             title: str | None) -> None:
     for n, item in enumerate(items):
         label, data = item if isinstance(item, tuple) else (item.name or None, item)
         volts, amps = data.magnitudes()
@@ -145,13 +183,7 @@ def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str],
     if operating_voltage is not None:
         axes.axvline(abs(operating_voltage), color="grey", linestyle="--", linewidth=1.2,
                      label=f"operating voltage {abs(operating_voltage):g} V")
-    axes.set_yscale("log")
-    axes.set_xlabel("|Bias voltage| [V]")
-    axes.set_ylabel("|Leakage current| [A]")
-    if title:
-        axes.set_title(title, fontsize="medium")
+    # a fixed title position: finding one above the tick labels costs a layout of each axis
+    axes.set_title(title or "", fontsize="medium", y=1.0)
     if any(h for h in axes.get_legend_handles_labels()[1]):
         axes.legend(fontsize="small", loc="best")
-    # fixed margins that fit the style's labels: tight_layout would cost another drawing
-    fig.subplots_adjust(left=0.17, right=0.96, bottom=0.15, top=0.91 if title else 0.96)
-    save(fig, out_path)
