@@ -21,6 +21,7 @@ from svt_records import Database
 from svt_records.site.build import MANIFEST, build, commit_url
 
 from conftest import GIT_ENV, PNG, git, isolate
+from test_labels import SITE, decode, svg_png, tools  # noqa: F401  (tools: a fixture)
 
 IV_CSV = "voltage_V,current_A\n0,0\n20,1.1e-06\n40,1.6e-06\n60,2.0e-06\n80,2.2e-06\n"
 SCRIPT = "<script>alert('x')</script>"
@@ -334,3 +335,51 @@ def test_bad_output_folder_is_refused(store_path, svt, tmp_path):
     inside = svt("site", str(store_path / "records" / "site"), ok=False)
     assert inside.exit_code != 0 and "inside the store's records/" in inside.stderr
     assert not (store_path / "records" / "site").exists()
+
+
+# ---- labels (issue 17) --------------------------------------------------------------------
+
+def test_component_page_shows_its_label_and_links_a_printable_copy(site):
+    _, out, result = site
+    html = (out / "components/MOD+2.html").read_text()
+    assert 'src="../labels/MOD%2B2.svg"' in html and 'href="../labels/MOD%2B2.svg"' in html
+    svg = (out / "labels/MOD+2.svg").read_text()
+    assert 'data-id="MOD+2"' in svg and 'data-payload="MOD+2"' in svg  # no site_url: the id
+    assert result.labels_written == 5 and result.notes == []
+    # (test_every_link_is_relative_and_resolves follows these links too)
+
+
+def test_label_qr_holds_the_page_url_and_only_changed_labels_are_rewritten(
+        prebuilt, svt, tmp_path, tools):
+    from svt_records.model import component_url
+    db = prebuilt(make_sample)
+    config = db.root / "svt.yaml"
+    config.write_text(config.read_text() + f"site_url: {SITE}\n")
+    git(db.root, "commit", "-q", "-am", "the site's address")
+    out = tmp_path / "out"
+    first = build(Database(db.root), out)
+    assert first.labels_written == 5
+    assert decode(svg_png(out / "labels/MOD-1.svg")) == [component_url(SITE, "MOD-1")]
+    again = build(Database(db.root), out)
+    assert again.labels_written == 0 and again.labels_kept == 5
+    assert not [p for p in again.written if p.startswith("labels/")]
+    # a status change rewrites the page but not the label; a serial number rewrites it
+    svt("add", "--id", "FEB-1", "--status", "spare", "--location", "Hall B")
+    status = build(Database(db.root), out)
+    assert "components/FEB-1.html" in status.written and status.labels_written == 0
+    svt("add", "--id", "MOD+2", "--serial", "SN-0042")
+    serial = build(Database(db.root), out)
+    assert [p for p in serial.written if p.startswith("labels/")] == ["labels/MOD+2.svg"]
+    assert "S/N SN-0042" in (out / "labels/MOD+2.svg").read_text()
+
+
+def test_without_segno_the_site_builds_without_labels_and_says_so_once(
+        prebuilt, svt, tmp_path, monkeypatch):
+    prebuilt(make_sample)
+    monkeypatch.setitem(sys.modules, "segno", None)  # as if not installed: import fails
+    out = tmp_path / "out"
+    result = svt("site", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("no labels") == 1 and "segno" in result.output
+    assert not (out / "labels").exists()
+    assert "labels/" not in (out / "components/MOD-1.html").read_text()

@@ -37,6 +37,8 @@ def site(out: str, serve: bool, port: int, full: bool) -> None:
                f" page(s) written ({result.pages_kept} unchanged), {result.plots_drawn} plot(s)"
                f" drawn ({result.plots_kept} unchanged), {result.problems} validation"
                " problem(s)")
+    for note in result.notes:
+        click.echo(note)
     if serve:
         from ..site.serve import preview_server
         server = preview_server(result.out, port)

@@ -33,6 +33,13 @@ ACTIVITY_SHOWN = 15  # on the home page
 PARALLEL_FROM = 200  # components; fewer are read and rendered in this process
 FILES_DIR = f"{COMPONENTS_DIR}/files"
 IV_DIR = f"{COMPONENTS_DIR}/iv"
+LABELS_DIR = "labels"  # labels/<ID>.svg: each component's printable label (issue 17)
+LABEL_VERSION = 1  # bump when the label's drawing changes: every label is written again
+# the site's labels take one QR mask instead of scoring all eight: 1 ms a label instead of 6
+# (10,000 labels in a full build); any mask is a valid code, `svt label` still scores them
+LABEL_MASK = 2
+NO_LABELS = ("no labels: their QR codes need segno (pip install 'svt-records[labels]');"
+             " the pages are built without them")
 IV_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".xlsx")
 _IV_TEST = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 
@@ -48,7 +55,10 @@ class BuildResult:
     pages_kept: int = 0
     plots_drawn: int = 0
     plots_kept: int = 0
+    labels_written: int = 0
+    labels_kept: int = 0
     problems: int = 0
+    notes: list[str] = field(default_factory=list)  # said once each (e.g. no labels)
     written: list[str] = field(default_factory=list)  # paths relative to OUT
 
 
@@ -69,6 +79,8 @@ class Builder:
         self.hashes: dict[str, str] = {}  # output path -> input hash, this build
         self.env: Any = None
         self.map_rows: dict = {}  # who is where on each map, and the inputs' hash
+        self.site_url: str | None = None  # svt.yaml's, which the labels' QR codes hold
+        self.labels = False  # segno is there: draw labels
 
     # ---- pages ---------------------------------------------------------------------------
     def environment(self) -> Any:
@@ -277,6 +289,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
         "tests": tests[::-1], "installs": installs[::-1], "logs": logs[::-1],
         "other": other[::-1], "commits": commits,
         "iv_plot": f"iv/{quote(item.cid)}.png" if iv_files else None,
+        "label": None,  # the label's path from the site's root, when labels are drawn
     }
     latest = digest_tests[-1] if digest_tests else None
     digest = {"id": item.cid, "type": item.ctype, "status": record.get("status"),
@@ -292,22 +305,46 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
 _WORKER: tuple[Builder, str | None] | None = None
 
 
-def _component_job(items: list[ComponentInput]) -> list[tuple[str, dict, str, bool]]:
+def _component_job(items: list[ComponentInput]) -> list[tuple[str, dict, str, bool, str | None,
+                                                              bool]]:
     assert _WORKER is not None
     builder, prefix = _WORKER
     return [one_component(builder, item, prefix) for item in items]
 
 
 def one_component(builder: Builder, item: ComponentInput, prefix: str | None
-                  ) -> tuple[str, dict, str, bool]:
-    """Render a component's page if its inputs changed; (id, digest, input hash, wrote)."""
+                  ) -> tuple[str, dict, str, bool, str | None, bool]:
+    """Render a component's page and label if their inputs changed; (id, digest, page's
+    input hash, page written, label's input hash or None, label written)."""
     context, digest, copies = component_context(builder.db, item, prefix)
     for source, target in copies:
         _copy(builder.db.root / source, builder.out / target)
+    label_hash, label_wrote = None, False
+    if builder.labels:
+        label_hash, label_wrote = _label(builder, item)
+        context["label"] = f"{LABELS_DIR}/{quote(item.cid)}.svg"
     rel = f"{COMPONENTS_DIR}/{item.cid}.html"
     before = builder.result.pages_written
     builder.page(rel, "component.html.j2", context)
-    return item.cid, digest, builder.hashes[rel], builder.result.pages_written > before
+    return (item.cid, digest, builder.hashes[rel], builder.result.pages_written > before,
+            label_hash, label_wrote)
+
+
+def _label(builder: Builder, item: ComponentInput) -> tuple[str, bool]:
+    """Write the component's label unless its id, type, serial number and the site's URL
+    are those of the last build (and the file is there); (input hash, written)."""
+    from .. import labels
+    record = item.record or {}
+    component = {"id": item.cid, "type": item.ctype,
+                 "serial_number": record.get("serial_number")}
+    digest = _hash([LABEL_VERSION, component, builder.site_url])
+    rel = f"{LABELS_DIR}/{item.cid}.svg"
+    target = builder.out / rel
+    if builder.old.get("outputs", {}).get(rel) == digest and target.is_file():
+        return digest, False
+    _write(target, labels.label_svg(component, builder.site_url, mask=LABEL_MASK)
+           .encode("utf-8"))
+    return digest, True
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -345,6 +382,10 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     old = {} if full else _read_manifest(target, db)
     builder.old = old
     builder.result.full = not old
+    builder.site_url = db.config.get("site_url") or None
+    builder.labels = _segno_available()
+    if not builder.labels:
+        builder.result.notes.append(NO_LABELS)
     from ..index import Index
     index = Index(db)
     index.refresh()
@@ -384,11 +425,23 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     digests = {cid: d for cid, d in old_digests.items() if cid in present}
     page_hashes = {cid: outputs_old[f"{COMPONENTS_DIR}/{cid}.html"] for cid in digests
                    if f"{COMPONENTS_DIR}/{cid}.html" in outputs_old}
-    for cid, digest, digest_hash, _ in _run_components(builder, items, prefix):
+    label_hashes = {cid: outputs_old[f"{LABELS_DIR}/{cid}.svg"] for cid in digests
+                    if f"{LABELS_DIR}/{cid}.svg" in outputs_old} if builder.labels else {}
+    for cid, digest, digest_hash, _, label_hash, label_wrote in _run_components(
+            builder, items, prefix):
         digests[cid] = digest
         page_hashes[cid] = digest_hash
+        if label_hash is not None:
+            label_hashes[cid] = label_hash
+            if label_wrote:
+                builder.result.labels_written += 1
+                builder.result.written.append(f"{LABELS_DIR}/{cid}.svg")
+    builder.result.labels_kept = len(label_hashes) - builder.result.labels_written
+    for cid, label_hash in label_hashes.items():
+        builder.hashes[f"{LABELS_DIR}/{cid}.svg"] = label_hash
     for cid in set(old_digests) - present:  # a component that is gone
-        for rel in (f"{COMPONENTS_DIR}/{cid}.html", f"{IV_DIR}/{cid}.png"):
+        for rel in (f"{COMPONENTS_DIR}/{cid}.html", f"{IV_DIR}/{cid}.png",
+                    f"{LABELS_DIR}/{cid}.svg"):
             (target / rel).unlink(missing_ok=True)
         shutil.rmtree(target / FILES_DIR / cid, ignore_errors=True)
     for cid, digest_hash in page_hashes.items():
@@ -409,8 +462,16 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     return builder.result
 
 
+def _segno_available() -> bool:
+    import importlib.util
+    try:
+        return importlib.util.find_spec("segno") is not None
+    except ValueError:  # a module set to None in sys.modules (as if not installed)
+        return False
+
+
 def _run_components(builder: Builder, items: list[ComponentInput], prefix: str | None
-                    ) -> Iterable[tuple[str, dict, str, bool]]:
+                    ) -> Iterable[tuple[str, dict, str, bool, str | None, bool]]:
     from ..index import fork_available
     if len(items) < PARALLEL_FROM or builder.jobs < 2 or not fork_available():
         for item in items:
@@ -425,13 +486,14 @@ def _run_components(builder: Builder, items: list[ComponentInput], prefix: str |
     try:
         with multiprocessing.get_context("fork").Pool(builder.jobs) as pool:
             for results in pool.imap_unordered(_component_job, chunks):
-                for cid, digest, digest_hash, wrote in results:
+                for result in results:
+                    cid, wrote = result[0], result[3]
                     if wrote:
                         builder.result.pages_written += 1
                         builder.result.written.append(f"{COMPONENTS_DIR}/{cid}.html")
                     else:
                         builder.result.pages_kept += 1
-                    yield cid, digest, digest_hash, wrote
+                    yield result
     finally:
         _WORKER = None
 
