@@ -20,6 +20,7 @@ INSTALL_SITE = 'pip install "svt-records[site]"'
 STYLE = "ROOT"  # in mplhep's styles/cms.py
 FIGSIZE = (8.0, 6.0)
 DPI = 100
+FONT_SIZE = 13.0
 PNG_METADATA = {"Software": None}
 PNG_COMPRESSION = 3  # zlib level: 6 (the default) costs 13 ms more a plot for 2.5 % less size
 MATHTEXT_CACHE = 2000  # parsed tick labels kept per process
@@ -40,6 +41,9 @@ def setup() -> Any:
     if not _styled:
         matplotlib.use("Agg", force=True)
         matplotlib.rcParams.update(_mplhep_style())
+        # mplhep's style sizes its text for 10-inch figures (26 pt); these plots are 6 to 8
+        # inches wide on a web page, where that text overflows the margins
+        matplotlib.rcParams["font.size"] = FONT_SIZE
         matplotlib.rcParams["figure.figsize"] = FIGSIZE
         matplotlib.rcParams["savefig.dpi"] = DPI
         _more_mathtext_cache()
