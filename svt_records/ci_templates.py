@@ -13,6 +13,19 @@ CODEOWNERS_FILES = (".github/CODEOWNERS", ".gitlab/CODEOWNERS")
 RULE_PATHS = ("schemas/", "svt.yaml", ".gitattributes", GITHUB_FILE, GITLAB_FILE,
               *CODEOWNERS_FILES, ".pre-commit-config.yaml")
 
+# the first steps of every GitHub workflow svt writes: the whole history (validate --since
+# and the site's commit links need it), LFS files, Python and svt
+GITHUB_SETUP_STEPS = """\
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+          lfs: true
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install "{install}"
+"""
+
 GITHUB = """\
 # Written by `svt init`: checks every pull request's records and annotates the diff.
 # svt comes from svt_install in svt.yaml; a pull request that changes the rules (schemas/,
@@ -27,15 +40,7 @@ jobs:
   validate:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-          lfs: true
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install "{install}"
-      # a pull request's checkout is GitHub's merge of it into the base: the merged result
+{setup}      # a pull request's checkout is GitHub's merge of it into the base: the merged result
       - name: Validate what the pull request changes
         if: github.event_name == 'pull_request'
         run: svt --repo . validate --since "origin/${{{{ github.base_ref }}}}" --format github ${{{{ contains(github.event.pull_request.labels.*.name, '{label}') && '--allow-rule-changes' || '' }}}}
@@ -83,7 +88,8 @@ CODEOWNERS = """\
 
 
 def ci_files(install: str = DEFAULT_INSTALL, main: str = "main") -> dict[str, bytes]:
-    values = {"install": install, "main": main, "label": APPROVAL_LABEL}
+    values = {"install": install, "main": main, "label": APPROVAL_LABEL,
+              "setup": GITHUB_SETUP_STEPS.format(install=install)}
     return {GITHUB_FILE: GITHUB.format(**values).encode(),
             GITLAB_FILE: GITLAB.format(**values).encode()}
 
@@ -123,15 +129,7 @@ jobs:
   build:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-          lfs: true
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install "{install}"
-      - name: Build the site
+{setup}      - name: Build the site
         run: svt --repo . site {out}
       - uses: actions/upload-pages-artifact@v3
         with:
@@ -183,7 +181,9 @@ def pages_files(install: str, main: str, gitlab_ci: str | None) -> dict[str, byt
     """The Pages CI: a GitHub workflow of its own, and the GitLab ``pages`` job added at the
     end of ``gitlab_ci`` (the current .gitlab-ci.yml text, None when there is none; left
     out when it has a ``pages`` job already)."""
-    values = {"install": with_site_extra(install), "main": main, "out": PAGES_DIR}
+    site_install = with_site_extra(install)
+    values = {"install": site_install, "main": main, "out": PAGES_DIR,
+              "setup": GITHUB_SETUP_STEPS.format(install=site_install)}
     files = {PAGES_GITHUB_FILE: PAGES_GITHUB.format(**values).encode()}
     job = PAGES_GITLAB.format(**values)
     if gitlab_ci is None:
