@@ -383,3 +383,26 @@ def test_without_segno_the_site_builds_without_labels_and_says_so_once(
     assert result.output.count("no labels") == 1 and "segno" in result.output
     assert not (out / "labels").exists()
     assert "labels/" not in (out / "components/MOD-1.html").read_text()
+
+
+def test_what_the_store_no_longer_makes_leaves_the_site(prebuilt, svt, tmp_path):
+    """A test type whose last result is gone: its page and its trend plot go too, and a
+    manifest naming a path outside OUT never deletes anything there."""
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    noise_page = out / "tests/noise_test.html"
+    noise_plots = list(out.glob("tests/plots/noise_test-*.png"))
+    assert noise_page.is_file() and noise_plots
+    outside = tmp_path / "keep.txt"
+    outside.write_text("not the site's")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["outputs"]["../keep.txt"] = "0" * 32
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    event, = (db.root / "records/module/MOD+2").glob("*/*_noise_test_*.yaml")
+    git(db.root, "rm", "-q", str(event.relative_to(db.root)))
+    git(db.root, "commit", "-q", "-m", "drop the noise test")
+    build(Database(db.root), out)
+    assert not noise_page.exists() and not any(p.exists() for p in noise_plots)
+    assert (out / "tests/iv_curve.html").is_file()
+    assert outside.read_text() == "not the site's"

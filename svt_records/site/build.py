@@ -451,6 +451,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     pages.store_pages(builder, index, digests, problems, site_problems, series)
     drawing.draw_all(builder, digests, series)
     _static(builder)
+    _forget(target, outputs_old, builder.hashes)
     dirty = sorted(_dirty(db, index))
     _write(target / MANIFEST, json.dumps({
         "format": FORMAT, "svt": __version__, "store": str(db.root), "commit": head,
@@ -577,6 +578,17 @@ def _commits(db: StoreBase, components: list[tuple[str, str]]) -> dict[str, list
         folder = path.rsplit("/", 1)[0]
         out[cid] = [c._asdict() for c in db.repo.log([folder], COMMITS_SHOWN)]
     return out
+
+
+def _forget(out: Path, before: dict[str, str], now: dict[str, str]) -> None:
+    """Delete what the last build wrote and this one no longer makes (the page and plots of
+    a test type whose last result is gone). Only files inside OUT: the manifest is a file
+    anyone can edit."""
+    root = out.resolve()
+    for rel in sorted(set(before) - set(now)):
+        path = (out / rel).resolve()
+        if path != root and root in path.parents and path.is_file():
+            path.unlink()
 
 
 def _static(builder: Builder) -> None:
