@@ -105,7 +105,8 @@ def plan(n: int, tests: int, rng: random.Random, iv_files: int = 0) -> dict[str,
             c["events"].append(("install", when, {"position": position,
                                                   "run_period": "2025_spring_run",
                                                   "installed_by": "John Doe"}))
-            c["record"].update(status="installed", position=position,
+            # where the removal left it (svt validate checks location against that event)
+            c["record"].update(status="installed", position=position, location="Clean Room",
                                run_period="2025_spring_run",
                                installed_date=model.format_date(when))
     return comps
