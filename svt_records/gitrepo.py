@@ -76,6 +76,26 @@ class SparseCheckout(NamedTuple):
                                  or d.startswith(parent + "/") for d in self.folders)
 
 
+_REMOTE_URL = re.compile(
+    r"^(?:(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/"
+    r"|(?:[^@/:]+@)?(?P<scp_host>[^/:]+):)(?P<path>[^?#]+?)(?:\.git)?/?$")
+
+
+def web_project(remote_url: str | None) -> tuple[str, str] | None:
+    """("github" or "gitlab", the project's web address) for a remote URL in https, ssh or
+    scp form on a GitHub or GitLab host (github.com, gitlab.com, or a host named so, e.g.
+    gitlab.example.org); None for other remotes (a path, another forge)."""
+    m = _REMOTE_URL.match((remote_url or "").strip())
+    if not m:
+        return None
+    host = (m.group("host") or m.group("scp_host")).lower()
+    labels = host.split(".")
+    forge = "github" if "github" in labels else "gitlab" if "gitlab" in labels else None
+    if forge is None:
+        return None
+    return forge, f"https://{host}/{m.group('path').strip('/')}"
+
+
 class GitRepo:
     """A git work tree rooted at ``root``."""
 

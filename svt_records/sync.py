@@ -12,12 +12,11 @@ names the page that opens its pull or merge request; on main, sync only pulls.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from . import driver
 from .errors import GitError, InvalidInput, Problem, RecordError, SvtError
-from .gitrepo import GitRepo
+from .gitrepo import GitRepo, web_project
 from .store import COMPONENT_FILE, RECORDS, StoreBase
 
 MAX_ATTEMPTS = 3  # pushes tried when someone else pushes in between
@@ -229,24 +228,16 @@ def _push_reason(message: str) -> str:
     return refused[0] if refused else _last_line(message)
 
 
-_REMOTE_URL = re.compile(
-    r"^(?:(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/"
-    r"|(?:[^@/:]+@)?(?P<scp_host>[^/:]+):)(?P<path>[^?#]+?)(?:\.git)?/?$")
-
-
 def review_url(remote_url: str, main: str, branch: str) -> str | None:
     """The page that opens a pull request (GitHub) or merge request (GitLab) of ``branch``
     into ``main``, for a remote URL in https or ssh form; None for other hosts."""
-    m = _REMOTE_URL.match(remote_url.strip())
-    if not m:
+    project = web_project(remote_url)
+    if project is None:
         return None
-    host = (m.group("host") or m.group("scp_host")).lower()
-    path = m.group("path").strip("/")
-    if host == "github.com":
-        return f"https://github.com/{path}/compare/{main}...{branch}?expand=1"
-    if "gitlab" in host.split("."):
-        return f"https://{host}/{path}/-/merge_requests/new?merge_request[source_branch]={branch}"
-    return None
+    forge, web = project
+    if forge == "github":
+        return f"{web}/compare/{main}...{branch}?expand=1"
+    return f"{web}/-/merge_requests/new?merge_request[source_branch]={branch}"
 
 
 # ---- svt branch ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from .. import __version__, model
 from ..errors import GitError, InvalidInput, SvtError
+from ..gitrepo import web_project
 from ..store import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras
 
@@ -165,18 +166,11 @@ def numeric(value: Any) -> float | None:
 def commit_url(remote: str | None) -> str | None:
     """The prefix of a commit's web address on GitHub or GitLab for a remote URL (https,
     ssh or scp form); None for other hosts."""
-    if not remote:
+    project = web_project(remote)
+    if project is None:
         return None
-    m = re.match(r"^(?:https?://(?:[^@/]+@)?|ssh://(?:[^@/]+@)?|[^@/]+@)([^/:]+)(?::\d+)?[:/]"
-                 r"(.+?)(?:\.git)?/?$", remote.strip())
-    if not m:
-        return None
-    host, path = m.group(1), m.group(2)
-    if "github" in host:
-        return f"https://{host}/{path}/commit/"
-    if "gitlab" in host:
-        return f"https://{host}/{path}/-/commit/"
-    return None
+    forge, web = project
+    return f"{web}/commit/" if forge == "github" else f"{web}/-/commit/"
 
 
 # ---- one component ------------------------------------------------------------------------
