@@ -24,6 +24,7 @@ from urllib.parse import quote
 from .. import __version__, model
 from ..errors import GitError, InvalidInput, SvtError
 from ..gitrepo import web_project
+from ..ivfile import TABLE_SUFFIXES
 from ..store import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras
 
@@ -41,7 +42,6 @@ LABEL_VERSION = 1  # bump when the label's drawing changes: every label is writt
 LABEL_MASK = 2
 NO_LABELS = ("no labels: their QR codes need segno (pip install 'svt-records[labels]');"
              " the pages are built without them")
-IV_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".xlsx")
 _IV_TEST = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 
 
@@ -65,9 +65,9 @@ class BuildResult:
 
 def is_iv_file(test_type: str, entry: dict) -> bool:
     """A stored file the site reads as an IV curve: a data file of an IV test
-    (a test type naming iv, iv_curve or leakage) in a text or spreadsheet form."""
+    (a test type naming iv, iv_curve or leakage) in a form ivfile reads."""
     return (entry.get("kind") in ("data", "raw_data") and _IV_TEST.search(test_type or "") is
-            not None and str(entry.get("path", "")).lower().endswith(IV_SUFFIXES))
+            not None and str(entry.get("path", "")).lower().endswith(TABLE_SUFFIXES))
 
 
 class Builder:
