@@ -1,9 +1,14 @@
 """svt init."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 import click
 
 from . import report_notes
+
+if TYPE_CHECKING:
+    from ..database import Database
 
 
 @click.command()
@@ -63,23 +68,17 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bo
                        " @NAME on a new store)")
         click.echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
     if not created and lfs:
-        commit = db.enable_lfs()
-        report_notes(db)
-        if commit:
-            click.echo(f"Git LFS now stores the images and data files of {db.root} (commit"
-                       f" {commit[:10]}); older commits keep their plain copies (git lfs"
-                       " migrate import rewrites history, if you must shrink it)")
-        else:
-            click.echo(f"svt store at {db.root} already uses Git LFS; nothing changed")
+        _report_enabled(db, db.enable_lfs(), lambda commit: (
+            f"Git LFS now stores the images and data files of {db.root} (commit {commit[:10]});"
+            " older commits keep their plain copies (git lfs migrate import rewrites history,"
+            " if you must shrink it)"),
+            f"svt store at {db.root} already uses Git LFS; nothing changed")
     if not created and pages:
-        commit = db.enable_pages()
-        report_notes(db)
-        if commit:
-            click.echo(f"Added the CI that publishes the site from the main branch (commit"
-                       f" {commit[:10]}): turn on Pages in the project's settings (GitHub:"
-                       " Settings > Pages > Source: GitHub Actions)")
-        else:
-            click.echo(f"{db.root} already publishes its site; nothing changed")
+        _report_enabled(db, db.enable_pages(), lambda commit: (
+            f"Added the CI that publishes the site from the main branch (commit {commit[:10]}):"
+            " turn on Pages in the project's settings (GitHub: Settings > Pages > Source:"
+            " GitHub Actions)"),
+            f"{db.root} already publishes its site; nothing changed")
     elif not created and not lfs:
         click.echo(f"svt store already exists at {db.root}; nothing changed")
     if not created and (svt_install or maintainers):
@@ -116,3 +115,10 @@ def setup(split_index: bool) -> None:
         db.use_split_index()
         click.echo("git's index in this clone is now split (core.splitIndex); undo with"
                    " git config --unset core.splitIndex && git update-index --no-split-index")
+
+
+def _report_enabled(db: Database, commit: str | None, done: Callable[[str], str],
+                    unchanged: str) -> None:
+    """What turning a feature on in an existing store did (init --lfs, init --pages)."""
+    report_notes(db)
+    click.echo(done(commit) if commit else unchanged)
