@@ -276,7 +276,7 @@ def retired_is_not_installed(view: View) -> Iterator[Finding]:
     """A retired or lost component holds no position (a warning)."""
     for _, rec in view.readable():
         data = rec.data
-        if data.get("position") and data.get("status") in ("retired", "lost"):
+        if data.get("position") and data.get("status") in model.OUT_OF_SERVICE:
             yield at(rec, f"status is {data['status']} but it is installed at {data['position']}",
                      "status", severity="warning")
 

@@ -447,7 +447,7 @@ class Database(StoreBase):
         if record.get("position"):
             raise RuleViolation(f"{component_id} is already installed at {record['position']}:"
                                 f" `svt remove {component_id}` first")
-        if record["status"] in ("retired", "lost"):
+        if record["status"] in model.OUT_OF_SERVICE:
             raise RuleViolation(f"{component_id} is {record['status']}; set another status first"
                                 f" (svt add --id {component_id} --status spare)")
         holder = self.installed_at(position)

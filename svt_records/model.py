@@ -23,6 +23,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# Statuses whose component holds no position: `svt install` refuses them, and validate warns
+# where a record has both.
+OUT_OF_SERVICE = ("retired", "lost")
+
 # Event kinds, as the registry declares them.
 EVENT_KINDS = tuple(registry.EVENT_KINDS)
 RESERVED_TEST_TYPES = frozenset(EVENT_KINDS) | {"component"}

@@ -210,3 +210,16 @@ def test_a_control_character_in_a_test_result_gets_one_error_on_every_path(db, s
     assert from_file.exit_code == api.exit_code
     assert from_file.stderr.strip() == f"Error: {sheet}, line 2: {api}; nothing was written"
     assert db.tests("M-1") == []
+
+
+@pytest.mark.parametrize("status", ["retired", "lost"])
+def test_install_refuses_a_component_out_of_service(store_path, svt, gitcmd, status):
+    """`svt install` and validate's retired-is-not-installed share model.OUT_OF_SERVICE."""
+    svt("add", "--id", "M-9", "--type", "module", "--status", status)
+    head = gitcmd(store_path, "rev-parse", "HEAD").strip()
+    refused = svt("install", "M-9", "Layer1_top_axial", ok=False)
+    assert refused.exit_code != 0
+    assert refused.stderr.strip() == (f"Error: M-9 is {status}; set another status first"
+                                      " (svt add --id M-9 --status spare)")
+    assert gitcmd(store_path, "rev-parse", "HEAD").strip() == head
+    assert Database(store_path).get_component("M-9")["status"] == status
