@@ -141,6 +141,26 @@ class Index:
             return self.db.execute(sql, args).fetchall()
         return [json.loads(r[0]) for r in self.db.execute(sql, args)]
 
+    def installed(self) -> list[dict]:
+        """The readable component records that name a position, sorted by type and id, as
+        the index stands (the caller refreshes): a few hundred, not the whole store."""
+        return [json.loads(r[0]) for r in self.db.execute(
+            "SELECT data FROM components WHERE position IS NOT NULL AND error IS NULL"
+            " ORDER BY type, id")]
+
+    def tests_of(self, components: set[str]) -> list[tuple[str, str, str, str, str | None, str]]:
+        """(component, path, utc, name, result, date) of the readable tests of these
+        components, as the index stands (the caller refreshes)."""
+        out: list = []
+        ids = sorted(components)
+        for i in range(0, len(ids), 500):  # SQLite's limit on parameters is 999 in old builds
+            chunk = ids[i:i + 500]
+            out += self.db.execute(
+                "SELECT component, path, utc, name, result, date FROM events WHERE component"
+                f" IN ({', '.join('?' * len(chunk))}) AND kind='test' AND error IS NULL",
+                chunk).fetchall()
+        return out
+
     def summary(self, recent: int = 10) -> dict:
         """Counts by type and status, installations by run period, tests by type. Kept in the
         index until the next change, so repeated summaries cost one lookup."""

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
     result TEXT, error TEXT);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
+CREATE INDEX IF NOT EXISTS events_component ON events(component, kind);
 CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL;
 """
 EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
