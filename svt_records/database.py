@@ -796,7 +796,8 @@ class Database(StoreBase):
     def history(self, component_id: str, *, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""
         folder, _ = self.component_record(component_id)
-        return [c._asdict() for c in self.repo.log([self.rel(folder)], limit)]
+        from .index import Index
+        return [c._asdict() for c in Index(self).recent_commits(self.rel(folder), limit)]
 
     @property
     def git(self) -> git.Repo:

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
 CREATE INDEX IF NOT EXISTS events_component ON events(component, kind);
 CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL;
+CREATE TABLE IF NOT EXISTS recent_commits (folder TEXT PRIMARY KEY, commits TEXT,
+    complete INTEGER);
 """
 EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
 LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
@@ -123,7 +125,7 @@ def open_file(path: Path) -> sqlite3.Connection:
     if row is None or row[0] != VERSION:  # another svt version's layout: start afresh
         db.executescript("DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS dirs;"
                          " DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS components;"
-                         " DROP TABLE IF EXISTS events;")
+                         " DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS recent_commits;")
         db.executescript(SCHEMA)
         db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
     return db
