@@ -766,7 +766,10 @@ class Database(StoreBase):
             if sep:
                 model.check_id(cid)
                 candidates = [ev["_path"] for ev in self.events(cid, kinds=("test",))]
-            else:
+            elif not short.isdigit():  # the index knows each test's id
+                from .index import Index
+                candidates = Index(self).tests_with_id(short.lower())
+            else:  # may be the original tracker's number: every test is a candidate
                 from .index import Index
                 candidates = Index(self).event_paths("test")
             paths = [p for p in candidates if event_id(p) == short.lower()]

@@ -194,6 +194,13 @@ class Index:
         return [r[0] for r in self.db.execute(
             "SELECT path FROM events WHERE kind = ? AND error IS NULL ORDER BY path", (kind,))]
 
+    def tests_with_id(self, short: str) -> list[str]:
+        """The paths of the readable tests whose short id (store.event_id) is ``short``."""
+        self.refresh()
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM events WHERE short = ? AND kind = 'test' AND error IS NULL"
+            " ORDER BY path", (short,))]
+
     # ---- the latest commits of each component folder (`svt show`) -------------------------
     def recent_commits(self, folder: str, limit: int) -> list[Commit]:
         """The latest ``limit`` commits of HEAD's history that changed ``folder`` (a component

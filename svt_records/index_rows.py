@@ -14,9 +14,9 @@ from typing import Iterable, Iterator, NamedTuple
 
 from . import model, yamlio
 from .errors import RecordError, SvtError
-from .store import StoreBase
+from .store import StoreBase, event_id
 
-VERSION = "9"
+VERSION = "10"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
@@ -38,8 +38,9 @@ CREATE INDEX IF NOT EXISTS components_broken ON components(id) WHERE error IS NO
 CREATE INDEX IF NOT EXISTS components_position ON components(position);
 CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
-    result TEXT, error TEXT);
+    result TEXT, error TEXT, short TEXT);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
+CREATE INDEX IF NOT EXISTS events_short ON events(short);
 CREATE INDEX IF NOT EXISTS events_component ON events(component, kind);
 CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL;
 CREATE TABLE IF NOT EXISTS recent_commits (folder TEXT PRIMARY KEY, commits TEXT,
@@ -99,6 +100,7 @@ class EventRow(NamedTuple):
     utc: str | None  # the date in UTC: text order is time order
     result: str | None
     error: str | None
+    short: str  # the id `svt show` prints beside it (store.event_id)
 
 
 class Rows(NamedTuple):
@@ -172,7 +174,7 @@ def write_rows(db: sqlite3.Connection, rows: Rows) -> None:
     q("DELETE FROM components WHERE path=?", [(r.path,) for r in rows.components])
     q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       rows.components)
-    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.events)
+    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.events)
 
 
 def write_absent(db: sqlite3.Connection, paths: Iterable[str]) -> None:
@@ -235,10 +237,11 @@ def event_row(path: str, full: str) -> EventRow:
     fields, error = event_fields(full)
     component = path.split("/")[2]
     if fields is None:
-        return EventRow(path, component, None, None, None, None, None, f"{path}: {error}")
+        return EventRow(path, component, None, None, None, None, None, f"{path}: {error}",
+                        event_id(path))
     return EventRow(path, fields.get("component", component), fields["kind"],
                     fields.get("test_type") or fields["kind"], fields["date"], fields["utc"],
-                    fields.get("result"), None)
+                    fields.get("result"), None, event_id(path))
 
 
 def event_fields(full: str) -> tuple[dict | None, str | None]:
