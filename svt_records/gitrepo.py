@@ -685,6 +685,24 @@ class GitRepo:
         self._refresh_commit_graph()
         return self._log_entries("--full-history", "--", *paths)
 
+    def history_is_plain(self) -> bool:
+        """Whether HEAD's history is just what its commits say: no shallow boundary, grafts
+        or replace refs, each of which can change what ``git log`` lists without HEAD
+        moving (a deepening fetch, ``git replace``). A few stats (and packed-refs read)."""
+        if any(os.environ.get(v) for v in ("GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
+                                            "GIT_SHALLOW_FILE")):
+            return False
+        common = self.common_dir
+        if (common / "shallow").exists() or (common / "info" / "grafts").exists():
+            return False
+        replace = common / "refs" / "replace"
+        if replace.is_dir() and any(replace.iterdir()):
+            return False
+        try:
+            return b" refs/replace/" not in (common / "packed-refs").read_bytes()
+        except FileNotFoundError:
+            return True
+
     def line_of_commits(self, old: str, new: str) -> list[LogEntry] | None:
         """The commits after ``old`` up to ``new``, oldest first, each with the files it
         changed against its parent, when they are one line of single-parent commits growing

@@ -214,8 +214,8 @@ class Index:
         head = repo.head()
         if head is None:
             return []
-        if limit < 1 or any(c in folder for c in "*?[\\:"):  # pathspec magic: git answers
-            return repo.log([folder], limit)
+        if limit < 1 or any(c in folder for c in "*?[\\:") or not repo.history_is_plain():
+            return repo.log([folder], limit)  # pathspec magic, a shallow clone...: git answers
         if self._meta("commits-head") != head and not self._advance_commits(head):
             return repo.log([folder], limit)  # the index is busy: git answers
         row = self.db.execute("SELECT commits, complete FROM recent_commits WHERE folder=?",

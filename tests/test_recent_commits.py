@@ -217,3 +217,30 @@ def test_show_answers_from_git_while_another_process_holds_the_index(template):
     finally:
         other.execute("ROLLBACK")
     assert index.recent_commits(folder, 5) == git_log(store, folder, 5)
+
+
+def test_a_shallow_clone_deepened_and_a_replace_ref_show_what_git_log_shows(template):
+    """Both change what git log lists without HEAD moving: git answers there."""
+    store = template / "store"
+    for n in range(3):
+        Database(store).save_component("M-1", {"type": "module", "notes": f"n{n}"})
+    git(store, "push", "-q", "origin", "HEAD:main", check=True)
+    shallow = template / "shallow"
+    git(template, "clone", "-q", "--depth", "1", f"file://{template / 'bare.git'}",
+        "shallow", check=True)
+    index = Index(Database(shallow))
+    folder = "records/module/M-1"
+    assert index.recent_commits(folder, 5) == git_log(shallow, folder, 5)
+    assert len(git_log(shallow, folder, 5)) == 1
+    git(shallow, "fetch", "-q", "--unshallow", check=True)
+    assert len(git_log(shallow, folder, 5)) == 4
+    assert index.recent_commits(folder, 5) == git_log(shallow, folder, 5)
+
+    store_index = Index(Database(store))
+    assert store_index.recent_commits(folder, 5) == git_log(store, folder, 5)
+    head = git(store, "rev-parse", "HEAD").stdout.strip()
+    parent = git(store, "rev-parse", "HEAD~1").stdout.strip()
+    git(store, "replace", head, parent, check=True)  # HEAD's commit now reads as its parent
+    assert store_index.recent_commits(folder, 5) == git_log(store, folder, 5)
+    git(store, "pack-refs", "--all", check=True)
+    assert store_index.recent_commits(folder, 5) == git_log(store, folder, 5)
