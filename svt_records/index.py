@@ -95,8 +95,9 @@ class Index:
     def shared_ids(self) -> list[tuple[str, list[str]]]:
         """Ids that more than one component record uses (a merge can bring one in under
         another type), with their files; each record is listed and counted as it is."""
-        rows = self.db.execute("SELECT id, group_concat(path, ' ') FROM components GROUP BY id"
-                               " HAVING count(*) > 1 ORDER BY id")
+        rows = self.db.execute(  # counted on components_id alone: every list asks
+            "SELECT id, group_concat(path, ' ') FROM components WHERE id IN (SELECT id FROM"
+            " components GROUP BY id HAVING count(*) > 1) GROUP BY id ORDER BY id")
         return [(cid, sorted(paths.split(" "))) for cid, paths in rows]
 
     def uncommitted(self) -> list[str]:

@@ -36,6 +36,7 @@ CREATE INDEX IF NOT EXISTS components_list ON components(
     WHERE error IS NULL;
 CREATE INDEX IF NOT EXISTS components_broken ON components(id) WHERE error IS NOT NULL;
 CREATE INDEX IF NOT EXISTS components_position ON components(position);
+CREATE INDEX IF NOT EXISTS components_id ON components(id);
 CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
     result TEXT, error TEXT, short TEXT);
