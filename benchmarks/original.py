@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from run import a_test_id  # benchmarks/run.py
+
 # as on a user's machine: Python caches compiled modules (some sandboxes turn that off)
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 PNG = bytes.fromhex(
@@ -188,17 +190,17 @@ def main() -> None:
     tag = str(int(time.time()))[-5:]
     rows: list[str] = []
     try:
-        run_all(programs, rows, module, png, tag, args.runs)
+        run_all(programs, rows, module, png, tag, args.runs, a_test_id(store, module))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(programs, rows, store, args)
 
 
 def run_all(programs: list[Program], rows: list[str], module: str, png: Path, tag: str,
-            runs: int) -> None:
+            runs: int, test_id: str) -> None:
     for i in range(runs + 1):
         warm = i == 0
-        for row, common, orig_only, svt_only in commands(module, png, tag, i):
+        for row, common, orig_only, svt_only in commands(module, png, tag, i, test_id):
             if row is not None and row not in rows:
                 rows.append(row)
             for n, p in enumerate(programs):
@@ -240,7 +242,7 @@ def report(programs: list[Program], rows: list[str], store: Path, args) -> None:
         print(line)
 
 
-def commands(module: str, png: Path, tag: str, i: int):
+def commands(module: str, png: Path, tag: str, i: int, test_id: str = ""):
     """(row, common args by program number, the original's args or None, svt's or None)."""
     new = lambda n: f"BENCH-{tag}-{n}-{i:02d}"  # noqa: E731 - one id per program and run
     none = lambda n: []  # noqa: E731
@@ -251,6 +253,8 @@ def commands(module: str, png: Path, tag: str, i: int):
          ["list", "--type", "module"]),
         (f"show {module}", none, ["show", module], ["show", module]),
         ("summary", none, ["summary"], ["summary"]),
+        ("positions", none, None, ["positions"]),  # svt only: the original has none
+        ("show-test ID", none, ["show-test", "25001"], ["show-test", test_id]),
         ("add (new component)", lambda n: ["add", "--id", new(n), "--type", "feb", "--status",
                                            "spare"], [], []),
         ("test", lambda n: ["test", module, "--type", "iv_curve", "--pass", "--voltage",

@@ -56,6 +56,15 @@ def measure(name: str, make_args, runs: int, before=None, allowed: tuple[int, ..
     return name, statistics.median(times), peak
 
 
+def a_test_id(store: Path, module: str) -> str:
+    """The id `svt show` prints beside the module's first test (`svt show-test` takes it)."""
+    from svt_records.store import event_id
+    for path in sorted((store / "records" / "module" / module).glob("*/*.yaml")):
+        if "\nkind: test\n" in path.read_text():
+            return event_id(path.relative_to(store).as_posix())
+    raise SystemExit(f"{module} has no test")
+
+
 def define_test_types(store: Path) -> None:
     """Give a generated store svt's schemas and test definitions (issue 15) if it predates
     them, plus iv_curve_noplot: iv_curve's analysis without its plot."""
@@ -150,9 +159,12 @@ def main() -> None:
     results.append((measure("svt list", lambda i: repo + ["list"], r), 0.40))
     results.append((measure("svt list --type module", lambda i: repo + ["list", "--type", "module"], r), 0.18))
     results.append((measure(f"svt show {module}", lambda i: repo + ["show", module], r), 0.18))
+    test_id = a_test_id(store, module)  # issue 16: no slower than show
+    results.append((measure(f"svt show-test {test_id}", lambda i: repo + ["show-test", test_id],
+                            r), 0.18))
     results.append((measure("svt summary", lambda i: repo + ["summary"], r), 0.18))
     # the present from the component records; a run period replays every install and remove
-    results.append((measure("svt positions", lambda i: repo + ["positions"], r), None))
+    results.append((measure("svt positions", lambda i: repo + ["positions"], r), 0.15))
     results.append((measure("svt positions --run-period 2024_fall_run",
                             lambda i: repo + ["positions", "--run-period", "2024_fall_run"], r),
                     None))

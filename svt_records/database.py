@@ -766,7 +766,10 @@ class Database(StoreBase):
             if sep:
                 model.check_id(cid)
                 candidates = [ev["_path"] for ev in self.events(cid, kinds=("test",))]
-            else:
+            elif not short.isdigit():  # the index knows each test's id
+                from .index import Index
+                candidates = Index(self).tests_with_id(short.lower())
+            else:  # may be the original tracker's number: every test is a candidate
                 from .index import Index
                 candidates = Index(self).event_paths("test")
             paths = [p for p in candidates if event_id(p) == short.lower()]
@@ -796,7 +799,8 @@ class Database(StoreBase):
     def history(self, component_id: str, *, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""
         folder, _ = self.component_record(component_id)
-        return [c._asdict() for c in self.repo.log([self.rel(folder)], limit)]
+        from .index import Index
+        return [c._asdict() for c in Index(self).recent_commits(self.rel(folder), limit)]
 
     @property
     def git(self) -> git.Repo:

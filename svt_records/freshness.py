@@ -201,9 +201,8 @@ class Freshness:
                            gone_dirs: list[str], deep: bool = True) -> None:
         prefix = self.root + "/"
         sql = "SELECT path, mtime FROM dirs" + ("" if deep else " WHERE path NOT LIKE '%/%/%'")
-        known = dict(self.db.execute(sql))
         changed: list[str] = []
-        for path, mtime in _stat_changes(prefix, list(known.items())):
+        for path, mtime in _stat_changes(prefix, self.db.execute(sql).fetchall()):
             if mtime is None:
                 gone_dirs.append(path)
             else:

@@ -660,13 +660,15 @@ class GitRepo:
                          input=("\0".join(names) + "\0").encode("utf-8", "surrogateescape"))
 
     # ---- history -------------------------------------------------------------------------
-    def log(self, paths: Sequence[str], limit: int = 5) -> list[Commit]:
-        """The latest commits touching ``paths``; keeps a commit-graph with changed-path
-        Bloom filters current, without which this walks every commit's trees."""
+    def log(self, paths: Sequence[str], limit: int = 5, rev: str | None = None) -> list[Commit]:
+        """The latest commits touching ``paths`` (of HEAD's history, or of ``rev``'s); keeps a
+        commit-graph with changed-path Bloom filters current, without which this walks every
+        commit's trees."""
         if self.head() is None:
             return []
         self._refresh_commit_graph()
-        out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", *paths)
+        out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s",
+                       *([rev] if rev else []), "--", *paths)
         commits = []
         for line in out.splitlines():
             parts = line.split("\x1f")
@@ -682,6 +684,40 @@ class GitRepo:
             return []
         self._refresh_commit_graph()
         return self._log_entries("--full-history", "--", *paths)
+
+    def history_is_plain(self) -> bool:
+        """Whether HEAD's history is just what its commits say: no shallow boundary, grafts
+        or replace refs, each of which can change what ``git log`` lists without HEAD
+        moving (a deepening fetch, ``git replace``). A few stats (and packed-refs read)."""
+        if any(os.environ.get(v) for v in ("GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
+                                            "GIT_SHALLOW_FILE")):
+            return False
+        common = self.common_dir
+        if (common / "shallow").exists() or (common / "info" / "grafts").exists():
+            return False
+        replace = common / "refs" / "replace"
+        if replace.is_dir() and any(replace.iterdir()):
+            return False
+        try:
+            return b" refs/replace/" not in (common / "packed-refs").read_bytes()
+        except FileNotFoundError:
+            return True
+
+    def line_of_commits(self, old: str, new: str) -> list[LogEntry] | None:
+        """The commits after ``old`` up to ``new``, oldest first, each with the files it
+        changed against its parent, when they are one line of single-parent commits growing
+        from ``old``; None otherwise (``old`` is not an ancestor, a merge on the way)."""
+        try:
+            entries = self._log_entries("--relative", "--topo-order", f"{old}..{new}",
+                                        "--")[::-1]
+        except GitError:  # old is gone (a rewritten history, pruned)
+            return None
+        parent = old
+        for entry in entries:
+            if entry.parents != [parent]:
+                return None
+            parent = entry.sha
+        return entries if parent == new else None
 
     def commit_entry(self, commit: str) -> LogEntry:
         """One commit, with the files it changed (a merge: against its first parent)."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections import Counter, defaultdict
 from typing import Any, Callable
 
 from .freshness import Check, Freshness
+from .gitrepo import Commit
 from .index_rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, meta, open_file,
                          read_rows, write_rows)
 from .store import StoreBase
@@ -93,8 +95,9 @@ class Index:
     def shared_ids(self) -> list[tuple[str, list[str]]]:
         """Ids that more than one component record uses (a merge can bring one in under
         another type), with their files; each record is listed and counted as it is."""
-        rows = self.db.execute("SELECT id, group_concat(path, ' ') FROM components GROUP BY id"
-                               " HAVING count(*) > 1 ORDER BY id")
+        rows = self.db.execute(  # counted on components_id alone: every list asks
+            "SELECT id, group_concat(path, ' ') FROM components WHERE id IN (SELECT id FROM"
+            " components GROUP BY id HAVING count(*) > 1) GROUP BY id ORDER BY id")
         return [(cid, sorted(paths.split(" "))) for cid, paths in rows]
 
     def uncommitted(self) -> list[str]:
@@ -141,6 +144,26 @@ class Index:
             return self.db.execute(sql, args).fetchall()
         return [json.loads(r[0]) for r in self.db.execute(sql, args)]
 
+    def installed(self) -> list[dict]:
+        """The readable component records that name a position, sorted by type and id, as
+        the index stands (the caller refreshes): a few hundred, not the whole store."""
+        return [json.loads(r[0]) for r in self.db.execute(
+            "SELECT data FROM components WHERE position IS NOT NULL AND error IS NULL"
+            " ORDER BY type, id")]
+
+    def tests_of(self, components: set[str]) -> list[tuple[str, str, str, str, str | None, str]]:
+        """(component, path, utc, name, result, date) of the readable tests of these
+        components, as the index stands (the caller refreshes)."""
+        out: list = []
+        ids = sorted(components)
+        for i in range(0, len(ids), 500):  # SQLite's limit on parameters is 999 in old builds
+            chunk = ids[i:i + 500]
+            out += self.db.execute(
+                "SELECT component, path, utc, name, result, date FROM events WHERE component"
+                f" IN ({', '.join('?' * len(chunk))}) AND kind='test' AND error IS NULL",
+                chunk).fetchall()
+        return out
+
     def summary(self, recent: int = 10) -> dict:
         """Counts by type and status, installations by run period, tests by type. Kept in the
         index until the next change, so repeated summaries cost one lookup."""
@@ -171,6 +194,94 @@ class Index:
                 " ORDER BY path", (kind, name))]
         return [r[0] for r in self.db.execute(
             "SELECT path FROM events WHERE kind = ? AND error IS NULL ORDER BY path", (kind,))]
+
+    def tests_with_id(self, short: str) -> list[str]:
+        """The paths of the readable tests whose short id (store.event_id) is ``short``."""
+        self.refresh()
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM events WHERE short = ? AND kind = 'test' AND error IS NULL"
+            " ORDER BY path", (short,))]
+
+    # ---- the latest commits of each component folder (`svt show`) -------------------------
+    def recent_commits(self, folder: str, limit: int) -> list[Commit]:
+        """The latest ``limit`` commits of HEAD's history that changed ``folder`` (a component
+        folder), exactly as ``git log -n LIMIT -- FOLDER`` lists them, without walking the
+        history each time: the index keeps each folder's list as of one HEAD, and when HEAD
+        has grown from it by a line of single-parent commits (svt's own, a pull that fast-
+        forwards), one ``git log OLD..NEW`` says which folders they changed. Any other move
+        (a reset, rebase, amend, a merge) forgets every list; a folder not known yet is asked
+        of git."""
+        repo = self.store.repo
+        head = repo.head()
+        if head is None:
+            return []
+        if limit < 1 or any(c in folder for c in "*?[\\:") or not repo.history_is_plain():
+            return repo.log([folder], limit)  # pathspec magic, a shallow clone...: git answers
+        if self._meta("commits-head") != head and not self._advance_commits(head):
+            return repo.log([folder], limit)  # the index is busy: git answers
+        row = self.db.execute("SELECT commits, complete FROM recent_commits WHERE folder=?",
+                              (folder,)).fetchone()
+        if row is not None:
+            known = [Commit(*c) for c in json.loads(row[0])]
+            if row[1] or len(known) >= limit:
+                return known[:limit]
+        commits = repo.log([folder], max(limit, KEEP_COMMITS), rev=head)
+        if not self._begin_quickly():
+            return commits[:limit]
+        try:  # kept only if no other process moved the lists to another HEAD meanwhile
+            if self._meta("commits-head") == head:
+                self.db.execute("INSERT OR REPLACE INTO recent_commits VALUES (?, ?, ?)",
+                                (folder, json.dumps(commits),
+                                 int(len(commits) < max(limit, KEEP_COMMITS))))
+        finally:
+            self.db.execute("COMMIT")
+        return commits[:limit]
+
+    def _begin_quickly(self) -> bool:
+        """Begin a write, unless another process holds the index for more than a moment (a
+        rebuild): `svt show` then answers from git rather than wait."""
+        self.db.execute("PRAGMA busy_timeout=200")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
+
+    def _advance_commits(self, head: str) -> bool:
+        """Bring the folders' lists from the HEAD they were made at to ``head``; False if
+        the index was busy."""
+        old = self._meta("commits-head")
+        line = self.store.repo.line_of_commits(old, head) if old else None
+        if not self._begin_quickly():
+            return False
+        try:
+            if self._meta("commits-head") != old:  # another process moved them meanwhile
+                return self._meta("commits-head") == head
+            if line is None:
+                self.db.execute("DELETE FROM recent_commits")
+            else:
+                added: dict[str, list[Commit]] = defaultdict(list)  # newest first
+                for entry in reversed(line):
+                    folders = {"/".join(path.split("/")[:3]) for _, path in entry.changes
+                               if path.startswith("records/") and path.count("/") >= 2}
+                    for folder in folders:
+                        added[folder].append(Commit(entry.sha, entry.author, entry.date,
+                                                    entry.subject))
+                q = self.db.execute
+                for folder, commits in added.items():
+                    row = q("SELECT commits, complete FROM recent_commits WHERE folder=?",
+                            (folder,)).fetchone()
+                    if row is not None:
+                        known = commits + [Commit(*c) for c in json.loads(row[0])]
+                        q("UPDATE recent_commits SET commits=?, complete=? WHERE folder=?",
+                          (json.dumps(known[:MAX_COMMITS]),
+                           int(bool(row[1]) and len(known) <= MAX_COMMITS), folder))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('commits-head', ?)", (head,))
+            return True
+        finally:
+            self.db.execute("COMMIT")
 
     def _data_version(self) -> int:
         """Changes when another connection commits to the index file."""
@@ -215,6 +326,8 @@ class Index:
         self.db.close()
 
 
+KEEP_COMMITS = 5  # commits kept per folder at least (`svt show` lists 5)
+MAX_COMMITS = 50  # and at most
 PARALLEL_FROM = 4000  # files; below this, starting worker processes costs more than it saves
 
 

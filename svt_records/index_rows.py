@@ -14,9 +14,9 @@ from typing import Iterable, Iterator, NamedTuple
 
 from . import model, yamlio
 from .errors import RecordError, SvtError
-from .store import StoreBase
+from .store import StoreBase, event_id
 
-VERSION = "9"
+VERSION = "10"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
@@ -36,11 +36,16 @@ CREATE INDEX IF NOT EXISTS components_list ON components(
     WHERE error IS NULL;
 CREATE INDEX IF NOT EXISTS components_broken ON components(id) WHERE error IS NOT NULL;
 CREATE INDEX IF NOT EXISTS components_position ON components(position);
+CREATE INDEX IF NOT EXISTS components_id ON components(id);
 CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
-    result TEXT, error TEXT);
+    result TEXT, error TEXT, short TEXT);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
+CREATE INDEX IF NOT EXISTS events_short ON events(short);
+CREATE INDEX IF NOT EXISTS events_component ON events(component, kind);
 CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL;
+CREATE TABLE IF NOT EXISTS recent_commits (folder TEXT PRIMARY KEY, commits TEXT,
+    complete INTEGER);
 """
 EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
 LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
@@ -96,6 +101,7 @@ class EventRow(NamedTuple):
     utc: str | None  # the date in UTC: text order is time order
     result: str | None
     error: str | None
+    short: str  # the id `svt show` prints beside it (store.event_id)
 
 
 class Rows(NamedTuple):
@@ -122,7 +128,7 @@ def open_file(path: Path) -> sqlite3.Connection:
     if row is None or row[0] != VERSION:  # another svt version's layout: start afresh
         db.executescript("DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS dirs;"
                          " DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS components;"
-                         " DROP TABLE IF EXISTS events;")
+                         " DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS recent_commits;")
         db.executescript(SCHEMA)
         db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
     return db
@@ -169,7 +175,7 @@ def write_rows(db: sqlite3.Connection, rows: Rows) -> None:
     q("DELETE FROM components WHERE path=?", [(r.path,) for r in rows.components])
     q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       rows.components)
-    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.events)
+    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.events)
 
 
 def write_absent(db: sqlite3.Connection, paths: Iterable[str]) -> None:
@@ -232,10 +238,11 @@ def event_row(path: str, full: str) -> EventRow:
     fields, error = event_fields(full)
     component = path.split("/")[2]
     if fields is None:
-        return EventRow(path, component, None, None, None, None, None, f"{path}: {error}")
+        return EventRow(path, component, None, None, None, None, None, f"{path}: {error}",
+                        event_id(path))
     return EventRow(path, fields.get("component", component), fields["kind"],
                     fields.get("test_type") or fields["kind"], fields["date"], fields["utc"],
-                    fields.get("result"), None)
+                    fields.get("result"), None, event_id(path))
 
 
 def event_fields(full: str) -> tuple[dict | None, str | None]:

@@ -34,14 +34,14 @@ def positions(db: StoreBase, *, run_period: str | None = None, at: str | None = 
     from .index import Index
     index = Index(db)
     moment = model.date_bound(at, end=True, what="--at date") if at else None
+    index.refresh()  # once, events included: every query below reads the index as it is now
     if run_period is None and moment is None:
         held = {}
-        for record in index.components():
-            if record.get("position"):
-                held[record["position"]] = {
-                    "component": record["id"], "type": record["type"],
-                    "since": record.get("installed_date"), "until": None,
-                    "run_period": record.get("run_period")}
+        for record in index.installed():
+            held[record["position"]] = {
+                "component": record["id"], "type": record["type"],
+                "since": record.get("installed_date"), "until": None,
+                "run_period": record.get("run_period")}
     else:
         held = _replay(db, index, run_period, moment)
     latest = _latest_tests(db, index, {h["component"] for h in held.values()}, moment)
@@ -61,7 +61,6 @@ def positions(db: StoreBase, *, run_period: str | None = None, at: str | None = 
 
 def _replay(db: StoreBase, index: Index, run_period: str | None,
             moment: datetime | None) -> dict[str, dict]:
-    index.refresh()
     events = []
     for path, in index.db.execute("SELECT path FROM events WHERE kind IN ('install', 'remove')"
                                   " AND error IS NULL"):
@@ -109,15 +108,8 @@ def _replay(db: StoreBase, index: Index, run_period: str | None,
 def _latest_tests(db: StoreBase, index: Index, components: set[str],
                   moment: datetime | None) -> dict[str, dict]:
     """Each component's latest test (as of ``moment``): type, result and date."""
-    if not components:
-        return {}
-    index.refresh()
     best: dict[str, list[tuple[str, str, str, str | None, str]]] = {}
-    for cid, path, utc, name, result, date in index.db.execute(
-            "SELECT component, path, utc, name, result, date FROM events"
-            " WHERE kind='test' AND error IS NULL"):
-        if cid not in components:
-            continue
+    for cid, path, utc, name, result, date in index.tests_of(components):
         if moment is not None and model.to_utc(model.parse_date(date)) > moment:
             continue
         row = (utc, path, name, result, date)

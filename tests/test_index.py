@@ -452,3 +452,16 @@ def test_a_component_folder_removed_then_restored_by_git_is_listed_again(populat
     gitcmd(db.root, "checkout", "--", "records/module/M-1")
     assert statuses(db)["M-1"] == "spare"
     assert count_tests(db) == 1
+
+
+def test_list_warns_of_an_id_two_records_share(store_path, svt):
+    svt("add", "--id", "M-1", "--type", "module")
+    svt("add", "--id", "F-1", "--type", "feb")
+    text = (store_path / "records/module/M-1/component.yaml").read_text()
+    other = store_path / "records/feb/M-1/component.yaml"
+    other.parent.mkdir()
+    other.write_text(text.replace("type: module", "type: feb"))
+    out = svt("list")
+    assert ("warning: M-1 has 2 records (records/feb/M-1/component.yaml,"
+            " records/module/M-1/component.yaml)") in out.stderr
+    assert "F-1 has" not in out.stderr

@@ -187,6 +187,19 @@ def test_a_list_asks_git_for_heads_records_tree_only_when_head_moved(store_path,
     assert asked() == ["diff-files"]
 
 
+def test_positions_refresh_the_index_once(store_path, svt_proc, tmp_path):
+    """`svt positions` reads components and their tests from one refresh (one git process),
+    not a refresh for each query."""
+    svt_proc("add", "--id", "FEB-001", "--type", "feb", "--status", "spare")
+    svt_proc("install", "FEB-001", "FEB3", "--run-period", "2025_spring")
+    svt_proc("test", "FEB-001", "--type", "iv_curve", "--pass")
+    svt_proc("positions")  # builds the index, notes HEAD
+    trace = tmp_path / "trace"
+    out = svt_proc("positions", "--format", "csv", env={"GIT_TRACE": str(trace)}).stdout
+    assert "FEB3,FEB-001,feb," in out and ",iv_curve,pass," in out
+    assert [r.split()[1] for r in git_processes(trace)] == ["diff-files"]
+
+
 def test_writing_an_object_that_exists_freshens_it_against_pruning(tmp_path, gitcmd):
     gitcmd(tmp_path, "init", "-q")
     sha = git_out(tmp_path, "hash-object", "-w", "--stdin", input="old\n")
