@@ -489,7 +489,7 @@ class StoreBase:
         """Apply one change under the lock: check state, write, commit; all or nothing."""
         if not creating:
             self.require()
-        with self.locked():
+        with self.locked(), self.repo.batch():  # one cat-file for the checks and the commit
             tx = Transaction(self.repo)
             self._refuse_busy(change)
             if not creating:
