@@ -213,3 +213,20 @@ def test_writing_an_object_that_exists_freshens_it_against_pruning(tmp_path, git
     assert writer is not None
     assert writer.write(b"blob", b"old\n") == sha
     assert path.stat().st_mtime > 1_000_000_000
+
+
+def test_plain_writes_load_no_module_they_do_not_use(store_path):
+    """`svt add` and a `svt test` without data load neither jsonschema (0.1 s), the YAML
+    parser, the data file readers nor tempfile: the compiled checker and svt's own writer do
+    the work, and a folder for a plot is made only where data is analysed."""
+    import sys
+    code = ("import sys\nfrom svt_records.cli import main\n"
+            "for args in (['add', '--id', 'F-1', '--type', 'feb'],\n"
+            "             ['add', '--id', 'F-1', '--status', 'spare'],\n"
+            "             ['test', 'F-1', '--type', 'iv_curve', '--pass', '--voltage', '100']):\n"
+            "    assert main(args) == 0, args\n"
+            "print(sorted(m for m in ('jsonschema', 'yaml', 'tempfile', 'svt_records.ivfile',"
+            " 'numpy') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "[]", out
