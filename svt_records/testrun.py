@@ -4,13 +4,11 @@ numpy and matplotlib are imported only when a file is analysed.
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import model, registry, schema, testtypes
 from .errors import InvalidInput, SvtError
-from .ivfile import TABLE_SUFFIXES
 from .store import event_id
 from .txn import Change, sha256_file
 
@@ -50,6 +48,7 @@ def analyse(definition: testtypes.TestType, source: Path, measurements: dict[str
         return result, None
     from . import plots
     # a folder of its own: one change may analyse many files (svt test --from-csv)
+    import tempfile
     out = Path(tempfile.mkdtemp(dir=plot_dir)) / PLOT_NAME.format(analysis=name)
     plots.iv_figure([(label, data)], out, operating_voltage=result.operating_voltage,
                     breakdown=result.breakdown, title=title)
@@ -116,6 +115,7 @@ def complete_new_test(db: "StoreBase", event: dict, definition: testtypes.TestTy
                        (None, ""))
     if definition.analysis and data is not None:
         from . import analysis
+        from .ivfile import TABLE_SUFFIXES  # not loaded by a test without data (4 ms)
         if data.suffix.lower() not in TABLE_SUFFIXES:
             db.notes.append(f"stored {label} without analysing it: the {definition.analysis}"
                             f" analysis reads {', '.join(TABLE_SUFFIXES)} files")
@@ -167,6 +167,7 @@ def reanalyze(db: Any, test_type: str, component_ids: tuple[str, ...] = ()
         paths = Index(db).event_paths("test", test_type)
     change = Change("")
     lines: list[str] = []
+    import tempfile
     with tempfile.TemporaryDirectory(prefix="svt-reanalyze-") as tmp:
         for n, rel in enumerate(paths):
             line = _reanalyze_one(db, definition, rel, change, Path(tmp) / str(n))
@@ -187,6 +188,7 @@ def _reanalyze_one(db: Any, definition: testtypes.TestType, rel: str, change: Ch
     event = dict(read.data)
     files = [dict(f) for f in event.get("files") or []]
     data = next((f for f in files if f.get("kind") == "data"), None)
+    from .ivfile import TABLE_SUFFIXES
     if data is None or Path(data["path"]).suffix.lower() not in TABLE_SUFFIXES:
         return None
     folder = rel.rsplit("/", 1)[0]

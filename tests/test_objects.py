@@ -41,6 +41,23 @@ def test_a_test_result_costs_four_git_processes_and_show_one(store_path, svt_pro
     assert [r.split()[1] for r in git_processes(trace)] == ["log"]
 
 
+def test_a_write_that_replaces_records_costs_four_git_processes(store_path, svt_proc,
+                                                               tmp_path):
+    """Whether a record to be replaced has uncommitted changes is read from git's index
+    file, the file and HEAD's tree (the commit's own `cat-file`), not asked of `git status`."""
+    for cid, ctype in (("M-1", "module"), ("S-1", "sensor"), ("FEB-001", "feb")):
+        svt_proc("add", "--id", cid, "--type", ctype, "--status", "spare")
+    trace = tmp_path / "trace"
+    for args in (["add", "--id", "FEB-001", "--status", "testing"],
+                 ["location", "FEB-001", "Lab"],
+                 ["assemble", "M-1", "--sensor", "S-1"]):
+        trace.unlink(missing_ok=True)
+        svt_proc(*args, env={"GIT_TRACE": str(trace)})
+        ran = [r.split()[1] for r in git_processes(trace)]
+        assert ran == ["var", "cat-file", "update-ref", "update-index"], (args, ran)
+    assert git_out(store_path, "status", "--porcelain") == ""
+
+
 def test_objects_svt_writes_are_the_ones_git_writes(db, png):
     db.save_component("M-1", {"type": "module", "status": "spare"})
     db.record_test("M-1", "iv_curve", passed=True, images=[png])
@@ -209,3 +226,20 @@ def test_writing_an_object_that_exists_freshens_it_against_pruning(tmp_path, git
     assert writer is not None
     assert writer.write(b"blob", b"old\n") == sha
     assert path.stat().st_mtime > 1_000_000_000
+
+
+def test_plain_writes_load_no_module_they_do_not_use(store_path):
+    """`svt add` and a `svt test` without data load neither jsonschema (0.1 s), the YAML
+    parser, the data file readers nor tempfile: the compiled checker and svt's own writer do
+    the work, and a folder for a plot is made only where data is analysed."""
+    import sys
+    code = ("import sys\nfrom svt_records.cli import main\n"
+            "for args in (['add', '--id', 'F-1', '--type', 'feb'],\n"
+            "             ['add', '--id', 'F-1', '--status', 'spare'],\n"
+            "             ['test', 'F-1', '--type', 'iv_curve', '--pass', '--voltage', '100']):\n"
+            "    assert main(args) == 0, args\n"
+            "print(sorted(m for m in ('jsonschema', 'yaml', 'tempfile', 'svt_records.ivfile',"
+            " 'numpy') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "[]", out

@@ -126,4 +126,32 @@ def test_invalid_records_fail_both_at_the_same_fields(kind, mutate):
 def test_every_schema_svt_ships_compiles_to_the_quick_checker():
     """A keyword the quick checker lacks sends every write through jsonschema (0.1 s to
     import), e.g. the `maximum` of svt.yaml's detector.febs."""
-    assert schema._quick(str(schema.package_schema_dir())) is not None
+    checkers = schema._quick(str(schema.package_schema_dir()))
+    assert all(checkers.get(name) is not None for name in schema.SCHEMA_NAMES if name != "defs")
+
+
+@pytest.mark.parametrize("where", ["log", "defs"])
+def test_a_schema_beyond_the_subset_is_checked_by_jsonschema_and_only_it(tmp_path, where):
+    """Schemas compile when first used, each on its own: one that uses a keyword the quick
+    checker lacks (in its own file, or in a definition others share) goes to jsonschema,
+    and every other kind keeps the compiled checker and its verdicts."""
+    import json
+    import shutil
+    for p in schema.package_schema_dir().glob("*.schema.json"):
+        shutil.copy(p, tmp_path / p.name)
+    path = tmp_path / f"{where}.schema.json"
+    doc = json.loads(path.read_text())
+    target = doc["properties"]["text"] if where == "log" else doc["$defs"]["id"]
+    target["dependentRequired"] = {}  # a keyword outside the subset
+    path.write_text(json.dumps(doc))
+    checkers = schema._quick(str(tmp_path))
+    log = {"kind": "log", "date": "2024-01-01T10:00:00+00:00", "component": "M-1", "text": "x"}
+    for _ in range(2):  # the same answers once compiled (or refused)
+        assert schema.check(log, "log", tmp_path) == []
+        assert schema.check(dict(log, text=3), "log", tmp_path)
+        assert checkers.get("log") is None
+        component = {"id": "M-1", "type": "module", "status": "spare"}
+        assert schema.check(component, "component", tmp_path) == []
+        assert schema.check(dict(component, id="a/b"), "component", tmp_path)
+        assert (checkers.get("component") is None) == (where == "defs")
+        assert checkers.get("config") is not None

@@ -266,3 +266,64 @@ def test_a_sparse_clone_sees_positions_taken_outside_its_cone(tmp_path, svt, git
              "FEB3 already holds FEB-A")
     assert gitcmd(clone, "rev-parse", "HEAD") == before
     svt("--repo", str(clone), "install", "FEB-B", "FEB4")
+
+
+def _edit(record: Path, root: Path) -> None:
+    record.write_text(record.read_text() + "notes: hand edit\n")
+
+
+def _staged_edit(record: Path, root: Path) -> None:
+    _edit(record, root)
+    git(root, "add", str(record))
+
+
+def _staged_then_put_back(record: Path, root: Path) -> None:
+    """Staged, then the file made as HEAD has it: only git's index holds the edit."""
+    text = record.read_text()
+    _staged_edit(record, root)
+    record.write_text(text)
+
+
+def _made_executable(record: Path, root: Path) -> None:
+    record.chmod(0o755)
+
+
+def _executable_staged(record: Path, root: Path) -> None:
+    git(root, "update-index", "--chmod=+x", str(record))
+
+
+def _unstaged_from_index(record: Path, root: Path) -> None:
+    git(root, "rm", "-q", "--cached", str(record))
+
+
+def _edit_in_a_split_index(record: Path, root: Path) -> None:
+    git(root, "update-index", "--split-index")
+    _edit(record, root)
+
+
+def _edit_in_the_same_second(record: Path, root: Path) -> None:
+    """Same size, same mtime as the stat data git's index holds: only the content tells."""
+    st = record.stat()
+    text = record.read_text()
+    record.write_text(text.replace("Hamamatsu", "Hamamatsv"))
+    os.utime(record, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.parametrize("change", [_edit, _staged_edit, _staged_then_put_back,
+                                    _made_executable, _executable_staged,
+                                    _unstaged_from_index, _edit_in_a_split_index,
+                                    _edit_in_the_same_second])
+def test_every_kind_of_uncommitted_change_to_a_record_is_refused(store_path, svt, change):
+    """svt reads whether a record has uncommitted changes from git's index file, the file
+    and HEAD itself; each kind of change `git status` reports must still stop the write."""
+    svt("add", "--id", "M1", "--type", "module", "--status", "spare",
+        "--manufacturer", "Hamamatsu")
+    record = store_path / "records" / "module" / "M1" / "component.yaml"
+    change(record, store_path)
+    status = git(store_path, "status", "--porcelain")
+    head = git(store_path, "rev-parse", "HEAD")
+    result = svt("add", "--id", "M1", "--status", "testing", ok=False)
+    assert result.exit_code == 1, result.stdout
+    assert "M1/component.yaml has uncommitted changes" in result.stderr
+    assert git(store_path, "rev-parse", "HEAD") == head
+    assert git(store_path, "status", "--porcelain") == status

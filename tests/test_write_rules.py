@@ -223,3 +223,23 @@ def test_install_refuses_a_component_out_of_service(store_path, svt, gitcmd, sta
                                       " (svt add --id M-9 --status spare)")
     assert gitcmd(store_path, "rev-parse", "HEAD").strip() == head
     assert Database(store_path).get_component("M-9")["status"] == status
+
+
+@pytest.mark.parametrize("odd", ["", "\u0130X-1"])  # İ lower-cases to two characters
+def test_namesakes_are_found_among_any_folder_names(db, odd):
+    """The case rule's search over whole type folders: only exact matches but for case,
+    next to longer, shorter and prefixed names (and names lower() lengthens)."""
+    for cid in ("abc-1", "abc-10", "xabc-1", "ab"):
+        db.save_component(cid, {"type": "sensor"})
+    twin = db.root / "records" / "hybrid" / "ABC-1"  # as a merge of two clones can leave
+    twin.mkdir(parents=True)
+    (twin / "component.yaml").write_text("id: ABC-1\n")
+    (db.root / "records" / "sensor" / "Abc-1" / "2024").mkdir(parents=True)  # no record
+    if odd:
+        (db.root / "records" / "sensor" / odd).mkdir()
+        (db.root / "records" / "sensor" / odd / "component.yaml").write_text("id: x\n")
+    assert sorted(db.namesakes("aBc-1")) == [("hybrid", "ABC-1"), ("sensor", "abc-1")]
+    assert list(db.namesakes("abc-")) == []
+    assert db.id_taken_ignoring_case("XABC-1") == "xabc-1"
+    if odd:
+        assert list(db.namesakes("i\u0307x-1")) == [("sensor", odd)]
