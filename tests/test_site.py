@@ -406,3 +406,50 @@ def test_what_the_store_no_longer_makes_leaves_the_site(prebuilt, svt, tmp_path)
     assert not noise_page.exists() and not any(p.exists() for p in noise_plots)
     assert (out / "tests/iv_curve.html").is_file()
     assert outside.read_text() == "not the site's"
+
+
+# ---- the store's test definitions (issues 14 and 15) --------------------------------------
+
+def define_test_type(store: Path, name: str, body: str) -> None:
+    """Add a test type to svt.yaml's test_types: (``body``: its YAML, indented 4), committed."""
+    config = store / "svt.yaml"
+    text = config.read_text()
+    assert "\ntest_types:\n" in text
+    config.write_text(text.replace("\ntest_types:\n", f"\ntest_types:\n  {name}:\n{body}", 1))
+    git(store, "commit", "-q", "-am", f"define {name}")
+
+
+def test_iv_curves_are_the_data_of_test_types_whose_analysis_is_iv(prebuilt, tmp_path):
+    """The store's definitions decide which results hold IV data, not the test type's name:
+    bias_scan (analysis iv) is plotted, leakage_check (no analysis) is not."""
+    db = prebuilt(make_sample)
+    define_test_type(db.root, "bias_scan", "    description: IV at the bench\n"
+                     "    analysis:\n      name: iv\n")
+    define_test_type(db.root, "leakage_check", "    description: a look at the current\n")
+    db = Database(db.root)
+    data = tmp_path / "scan.csv"
+    data.write_text(IV_CSV)
+    db.record_test("SEN-1", "bias_scan", data_files=[str(data)], date="2025-01-12T10:00")
+    db.record_test("HYB-1", "leakage_check", passed=True, data_files=[str(data)],
+                   date="2025-01-12T11:00")
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    assert (out / "components/iv/SEN-1.png").read_bytes().startswith(b"\x89PNG")
+    assert 'src="iv/SEN-1.png"' in (out / "components/SEN-1.html").read_text()
+    assert 'components/iv/SEN-1.png' in (out / "tests/bias_scan.html").read_text()
+    assert not (out / "components/iv/HYB-1.png").exists()
+    assert 'id="iv"' not in (out / "tests/leakage_check.html").read_text()
+
+
+def test_without_test_definitions_iv_tests_are_known_by_name(prebuilt, tmp_path):
+    """A store made before svt.yaml had test_types: a test type named iv_curve (or iv, or
+    with leakage in its name) holds IV data."""
+    db = prebuilt(make_sample)
+    config = db.root / "svt.yaml"
+    text = config.read_text()
+    config.write_text(text[:text.index("\ntest_types:\n") + 1])
+    git(db.root, "commit", "-q", "-am", "no test definitions")
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    assert (out / "components/iv/MOD-1.png").is_file()
+    assert 'id="iv"' not in (out / "tests/noise_test.html").read_text()

@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from .. import __version__, model
+from .. import __version__, model, testtypes
 from ..errors import GitError, InvalidInput, SvtError
 from ..gitrepo import web_project
 from ..ivfile import TABLE_SUFFIXES
@@ -42,7 +41,6 @@ LABEL_VERSION = 1  # bump when the label's drawing changes: every label is writt
 LABEL_MASK = 2
 NO_LABELS = ("no labels: their QR codes need segno (pip install 'svt-records[labels]');"
              " the pages are built without them")
-_IV_TEST = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 
 
 @dataclass
@@ -63,11 +61,11 @@ class BuildResult:
     written: list[str] = field(default_factory=list)  # paths relative to OUT
 
 
-def is_iv_file(test_type: str, entry: dict) -> bool:
+def is_iv_file(defined: dict[str, testtypes.TestType], test_type: str, entry: dict) -> bool:
     """A stored file the site reads as an IV curve: a data file of an IV test
-    (a test type naming iv, iv_curve or leakage) in a form ivfile reads."""
-    return (entry.get("kind") in ("data", "raw_data") and _IV_TEST.search(test_type or "") is
-            not None and str(entry.get("path", "")).lower().endswith(TABLE_SUFFIXES))
+    (:func:`testtypes.holds_iv`) in a form ivfile reads."""
+    return (entry.get("kind") in ("data", "raw_data") and testtypes.holds_iv(defined, test_type)
+            and str(entry.get("path", "")).lower().endswith(TABLE_SUFFIXES))
 
 
 class Builder:
@@ -82,6 +80,7 @@ class Builder:
         self.map_rows: dict = {}  # who is where on each map, and the inputs' hash
         self.site_url: str | None = None  # svt.yaml's, which the labels' QR codes hold
         self.labels = False  # segno is there: draw labels
+        self.test_types = testtypes.definitions(db.config)  # svt.yaml's test_types:
 
     # ---- pages ---------------------------------------------------------------------------
     def environment(self) -> Any:
@@ -186,9 +185,11 @@ class ComponentInput:
     problems: list[list]  # the validation problems of its files
 
 
-def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None
+def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None,
+                      defined: dict[str, testtypes.TestType]
                       ) -> tuple[dict, dict, list[tuple[str, str]]]:
-    """(page context, digest, stored files to copy as (source rel path, target rel path))."""
+    """(page context, digest, stored files to copy as (source rel path, target rel path));
+    ``defined``: svt.yaml's test definitions."""
     folder = db.root / item.path.rsplit("/", 1)[0]
     events: list[dict] = []
     unreadable: list[str] = []
@@ -250,7 +251,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
             digest_tests.append([ev.get("test_type"), ev["date"], ev["_utc"], ev.get("result"),
                                  numbers, tid])
             for entry in ev.get("files") or []:
-                if isinstance(entry, dict) and is_iv_file(str(ev.get("test_type")), entry) \
+                if isinstance(entry, dict) and is_iv_file(defined, str(ev.get("test_type")), entry) \
                         and "/" not in str(entry["path"]):
                     iv_files.append([ev["date"][:10] + " " + tid,
                                      ev["_path"].rsplit("/", 1)[0] + "/" + entry["path"],
@@ -310,7 +311,7 @@ def one_component(builder: Builder, item: ComponentInput, prefix: str | None
                   ) -> tuple[str, dict, str, bool, str | None, bool]:
     """Render a component's page and label if their inputs changed; (id, digest, page's
     input hash, page written, label's input hash or None, label written)."""
-    context, digest, copies = component_context(builder.db, item, prefix)
+    context, digest, copies = component_context(builder.db, item, prefix, builder.test_types)
     for source, target in copies:
         _copy(builder.db.root / source, builder.out / target)
     label_hash, label_wrote = None, False
