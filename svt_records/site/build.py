@@ -28,7 +28,9 @@ from ..store import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras
 
 MANIFEST = ".svt-site/manifest.json"
-FORMAT = 1  # of the manifest; another value (or svt version) means a full build
+# of the manifest; another value (or svt version) means a full build. 2: a digest's tests
+# carry their units and trend points their component
+FORMAT = 2
 COMMITS_SHOWN = 20  # per component page
 ACTIVITY_SHOWN = 15  # on the home page
 PARALLEL_FROM = 200  # components; fewer are read and rendered in this process
@@ -162,6 +164,23 @@ def numeric(value: Any) -> float | None:
     return float(value)
 
 
+def _units(defined: dict[str, testtypes.TestType], test_type: Any,
+           measurements: list[tuple[str, Any]], numbers: dict[str, float]) -> dict[str, str]:
+    """The unit of each number of a result: the record's, else the test definition's (a
+    number without a unit is in its definition's unit, as the limits take it)."""
+    definition = defined.get(str(test_type))
+    spec = definition.measurements if definition else {}
+    out = {}
+    for name, value in measurements:
+        if name not in numbers:
+            continue
+        unit = value.get("unit") if isinstance(value, dict) else None
+        unit = unit or (spec.get(name) or {}).get("unit")
+        if unit:
+            out[name] = str(unit)
+    return out
+
+
 def commit_url(remote: str | None) -> str | None:
     """The prefix of a commit's web address on GitHub or GitLab for a remote URL (https,
     ssh or scp form); None for other hosts."""
@@ -249,7 +268,8 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
                           "path": ev["_path"]})
             numbers = {k: n for k, v in shown if (n := numeric(v)) is not None}
             digest_tests.append([ev.get("test_type"), ev["date"], ev["_utc"], ev.get("result"),
-                                 numbers, tid])
+                                 numbers, tid, _units(defined, ev.get("test_type"), shown,
+                                                      numbers)])
             for entry in ev.get("files") or []:
                 if isinstance(entry, dict) and is_iv_file(defined, str(ev.get("test_type")), entry) \
                         and "/" not in str(entry["path"]):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import positions
 from ..errors import SvtError
-from . import detector
+from . import detector, drawing
 
 if TYPE_CHECKING:
     from .build import Builder
@@ -50,7 +50,9 @@ def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems
     for test_type, table in tests.items():
         builder.page(f"tests/{test_type}.html", "test_type.html.j2", {
             "test_type": test_type, "columns": table["columns"], "rows": table["rows"],
-            "runs": table["runs"], "plots": series.get(test_type, []),
+            "runs": table["runs"], "plots": [{k: v for k, v in p.items() if k != "points"}
+                                             for p in series.get(test_type, [])],
+            "named": drawing.NAMED,
             "iv": table["iv"]})
     invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
     builder.page("validation.html", "validation.html.j2", {
