@@ -504,3 +504,19 @@ def test_a_site_built_by_an_older_svt_format_is_built_again_in_full(prebuilt, tm
     assert again.full and again.pages_written >= len(PAGES)
     assert "tests/plots/iv_curve-current.png" in again.written
     assert json.loads((out / MANIFEST).read_text())["format"] == 2
+
+
+def test_a_rebuild_puts_back_what_was_deleted_from_the_site(prebuilt, svt, tmp_path):
+    """A rebuild keeps the store-wide parts no change touched without working them out
+    again, but only while their files are there."""
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    svt("add", "--id", "HYB-1", "--location", "Hall B")  # touches no test, no map
+    gone = ["tests/noise_test.html", "tests/plots/noise_test-noise.png", "map.html",
+            "components/iv/MOD-1.png"]
+    for rel in gone:
+        (out / rel).unlink()
+    again = build(Database(db.root), out)
+    assert set(gone) <= set(again.written), again.written
+    assert "tests/iv_curve.html" not in again.written

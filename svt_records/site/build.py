@@ -41,6 +41,11 @@ LABEL_VERSION = 1  # bump when the label's drawing changes: every label is writt
 # the site's labels take one QR mask instead of scoring all eight: 1 ms a label instead of 6
 # (10,000 labels in a full build); any mask is a valid code, `svt label` still scores them
 LABEL_MASK = 2
+# the digest fields each store-wide part is made of: when no component changed them, the
+# part's pages and plots are kept without working out their inputs again
+TESTS_PART = ("type", "tests", "iv")  # tests/: the results tables and the trend plots
+MAP_PART = ("status", "latest", "moves", "position", "periods")  # map.html
+MOVES_PART = ("moves", "position", "periods")  # who is where: positions.py asked again
 NO_LABELS = ("no labels: their QR codes need segno (pip install 'svt-records[labels]');"
              " the pages are built without them")
 
@@ -83,6 +88,17 @@ class Builder:
         self.site_url: str | None = None  # svt.yaml's, which the labels' QR codes hold
         self.labels = False  # segno is there: draw labels
         self.test_types = testtypes.definitions(db.config)  # svt.yaml's test_types:
+        self.tests_summary: list = []  # (test type, components, runs): the home page's
+
+    def keep(self, prefix: str) -> None:
+        """Keep what the last build wrote under ``prefix`` (its inputs did not change)."""
+        for rel, digest in (self.old.get("outputs") or {}).items():
+            if rel.startswith(prefix) and (self.out / rel).is_file():
+                self.hashes[rel] = digest
+                if rel.endswith(".html"):
+                    self.result.pages_kept += 1
+                else:
+                    self.result.plots_kept += 1
 
     # ---- pages ---------------------------------------------------------------------------
     def environment(self) -> Any:
@@ -407,12 +423,12 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     head = db.repo.head()
     rows = index.db.execute("SELECT id, type, path, data, error FROM components"
                             " ORDER BY type, id").fetchall()
-    changed = _changed_components(db, index, old, head)
+    changed, dirty = _changes(db, index, old, head)
     if changed is None:
         old.pop("digests", None)
         builder.result.full = True
     folders = {row[0]: row[2].rsplit("/", 1)[0] for row in rows}
-    problems = _problems(db, old, changed, folders)
+    problems = _problems(db, old, changed, folders, index)
     by_component: dict[str, list[list]] = {}
     site_problems: list[list] = []
     for p in problems:
@@ -462,18 +478,31 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     for cid, digest_hash in page_hashes.items():
         builder.hashes[f"{COMPONENTS_DIR}/{cid}.html"] = digest_hash
     from . import drawing, pages
-    series = drawing.trend_series(digests)
-    pages.store_pages(builder, index, digests, problems, site_problems, series)
-    drawing.draw_all(builder, digests, series)
+    # the components whose digest may differ from the last build's
+    touched = None if not old_digests else \
+        {item.cid for item in items} | (set(old_digests) - present)
+
+    def changed_part(fields: tuple[str, ...]) -> bool:
+        return touched is None or any((old_digests.get(cid) or {}).get(f) !=
+                                      (digests.get(cid) or {}).get(f)
+                                      for cid in touched for f in fields)
+    def kept(prefix: str) -> bool:  # what the last build wrote there is all still there
+        return all((target / rel).is_file() for rel in outputs_old if rel.startswith(prefix))
+    series = None if not changed_part(TESTS_PART) and "tests" in old and kept("tests/") \
+        else drawing.trend_series(digests)
+    pages.store_pages(builder, index, digests, problems, site_problems, series,
+                      map_changed=changed_part(MAP_PART) or not kept("map.html"),
+                      moves_changed=changed_part(MOVES_PART))
+    drawing.draw_all(builder, digests, series, touched)
     _static(builder)
     _forget(target, outputs_old, builder.hashes)
-    dirty = sorted(_dirty(db, index))
+    # (keys in the order they come: sorting 10 MB of digests costs more than reading them)
     _write(target / MANIFEST, json.dumps({
         "format": FORMAT, "svt": __version__, "store": str(db.root), "commit": head,
-        "dirty": dirty, "outputs": builder.hashes, "digests": digests,
+        "dirty": sorted(dirty), "outputs": builder.hashes, "digests": digests,
         "problems": problems, "component_problems": by_component,
-        "map_rows": builder.map_rows,
-    }, sort_keys=True).encode())
+        "map_rows": builder.map_rows, "tests": builder.tests_summary,
+    }, separators=(",", ":")).encode())
     builder.result.problems = len(problems)
     return builder.result
 
@@ -525,31 +554,32 @@ def _read_manifest(out: Path, db: StoreBase) -> dict:
     return data
 
 
-def _changed_components(db: StoreBase, index: Any, old: dict, head: str | None
-                        ) -> set[str] | None:
-    """Ids of the components that changed since the last build; None: build everything."""
-    if not old.get("commit") or head is None or "digests" not in old:
-        return None
+def _changes(db: StoreBase, index: Any, old: dict, head: str | None
+             ) -> tuple[set[str] | None, set[str]]:
+    """(ids of the components that changed since the last build, None: build everything;
+    ids of those whose files differ from HEAD now, which the next build reads again). One
+    look at the work tree (git's diff-files) serves both."""
+    if head is None:
+        return None, set()
+    now = db.repo.changed_since("HEAD") + index.uncommitted()
+    dirty = _component_ids(now)
+    if not old.get("commit") or "digests" not in old:
+        return None, dirty
     try:
-        paths = db.repo.changed_since(old["commit"]) + index.uncommitted()
+        paths = [p for _, p in db.repo.changes_between(old["commit"], head)] + now
     except GitError:
-        return None  # that commit is gone (a rebase, another clone)
+        return None, dirty  # that commit is gone (a rebase, another clone)
     if any(p == CONFIG_FILE or p.startswith("schemas/") for p in paths):
-        return None
-    ids = {p.split("/")[2] for p in paths if p.startswith(RECORDS + "/") and p.count("/") >= 3}
-    return ids | set(old.get("dirty") or [])
+        return None, dirty
+    return _component_ids(paths) | set(old.get("dirty") or []), dirty
 
 
-def _dirty(db: StoreBase, index: Any) -> set[str]:
-    """Components whose files differ from HEAD now: the next build reads them again."""
-    if db.repo.head() is None:
-        return set()
-    paths = db.repo.changed_since("HEAD") + index.uncommitted()
+def _component_ids(paths: Iterable[str]) -> set[str]:
     return {p.split("/")[2] for p in paths if p.startswith(RECORDS + "/") and p.count("/") >= 3}
 
 
 def _problems(db: StoreBase, old: dict, changed: set[str] | None,
-              folders: dict[str, str]) -> list[list]:
+              folders: dict[str, str], index: Any) -> list[list]:
     """The validation report: all of it, or the last build's with the changed components
     checked again (``validate --since`` the last build's commit, plus the components that
     differed from it then: an edit undone since is no change to git)."""
@@ -559,7 +589,7 @@ def _problems(db: StoreBase, old: dict, changed: set[str] | None,
         return [list(p) for p in found]
     again = changed | set(old.get("dirty") or [])
     targets = [str(db.root / folders[cid]) for cid in sorted(again) if cid in folders]
-    fresh, _ = validate_store(db, targets=targets, since=old["commit"])
+    fresh, _ = validate_store(db, targets=targets, since=old["commit"], index=index)
     kept = [p for p in old["problems"] if not _about(p[0], again)]
     merged = {tuple(p) for p in kept} | {tuple(p) for p in fresh}
     return [list(p) for p in sorted(merged)]

@@ -60,19 +60,27 @@ def _key(value: Any) -> str:
                           .encode()).hexdigest()[:32]
 
 
-def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[dict]]) -> None:
-    """Draw the plots whose inputs changed, in parallel; remember every plot's input hash."""
+def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[dict]] | None,
+             touched: set[str] | None = None) -> None:
+    """Draw the plots whose inputs changed, in parallel; remember every plot's input hash.
+    ``series`` None: the trend plots are kept (store_pages did); ``touched``: the only
+    components whose IV plots may have changed (None: any)."""
     from .build import IV_DIR
     tasks: list[tuple[str, str, Any]] = []
     old = builder.old.get("outputs") or {}
-    for test_type, plots in series.items():
+    for test_type, plots in (series or {}).items():
         for plot in plots:
             tasks.append(("trend", plot["rel"], [test_type, plot["measure"], plot["unit"],
                                                  plot["points"]]))
     root = str(builder.db.root)
     for cid in sorted(digests):
         ivs = digests[cid]["iv"]
-        if ivs:
+        rel = f"{IV_DIR}/{cid}.png"
+        if ivs and touched is not None and cid not in touched and rel in old and \
+                (builder.out / rel).is_file():
+            builder.hashes[rel] = old[rel]  # its digest is the last build's
+            builder.result.plots_kept += 1
+        elif ivs:
             tasks.append(("iv", f"{IV_DIR}/{cid}.png",
                           [cid, [[label, os.path.join(root, path), sha]
                                  for label, path, sha, _ in ivs]]))
