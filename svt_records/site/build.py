@@ -423,12 +423,12 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     head = db.repo.head()
     rows = index.db.execute("SELECT id, type, path, data, error FROM components"
                             " ORDER BY type, id").fetchall()
-    changed, dirty = _changes(db, index, old, head)
+    changed, dirty, paths = _changes(db, index, old, head)
     if changed is None:
         old.pop("digests", None)
         builder.result.full = True
     folders = {row[0]: row[2].rsplit("/", 1)[0] for row in rows}
-    problems = _problems(db, old, changed, folders, index)
+    problems = _problems(db, old, changed, folders, index, paths)
     by_component: dict[str, list[list]] = {}
     site_problems: list[list] = []
     for p in problems:
@@ -555,23 +555,24 @@ def _read_manifest(out: Path, db: StoreBase) -> dict:
 
 
 def _changes(db: StoreBase, index: Any, old: dict, head: str | None
-             ) -> tuple[set[str] | None, set[str]]:
+             ) -> tuple[set[str] | None, set[str], list[str]]:
     """(ids of the components that changed since the last build, None: build everything;
-    ids of those whose files differ from HEAD now, which the next build reads again). One
-    look at the work tree (git's diff-files) serves both."""
+    ids of those whose files differ from HEAD now, which the next build reads again; the
+    paths changed since the last build). One look at the work tree (git's diff-files)
+    serves all three."""
     if head is None:
-        return None, set()
+        return None, set(), []
     now = db.repo.changed_since("HEAD") + index.uncommitted()
     dirty = _component_ids(now)
     if not old.get("commit") or "digests" not in old:
-        return None, dirty
+        return None, dirty, []
     try:
         paths = [p for _, p in db.repo.changes_between(old["commit"], head)] + now
     except GitError:
-        return None, dirty  # that commit is gone (a rebase, another clone)
+        return None, dirty, []  # that commit is gone (a rebase, another clone)
     if any(p == CONFIG_FILE or p.startswith("schemas/") for p in paths):
-        return None, dirty
-    return _component_ids(paths) | set(old.get("dirty") or []), dirty
+        return None, dirty, []
+    return _component_ids(paths) | set(old.get("dirty") or []), dirty, sorted(set(paths))
 
 
 def _component_ids(paths: Iterable[str]) -> set[str]:
@@ -579,7 +580,7 @@ def _component_ids(paths: Iterable[str]) -> set[str]:
 
 
 def _problems(db: StoreBase, old: dict, changed: set[str] | None,
-              folders: dict[str, str], index: Any) -> list[list]:
+              folders: dict[str, str], index: Any, paths: list[str]) -> list[list]:
     """The validation report: all of it, or the last build's with the changed components
     checked again (``validate --since`` the last build's commit, plus the components that
     differed from it then: an edit undone since is no change to git)."""
@@ -589,7 +590,8 @@ def _problems(db: StoreBase, old: dict, changed: set[str] | None,
         return [list(p) for p in found]
     again = changed | set(old.get("dirty") or [])
     targets = [str(db.root / folders[cid]) for cid in sorted(again) if cid in folders]
-    fresh, _ = validate_store(db, targets=targets, since=old["commit"], index=index)
+    fresh, _ = validate_store(db, targets=targets, since=old["commit"], index=index,
+                              changed=paths)
     kept = [p for p in old["problems"] if not _about(p[0], again)]
     merged = {tuple(p) for p in kept} | {tuple(p) for p in fresh}
     return [list(p) for p in sorted(merged)]
