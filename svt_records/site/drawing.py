@@ -142,15 +142,19 @@ def trend_figure(data: list) -> Any:
 
     from .. import plots
     test_type, measure, unit, points = data
+    from matplotlib import dates
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     figure = plots.figure()
     FigureCanvasAgg(figure)
     figure.set_size_inches(6.4, 3.6)
     axes = figure.subplots()
+    axes.xaxis_date()  # x: matplotlib's date numbers, all converted in one call
     by_component: dict[str, list[list]] = {}
     for point in points:
         by_component.setdefault(point[3], []).append(point)
-    when = {p[0]: datetime.fromisoformat(p[0]) for p in points}
+    moments = sorted({p[0] for p in points})
+    when = dict(zip(moments, (float(x) for x in dates.date2num(
+        [datetime.fromisoformat(m) for m in moments]))))
     if len(by_component) <= NAMED:
         failed = []
         for cid, own in sorted(by_component.items()):
@@ -162,28 +166,34 @@ def trend_figure(data: list) -> Any:
                       marker="o", markersize=9, markerfacecolor="none",
                       markeredgecolor=VERDICTS[1][1], label="failed run")
         title = f"{test_type}: {measure}"
+        where = "best"
     else:
         # one artist for every line: a gap (nan) between components
-        xs: list[Any] = []
+        xs: list[float] = []
         ys: list[float] = []
         for own in by_component.values():
-            xs += [when[p[0]] for p in own] + [None]
+            xs += [when[p[0]] for p in own] + [when[own[-1][0]]]
             ys += [p[1] for p in own] + [float("nan")]
-        axes.plot([x or xs[0] for x in xs], ys, color="#9aa5b1", linewidth=0.5, alpha=0.6,
+        axes.plot(xs, ys, color="#9aa5b1", linewidth=0.5, alpha=0.6,
                   label="a component's runs")
         for result, colour in VERDICTS:
             chosen = [p for p in points if (p[2] == result if result else
                                             p[2] not in ("pass", "fail"))]
             if chosen:
                 axes.plot([when[p[0]] for p in chosen], [p[1] for p in chosen],
-                          linestyle="none", marker="o", markersize=3, color=colour,
+                          linestyle="none", marker="o", markersize=2, color=colour,
                           label=result or "no verdict")
         title = f"{test_type}: {measure} ({len(by_component)} components)"
-    axes.set_ylabel(f"{measure} [{unit}]" if unit else measure)
+        where = "upper left"  # "best" would weigh every one of thousands of points
+    axes.set_ylabel(f"{measure} [{unit}]" if unit else measure, fontsize="small")
+    locator = dates.AutoDateLocator(minticks=3, maxticks=7)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axes.tick_params(labelsize="small")
     axes.set_title(title, fontsize="medium")
-    axes.legend(fontsize="x-small", loc="best")
-    figure.autofmt_xdate()
-    figure.tight_layout()
+    axes.legend(fontsize="x-small", loc=where, markerscale=2, frameon=True, framealpha=0.9)
+    # fixed margins that fit the labels: tight_layout would draw the figure once more
+    figure.subplots_adjust(left=0.15, right=0.97, top=0.9, bottom=0.16)
     return figure
 
 
