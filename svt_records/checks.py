@@ -251,22 +251,29 @@ def check_files(root: str, paths: list[str], schema_dir: str,
 
 
 def validate_store(store: StoreBase, targets: Iterable[str] | None = None,
-                   since: str | None = None) -> tuple[list[Problem], int]:
+                   since: str | None = None, index: Index | None = None,
+                   changed: list[str] | None = None) -> tuple[list[Problem], int]:
     """Check the whole store, or the components behind ``targets`` (paths) or changed since
-    the revision ``since``. Returns the problems and the number of files checked."""
+    the revision ``since``. Returns the problems and the number of files checked.
+    ``index``: the store's index, which the caller has just refreshed (``since`` then
+    refreshes none of its own); ``changed``: the paths changed since ``since``, when the
+    caller has asked git already."""
     root = str(store.root)
     schema_dir = str(store.schema_dir)
     focus: set[str] | None = None
     starts: list[str] | None = None
-    index = None
+    if since is None:
+        index = None
     if since is not None or targets is not None:
         # user paths are relative to where they stand; git's are relative to the store
         paths = [_target(root, p) for p in targets or []]
         if since is not None:
-            from .index import Index
-            index = Index(store)
-            index.refresh()  # also finds new files git does not track yet
-            paths += store.repo.changed_since(since) + index.uncommitted()
+            if index is None:
+                from .index import Index
+                index = Index(store)
+                index.refresh()  # also finds new files git does not track yet
+            paths += changed if changed is not None else \
+                store.repo.changed_since(since) + index.uncommitted()
         focus, start_set = set(), set()
         for rel in paths:
             parts = rel.split("/")

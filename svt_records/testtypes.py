@@ -7,6 +7,7 @@ form; this module reads it and judges measurements. No I/O, no numpy.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -22,6 +23,8 @@ ANALYSIS_SETTINGS: dict[str, dict[str, float | None]] = {
 }
 ANALYSIS_VERSIONS = {"iv": 1, "noise": 1}
 REFERENCE_TEMPERATURE = 20.0  # °C, what leakage_20C is normalised to
+# a store whose svt.yaml defines no test types (made before test_types:) names its IV tests
+IV_NAME = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 
 # What `svt init` writes. Every figure without a published HPS SVT source is listed under
 # placeholders; docs/analysis.md says where each default comes from.
@@ -118,6 +121,16 @@ def definitions(config: Mapping[str, Any]) -> dict[str, TestType]:
             analysis=analysis.pop("name", None), settings=analysis,
             placeholders=tuple(spec.get("placeholders") or ()))
     return out
+
+
+def holds_iv(defined: Mapping[str, TestType], test_type: str) -> bool:
+    """Whether the data files of ``test_type``'s results are IV curves: its definition's
+    analysis is ``iv``. In a store that defines no test types (``defined`` empty), a name
+    such as iv, iv_curve or leakage_scan says so."""
+    if defined:
+        definition = defined.get(test_type)
+        return definition is not None and definition.analysis == "iv"
+    return IV_NAME.search(test_type) is not None
 
 
 def lookup(config: Mapping[str, Any], test_type: str) -> tuple[TestType | None, str | None]:

@@ -261,7 +261,8 @@ def test_a_rebuild_redraws_only_what_changed(prebuilt, svt, tmp_path):
     assert re.search(r'<a href="components/MOD%2B2.html" class="pos"'
                      r' data-position="Layer2_top_axial">', (out / "map.html").read_text())
     # a new IV run of MOD-1: its IV plot and the iv_curve trend plots are drawn again
-    svt("test", "MOD-1", "--type", "iv_curve", "--pass", "--current", "2.5e-6",
+    # (a number without a unit, as the earlier runs: --current would add a plot in A)
+    svt("test", "MOD-1", "--type", "iv_curve", "--pass", "--measure", "current=2.5e-6",
         "--data", _iv_file(tmp_path))
     redrawn = build(Database(db.root), out)
     assert "components/iv/MOD-1.png" in redrawn.written
@@ -406,3 +407,116 @@ def test_what_the_store_no_longer_makes_leaves_the_site(prebuilt, svt, tmp_path)
     assert not noise_page.exists() and not any(p.exists() for p in noise_plots)
     assert (out / "tests/iv_curve.html").is_file()
     assert outside.read_text() == "not the site's"
+
+
+# ---- the store's test definitions (issues 14 and 15) --------------------------------------
+
+def define_test_type(store: Path, name: str, body: str) -> None:
+    """Add a test type to svt.yaml's test_types: (``body``: its YAML, indented 4), committed."""
+    config = store / "svt.yaml"
+    text = config.read_text()
+    assert "\ntest_types:\n" in text
+    config.write_text(text.replace("\ntest_types:\n", f"\ntest_types:\n  {name}:\n{body}", 1))
+    git(store, "commit", "-q", "-am", f"define {name}")
+
+
+def test_iv_curves_are_the_data_of_test_types_whose_analysis_is_iv(prebuilt, tmp_path):
+    """The store's definitions decide which results hold IV data, not the test type's name:
+    bias_scan (analysis iv) is plotted, leakage_check (no analysis) is not."""
+    db = prebuilt(make_sample)
+    define_test_type(db.root, "bias_scan", "    description: IV at the bench\n"
+                     "    analysis:\n      name: iv\n")
+    define_test_type(db.root, "leakage_check", "    description: a look at the current\n")
+    db = Database(db.root)
+    data = tmp_path / "scan.csv"
+    data.write_text(IV_CSV)
+    db.record_test("SEN-1", "bias_scan", data_files=[str(data)], date="2025-01-12T10:00")
+    db.record_test("HYB-1", "leakage_check", passed=True, data_files=[str(data)],
+                   date="2025-01-12T11:00")
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    assert (out / "components/iv/SEN-1.png").read_bytes().startswith(b"\x89PNG")
+    assert 'src="iv/SEN-1.png"' in (out / "components/SEN-1.html").read_text()
+    assert 'components/iv/SEN-1.png' in (out / "tests/bias_scan.html").read_text()
+    assert not (out / "components/iv/HYB-1.png").exists()
+    assert 'id="iv"' not in (out / "tests/leakage_check.html").read_text()
+
+
+def test_without_test_definitions_iv_tests_are_known_by_name(prebuilt, tmp_path):
+    """A store made before svt.yaml had test_types: a test type named iv_curve (or iv, or
+    with leakage in its name) holds IV data."""
+    db = prebuilt(make_sample)
+    config = db.root / "svt.yaml"
+    text = config.read_text()
+    config.write_text(text[:text.index("\ntest_types:\n") + 1])
+    git(db.root, "commit", "-q", "-am", "no test definitions")
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    assert (out / "components/iv/MOD-1.png").is_file()
+    assert 'id="iv"' not in (out / "tests/noise_test.html").read_text()
+
+
+def test_trend_plots_carry_units_and_tell_components_apart(prebuilt, svt, tmp_path):
+    """A measurement's plot is in one unit (the record's or the definition's, other prefixes
+    converted: `svt results`' rule) shown on the axis, one line per component."""
+    from svt_records.site import drawing
+    db = prebuilt(make_sample)
+    for cid, value, date in (("MOD-1", "2100nA", "2025-03-02"), ("MOD-1", "2.5uA", "2025-04-02"),
+                             ("MOD+2", "1.5e-6", "2025-03-03"), ("SEN-1", "1.9uA", "2025-03-04")):
+        svt("test", cid, "--type", "iv_curve", "--pass", "--date", date,
+            "--measure", f"leakage_at_operating_voltage={value}")
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    series = drawing.trend_series(json.loads((out / MANIFEST).read_text())["digests"])
+    plot, = [p for p in series["iv_curve"] if p["measure"] == "leakage_at_operating_voltage"]
+    assert plot["unit"] == "uA" and plot["components"] == 3
+    assert [(p[3], p[1]) for p in plot["points"]] == [
+        ("MOD-1", 2.1), ("MOD+2", 1.5), ("SEN-1", 1.9), ("MOD-1", 2.5)]  # 1.5e-6 A is 1.5 uA
+    assert (out / plot["rel"]).read_bytes().startswith(b"\x89PNG")
+    assert "leakage_at_operating_voltage [uA] over time, 3 component(s)" in \
+        (out / "tests/iv_curve.html").read_text()
+    figure = drawing.trend_figure(["iv_curve", plot["measure"], plot["unit"], plot["points"]])
+    axes, = figure.axes
+    assert axes.get_ylabel() == "leakage_at_operating_voltage [uA]"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["MOD+2", "MOD-1", "SEN-1"]
+    # more components than a legend can name: grey lines, markers by verdict, a count
+    many = [["2025-01-%02dT10:00:00+00:00" % (1 + n % 28), float(n), "pass" if n % 3 else "fail",
+             f"MOD-{n % 12}"] for n in range(36)]
+    figure = drawing.trend_figure(["iv_curve", "noise", "e", sorted(many)])
+    axes, = figure.axes
+    assert axes.get_title() == "iv_curve: noise (12 components)"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == [
+        "a component's runs", "pass", "fail"]
+
+
+def test_a_site_built_by_an_older_svt_format_is_built_again_in_full(prebuilt, tmp_path):
+    """The manifest's format says what its digests hold: digests without units (format 1)
+    are not reused, every page and plot is made again."""
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["format"] = 1
+    for digest in manifest["digests"].values():
+        digest["tests"] = [test[:6] for test in digest["tests"]]  # no units
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    again = build(Database(db.root), out)
+    assert again.full and again.pages_written >= len(PAGES)
+    assert "tests/plots/iv_curve-current.png" in again.written
+    assert json.loads((out / MANIFEST).read_text())["format"] == 2
+
+
+def test_a_rebuild_puts_back_what_was_deleted_from_the_site(prebuilt, svt, tmp_path):
+    """A rebuild keeps the store-wide parts no change touched without working them out
+    again, but only while their files are there."""
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    svt("add", "--id", "HYB-1", "--location", "Hall B")  # touches no test, no map
+    gone = ["tests/noise_test.html", "tests/plots/noise_test-noise.png", "map.html",
+            "components/iv/MOD-1.png"]
+    for rel in gone:
+        (out / rel).unlink()
+    again = build(Database(db.root), out)
+    assert set(gone) <= set(again.written), again.written
+    assert "tests/iv_curve.html" not in again.written

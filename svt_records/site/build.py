@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from .. import __version__, model
+from .. import __version__, model, testtypes
 from ..errors import GitError, InvalidInput, SvtError
 from ..gitrepo import web_project
 from ..ivfile import TABLE_SUFFIXES
@@ -29,7 +28,9 @@ from ..store import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras
 
 MANIFEST = ".svt-site/manifest.json"
-FORMAT = 1  # of the manifest; another value (or svt version) means a full build
+# of the manifest; another value (or svt version) means a full build. 2: a digest's tests
+# carry their units and trend points their component
+FORMAT = 2
 COMMITS_SHOWN = 20  # per component page
 ACTIVITY_SHOWN = 15  # on the home page
 PARALLEL_FROM = 200  # components; fewer are read and rendered in this process
@@ -40,9 +41,13 @@ LABEL_VERSION = 1  # bump when the label's drawing changes: every label is writt
 # the site's labels take one QR mask instead of scoring all eight: 1 ms a label instead of 6
 # (10,000 labels in a full build); any mask is a valid code, `svt label` still scores them
 LABEL_MASK = 2
+# the digest fields each store-wide part is made of: when no component changed them, the
+# part's pages and plots are kept without working out their inputs again
+TESTS_PART = ("type", "tests", "iv")  # tests/: the results tables and the trend plots
+MAP_PART = ("status", "latest", "moves", "position", "periods")  # map.html
+MOVES_PART = ("moves", "position", "periods")  # who is where: positions.py asked again
 NO_LABELS = ("no labels: their QR codes need segno (pip install 'svt-records[labels]');"
              " the pages are built without them")
-_IV_TEST = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 
 
 @dataclass
@@ -63,11 +68,11 @@ class BuildResult:
     written: list[str] = field(default_factory=list)  # paths relative to OUT
 
 
-def is_iv_file(test_type: str, entry: dict) -> bool:
+def is_iv_file(defined: dict[str, testtypes.TestType], test_type: str, entry: dict) -> bool:
     """A stored file the site reads as an IV curve: a data file of an IV test
-    (a test type naming iv, iv_curve or leakage) in a form ivfile reads."""
-    return (entry.get("kind") in ("data", "raw_data") and _IV_TEST.search(test_type or "") is
-            not None and str(entry.get("path", "")).lower().endswith(TABLE_SUFFIXES))
+    (:func:`testtypes.holds_iv`) in a form ivfile reads."""
+    return (entry.get("kind") in ("data", "raw_data") and testtypes.holds_iv(defined, test_type)
+            and str(entry.get("path", "")).lower().endswith(TABLE_SUFFIXES))
 
 
 class Builder:
@@ -82,6 +87,18 @@ class Builder:
         self.map_rows: dict = {}  # who is where on each map, and the inputs' hash
         self.site_url: str | None = None  # svt.yaml's, which the labels' QR codes hold
         self.labels = False  # segno is there: draw labels
+        self.test_types = testtypes.definitions(db.config)  # svt.yaml's test_types:
+        self.tests_summary: list = []  # (test type, components, runs): the home page's
+
+    def keep(self, prefix: str) -> None:
+        """Keep what the last build wrote under ``prefix`` (its inputs did not change)."""
+        for rel, digest in (self.old.get("outputs") or {}).items():
+            if rel.startswith(prefix) and (self.out / rel).is_file():
+                self.hashes[rel] = digest
+                if rel.endswith(".html"):
+                    self.result.pages_kept += 1
+                else:
+                    self.result.plots_kept += 1
 
     # ---- pages ---------------------------------------------------------------------------
     def environment(self) -> Any:
@@ -163,6 +180,23 @@ def numeric(value: Any) -> float | None:
     return float(value)
 
 
+def _units(defined: dict[str, testtypes.TestType], test_type: Any,
+           measurements: list[tuple[str, Any]], numbers: dict[str, float]) -> dict[str, str]:
+    """The unit of each number of a result: the record's, else the test definition's (a
+    number without a unit is in its definition's unit, as the limits take it)."""
+    definition = defined.get(str(test_type))
+    spec = definition.measurements if definition else {}
+    out = {}
+    for name, value in measurements:
+        if name not in numbers:
+            continue
+        unit = value.get("unit") if isinstance(value, dict) else None
+        unit = unit or (spec.get(name) or {}).get("unit")
+        if unit:
+            out[name] = str(unit)
+    return out
+
+
 def commit_url(remote: str | None) -> str | None:
     """The prefix of a commit's web address on GitHub or GitLab for a remote URL (https,
     ssh or scp form); None for other hosts."""
@@ -186,9 +220,11 @@ class ComponentInput:
     problems: list[list]  # the validation problems of its files
 
 
-def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None
+def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None,
+                      defined: dict[str, testtypes.TestType]
                       ) -> tuple[dict, dict, list[tuple[str, str]]]:
-    """(page context, digest, stored files to copy as (source rel path, target rel path))."""
+    """(page context, digest, stored files to copy as (source rel path, target rel path));
+    ``defined``: svt.yaml's test definitions."""
     folder = db.root / item.path.rsplit("/", 1)[0]
     events: list[dict] = []
     unreadable: list[str] = []
@@ -248,9 +284,10 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
                           "path": ev["_path"]})
             numbers = {k: n for k, v in shown if (n := numeric(v)) is not None}
             digest_tests.append([ev.get("test_type"), ev["date"], ev["_utc"], ev.get("result"),
-                                 numbers, tid])
+                                 numbers, tid, _units(defined, ev.get("test_type"), shown,
+                                                      numbers)])
             for entry in ev.get("files") or []:
-                if isinstance(entry, dict) and is_iv_file(str(ev.get("test_type")), entry) \
+                if isinstance(entry, dict) and is_iv_file(defined, str(ev.get("test_type")), entry) \
                         and "/" not in str(entry["path"]):
                     iv_files.append([ev["date"][:10] + " " + tid,
                                      ev["_path"].rsplit("/", 1)[0] + "/" + entry["path"],
@@ -310,7 +347,7 @@ def one_component(builder: Builder, item: ComponentInput, prefix: str | None
                   ) -> tuple[str, dict, str, bool, str | None, bool]:
     """Render a component's page and label if their inputs changed; (id, digest, page's
     input hash, page written, label's input hash or None, label written)."""
-    context, digest, copies = component_context(builder.db, item, prefix)
+    context, digest, copies = component_context(builder.db, item, prefix, builder.test_types)
     for source, target in copies:
         _copy(builder.db.root / source, builder.out / target)
     label_hash, label_wrote = None, False
@@ -386,12 +423,12 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     head = db.repo.head()
     rows = index.db.execute("SELECT id, type, path, data, error FROM components"
                             " ORDER BY type, id").fetchall()
-    changed = _changed_components(db, index, old, head)
+    changed, dirty, paths = _changes(db, index, old, head)
     if changed is None:
         old.pop("digests", None)
         builder.result.full = True
     folders = {row[0]: row[2].rsplit("/", 1)[0] for row in rows}
-    problems = _problems(db, old, changed, folders)
+    problems = _problems(db, old, changed, folders, index, paths)
     by_component: dict[str, list[list]] = {}
     site_problems: list[list] = []
     for p in problems:
@@ -441,18 +478,31 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     for cid, digest_hash in page_hashes.items():
         builder.hashes[f"{COMPONENTS_DIR}/{cid}.html"] = digest_hash
     from . import drawing, pages
-    series = drawing.trend_series(digests)
-    pages.store_pages(builder, index, digests, problems, site_problems, series)
-    drawing.draw_all(builder, digests, series)
+    # the components whose digest may differ from the last build's
+    touched = None if not old_digests else \
+        {item.cid for item in items} | (set(old_digests) - present)
+
+    def changed_part(fields: tuple[str, ...]) -> bool:
+        return touched is None or any((old_digests.get(cid) or {}).get(f) !=
+                                      (digests.get(cid) or {}).get(f)
+                                      for cid in touched for f in fields)
+    def kept(prefix: str) -> bool:  # what the last build wrote there is all still there
+        return all((target / rel).is_file() for rel in outputs_old if rel.startswith(prefix))
+    series = None if not changed_part(TESTS_PART) and "tests" in old and kept("tests/") \
+        else drawing.trend_series(digests)
+    pages.store_pages(builder, index, digests, problems, site_problems, series,
+                      map_changed=changed_part(MAP_PART) or not kept("map.html"),
+                      moves_changed=changed_part(MOVES_PART))
+    drawing.draw_all(builder, digests, series, touched)
     _static(builder)
     _forget(target, outputs_old, builder.hashes)
-    dirty = sorted(_dirty(db, index))
+    # (keys in the order they come: sorting 10 MB of digests costs more than reading them)
     _write(target / MANIFEST, json.dumps({
         "format": FORMAT, "svt": __version__, "store": str(db.root), "commit": head,
-        "dirty": dirty, "outputs": builder.hashes, "digests": digests,
+        "dirty": sorted(dirty), "outputs": builder.hashes, "digests": digests,
         "problems": problems, "component_problems": by_component,
-        "map_rows": builder.map_rows,
-    }, sort_keys=True).encode())
+        "map_rows": builder.map_rows, "tests": builder.tests_summary,
+    }, separators=(",", ":")).encode())
     builder.result.problems = len(problems)
     return builder.result
 
@@ -504,31 +554,33 @@ def _read_manifest(out: Path, db: StoreBase) -> dict:
     return data
 
 
-def _changed_components(db: StoreBase, index: Any, old: dict, head: str | None
-                        ) -> set[str] | None:
-    """Ids of the components that changed since the last build; None: build everything."""
-    if not old.get("commit") or head is None or "digests" not in old:
-        return None
+def _changes(db: StoreBase, index: Any, old: dict, head: str | None
+             ) -> tuple[set[str] | None, set[str], list[str]]:
+    """(ids of the components that changed since the last build, None: build everything;
+    ids of those whose files differ from HEAD now, which the next build reads again; the
+    paths changed since the last build). One look at the work tree (git's diff-files)
+    serves all three."""
+    if head is None:
+        return None, set(), []
+    now = db.repo.changed_since("HEAD") + index.uncommitted()
+    dirty = _component_ids(now)
+    if not old.get("commit") or "digests" not in old:
+        return None, dirty, []
     try:
-        paths = db.repo.changed_since(old["commit"]) + index.uncommitted()
+        paths = [p for _, p in db.repo.changes_between(old["commit"], head)] + now
     except GitError:
-        return None  # that commit is gone (a rebase, another clone)
+        return None, dirty, []  # that commit is gone (a rebase, another clone)
     if any(p == CONFIG_FILE or p.startswith("schemas/") for p in paths):
-        return None
-    ids = {p.split("/")[2] for p in paths if p.startswith(RECORDS + "/") and p.count("/") >= 3}
-    return ids | set(old.get("dirty") or [])
+        return None, dirty, []
+    return _component_ids(paths) | set(old.get("dirty") or []), dirty, sorted(set(paths))
 
 
-def _dirty(db: StoreBase, index: Any) -> set[str]:
-    """Components whose files differ from HEAD now: the next build reads them again."""
-    if db.repo.head() is None:
-        return set()
-    paths = db.repo.changed_since("HEAD") + index.uncommitted()
+def _component_ids(paths: Iterable[str]) -> set[str]:
     return {p.split("/")[2] for p in paths if p.startswith(RECORDS + "/") and p.count("/") >= 3}
 
 
 def _problems(db: StoreBase, old: dict, changed: set[str] | None,
-              folders: dict[str, str]) -> list[list]:
+              folders: dict[str, str], index: Any, paths: list[str]) -> list[list]:
     """The validation report: all of it, or the last build's with the changed components
     checked again (``validate --since`` the last build's commit, plus the components that
     differed from it then: an edit undone since is no change to git)."""
@@ -538,7 +590,8 @@ def _problems(db: StoreBase, old: dict, changed: set[str] | None,
         return [list(p) for p in found]
     again = changed | set(old.get("dirty") or [])
     targets = [str(db.root / folders[cid]) for cid in sorted(again) if cid in folders]
-    fresh, _ = validate_store(db, targets=targets, since=old["commit"])
+    fresh, _ = validate_store(db, targets=targets, since=old["commit"], index=index,
+                              changed=paths)
     kept = [p for p in old["problems"] if not _about(p[0], again)]
     merged = {tuple(p) for p in kept} | {tuple(p) for p in fresh}
     return [list(p) for p in sorted(merged)]

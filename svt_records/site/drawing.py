@@ -16,24 +16,42 @@ if TYPE_CHECKING:
 
 TREND_DIR = "tests/plots"
 PARALLEL_FROM = 12  # plots; fewer are drawn in this process
-PLOT_VERSION = 2  # bump when the drawing changes: every plot is drawn again
+PLOT_VERSION = 3  # bump when the drawing changes: every plot is drawn again
+NAMED = 10  # components a trend plot tells apart by colour and names in its legend
 # the site shows plots at most 640 px wide: a smaller canvas draws faster (same style)
 SITE_SIZE = {"figure.figsize": (6.4, 4.8), "savefig.dpi": 80}
 
 
 def trend_series(digests: dict[str, dict]) -> dict[str, list[dict]]:
-    """Per test type, one trend plot per numeric measurement: (date, value, result)."""
-    points: dict[str, dict[str, list[list]]] = {}
+    """Per test type, one trend plot per numeric measurement and unit family (as `svt
+    results` makes its columns: other prefixes converted to the most used unit, a unit
+    that does not convert gets a plot of its own): points (date, value, result, component)."""
+    from collections import Counter
+
+    from ..exporting import _convert, _family
+    points: dict[str, dict[tuple[str, Any], list[list]]] = {}
     for cid in sorted(digests):
-        for test_type, _, utc, result, values, _ in digests[cid]["tests"]:
+        for test_type, _, utc, result, values, _, units in digests[cid]["tests"]:
             for name, value in values.items():
-                points.setdefault(str(test_type), {}).setdefault(name, []).append(
-                    [utc, value, result])
+                unit = units.get(name)
+                points.setdefault(str(test_type), {}).setdefault(
+                    (name, _family(unit)), []).append([utc, value, result, cid, unit])
     out: dict[str, list[dict]] = {}
     for test_type in sorted(points):
-        out[test_type] = [{"measure": name, "points": sorted(pts),
-                           "rel": f"{TREND_DIR}/{test_type}-{name}.png"}
-                          for name, pts in sorted(points[test_type].items())]
+        plots: list[dict] = []
+        # a measurement's plots: the most points first, then by unit
+        groups = sorted(points[test_type].items(),
+                        key=lambda item: (item[0][0], -len(item[1]), str(item[0][1])))
+        for (name, _), pts in groups:
+            unit = Counter(p[4] for p in pts).most_common(1)[0][0]
+            shown = sorted([utc, _convert(value, own, unit), result, cid]
+                           for utc, value, result, cid, own in pts)
+            same = len([p for p in plots if p["measure"] == name])
+            plots.append({"measure": name, "unit": unit, "points": shown,
+                          "components": len({p[3] for p in shown}),
+                          "rel": f"{TREND_DIR}/{test_type}-{name}"
+                                 f"{'-' + str(same + 1) if same else ''}.png"})
+        out[test_type] = plots
     return out
 
 
@@ -42,18 +60,27 @@ def _key(value: Any) -> str:
                           .encode()).hexdigest()[:32]
 
 
-def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[dict]]) -> None:
-    """Draw the plots whose inputs changed, in parallel; remember every plot's input hash."""
+def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[dict]] | None,
+             touched: set[str] | None = None) -> None:
+    """Draw the plots whose inputs changed, in parallel; remember every plot's input hash.
+    ``series`` None: the trend plots are kept (store_pages did); ``touched``: the only
+    components whose IV plots may have changed (None: any)."""
     from .build import IV_DIR
     tasks: list[tuple[str, str, Any]] = []
     old = builder.old.get("outputs") or {}
-    for test_type, plots in series.items():
+    for test_type, plots in (series or {}).items():
         for plot in plots:
-            tasks.append(("trend", plot["rel"], [test_type, plot["measure"], plot["points"]]))
+            tasks.append(("trend", plot["rel"], [test_type, plot["measure"], plot["unit"],
+                                                 plot["points"]]))
     root = str(builder.db.root)
     for cid in sorted(digests):
         ivs = digests[cid]["iv"]
-        if ivs:
+        rel = f"{IV_DIR}/{cid}.png"
+        if ivs and touched is not None and cid not in touched and rel in old and \
+                (builder.out / rel).is_file():
+            builder.hashes[rel] = old[rel]  # its digest is the last build's
+            builder.result.plots_kept += 1
+        elif ivs:
             tasks.append(("iv", f"{IV_DIR}/{cid}.png",
                           [cid, [[label, os.path.join(root, path), sha]
                                  for label, path, sha, _ in ivs]]))
@@ -98,30 +125,76 @@ def draw_one(task: tuple[str, str, Any]) -> str:
     return out_path
 
 
+VERDICTS = (("pass", "#1b7f1b"), ("fail", "#c1121f"), (None, "#555555"))
+
+
 def _trend(data: list, out_path: str) -> None:
+    from .. import plots
+    figure = trend_figure(data)
+    plots.save(figure, out_path)
+
+
+def trend_figure(data: list) -> Any:
+    """A measurement over time, one line joining each component's runs. Up to NAMED
+    components each have a colour and a legend entry, their failed runs a red ring; more
+    are grey lines under markers coloured by verdict, and the title counts them."""
     from datetime import datetime
 
     from .. import plots
-    test_type, measure, points = data
-    plt = plots.pyplot()
-    figure, axes = plt.subplots(figsize=(6.4, 3.6))
-    try:
-        for result, colour in (("pass", "#1b7f1b"), ("fail", "#c1121f"), (None, "#555555")):
+    test_type, measure, unit, points = data
+    from matplotlib import dates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    figure = plots.figure()
+    FigureCanvasAgg(figure)
+    figure.set_size_inches(6.4, 3.6)
+    axes = figure.subplots()
+    axes.xaxis_date()  # x: matplotlib's date numbers, all converted in one call
+    by_component: dict[str, list[list]] = {}
+    for point in points:
+        by_component.setdefault(point[3], []).append(point)
+    moments = sorted({p[0] for p in points})
+    when = dict(zip(moments, (float(x) for x in dates.date2num(
+        [datetime.fromisoformat(m) for m in moments]))))
+    if len(by_component) <= NAMED:
+        failed = []
+        for cid, own in sorted(by_component.items()):
+            axes.plot([when[p[0]] for p in own], [p[1] for p in own], marker="o",
+                      markersize=4, linewidth=1.0, label=cid)
+            failed += [p for p in own if p[2] == "fail"]
+        if failed:
+            axes.plot([when[p[0]] for p in failed], [p[1] for p in failed], linestyle="none",
+                      marker="o", markersize=9, markerfacecolor="none",
+                      markeredgecolor=VERDICTS[1][1], label="failed run")
+        title = f"{test_type}: {measure}"
+        where = "best"
+    else:
+        # one artist for every line: a gap (nan) between components
+        xs: list[float] = []
+        ys: list[float] = []
+        for own in by_component.values():
+            xs += [when[p[0]] for p in own] + [when[own[-1][0]]]
+            ys += [p[1] for p in own] + [float("nan")]
+        axes.plot(xs, ys, color="#9aa5b1", linewidth=0.5, alpha=0.6,
+                  label="a component's runs")
+        for result, colour in VERDICTS:
             chosen = [p for p in points if (p[2] == result if result else
                                             p[2] not in ("pass", "fail"))]
             if chosen:
-                axes.plot([datetime.fromisoformat(p[0]) for p in chosen], [p[1] for p in chosen],
-                          linestyle="none", marker="o", markersize=3, color=colour,
+                axes.plot([when[p[0]] for p in chosen], [p[1] for p in chosen],
+                          linestyle="none", marker="o", markersize=2, color=colour,
                           label=result or "no verdict")
-        axes.set_ylabel(measure)
-        axes.set_title(f"{test_type}: {measure}", fontsize="medium")
-        axes.legend(fontsize="small", loc="best")
-        figure.autofmt_xdate()
-        figure.tight_layout()
-    except BaseException:
-        plt.close(figure)
-        raise
-    plots.save(figure, out_path)
+        title = f"{test_type}: {measure} ({len(by_component)} components)"
+        where = "upper left"  # "best" would weigh every one of thousands of points
+    axes.set_ylabel(f"{measure} [{unit}]" if unit else measure, fontsize="small")
+    locator = dates.AutoDateLocator(minticks=3, maxticks=7)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axes.tick_params(labelsize="small")
+    axes.set_title(title, fontsize="medium")
+    axes.legend(fontsize="x-small", loc=where, markerscale=2, frameon=True, framealpha=0.9)
+    # fixed margins that fit the labels: tight_layout would draw the figure once more
+    figure.subplots_adjust(left=0.15, right=0.97, top=0.9, bottom=0.16)
+    return figure
 
 
 def _iv(data: list, out_path: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import positions
 from ..errors import SvtError
-from . import detector
+from . import detector, drawing
 
 if TYPE_CHECKING:
     from .build import Builder
@@ -17,7 +17,11 @@ MAX_MEASURE_COLUMNS = 6
 
 
 def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems: list[list],
-                site_problems: list[list], series: dict[str, list[dict]]) -> None:
+                site_problems: list[list], series: dict[str, list[dict]] | None, *,
+                map_changed: bool = True, moves_changed: bool = True) -> None:
+    """Render the store-wide pages whose inputs changed. ``series`` None: no component's
+    tests changed, the tests pages (and their plots) are kept; ``map_changed`` False: no
+    component changed what the map shows; ``moves_changed`` False: nor who is where."""
     from .build import commit_url
     db = builder.db
     ordered = sorted(digests.values(), key=lambda d: (d["type"], d["id"]))
@@ -29,13 +33,18 @@ def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems
     prefix = commit_url(db.repo.remote_url())
     activity = [dict(c._asdict(), url=(prefix + c.sha) if prefix else None)
                 for c in db.repo.log(["records"], 15)]
-    tests = _tests(ordered)
+    if series is None:
+        builder.tests_summary = builder.old["tests"]
+        builder.keep("tests/")
+    else:
+        tests = _tests(ordered)
+        builder.tests_summary = [[t, len(v["rows"]), v["runs"]] for t, v in tests.items()]
     errors = sum(p[4] == "error" for p in problems)
     builder.page("index.html", "home.html.j2", {
         "name": db.config.get("name") or db.root.name, "total": len(ordered),
         "statuses": sorted(by_status.items()),
         "types": [(t, sum(c.values()), sorted(c.items())) for t, c in sorted(by_type.items())],
-        "activity": activity, "tests": [(t, len(v["rows"])) for t, v in tests.items()],
+        "activity": activity, "tests": [(t, n) for t, n, _ in builder.tests_summary],
         "errors": errors, "warnings": len(problems) - errors,
         "invalid": sum(d["invalid"] for d in ordered)})
     builder.page("components.html", "components.html.j2", {
@@ -44,18 +53,30 @@ def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems
                   (d["latest"] or [None, None, None])[2] or "", d["invalid"]] for d in ordered],
         "types": sorted(by_type), "statuses": sorted(by_status),
         "locations": sorted({d["location"] for d in ordered if d["location"]})})
-    _map(builder, digests)
+    if map_changed or not builder.old.get("map_rows"):
+        _map(builder, digests, moves_changed)
+    else:
+        builder.map_rows = builder.old["map_rows"]
+        builder.keep("map.html")
+    if series is not None:
+        _test_pages(builder, tests, series)
+    invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
+    builder.page("validation.html", "validation.html.j2", {
+        "problems": problems, "errors": errors, "warnings": len(problems) - errors,
+        "invalid": invalid, "site_problems": site_problems})
+
+
+def _test_pages(builder: Builder, tests: dict[str, dict], series: dict[str, list[dict]]
+                ) -> None:
     builder.page("tests/index.html", "tests.html.j2", {
         "tests": [(t, len(v["rows"]), v["runs"]) for t, v in tests.items()]})
     for test_type, table in tests.items():
         builder.page(f"tests/{test_type}.html", "test_type.html.j2", {
             "test_type": test_type, "columns": table["columns"], "rows": table["rows"],
-            "runs": table["runs"], "plots": series.get(test_type, []),
+            "runs": table["runs"], "plots": [{k: v for k, v in p.items() if k != "points"}
+                                             for p in series.get(test_type, [])],
+            "named": drawing.NAMED,
             "iv": table["iv"]})
-    invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
-    builder.page("validation.html", "validation.html.j2", {
-        "problems": problems, "errors": errors, "warnings": len(problems) - errors,
-        "invalid": invalid, "site_problems": site_problems})
 
 
 def _tests(ordered: list[dict]) -> dict[str, dict]:
@@ -89,18 +110,14 @@ def _tests(ordered: list[dict]) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
-def _map(builder: Builder, digests: dict[str, dict]) -> None:
+def _map(builder: Builder, digests: dict[str, dict], moves_changed: bool) -> None:
     """The map of now and of each run period. Who was where comes from positions.py (the
     installs and removals replayed), asked again only when an install, a removal or a
     position changed since the last build; colours and verdicts come from the digests."""
-    from .build import _hash
     db = builder.db
     statuses = {cid: d["status"] for cid, d in digests.items()}
     periods = sorted({p for d in digests.values() for p in d["periods"]})
-    key = _hash([[(cid, d.get("moves"), d["position"]) for cid, d in sorted(digests.items())],
-                 db.config.get("detector"), periods])
-    cached = builder.old.get("map_rows") or {}
-    held = cached.get("rows") if cached.get("key") == key else None
+    held = None if moves_changed else (builder.old.get("map_rows") or {}).get("rows")
     if held is None:
         held = {}
         for period in [None, *periods]:
@@ -110,7 +127,7 @@ def _map(builder: Builder, digests: dict[str, dict]) -> None:
                 continue
             held[period or ""] = [{k: r[k] for k in ("position", "component", "since", "until")}
                                   for r in rows]
-    builder.map_rows = {"key": key, "rows": held}
+    builder.map_rows = {"rows": held}
     maps = []
     for period, rows in held.items():
         shown = []

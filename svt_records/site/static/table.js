@@ -1,16 +1,19 @@
 // The components table: filter (search, type, status, location, position) and sort in the
-// browser. Rows are kept as an array of the server-rendered <tr> elements; each keystroke
-// filters the array and shows the first PAGE matches, so it stays fast at 10,000 rows.
+// browser. Rows are kept as an array of the server-rendered <tr> elements with their search
+// text in lower case; each keystroke filters the array and shows the first PAGE matches,
+// touching the table only when the rows shown change, so it stays fast at 10,000 rows.
 (function () {
   "use strict";
   var table = document.getElementById("components");
   if (!table) { return; }
-  var PAGE = 200;
+  var PAGE = 100;
   var tbody = table.tBodies[0];
   var rows = Array.prototype.slice.call(tbody.rows).map(function (tr, i) {
     var cells = Array.prototype.map.call(tr.cells, function (td) { return td.textContent.trim(); });
-    return { tr: tr, cells: cells, text: cells.join(" ").toLowerCase(), order: i };
+    return { tr: tr, cells: cells, text: cells.join(" ").toLowerCase(),
+             position: cells[4].toLowerCase(), order: i };
   });
+  var current = [];  // the rows shown, in order
   var shown = PAGE;
   var sortCol = -1, sortDir = 1;
   var q = document.getElementById("q");
@@ -30,7 +33,7 @@
       for (var i = 0; i < wanted.length; i++) {
         if (r.cells[wanted[i][0]] !== wanted[i][1]) { return false; }
       }
-      if (pos && r.cells[4].toLowerCase().indexOf(pos) < 0) { return false; }
+      if (pos && r.position.indexOf(pos) < 0) { return false; }
       for (var j = 0; j < words.length; j++) {
         if (r.text.indexOf(words[j]) < 0) { return false; }
       }
@@ -38,13 +41,24 @@
     });
   }
 
+  function same(found, n) {
+    if (n !== current.length) { return false; }
+    for (var i = 0; i < n; i++) {
+      if (found[i] !== current[i]) { return false; }
+    }
+    return true;
+  }
+
   function render() {
     var found = matching();
-    var body = document.createElement("tbody");
     var n = Math.min(found.length, shown);
-    for (var i = 0; i < n; i++) { body.appendChild(found[i].tr); }
-    table.replaceChild(body, tbody);
-    tbody = body;
+    if (!same(found, n)) {  // one write: the new rows in a fragment replace the old ones
+      var fragment = document.createDocumentFragment();
+      for (var i = 0; i < n; i++) { fragment.appendChild(found[i].tr); }
+      tbody.textContent = "";
+      tbody.appendChild(fragment);
+      current = found.slice(0, n);
+    }
     count.textContent = found.length + " of " + rows.length + " components" +
       (found.length > n ? " (showing " + n + ")" : "");
     moreRow.hidden = found.length <= n;
