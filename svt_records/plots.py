@@ -130,8 +130,8 @@ def _fonts() -> list[str]:
 
 def _figure_modules() -> tuple[Any, Any]:
     """matplotlib's Figure and FigureCanvasAgg. The first import of matplotlib.figure builds
-    a docstring listing every property of each artist class (0.15 s, a third of the import);
-    nothing here reads them, so they are left short."""
+    a docstring listing every property of each artist class (about half of that import);
+    nothing here reads them, so they are left short (``help()`` shows less)."""
     if "matplotlib.figure" not in sys.modules:
         from matplotlib import artist
         kwdoc = artist.kwdoc
@@ -151,6 +151,7 @@ def pyplot() -> Any:
     global _pyplot
     if _pyplot is None:
         setup()
+        _figure_modules()
         import matplotlib.pyplot as plt
         _pyplot = plt
     return _pyplot
@@ -251,7 +252,8 @@ _formatter: Any = None
 
 
 def _decade_formatter() -> Any:
-    """matplotlib's LogFormatter (which ticks get labels) writing :func:`decade_label`."""
+    """matplotlib's LogFormatter (it picks the ticks to label) writing :func:`decade_label`
+    through its ``_num_to_string`` (a matplotlib without that hook writes 1e-09)."""
     global _formatter
     if _formatter is None:
         from matplotlib.ticker import LogFormatter
