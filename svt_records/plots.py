@@ -1,13 +1,21 @@
 """Plots: the shared matplotlib set-up (Agg backend, the mplhep style) and the figures of
-the analyses. matplotlib and mplhep come from the ``site`` extra and are imported on the
-first plot only, so commands that draw nothing never load them.
+the analyses. matplotlib comes from the ``site`` extra and is imported on the first plot
+only, so commands that draw nothing never load it.
+
+`svt test --data` draws one plot in a fresh process (issue 15: at most 1.0 s with the
+analysis), so the set-up loads no more than the Figure needs: no pyplot, no mplhep (its
+style is copied below, its one font file registered from mplhep_data), no mathtext (log
+axes are labelled 10⁻⁹ in plain text), and matplotlib's docstrings of artist properties
+are not built (docs/performance.md, issue 15).
 
 PNG files are written without a time stamp or software version, so the same curve gives
 the same bytes (a redrawn plot that did not change leaves git nothing to commit).
 """
 from __future__ import annotations
 
+import math
 import os
+import sys
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
 from .errors import InvalidInput
@@ -16,14 +24,69 @@ if TYPE_CHECKING:
     from .ivfile import IVData
 
 INSTALL_SITE = 'pip install "svt-records[site]"'
-# mplhep's generic style (HPS has no style of its own); the figure size suits a web page
-STYLE = "ROOT"  # in mplhep's styles/cms.py
-FIGSIZE = (8.0, 6.0)
+# mplhep's generic style (HPS has no style of its own): mplhep 1.3.3's ROOT style, which is
+# its CMS dict in mplhep/styles/cms.py, copied here because importing mplhep costs about as
+# much as matplotlib (it loads pyplot and all its plotters)
+COLOURS = ["#5790fc", "#f89c20", "#e42536", "#964a8b", "#9c9ca1", "#7a21dd"]
+MPLHEP_STYLE: dict[str, Any] = {
+    "font.sans-serif": ["TeX Gyre Heros", "Helvetica", "Arial"],
+    "font.family": "sans-serif",
+    "mathtext.fontset": "custom",
+    "mathtext.rm": "TeX Gyre Heros",
+    "mathtext.bf": "TeX Gyre Heros:bold",
+    "mathtext.sf": "TeX Gyre Heros",
+    "mathtext.it": "TeX Gyre Heros:italic",
+    "mathtext.tt": "TeX Gyre Heros",
+    "mathtext.cal": "TeX Gyre Heros",
+    "mathtext.default": "regular",
+    "axes.labelsize": "medium",
+    "axes.unicode_minus": False,
+    "xtick.labelsize": "small",
+    "ytick.labelsize": "small",
+    "legend.fontsize": "small",
+    "legend.handlelength": 1.5,
+    "legend.borderpad": 0.5,
+    "legend.frameon": False,
+    "xtick.direction": "in",
+    "xtick.major.size": 12,
+    "xtick.minor.size": 6,
+    "xtick.major.pad": 6,
+    "xtick.top": True,
+    "xtick.major.top": True,
+    "xtick.major.bottom": True,
+    "xtick.minor.top": True,
+    "xtick.minor.bottom": True,
+    "xtick.minor.visible": True,
+    "ytick.direction": "in",
+    "ytick.major.size": 12,
+    "ytick.minor.size": 6.0,
+    "ytick.right": True,
+    "ytick.major.left": True,
+    "ytick.major.right": True,
+    "ytick.minor.left": True,
+    "ytick.minor.right": True,
+    "ytick.minor.visible": True,
+    "grid.alpha": 0.8,
+    "grid.linestyle": ":",
+    "axes.linewidth": 2,
+    "savefig.transparent": False,
+    "xaxis.labellocation": "right",
+    "yaxis.labellocation": "top",
+}
+# the style's font, from mplhep_data (mplhep's dependency); only the regular face is read
+# (nothing here is bold or italic): reading the others cost 0.1 s. DejaVu Sans (matplotlib's
+# own) draws what it lacks, such as the superscripts of 10⁻⁹, and everything without it.
+HEROS = ("fonts", "texgyreheros", "texgyreheros-regular.otf")
+FALLBACK_FONT = "DejaVu Sans"
+FIGSIZE = (8.0, 6.0)  # for a web page
 DPI = 100
+# mplhep's text is sized for 10-inch figures (26 pt); these plots are 6 to 8 inches wide,
+# where that text overflows the margins
 FONT_SIZE = 13.0
 PNG_METADATA = {"Software": None}
 PNG_COMPRESSION = 3  # zlib level: 6 (the default) costs 13 ms more a plot for 2.5 % less size
-MATHTEXT_CACHE = 2000  # parsed tick labels kept per process
+SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075"
+                            "\u2076\u2077\u2078\u2079")
 
 _styled = False
 _pyplot: Any = None
@@ -39,64 +102,60 @@ def setup() -> Any:
     except ImportError:
         raise InvalidInput(f"drawing plots needs matplotlib: {INSTALL_SITE}") from None
     if not _styled:
+        from cycler import cycler  # matplotlib's dependency, imported by it
         matplotlib.use("Agg", force=True)
-        matplotlib.rcParams.update(_mplhep_style())
-        # mplhep's style sizes its text for 10-inch figures (26 pt); these plots are 6 to 8
-        # inches wide on a web page, where that text overflows the margins
-        matplotlib.rcParams["font.size"] = FONT_SIZE
-        matplotlib.rcParams["figure.figsize"] = FIGSIZE
-        matplotlib.rcParams["savefig.dpi"] = DPI
-        _more_mathtext_cache()
+        rc: Any = matplotlib.rcParams
+        rc.update(MPLHEP_STYLE)
+        rc.update({
+            "axes.prop_cycle": cycler("color", COLOURS), "font.size": FONT_SIZE,
+            "figure.figsize": FIGSIZE, "savefig.dpi": DPI,
+            "font.family": _fonts()})
         _styled = True
     return matplotlib
 
 
-def _more_mathtext_cache() -> None:
-    """Keep more parsed tick labels: a log axis labels its ticks in mathtext (10^-7, 2x10^-7...),
-    matplotlib keeps the last 50 parses and a parse costs about 10 ms; a site build draws
-    some hundred different labels over and over (issue 14). Another matplotlib without this
-    cache is left as it is."""
-    import functools
-
-    from matplotlib import mathtext
-    cached = getattr(mathtext.MathTextParser, "_parse_cached", None)
-    if cached is not None and hasattr(cached, "__wrapped__") and hasattr(cached, "cache_info") \
-            and cached.cache_info().maxsize < MATHTEXT_CACHE:
-        setattr(mathtext.MathTextParser, "_parse_cached",
-                functools.lru_cache(MATHTEXT_CACHE)(cached.__wrapped__))
-
-
-def _mplhep_style() -> Any:
-    """mplhep's style as rcParams, and its fonts registered. Importing mplhep itself costs
-    about as much as matplotlib (it loads pyplot and all its plotters), so the style file
-    and the fonts are read on their own; another layout of mplhep falls back to the import,
-    and no mplhep to matplotlib's own style."""
+def _fonts() -> list[str]:
+    """The font families to draw with: TeX Gyre Heros registered from mplhep_data when it
+    is installed, then DejaVu Sans for the glyphs it lacks."""
     import importlib.util
     from pathlib import Path
-    spec = importlib.util.find_spec("mplhep")
-    if spec is None:
-        return {}
-    try:
-        folder = Path(list(spec.submodule_search_locations or [])[0])
-        style_spec = importlib.util.spec_from_file_location("_svt_mplhep_style",
-                                                            folder / "styles" / "cms.py")
-        assert style_spec is not None and style_spec.loader is not None
-        module = importlib.util.module_from_spec(style_spec)
-        style_spec.loader.exec_module(module)
-        style = dict(getattr(module, STYLE))
-        fonts = importlib.util.find_spec("mplhep_data")
-        if fonts is not None and fonts.origin:
-            from matplotlib import font_manager
-            folder = Path(fonts.origin).parent / "fonts"
-            # the style names only TeX Gyre Heros: reading the other fonts costs 0.1 s
-            heros = folder / "texgyreheros"
-            for font in font_manager.findSystemFonts(
-                    fontpaths=str(heros if heros.is_dir() else folder)):
-                font_manager.fontManager.addfont(font)
-        return style
-    except Exception:  # another mplhep: take its style the documented way
-        import mplhep
-        return dict(getattr(mplhep.style, STYLE))
+    spec = importlib.util.find_spec("mplhep_data")  # finds the folder, imports nothing
+    heros = Path(spec.origin).parent.joinpath(*HEROS) if spec and spec.origin else None
+    if heros is None or not heros.is_file():
+        return [FALLBACK_FONT]
+    from matplotlib import font_manager
+    font_manager.fontManager.addfont(str(heros))
+    return ["TeX Gyre Heros", FALLBACK_FONT]
+
+
+def _figure_modules() -> tuple[Any, Any]:
+    """matplotlib's Figure and FigureCanvasAgg. The first import of matplotlib.figure gives
+    each artist class's ``set()`` a signature and a docstring listing every property (over
+    half of that import); nothing here reads them, so they are left out (``help()`` shows
+    less; ``set()`` works the same)."""
+    if "matplotlib.figure" not in sys.modules:
+        from matplotlib import artist
+        kwdoc = artist.kwdoc
+        update = artist.Artist.__dict__.get("_update_set_signature_and_docstring")
+        setattr(artist, "kwdoc", lambda _: "Properties: see the matplotlib documentation")
+        if update is not None:
+            setattr(artist.Artist, "_update_set_signature_and_docstring",
+                    classmethod(_set_generated))
+        try:
+            import matplotlib.figure  # noqa: F401
+        finally:
+            setattr(artist, "kwdoc", kwdoc)
+            if update is not None:
+                setattr(artist.Artist, "_update_set_signature_and_docstring", update)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    return Figure, FigureCanvasAgg
+
+
+def _set_generated(cls: Any) -> None:
+    # what matplotlib's _update_set_signature_and_docstring marks besides the signature:
+    # subclasses then get a set() of their own, as before
+    cls.set._autogenerated_signature = True
 
 
 def pyplot() -> Any:
@@ -105,6 +164,7 @@ def pyplot() -> Any:
     global _pyplot
     if _pyplot is None:
         setup()
+        _figure_modules()
         import matplotlib.pyplot as plt
         _pyplot = plt
     return _pyplot
@@ -113,7 +173,7 @@ def pyplot() -> Any:
 def figure() -> Any:
     """A new matplotlib Figure in the shared style, outside pyplot (nothing to close)."""
     setup()
-    from matplotlib.figure import Figure
+    Figure, _ = _figure_modules()
     return Figure()
 
 
@@ -177,18 +237,45 @@ def _iv_axes() -> tuple[Any, Any]:
         axes.relim()
         axes.set_autoscale_on(True)
         return fig, axes
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     # drawn at the saved resolution on a canvas of its own: savefig then keeps one renderer,
-    # and the renderer's caches of text sizes and parsed tick labels last from plot to plot
+    # and the renderer's caches of text sizes last from plot to plot
     fig = figure()
     fig.set_dpi(matplotlib.rcParams["savefig.dpi"])
-    FigureCanvasAgg(fig)
+    _figure_modules()[1](fig)
     axes = fig.subplots()
     axes.set_yscale("log")
+    # the log axis labelled without mathtext, whose parser costs 0.1 s to build
+    axes.yaxis.set_major_formatter(_decade_formatter()())
+    axes.yaxis.set_minor_formatter(_decade_formatter()(labelOnlyBase=False))
     axes.set_xlabel("|Bias voltage| [V]")
     axes.set_ylabel("|Leakage current| [A]")
     _iv_reused[key] = (fig, axes)
     return fig, axes
+
+
+def decade_label(value: float) -> str:
+    """A log axis' tick label in plain text: 10⁻⁹, or 2×10⁻⁹ between decades."""
+    exponent = math.floor(math.log10(value) + 1e-9)
+    coefficient = round(value / 10 ** exponent)
+    decade = "10" + str(exponent).translate(SUPERSCRIPT)
+    return decade if coefficient == 1 else f"{coefficient}\u00d7{decade}"
+
+
+_formatter: Any = None
+
+
+def _decade_formatter() -> Any:
+    """matplotlib's LogFormatter (it picks the ticks to label) writing :func:`decade_label`
+    through its ``_num_to_string`` (a matplotlib without that hook writes 1e-09)."""
+    global _formatter
+    if _formatter is None:
+        from matplotlib.ticker import LogFormatter
+
+        class DecadeFormatter(LogFormatter):
+            def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+                return decade_label(x)
+        _formatter = DecadeFormatter
+    return _formatter
 
 
 def _iv_draw(axes: Any, items: list, breakdowns: list, operating_voltage: float | None,

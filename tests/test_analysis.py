@@ -4,6 +4,7 @@ analyses on curves whose answers are known, then `svt test --data`, `svt test-ty
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 
@@ -151,6 +152,56 @@ def test_the_limits_give_the_verdict_and_the_analysis_its_values(sensor, svt, tm
     plot = next(f for f in event["files"] if f["kind"] == "plot")
     folder = (sensor.root / event["_path"]).parent
     assert (folder / plot["path"]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_plot_shows_the_curve_the_operating_voltage_and_the_breakdown(sensor, svt,
+                                                                         tmp_path):
+    from PIL import Image
+    svt("test", "HPK-1", "--type", "iv_curve", "--data", str(iv_file(tmp_path)))
+    event = only_test(sensor)
+    plot = next(f for f in event["files"] if f["kind"] == "plot")
+    with Image.open((sensor.root / event["_path"]).parent / plot["path"]) as image:
+        assert image.format == "PNG" and image.size == (800, 600)
+        raw = image.convert("RGB").tobytes()
+    pixels = list(zip(raw[0::3], raw[1::3], raw[2::3]))
+    white = sum(p == (255, 255, 255) for p in pixels)
+    blue = sum(b - r > 80 for r, g, b in pixels)  # the curve's colour (#5790fc)
+    dark = sum(max(p) < 60 for p in pixels)
+    grey = [0] * 800  # mid-grey pixels of each column: the operating voltage's dashes
+    for n, (r, g, b) in enumerate(pixels):
+        if abs(r - g) < 8 and abs(g - b) < 8 and 90 < r < 200:
+            grey[n % 800] += 1
+    assert white > 0.8 * len(pixels)  # a white page, mostly
+    assert blue > 2000  # the curve and its breakdown
+    assert dark > 3000  # the frame, ticks and text
+    assert max(grey) > 200  # half of a line across the axes, dashed
+
+
+def test_log_axes_are_labelled_in_plain_text():
+    from svt_records.plots import decade_label
+    assert [decade_label(x) for x in (1e-9, 2e-9, 5e-7, 1.0, 1e3)] == [
+        "10\u207b\u2079", "2\u00d710\u207b\u2079", "5\u00d710\u207b\u2077", "10\u2070",
+        "10\u00b3"]
+
+
+def test_svt_test_draws_without_pyplot_mplhep_or_mathtext(sensor, tmp_path,
+                                                           tmp_path_factory):
+    """A fresh `svt test --data` loads what its one Figure needs and no more (issue 15: at
+    most 1.0 s): pyplot and mplhep each cost about what matplotlib does, and mathtext's
+    parser 0.1 s."""
+    code = ("import sys\nfrom svt_records.cli import main\n"
+            f"assert main(['test', 'HPK-1', '--type', 'iv_curve', '--data',"
+            f" {str(iv_file(tmp_path))!r}]) == 0\n"
+            "from matplotlib.mathtext import MathTextParser\n"
+            "print(sorted(m for m in ('matplotlib.figure', 'matplotlib.pyplot', 'mplhep')"
+            " if m in sys.modules), getattr(MathTextParser, '_parser', None) is not None)")
+    # matplotlib's font list cached once for the session, not built again in each HOME
+    cache = tmp_path_factory.getbasetemp() / "matplotlib-config"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, MPLCONFIGDIR=str(cache)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "['matplotlib.figure'] False"
+    assert [f["kind"] for f in only_test(sensor)["files"]] == ["data", "plot"]
 
 
 def test_a_failed_limit_fails_the_result_and_says_which(sensor, svt, tmp_path):
