@@ -473,8 +473,10 @@ def test_trend_plots_carry_units_and_tell_components_apart(prebuilt, svt, tmp_pa
     assert [(p[3], p[1]) for p in plot["points"]] == [
         ("MOD-1", 2.1), ("MOD+2", 1.5), ("SEN-1", 1.9), ("MOD-1", 2.5)]  # 1.5e-6 A is 1.5 uA
     assert (out / plot["rel"]).read_bytes().startswith(b"\x89PNG")
-    assert "leakage_at_operating_voltage [uA] over time, 3 component(s)" in \
-        (out / "tests/iv_curve.html").read_text()
+    page = (out / "tests/iv_curve.html").read_text()
+    assert "leakage_at_operating_voltage [uA] over time, 3 component(s)" in page
+    # the results table gives each latest value in its record's own unit
+    assert '<td class="num">2.5 uA</td>' in page and '<td class="num">1.9 uA</td>' in page
     figure = drawing.trend_figure(["iv_curve", plot["measure"], plot["unit"], plot["points"]])
     axes, = figure.axes
     assert axes.get_ylabel() == "leakage_at_operating_voltage [uA]"

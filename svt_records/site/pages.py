@@ -94,8 +94,11 @@ def _tests(ordered: list[dict]) -> dict[str, dict]:
         for test_type, test in latest.items():
             table = out.setdefault(test_type, {"rows": [], "columns": Counter(), "runs": 0,
                                                "iv": []})
+            units = test[6]  # the record's unit of each number, else its definition's
+            values = {k: {"value": v, "unit": units[k]} if k in units else v
+                      for k, v in test[4].items()}
             table["rows"].append({"id": d["id"], "type": d["type"], "date": test[1],
-                                  "result": test[3], "values": test[4], "test": test[5],
+                                  "result": test[3], "values": values, "test": test[5],
                                   "runs": count[test_type]})
             table["columns"].update(test[4].keys())
             table["runs"] += count[test_type]
