@@ -331,8 +331,9 @@ class StoreBase:
     def namesakes(self, component_id: str) -> Iterator[tuple[str, str]]:
         """(type, id) of the components whose id equals this one but for case (or not).
         Each type folder's names are joined and lower-cased at once and searched in C (a
-        Python loop over 10,000 names took 10 ms); lower-casing works character by character,
-        so "\0".join(names).lower() is "\0".join(name.lower() for name in names)."""
+        Python loop over 10,000 names took 10 ms): "\0".join(names).lower() is
+        "\0".join(name.lower() for name in names), as NUL is no letter (not even final
+        sigma's rule looks across it); a name whose lower case is longer takes the loop."""
         low = component_id.lower()
         if "\0" in low:
             return
