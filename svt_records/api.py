@@ -47,9 +47,10 @@ class Component:
     connections: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        # type and status are checked by save(), against the store's own choices (a store
-        # may add a status); svt's defaults here would refuse those
         model.check_id(self.id)
+        if self.type is not None:
+            model.check_type(self.type)
+        model.check_status(self.installation_status)
 
     def save(self, db: Database) -> str:
         """Create the component, or update the fields that differ from the stored record."""
