@@ -155,6 +155,18 @@ def git(path: Path, *args: str) -> str:
                           check=True).stdout
 
 
+def publish_with_clone(root: Path, store: Path) -> Path:
+    """Push ``store`` to a bare remote ``root``/bare.git (its origin, fetched) and clone that
+    into ``root``/clone, both naming the remote by a relative path (so ``root`` can be
+    copied); returns the clone."""
+    git(root, "clone", "-q", "--bare", str(store), "bare.git")
+    git(store, "remote", "add", "origin", "../bare.git")
+    git(store, "fetch", "-q", "origin")
+    git(root, "clone", "-q", "bare.git", "clone")
+    git(root / "clone", "remote", "set-url", "origin", "../bare.git")
+    return root / "clone"
+
+
 @pytest.fixture
 def gitcmd():
     return git

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant,
                                  precondition, rule, run_state_machine_as_test)
 
+from conftest import publish_with_clone
 from svt_records import Database, model, schema, yamlio
 from svt_records.errors import SvtError
 from svt_records.index import TABLE_COLUMNS, Index
@@ -418,11 +419,7 @@ def template(tmp_path) -> Path:
     db.save_component("F-1", {"type": "feb", "status": "spare"})
     db.record_test("M-1", "iv_curve", passed=True, date="2025-01-01T10:00:00")
     db.install("F-1", "FEB1")
-    git(tmp_path, "clone", "-q", "--bare", "store", "bare.git", check=True)
-    git(store, "remote", "add", "origin", "../bare.git", check=True)
-    git(store, "fetch", "-q", "origin", check=True)
-    git(tmp_path, "clone", "-q", "bare.git", "clone", check=True)
-    git(tmp_path / "clone", "remote", "set-url", "origin", "../bare.git", check=True)
+    publish_with_clone(tmp_path, store)
     for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
         (db.repo.svt_dir() / name).unlink(missing_ok=True)
     return tmp_path

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from conftest import publish_with_clone
 from svt_records import Database
 from svt_records.errors import SvtError
 from svt_records.gitrepo import Commit
@@ -134,12 +135,8 @@ def template(tmp_path) -> Path:
     db.initialize_schema()
     for cid, ctype in IDS.items():
         db.save_component(cid, {"type": ctype, "status": "spare"})
-    git(tmp_path, "clone", "-q", "--bare", "store", "bare.git", check=True)
-    git(store, "remote", "add", "origin", "../bare.git", check=True)
-    git(store, "fetch", "-q", "origin", check=True)
+    publish_with_clone(tmp_path, store)
     git(store, "branch", "-q", "--set-upstream-to=origin/main", check=True)
-    git(tmp_path, "clone", "-q", "bare.git", "clone", check=True)
-    git(tmp_path / "clone", "remote", "set-url", "origin", "../bare.git", check=True)
     return tmp_path
 
 
