@@ -28,10 +28,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import InvalidInput
 from .ivfile import INSTALL_ANALYSIS, IVData, NoiseData
+from .testtypes import ANALYSIS_SETTINGS, REFERENCE_TEMPERATURE
+
+# the defaults of the settings are those a test definition starts from
+_IV: Mapping[str, Any] = ANALYSIS_SETTINGS["iv"]
+_NOISE: Mapping[str, Any] = ANALYSIS_SETTINGS["noise"]
 
 BOLTZMANN_EV = 8.617333262e-5  # eV/K
 SILICON_GAP_EV = 1.21  # effective band gap for leakage scaling
@@ -64,7 +69,8 @@ def available() -> bool:
     return importlib.util.find_spec("numpy") is not None
 
 
-def temperature_factor(from_celsius: float, to_celsius: float = 20.0) -> float:
+def temperature_factor(from_celsius: float,
+                       to_celsius: float = REFERENCE_TEMPERATURE) -> float:
     """The factor that scales a silicon leakage current measured at ``from_celsius`` to
     ``to_celsius``: (T2/T1)^2 exp(-E_g/(2k) (1/T2 - 1/T1))."""
     t1, t2 = from_celsius + KELVIN, to_celsius + KELVIN
@@ -99,8 +105,10 @@ def breakdown_voltage(volts: Any, amps: Any, *, factor: float, step: float,
     return None
 
 
-def iv_analysis(data: IVData, *, operating_voltage: float, breakdown_factor: float = 2.0,
-                breakdown_step: float = 10.0, compliance: float | None = None,
+def iv_analysis(data: IVData, *, operating_voltage: float,
+                breakdown_factor: float = _IV["breakdown_factor"],
+                breakdown_step: float = _IV["breakdown_step"],
+                compliance: float | None = _IV["compliance"],
                 temperature: float | None = None, version: int = 1) -> AnalysisResult:
     """The IV analysis of ``data`` (see the module's docstring); ``temperature`` [°C] is the
     measurement's own when the file has none."""
@@ -130,10 +138,13 @@ def iv_analysis(data: IVData, *, operating_voltage: float, breakdown_factor: flo
     return AnalysisResult("iv", version, out, operating_voltage=op, breakdown=bd)
 
 
-def noise_analysis(data: NoiseData, *, noisy_k: float = 5.0,
-                   noisy_threshold: float | None = None, dead_below: float | None = None,
+def noise_analysis(data: NoiseData, *, noisy_k: float = _NOISE["noisy_k"],
+                   noisy_threshold: float | None = _NOISE["noisy_threshold"],
+                   dead_below: float | None = None,
                    version: int = 1) -> AnalysisResult:
-    """The noise analysis of ``data`` (see the module's docstring)."""
+    """The noise analysis of ``data`` (see the module's docstring). Called directly it
+    finds dead channels only when given ``dead_below``; a test definition's analysis passes
+    its own (200 e by default, testtypes.ANALYSIS_SETTINGS)."""
     np = numpy()
     noise = np.asarray(data.noise, dtype=float)
     mean, rms = float(noise.mean()), float(noise.std())

@@ -14,7 +14,6 @@ from typing import Any, Mapping
 from . import model
 from .errors import InvalidInput
 
-ANALYSES = ("iv", "noise")
 # The settings each analysis takes, with svt's defaults (units in docs/analysis.md).
 ANALYSIS_SETTINGS: dict[str, dict[str, float | None]] = {
     "iv": {"operating_voltage": 180.0, "breakdown_factor": 2.0, "breakdown_step": 10.0,

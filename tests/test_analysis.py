@@ -393,3 +393,17 @@ def test_limits_per_component_type_and_units_that_convert():
     assert judge(definition, "sensor", {"leakage": 3e-6}).verdict == "pass"  # no unit: the limit's
     assert judge(definition, "sensor", {"leakage": {"value": 3, "unit": "V"}}).verdict == "fail"
     assert judge(definition, "sensor", {"other": 1}).verdict is None  # no limit applies
+
+
+def test_the_schema_names_the_analyses_svt_has_and_their_settings():
+    """svt.yaml's schema and testtypes agree on the analyses and what each takes."""
+    import json
+
+    from svt_records.registry import package_schema_dir
+    from svt_records.testtypes import ANALYSIS_SETTINGS, ANALYSIS_VERSIONS
+    spec = json.loads((package_schema_dir() / "config.schema.json").read_text())
+    analysis = spec["$defs"]["analysis"]["properties"]
+    assert set(analysis["name"]["enum"]) == set(ANALYSIS_SETTINGS) == set(ANALYSIS_VERSIONS)
+    settings = {k for v in ANALYSIS_SETTINGS.values() for k in v}
+    assert settings <= set(analysis)
+
