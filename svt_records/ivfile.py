@@ -24,6 +24,11 @@ from .errors import DataFileError
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # the files an analysis reads; a data file of another kind (.root, .png...) is stored as it is
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".iv") + XLSX_SUFFIXES
+
+
+def is_table(name: str) -> bool:
+    """Whether the data file ``name`` is one the analyses read (by its suffix)."""
+    return name.lower().endswith(TABLE_SUFFIXES)
 INSTALL_ANALYSIS = 'pip install "svt-records[analysis]"'
 
 # Header words naming each quantity (the header is lower-cased and split at anything that

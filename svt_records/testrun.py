@@ -55,13 +55,12 @@ def analyse(definition: testtypes.TestType, source: Path, measurements: dict[str
     return result, out
 
 
-def merge_derived(measurements: dict[str, Any], result: "AnalysisResult",
-                  hand: set[str]) -> list[str]:
-    """Add the analysis' values to ``measurements``, never over one typed by hand (a name
-    in ``hand``); returns the names added."""
+def merge_derived(measurements: dict[str, Any], result: "AnalysisResult") -> list[str]:
+    """Add the analysis' values to ``measurements`` (those typed by hand), never over one of
+    them; returns the names added."""
     added = []
     for name, value in result.measurements.items():
-        if name not in hand:
+        if name not in measurements:
             measurements[name] = value
             added.append(name)
     return added
@@ -115,8 +114,8 @@ def complete_new_test(db: "StoreBase", event: dict, definition: testtypes.TestTy
                        (None, ""))
     if definition.analysis and data is not None:
         from . import analysis
-        from .ivfile import TABLE_SUFFIXES  # not loaded by a test without data (4 ms)
-        if data.suffix.lower() not in TABLE_SUFFIXES:
+        from .ivfile import TABLE_SUFFIXES, is_table  # not loaded by a test without data (4 ms)
+        if not is_table(data.name):
             db.notes.append(f"stored {label} without analysing it: the {definition.analysis}"
                             f" analysis reads {', '.join(TABLE_SUFFIXES)} files")
         elif not analysis.available():
@@ -129,7 +128,7 @@ def complete_new_test(db: "StoreBase", event: dict, definition: testtypes.TestTy
             result, plot = analyse(definition, data, measurements, plot_dir=draw,
                                    title=f"{event['component']} {event['test_type']}",
                                    label=label)
-            derived = merge_derived(measurements, result, set(measurements))
+            derived = merge_derived(measurements, result)
             event["measurements"] = measurements or None
             if schema.knows_field("test", "analysis", db.schema_dir):
                 event["analysis"] = {"name": result.name, "version": result.version,
@@ -188,8 +187,8 @@ def _reanalyze_one(db: Any, definition: testtypes.TestType, rel: str, change: Ch
     event = dict(read.data)
     files = [dict(f) for f in event.get("files") or []]
     data = next((f for f in files if f.get("kind") == "data"), None)
-    from .ivfile import TABLE_SUFFIXES
-    if data is None or Path(data["path"]).suffix.lower() not in TABLE_SUFFIXES:
+    from .ivfile import is_table
+    if data is None or not is_table(str(data["path"])):
         return None
     folder = rel.rsplit("/", 1)[0]
     old_measurements = dict(event.get("measurements") or {})
@@ -204,7 +203,7 @@ def _reanalyze_one(db: Any, definition: testtypes.TestType, rel: str, change: Ch
     except SvtError as exc:
         raise InvalidInput(f"{rel}: {exc}") from None
     measurements = dict(hand)
-    derived = merge_derived(measurements, result, set(hand))
+    derived = merge_derived(measurements, result)
     event["measurements"] = measurements or None
     event["analysis"] = {"name": result.name, "version": result.version, "values": derived}
     component_type = rel.split("/")[1]

@@ -19,6 +19,7 @@ def test_types(fmt: str) -> None:
     `svt test` takes a verdict from these limits when given neither --pass nor --fail;
     docs/analysis.md explains the fields.
     """
+    from ..testtypes import missing_requirements
     db = open_db()
     definitions = db.test_types()
     if fmt == "json":
@@ -48,8 +49,7 @@ def test_types(fmt: str) -> None:
             for ctype, own in (spec.get("by_type") or {}).items():
                 out.append(f"    {ctype}: " + ", ".join(f"{b} {own[b]:g}" for b in ("min", "max")
                                                         if b in own))
-        needs = [f"measurement {m}" for m in d.requires_measurements]
-        needs += [f"a {kind} file" for kind in d.requires_files]
+        needs = missing_requirements(d, {}, [])  # everything it requires
         if needs:
             out.append(f"  requires: {', '.join(needs)}")
     click.echo("\n".join(out))

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from .. import __version__, model, testtypes
 from ..errors import GitError, InvalidInput, SvtError
 from ..gitrepo import web_project
-from ..ivfile import TABLE_SUFFIXES
+from ..ivfile import is_table
 from ..store import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras
 
@@ -72,7 +72,7 @@ def is_iv_file(defined: dict[str, testtypes.TestType], test_type: str, entry: di
     """A stored file the site reads as an IV curve: a data file of an IV test
     (:func:`testtypes.holds_iv`) in a form ivfile reads."""
     return (entry.get("kind") in ("data", "raw_data") and testtypes.holds_iv(defined, test_type)
-            and str(entry.get("path", "")).lower().endswith(TABLE_SUFFIXES))
+            and is_table(str(entry.get("path", ""))))
 
 
 class Builder:
