@@ -63,9 +63,6 @@ class ComponentWrite(NamedTuple):
                            event={"from": was, "to": place, "moved_by": db._by(None)})
 
 
-_changed = registry.describe_change
-
-
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
@@ -295,9 +292,10 @@ class Database(StoreBase):
         new.update(fields)
         if attributes:
             new["attributes"] = {**(old.get("attributes") or {}), **attributes}
-        changes = [_changed(k, old.get(k), new.get(k)) for k in fields if new.get(k) != old.get(k)]
+        describe = registry.describe_change
+        changes = [describe(k, old.get(k), new.get(k)) for k in fields if new.get(k) != old.get(k)]
         old_attrs, new_attrs = old.get("attributes") or {}, new.get("attributes") or {}
-        changes += [_changed(f"attribute {k}", old_attrs.get(k), new_attrs.get(k))
+        changes += [describe(f"attribute {k}", old_attrs.get(k), new_attrs.get(k))
                     for k in new_attrs if new_attrs.get(k) != old_attrs.get(k)]
         if old.get("status") != "installed":
             self._note_installed_nowhere(new)
