@@ -113,7 +113,8 @@ class GitRepo:
     def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
             check: bool = True) -> str:
         """Run git in the work tree; on failure raise GitError naming command and stderr."""
-        if args and args[0] == "config":
+        if args and args[0] == "config" and not any(  # a read keeps the cached settings
+                a.startswith("--get") or a in ("-l", "--list") for a in args[1:]):
             self._conf = None
         full_env = None
         if env:

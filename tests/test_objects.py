@@ -58,6 +58,19 @@ def test_a_write_that_replaces_records_costs_four_git_processes(store_path, svt_
     assert git_out(store_path, "status", "--porcelain") == ""
 
 
+def test_reading_git_config_keeps_the_cached_settings_and_writing_it_drops_them(
+        store_path, tmp_path, monkeypatch):
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    repo = GitRepo(store_path)
+    repo._config()
+    repo.run("config", "--get", "user.name", check=False)  # as lfs_configured asks
+    repo._config()
+    assert [r.split()[1] for r in git_processes(trace)] == ["var", "config"]
+    repo.run("config", "svt.test", "yes")
+    assert repo._config()["svt.test"] == "yes"
+
+
 def test_objects_svt_writes_are_the_ones_git_writes(db, png):
     db.save_component("M-1", {"type": "module", "status": "spare"})
     db.record_test("M-1", "iv_curve", passed=True, images=[png])
