@@ -446,9 +446,8 @@ class GitRepo:
                         file.encode("utf-8", "surrogateescape"))
                 except (OSError, GitError):
                     continue
-                import hashlib
-                on_disk = hashlib.sha1(b"blob %d\0%s" % (len(data), data)).digest()
-                disk_mode = b"100755" if st.st_mode & stat.S_IXUSR else b"100644"
+                on_disk = bytes.fromhex(_object_id(b"blob", data)[1])
+                disk_mode = _file_mode(st.st_mode).encode()
                 if (committed is not None and committed == (staged_mode, staged)
                         and on_disk == staged and (disk_mode == staged_mode or not filemode)):
                     clean.add(path)
@@ -770,7 +769,7 @@ class GitRepo:
                                             "GIT_SHALLOW_FILE")):
             return False
         common = self.common_dir
-        if (common / "shallow").exists() or (common / "info" / "grafts").exists():
+        if self.is_shallow() or (common / "info" / "grafts").exists():
             return False
         replace = common / "refs" / "replace"
         if replace.is_dir() and any(replace.iterdir()):
@@ -1235,10 +1234,8 @@ class _LooseWriter:
         self.level = level
 
     def write(self, kind: bytes, data: bytes) -> str:
-        import hashlib
         import zlib
-        raw = b"%s %d\0%s" % (kind, len(data), data)
-        sha = hashlib.sha1(raw).hexdigest()
+        raw, sha = _object_id(kind, data)
         folder = self.objects / sha[:2]
         target = folder / sha[2:]
         if target.exists():
@@ -1272,7 +1269,19 @@ def _clean_ident(part: str) -> bool:
 
 
 def _mode(path: Path) -> str:
-    return "100755" if os.stat(path).st_mode & 0o111 else "100644"
+    return _file_mode(os.stat(path).st_mode)
+
+
+def _file_mode(st_mode: int) -> str:
+    """The mode git records for a regular file: executable when its owner may run it."""
+    return "100755" if st_mode & stat.S_IXUSR else "100644"
+
+
+def _object_id(kind: bytes, data: bytes) -> tuple[bytes, str]:
+    """A git object's bytes before compression ("KIND SIZE\\0DATA") and its SHA-1 id."""
+    import hashlib  # not loaded by the commands that write nothing
+    raw = b"%s %d\0%s" % (kind, len(data), data)
+    return raw, hashlib.sha1(raw).hexdigest()
 
 
 def _os_user() -> str:

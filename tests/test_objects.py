@@ -71,6 +71,19 @@ def test_reading_git_config_keeps_the_cached_settings_and_writing_it_drops_them(
     assert repo._config()["svt.test"] == "yes"
 
 
+@pytest.mark.parametrize("perm", [0o644, 0o755, 0o654, 0o744, 0o611])
+def test_a_file_is_executable_as_git_says_by_its_owner_bit(tmp_path, perm):
+    """svt's trees and its uncommitted-change check give a file the mode git stages."""
+    from svt_records.gitrepo import _file_mode
+    git_out(tmp_path, "init", "-q")
+    f = tmp_path / "f"
+    f.write_text("x")
+    f.chmod(perm)
+    git_out(tmp_path, "-c", "core.filemode=true", "add", "f")
+    staged = git_out(tmp_path, "ls-files", "-s", "f").split()[0]
+    assert _file_mode(os.stat(f).st_mode) == staged
+
+
 def test_objects_svt_writes_are_the_ones_git_writes(db, png):
     db.save_component("M-1", {"type": "module", "status": "spare"})
     db.record_test("M-1", "iv_curve", passed=True, images=[png])
