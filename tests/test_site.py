@@ -386,6 +386,30 @@ def test_without_segno_the_site_builds_without_labels_and_says_so_once(
     assert "labels/" not in (out / "components/MOD-1.html").read_text()
 
 
+def test_labels_follow_segno_coming_and_going_and_deleted_outputs_come_back(
+        prebuilt, svt, tmp_path, monkeypatch):
+    """Every page links its label or none: a site built with labels and rebuilt without
+    segno (or the other way round) is built again in full; a page or a label deleted from
+    OUT is made again."""
+    prebuilt(make_sample)
+    out = tmp_path / "out"
+    svt("site", str(out))
+    page = out / "components/MOD-1.html"
+    assert (out / "labels/MOD-1.svg").is_file() and "labels/MOD-1.svg" in page.read_text()
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "segno", None)
+        svt("site", str(out))
+        assert not list(out.glob("labels/*.svg"))
+        assert all("labels/" not in p.read_text() for p in (out / "components").glob("*.html"))
+    svt("site", str(out))
+    pages = sorted((out / "components").glob("*.html"))
+    assert pages and all((out / "labels" / (p.stem + ".svg")).is_file() for p in pages)
+    (out / "labels/MOD-1.svg").unlink()
+    page.unlink()
+    svt("site", str(out))
+    assert (out / "labels/MOD-1.svg").is_file() and "labels/MOD-1.svg" in page.read_text()
+
+
 def test_what_the_store_no_longer_makes_leaves_the_site(prebuilt, svt, tmp_path):
     """A test type whose last result is gone: its page and its trend plot go too, and a
     manifest naming a path outside OUT never deletes anything there."""

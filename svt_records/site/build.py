@@ -410,11 +410,13 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         raise InvalidInput(f"{out} is a file: give a folder for the site")
     target.mkdir(parents=True, exist_ok=True)
     builder = Builder(db, target, jobs=jobs)
+    builder.labels = _segno_available()
     old = {} if full else _read_manifest(target, db)
+    # every page links its label or none: with segno come or gone, every page is made again
+    relabel = bool(old) and old.get("labels") != builder.labels
     builder.old = old
     builder.result.full = not old
     builder.site_url = db.config.get("site_url") or None
-    builder.labels = _segno_available()
     if not builder.labels:
         builder.result.notes.append(NO_LABELS)
     from ..index import Index
@@ -442,9 +444,10 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     present = {row[0] for row in rows}
     todo = []
     for cid, ctype, path, data, error in rows:
-        if (changed is None or cid in changed or cid not in old_digests
+        if (changed is None or relabel or cid in changed or cid not in old_digests
                 or old_digests[cid].get("type") != ctype
-                or old_problems.get(cid, []) != by_component.get(cid, [])):
+                or old_problems.get(cid, []) != by_component.get(cid, [])
+                or _missing(target, cid, builder.labels)):
             todo.append((cid, ctype, path, data, error))
     builder.result.components = len(rows)
     commits = _commits(db, [(cid, path) for cid, _, path, _, _ in todo])
@@ -499,6 +502,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     # (keys in the order they come: sorting 10 MB of digests costs more than reading them)
     _write(target / MANIFEST, json.dumps({
         "format": FORMAT, "svt": __version__, "store": str(db.root), "commit": head,
+        "labels": builder.labels,
         "dirty": sorted(dirty), "outputs": builder.hashes, "digests": digests,
         "problems": problems, "component_problems": by_component,
         "map_rows": builder.map_rows, "tests": builder.tests_summary,
@@ -541,6 +545,13 @@ def _run_components(builder: Builder, items: list[ComponentInput], prefix: str |
                     yield result
     finally:
         _WORKER = None
+
+
+def _missing(target: Path, cid: str, labels: bool) -> bool:
+    """Whether the component's page, or its label, is gone from OUT (deleted by hand): it
+    is made again."""
+    return not (target / COMPONENTS_DIR / f"{cid}.html").is_file() or \
+        (labels and not (target / LABELS_DIR / f"{cid}.svg").is_file())
 
 
 def _read_manifest(out: Path, db: StoreBase) -> dict:
