@@ -32,7 +32,6 @@ MANIFEST = ".svt-site/manifest.json"
 # carry their units and trend points their component
 FORMAT = 2
 COMMITS_SHOWN = 20  # per component page
-ACTIVITY_SHOWN = 15  # on the home page
 PARALLEL_FROM = 200  # components; fewer are read and rendered in this process
 FILES_DIR = f"{COMPONENTS_DIR}/files"
 IV_DIR = f"{COMPONENTS_DIR}/iv"

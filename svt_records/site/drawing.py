@@ -10,13 +10,14 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SvtError
+from . import detector
 
 if TYPE_CHECKING:
     from .build import Builder
 
 TREND_DIR = "tests/plots"
 PARALLEL_FROM = 12  # plots; fewer are drawn in this process
-PLOT_VERSION = 3  # bump when the drawing changes: every plot is drawn again
+PLOT_VERSION = 4  # bump when the drawing changes: every plot is drawn again
 NAMED = 10  # components a trend plot tells apart by colour and names in its legend
 # the site shows plots at most 640 px wide: a smaller canvas draws faster (same style)
 SITE_SIZE = {"figure.figsize": (6.4, 4.8), "savefig.dpi": 80}
@@ -125,7 +126,8 @@ def draw_one(task: tuple[str, str, Any]) -> str:
     return out_path
 
 
-VERDICTS = (("pass", "#1b7f1b"), ("fail", "#c1121f"), (None, "#555555"))
+# the map's colours of a verdict (detector.py), the same on the plots
+VERDICTS = (*detector.VERDICT_COLOURS.items(), (None, detector.NO_VERDICT))
 
 
 def _trend(data: list, out_path: str) -> None:

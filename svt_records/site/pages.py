@@ -10,6 +10,8 @@ from .. import positions
 from ..errors import SvtError
 from . import detector, drawing
 
+ACTIVITY_SHOWN = 15  # the latest commits on the home page
+
 if TYPE_CHECKING:
     from .build import Builder
 
@@ -32,7 +34,7 @@ def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems
         by_status[d["status"] or "(none)"] += 1
     prefix = commit_url(db.repo.remote_url())
     activity = [dict(c._asdict(), url=(prefix + c.sha) if prefix else None)
-                for c in db.repo.log(["records"], 15)]
+                for c in db.repo.log(["records"], ACTIVITY_SHOWN)]
     if series is None:
         builder.tests_summary = builder.old["tests"]
         builder.keep("tests/")
