@@ -30,13 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import a_test_id  # benchmarks/run.py
-
-# as on a user's machine: Python caches compiled modules (some sandboxes turn that off)
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082")
+from run import ENV, PNG, a_test_id  # benchmarks/run.py: its environment and image
 ORIGINAL_TYPES = {"module", "hybrid", "sensor", "feb", "cable", "optical_board", "mpod_module",
                   "mpod_crate", "flange_board", "other"}
 
