@@ -195,6 +195,9 @@ def test_undo_refuses_what_it_cannot_take_back(store, svt, tmp_path):
     # the first commit, and one that changes files outside records/
     first = git(store, "rev-list", "--max-parents=0", "HEAD").strip()
     assert "is the first commit" in refused(svt, "undo", first)
+    git(store, "commit", "-q", "--allow-empty", "-m", "nothing")
+    assert refused(svt, "undo", "HEAD") == (
+        f"Error: {head(store)[:10]} (nothing) changes no files: nothing to undo")
     (store / "svt.yaml").write_text((store / "svt.yaml").read_text() + "max_file_mb: 20\n")
     git(store, "commit", "-qam", "raise the file limit")
     outside = head(store)
