@@ -407,3 +407,17 @@ def test_the_schema_names_the_analyses_svt_has_and_their_settings():
     settings = {k for v in ANALYSIS_SETTINGS.values() for k in v}
     assert settings <= set(analysis)
 
+
+
+def test_what_cannot_be_analysed_or_judged_is_stored_with_a_note(sensor, svt, tmp_path):
+    """A data file of a kind no analysis reads is stored as it is, and a result lacking what
+    its definition requires gets no verdict from the limits; svt says which, for each."""
+    raw = tmp_path / "scan.root"
+    raw.write_bytes(b"\0root")
+    out = svt("test", "HPK-1", "--type", "iv_curve", "--pass", "--data", str(raw))
+    assert "stored scan.root without analysing it: the iv analysis reads .csv" in out.stderr
+    assert [f["kind"] for f in only_test(sensor)["files"]] == ["data"]
+    out = svt("test", "HPK-1", "--type", "noise_test", "--noise", "1500")
+    assert ("HPK-1 noise_test: no verdict from the limits: noise_test requires a data file;"
+            " give --pass or --fail, or the missing data") in out.stderr + out.stdout
+    assert [t.get("result") for t in sensor.tests("HPK-1")] == ["pass", None]
