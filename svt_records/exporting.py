@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import Any, Iterable
 
 from . import model
 from .database import Database
@@ -60,7 +60,7 @@ def _cell(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, list) else value
 
 
-def _family(unit: str | None) -> Any:
+def unit_family(unit: str | None) -> Any:
     """Units that convert into each other share a family: their base unit (``uA`` and
     ``A``: ``A``); an unknown unit is a family of its own; no unit is None."""
     if not unit:
@@ -69,16 +69,27 @@ def _family(unit: str | None) -> Any:
     return ("unit", known[0]) if known else ("other", unit)
 
 
-def _convert(value: Any, unit: str | None, target: str | None) -> Any:
+def convert_unit(value: Any, unit: str | None, target: str | None) -> Any:
     """``value`` in ``unit`` expressed in ``target`` (same family), to 12 significant digits."""
     if unit == target or not unit or not target:
         return value
     if isinstance(value, list):
-        return [_convert(v, unit, target) for v in value]
+        return [convert_unit(v, unit, target) for v in value]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     factor = model.UNITS[unit][1] / model.UNITS[target][1]
     return float(f"{value * factor:.12g}")
+
+
+def unit_columns(measured: Iterable[tuple[str, str | None]]) -> dict[tuple[str, Any], Any]:
+    """One column per measurement name and unit family, in the unit most used among the
+    ``(name, unit)`` given (the first seen of a tie): values in another prefix of the same
+    unit are converted into it, other units get a column of their own, never a wrong label
+    (`svt results`, and the site's trend plots)."""
+    columns: dict[tuple[str, Any], Counter] = {}
+    for name, unit in measured:
+        columns.setdefault((name, unit_family(unit)), Counter())[unit] += 1
+    return {key: counts.most_common(1)[0][0] for key, counts in columns.items()}
 
 
 def results_grid(db: Database, test_type: str, everything: bool = False,
@@ -117,28 +128,22 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
         results = list(latest.items())
     if result:
         results = [(cid, ev) for cid, ev in results if ev.get("result") == result]
-    # One column per measurement name and unit family: values in another prefix of the
-    # same unit are converted, other units get their own column, never a wrong label.
-    columns: dict[tuple[str, Any], Counter] = {}
-    for _, ev in results:
-        for name, measure in (ev.get("measurements") or {}).items():
-            unit = _value(measure)[1]
-            columns.setdefault((name, _family(unit)), Counter())[unit] += 1
-    units = {key: counts.most_common(1)[0][0] for key, counts in columns.items()}
+    units = unit_columns((name, _value(measure)[1]) for _, ev in results
+                         for name, measure in (ev.get("measurements") or {}).items())
     # what the test definition's limits said, when they judged any of these results
     judged = any(ev.get("limits") for _, ev in results)
     header = ["component", "date", "result"] + (["limits", "failed_limits"] if judged else []) + [
         "tested_by"] + [
-        f"{name} [{units[(name, family)]}]" if family else name for name, family in columns]
+        f"{name} [{units[(name, family)]}]" if family else name for name, family in units]
     rows = []
     for cid, ev in results:
         cells: dict[tuple[str, Any], Any] = {}
         for name, measure in (ev.get("measurements") or {}).items():
             value, unit = _value(measure, raw=True)
-            key = (name, _family(unit))
-            cells[key] = _cell(_convert(value, unit, units[key]))
+            key = (name, unit_family(unit))
+            cells[key] = _cell(convert_unit(value, unit, units[key]))
         limits = ev.get("limits") or {}
         said = [limits.get("verdict"), "; ".join(limits.get("failed") or []) or None]
         rows.append([cid, ev.get("date"), ev.get("result")] + (said if judged else []) +
-                    [ev.get("tested_by")] + [cells.get(key) for key in columns])
+                    [ev.get("tested_by")] + [cells.get(key) for key in units])
     return header, rows

@@ -27,16 +27,14 @@ def trend_series(digests: dict[str, dict]) -> dict[str, list[dict]]:
     """Per test type, one trend plot per numeric measurement and unit family (as `svt
     results` makes its columns: other prefixes converted to the most used unit, a unit
     that does not convert gets a plot of its own): points (date, value, result, component)."""
-    from collections import Counter
-
-    from ..exporting import _convert, _family
+    from ..exporting import convert_unit, unit_columns, unit_family
     points: dict[str, dict[tuple[str, Any], list[list]]] = {}
     for cid in sorted(digests):
         for test_type, _, utc, result, values, _, units in digests[cid]["tests"]:
             for name, value in values.items():
                 unit = units.get(name)
                 points.setdefault(str(test_type), {}).setdefault(
-                    (name, _family(unit)), []).append([utc, value, result, cid, unit])
+                    (name, unit_family(unit)), []).append([utc, value, result, cid, unit])
     out: dict[str, list[dict]] = {}
     for test_type in sorted(points):
         plots: list[dict] = []
@@ -44,8 +42,8 @@ def trend_series(digests: dict[str, dict]) -> dict[str, list[dict]]:
         groups = sorted(points[test_type].items(),
                         key=lambda item: (item[0][0], -len(item[1]), str(item[0][1])))
         for (name, _), pts in groups:
-            unit = Counter(p[4] for p in pts).most_common(1)[0][0]
-            shown = sorted([utc, _convert(value, own, unit), result, cid]
+            (unit,) = unit_columns((name, p[4]) for p in pts).values()
+            shown = sorted([utc, convert_unit(value, own, unit), result, cid]
                            for utc, value, result, cid, own in pts)
             same = len([p for p in plots if p["measure"] == name])
             plots.append({"measure": name, "unit": unit, "points": shown,
