@@ -128,6 +128,18 @@ class Layout:
     texts: tuple[Text, ...]
 
 
+INSTALL_LABELS = "pip install 'svt-records[labels]'"
+
+
+def available() -> bool:
+    """Whether segno (the labels extra), which draws the QR codes, is installed."""
+    import importlib.util
+    try:
+        return importlib.util.find_spec("segno") is not None
+    except ValueError:  # a module set to None in sys.modules (as if not installed)
+        return False
+
+
 def _qr_runs(data: str, mask: int | None = None
              ) -> tuple[int, tuple[tuple[int, int, int], ...]]:
     """The QR code of ``data``: its size in modules and its dark modules, row by row. segno
@@ -135,8 +147,7 @@ def _qr_runs(data: str, mask: int | None = None
     try:
         import segno
     except ImportError:
-        raise SvtError("labels need segno for their QR codes: pip install"
-                       " 'svt-records[labels]'") from None
+        raise SvtError(f"labels need segno for their QR codes: {INSTALL_LABELS}") from None
     matrix = segno.make(data, error="m", micro=False, mask=mask).matrix
     runs = []
     for r, row in enumerate(matrix):

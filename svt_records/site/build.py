@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from .. import __version__, model, testtypes
+from .. import __version__, labels, model, testtypes
 from ..errors import GitError, InvalidInput, SvtError
 from ..gitrepo import web_project
 from ..ivfile import is_table
@@ -45,8 +45,8 @@ LABEL_MASK = 2
 TESTS_PART = ("type", "tests", "iv")  # tests/: the results tables and the trend plots
 MAP_PART = ("status", "latest", "moves", "position", "periods")  # map.html
 MOVES_PART = ("moves", "position", "periods")  # who is where: positions.py asked again
-NO_LABELS = ("no labels: their QR codes need segno (pip install 'svt-records[labels]');"
-             " the pages are built without them")
+NO_LABELS = (f"no labels: their QR codes need segno ({labels.INSTALL_LABELS}); the pages are"
+             " built without them")
 
 
 @dataclass
@@ -363,7 +363,6 @@ def one_component(builder: Builder, item: ComponentInput, prefix: str | None
 def _label(builder: Builder, item: ComponentInput) -> tuple[str, bool]:
     """Write the component's label unless its id, type, serial number and the site's URL
     are those of the last build (and the file is there); (input hash, written)."""
-    from .. import labels
     record = item.record or {}
     component = {"id": item.cid, "type": item.ctype,
                  "serial_number": record.get("serial_number")}
@@ -409,7 +408,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         raise InvalidInput(f"{out} is a file: give a folder for the site")
     target.mkdir(parents=True, exist_ok=True)
     builder = Builder(db, target, jobs=jobs)
-    builder.labels = _segno_available()
+    builder.labels = labels.available()
     old = {} if full else _read_manifest(target, db)
     # every page links its label or none: with segno come or gone, every page is made again
     relabel = bool(old) and old.get("labels") != builder.labels
@@ -508,14 +507,6 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     }, separators=(",", ":")).encode())
     builder.result.problems = len(problems)
     return builder.result
-
-
-def _segno_available() -> bool:
-    import importlib.util
-    try:
-        return importlib.util.find_spec("segno") is not None
-    except ValueError:  # a module set to None in sys.modules (as if not installed)
-        return False
 
 
 def _run_components(builder: Builder, items: list[ComponentInput], prefix: str | None
