@@ -155,6 +155,16 @@ def git(path: Path, *args: str) -> str:
                           check=True).stdout
 
 
+def run_machine(machine: type, examples: int, steps: int) -> None:
+    """Run a hypothesis state machine over real git stores: no deadline (git takes its
+    time), no example database, no health check."""
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+    run_state_machine_as_test(machine, settings=settings(
+        max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck)))
+
+
 def publish_with_clone(root: Path, store: Path) -> Path:
     """Push ``store`` to a bare remote ``root``/bare.git (its origin, fetched) and clone that
     into ``root``/clone, both naming the remote by a relative path (so ``root`` can be

@@ -26,12 +26,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant,
-                                 precondition, rule, run_state_machine_as_test)
+                                 precondition, rule)
 
-from conftest import publish_with_clone
+from conftest import publish_with_clone, run_machine
 from svt_records import Database, model, schema, yamlio
 from svt_records.errors import SvtError
 from svt_records.index import TABLE_COLUMNS, Index
@@ -427,6 +426,4 @@ def template(tmp_path) -> Path:
 
 def test_the_index_agrees_with_the_files_after_any_sequence(template):
     IndexMachine.template = template
-    run_state_machine_as_test(IndexMachine, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
-        suppress_health_check=list(HealthCheck)))
+    run_machine(IndexMachine, EXAMPLES, STEPS)

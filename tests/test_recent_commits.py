@@ -17,11 +17,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from conftest import publish_with_clone
+from conftest import publish_with_clone, run_machine
 from svt_records import Database
 from svt_records.errors import SvtError
 from svt_records.gitrepo import Commit
@@ -142,9 +141,7 @@ def template(tmp_path) -> Path:
 
 def test_show_lists_the_commits_git_log_lists_after_any_sequence(template):
     CommitsMachine.template = template
-    run_state_machine_as_test(CommitsMachine, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
-        suppress_health_check=list(HealthCheck)))
+    run_machine(CommitsMachine, EXAMPLES, STEPS)
 
 
 def test_show_asks_git_nothing_while_head_stays_and_one_log_when_it_moved(
