@@ -8,6 +8,11 @@ style is copied below, its one font file registered from mplhep_data), no mathte
 axes are labelled 10⁻⁹ in plain text), and matplotlib's docstrings of artist properties
 are not built (docs/performance.md, issue 15).
 
+IV plots have round limits (whole decades of current, a round voltage), so plots of one
+store compare at a glance, and a process drawing many of them (the site, issue 14) draws
+the axes of each set of limits once: each plot's curves, marks and legend are drawn over a
+copy of them, the frame over the curves (matplotlib's blitting; ticks lie under curves).
+
 PNG files are written without a time stamp or software version, so the same curve gives
 the same bytes (a redrawn plot that did not change leaves git nothing to commit).
 """
@@ -83,7 +88,7 @@ DPI = 100
 # mplhep's text is sized for 10-inch figures (26 pt); these plots are 6 to 8 inches wide,
 # where that text overflows the margins
 FONT_SIZE = 13.0
-PNG_METADATA = {"Software": None}
+PNG_METADATA: dict[str, Any] = {"Software": None}  # None: left out
 PNG_COMPRESSION = 3  # zlib level: 6 (the default) costs 13 ms more a plot for 2.5 % less size
 SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075"
                             "\u2076\u2077\u2078\u2079")
@@ -208,20 +213,56 @@ def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str],
     # one voltage marks the first curve (the usual single curve); a list marks each its own
     breakdowns = [breakdown] if breakdown is None or isinstance(breakdown, (int, float)) \
         else list(breakdown)
+    labelled = []
+    for item in items:
+        label, data = item if isinstance(item, tuple) else (item.name or None, item)
+        volts, amps = data.magnitudes()
+        # log axes cannot show 0 A: such points are left out of the line
+        labelled.append((label, [(v, i) for v, i in zip(volts, amps) if i > 0]))
+    marks = [abs(b) for b in breakdowns if b is not None]
+    if operating_voltage is not None:
+        marks.append(abs(operating_voltage))
+    xlim, ylim = iv_limits([p for _, shown in labelled for p in shown], marks)
     fig, axes = _iv_axes()
     try:
-        _iv_draw(axes, items, breakdowns, operating_voltage, title)
         # fixed margins that fit the style's labels: tight_layout would cost another drawing
         fig.subplots_adjust(left=0.17, right=0.96, bottom=0.15, top=0.91 if title else 0.96)
-        save(fig, out_path)
+        _iv_background(fig, axes, xlim, ylim)
+        _iv_draw(axes, labelled, breakdowns, operating_voltage, title)
+        _iv_save(fig, axes, out_path)
     except BaseException:
         _iv_reused.clear()  # a figure left half-drawn is not drawn on again
+        _backgrounds.clear()
         raise
+
+
+def iv_limits(points: Sequence[tuple[float, float]], marks: Sequence[float] = ()
+              ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The axes' limits of an IV plot of ``points`` (|V|, |I| > 0) and vertical lines at
+    ``marks`` (V): x from 0 to a round voltage past the last, y from the decade below the
+    least current to the decade above the most. Round limits make the plots of a store
+    comparable, and plots with the same limits share their drawn axes (issue 14)."""
+    right = max([v for v, _ in points] + list(marks) + [0.0]) * 1.04
+    if right < 1e-3:  # no voltage to speak of (all points at 0 V)
+        right = 1.0
+    step = 10 ** math.floor(math.log10(right / 5))
+    step *= next(f for f in (1, 2, 2.5, 5, 10) if right / (step * f) <= 10)
+    xlim = (0.0, float(math.ceil(right / step - 1e-9) * step))
+    currents = [i for _, i in points if i > 0 and math.isfinite(i)]
+    if not currents:
+        return xlim, (1e-12, 1e-3)
+    low = math.floor(math.log10(min(currents)) - 0.02)
+    high = math.ceil(math.log10(max(currents)) + 0.02)
+    return xlim, (10.0 ** low, 10.0 ** high)
 
 
 # one Figure per process and size for IV plots, emptied and drawn again: its axes keep
 # their tick objects and text sizes, which are most of the cost of a new figure (issue 14)
 _iv_reused: dict[tuple, tuple[Any, Any]] = {}
+# the axes drawn without curves (frame, ticks, tick labels: three quarters of a plot's
+# drawing), per size and limits, restored under each plot's curves (matplotlib's blitting)
+_backgrounds: dict[tuple, Any] = {}
+BACKGROUNDS_KEPT = 16  # per process, about 2 MB each
 
 
 def _iv_axes() -> tuple[Any, Any]:
@@ -233,17 +274,17 @@ def _iv_axes() -> tuple[Any, Any]:
             artist.remove()
         if axes.get_legend() is not None:
             axes.get_legend().remove()
+        axes.set_title("", y=1.0)
         axes.set_prop_cycle(None)  # the first curve gets the first colour again
-        axes.relim()
-        axes.set_autoscale_on(True)
         return fig, axes
-    # drawn at the saved resolution on a canvas of its own: savefig then keeps one renderer,
-    # and the renderer's caches of text sizes last from plot to plot
+    # drawn at the saved resolution on a canvas of its own: one renderer, whose caches of
+    # text sizes last from plot to plot
     fig = figure()
     fig.set_dpi(matplotlib.rcParams["savefig.dpi"])
     _figure_modules()[1](fig)
     axes = fig.subplots()
     axes.set_yscale("log")
+    axes.set_autoscale_on(False)
     # the log axis labelled without mathtext, whose parser costs 0.1 s to build
     axes.yaxis.set_major_formatter(_decade_formatter()())
     axes.yaxis.set_minor_formatter(_decade_formatter()(labelOnlyBase=False))
@@ -251,6 +292,38 @@ def _iv_axes() -> tuple[Any, Any]:
     axes.set_ylabel("|Leakage current| [A]")
     _iv_reused[key] = (fig, axes)
     return fig, axes
+
+
+def _iv_background(fig: Any, axes: Any, xlim: tuple[float, float],
+                   ylim: tuple[float, float]) -> None:
+    """Put the empty axes with these limits on the canvas: drawn the first time, then
+    restored from the copy kept."""
+    axes.set_xlim(*xlim)
+    axes.set_ylim(*ylim)
+    key = (fig.bbox.bounds, fig.dpi, tuple(axes.get_position().bounds), xlim, ylim)
+    canvas = fig.canvas
+    if key in _backgrounds:
+        canvas.restore_region(_backgrounds[key])
+        return
+    canvas.draw()
+    if len(_backgrounds) >= BACKGROUNDS_KEPT:
+        del _backgrounds[next(iter(_backgrounds))]
+    _backgrounds[key] = canvas.copy_from_bbox(fig.bbox)
+
+
+def _iv_save(fig: Any, axes: Any, out_path: str | os.PathLike[str]) -> None:
+    """Draw the curves, marks, title and legend over the background, the frame over them,
+    and write the canvas as a reproducible PNG (as ``save`` does, without drawing it all
+    again)."""
+    from matplotlib import image
+    for artist in [*axes.lines, axes.title, *axes.spines.values()]:
+        axes.draw_artist(artist)
+    legend = axes.get_legend()
+    if legend is not None:
+        axes.draw_artist(legend)
+    image.imsave(os.fspath(out_path), fig.canvas.buffer_rgba(), format="png", origin="upper",
+                 dpi=fig.dpi, metadata=PNG_METADATA,
+                 pil_kwargs={"compress_level": PNG_COMPRESSION})
 
 
 def decade_label(value: float) -> str:
@@ -278,13 +351,9 @@ def _decade_formatter() -> Any:
     return _formatter
 
 
-def _iv_draw(axes: Any, items: list, breakdowns: list, operating_voltage: float | None,
-             title: str | None) -> None:
-    for n, item in enumerate(items):
-        label, data = item if isinstance(item, tuple) else (item.name or None, item)
-        volts, amps = data.magnitudes()
-        # log axes cannot show 0 A: leave such points out of the line
-        shown = [(v, i) for v, i in zip(volts, amps) if i > 0]
+def _iv_draw(axes: Any, labelled: list[tuple[str | None, list[tuple[float, float]]]],
+             breakdowns: list, operating_voltage: float | None, title: str | None) -> None:
+    for n, (label, shown) in enumerate(labelled):
         line, = axes.plot([v for v, _ in shown], [i for _, i in shown], marker="o",
                           markersize=3, linewidth=1.2, label=label)
         bd = breakdowns[n] if n < len(breakdowns) else None

@@ -2,6 +2,8 @@
 the formats, the columns by name or position, units, signs, and the refusals."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from svt_records.errors import DataFileError, InvalidInput
@@ -135,3 +137,58 @@ def test_iv_figure_draws_a_reproducible_png(tmp_path):
     assert png == (tmp_path / "two.png").read_bytes()
     iv_figure(a, tmp_path / "single.png", breakdown=-35.0)
     assert (tmp_path / "single.png").read_bytes() != png
+
+
+def test_plots_sharing_limits_reuse_the_drawn_axes_and_match_a_fresh_drawing(tmp_path):
+    # the second plot restores the axes the first drew (same limits): it must come out byte
+    # for byte as when drawn first in a fresh process, with nothing of the first plot left
+    from svt_records import plots
+    first = read_iv(write(tmp_path, "a.csv", "V,I\n10,2e-9\n50,3e-9\n100,8e-9\n"))
+    second = read_iv(write(tmp_path, "b.csv", "V,I\n10,4e-9\n60,5e-9\n100,6e-9\n"))
+    assert plots.iv_limits([(10, 2e-9), (100, 8e-9)]) == \
+        plots.iv_limits([(10, 4e-9), (100, 6e-9)])
+    plots.iv_figure([("A", first)], tmp_path / "a.png", title="A")
+    kept = len(plots._backgrounds)
+    plots.iv_figure([("B", second)], tmp_path / "b-after-a.png", title="A")
+    assert len(plots._backgrounds) == kept  # drawn on the kept background
+    plots._backgrounds.clear()
+    plots._iv_reused.clear()
+    plots.iv_figure([("B", second)], tmp_path / "b-fresh.png", title="A")
+    assert (tmp_path / "b-after-a.png").read_bytes() == (tmp_path / "b-fresh.png").read_bytes()
+    assert (tmp_path / "a.png").read_bytes() != (tmp_path / "b-fresh.png").read_bytes()
+
+
+@pytest.mark.parametrize("points,marks,xlim,ylim", [
+    ([(10, 2e-9), (100, 8e-9)], [], (0.0, 120.0), (1e-9, 1e-8)),
+    ([(10, 1e-9), (200, 1e-6)], [250.0], (0.0, 300.0), (1e-10, 1e-5)),
+    ([(5, 3e-7)], [], (0.0, 6.0), (1e-7, 1e-6)),
+    ([], [], (0.0, 1.0), (1e-12, 1e-3)),
+    ([(5e-324, 1e-9)], [], (0.0, 1.0), (1e-10, 1e-8)),
+])
+def test_iv_limits_are_round(points, marks, xlim, ylim):
+    from svt_records.plots import iv_limits
+    got_x, got_y = iv_limits(points, marks)
+    assert got_x == pytest.approx(xlim)
+    assert got_y == pytest.approx(ylim)
+
+
+def test_iv_limits_hold_every_point_and_mark():
+    from hypothesis import given, strategies as st
+
+    from svt_records.plots import iv_limits
+    volts = st.floats(0, 5000, allow_nan=False)
+    amps = st.floats(1e-15, 1.0, allow_nan=False)
+
+    @given(st.lists(st.tuples(volts, amps), min_size=1, max_size=30), st.lists(volts, max_size=3))
+    def check(points, marks):
+        (x0, x1), (y0, y1) = iv_limits(points, marks)
+        assert x0 == 0 and x1 > 0
+        for v, i in points:
+            assert v < x1 and y0 < i < y1
+        assert all(m < x1 for m in marks)
+        # less than a quarter of the range past the last voltage, and whole decades
+        last = max([v for v, _ in points] + marks)
+        assert x1 < 1.04 * 1.25 * last or (last < 1e-3 and x1 == 1)
+        for y in (y0, y1):
+            assert abs(math.log10(y) - round(math.log10(y))) < 1e-9
+    check()
