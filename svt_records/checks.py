@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from . import model, registry, schema, yamlio
 from .crosschecks import HISTORY_KEYS, UNREADABLE, Record, cross_checks
 from .errors import InvalidInput, Problem, SvtError
-from .store import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, StoreBase
+from .store import (COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, StoreBase,
+                    component_folder)
 
 if TYPE_CHECKING:  # imported where used: the index is needed only for some checks
     from .index import Index
@@ -279,9 +280,10 @@ def validate_store(store: StoreBase, targets: Iterable[str] | None = None,
             parts = rel.split("/")
             if rel == RECORDS or rel == ".":
                 return validate_store(store)  # the whole store after all
-            if parts[0] == RECORDS and len(parts) >= 3:
+            folder = component_folder(rel)
+            if folder:
                 focus.add(parts[2])
-                start_set.add("/".join(parts[:3]))
+                start_set.add(folder)
                 start_set.update(f"{RECORDS}/{t}/{parts[2]}" for t in store.enums.component_types
                                  if os.path.isdir(os.path.join(root, RECORDS, t, parts[2])))
             elif parts[0] == RECORDS and len(parts) == 2:

@@ -70,14 +70,15 @@ def unit_family(unit: str | None) -> Any:
 
 
 def convert_unit(value: Any, unit: str | None, target: str | None) -> Any:
-    """``value`` in ``unit`` expressed in ``target`` (same family), to 12 significant digits."""
-    if unit == target or not unit or not target:
+    """``value`` in ``unit`` expressed in ``target`` (same family, :func:`unit_family`), to
+    12 significant digits."""
+    factor = model.unit_factor(unit, target)
+    if factor == 1.0 or factor is None:
         return value
     if isinstance(value, list):
         return [convert_unit(v, unit, target) for v in value]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
-    factor = model.UNITS[unit][1] / model.UNITS[target][1]
     return float(f"{value * factor:.12g}")
 
 

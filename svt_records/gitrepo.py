@@ -8,6 +8,7 @@ hooks run and see exactly svt's files. See docs/performance.md for the measureme
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -44,6 +45,11 @@ class Commit(NamedTuple):
     author: str
     date: str
     subject: str
+
+
+GIT_FALSE = ("false", "no", "off", "0")  # what git's config reads as false (as `git var -l` shows)
+# git log's --format of a Commit: its fields in order, each ended by \x1f but the last
+COMMIT_FORMAT = "%H%x1f%an%x1f%aI%x1f%s"
 
 
 class LogEntry(NamedTuple):
@@ -292,7 +298,7 @@ class GitRepo:
         for name, message in checks:
             if (g / name).exists():
                 return message
-        fmt = self._config().get("extensions.objectformat", "sha1").lower()
+        fmt = self._object_format()
         if fmt != "sha1":
             return (f"this repository's objects are {fmt}, and svt writes SHA-1 repositories"
                     " only: make the store in a repository created by plain `git init`")
@@ -339,12 +345,19 @@ class GitRepo:
             self._conf, self._conf_key = conf, key
         return self._conf
 
+    def _config_false(self, key: str, default: str) -> bool:
+        """Whether git reads the config value ``key`` (``default`` when unset) as false."""
+        return self._config().get(key, default).lower() in GIT_FALSE
+
+    def _object_format(self) -> str:
+        """The hash of this repository's objects: sha1 (git's default) or sha256."""
+        return self._config().get("extensions.objectformat", "sha1").lower()
+
     def _config_key(self) -> tuple:
-        home = Path(os.path.expanduser("~"))
-        xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
         files = [self.common_dir / "config", self.git_dir / "config.worktree",
-                 Path(os.environ.get("GIT_CONFIG_GLOBAL") or home / ".gitconfig"),
-                 xdg / "git" / "config"]
+                 Path(os.environ.get("GIT_CONFIG_GLOBAL") or
+                      Path(os.path.expanduser("~")) / ".gitconfig"),
+                 _xdg_git_file("config")]
         key: list = [os.environ.get(v) for v in ("GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
                                                  "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_SYSTEM")]
         for f in files:
@@ -421,8 +434,7 @@ class GitRepo:
                 index = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):  # no index, or an empty one
             return set()
-        filemode = self._config().get("core.filemode", "true").lower() not in (
-            "false", "no", "off", "0")
+        filemode = not self._config_false("core.filemode", "true")
         clean = set()
         with index, self.batch() as reader:
             if index[:4] != b"DIRC" or index[4:8] not in (b"\0\0\0\2", b"\0\0\0\3"):
@@ -521,7 +533,7 @@ class GitRepo:
         where git must write them: a repository whose objects are not SHA-1, that shares
         its objects' permissions, fsyncs them or sets where they go."""
         conf = self._config()
-        if (conf.get("extensions.objectformat", "sha1").lower() != "sha1"
+        if (self._object_format() != "sha1"
                 or any(k in conf for k in ("core.sharedrepository", "core.fsync",
                                            "core.fsyncobjectfiles"))
                 or os.environ.get("GIT_OBJECT_DIRECTORY")
@@ -540,8 +552,7 @@ class GitRepo:
         """True when git would store these files' bytes as they are: no end-of-line
         conversion configured, and no attributes file that applies to them mentions a
         filter, text, eol, crlf, ident or encoding (then git hashes them: LFS, filters)."""
-        autocrlf = self._config().get("core.autocrlf", "false").lower()
-        return autocrlf in ("false", "no", "off", "0") and not self._attributes_mention(
+        return self._config_false("core.autocrlf", "false") and not self._attributes_mention(
             paths, (b"filter", b"text", b"eol", b"crlf", b"ident", b"encoding"))
 
     def _attributes_mention(self, paths: Sequence[str], words: Sequence[bytes]) -> bool:
@@ -556,15 +567,13 @@ class GitRepo:
             folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
         files = [self.root / f / ".gitattributes" for f in folders]
         files.append(self.common_dir / "info" / "attributes")
-        home = os.path.expanduser("~")
-        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-        files.append(Path(os.path.expanduser(conf.get("core.attributesfile") or "")
-                          or os.path.join(xdg, "git", "attributes")))
+        files.append(Path(os.path.expanduser(conf.get("core.attributesfile") or ""))
+                     if conf.get("core.attributesfile") else _xdg_git_file("attributes"))
         if not os.environ.get("GIT_ATTR_NOSYSTEM"):
             files.append(Path("/etc/gitattributes"))
-            git = shutil.which("git")
-            if git:
-                files.append(Path(git).resolve().parent.parent / "etc" / "gitattributes")
+            prefix = _git_prefix(os.environ.get("PATH"))
+            if prefix:
+                files.append(prefix / "etc" / "gitattributes")
         for f in files:
             try:
                 text = f.read_bytes().lower()
@@ -743,7 +752,7 @@ class GitRepo:
         if self.head() is None:
             return []
         self._refresh_commit_graph()
-        out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s",
+        out = self.run("log", f"-n{limit}", f"--format={COMMIT_FORMAT}",
                        *([rev] if rev else []), "--", *paths)
         commits = []
         for line in out.splitlines():
@@ -801,11 +810,11 @@ class GitRepo:
 
     def _log_entries(self, *args: str) -> list[LogEntry]:
         out = self.run("log", "--diff-merges=first-parent", "--no-renames", "--name-status",
-                       "-z", "--format=%x1e%H%x1f%P%x1f%an%x1f%aI%x1f%s%x1f", *args)
+                       "-z", f"--format=%x1e{COMMIT_FORMAT}%x1f%P%x1f", *args)
         entries = []
         for chunk in out.split("\x1e")[1:]:  # header \x1f NUL, then "\n" status NUL path NUL ...
             head, _, files = chunk.partition("\x1f\x00")
-            sha, parents, author, date, subject = head.split("\x1f")[:5]
+            sha, author, date, subject, parents = head.split("\x1f")[:5]
             parts = [p for p in files.lstrip("\n").split("\x00") if p]
             changes = list(zip(parts[0::2], parts[1::2]))
             entries.append(LogEntry(sha, parents.split(), author, date, subject, changes))
@@ -824,7 +833,7 @@ class GitRepo:
         args = {"descendants": ["--full-history", "--no-merges", "--ancestry-path"],
                 "all": ["--full-history", "--no-merges"],
                 "merges": ["--first-parent", "--merges"]}[which]
-        out = self.run("log", *args, "--format=%x1e%H%x1f%an%x1f%aI%x1f%s%x1f%b",
+        out = self.run("log", *args, f"--format=%x1e{COMMIT_FORMAT}%x1f%b",
                        f"{base}..HEAD", "--", *paths)
         found = []
         for chunk in out.split("\x1e")[1:]:
@@ -990,7 +999,7 @@ class GitRepo:
     def changes_of(self, revs: str, path: str, limit: int = 50) -> list[tuple[Commit, str]]:
         """(commit, first parent) of the latest commits in ``revs`` (e.g. BASE..SIDE) that
         changed ``path``, newest first."""
-        out = self.run("log", f"-n{limit}", "--format=%H%x1f%an%x1f%aI%x1f%s%x1f%P", revs,
+        out = self.run("log", f"-n{limit}", f"--format={COMMIT_FORMAT}%x1f%P", revs,
                        "--", path, check=False)
         found = []
         for line in out.splitlines():
@@ -1004,7 +1013,7 @@ class GitRepo:
 
     def last_change(self, rev: str, path: str) -> Commit | None:
         """The latest commit in ``rev``'s history that changed ``path``."""
-        out = self.run("log", "-1", "--format=%H%x1f%an%x1f%aI%x1f%s", rev, "--", path,
+        out = self.run("log", "-1", f"--format={COMMIT_FORMAT}", rev, "--", path,
                        check=False).strip()
         parts = out.split("\x1f")
         return Commit(*parts) if len(parts) == 4 else None
@@ -1297,3 +1306,18 @@ def clone(source: str, dest: str) -> None:
     if proc.returncode != 0:
         raise GitError(f"git clone failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
 
+
+
+def _xdg_git_file(name: str) -> Path:
+    """git's file ``name`` in the XDG configuration folder ($XDG_CONFIG_HOME/git, by
+    default ~/.config/git)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(xdg) / "git" / name
+
+
+@functools.lru_cache(maxsize=4)
+def _git_prefix(search_path: str | None) -> Path | None:
+    """The folder git is installed under (its etc/ holds the system attributes file), for
+    one $PATH: looked up once per process."""
+    git = shutil.which("git", path=search_path)
+    return Path(git).resolve().parent.parent if git else None

@@ -17,7 +17,7 @@ from .freshness import Check, Freshness
 from .gitrepo import Commit
 from .index_rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, meta, open_file,
                          read_rows, write_rows)
-from .store import StoreBase
+from .store import StoreBase, component_folder
 from .txn import StoreLock
 
 __all__ = ["Index", "TABLE_COLUMNS", "fork_available"]
@@ -264,9 +264,8 @@ class Index:
             else:
                 added: dict[str, list[Commit]] = defaultdict(list)  # newest first
                 for entry in reversed(line):
-                    folders = {"/".join(path.split("/")[:3]) for _, path in entry.changes
-                               if path.startswith("records/") and path.count("/") >= 2}
-                    for folder in folders:
+                    folders = {component_folder(path) for _, path in entry.changes}
+                    for folder in filter(None, folders):
                         added[folder].append(Commit(entry.sha, entry.author, entry.date,
                                                     entry.subject))
                 q = self.db.execute

@@ -429,6 +429,18 @@ def unit_base(unit: str | None) -> tuple[str, float] | None:
     return UNITS.get(unit) if unit else None
 
 
+def unit_factor(unit: str | None, target: str | None) -> float | None:
+    """What a value in ``unit`` is multiplied by to be in ``target``: 1 when they are the
+    same or either is missing (a number without a unit is taken to be in the other), None
+    when they do not convert (another base unit, or one svt does not know)."""
+    if not unit or not target or unit == target:
+        return 1.0
+    have, want = unit_base(unit), unit_base(target)
+    if not have or not want or have[0] != want[0]:
+        return None
+    return have[1] / want[1]
+
+
 _NUMBER_PREFIX_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _INT_ITEM_RE = re.compile(r"-?(?:0|[1-9]\d*)")
 _UNIT_HELP = ("a number with an optional unit (e.g. 2.3e-6A, 2.3uA, 1500e, -9.0C),"

@@ -127,6 +127,13 @@ def event_id(rel_path: str) -> str:
     return _short_hash(rel_path)
 
 
+def component_folder(path: str) -> str | None:
+    """The component folder (records/<type>/<ID>) a store path lies in, or is; None for a
+    path outside every component folder."""
+    parts = path.split("/")
+    return "/".join(parts[:3]) if parts[0] == RECORDS and len(parts) >= 3 else None
+
+
 def render_record(rel_path: str, data: dict, kind: str) -> bytes:
     """The canonical text of a record: schema comment for editors, fixed key order."""
     ref = "../" * rel_path.count("/") + "schemas/" + schema.schema_file(kind)

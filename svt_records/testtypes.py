@@ -168,12 +168,10 @@ def number_in(value: Any, target: str | None) -> float | None:
         value, unit = len(value), None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if not unit or not target or unit == target:
-        return float(value)
-    have, want = model.unit_base(unit), model.unit_base(target)
-    if not have or not want or have[0] != want[0]:
+    factor = model.unit_factor(unit, target)
+    if factor is None:
         return None
-    return float(value) * have[1] / want[1]
+    return float(value) if factor == 1.0 else float(value) * factor
 
 
 def judge(definition: TestType, component_type: str | None,

@@ -18,7 +18,7 @@ from .crosschecks import UNREADABLE, Record, cross_checks
 from .errors import GitError, InvalidInput, NotFoundError, Problem, RuleViolation, SvtError
 from .gitrepo import Commit
 from .history import UNDO_PREFIX, verb_of
-from .store import COMPONENT_FILE, RECORDS, StoreBase
+from .store import COMPONENT_FILE, RECORDS, StoreBase, component_folder
 from .txn import Change
 
 # what undoing does to a file the commit added, deleted, changed (git's status letters)
@@ -210,9 +210,8 @@ def _records_only(changes: list[tuple[str, str]]) -> bool:
 
 
 def _folder(path: str) -> str:
-    """The component folder (records/<type>/<ID>) a path lies in; the path itself above."""
-    parts = path.split("/")
-    return "/".join(parts[:3]) if len(parts) > 3 else path
+    """The component folder a path lies in; the path itself above."""
+    return component_folder(path) or path
 
 
 def _errors(db: StoreBase, folders: list[str]) -> list[Problem]:
