@@ -28,29 +28,40 @@ PARALLEL_FROM = 3000
 # ---- the files ---------------------------------------------------------------------------
 
 def walk(root: str, only: Iterable[str] | None = None) -> tuple[list[str], list[str], list[Problem]]:
-    """YAML records and other files under records/ (relative paths); links are problems."""
+    """YAML records and other files under records/ (relative paths); links are problems.
+    Folder entries are told apart by their type from the folder listing (scandir's d_type:
+    no stat per file, which cost 5 of a full validation's 26 s at 80,000 files)."""
     yamls: list[str] = []
     others: list[str] = []
     problems: list[Problem] = []
-    starts = list(only) if only is not None else [RECORDS]
-    stack = [s for s in starts if os.path.lexists(os.path.join(root, s))]
-    while stack:
-        rel = stack.pop()
-        full = os.path.join(root, rel)
-        st = os.lstat(full)
-        if stat.S_ISLNK(st.st_mode):
+    stack: list[str] = []
+
+    def place(rel: str, link: bool, folder: bool, regular: bool) -> None:
+        if link:
             problems.append(Problem(rel, 1, 1, "is a symbolic link: svt never follows links in"
                                                " records/; replace it with the real file or folder",
                                     rule="symlink"))
-        elif stat.S_ISDIR(st.st_mode):
-            with os.scandir(full) as entries:
-                stack.extend(f"{rel}/{e.name}" for e in entries)
-        elif not stat.S_ISREG(st.st_mode):
+        elif folder:
+            stack.append(rel)
+        elif not regular:
             problems.append(Problem(rel, 1, 1, "is not a regular file; remove it", rule="layout"))
         elif rel.endswith(".yaml"):
             yamls.append(rel)
         else:
             others.append(rel)
+
+    for start in (list(only) if only is not None else [RECORDS]):
+        try:
+            mode = os.lstat(os.path.join(root, start)).st_mode
+        except OSError:
+            continue  # not there: nothing to check
+        place(start, stat.S_ISLNK(mode), stat.S_ISDIR(mode), stat.S_ISREG(mode))
+    while stack:
+        rel = stack.pop()
+        with os.scandir(os.path.join(root, rel)) as entries:
+            for e in entries:
+                place(f"{rel}/{e.name}", e.is_symlink(), e.is_dir(follow_symlinks=False),
+                      e.is_file(follow_symlinks=False))
     return sorted(yamls), sorted(others), problems
 
 

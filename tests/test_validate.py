@@ -160,6 +160,22 @@ def test_symlinks_are_refused_and_not_followed(store, svt, tmp_path):
     assert "records/feb/FEB-1/2025.yaml:1:1: error: is a symbolic link" in result.stdout
 
 
+def test_linked_folders_and_special_files_are_refused(store, svt, tmp_path):
+    # a link to a folder is not walked into, and a named pipe is no record
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "component.yaml").write_text("id: GHOST-1\ntype: feb\nstatus: spar\n")
+    os.symlink(elsewhere, path(store, "feb", "GHOST-1"))
+    os.mkfifo(path(store, "feb", "FEB-1", "pipe"))
+    result = run(svt)
+    assert result.exit_code == 1
+    assert "records/feb/GHOST-1:1:1: error: is a symbolic link" in result.stdout
+    assert "records/feb/FEB-1/pipe:1:1: error: is not a regular file" in result.stdout
+    assert "spar" not in result.stdout  # the linked record was never read
+    given = run(svt, str(path(store, "feb", "GHOST-1")))  # it leads out of the store
+    assert given.exit_code == 2 and "holds no records" in given.output
+
+
 def test_only_given_paths_are_checked(store, svt):
     replace(comp(store, "feb", "FEB-1"), "status: spare", "status: spar")
     only_module = run(svt, str(path(store, "module", "MOD-1")))
