@@ -765,10 +765,27 @@ class GitRepo:
         """Every commit that changed ``paths``, newest first, with no history simplification
         (``--full-history``: a side of a merge whose change the merge dropped still shows),
         each with the files it changed (merges: against their first parent)."""
+        return self.start_full_log(paths)()
+
+    def start_full_log(self, paths: Sequence[str]) -> Callable[[], list[LogEntry]]:
+        """:meth:`full_log` started now on another core (its output goes to a temporary
+        file, so git never waits for a reader); call the result for the entries."""
         if self.head() is None:
-            return []
+            return list
         self._refresh_commit_graph()
-        return self._log_entries("--full-history", "--", *paths)
+        import tempfile
+        out = tempfile.TemporaryFile()
+        argv = ["git", *self._log_args("--full-history", "--", *paths)]
+        proc = subprocess.Popen(argv, cwd=self.root, stdout=out, stderr=subprocess.PIPE)
+
+        def entries() -> list[LogEntry]:
+            with out:
+                _, err = proc.communicate()
+                if proc.returncode != 0:
+                    raise GitError(f"git log failed: {err.decode('utf-8', 'replace').strip()}")
+                out.seek(0)
+                return _log_entries(out.read().decode("utf-8", "surrogateescape"))
+        return entries
 
     def history_is_plain(self) -> bool:
         """Whether HEAD's history is just what its commits say: no shallow boundary, grafts
@@ -809,16 +826,13 @@ class GitRepo:
         return self._log_entries("-1", commit, "--")[0]
 
     def _log_entries(self, *args: str) -> list[LogEntry]:
-        out = self.run("log", "--diff-merges=first-parent", "--no-renames", "--name-status",
-                       "-z", f"--format=%x1e{COMMIT_FORMAT}%x1f%P%x1f", *args)
-        entries = []
-        for chunk in out.split("\x1e")[1:]:  # header \x1f NUL, then "\n" status NUL path NUL ...
-            head, _, files = chunk.partition("\x1f\x00")
-            sha, author, date, subject, parents = head.split("\x1f")[:5]
-            parts = [p for p in files.lstrip("\n").split("\x00") if p]
-            changes = list(zip(parts[0::2], parts[1::2]))
-            entries.append(LogEntry(sha, parents.split(), author, date, subject, changes))
-        return entries
+        return _log_entries(self.run(*self._log_args(*args)))
+
+    @staticmethod
+    def _log_args(*args: str) -> list[str]:
+        """git log's arguments for LogEntry's: each commit with the files it changed."""
+        return ["log", "--diff-merges=first-parent", "--no-renames", "--name-status", "-z",
+                f"--format=%x1e{COMMIT_FORMAT}%x1f%P%x1f", *args]
 
     def remote_url(self, name: str = "origin") -> str | None:
         """The URL of a remote (None when there is no such remote)."""
@@ -1321,3 +1335,15 @@ def _git_prefix(search_path: str | None) -> Path | None:
     one $PATH: looked up once per process."""
     git = shutil.which("git", path=search_path)
     return Path(git).resolve().parent.parent if git else None
+
+
+def _log_entries(out: str) -> list[LogEntry]:
+    """The LogEntry's of git log's output with :meth:`GitRepo._log_args`."""
+    entries = []
+    for chunk in out.split("\x1e")[1:]:  # header \x1f NUL, then "\n" status NUL path NUL ...
+        head, _, files = chunk.partition("\x1f\x00")
+        sha, author, date, subject, parents = head.split("\x1f")[:5]
+        parts = [p for p in files.lstrip("\n").split("\x00") if p]
+        changes = list(zip(parts[0::2], parts[1::2]))
+        entries.append(LogEntry(sha, parents.split(), author, date, subject, changes))
+    return entries

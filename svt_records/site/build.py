@@ -17,12 +17,12 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 from .. import __version__, labels, model, testtypes
 from ..errors import GitError, InvalidInput, SvtError
-from ..gitrepo import web_project
+from ..gitrepo import LogEntry, web_project
 from ..ivfile import is_table
 from ..store import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras
@@ -428,6 +428,9 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         old.pop("digests", None)
         builder.result.full = True
     folders = {row[0]: row[2].rsplit("/", 1)[0] for row in rows}
+    # every page made again: the whole history's log runs on the other core meanwhile
+    whole_log = db.repo.start_full_log([RECORDS]) if (changed is None or relabel) and \
+        len(rows) > PARALLEL_FROM else None
     problems = _problems(db, old, changed, folders, index, paths)
     by_component: dict[str, list[list]] = {}
     site_problems: list[list] = []
@@ -448,7 +451,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
                 or _missing(target, cid, builder.labels)):
             todo.append((cid, ctype, path, data, error))
     builder.result.components = len(rows)
-    commits = _commits(db, [(cid, path) for cid, _, path, _, _ in todo])
+    commits = _commits(db, [(cid, path) for cid, _, path, _, _ in todo], whole_log)
     prefix = commit_url(db.repo.remote_url())
     outputs_old = old.get("outputs") or {}
     items = [ComponentInput(cid, ctype, path, json.loads(data) if data and not error else None,
@@ -491,10 +494,14 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         return all((target / rel).is_file() for rel in outputs_old if rel.startswith(prefix))
     series = None if not changed_part(TESTS_PART) and "tests" in old and kept("tests/") \
         else drawing.trend_series(digests)
-    pages.store_pages(builder, index, digests, problems, site_problems, series,
-                      map_changed=changed_part(MAP_PART) or not kept("map.html"),
-                      moves_changed=changed_part(MOVES_PART))
-    drawing.draw_all(builder, digests, series, touched)
+    # the plots are drawn by a pool of their own while this process writes the store's pages
+    plotted = drawing.draw_all(builder, digests, series, touched)
+    try:
+        pages.store_pages(builder, index, digests, problems, site_problems, series,
+                          map_changed=changed_part(MAP_PART) or not kept("map.html"),
+                          moves_changed=changed_part(MOVES_PART))
+    finally:
+        plotted()
     _static(builder)
     _forget(target, outputs_old, builder.hashes)
     # (keys in the order they come: sorting 10 MB of digests costs more than reading them)
@@ -603,15 +610,20 @@ def _about(path: str, ids: set[str]) -> bool:
     return parts[0] == RECORDS and len(parts) >= 3 and parts[2] in ids
 
 
-def _commits(db: StoreBase, components: list[tuple[str, str]]) -> dict[str, list[dict]]:
+def _commits(db: StoreBase, components: list[tuple[str, str]],
+             whole_log: Callable[[], list[LogEntry]] | None = None) -> dict[str, list[dict]]:
     """The latest commits of each component (newest first): one log of records/ for many
-    components, one log each for a few."""
+    components (``whole_log``, when it was started already), one log each for a few."""
     out: dict[str, list[dict]] = {}
+    if not components or db.repo.head() is None or len(components) <= PARALLEL_FROM:
+        if whole_log is not None:
+            whole_log()  # not needed after all: wait for it
+        whole_log = None
     if not components or db.repo.head() is None:
         return out
     if len(components) > PARALLEL_FROM:
         wanted = {cid for cid, _ in components}
-        for entry in db.repo.full_log([RECORDS]):
+        for entry in (whole_log or (lambda: db.repo.full_log([RECORDS])))():
             seen = set()
             for _, path in entry.changes:
                 parts = path.split("/")

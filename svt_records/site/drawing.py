@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import SvtError
 from . import detector
@@ -60,10 +60,11 @@ def _key(value: Any) -> str:
 
 
 def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[dict]] | None,
-             touched: set[str] | None = None) -> None:
-    """Draw the plots whose inputs changed, in parallel; remember every plot's input hash.
-    ``series`` None: the trend plots are kept (store_pages did); ``touched``: the only
-    components whose IV plots may have changed (None: any)."""
+             touched: set[str] | None = None) -> Callable[[], None]:
+    """Start drawing the plots whose inputs changed, in parallel, and remember every plot's
+    input hash; call the result to wait for them (the caller works on meanwhile). ``series``
+    None: the trend plots are kept (store_pages did); ``touched``: the only components
+    whose IV plots may have changed (None: any)."""
     from .build import IV_DIR
     tasks: list[tuple[str, str, Any]] = []
     old = builder.old.get("outputs") or {}
@@ -92,22 +93,33 @@ def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[
             builder.result.plots_kept += 1
         else:
             todo.append((kind, str(builder.out / rel), data))
-    for name in _draw(todo, builder.jobs):
-        builder.result.written.append(os.path.relpath(name, builder.out))
-        builder.result.plots_drawn += 1
+    drawn = _draw(todo, builder.jobs)
+
+    def finish() -> None:
+        for name in drawn():
+            builder.result.written.append(os.path.relpath(name, builder.out))
+            builder.result.plots_drawn += 1
+    return finish
 
 
-def _draw(todo: list[tuple[str, str, Any]], jobs: int) -> list[str]:
+def _draw(todo: list[tuple[str, str, Any]], jobs: int) -> Callable[[], list[str]]:
+    """Start drawing ``todo`` in a pool of ``jobs`` processes (or, for a few, when called);
+    call the result for the files written."""
     if not todo:
-        return []
+        return list
     from .. import plots
     from ..index import fork_available
     plots.pyplot()  # matplotlib and its style set up once, inherited by the workers
     if len(todo) < PARALLEL_FROM or jobs < 2 or not fork_available():
-        return [draw_one(task) for task in todo]
+        return lambda: [draw_one(task) for task in todo]
     import multiprocessing
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return list(pool.imap_unordered(draw_one, todo, chunksize=8))
+    pool = multiprocessing.get_context("fork").Pool(jobs)
+    drawing = pool.map_async(draw_one, todo, chunksize=8)
+
+    def finish() -> list[str]:
+        with pool:
+            return drawing.get()
+    return finish
 
 
 def draw_one(task: tuple[str, str, Any]) -> str:
