@@ -47,6 +47,8 @@ class Commit(NamedTuple):
     subject: str
 
 
+GIT_MISSING = ("git is not installed or not on PATH: install git (e.g. apt-get install git)"
+               " and try again")
 GIT_FALSE = ("false", "no", "off", "0")  # what git's config reads as false (as `git var -l` shows)
 # git log's --format of a Commit: its fields in order, each ended by \x1f but the last
 COMMIT_FORMAT = "%H%x1f%an%x1f%aI%x1f%s"
@@ -130,8 +132,7 @@ class GitRepo:
             proc = subprocess.run(["git", *args], cwd=self.root, input=input,
                                   capture_output=True, env=full_env)
         except FileNotFoundError:
-            raise GitError("git is not installed or not on PATH: install git"
-                           " (e.g. apt-get install git) and try again") from None
+            raise GitError(GIT_MISSING) from None
         if check and proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip() or proc.stdout.decode(
                 "utf-8", "replace").strip()
@@ -776,13 +777,18 @@ class GitRepo:
         import tempfile
         out = tempfile.TemporaryFile()
         argv = ["git", *self._log_args("--full-history", "--", *paths)]
-        proc = subprocess.Popen(argv, cwd=self.root, stdout=out, stderr=subprocess.PIPE)
+        try:
+            proc = subprocess.Popen(argv, cwd=self.root, stdout=out, stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            out.close()
+            raise GitError(GIT_MISSING) from None
 
         def entries() -> list[LogEntry]:
             with out:
                 _, err = proc.communicate()
                 if proc.returncode != 0:
-                    raise GitError(f"git log failed: {err.decode('utf-8', 'replace').strip()}")
+                    raise GitError(f"git log failed (exit {proc.returncode}):"
+                                   f" {err.decode('utf-8', 'replace').strip()}")
                 out.seek(0)
                 return _log_entries(out.read().decode("utf-8", "surrogateescape"))
         return entries
