@@ -204,9 +204,13 @@ def _stored_file(root: str, folder: str, entry: dict) -> str | None:
 
 # ---- running everything --------------------------------------------------------------------
 
-def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Problem]]:
-    root, paths, schema_dir = args
+def _check_many(args: tuple[str, list[str], str, bool]
+                ) -> tuple[list[Record], list[Problem], dict[str, dict]]:
+    """check_file over ``paths``: the records the cross checks need, the problems, and (when
+    asked) every event's data as read."""
+    root, paths, schema_dir, keep_events = args
     records, problems = [], []
+    events: dict[str, dict] = {}
     seen: set[str] = set()
     for rel in paths:
         rec, found = check_file(root, rel, schema_dir)
@@ -215,6 +219,8 @@ def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Pr
             continue
         rec.marks = None  # re-read on demand: cheaper than carrying them between processes
         if rec.kind in model.EVENT_KINDS:
+            if keep_events:
+                events[rel] = rec.data
             # keep only what the cross checks use, so 100,000 components fit in memory
             files = [{"path": f["path"]} for f in rec.data.get("files") or []
                      if isinstance(f, dict) and isinstance(f.get("path"), str)]
@@ -229,20 +235,24 @@ def _check_many(args: tuple[str, list[str], str]) -> tuple[list[Record], list[Pr
                 rec.data["files"] = files
             seen.add(cid)
         records.append(rec)
-    return records, problems
+    return records, problems, events
 
 
 def check_files(root: str, paths: list[str], schema_dir: str,
-                step: Callable[[int], None] = lambda done: None
-                ) -> tuple[list[Record], list[Problem]]:
+                step: Callable[[int], None] = lambda done: None,
+                events: dict[str, dict] | None = None) -> tuple[list[Record], list[Problem]]:
     """check_file over many files, with several processes when there are many; ``step`` is
-    told how many files each finished part held."""
+    told how many files each finished part held. ``events``: filled with every event
+    record's data as read (path -> data)."""
     workers = min(os.cpu_count() or 1, 4)
     from .index import fork_available
+    keep = events is not None
     if len(paths) < PARALLEL_FROM or workers < 2 or not fork_available():
-        result = _check_many((root, paths, schema_dir))
+        records, problems, read = _check_many((root, paths, schema_dir, keep))
         step(len(paths))
-        return result
+        if events is not None:
+            events.update(read)
+        return records, problems
     import multiprocessing
     # whole component folders per chunk, so a component's events stay together
     chunks, start = [], 0
@@ -250,26 +260,30 @@ def check_files(root: str, paths: list[str], schema_dir: str,
         end = min(start + 3000, len(paths))
         while end < len(paths) and paths[end].split("/")[:3] == paths[end - 1].split("/")[:3]:
             end += 1
-        chunks.append((root, paths[start:end], schema_dir))
+        chunks.append((root, paths[start:end], schema_dir, keep))
         start = end
     records, problems = [], []
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for (_, part, _), (part_records, part_problems) in zip(
+        for (_, part, _, _), (part_records, part_problems, read) in zip(
                 chunks, pool.imap(_check_many, chunks)):
             records += part_records
             problems += part_problems
+            if events is not None:
+                events.update(read)
             step(len(part))
     return records, problems
 
 
 def validate_store(store: StoreBase, targets: Iterable[str] | None = None,
                    since: str | None = None, index: Index | None = None,
-                   changed: list[str] | None = None) -> tuple[list[Problem], int]:
+                   changed: list[str] | None = None, events: dict[str, dict] | None = None
+                   ) -> tuple[list[Problem], int]:
     """Check the whole store, or the components behind ``targets`` (paths) or changed since
     the revision ``since``. Returns the problems and the number of files checked.
     ``index``: the store's index, which the caller has just refreshed (``since`` then
     refreshes none of its own); ``changed``: the paths changed since ``since``, when the
-    caller has asked git already."""
+    caller has asked git already; ``events``: filled with every event record's data as
+    read (the site renders its pages from them instead of reading the files again)."""
     root = str(store.root)
     schema_dir = str(store.schema_dir)
     focus: set[str] | None = None
@@ -311,7 +325,7 @@ def validate_store(store: StoreBase, targets: Iterable[str] | None = None,
     if starts is None or CONFIG_FILE in starts:
         yamls = [CONFIG_FILE] + yamls if os.path.exists(os.path.join(root, CONFIG_FILE)) else yamls
     with store.progress_bar("Checking", len(yamls)) as step:
-        records, found = check_files(root, yamls, schema_dir, step)
+        records, found = check_files(root, yamls, schema_dir, step, events)
     problems += found
     problems += lfs_plain_blobs(store, others)
     if targets and not yamls and not others and since is None:

@@ -33,6 +33,9 @@ MANIFEST = ".svt-site/manifest.json"
 FORMAT = 2
 COMMITS_SHOWN = 20  # per component page
 PARALLEL_FROM = 200  # components; fewer are read and rendered in this process
+# a full build renders the pages from the full validation's parse of every event up to this
+# many components (about 10 KB each held in memory); above it each page reads its own again
+SHARED_PARSE_UP_TO = 30_000
 FILES_DIR = f"{COMPONENTS_DIR}/files"
 IV_DIR = f"{COMPONENTS_DIR}/iv"
 LABELS_DIR = "labels"  # labels/<ID>.svg: each component's printable label (issue 17)
@@ -88,6 +91,9 @@ class Builder:
         self.labels = False  # segno is there: draw labels
         self.test_types = testtypes.definitions(db.config)  # svt.yaml's test_types:
         self.tests_summary: list = []  # (test type, components, runs): the home page's
+        # the events as the full validation read them (path -> data): the pages take them
+        # from here instead of reading every file again; None: each page reads its own
+        self.events: dict[str, dict] | None = None
 
     def keep(self, prefix: str) -> None:
         """Keep what the last build wrote under ``prefix`` (its inputs did not change)."""
@@ -220,17 +226,20 @@ class ComponentInput:
 
 
 def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None,
-                      defined: dict[str, testtypes.TestType]
+                      defined: dict[str, testtypes.TestType],
+                      read: dict[str, dict] | None = None
                       ) -> tuple[dict, dict, list[tuple[str, str]]]:
     """(page context, digest, stored files to copy as (source rel path, target rel path));
-    ``defined``: svt.yaml's test definitions."""
+    ``defined``: svt.yaml's test definitions; ``read``: events already read (path ->
+    data), the rest are read here."""
     folder = db.root / item.path.rsplit("/", 1)[0]
     events: list[dict] = []
     unreadable: list[str] = []
     for path in db.event_files(folder):
         rel = db.rel(path)
         try:
-            data = dict(db.load(rel, check=False))
+            known = read.get(rel) if read is not None else None
+            data = dict(known if known is not None else db.load(rel, check=False))
             data["_path"] = rel
             data["date"] = str(data.get("date") or "")
             when = model.parse_date(data["date"])
@@ -346,7 +355,8 @@ def one_component(builder: Builder, item: ComponentInput, prefix: str | None
                   ) -> tuple[str, dict, str, bool, str | None, bool]:
     """Render a component's page and label if their inputs changed; (id, digest, page's
     input hash, page written, label's input hash or None, label written)."""
-    context, digest, copies = component_context(builder.db, item, prefix, builder.test_types)
+    context, digest, copies = component_context(builder.db, item, prefix, builder.test_types,
+                                                builder.events)
     for source, target in copies:
         _copy(builder.db.root / source, builder.out / target)
     label_hash, label_wrote = None, False
@@ -431,7 +441,9 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     # every page made again: the whole history's log runs on the other core meanwhile
     whole_log = db.repo.start_full_log([RECORDS]) if (changed is None or relabel) and \
         len(rows) > PARALLEL_FROM else None
-    problems = _problems(db, old, changed, folders, index, paths)
+    if changed is None and len(rows) <= SHARED_PARSE_UP_TO:
+        builder.events = {}  # the full validation's parse of every event, for the pages
+    problems = _problems(db, old, changed, folders, index, paths, builder.events)
     by_component: dict[str, list[list]] = {}
     site_problems: list[list] = []
     for p in problems:
@@ -588,13 +600,14 @@ def _component_ids(paths: Iterable[str]) -> set[str]:
 
 
 def _problems(db: StoreBase, old: dict, changed: set[str] | None,
-              folders: dict[str, str], index: Any, paths: list[str]) -> list[list]:
+              folders: dict[str, str], index: Any, paths: list[str],
+              events: dict[str, dict] | None = None) -> list[list]:
     """The validation report: all of it, or the last build's with the changed components
     checked again (``validate --since`` the last build's commit, plus the components that
     differed from it then: an edit undone since is no change to git)."""
     from ..checks import validate_store
     if changed is None or "problems" not in old:
-        found, _ = validate_store(db)
+        found, _ = validate_store(db, events=events)
         return [list(p) for p in found]
     again = changed | set(old.get("dirty") or [])
     targets = [str(db.root / folders[cid]) for cid in sorted(again) if cid in folders]
