@@ -546,3 +546,26 @@ def test_a_rebuild_puts_back_what_was_deleted_from_the_site(prebuilt, svt, tmp_p
     again = build(Database(db.root), out)
     assert set(gone) <= set(again.written), again.written
     assert "tests/iv_curve.html" not in again.written
+
+
+def test_pages_from_the_validations_read_match_pages_read_on_their_own(prebuilt, tmp_path,
+                                                                       monkeypatch):
+    """A full build renders the pages from the events the validation read; a page made
+    again alone (here: deleted, then rebuilt) reads its own files. Both give the same
+    bytes, and a full build over the limit of shared reads gives them too."""
+    from svt_records.site import build as site_build
+    db = prebuilt(make_sample)
+    out = tmp_path / "out"
+    build(Database(db.root), out)
+    pages = {p.name: p.read_bytes() for p in (out / "components").glob("*.html")}
+    assert len(pages) == 5
+    for page in (out / "components").glob("*.html"):
+        page.unlink()
+    again = build(Database(db.root), out)
+    assert not again.full and sorted(again.written) == sorted(
+        f"components/{name}" for name in pages)
+    assert {p.name: p.read_bytes() for p in (out / "components").glob("*.html")} == pages
+    monkeypatch.setattr(site_build, "SHARED_PARSE_UP_TO", 0)
+    alone = tmp_path / "alone"
+    build(Database(db.root), alone)
+    assert {p.name: p.read_bytes() for p in (alone / "components").glob("*.html")} == pages
