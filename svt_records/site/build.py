@@ -34,7 +34,7 @@ FORMAT = 2
 COMMITS_SHOWN = 20  # per component page
 PARALLEL_FROM = 200  # components; fewer are read and rendered in this process
 # a full build renders the pages from the full validation's parse of every event up to this
-# many components (about 10 KB each held in memory); above it each page reads its own again
+# many components (about 15 KB each held in memory); above it each page reads its own again
 SHARED_PARSE_UP_TO = 30_000
 FILES_DIR = f"{COMPONENTS_DIR}/files"
 IV_DIR = f"{COMPONENTS_DIR}/iv"
