@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -163,6 +164,25 @@ def run_machine(machine: type, examples: int, steps: int) -> None:
     run_state_machine_as_test(machine, settings=settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
         suppress_health_check=list(HealthCheck)))
+
+
+class StoresMachineBase:
+    """What the git state machines share: each run works on its own copy of ``template``
+    (a folder holding ``store`` and its ``clone``, see :func:`publish_with_clone`), removed
+    at teardown. Mixed in before hypothesis' RuleBasedStateMachine."""
+
+    template: Path  # set by the test
+    prefix = "svt-machine-"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base = Path(tempfile.mkdtemp(prefix=self.prefix))
+        shutil.copytree(self.template, self.base / "w", symlinks=True)
+        self.root = self.base / "w" / "store"
+        self.clone = self.base / "w" / "clone"
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 def publish_with_clone(root: Path, store: Path) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -30,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant,
                                  precondition, rule)
 
-from conftest import publish_with_clone, run_machine
+from conftest import StoresMachineBase, publish_with_clone, run_machine
 from svt_records import Database, model, schema, yamlio
 from svt_records.errors import SvtError
 from svt_records.index import TABLE_COLUMNS, Index
@@ -151,24 +150,17 @@ def expected_summary(o: dict, recent: int = 10) -> dict:
 
 # ---- the machine -------------------------------------------------------------------------
 
-class IndexMachine(RuleBasedStateMachine):
-    template: Path  # set by the test: a store, its bare remote and a second clone
+class IndexMachine(StoresMachineBase, RuleBasedStateMachine):
+    prefix = "svt-state-"
 
     def __init__(self) -> None:
         super().__init__()
-        self.base = Path(tempfile.mkdtemp(prefix="svt-state-"))
-        shutil.copytree(self.template, self.base / "w", symlinks=True)
-        self.root = self.base / "w" / "store"
-        self.clone = self.base / "w" / "clone"
         self.saved: dict[str, bytes] = {}  # files removed by hand, to put back
         self.order = "list-first"
         self.steps = 0
         # hand edits made "long after" the last query: a virtual clock an hour back, one
         # second per edit (git compares whole seconds; a human edits slower than that)
         self.clock = (int(time.time()) - 3600) * 1_000_000_000
-
-    def teardown(self) -> None:
-        shutil.rmtree(self.base, ignore_errors=True)
 
     # ---- helpers -------------------------------------------------------------------------
     def db(self, root: Path | None = None) -> Database:

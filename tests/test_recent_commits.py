@@ -11,16 +11,14 @@ A longer hunt::
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from conftest import publish_with_clone, run_machine
+from conftest import StoresMachineBase, publish_with_clone, run_machine
 from svt_records import Database
 from svt_records.errors import SvtError
 from svt_records.gitrepo import Commit
@@ -43,19 +41,12 @@ def git_log(root: Path, folder: str, n: int) -> list[Commit]:
     return [Commit(*line.split("\x1f")) for line in out.splitlines()]
 
 
-class CommitsMachine(RuleBasedStateMachine):
-    template: Path
+class CommitsMachine(StoresMachineBase, RuleBasedStateMachine):
+    prefix = "svt-log-"
 
     def __init__(self) -> None:
         super().__init__()
-        self.base = Path(tempfile.mkdtemp(prefix="svt-log-"))
-        shutil.copytree(self.template, self.base / "w", symlinks=True)
-        self.root = self.base / "w" / "store"
-        self.clone = self.base / "w" / "clone"
         self.n = 0
-
-    def teardown(self) -> None:
-        shutil.rmtree(self.base, ignore_errors=True)
 
     @rule(cid=st.sampled_from(sorted(IDS)), in_clone=st.booleans(), push=st.booleans())
     def svt_write(self, cid, in_clone, push):
