@@ -48,3 +48,27 @@ def test_gitpython_is_imported_only_when_a_script_asks_for_it(store_path):
               "assert 'git' not in sys.modules, 'imported early'\n"
               "db.git\nassert 'git' in sys.modules\n")
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_a_log_started_early_reads_like_one_run_at_once_and_reports_failure(db, tmp_path,
+                                                                           monkeypatch):
+    """start_full_log (the site starts it before validating) gives full_log's entries; a
+    git log that fails, or a git that is missing, is a GitError with git's message."""
+    import pytest
+
+    from svt_records.errors import GitError
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    db.save_component("M-1", {"status": "failed"})
+    folder = ["records/module/M-1"]
+    started = db.repo.start_full_log(folder)
+    entries = started()
+    assert [e.subject.split(":")[0] for e in entries] == ["update M-1", "add M-1"]
+    assert entries == db.repo.full_log(folder)
+    assert all(e.changes == [("M", "records/module/M-1/component.yaml")] or
+               e.changes == [("A", "records/module/M-1/component.yaml")] for e in entries)
+    bad = db.repo.start_full_log([":(nonsense)records"])  # a pathspec magic git refuses
+    with pytest.raises(GitError, match=r"git log failed \(exit 128\): .*nonsense"):
+        bad()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it
+    with pytest.raises(GitError, match="git is not installed or not on PATH"):
+        db.repo.start_full_log(["records"])
