@@ -171,7 +171,7 @@ def number_in(value: Any, target: str | None) -> float | None:
     factor = model.unit_factor(unit, target)
     if factor is None:
         return None
-    return float(value) if factor == 1.0 else float(value) * factor
+    return float(value) * factor
 
 
 def judge(definition: TestType, component_type: str | None,

@@ -628,15 +628,14 @@ def _commits(db: StoreBase, components: list[tuple[str, str]],
     """The latest commits of each component (newest first): one log of records/ for many
     components (``whole_log``, when it was started already), one log each for a few."""
     out: dict[str, list[dict]] = {}
-    if not components or db.repo.head() is None or len(components) <= PARALLEL_FROM:
-        if whole_log is not None:
-            whole_log()  # not needed after all: wait for it
-        whole_log = None
+    many = len(components) > PARALLEL_FROM
+    if whole_log is not None and not many:
+        whole_log()  # started for nothing: wait for it
     if not components or db.repo.head() is None:
         return out
-    if len(components) > PARALLEL_FROM:
+    if many:
         wanted = {cid for cid, _ in components}
-        for entry in (whole_log or (lambda: db.repo.full_log([RECORDS])))():
+        for entry in whole_log() if whole_log else db.repo.full_log([RECORDS]):
             seen = set()
             for _, path in entry.changes:
                 parts = path.split("/")
