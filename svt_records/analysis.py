@@ -140,11 +140,10 @@ def iv_analysis(data: IVData, *, operating_voltage: float,
 
 def noise_analysis(data: NoiseData, *, noisy_k: float = _NOISE["noisy_k"],
                    noisy_threshold: float | None = _NOISE["noisy_threshold"],
-                   dead_below: float | None = None,
+                   dead_below: float | None = _NOISE["dead_below"],
                    version: int = 1) -> AnalysisResult:
-    """The noise analysis of ``data`` (see the module's docstring). Called directly it
-    finds dead channels only when given ``dead_below``; a test definition's analysis passes
-    its own (200 e by default, testtypes.ANALYSIS_SETTINGS)."""
+    """The noise analysis of ``data`` (see the module's docstring), with a test
+    definition's defaults; ``dead_below=None`` finds no dead channels."""
     np = numpy()
     noise = np.asarray(data.noise, dtype=float)
     mean, rms = float(noise.mean()), float(noise.std())

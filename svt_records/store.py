@@ -175,6 +175,7 @@ class StoreBase:
         self.root = find_store(path)
         self.repo = GitRepo(self.root)
         self.notes: list[str] = []  # things the CLI may want to tell the user
+        self.warnings: list[str] = []  # things the user should check: a result may be wrong
         self._config: dict | None = None
         self.last_commit: str | None = None
         # Set by the command line on a terminal: progress(label, total) gives a context whose

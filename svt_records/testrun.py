@@ -21,10 +21,10 @@ PLOT_NAME = "{analysis}_analysis.png"  # the original_name of the plot an analys
 
 def definition_for(db: "StoreBase", test_type: str) -> testtypes.TestType | None:
     """The store's definition of ``test_type``; an undefined type adds a warning to
-    ``db.notes`` (an error under ``strict: true``)."""
+    ``db.warnings`` (an error under ``strict: true``)."""
     definition, warning = testtypes.lookup(db.config, test_type)
     if warning:
-        db.notes.append(warning)
+        db.warnings.append(warning)
     return definition
 
 
@@ -95,9 +95,9 @@ def apply_limits(db: "StoreBase", event: dict, definition: testtypes.TestType,
             db.notes.append(f"{name}: no verdict from the limits: {event['test_type']} requires"
                             f" {', '.join(missing)}; give --pass or --fail, or the missing data")
     elif verdict.verdict and verdict.verdict != event.get("result"):
-        db.notes.append(f"warning: {name}: recorded {event.get('result')} by hand, but the"
-                        f" limits say {verdict.verdict}"
-                        + (f" ({'; '.join(verdict.failed)})" if verdict.failed else ""))
+        db.warnings.append(f"{name}: recorded {event.get('result')} by hand, but the"
+                           f" limits say {verdict.verdict}"
+                           + (f" ({'; '.join(verdict.failed)})" if verdict.failed else ""))
     if limits and schema.knows_field("test", "limits", db.schema_dir):
         event["limits"] = {k: v for k, v in limits.items() if v is not None}
 

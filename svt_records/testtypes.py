@@ -142,7 +142,7 @@ def lookup(config: Mapping[str, Any], test_type: str) -> tuple[TestType | None, 
                f" {', '.join(sorted(defined))}); `svt test-types` lists them")
     if config.get("strict"):
         raise InvalidInput(message + "; add it under test_types: or use a defined one")
-    return None, f"warning: {message}"
+    return None, message
 
 
 # ---- verdicts --------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_noise_mean_max_rms_noisy_and_dead_channels():
     noise = [1000.0 + (10 if c % 2 else -10) for c in range(128)]
     noise[7], noise[9] = 3000.0, 50.0
     data = NoiseData(channel=list(range(128)), noise=noise)
-    m = noise_analysis(data, dead_below=200).measurements
+    m = noise_analysis(data).measurements  # a definition's defaults: k = 5, dead below 200 e
     mean = sum(noise) / 128
     rms = math.sqrt(sum((n - mean) ** 2 for n in noise) / 128)
     assert m["noise_mean"] == {"value": pytest.approx(mean, rel=1e-5), "unit": "e"}
@@ -109,9 +109,10 @@ def test_noise_mean_max_rms_noisy_and_dead_channels():
     assert 3000 > mean + 5 * rms  # so channel 7 is noisy by mean + k x RMS
     assert (m["noisy_channels"], m["noisy_channel_list"]) == (1, [7])
     assert (m["dead_channels"], m["dead_channel_list"]) == (1, [9])
-    absolute = noise_analysis(data, noisy_threshold=1005).measurements
+    absolute = noise_analysis(data, noisy_threshold=1005, dead_below=None).measurements
     assert absolute["noisy_channel_list"] == [c for c in range(128) if c % 2 and c != 9]
     assert absolute["dead_channels"] == 0
+    assert noise_analysis(data, dead_below=40).measurements["dead_channels"] == 0
 
 
 # ---- svt test --data, verdicts and definitions -------------------------------------------
@@ -271,6 +272,10 @@ def test_bad_files_are_refused_with_nothing_written(sensor, svt, tmp_path, gitcm
 def test_unknown_test_types_warn_or_under_strict_are_refused(sensor, svt, gitcmd):
     out = svt("test", "HPK-1", "--type", "thermal_cycle", "--pass")
     assert "warning: test type 'thermal_cycle' is not defined in svt.yaml" in out.stderr
+    sensor.record_test("HPK-1", "thermal_cycle", passed=True)  # the API: a warning, not a note
+    assert [w.split(" (")[0] for w in sensor.warnings] == [
+        "test type 'thermal_cycle' is not defined in svt.yaml"]
+    assert sensor.notes == []
     config = sensor.root / "svt.yaml"
     config.write_text(config.read_text() + "strict: true\n")
     gitcmd(sensor.root, "commit", "-qam", "strict")

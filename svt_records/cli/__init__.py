@@ -164,8 +164,11 @@ def stderr_is_terminal() -> bool:
 
 
 def report_notes(db: StoreBase) -> None:
+    for warning in db.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for note in db.notes:
-        click.echo(note if note.startswith("warning: ") else f"note: {note}", err=True)
+        click.echo(f"note: {note}", err=True)
+    db.warnings.clear()
     db.notes.clear()
 
 
