@@ -284,7 +284,7 @@ def retired_is_not_installed(view: View) -> Iterator[Finding]:
 def parts_are_on_their_module(view: View) -> Iterator[Finding]:
     """A module's sensor and hybrid exist, have that type, and name the module back."""
     for cid, rec in view.readable():
-        for part in ("sensor", "hybrid"):
+        for part in model.MODULE_PARTS:
             named = view.named_in(rec, part)
             if named is None:
                 continue
@@ -314,6 +314,16 @@ def module_lists_its_parts(view: View) -> Iterator[Finding]:
         elif other.data.get(ctype) != cid:
             yield at(rec, f"module {mod} does not list this {ctype}: set {ctype}: {cid} there,"
                           " or remove module here", "module", about={mod})
+
+
+def named_ids(record: dict) -> set[str]:
+    """The ids a component record names, which the rules here follow to other records: its
+    parts or its module, and its connections' other ends and cables."""
+    found = {record.get(key) for key in (*model.MODULE_PARTS, "module")}
+    for link in record.get("connections") or []:
+        if isinstance(link, dict):
+            found |= {link.get("to"), link.get("cable")}
+    return {cid for cid in found if isinstance(cid, str)}
 
 
 def connections_are_mutual(view: View) -> Iterator[Finding]:

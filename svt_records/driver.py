@@ -219,7 +219,7 @@ def _set(record: dict, field: str, text: str) -> dict:
         attributes = dict(record.get("attributes") or {})
         attributes[field.split(".", 1)[1]] = model.attribute_value(text)
         record["attributes"] = attributes
-    elif field in ("id", "type", "connections", "attributes", "sensor", "hybrid", "module"):
+    elif field in ("id", "type", "connections", "attributes", *model.MODULE_PARTS, "module"):
         raise InvalidInput(f"--set cannot write {field}: use --ours or --theirs for it, or"
                            " edit the file and `git add` it")
     else:

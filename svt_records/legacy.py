@@ -216,7 +216,7 @@ class _Importer:
                       "created": model.format_date(created) if created else None,
                       "_position": row.get("installed_position"),
                       "_updated": row.get("updated_at")}
-            for part in ("sensor", "hybrid"):
+            for part in model.MODULE_PARTS:
                 if row.get(f"assembled_{part}_id"):
                     record[part] = row[f"assembled_{part}_id"]
             self.records[cid] = record
@@ -225,7 +225,7 @@ class _Importer:
             self.report.imported["component"] += 1
         claims: dict[str, list[str]] = {}  # part -> the modules that name it
         for cid, record in self.records.items():
-            for part in ("sensor", "hybrid"):
+            for part in model.MODULE_PARTS:
                 pid = record.get(part)
                 if pid in self.records and self.records[pid]["type"] == part:
                     claims.setdefault(pid, []).append(cid)
@@ -428,7 +428,7 @@ class _Importer:
             kind = next((k for k in ("Assembly", "Disassembly") if text.startswith(k + ":")), None)
             if kind:
                 body = {"by": by, "notes": text}
-                for part in ("sensor", "hybrid"):
+                for part in model.MODULE_PARTS:
                     found = [t for t in _TOKEN.findall(text)
                              if t in self.folders and t in self.records
                              and self.records[t]["type"] == part]

@@ -29,6 +29,7 @@ OUT_OF_SERVICE = ("retired", "lost")
 
 # Event kinds, as the registry declares them.
 EVENT_KINDS = tuple(registry.EVENT_KINDS)
+MODULE_PARTS = registry.MODULE_PARTS
 RESERVED_TEST_TYPES = frozenset(EVENT_KINDS) | {"component"}
 
 MAX_ID_LENGTH = 64

@@ -202,7 +202,7 @@ def _show_remove(ev: dict) -> list[str]:
 
 
 def _show_assembly(ev: dict) -> list[str]:
-    parts = ", ".join(f"{t} {ev[t]}" for t in ("sensor", "hybrid") if ev.get(t))
+    parts = ", ".join(f"{t} {ev[t]}" for t in MODULE_PARTS if ev.get(t))
     return [f"  {_when(ev)}  {ev['kind']}: {parts} by {ev.get('by', '?')}"
             + (f" - {ev['notes']}" if ev.get("notes") else "")]
 
@@ -247,7 +247,7 @@ def _review_remove(ev: dict) -> str:
 
 
 def _review_assembly(ev: dict) -> str:
-    parts = ", ".join(f"{p} {ev[p]}" for p in ("sensor", "hybrid") if ev.get(p))
+    parts = ", ".join(f"{p} {ev[p]}" for p in MODULE_PARTS if ev.get(p))
     return f"{ev.get('kind')} of {ev.get('component')}: {parts}"
 
 
@@ -298,6 +298,9 @@ SECTIONS = (
 
 # Keys every event has, before its own.
 COMMON_EVENT_KEYS = ("kind", "date", "recorded", "component")
+# A module's parts: each is a field of the module's record naming the part, and the part's
+# component type; the part's record names the module back in ``module``.
+MODULE_PARTS = ("sensor", "hybrid")
 
 
 class EventKind(NamedTuple):
@@ -320,7 +323,7 @@ class EventKind(NamedTuple):
 
 
 _INSTALLED = ("status", "position", "run_period", "installed_date")
-_ASSEMBLY_KEYS = ("sensor", "hybrid", "by", "notes")
+_ASSEMBLY_KEYS = MODULE_PARTS + ("by", "notes")
 _LOG_KEYS = ("log_type", "severity", "text", "logged_by", "resolution", "resolved_date",
              "files", "legacy_id")
 _CONNECTION_KEYS = ("other", "connection_type", "cable", "by", "notes")
@@ -335,10 +338,10 @@ EVENT_KINDS: dict[str, EventKind] = {k.name: k for k in (
     EventKind("remove", "remove", "remove",
               ("position", "run_period", "reason", "removed_by", "location", "notes"),
               _INSTALLED + ("location",), "installations", _show_remove, _review_remove),
-    EventKind("assembly", "assembly", "assembly", _ASSEMBLY_KEYS, ("sensor", "hybrid", "module"),
+    EventKind("assembly", "assembly", "assembly", _ASSEMBLY_KEYS, MODULE_PARTS + ("module",),
               "assembly_history", _show_assembly, _review_assembly),
     EventKind("disassembly", "assembly", "disassembly", _ASSEMBLY_KEYS,
-              ("sensor", "hybrid", "module"), "assembly_history", _show_assembly,
+              MODULE_PARTS + ("module",), "assembly_history", _show_assembly,
               _review_assembly),
     EventKind("log", "log", "log", _LOG_KEYS, (), "logs", _show_log, _review_log),
     EventKind("comment", "log", "comment", _LOG_KEYS, (), "logs", _show_log, _review_log),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .checks import LFS_POINTER, check_files, walk
-from .crosschecks import UNREADABLE, Record, cross_checks
+from .crosschecks import UNREADABLE, Record, cross_checks, named_ids
 from .errors import GitError, InvalidInput, NotFoundError, Problem, RuleViolation, SvtError
 from .gitrepo import Commit
 from .history import UNDO_PREFIX, verb_of
@@ -232,7 +232,7 @@ def _errors(db: StoreBase, folders: list[str]) -> list[Problem]:
     positions: set[str] = set()
     for rec in records:
         if rec.kind == "component":
-            named |= _named(rec.data)
+            named |= named_ids(rec.data)
             if isinstance(rec.data.get("position"), str):
                 positions.add(rec.data["position"])
     given = {}
@@ -255,15 +255,6 @@ def _errors(db: StoreBase, folders: list[str]) -> list[Problem]:
                                               f"{COMPONENT_FILE}", row, "component", None, root)
     problems += cross_checks(records, others, given, focus)
     return [p for p in problems if p.severity == "error"]
-
-
-def _named(record: dict) -> set[str]:
-    """The ids a component record names: its parts or module, its links and their cables."""
-    found = {record.get(key) for key in ("sensor", "hybrid", "module")}
-    for link in record.get("connections") or []:
-        if isinstance(link, dict):
-            found |= {link.get("to"), link.get("cable")}
-    return {cid for cid in found if isinstance(cid, str)}
 
 
 def _key(problem: Problem) -> tuple[str, str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from . import StoreChoice, open_db, report_notes
+from ..registry import MODULE_PARTS
 from .complete import COMPONENT_ID, complete_position
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
@@ -237,7 +238,7 @@ def assemble(module_id: str, sensor: str | None, hybrid: str | None, assembled_b
 @click.argument("module_id", metavar="MODULE", type=COMPONENT_ID)
 @click.option("--disassembled-by", help="Who did it (default: your git name).")
 @click.option("--notes", help="Why, and what becomes of the parts.")
-@click.option("--only", type=click.Choice(["sensor", "hybrid"]),
+@click.option("--only", type=click.Choice(MODULE_PARTS),
               help="Detach only this part (default: both).")
 @click.option("--date", help=DATE_HELP)
 def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
@@ -245,7 +246,7 @@ def disassemble(module_id: str, disassembled_by: str | None, notes: str | None,
     """Detach the sensor and hybrid of MODULE; they stay in the store, free to reuse."""
     db = open_db()
     db.disassemble(module_id, disassembled_by=disassembled_by, notes=notes, date=date,
-                   parts=(only,) if only else ("sensor", "hybrid"))
+                   parts=(only,) if only else MODULE_PARTS)
     report_notes(db)
     done(f"Disassembled {module_id}", db.last_commit)
 

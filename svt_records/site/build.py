@@ -311,7 +311,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
         else:
             other.append(dict(ev, _images=images, _files=files))
     record = item.record or {}
-    assembly = [(part, record[part]) for part in ("module", "sensor", "hybrid")
+    assembly = [(part, record[part]) for part in ("module", *model.MODULE_PARTS)
                 if isinstance(record.get(part), str)]
     commits = [dict(c, url=(commit_prefix + c["sha"]) if commit_prefix else None)
                for c in item.commits]
