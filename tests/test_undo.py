@@ -218,6 +218,35 @@ def test_undo_refuses_what_it_cannot_take_back(store, svt, tmp_path):
     assert before[0] != head(store)  # (the set-up committed; the refusals did not)
 
 
+def test_a_file_of_the_commit_missing_from_the_work_tree_blocks_the_undo(store, svt):
+    svt("location", "M1", "Clean Room")
+    record = store / "records/module/M1/component.yaml"
+    record.unlink()
+    before = state(store)
+    assert refused(svt, "undo") == (
+        "Error: refused: records/module/M1/component.yaml is missing from the work tree:"
+        " restore it (git checkout -- records/module/M1/component.yaml), then undo again")
+    assert state(store) == before
+    git(store, "checkout", "--", "records/module/M1/component.yaml")
+    svt("undo")
+    assert "location: SLAC" in record.read_text()
+
+
+def test_a_store_without_commits_has_nothing_to_undo(store, svt, tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    for name in ("svt.yaml", "schemas", "records"):
+        if (store / name).is_dir():
+            shutil.copytree(store / name, empty / name)
+        else:
+            shutil.copy(store / name, empty / name)
+    monkeypatch.setenv("SVT_REPO", str(empty))
+    assert refused(svt, "undo") == "Error: nothing to undo: this store has no commits yet"
+    assert subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=empty,
+                          capture_output=True).returncode == 1  # still no commit
+
+
 def test_a_hand_edit_of_records_can_be_undone_by_naming_it(store, svt):
     record = store / "records/module/M1/component.yaml"
     original = record.read_text()
