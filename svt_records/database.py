@@ -607,7 +607,7 @@ class Database(StoreBase):
     @under_lock
     def disassemble(self, module_id: str, *, disassembled_by: str | None = None,
                     notes: str | None = None, date: str | datetime | None = None,
-                    parts: Sequence[str] = ("sensor", "hybrid")) -> str:
+                    parts: Sequence[str] = model.MODULE_PARTS) -> str:
         model.check_id(module_id)
         module_read = self.read_component(module_id)
         module = module_read.data
@@ -725,9 +725,7 @@ class Database(StoreBase):
         self.require()
         model.check_id(component_id)
         _, record = self.component_record(component_id)
-        return [dict(link, **{"from": component_id,
-                              "id": model.connection_id(component_id, link["to"], link["type"])})
-                for link in record.get("connections") or []]
+        return _links(component_id, record)
 
     # ---- attachments --------------------------------------------------------------------
     @under_lock
@@ -800,6 +798,9 @@ class Database(StoreBase):
     def history(self, component_id: str, *, limit: int = 5) -> list[dict]:
         """The latest commits that touched the component's records."""
         folder, _ = self.component_record(component_id)
+        return self._history_of(folder, limit)
+
+    def _history_of(self, folder: Path, limit: int) -> list[dict]:
         from .index import Index
         return [c._asdict() for c in Index(self).recent_commits(self.rel(folder), limit)]
 
@@ -823,9 +824,9 @@ class Database(StoreBase):
             "record": self.rel(folder / COMPONENT_FILE),
             "assembly": {k: v for k, v in assembly.items() if v},
         }
-        current = {"connections": self.connections(component_id)}
+        current = {"connections": _links(component_id, record)}
         events = [dict(ev, id=event_id(ev["_path"])) if ev.get("kind") == "test" else ev
-                  for ev in self.events(component_id)]
+                  for ev in self.events_in(folder)]
         if window is not None:
             events = [e for e in events if window.holds(model.parse_date(e["date"]))]
         grouped = registry.sections(events)  # each kind names its section
@@ -833,7 +834,7 @@ class Database(StoreBase):
             if section.current:
                 info[section.current] = current[section.current]
             info[section.key] = grouped[section.key]
-        info["commits"] = self.history(component_id, limit=commits)
+        info["commits"] = self._history_of(folder, commits)
         return info
 
     def summary(self, *, window: model.DateWindow | None = None) -> dict:
@@ -873,6 +874,13 @@ class Database(StoreBase):
         self.repo.run("bundle", "create", "-q", str(tmp), "--all")
         os.replace(tmp, target)
         return str(target)
+
+
+def _links(component_id: str, record: dict) -> list[dict]:
+    """The connections a component record lists, each with its id and ``from``."""
+    return [dict(link, **{"from": component_id,
+                          "id": model.connection_id(component_id, link["to"], link["type"])})
+            for link in record.get("connections") or []]
 
 
 def restore_bundle(bundle: str | os.PathLike, path: str | os.PathLike) -> Path:

@@ -443,7 +443,11 @@ class StoreBase:
         return found
 
     def events(self, component_id: str, *, kinds: tuple[str, ...] | None = None) -> list[dict]:
-        folder = self.read_component(component_id).folder
+        """The component's events in order, each with its ``_path``; only ``kinds``, if given."""
+        return self.events_in(self.read_component(component_id).folder, kinds=kinds)
+
+    def events_in(self, folder: Path, *, kinds: tuple[str, ...] | None = None) -> list[dict]:
+        """:meth:`events` of the component in ``folder``, its record already read."""
         out = []
         for path in self.event_files(folder):
             data = self.load(self.rel(path))
