@@ -29,7 +29,7 @@ from .errors import LockTimeout
 from .gitrepo import Pending
 from . import index_rows
 from .index_rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
-from .store import StoreBase
+from .store import StoreBase, event_id
 from .txn import StoreLock
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -171,6 +171,25 @@ class Freshness:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             ("head-tree", f"{check.head} {tree}"))
         return changed
+
+    def named(self, short: str) -> list[str] | None:
+        """The event files on disk now whose id (store.event_id) is ``short``; None if the
+        index was never built. An id is its file's name (or a hash of its path), which only
+        a change of a folder's entries changes, and that changes the folder's mtime: the
+        index's rows answer for the folders whose mtime it recorded, the others are listed
+        now. Neither git nor the files' contents are consulted, and nothing is written."""
+        self.db.execute("BEGIN")  # one snapshot of the folders and the rows
+        try:
+            if meta(self.db, "tree") is None:
+                return None
+            candidates: set[str] = set()
+            self._scan_changed_dirs(candidates, {}, [])
+            paths = {p for (p,) in self.db.execute("SELECT path FROM events WHERE short=?",
+                                                   (short,))}
+        finally:
+            self.db.execute("COMMIT")
+        paths.update(p for p in candidates if p.count("/") == 4 and event_id(p) == short)
+        return sorted(p for p in paths if os.path.isfile(os.path.join(self.root, p)))
 
     def _edited(self, scope: Scope) -> Pending:
         return self._git("diff-files", "--name-only", "-z", "--relative", "--", scope.value)

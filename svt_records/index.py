@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from .freshness import Check, Freshness
 from .gitrepo import Commit
-from .index_rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, meta, open_file,
-                         read_rows, write_rows)
+from .index_rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields, meta,
+                         open_file, read_rows, write_rows)
 from .store import StoreBase, component_folder
 from .txn import StoreLock
 
@@ -196,11 +196,19 @@ class Index:
             "SELECT path FROM events WHERE kind = ? AND error IS NULL ORDER BY path", (kind,))]
 
     def tests_with_id(self, short: str) -> list[str]:
-        """The paths of the readable tests whose short id (store.event_id) is ``short``."""
-        self.refresh()
-        return [r[0] for r in self.db.execute(
-            "SELECT path FROM events WHERE short = ? AND kind = 'test' AND error IS NULL"
-            " ORDER BY path", (short,))]
+        """The paths of the readable tests whose short id (store.event_id) is ``short``.
+
+        An id comes from its file's name, so the files that have it are found from the
+        folders alone (:meth:`Freshness.named`: no git, no refresh), and only those few
+        are read, by the rule that makes the index's event rows (index_rows.event_fields)."""
+        paths = self.freshness.named(short)
+        if paths is None:  # never built: build it
+            self.refresh()
+            return [r[0] for r in self.db.execute(
+                "SELECT path FROM events WHERE short = ? AND kind = 'test' AND error IS NULL"
+                " ORDER BY path", (short,))]
+        return [p for p in paths if (event_fields(os.path.join(self.root, p))[0] or {}).get(
+            "kind") == "test"]
 
     # ---- the latest commits of each component folder (`svt show`) -------------------------
     def recent_commits(self, folder: str, limit: int) -> list[Commit]:

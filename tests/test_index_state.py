@@ -33,6 +33,7 @@ from conftest import StoresMachineBase, publish_with_clone, run_machine
 from svt_records import Database, model, schema, yamlio
 from svt_records.errors import SvtError
 from svt_records.index import TABLE_COLUMNS, Index
+from svt_records.store import event_id
 
 EXAMPLES = int(os.environ.get("SVT_STATE_EXAMPLES", "20"))
 STEPS = int(os.environ.get("SVT_STATE_STEPS", "20"))
@@ -351,6 +352,7 @@ class IndexMachine(StoresMachineBase, RuleBasedStateMachine):
         self.steps += 1
         o = oracle(self.root)
         db = self.db()
+        self.check_test_ids(db, o)  # first: before any query refreshes the index
         if self.order == "summary-first":
             self.check_summary(db, o)
         index = Index(db)
@@ -383,6 +385,15 @@ class IndexMachine(StoresMachineBase, RuleBasedStateMachine):
         for position in ALL_POSITIONS:
             assert index.components(position=position, refresh=False) == [
                 d for d in valid if d.get("position") == position]
+
+    def check_test_ids(self, db: Database, o: dict) -> None:
+        """`svt show-test ID` finds the readable tests with that id among the files as they
+        are now, though the index was last refreshed steps ago (or never)."""
+        tests = [e[0] for e in o["events"] if e[2] == "test"]
+        ids = {event_id(rel) for rel in o["files"] | set(self.saved)}
+        for short in sorted(ids):
+            assert Index(db).tests_with_id(short) == sorted(
+                rel for rel in tests if event_id(rel) == short), short
 
     def check_summary(self, db: Database, o: dict) -> None:
         index = Index(db)

@@ -184,6 +184,31 @@ def test_an_id_two_components_share_asks_for_the_component(store_path, svt, file
         "component"] == "MOD-2"
 
 
+def test_an_id_is_found_among_files_changed_by_hand_since_the_index_was_built(
+        store_path, svt, files):
+    """show-test ID looks for the id in the folders without refreshing the index: a copy
+    added by hand, a file removed or made unreadable, are seen at once."""
+    _tested(svt, files)
+    svt("add", "--id", "MOD-2", "--type", "module")
+    svt("summary")  # the index is built and knows every event
+    test_id = _test_id(svt)
+    path, _ = _event(store_path, "MOD-1", "cv_curve")
+    text = path.read_text().split("files:")[0]
+    twin = store_path / "records" / "module" / "MOD-2" / path.parent.name / path.name
+    twin.parent.mkdir(parents=True)  # a new year folder, in a component the index knows
+    twin.write_text(text.replace("component: MOD-1", "component: MOD-2"))
+    result = svt("show-test", test_id, ok=False)
+    assert f"MOD-1:{test_id}" in result.stderr and f"MOD-2:{test_id}" in result.stderr
+    path.rename(path.with_name(path.name + ".bak"))  # renamed away: not a record any more
+    assert json.loads(svt("show-test", test_id, "--format", "json").stdout)[
+        "component"] == "MOD-2"
+    twin.write_text("kind: [unreadable\n")  # a copy that does not load is no test
+    assert f"no test '{test_id}'" in svt("show-test", test_id, ok=False).stderr
+    path.with_name(path.name + ".bak").rename(path)
+    assert json.loads(svt("show-test", test_id, "--format", "json").stdout)[
+        "component"] == "MOD-1"
+
+
 def test_after_import_sqlite_the_original_test_numbers_work(store_path, svt, tmp_path):
     from test_import_sqlite import small_legacy
     legacy = small_legacy(tmp_path / "legacy",
