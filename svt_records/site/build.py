@@ -95,10 +95,18 @@ class Builder:
         # from here instead of reading every file again; None: each page reads its own
         self.events: dict[str, dict] | None = None
 
+    def still_there(self, rel: str, digest: str | None = None) -> bool:
+        """Whether the last build wrote OUT/rel (from inputs of hash ``digest``, if given)
+        and the file is still there: the one rule by which an output is kept rather than
+        made again."""
+        old = (self.old.get("outputs") or {}).get(rel)
+        return old is not None and (digest is None or old == digest) and \
+            (self.out / rel).is_file()
+
     def keep(self, prefix: str) -> None:
         """Keep what the last build wrote under ``prefix`` (its inputs did not change)."""
         for rel, digest in (self.old.get("outputs") or {}).items():
-            if rel.startswith(prefix) and (self.out / rel).is_file():
+            if rel.startswith(prefix) and self.still_there(rel):
                 self.hashes[rel] = digest
                 if rel.endswith(".html"):
                     self.result.pages_kept += 1
@@ -130,7 +138,7 @@ class Builder:
         digest = _hash([template, context, __version__])
         self.hashes[rel] = digest
         target = self.out / rel
-        if self.old.get("outputs", {}).get(rel) == digest and target.is_file():
+        if self.still_there(rel, digest):
             self.result.pages_kept += 1
             return False
         html = self.environment().get_template(template).render(**context)
@@ -378,10 +386,9 @@ def _label(builder: Builder, item: ComponentInput) -> tuple[str, bool]:
                  "serial_number": record.get("serial_number")}
     digest = _hash([LABEL_VERSION, component, builder.site_url])
     rel = f"{LABELS_DIR}/{item.cid}.svg"
-    target = builder.out / rel
-    if builder.old.get("outputs", {}).get(rel) == digest and target.is_file():
+    if builder.still_there(rel, digest):
         return digest, False
-    _write(target, labels.label_svg(component, builder.site_url, mask=LABEL_MASK)
+    _write(builder.out / rel, labels.label_svg(component, builder.site_url, mask=LABEL_MASK)
            .encode("utf-8"))
     return digest, True
 
@@ -460,7 +467,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         if (changed is None or relabel or cid in changed or cid not in old_digests
                 or old_digests[cid].get("type") != ctype
                 or old_problems.get(cid, []) != by_component.get(cid, [])
-                or _missing(target, cid, builder.labels)):
+                or _missing(builder, cid)):
             todo.append((cid, ctype, path, data, error))
     builder.result.components = len(rows)
     commits = _commits(db, [(cid, path) for cid, _, path, _, _ in todo], whole_log)
@@ -503,7 +510,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
                                       (digests.get(cid) or {}).get(f)
                                       for cid in touched for f in fields)
     def kept(prefix: str) -> bool:  # what the last build wrote there is all still there
-        return all((target / rel).is_file() for rel in outputs_old if rel.startswith(prefix))
+        return all(builder.still_there(rel) for rel in outputs_old if rel.startswith(prefix))
     series = None if not changed_part(TESTS_PART) and "tests" in old and kept("tests/") \
         else drawing.trend_series(digests)
     # the plots are drawn by a pool of their own while this process writes the store's pages
@@ -556,11 +563,11 @@ def _run_components(builder: Builder, items: list[ComponentInput], prefix: str |
         _WORKER = None
 
 
-def _missing(target: Path, cid: str, labels: bool) -> bool:
+def _missing(builder: Builder, cid: str) -> bool:
     """Whether the component's page, or its label, is gone from OUT (deleted by hand): it
     is made again."""
-    return not (target / COMPONENTS_DIR / f"{cid}.html").is_file() or \
-        (labels and not (target / LABELS_DIR / f"{cid}.svg").is_file())
+    return not builder.still_there(f"{COMPONENTS_DIR}/{cid}.html") or \
+        (builder.labels and not builder.still_there(f"{LABELS_DIR}/{cid}.svg"))
 
 
 def _read_manifest(out: Path, db: StoreBase) -> dict:

@@ -76,8 +76,7 @@ def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[
     for cid in sorted(digests):
         ivs = digests[cid]["iv"]
         rel = f"{IV_DIR}/{cid}.png"
-        if ivs and touched is not None and cid not in touched and rel in old and \
-                (builder.out / rel).is_file():
+        if ivs and touched is not None and cid not in touched and builder.still_there(rel):
             builder.hashes[rel] = old[rel]  # its digest is the last build's
             builder.result.plots_kept += 1
         elif ivs:
@@ -89,7 +88,7 @@ def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[
         digest = _key([kind, data if kind == "trend" else [data[0], [(a, c) for a, _, c in
                                                                         data[1]]]])
         builder.hashes[rel] = digest
-        if old.get(rel) == digest and (builder.out / rel).is_file():
+        if builder.still_there(rel, digest):
             builder.result.plots_kept += 1
         else:
             todo.append((kind, str(builder.out / rel), data))
