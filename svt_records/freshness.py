@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from stat import S_ISDIR
 import time
 from contextlib import ExitStack, contextmanager
 from enum import Enum
@@ -220,8 +221,12 @@ class Freshness:
                            gone_dirs: list[str], deep: bool = True) -> None:
         prefix = self.root + "/"
         sql = "SELECT path, mtime FROM dirs" + ("" if deep else " WHERE path NOT LIKE '%/%/%'")
+        folders = self.db.execute(sql).fetchall()
+        if self.db.execute("SELECT 1 FROM dirs WHERE path='records'").fetchone() is None \
+                and os.path.isdir(prefix + "records"):
+            folders.append(("records", -1))  # back since the last look: no parent tells of it
         changed: list[str] = []
-        for path, mtime in _stat_changes(prefix, self.db.execute(sql).fetchall()):
+        for path, mtime in _stat_changes(prefix, folders):
             if mtime is None:
                 gone_dirs.append(path)
             else:
@@ -330,7 +335,7 @@ class Freshness:
         for path in candidates:
             try:
                 sig = index_rows.sig(os.lstat(os.path.join(self.root, path)))
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):  # gone, or its folder is a file
                 sig = None
             if sig is None:
                 if _absent_watch(self.root, path):
@@ -393,16 +398,19 @@ def _status_pairs(fields: list[str]) -> Iterator[tuple[str, str]]:
 
 
 def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
-    """Folders whose mtime differs from the one recorded (None: the folder is gone)."""
-    stat = os.stat
+    """Folders whose mtime differs from the one recorded (None: the folder is gone, or is
+    no folder now)."""
+    stat, is_dir = os.stat, S_ISDIR
     out: list[tuple[str, int | None]] = []
     for path, mtime in folders:
         try:
-            now = stat(prefix + path).st_mtime_ns
-        except FileNotFoundError:
+            st = stat(prefix + path)
+        except (FileNotFoundError, NotADirectoryError):
             out.append((path, None))
             continue
-        if now != mtime:
-            out.append((path, now))
+        if not is_dir(st.st_mode):
+            out.append((path, None))
+        elif st.st_mtime_ns != mtime:
+            out.append((path, st.st_mtime_ns))
     return out
 

@@ -184,12 +184,26 @@ def write_absent(db: sqlite3.Connection, paths: Iterable[str]) -> None:
                    ((p, ABSENT, p.rsplit("/", 1)[0]) for p in paths))
 
 
+# A file system whose clock counts whole seconds (ext3 and HFS+; FAT counts two) gives each
+# time stamp a zero fraction; such a time stamp may stand for any moment up to 2 s later.
+COARSE_NS = 2_000_000_000
+
+
+def racy(mtime_ns: int, fresh_after: int) -> bool:
+    """Whether a file or folder with this mtime may change again without its time stamp
+    changing: it changed after ``fresh_after`` (a refresh's start less the racy window), or
+    its time stamp is a whole second that close to it (a coarse clock)."""
+    if mtime_ns % 1_000_000_000 == 0:
+        return mtime_ns >= fresh_after - COARSE_NS
+    return mtime_ns >= fresh_after
+
+
 def dir_rows(dirs: dict[str, int], fresh_after: int) -> Iterator[tuple[str, int, str]]:
     """Rows of the dirs table. A folder changed this close to the refresh may change again
     within the same time stamp (another file added in the same tick): its mtime is stored
     as -1, which never matches, so the next refresh looks at it again."""
     for path, mtime in dirs.items():
-        yield path, (mtime if mtime < fresh_after else -1), path.rsplit("/", 1)[0]
+        yield path, (-1 if racy(mtime, fresh_after) else mtime), path.rsplit("/", 1)[0]
 
 
 # ---- reading files -------------------------------------------------------------------------
@@ -204,10 +218,10 @@ def read_rows(store: StoreBase, paths: Iterable[str], marks: dict[str, int], fre
         full = f"{root}/{path}"
         try:
             st = os.lstat(full)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
         mark, signature = marks.get(path, 0), sig(st)
-        if st.st_mtime_ns >= fresh_after:
+        if racy(st.st_mtime_ns, fresh_after):
             mark, signature = mark or WATCHED, f"racy:{signature}"
         rows.files.append(FileRow(path, signature, mark, path.rsplit("/", 1)[0]))
         if path.count("/") == 3:

@@ -78,7 +78,7 @@ def apply_limits(db: "StoreBase", event: dict, definition: testtypes.TestType,
                  component_type: str, passed: bool | None, file_kinds: list[str]) -> None:
     """Set ``event``'s result from the limits when none was given, and record what the
     limits say (``limits:``); a result given by hand that they contradict is kept, with a
-    warning in ``db.notes``."""
+    warning in ``db.warnings``."""
     measurements = event.get("measurements") or {}
     verdict = testtypes.judge(definition, component_type, measurements)
     missing = testtypes.missing_requirements(definition, measurements, file_kinds)

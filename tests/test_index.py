@@ -454,6 +454,56 @@ def test_a_component_folder_removed_then_restored_by_git_is_listed_again(populat
     assert count_tests(db) == 1
 
 
+def test_the_records_folder_gone_for_one_query_then_back_is_read_again(populated, gitcmd):
+    """With records/ gone, a refresh forgets every folder; when it comes back with the same
+    HEAD and a clean git index, no diff names its files: the folder itself must."""
+    db = populated
+    assert statuses(db) == {"M-1": "spare", "M-2": "spare"}
+    gitcmd(db.root, "rm", "-rq", "records")
+    assert statuses(db) == {} and count_tests(db) == 0
+    gitcmd(db.root, "reset", "-q", "--hard")
+    assert statuses(db) == {"M-1": "spare", "M-2": "spare"}
+    assert count_tests(db) == 1
+    test_id = Database(db.root).tests("M-1")[0]["id"]
+    db.record_test("M-2", "iv_curve", passed=True, date="2025-01-02T10:00:00")
+    new_id = Database(db.root).tests("M-2")[0]["id"]
+    assert [len(Index(db).tests_with_id(i)) for i in (test_id, new_id)] == [1, 1]
+
+
+def test_a_coarse_clock_does_not_hide_a_file_added_in_the_same_second(populated):
+    """On a file system that counts whole seconds (ext3, HFS+, FAT), a file added in the
+    second a refresh looked at its folder leaves the folder's time stamp as it was: a
+    whole-second time stamp that close to a refresh is not trusted."""
+    import time
+    db = populated
+    year = next((db.root / "records" / "module" / "M-1").glob("2025"))
+    event = next(year.glob("*_iv_curve_*.yaml"))
+    second = (time.time_ns() // 1_000_000_000 - 1) * 1_000_000_000  # 1-2 s ago, > 50 ms
+    copy = year / "20250101_110000_iv_curve.yaml"
+    copy.write_text(event.read_text().replace("result: pass", "result: fail"))
+    os.utime(year, ns=(second, second))  # what a coarse clock shows after the first file
+    assert count_tests(db) == 2  # the refresh reads the folder...
+    late = year / "20250101_120000_iv_curve.yaml"
+    late.write_text(event.read_text())  # ...and a file comes in the same second
+    os.utime(year, ns=(second, second))
+    assert count_tests(db) == 3
+    from svt_records.store import event_id
+    assert Index(db).tests_with_id(event_id(late.relative_to(db.root).as_posix())) == [
+        late.relative_to(db.root).as_posix()]
+
+
+def test_a_folder_replaced_by_a_file_is_no_folder_and_no_crash(populated):
+    import shutil
+    db = populated
+    folder = db.root / "records" / "module" / "M-1"
+    test_id = Database(db.root).tests("M-1")[0]["id"]
+    assert count_tests(db) == 1
+    shutil.rmtree(folder)
+    folder.write_text("not a folder\n")
+    assert Index(db).tests_with_id(test_id) == []
+    assert "M-1" not in statuses(db) and count_tests(db) == 0
+
+
 def test_list_warns_of_an_id_two_records_share(store_path, svt):
     svt("add", "--id", "M-1", "--type", "module")
     svt("add", "--id", "F-1", "--type", "feb")
