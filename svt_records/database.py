@@ -764,20 +764,15 @@ class Database(StoreBase):
             cid, sep, short = wanted.rpartition(":")
             if sep:
                 model.check_id(cid)
-                candidates = [ev["_path"] for ev in self.events(cid, kinds=("test",))]
-            elif not short.isdigit():  # the index knows each test's id
+                paths = [ev["_path"] for ev in self.events(cid, kinds=("test",))
+                         if event_id(ev["_path"]) == short.lower()]
+            else:  # the index knows each test's id, and the original tracker's numbers
                 from .index import Index
-                candidates = Index(self).tests_with_id(short.lower())
-            else:  # may be the original tracker's number: every test is a candidate
-                from .index import Index
-                candidates = Index(self).event_paths("test")
-            paths = [p for p in candidates if event_id(p) == short.lower()]
-            if not sep and short.isdigit():  # the original tracker's test number
-                needle = f"\nlegacy_id: {int(short)}\n"
-                for rel in candidates:
-                    if rel not in paths and needle in yamlio.read_text(self.root / rel):
-                        if self.load(rel).get("legacy_id") == int(short):
-                            paths.append(rel)
+                index = Index(self)
+                paths = index.tests_with_id(short.lower())
+                if short.isdigit():  # may also be the original tracker's test number
+                    paths += [p for p in index.tests_with_legacy_id(int(short))
+                              if p not in paths]
         if not paths:
             raise NotFoundError(f"no test {wanted!r}: `svt show COMPONENT` prints the ids of"
                                 " its tests")

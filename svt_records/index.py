@@ -210,6 +210,14 @@ class Index:
         return [p for p in paths if (event_fields(os.path.join(self.root, p))[0] or {}).get(
             "kind") == "test"]
 
+    def tests_with_legacy_id(self, number: int) -> list[str]:
+        """The paths of the readable tests that `svt import-sqlite` gave the original
+        tracker's test ``number`` (their ``legacy_id``)."""
+        self.refresh()
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM events WHERE legacy = ? AND kind = 'test' AND error IS NULL"
+            " ORDER BY path", (number,))]
+
     # ---- the latest commits of each component folder (`svt show`) -------------------------
     def recent_commits(self, folder: str, limit: int) -> list[Commit]:
         """The latest ``limit`` commits of HEAD's history that changed ``folder`` (a component

@@ -16,7 +16,7 @@ from . import model, yamlio
 from .errors import RecordError, SvtError
 from .store import StoreBase, event_id
 
-VERSION = "10"
+VERSION = "11"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
@@ -39,15 +39,16 @@ CREATE INDEX IF NOT EXISTS components_position ON components(position);
 CREATE INDEX IF NOT EXISTS components_id ON components(id);
 CREATE TABLE IF NOT EXISTS events (
     path TEXT PRIMARY KEY, component TEXT, kind TEXT, name TEXT, date TEXT, utc TEXT,
-    result TEXT, error TEXT, short TEXT);
+    result TEXT, error TEXT, short TEXT, legacy INTEGER);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, utc);
 CREATE INDEX IF NOT EXISTS events_short ON events(short);
 CREATE INDEX IF NOT EXISTS events_component ON events(component, kind);
 CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_legacy ON events(legacy) WHERE legacy IS NOT NULL;
 CREATE TABLE IF NOT EXISTS recent_commits (folder TEXT PRIMARY KEY, commits TEXT,
     complete INTEGER);
 """
-EVENT_FIELDS = ("kind", "date", "component", "test_type", "result")
+EVENT_FIELDS = ("kind", "date", "component", "test_type", "result", "legacy_id")
 LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
 # files.volatile: 0, or stat'ed at every refresh because no commit holds the file yet, or
 # because it differed from HEAD when last seen (it may be made equal again, staged, unseen),
@@ -102,6 +103,7 @@ class EventRow(NamedTuple):
     result: str | None
     error: str | None
     short: str  # the id `svt show` prints beside it (store.event_id)
+    legacy: int | None  # the original tracker's number (legacy_id, after svt import-sqlite)
 
 
 class Rows(NamedTuple):
@@ -175,7 +177,7 @@ def write_rows(db: sqlite3.Connection, rows: Rows) -> None:
     q("DELETE FROM components WHERE path=?", [(r.path,) for r in rows.components])
     q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       rows.components)
-    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.events)
+    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.events)
 
 
 def write_absent(db: sqlite3.Connection, paths: Iterable[str]) -> None:
@@ -253,10 +255,12 @@ def event_row(path: str, full: str) -> EventRow:
     component = path.split("/")[2]
     if fields is None:
         return EventRow(path, component, None, None, None, None, None, f"{path}: {error}",
-                        event_id(path))
+                        event_id(path), None)
+    legacy = fields.get("legacy_id")
     return EventRow(path, fields.get("component", component), fields["kind"],
                     fields.get("test_type") or fields["kind"], fields["date"], fields["utc"],
-                    fields.get("result"), None, event_id(path))
+                    fields.get("result"), None, event_id(path),
+                    legacy if type(legacy) is int else None)
 
 
 def event_fields(full: str) -> tuple[dict | None, str | None]:

@@ -227,6 +227,29 @@ def test_after_import_sqlite_the_original_test_numbers_work(store_path, svt, tmp
         assert data["legacy_id"] == test["legacy_id"]
 
 
+def test_a_number_is_an_id_and_an_original_number_at_once(store_path, svt, tmp_path):
+    """A test id of six digits may also be the original tracker's number of another test:
+    both are named. The numbers come from the index, which sees a number edited by hand."""
+    from test_import_sqlite import small_legacy
+    legacy = small_legacy(tmp_path / "legacy",
+                          [("MOD-7", "module", "spare", None, None, None, None)],
+                          tests=[(123456, "MOD-7", "2024-05-01 10:00:00", "iv_curve", 1, 60.0,
+                                  2.3e-6, None, None, None)])
+    svt("import-sqlite", str(legacy))
+    assert json.loads(svt("show-test", "123456", "--format", "json").stdout)[
+        "legacy_id"] == 123456
+    imported = next((store_path / "records/module/MOD-7").glob("*/*.yaml"))
+    twin = imported.with_name("20240502_100000_iv_curve_123456.yaml")  # its id: 123456
+    twin.write_text(imported.read_text().replace("legacy_id: 123456\n", ""))
+    result = svt("show-test", "123456", ok=False)
+    assert "123456 names 2 tests" in result.stderr
+    imported.write_text(imported.read_text().replace("legacy_id: 123456", "legacy_id: 654321"))
+    shown = json.loads(svt("show-test", "123456", "--format", "json").stdout)
+    assert shown["_path"].endswith(twin.name) and "legacy_id" not in shown
+    assert json.loads(svt("show-test", "654321", "--format", "json").stdout)[
+        "legacy_id"] == 654321
+
+
 def test_show_test_end_to_end(store_path, svt, svt_proc, files):
     _tested(svt, files)
     proc = svt_proc("show-test", _test_id(svt))
