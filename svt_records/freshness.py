@@ -165,7 +165,10 @@ class Freshness:
             candidates |= committed
         changed = self._apply(Found(candidates, committed, check.new_dirs, check.gone_dirs, tree,
                                     reported, settled, removed, check.started))
-        if staged_ok and check.git_index is not None:
+        # git's index rewritten this close to the refresh may be rewritten again with the
+        # same signature (a coarse clock, the same size, a reused inode): not trusted then
+        if staged_ok and check.git_index is not None and not index_rows.racy(
+                int(check.git_index.split(":", 1)[0]), check.started - RACY_NS):
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             (f"git-index:{scope.value}", f"{check.git_index} {tree}"))
         if check.head is not None:

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from .freshness import Check, Freshness
 from .gitrepo import Commit
-from .index_rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields, meta,
-                         open_file, read_rows, write_rows)
+from .index_rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields,
+                         legacy_number, meta, open_file, read_rows, write_rows)
 from .store import StoreBase, component_folder
 from .txn import StoreLock
 
@@ -212,7 +212,10 @@ class Index:
 
     def tests_with_legacy_id(self, number: int) -> list[str]:
         """The paths of the readable tests that `svt import-sqlite` gave the original
-        tracker's test ``number`` (their ``legacy_id``)."""
+        tracker's test ``number`` (their ``legacy_id``), as the index's fast reading of
+        their top-level lines has it: the caller confirms each with the strict reader."""
+        if legacy_number(number) is None:
+            return []
         self.refresh()
         return [r[0] for r in self.db.execute(
             "SELECT path FROM events WHERE legacy = ? AND kind = 'test' AND error IS NULL"

@@ -256,11 +256,16 @@ def event_row(path: str, full: str) -> EventRow:
     if fields is None:
         return EventRow(path, component, None, None, None, None, None, f"{path}: {error}",
                         event_id(path), None)
-    legacy = fields.get("legacy_id")
     return EventRow(path, fields.get("component", component), fields["kind"],
                     fields.get("test_type") or fields["kind"], fields["date"], fields["utc"],
                     fields.get("result"), None, event_id(path),
-                    legacy if type(legacy) is int else None)
+                    legacy_number(fields.get("legacy_id")))
+
+
+def legacy_number(value: object) -> int | None:
+    """A ``legacy_id`` as the index keeps it: an integer SQLite can hold, else None (no
+    original tracker numbered that far; validate reports what is not an integer)."""
+    return value if type(value) is int and -2**63 <= value < 2**63 else None
 
 
 def event_fields(full: str) -> tuple[dict | None, str | None]:

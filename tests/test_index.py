@@ -492,6 +492,26 @@ def test_a_coarse_clock_does_not_hide_a_file_added_in_the_same_second(populated)
         late.relative_to(db.root).as_posix()]
 
 
+def test_gits_index_rewritten_within_a_coarse_second_is_not_trusted(populated, gitcmd):
+    """Whether git's index changed is judged by its stat signature; one written in a
+    whole second that close to a refresh may be written again with the same signature
+    (a coarse clock, the same size, a reused inode), so its staged files are asked again."""
+    import time
+    from svt_records.index_rows import meta
+    db = populated
+    index_file = db.root / ".git" / "index"
+    Index(db).refresh()  # (a first refresh builds the index)
+    old = time.time_ns() - 10_000_000_123  # long ago, to the nanosecond
+    os.utime(index_file, ns=(old, old))
+    Index(db).refresh()
+    trusted = meta(Index(db).db, "git-index:records")
+    assert trusted is not None and trusted.startswith(f"{old}:")
+    second = (time.time_ns() // 1_000_000_000 - 1) * 1_000_000_000
+    os.utime(index_file, ns=(second, second))
+    Index(db).refresh()
+    assert meta(Index(db).db, "git-index:records") == trusted  # the recent one is not kept
+
+
 def test_a_folder_replaced_by_a_file_is_no_folder_and_no_crash(populated):
     import shutil
     db = populated

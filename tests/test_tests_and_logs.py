@@ -250,6 +250,21 @@ def test_a_number_is_an_id_and_an_original_number_at_once(store_path, svt, tmp_p
         "legacy_id"] == 654321
 
 
+def test_original_numbers_are_read_as_the_strict_reader_reads_them(store_path, svt, files):
+    """A note whose lines look like ``legacy_id: 5`` gives no number, and a number no
+    SQLite integer holds is no number either (and breaks nothing)."""
+    _tested(svt, files)
+    path, _ = _event(store_path, "MOD-1", "cv_curve")
+    text = path.read_text()
+    path.write_text(text + 'conditions: "copied from\nlegacy_id: 5\nthe old sheet"\n')
+    assert svt("validate").exit_code == 0
+    assert "no test '5'" in svt("show-test", "5", ok=False).stderr
+    path.write_text(text + "legacy_id: 99999999999999999999\n")
+    assert "cv_curve" in svt("summary").stdout  # the index reads the file, and goes on
+    for number in ("99999999999999999999", "9223372036854775808"):
+        assert f"no test '{number}'" in svt("show-test", number, ok=False).stderr
+
+
 def test_show_test_end_to_end(store_path, svt, svt_proc, files):
     _tested(svt, files)
     proc = svt_proc("show-test", _test_id(svt))
