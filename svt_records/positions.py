@@ -3,7 +3,7 @@ run period, with each component's latest test verdict."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, Tuple
 
 from . import model
 from .errors import InvalidInput, SvtError
@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # imported where used
 
 FIELDS = ("position", "component", "type", "since", "until", "run_period", "test_type",
           "result", "tested")
+# a test as the latest-test rule reads it: component, path, UTC date, test type, result, date
+TestRow = Tuple[str, str, str, str, "str | None", str]
 
 
 def layout(config: dict) -> list[str]:
@@ -29,22 +31,30 @@ def positions(db: StoreBase, *, run_period: str | None = None, at: str | None = 
     component there, since when, and its latest test. Now from the component records; at a
     moment (``at``; a day alone means its end) or for a run period (the last component
     installed there for it, and until when) from the install and remove events, replayed in
-    model.event_order."""
+    model.event_order.
+
+    Now, the index is refreshed for the component records alone, and the tests of the
+    installed components (a few hundred of the store's) are read from their folders, as
+    `svt show` lists them; the past needs every install and remove, so the index is
+    refreshed for the events too, once: every query then reads it as it is now."""
     db.require()
     from .index import Index
     index = Index(db)
     moment = model.date_bound(at, end=True, what="--at date") if at else None
-    index.refresh()  # once, events included: every query below reads the index as it is now
     if run_period is None and moment is None:
+        index.refresh(events=False)
         held = {}
         for record in index.installed():
             held[record["position"]] = {
                 "component": record["id"], "type": record["type"],
                 "since": record.get("installed_date"), "until": None,
                 "run_period": record.get("run_period")}
+        tests = _tests_in_folders(db, {(h["type"], h["component"]) for h in held.values()})
     else:
+        index.refresh()
         held = _replay(db, index, run_period, moment)
-    latest = _latest_tests(db, index, {h["component"] for h in held.values()}, moment)
+        tests = index.tests_of({h["component"] for h in held.values()})
+    latest = _latest_tests(db, tests, moment)
     names = layout(db.config)
     configured = set(names)
     names += sorted(p for p in held if p not in configured)
@@ -105,11 +115,27 @@ def _replay(db: StoreBase, index: Index, run_period: str | None,
     return in_period
 
 
-def _latest_tests(db: StoreBase, index: Index, components: set[str],
+def _tests_in_folders(db: StoreBase, components: set[tuple[str, str]]) -> list[TestRow]:
+    """The readable tests in the folders of these (type, id) components that name it, read
+    by the rule the index's event rows are made by (index_rows.event_fields)."""
+    from .index_rows import event_fields
+    rows: list[TestRow] = []
+    for ctype, cid in sorted(components):
+        for path in db.event_files(db.records_dir() / ctype / cid):
+            fields, _ = event_fields(str(path))
+            if fields is None or fields["kind"] != "test" or fields.get("component",
+                                                                        cid) != cid:
+                continue
+            rows.append((cid, db.rel(path), fields["utc"], fields.get("test_type") or "test",
+                         fields.get("result"), fields["date"]))
+    return rows
+
+
+def _latest_tests(db: StoreBase, tests: Iterable[TestRow],
                   moment: datetime | None) -> dict[str, dict]:
     """Each component's latest test (as of ``moment``): type, result and date."""
     best: dict[str, list[tuple[str, str, str, str | None, str]]] = {}
-    for cid, path, utc, name, result, date in index.tests_of(components):
+    for cid, path, utc, name, result, date in tests:
         if moment is not None and model.to_utc(model.parse_date(date)) > moment:
             continue
         row = (utc, path, name, result, date)

@@ -218,6 +218,29 @@ def test_positions_now_in_a_run_period_and_at_a_date(store_path, svt, gitcmd):
     assert "--at date 'soon' is not an ISO 8601 date" in bad.stderr
 
 
+def test_positions_show_a_test_result_edited_by_hand_at_once(store_path, svt):
+    """The latest test of an installed component is read from its folder as it is now."""
+    svt("add", "--id", "M1", "--type", "module")
+    svt("install", "M1", "Layer0_top_axial", "--run-period", "2025_spring")
+    svt("test", "M1", "--type", "iv_curve", "--pass", "--date", "2025-02-01")
+    svt("test", "M1", "--type", "noise_test", "--pass", "--date", "2025-01-01")
+
+    def latest():
+        rows = json.loads(svt("positions", "--format", "json").stdout)
+        return next((r["test_type"], r["result"]) for r in rows
+                    if r["position"] == "Layer0_top_axial")
+    assert latest() == ("iv_curve", "pass")
+    event = next((store_path / "records/module/M1").glob("*/*_iv_curve_*.yaml"))
+    with open(event, "r+") as fh:  # in place, uncommitted
+        text = fh.read().replace("result: pass", "result: fail")
+        fh.seek(0)
+        fh.write(text)
+        fh.truncate()
+    assert latest() == ("iv_curve", "fail")
+    event.write_text(event.read_text().replace("2025-02-01", "2024-12-01"))
+    assert latest() == ("noise_test", "pass")
+
+
 def test_positions_take_the_feb_count_and_other_positions_from_svt_yaml(store_path, svt,
                                                                         gitcmd):
     config = store_path / "svt.yaml"
