@@ -224,16 +224,16 @@ def _check_many(args: tuple[str, list[str], str, bool]
             # keep only what the cross checks use, so 100,000 components fit in memory
             files = [{"path": f["path"]} for f in rec.data.get("files") or []
                      if isinstance(f, dict) and isinstance(f.get("path"), str)]
-            cid = rel.split("/")[2] if rel.count("/") >= 3 else ""
+            folder = "/".join(rel.split("/")[:3])
             if rec.kind in HISTORY_KEYS:
                 rec.data = {k: rec.data.get(k) for k in HISTORY_KEYS[rec.kind]}
-            elif not files and cid in seen:
-                continue  # nothing the cross checks need beyond "the component has events"
+            elif not files and folder in seen:
+                continue  # nothing the cross checks need beyond "this folder holds events"
             else:
                 rec.data = {"kind": rec.kind}
             if files:
                 rec.data["files"] = files
-            seen.add(cid)
+            seen.add(folder)
         records.append(rec)
     return records, problems, events
 

@@ -158,11 +158,21 @@ def stored_files_are_listed(view: View) -> Iterator[Finding]:
 
 
 def events_have_a_component(view: View) -> Iterator[Finding]:
-    """Events sit in the folder of a component that exists."""
+    """Events sit in the folder of a component that exists, beside its component.yaml (not
+    in a folder of the same id under another type, as a merge may leave them when one clone
+    moved the component and another recorded a test)."""
+    homes = {rec.path.rsplit("/", 1)[0] for rec in view.components.values()} | {
+        rec.path.rsplit("/", 1)[0] for rec in view.records if rec.kind == "component"}
     for cid, evs in view.events.items():
         if cid not in view.components:
             yield at(evs[0], f"there is no component {cid} (records/<type>/{cid}/component.yaml"
                              " is missing): restore it, or move these events to the right folder")
+            continue
+        home = view.components[cid].path.rsplit("/", 1)[0]
+        for folder in sorted({"/".join(ev.path.split("/")[:3]) for ev in evs} - homes):
+            first = next(ev for ev in evs if ev.path.startswith(folder + "/"))
+            yield at(first, f"{folder}/ holds events of {cid}, whose record is"
+                            f" {home}/component.yaml: move them there (git mv)", about={cid})
 
 
 # The events the history rules read, and the fields of each they need (checks.py keeps only

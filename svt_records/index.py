@@ -144,11 +144,12 @@ class Index:
             return self.db.execute(sql, args).fetchall()
         return [json.loads(r[0]) for r in self.db.execute(sql, args)]
 
-    def installed(self) -> list[dict]:
-        """The readable component records that name a position, sorted by type and id, as
-        the index stands (the caller refreshes): a few hundred, not the whole store."""
-        return [json.loads(r[0]) for r in self.db.execute(
-            "SELECT data FROM components WHERE position IS NOT NULL AND error IS NULL"
+    def installed(self) -> list[tuple[str, dict]]:
+        """(folder, record) of the readable component records that name a position, sorted
+        by type and id, as the index stands (the caller refreshes): a few hundred, not the
+        whole store."""
+        return [(r[0].rsplit("/", 1)[0], json.loads(r[1])) for r in self.db.execute(
+            "SELECT path, data FROM components WHERE position IS NOT NULL AND error IS NULL"
             " ORDER BY type, id")]
 
     def tests_of(self, components: set[str]) -> list[tuple[str, str, str, str, str | None, str]]:

@@ -43,13 +43,14 @@ def positions(db: StoreBase, *, run_period: str | None = None, at: str | None = 
     moment = model.date_bound(at, end=True, what="--at date") if at else None
     if run_period is None and moment is None:
         index.refresh(events=False)
-        held = {}
-        for record in index.installed():
+        held, folders = {}, {}
+        for folder, record in index.installed():
             held[record["position"]] = {
                 "component": record["id"], "type": record["type"],
                 "since": record.get("installed_date"), "until": None,
                 "run_period": record.get("run_period")}
-        tests = _tests_in_folders(db, {(h["type"], h["component"]) for h in held.values()})
+            folders[record["id"]] = folder
+        tests = _tests_in_folders(db, folders)
     else:
         index.refresh()
         held = _replay(db, index, run_period, moment)
@@ -115,13 +116,13 @@ def _replay(db: StoreBase, index: Index, run_period: str | None,
     return in_period
 
 
-def _tests_in_folders(db: StoreBase, components: set[tuple[str, str]]) -> list[TestRow]:
-    """The readable tests in the folders of these (type, id) components that name it, read
-    by the rule the index's event rows are made by (index_rows.event_fields)."""
+def _tests_in_folders(db: StoreBase, folders: dict[str, str]) -> list[TestRow]:
+    """The readable tests in the folders of these components ({id: folder}) that name it,
+    read by the rule the index's event rows are made by (index_rows.event_fields)."""
     from .index_rows import event_fields
     rows: list[TestRow] = []
-    for ctype, cid in sorted(components):
-        for path in db.event_files(db.records_dir() / ctype / cid):
+    for cid, folder in sorted(folders.items()):
+        for path in db.event_files(db.root / folder):
             fields, _ = event_fields(str(path))
             if fields is None or fields["kind"] != "test" or fields.get("component",
                                                                         cid) != cid:

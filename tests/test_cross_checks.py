@@ -58,9 +58,12 @@ CASES = {
         ["records/module/M-1/2025/plot.png", STRAY, "records/README.md"],
         [(STRAY, None, "no record lists this file", "error")]),
     "events-have-a-component": (
-        [comp("M-1"), note("M-2"), install("M-2", "L1")], [],
+        [comp("M-1"), note("M-2"), install("M-2", "L1"), note("M-1", "sensor")], [],
         [("records/module/M-2/2025/20250111_100000_log.yaml", None,
-          "there is no component M-2", "error")]),
+          "there is no component M-2", "error"),
+         ("records/sensor/M-1/2025/20250111_100000_log.yaml", None,
+          "records/sensor/M-1/ holds events of M-1, whose record is"
+          " records/module/M-1/component.yaml", "error")]),
     "position-matches-history": (
         [comp("M-1", position="L2", run_period="r"), install("M-1", "L1", run_period="r"),
          comp("M-2", position="L3"), install("M-2", "L3"), remove("M-2"),

@@ -151,6 +151,20 @@ def test_two_components_at_one_position(store, svt):
     assert "position FEB1 also holds FEB-2" in result.stdout
 
 
+def test_events_in_a_folder_of_the_id_under_another_type_are_refused(store, svt):
+    """What a merge leaves when one clone moved a component to another type and another
+    recorded a test in the old folder: the test is not beside the component's record."""
+    test = event(store, "MOD-1", "*_iv_curve_*.yaml")
+    stray = path(store, "sensor", "MOD-1", "2025", test.name)
+    stray.parent.mkdir(parents=True)
+    stray.write_text(test.read_text().split("files:")[0])
+    result = run(svt)
+    assert result.exit_code == 1
+    assert (f"records/sensor/MOD-1/2025/{test.name}:" in result.stdout and
+            "records/sensor/MOD-1/ holds events of MOD-1, whose record is"
+            " records/module/MOD-1/component.yaml: move them there" in result.stdout)
+
+
 def test_symlinks_are_refused_and_not_followed(store, svt, tmp_path):
     secret = tmp_path / "secret.yaml"
     secret.write_text("id: X\n")
