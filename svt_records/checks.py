@@ -211,7 +211,7 @@ def _check_many(args: tuple[str, list[str], str, bool]
     root, paths, schema_dir, keep_events = args
     records, problems = [], []
     events: dict[str, dict] = {}
-    seen: set[str] = set()
+    seen: set[str | None] = set()  # component folders with an event kept
     for rel in paths:
         rec, found = check_file(root, rel, schema_dir)
         problems += found
@@ -224,7 +224,7 @@ def _check_many(args: tuple[str, list[str], str, bool]
             # keep only what the cross checks use, so 100,000 components fit in memory
             files = [{"path": f["path"]} for f in rec.data.get("files") or []
                      if isinstance(f, dict) and isinstance(f.get("path"), str)]
-            folder = "/".join(rel.split("/")[:3])
+            folder = component_folder(rel)
             if rec.kind in HISTORY_KEYS:
                 rec.data = {k: rec.data.get(k) for k in HISTORY_KEYS[rec.kind]}
             elif not files and folder in seen:

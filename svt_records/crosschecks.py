@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from . import model, registry, yamlio
 from .errors import Problem, SvtError
-from .store import RECORDS
+from .store import RECORDS, component_folder
 
 ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
 UNREADABLE = "__unreadable__"  # marks a partner record that could not be read
@@ -169,7 +169,7 @@ def events_have_a_component(view: View) -> Iterator[Finding]:
                              " is missing): restore it, or move these events to the right folder")
             continue
         home = view.components[cid].path.rsplit("/", 1)[0]
-        for folder in sorted({"/".join(ev.path.split("/")[:3]) for ev in evs} - homes):
+        for folder in sorted({component_folder(ev.path) or "" for ev in evs} - homes):
             first = next(ev for ev in evs if ev.path.startswith(folder + "/"))
             yield at(first, f"{folder}/ holds events of {cid}, whose record is"
                             f" {home}/component.yaml: move them there (git mv)", about={cid})
