@@ -772,7 +772,7 @@ class Database(StoreBase):
                 paths = index.tests_with_id(short.lower())
                 if short.isdigit():  # may also be the original tracker's test number
                     paths += [p for p in index.tests_with_legacy_id(int(short))
-                              if p not in paths and _numbered(self, p, int(short))]
+                              if p not in paths]
         if not paths:
             raise NotFoundError(f"no test {wanted!r}: `svt show COMPONENT` prints the ids of"
                                 " its tests")
@@ -870,15 +870,6 @@ class Database(StoreBase):
         os.replace(tmp, target)
         return str(target)
 
-
-
-def _numbered(db: StoreBase, path: str, number: int) -> bool:
-    """Whether the record at ``path`` has ``legacy_id: number``, by the strict reader."""
-    try:
-        value = db.load(path).get("legacy_id")
-    except SvtError:
-        return False
-    return type(value) is int and value == number
 
 def _links(component_id: str, record: dict) -> list[dict]:
     """The connections a component record lists, each with its id and ``from``."""

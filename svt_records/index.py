@@ -13,6 +13,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from typing import Any, Callable
 
+from .errors import SvtError
 from .freshness import Check, Freshness
 from .gitrepo import Commit
 from .index_rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields,
@@ -203,24 +204,28 @@ class Index:
         folders alone (:meth:`Freshness.named`: no git, no refresh), and only those few
         are read, by the rule that makes the index's event rows (index_rows.event_fields)."""
         paths = self.freshness.named(short)
-        if paths is None:  # never built: build it
+        if paths is None:  # never built: build it, then look
             self.refresh()
-            return [r[0] for r in self.db.execute(
-                "SELECT path FROM events WHERE short = ? AND kind = 'test' AND error IS NULL"
-                " ORDER BY path", (short,))]
+            paths = self.freshness.named(short) or []
         return [p for p in paths if (event_fields(os.path.join(self.root, p))[0] or {}).get(
             "kind") == "test"]
 
     def tests_with_legacy_id(self, number: int) -> list[str]:
         """The paths of the readable tests that `svt import-sqlite` gave the original
-        tracker's test ``number`` (their ``legacy_id``), as the index's fast reading of
-        their top-level lines has it: the caller confirms each with the strict reader."""
+        tracker's test ``number`` (their ``legacy_id``). The index reads top-level lines
+        fast (a note's line may look like one), so the strict reader confirms each."""
         if legacy_number(number) is None:
             return []
         self.refresh()
-        return [r[0] for r in self.db.execute(
+        return [path for (path,) in self.db.execute(
             "SELECT path FROM events WHERE legacy = ? AND kind = 'test' AND error IS NULL"
-            " ORDER BY path", (number,))]
+            " ORDER BY path", (number,)) if self._legacy_id(path) == number]
+
+    def _legacy_id(self, path: str) -> int | None:
+        try:
+            return legacy_number(self.store.load(path).get("legacy_id"))
+        except SvtError:
+            return None
 
     # ---- the latest commits of each component folder (`svt show`) -------------------------
     def recent_commits(self, folder: str, limit: int) -> list[Commit]:

@@ -259,6 +259,8 @@ def test_original_numbers_are_read_as_the_strict_reader_reads_them(store_path, s
     path.write_text(text + 'conditions: "copied from\nlegacy_id: 5\nthe old sheet"\n')
     assert svt("validate").exit_code == 0
     assert "no test '5'" in svt("show-test", "5", ok=False).stderr
+    path.write_text(text + "legacy_id: 5\nnotes: [not closed\n")  # top lines read, YAML not
+    assert "no test '5'" in svt("show-test", "5", ok=False).stderr
     path.write_text(text + "legacy_id: 99999999999999999999\n")
     assert "cv_curve" in svt("summary").stdout  # the index reads the file, and goes on
     for number in ("99999999999999999999", "9223372036854775808"):
