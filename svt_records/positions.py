@@ -118,17 +118,15 @@ def _replay(db: StoreBase, index: Index, run_period: str | None,
 
 def _tests_in_folders(db: StoreBase, folders: dict[str, str]) -> list[TestRow]:
     """The readable tests in the folders of these components ({id: folder}) that name it,
-    read by the rule the index's event rows are made by (index_rows.event_fields)."""
-    from .index_rows import event_fields
+    as the index's event rows have them (index_rows.event_row)."""
+    from .index_rows import event_row
     rows: list[TestRow] = []
     for cid, folder in sorted(folders.items()):
         for path in db.event_files(db.root / folder):
-            fields, _ = event_fields(str(path))
-            if fields is None or fields["kind"] != "test" or fields.get("component",
-                                                                        cid) != cid:
-                continue
-            rows.append((cid, db.rel(path), fields["utc"], fields.get("test_type") or "test",
-                         fields.get("result"), fields["date"]))
+            row = event_row(db.rel(path), str(path))
+            if row.error is None and row.kind == "test" and row.component == cid:
+                rows.append((cid, row.path, str(row.utc), str(row.name), row.result,
+                             str(row.date)))
     return rows
 
 
