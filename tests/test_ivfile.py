@@ -148,9 +148,11 @@ def test_plots_sharing_limits_reuse_the_drawn_axes_and_match_a_fresh_drawing(tmp
     assert plots.iv_limits([(10, 2e-9), (100, 8e-9)]) == \
         plots.iv_limits([(10, 4e-9), (100, 6e-9)])
     plots.iv_figure([("A", first)], tmp_path / "a.png", title="A")
-    kept = len(plots._backgrounds)
+    kept = dict(plots._backgrounds)
     plots.iv_figure([("B", second)], tmp_path / "b-after-a.png", title="A")
-    assert len(plots._backgrounds) == kept  # drawn on the kept background
+    # drawn on the kept background: the very object, not one drawn again under its key
+    assert plots._backgrounds.keys() == kept.keys()
+    assert all(plots._backgrounds[key] is background for key, background in kept.items())
     plots._backgrounds.clear()
     plots._iv_reused.clear()
     plots.iv_figure([("B", second)], tmp_path / "b-fresh.png", title="A")
