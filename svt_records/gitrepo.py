@@ -766,7 +766,10 @@ class GitRepo:
         """Every commit that changed ``paths``, newest first, with no history simplification
         (``--full-history``: a side of a merge whose change the merge dropped still shows),
         each with the files it changed (merges: against their first parent)."""
-        return self.start_full_log(paths)()
+        if self.head() is None:
+            return []
+        self._refresh_commit_graph()
+        return self._log_entries("--full-history", "--", *paths)
 
     def start_full_log(self, paths: Sequence[str]) -> Callable[[], list[LogEntry]]:
         """:meth:`full_log` started now on another core (its output goes to a temporary

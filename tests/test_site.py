@@ -569,3 +569,23 @@ def test_pages_from_the_validations_read_match_pages_read_on_their_own(prebuilt,
     alone = tmp_path / "alone"
     build(Database(db.root), alone)
     assert {p.name: p.read_bytes() for p in (alone / "components").glob("*.html")} == pages
+
+
+def test_pages_from_the_log_started_before_validation_match_one_log_per_page(
+        prebuilt, tmp_path, monkeypatch):
+    """Above PARALLEL_FROM components a full build starts the whole history's log before
+    validating and takes every page's commits from it (and draws the pages in a pool);
+    the pages come out as when each asks git for its own component's commits."""
+    from svt_records.site import build as site_build
+    db = prebuilt(make_sample)
+    build(Database(db.root), tmp_path / "each")
+    pages = {p.name: p.read_bytes() for p in (tmp_path / "each/components").glob("*.html")}
+    started = []
+    real = type(db.repo).start_full_log
+    monkeypatch.setattr(type(db.repo), "start_full_log",
+                        lambda repo, paths: started.append(paths) or real(repo, paths))
+    monkeypatch.setattr(site_build, "PARALLEL_FROM", 1)
+    build(Database(db.root), tmp_path / "whole")
+    assert started == [["records"]]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "whole/components").glob("*.html")} \
+        == pages

@@ -635,9 +635,7 @@ def _commits(db: StoreBase, components: list[tuple[str, str]],
     """The latest commits of each component (newest first): one log of records/ for many
     components (``whole_log``, when it was started already), one log each for a few."""
     out: dict[str, list[dict]] = {}
-    many = len(components) > PARALLEL_FROM
-    if whole_log is not None and not many:
-        whole_log()  # started for nothing: wait for it
+    many = len(components) > PARALLEL_FROM  # always so where whole_log was started
     if not components or db.repo.head() is None:
         return out
     if many:
