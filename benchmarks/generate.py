@@ -27,9 +27,7 @@ from svt_records import model  # noqa: E402
 from svt_records.database import Database  # noqa: E402
 from svt_records.store import render_record  # noqa: E402
 
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082")
+from run import PNG  # noqa: E402  (benchmarks/run.py: the 1x1 image stored with tests)
 MIX = ["module"] * 8 + ["sensor"] * 3 + ["hybrid"] * 3 + ["feb"] * 2 + ["cable"] * 2 + \
     ["mpod_module", "optical_board"]
 MODULE_POSITIONS = [f"Layer{l}_{d}_{o}" for l in range(4) for d in ("top", "bottom")

@@ -304,7 +304,7 @@ def validate_store(store: StoreBase, targets: Iterable[str] | None = None,
         for rel in paths:
             parts = rel.split("/")
             if rel == RECORDS or rel == ".":
-                return validate_store(store)  # the whole store after all
+                return validate_store(store, events=events)  # the whole store after all
             folder = component_folder(rel)
             if folder:
                 focus.add(parts[2])

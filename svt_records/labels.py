@@ -136,7 +136,7 @@ def available() -> bool:
     import importlib.util
     try:
         return importlib.util.find_spec("segno") is not None
-    except ValueError:  # a module set to None in sys.modules (as if not installed)
+    except ValueError:  # a segno in sys.modules without a __spec__: not a usable install
         return False
 
 
