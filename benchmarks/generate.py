@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from svt_records import model  # noqa: E402
-from svt_records.database import Database  # noqa: E402
-from svt_records.store import render_record  # noqa: E402
+from svt_records.api.database import Database  # noqa: E402
+from svt_records.store.base import render_record  # noqa: E402
 
 from run import PNG  # noqa: E402  (benchmarks/run.py: the 1x1 image stored with tests)
 MIX = ["module"] * 8 + ["sensor"] * 3 + ["hybrid"] * 3 + ["feb"] * 2 + ["cable"] * 2 + \
@@ -111,7 +111,7 @@ def plan(n: int, tests: int, rng: random.Random, iv_files: int = 0) -> dict[str,
 
 
 def iv_curve(rng: random.Random) -> bytes:
-    """An IV scan as a probe station writes it (the CSV form svt_records.ivfile reads)."""
+    """An IV scan as a probe station writes it (the CSV form svt_records.analysis.ivfile reads)."""
     import math
     scale, knee = rng.uniform(1e-7, 5e-6), rng.uniform(15, 40)
     rows = [f"{v},{scale * (1 - math.exp(-v / knee)):.4e}" for v in range(0, 201, 10)]

@@ -60,7 +60,7 @@ def measure(name: str, make_args, runs: int, before=None, allowed: tuple[int, ..
 
 def a_test_id(store: Path, module: str) -> str:
     """The id `svt show` prints beside the module's first test (`svt show-test` takes it)."""
-    from svt_records.store import event_id
+    from svt_records.store.base import event_id
     for path in sorted((store / "records" / "module" / module).glob("*/*.yaml")):
         if "\nkind: test\n" in path.read_text():
             return event_id(path.relative_to(store).as_posix())
@@ -71,8 +71,8 @@ def define_test_types(store: Path) -> None:
     """Give a generated store svt's schemas and test definitions (issue 15) if it predates
     them, plus iv_curve_noplot: iv_curve's analysis without its plot."""
     import yaml  # svt's dependency; only for this set-up
-    from svt_records.registry import package_schema_dir
-    from svt_records.testtypes import DEFAULT_TEST_TYPES
+    from svt_records.model.registry import package_schema_dir
+    from svt_records.analysis.testtypes import DEFAULT_TEST_TYPES
     for schema in package_schema_dir().glob("*.schema.json"):
         shutil.copy(schema, store / "schemas" / schema.name)
     config_path = store / "svt.yaml"

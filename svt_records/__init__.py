@@ -10,14 +10,15 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Database": "database", "Component": "api", "TestResult": "api",
-    "get_default_db": "api", "check_measurements": "database",
-    "install_component": "api", "remove_component": "api", "create_connection": "api",
-    "get_connections_for_component": "api", "get_connected_components": "api",
-    "remove_connection": "api", "add_maintenance_log": "api", "get_maintenance_logs": "api",
-    "SvtError": "errors", "InvalidInput": "errors", "NotFoundError": "errors",
-    "RuleViolation": "errors", "RecordError": "errors", "StoreNotFound": "errors",
-    "GitError": "errors", "Problem": "errors",
+    "Database": "api.database", "Component": "api.original", "TestResult": "api.original",
+    "get_default_db": "api.original", "check_measurements": "api.database",
+    "install_component": "api.original", "remove_component": "api.original",
+    "create_connection": "api.original", "get_connections_for_component": "api.original",
+    "get_connected_components": "api.original", "remove_connection": "api.original",
+    "add_maintenance_log": "api.original", "get_maintenance_logs": "api.original",
+    "SvtError": "model.errors", "InvalidInput": "model.errors", "NotFoundError": "model.errors",
+    "RuleViolation": "model.errors", "RecordError": "model.errors",
+    "StoreNotFound": "model.errors", "GitError": "model.errors", "Problem": "model.errors",
     "COMPONENT_TYPES": "model", "STATUSES": "model",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]

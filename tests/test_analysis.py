@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from svt_records import yamlio
-from svt_records.analysis import iv_analysis, noise_analysis, temperature_factor
-from svt_records.ivfile import IVData, NoiseData, read_iv
+from svt_records.files import yamlio
+from svt_records.analysis.iv_noise import iv_analysis, noise_analysis, temperature_factor
+from svt_records.analysis.ivfile import IVData, NoiseData, read_iv
 
 
 def curve(volts, amps, temperature=None):
@@ -179,7 +179,7 @@ def test_the_plot_shows_the_curve_the_operating_voltage_and_the_breakdown(sensor
 
 
 def test_log_axes_are_labelled_in_plain_text():
-    from svt_records.plots import decade_label
+    from svt_records.analysis.plots import decade_label
     assert [decade_label(x) for x in (1e-9, 2e-9, 5e-7, 1.0, 1e3)] == [
         "10\u207b\u2079", "2\u00d710\u207b\u2079", "5\u00d710\u207b\u2077", "10\u2070",
         "10\u00b3"]
@@ -388,7 +388,7 @@ def test_results_from_csv_are_analysed_judged_and_not_written_twice(sensor, svt,
 
 
 def test_limits_per_component_type_and_units_that_convert():
-    from svt_records.testtypes import definitions, judge
+    from svt_records.analysis.testtypes import definitions, judge
     (definition,) = definitions({"test_types": {"iv_curve": {
         "description": "IV", "measurements": {"leakage": {
             "unit": "A", "max": 4e-6, "by_type": {"module": {"max": 8e-6}}}}}}}).values()
@@ -404,8 +404,8 @@ def test_the_schema_names_the_analyses_svt_has_and_their_settings():
     """svt.yaml's schema and testtypes agree on the analyses and what each takes."""
     import json
 
-    from svt_records.registry import package_schema_dir
-    from svt_records.testtypes import ANALYSIS_SETTINGS, ANALYSIS_VERSIONS
+    from svt_records.model.registry import package_schema_dir
+    from svt_records.analysis.testtypes import ANALYSIS_SETTINGS, ANALYSIS_VERSIONS
     spec = json.loads((package_schema_dir() / "config.schema.json").read_text())
     analysis = spec["$defs"]["analysis"]["properties"]
     assert set(analysis["name"]["enum"]) == set(ANALYSIS_SETTINGS) == set(ANALYSIS_VERSIONS)

@@ -13,7 +13,7 @@ import pytest
 import yaml  # the test extras have PyYAML (pre-commit needs it)
 
 from svt_records import Database, __version__
-from svt_records.ci_templates import (APPROVAL_LABEL, GITHUB_FILE, GITLAB_FILE,
+from svt_records.collab.forge import (APPROVAL_LABEL, GITHUB_FILE, GITLAB_FILE,
                                       PAGES_GITHUB_FILE)
 
 CHECKOUT = Path(__file__).resolve().parents[1]

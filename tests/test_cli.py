@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from svt_records import Component, Database, TestResult, get_default_db, yamlio
+from svt_records import Component, Database, TestResult, get_default_db
+from svt_records.files import yamlio
 
 
 def last_commit(root: Path, gitcmd) -> tuple[str, list[str]]:

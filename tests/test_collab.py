@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from svt_records import Database, yamlio
+from svt_records import Database
+from svt_records.files import yamlio
 
 DATE = "2025-03-01T10:00:00+00:00"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from svt_records.crosschecks import RULES, UNREADABLE, Record, cross_checks
+from svt_records.rules.crosschecks import RULES, UNREADABLE, Record, cross_checks
 
 
 def comp(cid: str, ctype: str = "module", **fields) -> Record:

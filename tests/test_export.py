@@ -43,7 +43,7 @@ def test_json_and_yaml_exports_hold_every_event(filled, svt):
     assert [e["test_type"] for e in m1["events"]] == ["iv_curve", "iv_curve"]
     only = json.loads(svt("export", "--type", "feb").stdout)
     assert [c["id"] for c in only] == ["F-1"]
-    from svt_records import yamlio
+    from svt_records.files import yamlio
     assert yamlio.load(svt("export", "--format", "yaml").stdout).data["components"] == data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from svt_records.gitrepo import GitRepo
+from svt_records.git.repo import GitRepo
 
 
 def test_a_failed_commit_graph_write_is_retried_at_the_next_history_query(db):
@@ -56,7 +56,7 @@ def test_a_log_started_early_reads_like_one_run_at_once_and_reports_failure(db, 
     git log that fails, or a git that is missing, is a GitError with git's message."""
     import pytest
 
-    from svt_records.errors import GitError
+    from svt_records.model.errors import GitError
     db.save_component("M-1", {"type": "module", "status": "spare"})
     db.save_component("M-1", {"status": "failed"})
     folder = ["records/module/M-1"]

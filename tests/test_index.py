@@ -8,7 +8,7 @@ import os
 import pytest
 
 from svt_records import Database
-from svt_records.index import Index
+from svt_records.index.queries import Index
 
 
 def statuses(db: Database) -> dict[str, str]:
@@ -174,7 +174,7 @@ def test_invalid_hand_edit_is_reported_and_the_rest_still_listed(populated):
 
 
 def test_parallel_rebuild_gives_the_same_rows_as_a_serial_one(populated, monkeypatch):
-    import svt_records.index as index_module
+    import svt_records.index.queries as index_module
     db = populated
     for n in range(30):
         db.root.joinpath("records", "sensor", f"S-{n}").mkdir(parents=True)
@@ -247,7 +247,7 @@ def test_a_rebuild_refreshes_gits_stat_cache(populated, gitcmd):
 
 
 def test_a_rebuild_leaves_gits_index_alone_while_a_change_holds_the_lock(populated, gitcmd):
-    from svt_records.txn import StoreLock
+    from svt_records.store.txn import StoreLock
     db = populated
     path = comp(db, "M-2")
     st = path.stat()
@@ -487,7 +487,7 @@ def test_a_coarse_clock_does_not_hide_a_file_added_in_the_same_second(populated)
     late.write_text(event.read_text())  # ...and a file comes in the same second
     os.utime(year, ns=(second, second))
     assert count_tests(db) == 3
-    from svt_records.store import event_id
+    from svt_records.store.base import event_id
     assert Index(db).tests_with_id(event_id(late.relative_to(db.root).as_posix())) == [
         late.relative_to(db.root).as_posix()]
 
@@ -497,7 +497,7 @@ def test_gits_index_rewritten_within_a_coarse_second_is_not_trusted(populated, g
     whole second that close to a refresh may be written again with the same signature
     (a coarse clock, the same size, a reused inode), so its staged files are asked again."""
     import time
-    from svt_records.index_rows import meta
+    from svt_records.index.rows import meta
     db = populated
     index_file = db.root / ".git" / "index"
     Index(db).refresh()  # (a first refresh builds the index)

@@ -30,10 +30,11 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant,
                                  precondition, rule)
 
 from conftest import StoresMachineBase, publish_with_clone, run_machine
-from svt_records import Database, model, schema, yamlio
-from svt_records.errors import SvtError
-from svt_records.index import TABLE_COLUMNS, Index
-from svt_records.store import event_id
+from svt_records import Database, model
+from svt_records.files import schema, yamlio
+from svt_records.model.errors import SvtError
+from svt_records.index.queries import TABLE_COLUMNS, Index
+from svt_records.store.base import event_id
 
 EXAMPLES = int(os.environ.get("SVT_STATE_EXAMPLES", "20"))
 STEPS = int(os.environ.get("SVT_STATE_STEPS", "20"))

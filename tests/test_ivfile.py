@@ -1,4 +1,4 @@
-"""Reading IV and noise files (svt_records.ivfile) and drawing IV plots (svt_records.plots):
+"""Reading IV and noise files (svt_records.analysis.ivfile) and drawing IV plots (svt_records.analysis.plots):
 the formats, the columns by name or position, units, signs, and the refusals."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from svt_records.errors import DataFileError, InvalidInput
-from svt_records.ivfile import read_iv, read_noise
+from svt_records.model.errors import DataFileError, InvalidInput
+from svt_records.analysis.ivfile import read_iv, read_noise
 
 
 def write(tmp_path, name, text):
@@ -125,7 +125,7 @@ def test_noise_file_refusals(tmp_path):
 # ---- plots -----------------------------------------------------------------------------
 
 def test_iv_figure_draws_a_reproducible_png(tmp_path):
-    from svt_records.plots import iv_figure
+    from svt_records.analysis.plots import iv_figure
     a = read_iv(write(tmp_path, "a.csv", "V,I\n-10,-1e-9\n-20,-2e-9\n-30,0\n-40,-5e-8\n"))
     b = read_iv(write(tmp_path, "b.csv", "V,I [nA]\n10,1.5\n20,2.5\n40,4\n"))
     iv_figure([("HPK-1", a), b], tmp_path / "one.png", operating_voltage=-20,
@@ -142,7 +142,7 @@ def test_iv_figure_draws_a_reproducible_png(tmp_path):
 def test_plots_sharing_limits_reuse_the_drawn_axes_and_match_a_fresh_drawing(tmp_path):
     # the second plot restores the axes the first drew (same limits): it must come out byte
     # for byte as when drawn first in a fresh process, with nothing of the first plot left
-    from svt_records import plots
+    from svt_records.analysis import plots
     first = read_iv(write(tmp_path, "a.csv", "V,I\n10,2e-9\n50,3e-9\n100,8e-9\n"))
     second = read_iv(write(tmp_path, "b.csv", "V,I\n10,4e-9\n60,5e-9\n100,6e-9\n"))
     assert plots.iv_limits([(10, 2e-9), (100, 8e-9)]) == \
@@ -168,7 +168,7 @@ def test_plots_sharing_limits_reuse_the_drawn_axes_and_match_a_fresh_drawing(tmp
     ([(5e-324, 1e-9)], [], (0.0, 1.0), (1e-10, 1e-8)),
 ])
 def test_iv_limits_are_round(points, marks, xlim, ylim):
-    from svt_records.plots import iv_limits
+    from svt_records.analysis.plots import iv_limits
     got_x, got_y = iv_limits(points, marks)
     assert got_x == pytest.approx(xlim)
     assert got_y == pytest.approx(ylim)
@@ -177,7 +177,7 @@ def test_iv_limits_are_round(points, marks, xlim, ylim):
 def test_iv_limits_hold_every_point_and_mark():
     from hypothesis import given, strategies as st
 
-    from svt_records.plots import iv_limits
+    from svt_records.analysis.plots import iv_limits
     volts = st.floats(0, 5000, allow_nan=False)
     amps = st.floats(1e-15, 1.0, allow_nan=False)
 

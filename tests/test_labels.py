@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from svt_records import labels
-from svt_records.bulk import add_from_csv
+from svt_records.site import labels
+from svt_records.exchange.bulk import add_from_csv
 
 SITE = "https://hps.example.org/svt"
 LONG_ID = "MODULE-L1-BOTTOM-STEREO-" + "X" * 36 + "-001"  # 64 characters, the longest

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from svt_records.merge import Conflict, merge_records, with_markers
+from svt_records.collab.merge import Conflict, merge_records, with_markers
 
 FIELDS = ("status", "location", "position", "notes", "serial_number")
 values = st.sampled_from(["spare", "failed", "SLAC", "JLab", "L1", "a note", None])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from svt_records.gitrepo import GitRepo
+from svt_records.git.repo import GitRepo
 
 
 def git_out(root: Path, *args: str, **kw) -> str:
@@ -74,7 +74,7 @@ def test_reading_git_config_keeps_the_cached_settings_and_writing_it_drops_them(
 @pytest.mark.parametrize("perm", [0o644, 0o755, 0o654, 0o744, 0o611])
 def test_a_file_is_executable_as_git_says_by_its_owner_bit(tmp_path, perm):
     """svt's trees and its uncommitted-change check give a file the mode git stages."""
-    from svt_records.gitrepo import _file_mode
+    from svt_records.git.repo import _file_mode
     git_out(tmp_path, "init", "-q")
     f = tmp_path / "f"
     f.write_text("x")
@@ -264,7 +264,7 @@ def test_plain_writes_load_no_module_they_do_not_use(store_path):
             "             ['add', '--id', 'F-1', '--status', 'spare'],\n"
             "             ['test', 'F-1', '--type', 'iv_curve', '--pass', '--voltage', '100']):\n"
             "    assert main(args) == 0, args\n"
-            "print(sorted(m for m in ('jsonschema', 'yaml', 'tempfile', 'svt_records.ivfile',"
+            "print(sorted(m for m in ('jsonschema', 'yaml', 'tempfile', 'svt_records.analysis.ivfile',"
             " 'numpy') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

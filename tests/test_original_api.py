@@ -28,7 +28,7 @@ from svt_records import (Component, Database, TestResult, add_maintenance_log,
                          create_connection, get_connected_components,
                          get_connections_for_component, get_maintenance_logs,
                          install_component, remove_component, remove_connection)
-from svt_records.errors import InvalidInput, NotFoundError, RuleViolation
+from svt_records.model.errors import InvalidInput, NotFoundError, RuleViolation
 
 # The original's signatures (hps_svt_tracker/models.py), parameter names in order.
 ORIGINAL_SIGNATURES = {

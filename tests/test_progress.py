@@ -6,10 +6,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from svt_records import store as store_module
-from svt_records.exporting import export_data
-from svt_records.checks import validate_store
-from svt_records.index import Index
+from svt_records.store import base as store_module
+from svt_records.exchange.exporting import export_data
+from svt_records.rules.checks import validate_store
+from svt_records.index.queries import Index
 
 
 def three_modules(db, png) -> None:

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from svt_records import schema
+from svt_records.files import schema
 
 VALID = {
     "component": {"id": "MODULE-L1-001", "type": "module", "status": "installed",

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from svt_records import Database, model, registry, schema, store, yamlio
+from svt_records import Database, model
+from svt_records.model import registry
+from svt_records.files import schema, yamlio
+from svt_records.store import base as store
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = registry.package_schema_dir()
@@ -178,7 +181,7 @@ def test_enumerations_follow_an_edited_schema(tmp_path):
 
 
 def test_a_schema_without_choices_takes_the_defaults_and_a_broken_one_is_refused(tmp_path):
-    from svt_records.errors import SvtError
+    from svt_records.model.errors import SvtError
     folder = tmp_path / "schemas"
     folder.mkdir()
     for p in SCHEMAS.glob("*.schema.json"):
@@ -211,7 +214,7 @@ def test_a_store_may_add_a_component_type(store_path, svt, gitcmd):
 
 
 def test_positions_of_modules_and_febs_are_refused_in_svt_yaml(tmp_path):
-    from svt_records import schema as schemas
+    from svt_records.files import schema as schemas
     for ctype in ("module", "feb"):
         [(_, message)] = schemas.check({"schema_version": 1, "positions": {ctype: "x"}},
                                        "config")

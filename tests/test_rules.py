@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from svt_records import schema
+from svt_records.files import schema
 
 CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema"]
 

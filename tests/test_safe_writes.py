@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from svt_records import Database
-from svt_records.database import LFS_EXTENSIONS, _LFS_ATTRIBUTES as LFS_ATTRIBUTES
+from svt_records.api.database import LFS_EXTENSIONS, _LFS_ATTRIBUTES as LFS_ATTRIBUTES
 
 
 def git(path: Path, *args: str) -> str:
@@ -52,7 +52,7 @@ def test_readers_never_wait_for_a_live_writers_lock(store_path, svt, tmp_path):
     journal = tx / "journal.json"
     journal.write_text('{"message": "add M2", "commit": null, "parent": null, "entries": []}')
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from svt_records.txn import StoreLock; from pathlib import Path;"
+        "import sys, time; from svt_records.store.txn import StoreLock; from pathlib import Path;"
         "lock = StoreLock(Path(sys.argv[1])); lock.__enter__(); print('held', flush=True);"
         "time.sleep(120)"), str(store_path / ".git" / "svt" / "lock")], stdout=subprocess.PIPE,
         text=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from svt_records import Database
-from svt_records.sync import review_url
+from svt_records.collab.sync import review_url
 
 DATE = "2025-03-01T10:00:00+00:00"
 GITHUB = "https://github.com/hps/svt-records.git"

@@ -46,7 +46,7 @@ def replace(file, old: str, new: str) -> None:
 
 
 def drop_field(file, field: str) -> None:
-    from svt_records import yamlio
+    from svt_records.files import yamlio
     data = yamlio.load(file.read_text()).data
     del data[field]
     file.write_text(yamlio.dump(data))
@@ -246,7 +246,7 @@ def test_repository_example_records_are_valid(svt):
 
 
 def test_fmt_rewrites_hand_edits_without_changing_meaning(store, svt):
-    from svt_records import yamlio
+    from svt_records.files import yamlio
     file = comp(store, "feb", "FEB-1")
     before = yamlio.load(file.read_text()).data
     file.write_text("status: 'spare'   # hand edited\ntype: feb\nid: FEB-1\n" +
@@ -262,7 +262,7 @@ def test_fmt_rewrites_hand_edits_without_changing_meaning(store, svt):
 
 
 def test_parallel_validation_finds_the_same_problems(store, svt, monkeypatch):
-    import svt_records.checks as checks
+    import svt_records.rules.checks as checks
     replace(comp(store, "feb", "FEB-1"), "status: spare", "status: spar")
     next(path(store, "module", "MOD-1").glob("*/*_0.png")).write_bytes(b"tampered")
     serial = run(svt).stdout

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from svt_records import model, yamlio
+from svt_records import model
+from svt_records.files import yamlio
 
 ROOT = Path(__file__).resolve().parents[1]
 FEW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -399,7 +400,7 @@ def test_two_identical_rows_are_two_results_and_stay_two(store_path, svt, tmp_pa
 
 
 def test_bookkeeping_fields_do_not_make_a_result_new():
-    from svt_records.bulk import _same_event
+    from svt_records.exchange.bulk import _same_event
     stored = {"kind": "test", "component": "M1", "test_type": "iv", "result": "pass",
               "date": "2025-01-01T05:00:00-05:00", "recorded": "2025-01-01T10:00:01.123456Z",
               "files": [{"path": "a_0.png", "kind": "image", "sha256": "ab", "size": 1}],

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from svt_records import Database
-from svt_records.bulk import add_from_csv
-from svt_records.errors import InvalidInput, RuleViolation, SvtError
+from svt_records.exchange.bulk import add_from_csv
+from svt_records.model.errors import InvalidInput, RuleViolation, SvtError
 
 # A component's write: (id, fields, attributes). The CSV path writes the same as columns.
 NEW = {"type": "module"}

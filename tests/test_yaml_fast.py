@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from svt_records import yamlio
+from svt_records.files import yamlio
 
 SAMPLES = [
     {"id": "MODULE-L1-001", "type": "module", "status": "spare", "location": "Clean Room",

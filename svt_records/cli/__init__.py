@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:  # the library is imported when a command runs, not at start-up
-    from ..database import Database
-    from ..registry import Enumerations
-    from ..store import StoreBase
+    from ..api.database import Database
+    from ..model.registry import Enumerations
+    from ..store.base import StoreBase
 
 # name -> (module, function, one-line help shown by `svt --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -82,7 +82,7 @@ class LazyGroup(click.Group):
         return getattr(module, spec[1])
 
     def invoke(self, ctx: click.Context) -> Any:
-        from ..errors import SvtError
+        from ..model.errors import SvtError
         try:
             return super().invoke(ctx)
         except SvtError as exc:
@@ -114,7 +114,7 @@ def cli(ctx: click.Context, repo: str | None) -> None:
 
 def open_db(ctx: click.Context | None = None) -> Database:
     """The Database the user selected (the library is imported here, not at start-up)."""
-    from ..database import Database
+    from ..api.database import Database
     ctx = ctx or click.get_current_context()
     root = ctx.find_root()
     repo = (root.obj or {}).get("repo")
@@ -151,7 +151,7 @@ def store_enums() -> Enumerations:
     root = ctx.find_root() if ctx else None
     meta = root.meta if root else {}
     if "svt.enums" not in meta:
-        from ..store import StoreBase
+        from ..store.base import StoreBase
         meta["svt.enums"] = StoreBase((root.obj or {}).get("repo") if root else None).enums
     return meta["svt.enums"]
 
@@ -174,7 +174,7 @@ def report_notes(db: StoreBase) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every svt error into one line and an exit code."""
-    from ..errors import SvtError
+    from ..model.errors import SvtError
     try:
         rv = cli.main(args=argv, prog_name="svt", standalone_mode=False)
     except click.exceptions.Abort:

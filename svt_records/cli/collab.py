@@ -22,8 +22,8 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     differently, explains them and exits 9; any other exit makes git's text merge run.
     """
     import os
-    from ..driver import run_driver
-    from ..store import MERGE_CONFLICT_EXIT
+    from ..collab.driver import run_driver
+    from ..store.base import MERGE_CONFLICT_EXIT
     conflicts, lines = run_driver(os.getcwd(), base, ours, theirs, path)
     for line in lines:
         click.echo(f"svt: {line}", err=True)
@@ -52,8 +52,8 @@ def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
       svt resolve MODULE-L1-001 --theirs
       svt resolve MODULE-L1-001 --set status=spare --ours
     """
-    from ..errors import InvalidInput
-    from ..driver import resolve as do_resolve
+    from ..model.errors import InvalidInput
+    from ..collab.driver import resolve as do_resolve
     values = {}
     for item in sets:
         field, sep, value = item.partition("=")
@@ -87,7 +87,7 @@ def history(component_id: str, fmt: str) -> None:
       svt history MODULE-L1-001
       svt history MODULE-L1-001 --format json
     """
-    from ..history import component_history, value_text
+    from ..collab.history import component_history, value_text
     db = open_db()
     found = component_history(db, component_id)
     report_notes(db)
@@ -132,7 +132,7 @@ def undo(commit: str | None, dry_run: bool) -> None:
       svt undo                  # undo the last commit
       svt undo 5f84f57          # undo an older commit (svt history ID shows them)
     """
-    from ..undo import undo as do_undo
+    from ..collab.undo import undo as do_undo
     db = open_db()
     plan, new = do_undo(db, commit, dry_run=dry_run)
     report_notes(db)

@@ -10,11 +10,11 @@ import click
 from click.shell_completion import CompletionItem
 
 if TYPE_CHECKING:  # the library is imported when a completion runs
-    from ..database import Database
+    from ..api.database import Database
 
 
 def _store(ctx: click.Context) -> Database | None:
-    from ..database import Database
+    from ..api.database import Database
     root = ctx.find_root()
     repo = (root.obj or {}).get("repo") or root.params.get("repo")  # completion parses only
     db = Database(repo)
@@ -36,13 +36,13 @@ def _offer(find: Callable[[Database], list[str]]) -> Callable[..., list[Completi
 
 
 def _ids(db: Database) -> list[str]:
-    from ..index import Index
+    from ..index.queries import Index
     return sorted({row[0] for row in Index(db).components(columns=("id",))})
 
 
 def _positions(db: Database) -> list[str]:
-    from ..index import Index
-    from ..positions import layout
+    from ..index.queries import Index
+    from ..index.positions import layout
     names = layout(db.config)
     taken = {row[0] for row in Index(db).components(columns=("position",)) if row[0]}
     return names + sorted(taken - set(names))

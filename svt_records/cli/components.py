@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 import click
 
 from . import StoreChoice, open_db, report_notes
-from ..registry import format_value
+from ..model.registry import format_value
 from .complete import COMPONENT_ID, complete_position
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
 if TYPE_CHECKING:  # the store module is imported when a command runs
-    from ..store import StoreBase
+    from ..store.base import StoreBase
 
 def _attr(values: tuple[str, ...]) -> dict:
     from ..model import parse_attribute
@@ -51,7 +51,7 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
         if component_id or ctype or attrs:
             raise click.UsageError("--from-csv takes everything from the file: leave out --id,"
                                    " --type and the other fields")
-        from ..bulk import add_from_csv
+        from ..exchange.bulk import add_from_csv
         db = open_db()
         commit, created, updated, present = add_from_csv(db, from_csv)
         report_notes(db)
@@ -90,7 +90,7 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
       svt list --attr channel_count=512 --attr firmware
       svt list --format csv > components.csv
     """
-    from ..index import TABLE_COLUMNS, Index
+    from ..index.queries import TABLE_COLUMNS, Index
     db = open_db()
     index = Index(db)
     headers = list(TABLE_COLUMNS)
@@ -170,7 +170,7 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
             out.append(f"  On module:    {asm['module']}")
     if rec.get("attributes"):
         out += ["", "Attributes:"] + [f"  {k}: {format_value(v)}" for k, v in rec["attributes"].items()]
-    from ..registry import SECTIONS, show_lines
+    from ..model.registry import SECTIONS, show_lines
     for section in sorted(SECTIONS, key=lambda s: s.place):  # each kind declares its lines
         items = info[section.current or section.key]
         if section.counted:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import StoreChoice, open_db, report_notes
-from ..registry import MODULE_PARTS
+from ..model.registry import MODULE_PARTS
 from .complete import COMPONENT_ID, complete_position
 from .render import FORMAT_OPTION, done, table, to_csv, to_json
 
@@ -72,7 +72,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
         if component_id or test_type:
             raise click.UsageError("--from-csv takes everything from the file: leave out ID"
                                    " and --type")
-        from ..bulk import tests_from_csv
+        from ..exchange.bulk import tests_from_csv
         db = open_db()
         commit, count, present = tests_from_csv(db, from_csv)
         report_notes(db)
@@ -103,7 +103,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
 
 def verdict_lines(event: dict, values: bool = True) -> list[str]:
     """What the analysis derived (its ``values`` too) and what the limits say of a test."""
-    from ..registry import format_value
+    from ..model.registry import format_value
     out = []
     analysis = event.get("analysis") or {}
     measures = event.get("measurements") or {}
@@ -138,7 +138,7 @@ def show_test(test_id: str, fmt: str) -> None:
     when several components have a test of that id), the path of the test's record, or,
     after `svt import-sqlite`, the original tracker's test number.
     """
-    from ..registry import FILE_KIND_LABELS, format_size, format_value
+    from ..model.registry import FILE_KIND_LABELS, format_size, format_value
     db = open_db()
     ev = db.find_test(test_id)
     if fmt == "json":

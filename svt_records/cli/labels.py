@@ -38,7 +38,7 @@ def label(ids: tuple[str, ...], out: str, fmt: str, size: str | None, sheet: boo
       svt label FEB-042 --format png --out labels/
       svt label --sheet --type module --paper letter --format pdf
     """
-    from .. import labels
+    from ..site import labels
     from .render import done
     if sheet:
         if size:

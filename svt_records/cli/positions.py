@@ -25,7 +25,7 @@ def positions(run_period: str | None, at: str | None, fmt: str) -> None:
       svt positions --run-period 2025_spring_run
       svt positions --at 2025-03-14 --format csv
     """
-    from ..positions import FIELDS, positions as rows_of
+    from ..index.positions import FIELDS, positions as rows_of
     db = open_db()
     rows = rows_of(db, run_period=run_period, at=at)
     if fmt == "json":

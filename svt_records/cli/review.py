@@ -41,16 +41,16 @@ def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt:
       svt validate records/module/MODULE-L1-001     # one component
       svt validate --since origin/main --format github   # in CI on a pull request
     """
-    from ..checks import validate_store
-    from ..errors import SvtError
-    from ..report import counts, render
+    from ..rules.checks import validate_store
+    from ..model.errors import SvtError
+    from ..rules.report import counts, render
     try:
         db = open_db()
         if since == "HEAD" and db.repo.head() is None:
             since = None  # the first commit (the pre-commit hook): everything is new
         problems, checked = validate_store(db, list(paths) if paths else None, since)
         if since is not None:
-            from ..rulechanges import rule_changes
+            from ..rules.rulechanges import rule_changes
             problems = sorted(set(problems) | set(rule_changes(db, since, allow_rule_changes)))
     except SvtError as exc:
         click.echo(f"Error: {exc}", err=True)
@@ -79,7 +79,7 @@ def fmt_cmd(ctx: click.Context, paths: tuple[str, ...], check: bool) -> None:
     Hand-edited files are then diffed the same way as files svt writes. Nothing is
     committed: review with git diff, then commit.
     """
-    from ..canonical import format_paths
+    from ..rules.canonical import format_paths
     db = open_db()
     changed, problems = format_paths(db, list(paths) or None, write=not check)
     for problem in problems:
@@ -105,12 +105,12 @@ def review_cmd(revisions: str, output: str | None) -> None:
       svt review                       # the last commit
       svt review origin/main..HEAD     # a pull request's branch
     """
-    from ..checks import validate_store
-    from ..review import review
+    from ..rules.checks import validate_store
+    from ..collab.review import review
     base, sep, head = revisions.partition("..")
     if not sep:
         base, head = revisions, "HEAD"
-    from ..rulechanges import rule_changes
+    from ..rules.rulechanges import rule_changes
     db = open_db()
     problems, _ = validate_store(db, since=base or "HEAD~1")
     problems = sorted(set(problems) | set(rule_changes(db, base or "HEAD~1")))

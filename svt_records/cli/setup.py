@@ -8,7 +8,7 @@ import click
 from . import report_notes
 
 if TYPE_CHECKING:
-    from ..database import Database
+    from ..api.database import Database
 
 
 @click.command()
@@ -49,8 +49,8 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bo
       svt init ~/svt-records --maintainer @alice --svt-install \\
           git+https://github.com/ORG/svt@v0.1.0
     """
-    from ..database import Database
-    from ..store import DEFAULT_HOME
+    from ..api.database import Database
+    from ..store.base import DEFAULT_HOME
     import os
 
     root_obj = ctx.find_root().obj or {}

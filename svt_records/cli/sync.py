@@ -38,7 +38,7 @@ def sync(merge: bool | None) -> None:
       svt sync
       svt sync --merge
     """
-    from ..sync import sync as do_sync
+    from ..collab.sync import sync as do_sync
     db = open_db()
     out = do_sync(db, merge=merge)
     report_notes(db)
@@ -110,8 +110,8 @@ def branch(name: str | None, prune: bool) -> None:
       svt branch stand2-iv-tests
       svt branch --prune
     """
-    from ..errors import InvalidInput
-    from ..sync import prune_branches, start_branch
+    from ..model.errors import InvalidInput
+    from ..collab.sync import prune_branches, start_branch
     if bool(name) == prune:
         raise InvalidInput("give a branch NAME to start, or --prune (not both)")
     db = open_db()

@@ -19,7 +19,7 @@ def test_types(fmt: str) -> None:
     `svt test` takes a verdict from these limits when given neither --pass nor --fail;
     docs/analysis.md explains the fields.
     """
-    from ..testtypes import missing_requirements
+    from ..analysis.testtypes import missing_requirements
     db = open_db()
     definitions = db.test_types()
     if fmt == "json":

@@ -21,7 +21,7 @@ def import_sqlite(database: str, data_dir: str | None) -> None:
     Example:
       svt import-sqlite ~/.hps_svt_tracker/svt_components.db
     """
-    from ..legacy import count_rows, import_sqlite as run_import
+    from ..exchange.legacy import count_rows, import_sqlite as run_import
     db = open_db()
     total = count_rows(__import__("pathlib").Path(database))
     if stderr_is_terminal() and total > 50:
@@ -60,14 +60,14 @@ def export(fmt: str, ctype: str | None, output: str | None) -> None:
     json and yaml hold every component with all its events; csv has one row per component
     (attributes as attr.<name> columns), which pandas.read_csv reads as it is.
     """
-    from ..exporting import export_data, flat_rows
+    from ..exchange.exporting import export_data, flat_rows
     db = open_db()
     data = export_data(db, ctype)
     if fmt == "csv":
         header, rows = flat_rows(data)
         text = to_csv(rows, header)
     elif fmt == "yaml":
-        from ..yamlio import dump
+        from ..files.yamlio import dump
         text = dump({"components": data})
     else:
         text = to_json(data) + "\n"
@@ -101,7 +101,7 @@ def results(test_type: str, everything: bool, passed: bool, failed: bool, since:
       svt results --type iv_curve --fail
       svt results --type iv_curve --all --since 2025-03-01 --until 2025-03-31
     """
-    from ..exporting import results_grid
+    from ..exchange.exporting import results_grid
     from ..model import date_window
     if passed and failed:
         raise click.UsageError("--pass and --fail together: give one of them (or neither)")
@@ -138,6 +138,6 @@ def backup(path: str) -> None:
 @click.argument("path", type=click.Path())
 def restore(bundle: str, path: str) -> None:
     """Restore a backup (BUNDLE, from svt backup) into a new store at PATH."""
-    from ..database import restore_bundle
+    from ..api.database import restore_bundle
     root = restore_bundle(bundle, path)
     done(f"Restored the store into {root}; use it with svt --repo {root} ...")

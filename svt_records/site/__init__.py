@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ..errors import InvalidInput
+from ..model.errors import InvalidInput
 
 INSTALL_SITE = 'pip install "svt-records[site]"'
 COMPONENTS_DIR = "components"

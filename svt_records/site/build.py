@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
-from .. import __version__, labels, model, testtypes
-from ..errors import GitError, InvalidInput, SvtError
-from ..gitrepo import LogEntry, web_project
-from ..ivfile import is_table
-from ..store import CONFIG_FILE, RECORDS, StoreBase
+from .. import __version__, model
+from . import labels
+from ..analysis import testtypes
+from ..model.errors import GitError, InvalidInput, SvtError
+from ..git.repo import LogEntry, web_project
+from ..analysis.ivfile import is_table
+from ..store.base import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras
 
 MANIFEST = ".svt-site/manifest.json"
@@ -258,7 +260,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
             continue
         events.append(data)
     events.sort(key=lambda e: e["_order"])
-    from ..store import event_id
+    from ..store.base import event_id
     copies: list[tuple[str, str]] = []
     files_base = f"files/{quote(item.cid)}"
 
@@ -434,7 +436,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     builder.site_url = db.config.get("site_url") or None
     if not builder.labels:
         builder.result.notes.append(NO_LABELS)
-    from ..index import Index
+    from ..index.queries import Index
     index = Index(db)
     index.refresh()
     head = db.repo.head()
@@ -537,7 +539,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
 
 def _run_components(builder: Builder, items: list[ComponentInput], prefix: str | None
                     ) -> Iterable[tuple[str, dict, str, bool, str | None, bool]]:
-    from ..index import fork_available
+    from ..index.queries import fork_available
     if len(items) < PARALLEL_FROM or builder.jobs < 2 or not fork_available():
         for item in items:
             yield one_component(builder, item, prefix)
@@ -612,7 +614,7 @@ def _problems(db: StoreBase, old: dict, changed: set[str] | None,
     """The validation report: all of it, or the last build's with the changed components
     checked again (``validate --since`` the last build's commit, plus the components that
     differed from it then: an edit undone since is no change to git)."""
-    from ..checks import validate_store
+    from ..rules.checks import validate_store
     if changed is None or "problems" not in old:
         found, _ = validate_store(db, events=events)
         return [list(p) for p in found]

@@ -9,7 +9,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import SvtError
+from ..model.errors import SvtError
 from . import detector
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def trend_series(digests: dict[str, dict]) -> dict[str, list[dict]]:
     """Per test type, one trend plot per numeric measurement and unit family (as `svt
     results` makes its columns: other prefixes converted to the most used unit, a unit
     that does not convert gets a plot of its own): points (date, value, result, component)."""
-    from ..exporting import convert_unit, unit_columns, unit_family
+    from ..exchange.exporting import convert_unit, unit_columns, unit_family
     points: dict[str, dict[tuple[str, Any], list[list]]] = {}
     for cid in sorted(digests):
         for test_type, _, utc, result, values, _, units in digests[cid]["tests"]:
@@ -106,8 +106,8 @@ def _draw(todo: list[tuple[str, str, Any]], jobs: int) -> Callable[[], list[str]
     call the result for the files written."""
     if not todo:
         return list
-    from .. import plots
-    from ..index import fork_available
+    from ..analysis import plots
+    from ..index.queries import fork_available
     plots.pyplot()  # matplotlib and its style set up once, inherited by the workers
     if len(todo) < PARALLEL_FROM or jobs < 2 or not fork_available():
         return lambda: [draw_one(task) for task in todo]
@@ -125,7 +125,7 @@ def draw_one(task: tuple[str, str, Any]) -> str:
     kind, out_path, data = task
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     tmp = os.path.join(os.path.dirname(out_path), "." + os.path.basename(out_path) + ".tmp")
-    from .. import plots
+    from ..analysis import plots
     with plots.pyplot().rc_context(SITE_SIZE):
         if kind == "trend":
             _trend(data, tmp)
@@ -140,7 +140,7 @@ VERDICTS = (*detector.VERDICT_COLOURS.items(), (None, detector.NO_VERDICT))
 
 
 def _trend(data: list, out_path: str) -> None:
-    from .. import plots
+    from ..analysis import plots
     figure = trend_figure(data)
     plots.save(figure, out_path)
 
@@ -151,7 +151,7 @@ def trend_figure(data: list) -> Any:
     are grey lines under markers coloured by verdict, and the title counts them."""
     from datetime import datetime
 
-    from .. import plots
+    from ..analysis import plots
     test_type, measure, unit, points = data
     from matplotlib import dates
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -209,7 +209,7 @@ def trend_figure(data: list) -> Any:
 
 
 def _iv(data: list, out_path: str) -> None:
-    from .. import ivfile, plots
+    from ..analysis import ivfile, plots
     cid, files = data
     curves = []
     unread = []

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
-from .. import positions
-from ..errors import SvtError
+from ..index import positions
+from ..model.errors import SvtError
 from . import detector, drawing
 
 ACTIVITY_SHOWN = 15  # the latest commits on the home page

@@ -6,7 +6,7 @@ import http.server
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInput
+from ..model.errors import InvalidInput
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -74,7 +74,7 @@ def test_kill_9_at_any_step_loses_nothing_and_leaves_nothing(store, png, point):
 
 def test_a_lock_left_by_a_dead_process_is_taken_over(store):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from svt_records.txn import StoreLock; from pathlib import Path;"
+        "import sys, time; from svt_records.store.txn import StoreLock; from pathlib import Path;"
         "lock = StoreLock(Path(sys.argv[1])); lock.__enter__(); print('held', flush=True);"
         "time.sleep(60)"), str(store / ".git" / "svt" / "lock")], stdout=subprocess.PIPE,
         text=True)
@@ -231,7 +231,7 @@ def test_conflict_markers_in_a_record_are_refused_at_their_line(store):
 
 
 def test_a_record_changed_between_read_and_write_is_not_overwritten(db, monkeypatch):
-    from svt_records.store import StoreBase
+    from svt_records.store.base import StoreBase
     db.save_component("M1", {"type": "module", "status": "spare"})
     original = StoreBase.read_component
 

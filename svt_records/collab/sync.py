@@ -1,0 +1,316 @@
+"""``svt sync`` and ``svt branch``: a clone and its remote in step (docs/collaboration.md).
+
+sync fetches, puts this branch's own commits on top of the remote's (rebase, or merge when
+svt.yaml says ``sync: merge`` or when asked), validates what the local commits change in the
+result, and pushes; a push rejected because someone pushed in between starts over, a few
+times. A real conflict stops it: a rebase is aborted, so the clone is exactly as before; a
+merge (asked for) is left for ``svt resolve``, and the next sync commits it.
+
+In review mode (``review: branch``) svt commits only on topic branches: ``svt branch NAME``
+starts one from the remote's main branch; sync rebases it onto that main, pushes it and
+names the page that opens its pull or merge request; on main, sync only pulls.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import driver
+from ..model.errors import GitError, InvalidInput, Problem, RecordError, SvtError
+from ..git.repo import GitRepo, web_project
+from ..store.base import COMPONENT_FILE, RECORDS, StoreBase
+
+MAX_ATTEMPTS = 3  # pushes tried when someone else pushes in between
+# how git says the remote branch moved since the fetch (not: a hook or a protection refused)
+RACE_SIGNS = ("(fetch first)", "(non-fast-forward)", "(stale info)", "cannot lock ref",
+              "failed to update ref")
+
+
+@dataclass
+class SyncOutcome:
+    """What a sync did, or where it stopped."""
+    branch: str
+    onto: str  # the remote branch the local commits went on top of, e.g. origin/main
+    push_to: str | None  # where they went, e.g. origin/topic; None: nothing is pushed
+    method: str  # rebase or merge
+    finished_merge: bool = False  # committed a merge that svt resolve had settled
+    pulled: int = 0  # commits that came in
+    pushed: int = 0  # commits pushed
+    attempts: int = 0
+    unpushed: int = 0  # review mode: commits on main that only a topic branch can take
+    conflicted: list[str] = field(default_factory=list)  # paths both sides changed
+    conflicts: list[str] = field(default_factory=list)  # lines that explain them
+    components: list[str] = field(default_factory=list)  # ids whose record conflicts
+    merge_left: bool = False  # a merge stopped on the conflicts, for svt resolve
+    problems: list[Problem] = field(default_factory=list)  # why the result was not pushed
+    url: str | None = None  # the page that opens the pull/merge request
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicted and not self.problems
+
+
+def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
+    """Bring this branch and its remote in step (see the module's doc). ``merge``: True
+    merges, False rebases, None does what svt.yaml's ``sync`` says (rebase by default)."""
+    db.require()
+    repo = db.repo
+    with db.locked():
+        branch = repo.current_branch()
+        if branch is None:
+            raise SvtError("refused: HEAD is detached: check out the branch to sync (git switch"
+                           f" {db.main_branch}), then run svt sync again")
+        finishing = repo.merge_in_progress()
+        if finishing:
+            left = repo.unmerged_paths()
+            if left:
+                raise SvtError(f"{left[0]}{f' (and {len(left) - 1} more)' if len(left) > 1 else ''}"
+                               " still conflicts: settle it with `svt resolve ID --ours|--theirs"
+                               "|--set FIELD=VALUE` (or edit it and `git add` it), then run svt"
+                               " sync again; or give up the merge with `git merge --abort`")
+            repo.commit_merge()
+        else:
+            busy = repo.busy_state()
+            if busy:
+                raise SvtError(f"refused: {busy}")
+        try:
+            db.register_merge_driver()
+        except (SvtError, OSError) as exc:
+            db.notes.append(f"could not register svt's merge driver ({exc}): merges of"
+                            " component.yaml fall back to git's text merge")
+        if merge is None:
+            merge = db.config.get("sync") == "merge"
+        remote, onto_branch, push_branch = _plan(db, branch)
+        outcome = SyncOutcome(branch, f"{remote}/{onto_branch}",
+                              f"{remote}/{push_branch}" if push_branch else None,
+                              "merge" if merge else "rebase", finished_merge=finishing)
+        topic = push_branch is not None and push_branch != onto_branch
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            outcome.attempts = attempt
+            repo.fetch(remote)
+            onto = repo.rev(f"refs/remotes/{outcome.onto}")
+            if onto is None:
+                raise SvtError(f"{remote} has no branch {onto_branch} yet: push it once with"
+                               f" `git push -u {remote} {onto_branch}`, then run svt sync again")
+            pushed_tip = (None if not push_branch else onto if push_branch == onto_branch
+                          else repo.rev(f"refs/remotes/{outcome.push_to}"))
+            if topic and pushed_tip and repo.unique_commits("HEAD", pushed_tip):
+                raise SvtError(f"refused: {outcome.push_to} has commits this branch lacks"
+                               " (someone else pushed to it): bring them in with `git pull"
+                               f" --rebase {remote} {push_branch}`, then run svt sync again")
+            head = repo.rev("HEAD")
+            if head != onto and (head is None or not repo.is_ancestor(onto, head)):
+                _refuse_uncommitted(repo)
+                outcome.pulled += repo.count(f"{head}..{onto}" if head else onto)
+                if not _integrate(repo, outcome, onto, head):
+                    return outcome
+                head = repo.rev("HEAD")
+            if push_branch is None:  # review mode on main: pull only
+                outcome.unpushed = repo.count(f"{onto}..HEAD")
+                return outcome
+            if topic:
+                outcome.url = review_url(repo.config_value(f"remote.{remote}.url") or "",
+                                         onto_branch, push_branch)
+            if head == pushed_tip:
+                return outcome
+            _refuse_uncommitted(repo)
+            outcome.problems = _check(db, onto)
+            if outcome.problems:
+                return outcome
+            ahead = repo.count(f"{pushed_tip}..HEAD" if pushed_tip else f"{onto}..HEAD")
+            ok, message = repo.push(remote, push_branch, lease=(pushed_tip or "") if topic
+                                    else None, set_upstream=topic and not repo.upstream(branch))
+            if ok:
+                outcome.pushed = ahead
+                return outcome
+            if not any(sign in message for sign in RACE_SIGNS):
+                raise GitError(f"git push to {remote} failed: {_push_reason(message)}")
+        raise GitError(f"git push to {remote} was rejected {MAX_ATTEMPTS} times, as others kept"
+                       f" pushing in between ({_push_reason(message)}); run svt sync again")
+
+
+def _refuse_uncommitted(repo: GitRepo) -> None:
+    """Before the work tree changes (rebase, merge) or what is pushed is validated; a sync
+    with nothing to do skips it (git status reads every file's stat)."""
+    dirty = repo.tracked_changes()
+    if dirty:
+        raise SvtError(f"refused: {dirty[0]} has uncommitted changes, and sync moves and checks"
+                       " commits: commit them (git add/commit) or discard them (git checkout --"
+                       " FILE), then run svt sync again")
+
+
+def _plan(db: StoreBase, branch: str) -> tuple[str, str, str | None]:
+    """(remote, the branch there that ours goes on top of, the branch there it is pushed
+    to, or None when nothing is pushed). A topic branch (in review mode any branch but main;
+    otherwise one with no upstream yet) goes on top of main and is pushed as itself."""
+    repo = db.repo
+    remotes = repo.remotes()
+    if not remotes:
+        raise SvtError("this clone has no remote to sync with: add one with `git remote add"
+                       " origin URL` (the store's GitHub or GitLab repository), then run svt"
+                       " sync again")
+    upstream = repo.upstream(branch)
+    remote = upstream[0] if upstream else ("origin" if "origin" in remotes else remotes[0])
+    if db.review_mode:
+        main = db.main_branch
+        if branch == main:
+            return remote, main, None
+        return remote, main, upstream[1] if upstream else branch
+    if upstream is None:
+        main = db.main_branch
+        if branch != main:  # a new topic branch (svt branch): onto main, published
+            return remote, main, branch
+        raise SvtError(f"branch {branch} has no upstream to sync with: push it once with `git"
+                       f" push -u {remote} {branch}`, then run svt sync again")
+    return remote, upstream[1], upstream[1]
+
+
+def _integrate(repo: GitRepo, outcome: SyncOutcome, onto: str, head: str | None) -> bool:
+    """Put the local commits on top of ``onto``; False when a conflict stopped it (a rebase
+    is then aborted, a merge asked for is left in progress)."""
+    if head is None or repo.is_ancestor(head, onto):
+        repo.fast_forward(onto)
+        return True
+    rebase = outcome.method == "rebase" and not repo.has_merges(f"{onto}..{head}")
+    done, message = repo.rebase(onto) if rebase else repo.merge(
+        onto, f"svt sync: merge {outcome.onto} into {outcome.branch}")
+    if done:
+        outcome.method = "rebase" if rebase else "merge"
+        return True
+    outcome.conflicted = repo.unmerged_paths()
+    if not outcome.conflicted:  # not a conflict: e.g. an untracked file in the way
+        repo.abort()
+        raise GitError(f"git {'rebase' if rebase else 'merge'} {outcome.onto} failed, and"
+                       f" nothing was changed: {_last_line(message)}")
+    # git's stage 2 is the branch being merged into: in a rebase, the remote's
+    revs: dict[str, str | None] = ({"remote": onto, "yours": head} if rebase
+                                   else {"yours": head, "remote": onto})
+    for path in outcome.conflicted:
+        outcome.conflicts += _explain(repo, path, revs, outcome.components)
+    if outcome.method == "merge":
+        outcome.merge_left = True
+    else:
+        repo.abort()
+    return False
+
+
+def _explain(repo: GitRepo, path: str, revs: dict[str, str | None],
+             components: list[str]) -> list[str]:
+    if path.startswith(f"{RECORDS}/") and path.endswith(f"/{COMPONENT_FILE}"):
+        try:
+            cid, conflicts = driver.conflicts_of(repo, path)
+        except RecordError:  # a version svt cannot read: git's text merge took it
+            conflicts = []
+        if conflicts:
+            components.append(cid)
+            sides = [(side, repo.last_change(rev, path) if rev else None)
+                     for side, rev in revs.items()]
+            return driver.explain_by_commit(repo, path, cid, conflicts, revs, sides)
+    return [f"{path}: changed on both sides in ways svt cannot merge (settle it in the file,"
+            f" then `git add {path}`)"]
+
+
+def _check(db: StoreBase, base: str) -> list[Problem]:
+    """The errors in what the local commits change, in the merged store."""
+    from ..rules.checks import validate_store  # only a sync with something to push validates
+    problems, _ = validate_store(db, None, base)
+    return [p for p in problems if p.severity == "error"]
+
+
+def _last_line(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no reason given"
+
+
+def _push_reason(message: str) -> str:
+    """git push --porcelain's reason for the refused ref ("!<TAB>src:dst<TAB>[rejected]
+    (why)"), else its last line."""
+    refused = [line.split("\t")[-1] for line in message.splitlines() if line.startswith("!")]
+    return refused[0] if refused else _last_line(message)
+
+
+def review_url(remote_url: str, main: str, branch: str) -> str | None:
+    """The page that opens a pull request (GitHub) or merge request (GitLab) of ``branch``
+    into ``main``, for a remote URL in https or ssh form; None for other hosts."""
+    project = web_project(remote_url)
+    if project is None:
+        return None
+    forge, web = project
+    if forge == "github":
+        return f"{web}/compare/{main}...{branch}?expand=1"
+    return f"{web}/-/merge_requests/new?merge_request[source_branch]={branch}"
+
+
+# ---- svt branch ------------------------------------------------------------------------
+
+def start_branch(db: StoreBase, name: str) -> tuple[str, str | None]:
+    """Create topic branch ``name`` from the remote's up-to-date main (the local main when
+    the remote cannot be reached) and check it out. Returns (where it started, a warning
+    or None)."""
+    db.require()
+    repo = db.repo
+    if not repo.valid_branch_name(name):
+        raise InvalidInput(f"{name!r} is not a valid branch name: use letters, digits, - _ /"
+                           " and ., e.g. stand2-iv-tests")
+    with db.locked():
+        if repo.rev(f"refs/heads/{name}"):
+            raise InvalidInput(f"branch {name} exists already: switch to it with `git switch"
+                               f" {name}`, or choose another name")
+        busy = repo.busy_state()
+        if busy:
+            raise SvtError(f"refused: {busy}")
+        dirty = repo.tracked_changes()
+        if dirty:
+            raise SvtError(f"refused: {dirty[0]} has uncommitted changes: commit them (git"
+                           " add/commit) or discard them (git checkout -- FILE), then run svt"
+                           " branch again")
+        main = db.main_branch
+        remote, warning = _fetch_main_remote(db)
+        start = f"{remote}/{main}" if remote and not warning else main
+        if not repo.rev(start):
+            if not repo.rev(main):
+                raise SvtError(f"there is no branch {main} to start from (main_branch in"
+                               " svt.yaml names it)")
+            start = main
+        repo.start_branch(name, start)
+        if warning:
+            warning += f"; {name} starts from the local {main}, which may be behind"
+        return start, warning
+
+
+def prune_branches(db: StoreBase) -> tuple[list[str], str | None, str | None]:
+    """Delete the local topic branches the remote's main holds every commit of (never the
+    branch checked out, nor main). Returns (deleted, a merged branch kept because it is
+    checked out, a warning)."""
+    db.require()
+    repo = db.repo
+    with db.locked():
+        main = db.main_branch
+        remote, warning = _fetch_main_remote(db)
+        into = f"{remote}/{main}" if remote and repo.rev(f"{remote}/{main}") else main
+        current = repo.current_branch()
+        deleted, kept = [], None
+        for name in repo.merged_branches(into):
+            if name == main:
+                continue
+            if name == current:
+                kept = name
+                continue
+            repo.delete_branch(name)
+            deleted.append(name)
+        return deleted, kept, warning
+
+
+def _fetch_main_remote(db: StoreBase) -> tuple[str | None, str | None]:
+    """Fetch the remote main comes from: (that remote or None, a warning when it has none or
+    cannot be reached)."""
+    repo = db.repo
+    remotes = repo.remotes()
+    if not remotes:
+        return None, "this clone has no remote"
+    upstream = repo.upstream(db.main_branch)
+    remote = upstream[0] if upstream else ("origin" if "origin" in remotes else remotes[0])
+    try:
+        repo.fetch(remote)
+    except GitError as exc:
+        return remote, str(exc)
+    return remote, None

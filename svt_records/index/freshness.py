@@ -1,0 +1,419 @@
+"""The refresh protocol of the query index: what changed since the last query.
+
+The index must agree with the files at every query, whoever changed them (svt, a hand edit,
+a pull, a checkout), yet stat'ing 60,000 record files costs more than a whole query should.
+So each refresh gathers *candidates* from cheap sources and re-reads only those whose stat
+signature (mtime, size, inode) differs from what was read last:
+
+- folders whose mtime changed (a file was added, removed or renamed in them);
+- ``git diff-files`` (tracked files changed on disk; git lstat's them in C, on the other core
+  while Python checks the folders), ``git diff-index --cached HEAD`` (staged changes), and
+  ``git diff-tree`` between the tree last indexed and HEAD (commits, pulls, checkouts);
+- files that were never committed, and files that differed from HEAD at the last refresh
+  ("watched"), stat'ed every time: an edit that makes a file equal to HEAD again and is
+  staged shows in neither git diff, yet must be read again.
+
+A refresh has two halves (:meth:`Freshness.start`, :meth:`Freshness.finish`) so that a query
+can run while git works. Reading the files into rows is index_rows.py's business.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from stat import S_ISDIR
+import time
+from contextlib import ExitStack, contextmanager
+from enum import Enum
+from typing import Callable, Iterator, NamedTuple
+
+from ..model.errors import LockTimeout
+from ..git.repo import Pending
+from . import rows as index_rows
+from .rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
+from ..store.base import StoreBase, event_id
+from ..store.txn import StoreLock
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+# A file changed this close to a refresh (file times come from a coarse clock) may change
+# again within the same time stamp, size unchanged: its signature is stored so that it never
+# matches ("racy:", as git smudges such entries), and it stays watched, so the next refresh
+# reads it again. Folders get the same treatment (index_rows.dir_rows).
+RACY_NS = 50_000_000
+
+
+class Scope(Enum):
+    """The record files a refresh asks git about, as a pathspec. Queries that read only
+    components ask about component.yaml files: git lstat's only what the pathspec names
+    (10,000 files instead of 60,000 for lists)."""
+
+    RECORDS = "records"
+    COMPONENTS = ":(glob)records/*/*/component.yaml"
+
+    @classmethod
+    def of(cls, events: bool) -> "Scope":
+        return cls.RECORDS if events else cls.COMPONENTS
+
+    def covers(self, path: str) -> bool:
+        return self is Scope.RECORDS or path.endswith("/component.yaml")
+
+
+class Check(NamedTuple):
+    """A refresh under way: git's checks running, what the folders showed."""
+
+    scope: Scope
+    last_tree: str
+    tree_proc: Pending | None  # None: HEAD is the commit whose records tree is last_tree
+    dirty_proc: Pending
+    staged_proc: Pending | None
+    git_index: str | None
+    candidates: set[str]
+    new_dirs: dict[str, int]
+    gone_dirs: list[str]
+    local: bool  # the folders showed added or removed files
+    started: int  # time.time_ns() when the refresh began
+    head: str | None = None  # the commit HEAD named when the refresh began
+
+
+class Found(NamedTuple):
+    """What a refresh found, for :meth:`Freshness._apply`."""
+
+    candidates: set[str]  # files that may have changed
+    committed: set[str]  # files a commit changed since the last refresh
+    new_dirs: dict[str, int]  # folders seen for the first time or changed: their mtimes
+    gone_dirs: list[str]  # folders gone
+    tree: str  # HEAD's records tree now
+    reported: set[str]  # files git named as differing from the index or HEAD
+    settled: Scope | None  # the files git answered both questions about; None: not all
+    removed: set[str]  # files the new HEAD no longer holds
+    started: int  # when the refresh began
+
+
+class Freshness:
+    """The refresh protocol of one index file. ``index_files(paths, marks, fresh_after)``
+    reads record files and writes their rows, inside the caller's transaction."""
+
+    def __init__(self, store: StoreBase, db: sqlite3.Connection,
+                 index_files: Callable[[list[str], dict[str, int], int], None]) -> None:
+        self.store, self.db, self.index_files = store, db, index_files
+        self.root = str(store.root)
+
+    def _git(self, *args: str) -> Pending:
+        return self.store.repo.start(*args)
+
+    def start(self, events: bool) -> Check | None:
+        """Start git's checks and look at the folders; None if the index was rebuilt (it is
+        then current). While git works on the other core, the caller may query the index
+        and keep the answer if :meth:`finish` then changes nothing."""
+        started = time.time_ns()
+        last_tree = meta(self.db, "tree")
+        # a commit's tree never changes: while HEAD names the commit last seen, no git
+        head = self.store.repo.head()
+        tree_proc = None
+        if head is None or meta(self.db, "head-tree") != f"{head} {last_tree}":
+            tree_proc = self._git("rev-parse", "-q", "--verify", f"{head or 'HEAD'}:./records")
+        if last_tree is None:
+            assert tree_proc is not None
+            self._rebuild(tree_proc, started)
+            return None
+        scope = Scope.of(events)
+        dirty_proc = self._edited(scope)
+        # Staging rewrites git's index file. While that file and HEAD's tree are as they were
+        # at the last check, the staged files are the ones it saw (and read), so git need not
+        # compare again (0.1 s at 100,000 components); if HEAD moved, the finish asks then.
+        git_index = self._git_index_sig()
+        staged_proc = None
+        if git_index is None or f"{git_index} {last_tree}" not in (
+                meta(self.db, f"git-index:{scope.value}"),
+                meta(self.db, f"git-index:{Scope.RECORDS.value}")):
+            staged_proc = self._staged(scope)
+        candidates: set[str] = set()
+        new_dirs: dict[str, int] = {}
+        gone_dirs: list[str] = []
+        self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events)
+        local = bool(candidates or new_dirs or gone_dirs)
+        candidates.update(p for (p,) in self.db.execute(
+            "SELECT path FROM files WHERE volatile>0"))
+        return Check(scope, last_tree, tree_proc, dirty_proc, staged_proc, git_index,
+                     candidates, new_dirs, gone_dirs, local, started, head)
+
+    def finish(self, check: Check | None) -> bool:
+        """Wait for git and re-read what changed; True if anything in the index changed."""
+        if check is None:
+            return True
+        scope, last_tree, staged_proc = check.scope, check.last_tree, check.staged_proc
+        tree = (check.tree_proc.text() or "").strip() if check.tree_proc else last_tree
+        if staged_proc is None and tree != last_tree:  # HEAD moved alone (reset --soft)
+            staged_proc = self._staged(scope)
+        reported = set(check.dirty_proc.paths())
+        staged, staged_ok = self._staged_paths(staged_proc, scope, tree)
+        reported.update(staged)
+        # only with both answers may a watched file that git no longer names stop being watched
+        settled = scope if check.dirty_proc.ok and staged_ok else None
+        candidates = check.candidates | reported
+        committed: set[str] = set()
+        removed: set[str] = set()  # gone from HEAD's tree: untracked if still on disk
+        if tree != last_tree:
+            if last_tree:
+                proc = self._git("diff-tree", "-r", "--no-renames", "--name-status", "-z",
+                                 last_tree, tree or EMPTY_TREE)
+                for status, path in _status_pairs(proc.paths()):
+                    committed.add(f"records/{path}")
+                    if status == "D":
+                        removed.add(f"records/{path}")
+            else:
+                committed = set(self._git("ls-files", "-z", "--", "records").paths())
+            candidates |= committed
+        changed = self._apply(Found(candidates, committed, check.new_dirs, check.gone_dirs, tree,
+                                    reported, settled, removed, check.started))
+        # git's index rewritten this close to the refresh may be rewritten again with the
+        # same signature (a coarse clock, the same size, a reused inode): not trusted then
+        if staged_ok and check.git_index is not None and not index_rows.racy(
+                int(check.git_index.split(":", 1)[0]), check.started - RACY_NS):
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            (f"git-index:{scope.value}", f"{check.git_index} {tree}"))
+        if check.head is not None:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            ("head-tree", f"{check.head} {tree}"))
+        return changed
+
+    def named(self, short: str) -> list[str] | None:
+        """The event files on disk now whose id (store.event_id) is ``short``; None if the
+        index was never built. An id is its file's name (or a hash of its path), which only
+        a change of a folder's entries changes, and that changes the folder's mtime: the
+        index's rows answer for the folders whose mtime it recorded, the others are listed
+        now. Neither git nor the files' contents are consulted, and nothing is written."""
+        self.db.execute("BEGIN")  # one snapshot of the folders and the rows
+        try:
+            if meta(self.db, "tree") is None:
+                return None
+            candidates: set[str] = set()
+            self._scan_changed_dirs(candidates, {}, [])
+            paths = {p for (p,) in self.db.execute("SELECT path FROM events WHERE short=?",
+                                                   (short,))}
+        finally:
+            self.db.execute("COMMIT")
+        paths.update(p for p in candidates if p.count("/") == 4 and event_id(p) == short)
+        return sorted(p for p in paths if os.path.isfile(os.path.join(self.root, p)))
+
+    def _edited(self, scope: Scope) -> Pending:
+        return self._git("diff-files", "--name-only", "-z", "--relative", "--", scope.value)
+
+    def _staged(self, scope: Scope, base: str = "HEAD") -> Pending:
+        return self._git("diff-index", "--cached", "--no-renames", "--name-status", "-z",
+                         "--relative", base, "--", scope.value)
+
+    def _staged_paths(self, proc: Pending | None, scope: Scope, tree: str
+                      ) -> tuple[dict[str, str], bool]:
+        """{path: status} of the files whose staged version differs from HEAD's, and whether
+        git answered. A branch with no commit yet is compared with the empty tree."""
+        if proc is None:
+            return {}, False
+        pairs = proc.paths()
+        if not proc.ok and not tree:
+            proc = self._staged(scope, EMPTY_TREE)
+            pairs = proc.paths()
+        return {path: status for status, path in _status_pairs(pairs)}, proc.ok
+
+    def _git_index_sig(self) -> str | None:
+        try:
+            return index_rows.sig(os.stat(self.store.repo.git_dir / "index"))
+        except OSError:
+            return None
+
+    def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, int],
+                           gone_dirs: list[str], deep: bool = True) -> None:
+        prefix = self.root + "/"
+        sql = "SELECT path, mtime FROM dirs" + ("" if deep else " WHERE path NOT LIKE '%/%/%'")
+        folders = self.db.execute(sql).fetchall()
+        if self.db.execute("SELECT 1 FROM dirs WHERE path='records'").fetchone() is None \
+                and os.path.isdir(prefix + "records"):
+            folders.append(("records", -1))  # back since the last look: no parent tells of it
+        changed: list[str] = []
+        for path, mtime in _stat_changes(prefix, folders):
+            if mtime is None:
+                gone_dirs.append(path)
+            else:
+                changed.append(path)
+                new_dirs[path] = mtime
+        if not changed and not gone_dirs:
+            return
+        q = self.db.execute
+        for folder in changed:  # what the folder held, and what it holds now
+            candidates.update(p for (p,) in q("SELECT path FROM files WHERE dir=?", (folder,)))
+            subdirs = {p for (p,) in q("SELECT path FROM dirs WHERE parent=?", (folder,))}
+            seen: set[str] = set()
+            self._walk(folder, candidates, new_dirs, subdirs, seen)
+            # a folder removed from it: forgotten now, so that one put back is walked
+            gone_dirs.extend(sorted(subdirs - seen - {folder} - set(gone_dirs)))
+        for folder in gone_dirs:  # path ranges: everything below the folder
+            candidates.update(p for (p,) in q(
+                "SELECT path FROM files WHERE path > ? AND path < ?", (folder + "/", folder + "0")))
+
+    def _walk(self, folder: str, files: set[str], dirs: dict[str, int],
+              known: set[str] | dict[str, int] | None = None,
+              seen: set[str] | None = None) -> None:
+        """Add the record files under ``folder`` (and folders not yet known) to the sets;
+        ``seen`` gets the folders directly in ``folder``."""
+        try:
+            entries = list(os.scandir(os.path.join(self.root, folder)))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        depth = folder.count("/")  # records=0, type=1, component=2, year=3
+        for entry in entries:
+            rel = f"{folder}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if seen is not None:
+                    seen.add(rel)
+                if depth < 3 and (known is None or rel not in known) and not entry.name.startswith("."):
+                    dirs[rel] = entry.stat(follow_symlinks=False).st_mtime_ns
+                    self._walk(rel, files, dirs, known)
+            elif entry.name.endswith(".yaml") and depth >= 2:
+                files.add(rel)
+
+    def _rebuild(self, tree_proc: Pending, started: int) -> None:
+        untracked_proc = self._git("ls-files", "-z", "--others", "--exclude-standard", "--",
+                                   "records")
+        dirty_proc = self._edited(Scope.RECORDS)
+        staged_proc = self._staged(Scope.RECORDS)
+        files: set[str] = set()
+        dirs: dict[str, int] = {}
+        with self._refreshing_stat_cache():
+            st = os.stat(os.path.join(self.root, "records")) if os.path.isdir(
+                os.path.join(self.root, "records")) else None
+            if st is not None:
+                dirs["records"] = st.st_mtime_ns
+                self._walk("records", files, dirs)
+        tree = (tree_proc.text() or "").strip()
+        staged, _ = self._staged_paths(staged_proc, Scope.RECORDS, tree)
+        # watched: differs from HEAD; uncommitted: untracked, or staged but new to HEAD
+        marks = dict.fromkeys(dirty_proc.paths() + list(staged), WATCHED)
+        marks.update((path, UNCOMMITTED) for path, status in staged.items() if status == "A")
+        marks.update(dict.fromkeys(untracked_proc.paths(), UNCOMMITTED))
+        with writing(self.db, tree):
+            for table in ("dirs", "files", "components", "events"):
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
+                                dir_rows(dirs, started - RACY_NS))
+            write_absent(self.db, [f"{d}/component.yaml" for d in dirs if d.count("/") == 2
+                                   and f"{d}/component.yaml" not in files])
+            self.index_files(sorted(files), marks, started - RACY_NS)
+
+    @contextmanager
+    def _refreshing_stat_cache(self) -> Iterator[None]:
+        """A rebuild is the first query after a clone: refresh git's stat cache meanwhile, so
+        that the diff-files of every later query is not slowed by a fresh clone's "racily
+        clean" entries (measured at 10,000 components: 0.15 s before, 0.06 s after). It
+        writes .git/index, so it runs only under the store's lock (no svt change can be
+        updating git's index) and is skipped when another svt process holds that lock."""
+        with ExitStack() as held:
+            if not getattr(self.store, "_lock_depth", 0):
+                try:
+                    held.enter_context(StoreLock(self.store.repo.svt_dir() / "lock", timeout=0))
+                except (LockTimeout, OSError):  # a change is under way: leave git's index be
+                    yield
+                    return
+            held.callback(self.store.repo.refresh_stat_cache().text)  # wait before unlocking
+            yield
+
+    def _apply(self, found: Found) -> bool:
+        """Re-read the candidates whose stat signature changed (and those a commit changed),
+        and update which files stay watched."""
+        committed, new_dirs, gone_dirs, tree = (found.committed, found.new_dirs,
+                                                found.gone_dirs, found.tree)
+        candidates = {p for p in found.candidates
+                      if p.endswith(".yaml") and p.count("/") in (3, 4)}
+        # a component folder seen for the first time or changed may lack its component.yaml
+        candidates.update(f"{d}/component.yaml" for d in new_dirs if d.count("/") == 2)
+        stored: dict[str, tuple[str | None, int]] = {}  # ABSENT rows have no signature
+        if candidates:
+            if len(candidates) < 900:
+                qmarks = ",".join("?" * len(candidates))
+                rows = self.db.execute("SELECT path, sig, volatile FROM files WHERE path IN"
+                                       f" ({qmarks})", list(candidates))
+            else:
+                rows = self.db.execute("SELECT path, sig, volatile FROM files")
+            stored = {path: (sig, volatile) for path, sig, volatile in rows}
+        todo: list[tuple[str, str | None]] = []
+        absent: list[str] = []  # component.yaml files missing from existing folders
+        for path in candidates:
+            try:
+                sig = index_rows.sig(os.lstat(os.path.join(self.root, path)))
+            except (FileNotFoundError, NotADirectoryError):  # gone, or its folder is a file
+                sig = None
+            if sig is None:
+                if _absent_watch(self.root, path):
+                    if stored.get(path) != (None, ABSENT):
+                        absent.append(path)
+                elif path in stored:
+                    todo.append((path, None))
+            elif sig != stored.get(path, (None,))[0] or path in committed:
+                todo.append((path, sig))
+        marks: dict[str, int] = {}
+        remark: list[tuple[int, str]] = []
+        present_now = {path for path, sig in todo if sig is not None}
+        missing = {path for path, sig in todo if sig is None}.union(absent)
+        for path in candidates:
+            before = stored.get(path, (None, None))[1]
+            if before == ABSENT:  # back: whether a commit holds it is not known
+                before = None if path in present_now else ABSENT
+            if before == ABSENT or path in missing:
+                continue  # its row is written below
+            if path in found.removed or (path not in committed and before in (None, UNCOMMITTED)):
+                mark = UNCOMMITTED  # until a commit holds it
+            elif path in found.reported or (
+                    not (found.settled is not None and found.settled.covers(path))
+                    and (before == WATCHED or path in committed)):
+                mark = WATCHED  # differs from HEAD, or git was not asked (HEAD moved)
+            else:
+                mark = 0
+            marks[path] = mark
+            if before is not None and mark != before:
+                remark.append((mark, path))
+        if not todo and not absent and not remark and not new_dirs and not gone_dirs and \
+                tree == meta(self.db, "tree"):
+            return False
+        with writing(self.db, tree):
+            for folder in gone_dirs:
+                self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
+                                (folder, folder + "/", folder + "0"))
+            self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)",
+                                dir_rows(new_dirs, found.started - RACY_NS))
+            gone = [(path,) for path, sig in todo if sig is None] + [(p,) for p in absent]
+            for table in ("files", "components", "events"):
+                self.db.executemany(f"DELETE FROM {table} WHERE path=?", gone)
+            write_absent(self.db, absent)
+            present = [path for path, sig in todo if sig is not None]
+            self.db.executemany("UPDATE files SET volatile=? WHERE path=?", remark)
+            self.index_files(sorted(present), marks, found.started - RACY_NS)
+        return True
+
+
+def _absent_watch(root: str, path: str) -> bool:
+    """Whether a missing file is a component.yaml whose component folder still exists."""
+    return path.count("/") == 3 and path.endswith("/component.yaml") and os.path.isdir(
+        os.path.join(root, path.rsplit("/", 1)[0]))
+
+
+def _status_pairs(fields: list[str]) -> Iterator[tuple[str, str]]:
+    """(status letter, path) from the NUL-separated output of ``--name-status -z``."""
+    for i in range(0, len(fields) - 1, 2):
+        yield fields[i][:1], fields[i + 1]
+
+
+def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
+    """Folders whose mtime differs from the one recorded (None: the folder is gone, or is
+    no folder now)."""
+    stat, is_dir = os.stat, S_ISDIR
+    out: list[tuple[str, int | None]] = []
+    for path, mtime in folders:
+        try:
+            st = stat(prefix + path)
+        except (FileNotFoundError, NotADirectoryError):
+            out.append((path, None))
+            continue
+        if not is_dir(st.st_mode):
+            out.append((path, None))
+        elif st.st_mtime_ns != mtime:
+            out.append((path, st.st_mtime_ns))
+    return out
+

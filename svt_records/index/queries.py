@@ -1,0 +1,372 @@
+"""The derived query index: SQLite inside ``.git/svt/``, never committed, never the truth.
+
+:class:`Index` answers the queries (``list``, ``summary``, the one-component-per-position
+rule). Before each one it brings the file in step with the records: freshness.py says what
+changed since the last query, index_rows.py what the file holds and the rows a record
+becomes. Deleting the index loses nothing: the next command rebuilds it from the files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import Counter, defaultdict
+from typing import Any, Callable
+
+from ..model.errors import SvtError
+from .freshness import Check, Freshness
+from ..git.repo import Commit
+from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields,
+                         legacy_number, meta, open_file, read_rows, write_rows)
+from ..store.base import StoreBase, component_folder
+from ..store.txn import StoreLock
+
+__all__ = ["Index", "TABLE_COLUMNS", "fork_available"]
+
+
+class Index:
+    def __init__(self, store: StoreBase) -> None:
+        self.store = store
+        self.root = str(store.root)
+        self.path = store.repo.svt_dir() / "index.sqlite"
+        self.problems: list[str] = []
+        # one process at a time creates, upgrades or replaces the file; others then open it
+        with StoreLock(self.path.with_name("index.lock"), timeout=LOCK_WAIT):
+            self.db = open_file(self.path)
+        self.freshness = Freshness(store, self.db, self._index_files)
+
+    def _meta(self, key: str) -> str | None:
+        return meta(self.db, key)
+
+    # ---- refresh ------------------------------------------------------------------------------
+    def refresh(self, events: bool = True) -> bool:
+        """Bring the index in step with the files; True if anything in it changed.
+        ``events=False`` (queries that read only components) skips checking the folders below
+        the component folders: new event files there matter only to event queries, which
+        check them before answering."""
+        return self._finish_refresh(self._start_refresh(events))
+
+    def _start_refresh(self, events: bool) -> Check | None:
+        return self.freshness.start(events)
+
+    def _finish_refresh(self, check: Check | None) -> bool:
+        return self.freshness.finish(check)
+
+    # ---- reading files -------------------------------------------------------------------
+    def _index_files(self, paths: list[str], marks: dict[str, int], fresh_after: int) -> None:
+        """Read the files and write their rows (inside the caller's transaction).
+
+        Thousands of files (a rebuild, a big pull) are read by two processes: reading and
+        parsing is most of the work and the machines svt runs on have several cores."""
+        with self.store.progress_bar("Indexing", len(paths)) as step:
+            self._read_and_write(paths, marks, fresh_after, step)
+
+    def _read_and_write(self, paths: list[str], marks: dict[str, int], fresh_after: int,
+                        step: Callable[[int], None]) -> None:
+        workers = min(os.cpu_count() or 1, 4)
+        if len(paths) >= PARALLEL_FROM and workers > 1 and fork_available():
+            import multiprocessing
+            global _WORKER_INDEX
+            _WORKER_INDEX = self
+            chunks = [(paths[i:i + CHUNK], marks, fresh_after)
+                      for i in range(0, len(paths), CHUNK)]
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    # chunk by chunk, so memory stays flat however large the store
+                    for rows in pool.imap_unordered(_read_rows_star, chunks):
+                        self._write_rows(rows)
+                        step(len(rows.files))
+            finally:
+                _WORKER_INDEX = None
+        else:
+            self._write_rows(self._read_rows(paths, marks, fresh_after))
+            step(len(paths))
+
+    def _write_rows(self, rows: Rows) -> None:
+        write_rows(self.db, rows)
+
+    def _read_rows(self, paths: list[str], marks: dict[str, int], fresh_after: int) -> Rows:
+        return read_rows(self.store, paths, marks, fresh_after)
+
+    # ---- queries -----------------------------------------------------------------------------
+    def unreadable_components(self) -> list[tuple[str, str]]:
+        """(id, type) of component records that failed to load (svt validate says why)."""
+        return list(self.db.execute("SELECT id, type FROM components WHERE error IS NOT NULL"))
+
+    def shared_ids(self) -> list[tuple[str, list[str]]]:
+        """Ids that more than one component record uses (a merge can bring one in under
+        another type), with their files; each record is listed and counted as it is."""
+        rows = self.db.execute(  # counted on components_id alone: every list asks
+            "SELECT id, group_concat(path, ' ') FROM components WHERE id IN (SELECT id FROM"
+            " components GROUP BY id HAVING count(*) > 1) GROUP BY id ORDER BY id")
+        return [(cid, sorted(paths.split(" "))) for cid, paths in rows]
+
+    def uncommitted(self) -> list[str]:
+        """Record files that no commit holds yet (as of the last refresh)."""
+        return [p for (p,) in self.db.execute("SELECT path FROM files WHERE volatile=?",
+                                              (UNCOMMITTED,))]
+
+    def _errors(self, table: str) -> list[str]:
+        return [r[0] for r in self.db.execute(f"SELECT error FROM {table} WHERE error IS NOT NULL")]
+
+    def components(self, component_type: str | None = None, status: str | None = None,
+                   location: str | None = None, position: str | None = None,
+                   refresh: bool = True, columns: tuple[str, ...] | None = None) -> list:
+        """Component records matching the filters, sorted by type and id; with ``columns``,
+        just those fields as tuples (no record decoding: fast for large tables)."""
+        if columns and not set(columns) <= set(TABLE_COLUMNS):
+            raise ValueError(f"columns must be among {TABLE_COLUMNS}")
+        check = self._start_refresh(events=False) if refresh else None
+        # while git looks for edits on the other core, answer from the index as it stands
+        # (unless the folders showed a change already); ask again if the refresh changed it
+        args = (component_type, status, location, position, columns)
+        version = self._data_version()
+        rows = None if check is not None and check.local else self._select(*args)
+        if check is not None and (self._finish_refresh(check) or
+                                  self._data_version() != version):
+            rows = None  # changed by this refresh, or by another svt process's meanwhile
+        self.problems = self._errors("components")
+        return self._select(*args) if rows is None else rows
+
+    def _select(self, component_type: str | None, status: str | None, location: str | None,
+                position: str | None, columns: tuple[str, ...] | None) -> list:
+        sql = f"SELECT {', '.join(columns) if columns else 'data'} FROM components WHERE error IS NULL"
+        args: list[Any] = []
+        for column, value in (("type", component_type), ("status", status),
+                              ("position", position)):
+            if value:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        if location:
+            sql += " AND location = ? COLLATE NOCASE"
+            args.append(location)
+        sql += " ORDER BY type, id"
+        if columns:
+            return self.db.execute(sql, args).fetchall()
+        return [json.loads(r[0]) for r in self.db.execute(sql, args)]
+
+    def installed(self) -> list[tuple[str, dict]]:
+        """(folder, record) of the readable component records that name a position, sorted
+        by type and id, as the index stands (the caller refreshes): a few hundred, not the
+        whole store."""
+        return [(r[0].rsplit("/", 1)[0], json.loads(r[1])) for r in self.db.execute(
+            "SELECT path, data FROM components WHERE position IS NOT NULL AND error IS NULL"
+            " ORDER BY type, id")]
+
+    def tests_of(self, components: set[str]) -> list[tuple[str, str, str, str, str | None, str]]:
+        """(component, path, utc, name, result, date) of the readable tests of these
+        components, as the index stands (the caller refreshes)."""
+        out: list = []
+        ids = sorted(components)
+        for i in range(0, len(ids), 500):  # SQLite's limit on parameters is 999 in old builds
+            chunk = ids[i:i + 500]
+            out += self.db.execute(
+                "SELECT component, path, utc, name, result, date FROM events WHERE component"
+                f" IN ({', '.join('?' * len(chunk))}) AND kind='test' AND error IS NULL",
+                chunk).fetchall()
+        return out
+
+    def summary(self, recent: int = 10) -> dict:
+        """Counts by type and status, installations by run period, tests by type. Kept in the
+        index until the next change, so repeated summaries cost one lookup."""
+        self.refresh()
+        self.problems = self._errors("components") + self._errors("events")
+        cached = self._meta(f"summary:{recent}")
+        if cached:
+            return json.loads(cached)
+        version = self._data_version()
+        result = self._summarize(recent)
+        # keep it only if no other svt process changed the index meanwhile
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._data_version() == version:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                (f"summary:{recent}", json.dumps(result)))
+        finally:
+            self.db.execute("COMMIT")
+        return result
+
+    def event_paths(self, kind: str, name: str | None = None) -> list[str]:
+        """The paths of the readable events of ``kind`` (e.g. every test; of one test type
+        with ``name``), as the files are."""
+        self.refresh()
+        if name is not None:
+            return [r[0] for r in self.db.execute(
+                "SELECT path FROM events WHERE kind = ? AND name = ? AND error IS NULL"
+                " ORDER BY path", (kind, name))]
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM events WHERE kind = ? AND error IS NULL ORDER BY path", (kind,))]
+
+    def tests_with_id(self, short: str) -> list[str]:
+        """The paths of the readable tests whose short id (store.event_id) is ``short``.
+
+        An id comes from its file's name, so the files that have it are found from the
+        folders alone (:meth:`Freshness.named`: no git, no refresh), and only those few
+        are read, by the rule that makes the index's event rows (index_rows.event_fields)."""
+        paths = self.freshness.named(short)
+        if paths is None:  # never built: build it, then look
+            self.refresh()
+            paths = self.freshness.named(short) or []
+        return [p for p in paths if (event_fields(os.path.join(self.root, p))[0] or {}).get(
+            "kind") == "test"]
+
+    def tests_with_legacy_id(self, number: int) -> list[str]:
+        """The paths of the readable tests that `svt import-sqlite` gave the original
+        tracker's test ``number`` (their ``legacy_id``). The index reads top-level lines
+        fast (a note's line may look like one), so the strict reader confirms each."""
+        if legacy_number(number) is None:
+            return []
+        self.refresh()
+        return [path for (path,) in self.db.execute(
+            "SELECT path FROM events WHERE legacy = ? AND kind = 'test' AND error IS NULL"
+            " ORDER BY path", (number,)) if self._legacy_id(path) == number]
+
+    def _legacy_id(self, path: str) -> int | None:
+        try:
+            return legacy_number(self.store.load(path).get("legacy_id"))
+        except SvtError:
+            return None
+
+    # ---- the latest commits of each component folder (`svt show`) -------------------------
+    def recent_commits(self, folder: str, limit: int) -> list[Commit]:
+        """The latest ``limit`` commits of HEAD's history that changed ``folder`` (a component
+        folder), exactly as ``git log -n LIMIT -- FOLDER`` lists them, without walking the
+        history each time: the index keeps each folder's list as of one HEAD, and when HEAD
+        has grown from it by a line of single-parent commits (svt's own, a pull that fast-
+        forwards), one ``git log OLD..NEW`` says which folders they changed. Any other move
+        (a reset, rebase, amend, a merge) forgets every list; a folder not known yet is asked
+        of git."""
+        repo = self.store.repo
+        head = repo.head()
+        if head is None:
+            return []
+        if limit < 1 or any(c in folder for c in "*?[\\:") or not repo.history_is_plain():
+            return repo.log([folder], limit)  # pathspec magic, a shallow clone...: git answers
+        if self._meta("commits-head") != head and not self._advance_commits(head):
+            return repo.log([folder], limit)  # the index is busy: git answers
+        row = self.db.execute("SELECT commits, complete FROM recent_commits WHERE folder=?",
+                              (folder,)).fetchone()
+        if row is not None:
+            known = [Commit(*c) for c in json.loads(row[0])]
+            if row[1] or len(known) >= limit:
+                return known[:limit]
+        commits = repo.log([folder], max(limit, KEEP_COMMITS), rev=head)
+        if not self._begin_quickly():
+            return commits[:limit]
+        try:  # kept only if no other process moved the lists to another HEAD meanwhile
+            if self._meta("commits-head") == head:
+                self.db.execute("INSERT OR REPLACE INTO recent_commits VALUES (?, ?, ?)",
+                                (folder, json.dumps(commits),
+                                 int(len(commits) < max(limit, KEEP_COMMITS))))
+        finally:
+            self.db.execute("COMMIT")
+        return commits[:limit]
+
+    def _begin_quickly(self) -> bool:
+        """Begin a write, unless another process holds the index for more than a moment (a
+        rebuild): `svt show` then answers from git rather than wait."""
+        self.db.execute("PRAGMA busy_timeout=200")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
+
+    def _advance_commits(self, head: str) -> bool:
+        """Bring the folders' lists from the HEAD they were made at to ``head``; False if
+        the index was busy."""
+        old = self._meta("commits-head")
+        line = self.store.repo.line_of_commits(old, head) if old else None
+        if not self._begin_quickly():
+            return False
+        try:
+            if self._meta("commits-head") != old:  # another process moved them meanwhile
+                return self._meta("commits-head") == head
+            if line is None:
+                self.db.execute("DELETE FROM recent_commits")
+            else:
+                added: dict[str, list[Commit]] = defaultdict(list)  # newest first
+                for entry in reversed(line):
+                    folders = {component_folder(path) for _, path in entry.changes}
+                    for folder in filter(None, folders):
+                        added[folder].append(Commit(entry.sha, entry.author, entry.date,
+                                                    entry.subject))
+                q = self.db.execute
+                for folder, commits in added.items():
+                    row = q("SELECT commits, complete FROM recent_commits WHERE folder=?",
+                            (folder,)).fetchone()
+                    if row is not None:
+                        known = commits + [Commit(*c) for c in json.loads(row[0])]
+                        q("UPDATE recent_commits SET commits=?, complete=? WHERE folder=?",
+                          (json.dumps(known[:MAX_COMMITS]),
+                           int(bool(row[1]) and len(known) <= MAX_COMMITS), folder))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('commits-head', ?)", (head,))
+            return True
+        finally:
+            self.db.execute("COMMIT")
+
+    def _data_version(self) -> int:
+        """Changes when another connection commits to the index file."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _summarize(self, recent: int) -> dict:
+        q = self.db.execute
+        by_type: dict[str, dict[str, int]] = defaultdict(dict)
+        for ctype, status, n in q("SELECT type, status, count(*) FROM components WHERE error IS"
+                                  " NULL GROUP BY type, status ORDER BY type, status"):
+            by_type[ctype][status] = n
+        installed: dict[str, list[dict]] = defaultdict(list)
+        for cid, ctype, pos, period in q(
+                "SELECT id, type, position, run_period FROM components WHERE error IS NULL AND"
+                " position IS NOT NULL ORDER BY run_period, position"):
+            installed[period or "(no run period)"].append({"id": cid, "type": ctype,
+                                                           "position": pos})
+        links = q("SELECT coalesce(sum(links), 0) FROM components WHERE error IS NULL").fetchone()[0]
+        tests = {}
+        for name, n, passed, failed, last in q(
+                "SELECT name, count(*), sum(result='pass'), sum(result='fail'), max(utc)"
+                " FROM events WHERE kind='test' GROUP BY name ORDER BY name"):
+            tests[name] = {"count": n, "pass": passed or 0, "fail": failed or 0, "latest": last}
+        recent_rows = [
+            {"component": c, "test_type": n, "date": d, "result": r}
+            for c, n, d, r in q("SELECT component, name, date, result FROM events WHERE"
+                                " kind='test' ORDER BY utc DESC, path DESC LIMIT ?", (recent,))]
+        by_status: Counter = Counter()
+        for counts in by_type.values():
+            by_status.update(counts)
+        return {
+            "total": sum(by_status.values()),
+            "by_type": dict(by_type),
+            "by_status": dict(sorted(by_status.items())),
+            "installed": dict(sorted(installed.items())),
+            "tests": tests,
+            "recent_tests": recent_rows,
+            "connections": links // 2,
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+
+KEEP_COMMITS = 5  # commits kept per folder at least (`svt show` lists 5)
+MAX_COMMITS = 50  # and at most
+PARALLEL_FROM = 4000  # files; below this, starting worker processes costs more than it saves
+
+
+def fork_available() -> bool:
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+CHUNK = 10000  # files a worker reads before handing its rows back
+_WORKER_INDEX: Index | None = None  # the index a forked worker reads for
+
+
+def _read_rows_star(args: tuple[list[str], dict[str, int], int]) -> Rows:
+    """Worker side of a parallel read (the forked process inherits the index)."""
+    assert _WORKER_INDEX is not None
+    return _WORKER_INDEX._read_rows(*args)
+
+
