@@ -6,7 +6,7 @@ findings about the components in focus and turns them into
 :class:`~svt_records.errors.Problem` values, looking up line numbers only for those.
 beancount's validation module (a list of ``(entries, options) -> errors`` functions) is the
 model: to add a rule, write its function, add it to :data:`RULES`, and give it a case in
-tests/test_cross_checks.py.
+tests/rules/test_cross_checks.py.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`svt site`: the static site of a store. Every page is there, parses, and links only to
 files that exist (relative links); text from the records is escaped; invalid records are
 marked; a second build redraws only what changed; --serve serves it; without the site
-extra, one line says what to install. (tests/test_site_browser.py loads it in chromium.)"""
+extra, one line says what to install. (tests/site/test_site_browser.py loads it in chromium.)"""
 from __future__ import annotations
 
 import json

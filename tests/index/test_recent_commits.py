@@ -6,7 +6,7 @@ branch switches.
 
 A longer hunt::
 
-    SVT_LOG_EXAMPLES=200 SVT_LOG_STEPS=30 python -m pytest tests/test_recent_commits.py -q -p no:cacheprovider
+    SVT_LOG_EXAMPLES=200 SVT_LOG_STEPS=30 python -m pytest tests/index/test_recent_commits.py -q -p no:cacheprovider
 """
 from __future__ import annotations
 

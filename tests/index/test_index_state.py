@@ -11,7 +11,7 @@ them, and the index must cope.
 
 The suite runs a bounded number of examples. A longer hunt (a few minutes)::
 
-    SVT_STATE_EXAMPLES=300 SVT_STATE_STEPS=30 python -m pytest tests/test_index_state.py -q -p no:cacheprovider
+    SVT_STATE_EXAMPLES=300 SVT_STATE_STEPS=30 python -m pytest tests/index/test_index_state.py -q -p no:cacheprovider
 
 A failure prints the steps that led to it, shrunk, and how to reproduce it.
 """

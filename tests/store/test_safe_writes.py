@@ -71,7 +71,7 @@ def test_readers_never_wait_for_a_live_writers_lock(store_path, svt, tmp_path):
 
 def _hooks_file() -> list[dict]:
     import yaml  # the test extras have PyYAML (pre-commit needs it)
-    return yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    return yaml.safe_load((Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text())
 
 
 def test_svt_writes_through_its_own_pre_commit_hooks(store_path, gitcmd, tmp_path,

@@ -16,7 +16,7 @@ from svt_records import Database, __version__
 from svt_records.collab.forge import (APPROVAL_LABEL, GITHUB_FILE, GITLAB_FILE,
                                       PAGES_GITHUB_FILE)
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def git(path: Path, *args: str) -> str:

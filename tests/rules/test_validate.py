@@ -240,7 +240,7 @@ def test_json_format(store, svt):
 
 
 def test_repository_example_records_are_valid(svt):
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     result = svt("--repo", root, "validate", ok=False)
     assert result.exit_code == 0, result.stdout
 

@@ -14,7 +14,7 @@ from svt_records.model import registry
 from svt_records.files import schema, yamlio
 from svt_records.store import base as store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = registry.package_schema_dir()
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from svt_records import model
 from svt_records.files import yamlio
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FEW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

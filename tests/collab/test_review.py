@@ -43,7 +43,7 @@ def test_init_writes_ci_for_github_and_gitlab(tmp_path, svt):
 
 
 def test_pre_commit_hooks_offer_validate_and_fmt():
-    hooks = pyyaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    hooks = pyyaml.safe_load((Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text())
     by_id = {h["id"]: h for h in hooks}
     assert set(by_id) == {"svt-validate", "svt-fmt"}
     assert by_id["svt-validate"]["entry"].endswith(" validate --since HEAD")

@@ -1,6 +1,6 @@
 """Each rule across records on its own: a small store in memory that breaks that rule alone,
 the problem it reports (file, field, message, severity), and silence from every other rule.
-tests/test_validate.py runs the same rules through `svt validate` on a real store."""
+tests/rules/test_validate.py runs the same rules through `svt validate` on a real store."""
 from __future__ import annotations
 
 import pytest

@@ -13,7 +13,7 @@ checked through the API instead):
 - example_connections' ``JOIN`` of connections with components (here: the ids and types
   through ``get_connections_for_component`` and ``Component.get``).
 Also left out: test_username_auto's ``hps_svt_tracker.cli.get_current_user`` (svt takes
-the git user's name; tests/test_cli.py covers it). Where the original returns an integer
+the git user's name; tests/cli/test_cli.py covers it). Where the original returns an integer
 row id, svt returns a stable string id (integers would collide between clones).
 """
 from __future__ import annotations
