@@ -1,6 +1,9 @@
 """The ``svt`` command line: click only here; each command is a thin shell over the library.
 
 Commands are loaded on first use (``svt --help`` imports click and nothing else of weight).
+The only package that prints.
+
+May import: every package.
 """
 from __future__ import annotations
 

@@ -1,1 +1,10 @@
-"""collab."""
+"""collab: how clones and people work together through git and a forge.
+
+Owns the three-way merge of records (``merge``: pure, values in, merged values and conflicts
+out), git's merge driver and ``svt resolve`` (``driver``), ``svt sync`` and topic branches
+(``sync``), ``svt undo`` (``undo``), ``svt history`` (``history``), ``svt review``
+(``review``), and the files svt writes for GitHub and GitLab: CI, Pages, CODEOWNERS
+(``forge``).
+
+May import: model, files, git, analysis, store, index, rules.
+"""

@@ -4,7 +4,10 @@ detector map, tests with plots, the validation report), for GitHub/GitLab Pages 
 jinja2 and matplotlib come from the ``site`` extra; :func:`require_extras` says how to
 install them. Every link in the site is relative, so it works under a sub-path and from the
 file system. The component page's address, ``components/<ID>.html``, is stable: printed
-labels point at it (:func:`component_page`).
+labels point at it (:func:`component_page`). ``labels`` lays out the printed QR labels
+that ``svt label`` writes and the site shows.
+
+May import: model, files, git, analysis, store, index, rules, collab, api, exchange.
 """
 from __future__ import annotations
 
