@@ -12,7 +12,8 @@ from .. import model
 from ..model import registry
 from ..files import schema, yamlio
 from ..model.errors import InvalidInput, NotFoundError, RuleViolation, SvtError
-from ..git.repo import LFS_SETUP, MERGE_ATTRIBUTE
+from ..git.config import MERGE_ATTRIBUTE
+from ..git.lfs import LFS_SETUP
 from ..store.base import (COMPONENT_FILE, CONFIG_FILE, RECORDS, RecordRead, StoreBase, event_id,
                     under_lock)
 from ..store.txn import Change, sha256_file
@@ -882,7 +883,7 @@ def _links(component_id: str, record: dict) -> list[dict]:
 
 def restore_bundle(bundle: str | os.PathLike, path: str | os.PathLike) -> Path:
     """Clone a backup bundle into a new store folder and check it is an svt store."""
-    from ..git.repo import clone
+    from ..git.process import clone
     target = Path(os.path.expanduser(str(path))).absolute()
     if target.exists() and any(target.iterdir()):
         raise InvalidInput(f"{target} exists and is not empty: restore into a new folder")

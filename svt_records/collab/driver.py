@@ -18,7 +18,8 @@ from . import merge
 from .. import model
 from ..files import yamlio
 from ..model.errors import InvalidInput, RecordError, Problem, SvtError
-from ..git.repo import Commit, GitRepo
+from ..git.log import Commit
+from ..git.repo import GitRepo
 from .merge import Conflict
 from ..store.base import COMPONENT_FILE, StoreBase, render_record
 

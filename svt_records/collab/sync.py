@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from . import driver
 from ..model.errors import GitError, InvalidInput, Problem, RecordError, SvtError
-from ..git.repo import GitRepo, web_project
+from ..git.remote import web_project
+from ..git.repo import GitRepo
 from ..store.base import COMPONENT_FILE, RECORDS, StoreBase
 
 MAX_ATTEMPTS = 3  # pushes tried when someone else pushes in between

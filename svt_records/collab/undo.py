@@ -16,7 +16,7 @@ from typing import NamedTuple
 from ..rules.checks import LFS_POINTER, check_files, walk
 from ..rules.crosschecks import UNREADABLE, Record, cross_checks, named_ids
 from ..model.errors import GitError, InvalidInput, NotFoundError, Problem, RuleViolation, SvtError
-from ..git.repo import Commit
+from ..git.log import Commit
 from .history import UNDO_PREFIX, verb_of
 from ..store.base import COMPONENT_FILE, RECORDS, StoreBase, component_folder
 from ..store.txn import Change

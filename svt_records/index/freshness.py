@@ -27,7 +27,7 @@ from enum import Enum
 from typing import Callable, Iterator, NamedTuple
 
 from ..model.errors import LockTimeout
-from ..git.repo import Pending
+from ..git.process import Pending
 from . import rows as index_rows
 from .rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
 from ..store.base import StoreBase, event_id

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ..model.errors import SvtError
 from .freshness import Check, Freshness
-from ..git.repo import Commit
+from ..git.log import Commit
 from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields,
                          legacy_number, meta, open_file, read_rows, write_rows)
 from ..store.base import StoreBase, component_folder

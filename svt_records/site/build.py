@@ -24,7 +24,8 @@ from .. import __version__, model
 from . import labels
 from ..analysis import testtypes
 from ..model.errors import GitError, InvalidInput, SvtError
-from ..git.repo import LogEntry, web_project
+from ..git.log import LogEntry
+from ..git.remote import web_project
 from ..analysis.ivfile import is_table
 from ..store.base import CONFIG_FILE, RECORDS, StoreBase
 from . import COMPONENTS_DIR, component_page, require_extras

@@ -28,7 +28,9 @@ from ..model import registry
 from ..files import schema, yamlio
 from ..model.errors import (InvalidInput, LockTimeout, NotFoundError, Problem, RecordError,
                      RuleViolation, StoreNotFound, SvtError)
-from ..git.repo import LFS_SETUP, GitRepo, SparseCheckout
+from ..git.lfs import LFS_SETUP
+from ..git.repo import GitRepo
+from ..git.worktree import SparseCheckout
 from .txn import Change, StoreLock, Transaction
 
 CONFIG_FILE = "svt.yaml"

@@ -17,7 +17,8 @@ from typing import Callable
 
 from ..files import yamlio
 from ..model.errors import GitError, LockTimeout, SvtError
-from ..git.repo import GitRepo, fault_point
+from ..git.process import fault_point
+from ..git.repo import GitRepo
 
 try:
     import fcntl

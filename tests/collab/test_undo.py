@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from svt_records import Database
-from svt_records.git.repo import BULK_THRESHOLD
+from svt_records.git.commit import BULK_THRESHOLD
 from test_collab import clones  # noqa: F401  (a fixture: two clones of a bare remote)
 
 DATE = "2025-03-01T10:00:00+00:00"

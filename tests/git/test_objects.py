@@ -74,7 +74,7 @@ def test_reading_git_config_keeps_the_cached_settings_and_writing_it_drops_them(
 @pytest.mark.parametrize("perm", [0o644, 0o755, 0o654, 0o744, 0o611])
 def test_a_file_is_executable_as_git_says_by_its_owner_bit(tmp_path, perm):
     """svt's trees and its uncommitted-change check give a file the mode git stages."""
-    from svt_records.git.repo import _file_mode
+    from svt_records.git.objects import _file_mode
     git_out(tmp_path, "init", "-q")
     f = tmp_path / "f"
     f.write_text("x")

@@ -6,7 +6,10 @@ import os
 import random
 import subprocess
 
-from svt_records.git.repo import BULK_THRESHOLD, TREE_MODE, GitRepo, _BatchReader
+from svt_records.git.commit import BULK_THRESHOLD
+from svt_records.git.objects import TREE_MODE
+from svt_records.git.process import _BatchReader
+from svt_records.git.repo import GitRepo
 
 NAMES = ["a", "a.b", "a-b", "a0", "a_", "b", "A", "ab", "a b", "é", "2025", "2025-x",
          "component.yaml", "component.yaml.bak", "z", "a~", "aa"]

@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from conftest import StoresMachineBase, publish_with_clone, run_machine
 from svt_records import Database
 from svt_records.model.errors import SvtError
-from svt_records.git.repo import Commit
+from svt_records.git.log import Commit
 from svt_records.index.queries import Index
 
 EXAMPLES = int(os.environ.get("SVT_LOG_EXAMPLES", "10"))
