@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import TYPE_CHECKING, Any, Callable
+from pathlib import Path
+from typing import Any, Callable
 
 from ..model.errors import SvtError
 from . import detector
-
-if TYPE_CHECKING:
-    from .build import Builder
+from .outputs import SiteOutputs
+from .paths import IV_DIR
 
 TREND_DIR = "tests/plots"
 PARALLEL_FROM = 12  # plots; fewer are drawn in this process
@@ -59,26 +59,26 @@ def _key(value: Any) -> str:
                           .encode()).hexdigest()[:32]
 
 
-def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[dict]] | None,
-             touched: set[str] | None = None) -> Callable[[], None]:
-    """Start drawing the plots whose inputs changed, in parallel, and remember every plot's
-    input hash; call the result to wait for them (the caller works on meanwhile). ``series``
-    None: the trend plots are kept (store_pages did); ``touched``: the only components
-    whose IV plots may have changed (None: any)."""
-    from .build import IV_DIR
+def draw_all(outputs: SiteOutputs, store_root: Path, jobs: int, digests: dict[str, dict],
+             series: dict[str, list[dict]] | None, touched: set[str] | None = None
+             ) -> Callable[[], None]:
+    """Start drawing the plots whose inputs changed, in a pool of ``jobs`` processes, and
+    remember every plot's input hash; call the result to wait for them (the caller works on
+    meanwhile). ``series`` None: the trend plots are kept (store_pages did); ``touched``:
+    the only components whose IV plots may have changed (None: any)."""
     tasks: list[tuple[str, str, Any]] = []
-    old = builder.old.get("outputs") or {}
+    old = outputs.old.get("outputs") or {}
     for test_type, plots in (series or {}).items():
         for plot in plots:
             tasks.append(("trend", plot["rel"], [test_type, plot["measure"], plot["unit"],
                                                  plot["points"]]))
-    root = str(builder.db.root)
+    root = str(store_root)
     for cid in sorted(digests):
         ivs = digests[cid]["iv"]
         rel = f"{IV_DIR}/{cid}.png"
-        if ivs and touched is not None and cid not in touched and builder.still_there(rel):
-            builder.hashes[rel] = old[rel]  # its digest is the last build's
-            builder.result.plots_kept += 1
+        if ivs and touched is not None and cid not in touched and outputs.still_there(rel):
+            outputs.hashes[rel] = old[rel]  # its digest is the last build's
+            outputs.result.plots_kept += 1
         elif ivs:
             tasks.append(("iv", f"{IV_DIR}/{cid}.png",
                           [cid, [[label, os.path.join(root, path), sha]
@@ -87,17 +87,17 @@ def draw_all(builder: Builder, digests: dict[str, dict], series: dict[str, list[
     for kind, rel, data in tasks:
         digest = _key([kind, data if kind == "trend" else [data[0], [(a, c) for a, _, c in
                                                                         data[1]]]])
-        builder.hashes[rel] = digest
-        if builder.still_there(rel, digest):
-            builder.result.plots_kept += 1
+        outputs.hashes[rel] = digest
+        if outputs.still_there(rel, digest):
+            outputs.result.plots_kept += 1
         else:
-            todo.append((kind, str(builder.out / rel), data))
-    drawn = _draw(todo, builder.jobs)
+            todo.append((kind, str(outputs.out / rel), data))
+    drawn = _draw(todo, jobs)
 
     def finish() -> None:
         for name in drawn():
-            builder.result.written.append(os.path.relpath(name, builder.out))
-            builder.result.plots_drawn += 1
+            outputs.result.written.append(os.path.relpath(name, outputs.out))
+            outputs.result.plots_drawn += 1
     return finish
 
 

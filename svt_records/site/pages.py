@@ -1,31 +1,32 @@
 """The store-wide pages: home, the components table, the detector map, the tests, the
-validation report. Each is rendered from the components' digests (build.py) and written
-only when its inputs changed."""
+validation report. Each is rendered from the components' digests (component_data.py) and
+written only when its inputs changed."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..index import positions
 from ..model.errors import SvtError
+from ..store.base import StoreBase
 from . import detector, drawing
+from .commits import commit_url
+from .outputs import SiteOutputs
 
 ACTIVITY_SHOWN = 15  # the latest commits on the home page
-
-if TYPE_CHECKING:
-    from .build import Builder
 
 MAX_MEASURE_COLUMNS = 6
 
 
-def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems: list[list],
-                site_problems: list[list], series: dict[str, list[dict]] | None, *,
-                map_changed: bool = True, moves_changed: bool = True) -> None:
-    """Render the store-wide pages whose inputs changed. ``series`` None: no component's
-    tests changed, the tests pages (and their plots) are kept; ``map_changed`` False: no
-    component changed what the map shows; ``moves_changed`` False: nor who is where."""
-    from .build import commit_url
-    db = builder.db
+def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[str, dict],
+                problems: list[list], site_problems: list[list],
+                series: dict[str, list[dict]] | None, *, map_changed: bool = True,
+                moves_changed: bool = True) -> tuple[list, dict]:
+    """Render the store-wide pages whose inputs changed; (the tests' summary: test type,
+    components, runs; who is where on each map): the manifest keeps both. ``series``
+    None: no component's tests changed, the tests pages (and their plots) are kept;
+    ``map_changed`` False: no component changed what the map shows; ``moves_changed``
+    False: nor who is where."""
     ordered = sorted(digests.values(), key=lambda d: (d["type"], d["id"]))
     by_type: dict[str, Counter] = defaultdict(Counter)
     by_status: Counter = Counter()
@@ -36,44 +37,45 @@ def store_pages(builder: Builder, index: Any, digests: dict[str, dict], problems
     activity = [dict(c._asdict(), url=(prefix + c.sha) if prefix else None)
                 for c in db.repo.log(["records"], ACTIVITY_SHOWN)]
     if series is None:
-        builder.tests_summary = builder.old["tests"]
-        builder.keep("tests/")
+        tests_summary = outputs.old["tests"]
+        outputs.keep("tests/")
     else:
         tests = _tests(ordered)
-        builder.tests_summary = [[t, len(v["rows"]), v["runs"]] for t, v in tests.items()]
+        tests_summary = [[t, len(v["rows"]), v["runs"]] for t, v in tests.items()]
     errors = sum(p[4] == "error" for p in problems)
-    builder.page("index.html", "home.html.j2", {
+    outputs.page("index.html", "home.html.j2", {
         "name": db.config.get("name") or db.root.name, "total": len(ordered),
         "statuses": sorted(by_status.items()),
         "types": [(t, sum(c.values()), sorted(c.items())) for t, c in sorted(by_type.items())],
-        "activity": activity, "tests": [(t, n) for t, n, _ in builder.tests_summary],
+        "activity": activity, "tests": [(t, n) for t, n, _ in tests_summary],
         "errors": errors, "warnings": len(problems) - errors,
         "invalid": sum(d["invalid"] for d in ordered)})
-    builder.page("components.html", "components.html.j2", {
+    outputs.page("components.html", "components.html.j2", {
         "rows": [[d["id"], d["type"], d["status"] or "", d["location"] or "",
                   d["position"] or "", d["run_period"] or "",
                   (d["latest"] or [None, None, None])[2] or "", d["invalid"]] for d in ordered],
         "types": sorted(by_type), "statuses": sorted(by_status),
         "locations": sorted({d["location"] for d in ordered if d["location"]})})
-    if map_changed or not builder.old.get("map_rows"):
-        _map(builder, digests, moves_changed)
+    if map_changed or not outputs.old.get("map_rows"):
+        map_rows = _map(outputs, db, digests, moves_changed)
     else:
-        builder.map_rows = builder.old["map_rows"]
-        builder.keep("map.html")
+        map_rows = outputs.old["map_rows"]
+        outputs.keep("map.html")
     if series is not None:
-        _test_pages(builder, tests, series)
+        _test_pages(outputs, tests, series)
     invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
-    builder.page("validation.html", "validation.html.j2", {
+    outputs.page("validation.html", "validation.html.j2", {
         "problems": problems, "errors": errors, "warnings": len(problems) - errors,
         "invalid": invalid, "site_problems": site_problems})
+    return tests_summary, map_rows
 
 
-def _test_pages(builder: Builder, tests: dict[str, dict], series: dict[str, list[dict]]
+def _test_pages(outputs: SiteOutputs, tests: dict[str, dict], series: dict[str, list[dict]]
                 ) -> None:
-    builder.page("tests/index.html", "tests.html.j2", {
+    outputs.page("tests/index.html", "tests.html.j2", {
         "tests": [(t, len(v["rows"]), v["runs"]) for t, v in tests.items()]})
     for test_type, table in tests.items():
-        builder.page(f"tests/{test_type}.html", "test_type.html.j2", {
+        outputs.page(f"tests/{test_type}.html", "test_type.html.j2", {
             "test_type": test_type, "columns": table["columns"], "rows": table["rows"],
             "runs": table["runs"], "plots": [{k: v for k, v in p.items() if k != "points"}
                                              for p in series.get(test_type, [])],
@@ -115,14 +117,15 @@ def _tests(ordered: list[dict]) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
-def _map(builder: Builder, digests: dict[str, dict], moves_changed: bool) -> None:
+def _map(outputs: SiteOutputs, db: StoreBase, digests: dict[str, dict], moves_changed: bool
+         ) -> dict:
     """The map of now and of each run period. Who was where comes from positions.py (the
     installs and removals replayed), asked again only when an install, a removal or a
-    position changed since the last build; colours and verdicts come from the digests."""
-    db = builder.db
+    position changed since the last build; colours and verdicts come from the digests.
+    Who is where on each map: the manifest keeps it."""
     statuses = {cid: d["status"] for cid, d in digests.items()}
     periods = sorted({p for d in digests.values() for p in d["periods"]})
-    held = None if moves_changed else (builder.old.get("map_rows") or {}).get("rows")
+    held = None if moves_changed else (outputs.old.get("map_rows") or {}).get("rows")
     if held is None:
         held = {}
         for period in [None, *periods]:
@@ -132,7 +135,7 @@ def _map(builder: Builder, digests: dict[str, dict], moves_changed: bool) -> Non
                 continue
             held[period or ""] = [{k: r[k] for k in ("position", "component", "since", "until")}
                                   for r in rows]
-    builder.map_rows = {"rows": held}
+    map_rows = {"rows": held}
     maps = []
     for period, rows in held.items():
         shown = []
@@ -142,6 +145,7 @@ def _map(builder: Builder, digests: dict[str, dict], moves_changed: bool) -> Non
         maps.append({"period": period or None,
                      "anchor": f"period-{period}" if period else "now",
                      "drawing": detector.drawing(shown, statuses, "")})
-    builder.page("map.html", "map.html.j2", {
+    outputs.page("map.html", "map.html.j2", {
         "maps": maps, "legend": list(detector.STATUS_COLOURS.items()),
         "verdicts": list(detector.VERDICT_COLOURS.items())})
+    return map_rows

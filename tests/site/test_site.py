@@ -18,7 +18,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from svt_records import Database
-from svt_records.site.build import MANIFEST, build, commit_url
+from svt_records.site.build import build
+from svt_records.site.commits import commit_url
+from svt_records.site.manifest import MANIFEST
 
 from conftest import GIT_ENV, PNG, git, isolate
 from test_labels import SITE, decode, svg_png, tools  # noqa: F401  (tools: a fixture)

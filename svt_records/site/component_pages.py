@@ -1,0 +1,140 @@
+"""Each component's page and printable label, with copies of the stored files its page
+links: made again only when their inputs changed, in this process or, for many
+components, in a pool of forked workers."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import quote
+
+from ..analysis import testtypes
+from ..store.base import StoreBase
+from . import COMPONENTS_DIR, labels
+from .component_data import ComponentInput, component_context
+from .outputs import SiteOutputs, input_hash, write_whole
+from .paths import LABELS_DIR
+
+LABEL_VERSION = 1  # bump when the label's drawing changes: every label is written again
+# the site's labels take one QR mask instead of scoring all eight: 1 ms a label instead of 6
+# (10,000 labels in a full build); any mask is a valid code, `svt label` still scores them
+LABEL_MASK = 2
+
+# a component made: (id, digest, page's input hash, page written, label's input hash or
+# None, label written)
+Made = tuple[str, dict, str, bool, str | None, bool]
+
+
+@dataclass
+class ComponentPages:
+    """What every component's page and label are made with."""
+
+    outputs: SiteOutputs
+    db: StoreBase
+    commit_prefix: str | None  # a commit's web address but its sha (commits.commit_url)
+    test_types: dict[str, testtypes.TestType]  # svt.yaml's test_types
+    # the events as the full validation read them (path -> data): the pages take them
+    # from here instead of reading every file again; None: each page reads its own
+    events: dict[str, dict] | None
+    labels: bool  # segno is there: draw labels
+    site_url: str | None  # svt.yaml's, which the labels' QR codes hold
+    jobs: int
+
+
+def make_all(pages: ComponentPages, items: list[ComponentInput], pool_from: int
+             ) -> Iterable[Made]:
+    """Make the components' pages and labels: in this process for fewer than ``pool_from``
+    components (or one job, or no fork), else in a pool of ``pages.jobs`` forked workers."""
+    from ..index.queries import fork_available
+    if len(items) < pool_from or pages.jobs < 2 or not fork_available():
+        for item in items:
+            yield one_component(pages, item)
+        return
+    import multiprocessing
+    global _WORKER
+    _WORKER = pages
+    size = max(50, len(items) // (pages.jobs * 8))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    pages.outputs.environment()  # loaded once, inherited
+    result = pages.outputs.result
+    try:
+        with multiprocessing.get_context("fork").Pool(pages.jobs) as pool:
+            for made in pool.imap_unordered(_component_job, chunks):
+                for one in made:
+                    cid, wrote = one[0], one[3]
+                    if wrote:
+                        result.pages_written += 1
+                        result.written.append(f"{COMPONENTS_DIR}/{cid}.html")
+                    else:
+                        result.pages_kept += 1
+                    yield one
+    finally:
+        _WORKER = None
+
+
+# what the pages of a parallel run are made with (inherited by forked workers)
+_WORKER: ComponentPages | None = None
+
+
+def _component_job(items: list[ComponentInput]) -> list[Made]:
+    assert _WORKER is not None
+    pages = _WORKER
+    return [one_component(pages, item) for item in items]
+
+
+def one_component(pages: ComponentPages, item: ComponentInput) -> Made:
+    """Render a component's page and label if their inputs changed; (id, digest, page's
+    input hash, page written, label's input hash or None, label written)."""
+    outputs = pages.outputs
+    context, digest, copies = component_context(pages.db, item, pages.commit_prefix,
+                                                pages.test_types, pages.events)
+    for source, target in copies:
+        _copy(pages.db.root / source, outputs.out / target)
+    label_hash, label_wrote = None, False
+    if pages.labels:
+        label_hash, label_wrote = _label(pages, item)
+        context["label"] = f"{LABELS_DIR}/{quote(item.cid)}.svg"
+    rel = f"{COMPONENTS_DIR}/{item.cid}.html"
+    before = outputs.result.pages_written
+    outputs.page(rel, "component.html.j2", context)
+    return (item.cid, digest, outputs.hashes[rel], outputs.result.pages_written > before,
+            label_hash, label_wrote)
+
+
+def missing(outputs: SiteOutputs, cid: str, with_labels: bool) -> bool:
+    """Whether the component's page, or its label, is gone from OUT (deleted by hand): it
+    is made again."""
+    return not outputs.still_there(f"{COMPONENTS_DIR}/{cid}.html") or \
+        (with_labels and not outputs.still_there(f"{LABELS_DIR}/{cid}.svg"))
+
+
+def _label(pages: ComponentPages, item: ComponentInput) -> tuple[str, bool]:
+    """Write the component's label unless its id, type, serial number and the site's URL
+    are those of the last build (and the file is there); (input hash, written)."""
+    record = item.record or {}
+    component = {"id": item.cid, "type": item.ctype,
+                 "serial_number": record.get("serial_number")}
+    digest = input_hash([LABEL_VERSION, component, pages.site_url])
+    rel = f"{LABELS_DIR}/{item.cid}.svg"
+    if pages.outputs.still_there(rel, digest):
+        return digest, False
+    write_whole(pages.outputs.out / rel,
+                labels.label_svg(component, pages.site_url, mask=LABEL_MASK).encode("utf-8"))
+    return digest, True
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Put a copy of a stored file into the site. (Never a hard link: linking changes the
+    stored file's ctime, and git then takes every such file for edited until it re-reads it.)"""
+    try:
+        st = source.stat()
+    except OSError:
+        return  # validate reports a missing file
+    try:
+        if target.stat().st_size == st.st_size and target.stat().st_mtime >= st.st_mtime:
+            return
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)

@@ -1,0 +1,110 @@
+"""The manifest, OUT/.svt-site/manifest.json, and what changed since the build that wrote
+it. The manifest remembers the last build: the commit it saw, a hash of the inputs of every
+page and plot it wrote, each component's digest (the few fields the store-wide pages need)
+and the validation report. The next build re-reads only the components that changed since
+that commit (plus those that differed from it then), checks them with ``validate --since``
+that commit, and rewrites only the pages and plots whose input hash changed. A change of
+svt.yaml or schemas/, another svt version or another store makes it a full build."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import __version__
+from ..model.errors import GitError
+from ..store.base import CONFIG_FILE, RECORDS, StoreBase
+from .outputs import write_whole
+
+MANIFEST = ".svt-site/manifest.json"
+# of the manifest; another value (or svt version) means a full build. 2: a digest's tests
+# carry their units and trend points their component
+FORMAT = 2
+
+
+def read_manifest(out: Path, db: StoreBase) -> dict:
+    """The last build's manifest; {} when there is none of this format, svt version and
+    store (a full build)."""
+    try:
+        data = json.loads((out / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT or \
+            data.get("svt") != __version__ or data.get("store") != str(db.root):
+        return {}
+    return data
+
+
+def write_manifest(out: Path, *, store: Path, commit: str | None, labels: bool,
+                   dirty: set[str], outputs: dict[str, str], digests: dict[str, dict],
+                   problems: list[list], component_problems: dict[str, list[list]],
+                   map_rows: dict, tests: list) -> None:
+    """Write this build's manifest: what the next build starts from."""
+    # (keys in the order they come: sorting 10 MB of digests costs more than reading them)
+    write_whole(out / MANIFEST, json.dumps({
+        "format": FORMAT, "svt": __version__, "store": str(store), "commit": commit,
+        "labels": labels,
+        "dirty": sorted(dirty), "outputs": outputs, "digests": digests,
+        "problems": problems, "component_problems": component_problems,
+        "map_rows": map_rows, "tests": tests,
+    }, separators=(",", ":")).encode())
+
+
+def changes(db: StoreBase, index: Any, old: dict, head: str | None
+            ) -> tuple[set[str] | None, set[str], list[str]]:
+    """(ids of the components that changed since the last build, None: build everything;
+    ids of those whose files differ from HEAD now, which the next build reads again; the
+    paths changed since the last build). One look at the work tree (git's diff-files)
+    serves all three."""
+    if head is None:
+        return None, set(), []
+    now = db.repo.changed_since("HEAD") + index.uncommitted()
+    dirty = _component_ids(now)
+    if not old.get("commit") or "digests" not in old:
+        return None, dirty, []
+    try:
+        paths = [p for _, p in db.repo.changes_between(old["commit"], head)] + now
+    except GitError:
+        return None, dirty, []  # that commit is gone (a rebase, another clone)
+    if any(p == CONFIG_FILE or p.startswith("schemas/") for p in paths):
+        return None, dirty, []
+    return _component_ids(paths) | set(old.get("dirty") or []), dirty, sorted(set(paths))
+
+
+def _component_ids(paths: Iterable[str]) -> set[str]:
+    return {p.split("/")[2] for p in paths if p.startswith(RECORDS + "/") and p.count("/") >= 3}
+
+
+def validation_problems(db: StoreBase, old: dict, changed: set[str] | None,
+                        folders: dict[str, str], index: Any, paths: list[str],
+                        events: dict[str, dict] | None = None) -> list[list]:
+    """The validation report: all of it, or the last build's with the changed components
+    checked again (``validate --since`` the last build's commit, plus the components that
+    differed from it then: an edit undone since is no change to git)."""
+    from ..rules.checks import validate_store
+    if changed is None or "problems" not in old:
+        found, _ = validate_store(db, events=events)
+        return [list(p) for p in found]
+    again = changed | set(old.get("dirty") or [])
+    targets = [str(db.root / folders[cid]) for cid in sorted(again) if cid in folders]
+    fresh, _ = validate_store(db, targets=targets, since=old["commit"], index=index,
+                              changed=paths)
+    kept = [p for p in old["problems"] if not _about(p[0], again)]
+    merged = {tuple(p) for p in kept} | {tuple(p) for p in fresh}
+    return [list(p) for p in sorted(merged)]
+
+
+def _about(path: str, ids: set[str]) -> bool:
+    parts = path.split("/")
+    return parts[0] == RECORDS and len(parts) >= 3 and parts[2] in ids
+
+
+def forget(out: Path, before: dict[str, str], now: dict[str, str]) -> None:
+    """Delete what the last build wrote and this one no longer makes (the page and plots of
+    a test type whose last result is gone). Only files inside OUT: the manifest is a file
+    anyone can edit."""
+    root = out.resolve()
+    for rel in sorted(set(before) - set(now)):
+        path = (out / rel).resolve()
+        if path != root and root in path.parents and path.is_file():
+            path.unlink()
