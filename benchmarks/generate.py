@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from svt_records import model  # noqa: E402
 from svt_records.api.database import Database  # noqa: E402
-from svt_records.store.base import render_record  # noqa: E402
+from svt_records.store.layout import render_record
 
 from run import PNG  # noqa: E402  (benchmarks/run.py: the 1x1 image stored with tests)
 MIX = ["module"] * 8 + ["sensor"] * 3 + ["hybrid"] * 3 + ["feb"] * 2 + ["cable"] * 2 + \

@@ -60,7 +60,7 @@ def measure(name: str, make_args, runs: int, before=None, allowed: tuple[int, ..
 
 def a_test_id(store: Path, module: str) -> str:
     """The id `svt show` prints beside the module's first test (`svt show-test` takes it)."""
-    from svt_records.store.base import event_id
+    from svt_records.store.layout import event_id
     for path in sorted((store / "records" / "module" / module).glob("*/*.yaml")):
         if "\nkind: test\n" in path.read_text():
             return event_id(path.relative_to(store).as_posix())

@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Database": "api.database", "Component": "api.original", "TestResult": "api.original",
-    "get_default_db": "api.original", "check_measurements": "api.database",
+    "get_default_db": "api.original", "check_measurements": "store.inputs",
     "install_component": "api.original", "remove_component": "api.original",
     "create_connection": "api.original", "get_connections_for_component": "api.original",
     "get_connected_components": "api.original", "remove_connection": "api.original",

@@ -50,7 +50,7 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bo
           git+https://github.com/ORG/svt@v0.1.0
     """
     from ..api.database import Database
-    from ..store.base import DEFAULT_HOME
+    from ..store.layout import DEFAULT_HOME
     import os
 
     root_obj = ctx.find_root().obj or {}

@@ -138,6 +138,6 @@ def backup(path: str) -> None:
 @click.argument("path", type=click.Path())
 def restore(bundle: str, path: str) -> None:
     """Restore a backup (BUNDLE, from svt backup) into a new store at PATH."""
-    from ..api.database import restore_bundle
+    from ..api.setup import restore_bundle
     root = restore_bundle(bundle, path)
     done(f"Restored the store into {root}; use it with svt --repo {root} ...")

@@ -21,7 +21,8 @@ from ..model.errors import InvalidInput, RecordError, Problem, SvtError
 from ..git.log import Commit
 from ..git.repo import GitRepo
 from .merge import Conflict
-from ..store.base import COMPONENT_FILE, StoreBase, render_record
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE, render_record
 
 _STAGES = {1: "base", 2: "ours", 3: "theirs"}
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from .. import model
 from ..files import yamlio
-from ..store.base import COMPONENT_FILE, StoreBase
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE
 
 # svt's commit subjects: "<verb> <ID or file>: what", or "undo: <subject undone>" (svt
 # undo); anything else is a hand edit

@@ -8,7 +8,8 @@ from ..model import registry
 from ..files import yamlio
 from .forge import RULE_PATHS
 from ..model.errors import Problem
-from ..store.base import COMPONENT_FILE, RECORDS, StoreBase
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE, RECORDS
 
 _SKIP = {"created"}
 

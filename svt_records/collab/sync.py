@@ -18,7 +18,8 @@ from . import driver
 from ..model.errors import GitError, InvalidInput, Problem, RecordError, SvtError
 from ..git.remote import web_project
 from ..git.repo import GitRepo
-from ..store.base import COMPONENT_FILE, RECORDS, StoreBase
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE, RECORDS
 
 MAX_ATTEMPTS = 3  # pushes tried when someone else pushes in between
 # how git says the remote branch moved since the fetch (not: a hook or a protection refused)

@@ -18,7 +18,8 @@ from ..rules.crosschecks import UNREADABLE, Record, cross_checks, named_ids
 from ..model.errors import GitError, InvalidInput, NotFoundError, Problem, RuleViolation, SvtError
 from ..git.log import Commit
 from .history import UNDO_PREFIX, verb_of
-from ..store.base import COMPONENT_FILE, RECORDS, StoreBase, component_folder
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE, RECORDS, component_folder
 from ..store.txn import Change
 
 # what undoing does to a file the commit added, deleted, changed (git's status letters)

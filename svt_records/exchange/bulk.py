@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import model
-from ..api.database import Database, check_measurements, event_time, check_test_content
+from ..api.database import Database
+from ..store.inputs import check_measurements, check_test_content, event_time
 from ..model.errors import InvalidInput, RecordError, SvtError
-from ..store.base import RecordRead
+from ..store.layout import RecordRead
 from ..store.txn import Change, sha256_file
 
 COMPONENT_COLUMNS = {"id": "id", "type": "type", "serial": "serial_number",

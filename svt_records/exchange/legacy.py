@@ -19,10 +19,12 @@ from urllib.parse import quote
 from ..rules import crosschecks
 from .. import model
 from ..files import schema
-from ..api.database import Database, check_measurements, stage_files
+from ..api.database import Database
+from ..store.inputs import check_measurements
+from ..store.staging import stage_files
 from ..model.errors import InvalidInput, SvtError
 from ..index.queries import Index
-from ..store.base import COMPONENT_FILE, RECORDS, RecordRead
+from ..store.layout import COMPONENT_FILE, RECORDS, RecordRead
 from ..store.txn import Change
 
 FILE_KINDS = {"raw_data": "data", "plot": "plot", "image": "image", "log": "log", "other": "other"}

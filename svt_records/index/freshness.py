@@ -30,7 +30,8 @@ from ..model.errors import LockTimeout
 from ..git.process import Pending
 from . import rows as index_rows
 from .rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
-from ..store.base import StoreBase, event_id
+from ..store.base import StoreBase
+from ..store.layout import event_id
 from ..store.txn import StoreLock
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

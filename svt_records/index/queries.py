@@ -18,7 +18,8 @@ from .freshness import Check, Freshness
 from ..git.log import Commit
 from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields,
                          legacy_number, meta, open_file, read_rows, write_rows)
-from ..store.base import StoreBase, component_folder
+from ..store.base import StoreBase
+from ..store.layout import component_folder
 from ..store.txn import StoreLock
 
 __all__ = ["Index", "TABLE_COLUMNS", "fork_available"]

@@ -15,7 +15,8 @@ from typing import Iterable, Iterator, NamedTuple
 from .. import model
 from ..files import yamlio
 from ..model.errors import RecordError, SvtError
-from ..store.base import StoreBase, event_id
+from ..store.base import StoreBase
+from ..store.layout import event_id
 
 VERSION = "11"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)

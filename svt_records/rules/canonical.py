@@ -6,7 +6,8 @@ import os
 from ..files import yamlio
 from .checks import walk
 from ..model.errors import Problem
-from ..store.base import COMPONENT_FILE, CONFIG_FILE, StoreBase, render_record
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE, CONFIG_FILE, render_record
 
 
 def canonical(root: str, rel: str) -> tuple[bytes | None, Problem | None]:

@@ -17,8 +17,8 @@ from ..model import registry
 from ..files import schema, yamlio
 from .crosschecks import HISTORY_KEYS, UNREADABLE, Record, cross_checks
 from ..model.errors import InvalidInput, Problem, SvtError
-from ..store.base import (COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, StoreBase,
-                    component_folder)
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, component_folder
 
 if TYPE_CHECKING:  # imported where used: the index is needed only for some checks
     from ..index.queries import Index

@@ -19,7 +19,7 @@ from .. import model
 from ..model import registry
 from ..files import yamlio
 from ..model.errors import Problem, SvtError
-from ..store.base import RECORDS, component_folder
+from ..store.layout import RECORDS, component_folder
 
 ALLOWED_EXTRA = {f"{RECORDS}/README.md"}
 UNREADABLE = "__unreadable__"  # marks a partner record that could not be read

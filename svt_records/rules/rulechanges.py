@@ -12,7 +12,8 @@ from .. import model
 from ..files import schema, yamlio
 from .checks import check_files
 from ..model.errors import InvalidInput, Problem
-from ..store.base import COMPONENT_FILE, CONFIG_FILE, DEFAULT_MAX_FILE_MB, RECORDS, StoreBase
+from ..store.base import StoreBase
+from ..store.layout import COMPONENT_FILE, CONFIG_FILE, DEFAULT_MAX_FILE_MB, RECORDS
 
 ALLOW_FLAG = "--allow-rule-changes"
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..analysis import testtypes
 from ..model.errors import InvalidInput
-from ..store.base import RECORDS, StoreBase
+from ..store.base import StoreBase
+from ..store.layout import RECORDS
 from . import COMPONENTS_DIR, drawing, labels, pages, require_extras
 from .commits import commit_url, component_commits
 from .component_data import ComponentInput

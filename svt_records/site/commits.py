@@ -6,7 +6,8 @@ from typing import Callable
 
 from ..git.log import LogEntry
 from ..git.remote import web_project
-from ..store.base import RECORDS, StoreBase
+from ..store.base import StoreBase
+from ..store.layout import RECORDS
 
 COMMITS_SHOWN = 20  # per component page
 

@@ -11,7 +11,8 @@ from .. import model
 from ..analysis import testtypes
 from ..analysis.ivfile import is_table
 from ..model.errors import SvtError
-from ..store.base import StoreBase, event_id
+from ..store.base import StoreBase
+from ..store.layout import event_id
 from .paths import FILES_DIR
 
 

@@ -13,7 +13,8 @@ from typing import Any, Iterable
 
 from .. import __version__
 from ..model.errors import GitError
-from ..store.base import CONFIG_FILE, RECORDS, StoreBase
+from ..store.base import StoreBase
+from ..store.layout import CONFIG_FILE, RECORDS
 from .outputs import write_whole
 
 MANIFEST = ".svt-site/manifest.json"

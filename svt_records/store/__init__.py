@@ -1,9 +1,13 @@
 """store: a records repository on disk, and the one write path into it.
 
-Owns where a store is and its layout, reading a record, the lock and the transaction that
-turns a change into one commit (``txn``), and the write path behind ``Database``: staging a
-component, an event and its stored files, and the write of an analysed test (``testrun``).
-Nothing here asks the index; what needs it is handed in by the caller.
+Owns the layout (``layout``: where a store is, how records and events are named and rendered),
+``StoreBase`` (``base``), stacked from where the store is and its lock (``root``), what a sparse
+checkout leaves out (``sparse``), reading svt.yaml, components and events (``reading``) and the
+refusals before a commit (``refusals``); the lock and the transaction that turns a change into
+one commit (``txn``); and the write path behind ``Database``: checking typed values
+(``inputs``), staging a component, an event and its stored files (``staging``), and the write
+of an analysed test (``testrun``). Nothing here asks the index; what needs it is handed in by
+the caller.
 
 May import: model, files, git, analysis.
 """

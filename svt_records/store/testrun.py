@@ -5,14 +5,14 @@ numpy and matplotlib are imported only when a file is analysed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .. import model
 from ..model import registry
 from ..files import schema
 from ..analysis import testtypes
 from ..model.errors import InvalidInput, SvtError
-from .base import event_id
+from .layout import event_id
 from .txn import Change, sha256_file
 
 if TYPE_CHECKING:
@@ -144,10 +144,11 @@ def complete_new_test(db: "StoreBase", event: dict, definition: testtypes.TestTy
 
 # ---- svt reanalyze ---------------------------------------------------------------------
 
-def reanalyze(db: Any, test_type: str, component_ids: tuple[str, ...] = ()
-              ) -> tuple[str | None, list[str]]:
+def reanalyze(db: Any, test_type: str, component_ids: tuple[str, ...],
+              all_paths: Callable[[], list[str]]) -> tuple[str | None, list[str]]:
     """Re-run the analysis of ``test_type`` on the stored data of its results (of
-    ``component_ids``, or all), replacing the derived values, the plot and a verdict the
+    ``component_ids``, or all: ``all_paths()`` gives the paths of its results, from the
+    index, which the caller asks), replacing the derived values, the plot and a verdict the
     limits decided, in one commit. Values typed by hand stay. Returns (commit or None when
     nothing changed, one line per changed result)."""
     model.check_test_type(test_type)
@@ -165,8 +166,7 @@ def reanalyze(db: Any, test_type: str, component_ids: tuple[str, ...] = ()
                  for ev in db.events(model.check_id(cid), kinds=("test",))
                  if ev.get("test_type") == test_type]
     else:
-        from ..index.queries import Index
-        paths = Index(db).event_paths("test", test_type)
+        paths = all_paths()
     change = Change("")
     lines: list[str] = []
     import tempfile

@@ -487,7 +487,7 @@ def test_a_coarse_clock_does_not_hide_a_file_added_in_the_same_second(populated)
     late.write_text(event.read_text())  # ...and a file comes in the same second
     os.utime(year, ns=(second, second))
     assert count_tests(db) == 3
-    from svt_records.store.base import event_id
+    from svt_records.store.layout import event_id
     assert Index(db).tests_with_id(event_id(late.relative_to(db.root).as_posix())) == [
         late.relative_to(db.root).as_posix()]
 

@@ -34,7 +34,7 @@ from svt_records import Database, model
 from svt_records.files import schema, yamlio
 from svt_records.model.errors import SvtError
 from svt_records.index.queries import TABLE_COLUMNS, Index
-from svt_records.store.base import event_id
+from svt_records.store.layout import event_id
 
 EXAMPLES = int(os.environ.get("SVT_STATE_EXAMPLES", "20"))
 STEPS = int(os.environ.get("SVT_STATE_STEPS", "20"))

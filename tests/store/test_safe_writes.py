@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from svt_records import Database
-from svt_records.api.database import LFS_EXTENSIONS, _LFS_ATTRIBUTES as LFS_ATTRIBUTES
+from svt_records.api.setup import LFS_EXTENSIONS, _LFS_ATTRIBUTES as LFS_ATTRIBUTES
 
 
 def git(path: Path, *args: str) -> str:

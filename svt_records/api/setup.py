@@ -1,0 +1,217 @@
+"""A store's creation and its copies: `svt init` (git repository, svt.yaml, schemas/,
+records/, the CI files), Git LFS and the web site's Pages CI added to an existing store, and
+a backup bundle written and restored.
+
+``Database``'s methods of these names delegate here (their docstrings say what each does);
+the forge's CI templates (:mod:`..collab.forge`) load only when a store is set up.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import model
+from ..files import schema, yamlio
+from ..model.errors import InvalidInput, SvtError
+from ..git.config import MERGE_ATTRIBUTE
+from ..git.lfs import LFS_SETUP
+from ..store.layout import CONFIG_FILE, RECORDS
+from ..store.txn import Change
+
+if TYPE_CHECKING:
+    from .database import Database
+
+
+def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes] | None,
+                      ci: bool, svt_install: str | None, maintainers: tuple[str, ...],
+                      review: str | None, pages: bool) -> bool:
+    if db.exists:
+        return False
+    if db.root.is_file():
+        db.require()
+    if lfs and not db.repo.lfs_available():
+        raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP},"
+                           " or leave out --lfs")
+    new_repo = not (db.root / ".git").exists()
+    # an existing repository keeps its own default branch (e.g. master)
+    main = "main" if new_repo else db.repo.default_branch() or "main"
+    from ..collab.forge import DEFAULT_INSTALL, ci_files, codeowners
+    config: dict = {"schema_version": 1, "name": db.root.name, "main_branch": main,
+                    "svt_install": svt_install or DEFAULT_INSTALL}
+    if maintainers:
+        config["maintainers"] = list(maintainers)
+    if review:
+        config["review"] = review
+    if lfs:
+        config["lfs"] = True
+    from ..analysis.testtypes import DEFAULT_TEST_TYPES
+    config["test_types"] = copy.deepcopy(DEFAULT_TEST_TYPES)
+    files: dict[str, bytes] = {}
+    files[CONFIG_FILE] = db.record_bytes(CONFIG_FILE, config, "config")  # checks first
+    db.root.mkdir(parents=True, exist_ok=True)
+    if new_repo:
+        db.repo.init(initial_branch=main)
+    if lfs:
+        db.repo.lfs_install()
+    src = schema.package_schema_dir()
+    for name in schema.SCHEMA_NAMES:
+        files[f"schemas/{name}.schema.json"] = (src / f"{name}.schema.json").read_bytes()
+    files[f"{RECORDS}/README.md"] = _RECORDS_README.encode()
+    if lfs:
+        files[".gitattributes"] = (_LFS_ATTRIBUTES + "\n" + _MERGE_ATTRIBUTES).encode()
+    elif not (db.root / ".gitattributes").exists():
+        files[".gitattributes"] = _MERGE_ATTRIBUTES.encode()
+    if not (db.root / ".gitignore").exists():
+        files[".gitignore"] = _GITIGNORE.encode()
+    if ci:
+        generated = {**ci_files(config["svt_install"], main), **codeowners(maintainers)}
+        files.update({p: b for p, b in generated.items() if not (db.root / p).exists()})
+    if pages:
+        files.update(pages_change(db, config["svt_install"], main, files).contents)
+    files.update(extra_files or {})
+    for path in list(files):  # e.g. svt's own repository already holds schemas/
+        existing = db.root / path
+        if existing.is_file() and existing.read_bytes() == files[path]:
+            del files[path]
+        elif existing.exists():
+            raise SvtError(f"{path} already exists in {db.root} and differs from what svt"
+                           " would write: move it away, then run svt init again")
+    db._config = config
+    db.commit(Change(f"init {db.root.name}: new svt records store", contents=files),
+              creating=True)
+    return True
+
+
+def enable_lfs(db: "Database") -> str | None:
+    if not db.repo.lfs_available():
+        raise InvalidInput(f"--lfs needs git-lfs, which is not installed: {LFS_SETUP}")
+    read = db.read(CONFIG_FILE, kind="config")
+    config = read.data
+    attributes = db.root / ".gitattributes"
+    old = yamlio.read_text(attributes) if attributes.is_file() else ""  # as apply compares
+    have = set(old.splitlines())
+    missing = [line for line in _LFS_ATTRIBUTES.splitlines()
+               if line not in have and not line.startswith("#")]
+    db.repo.lfs_install()
+    if config.get("lfs") is True and not missing:
+        return None
+    change = Change("init --lfs: store images and data files with Git LFS")
+    if missing:
+        if old:
+            text = old + ("" if old.endswith("\n") else "\n") + "\n" + "\n".join(
+                [_LFS_ATTRIBUTES.splitlines()[0], *missing]) + "\n"
+            change.expected[".gitattributes"] = old
+        else:
+            text = _LFS_ATTRIBUTES
+        change.contents[".gitattributes"] = text.encode("utf-8")
+    if config.get("lfs") is not True:
+        db.stage_replace(change, read, dict(config, lfs=True), "config")
+    # stored files (not the records) are committed again through the new attributes
+    change.rehash = [p for p in db.repo.tracked(RECORDS)
+                     if not p.endswith(".yaml") and p != f"{RECORDS}/README.md"]
+    commit = db.commit(change)
+    db._config = None
+    return commit
+
+
+def pages_change(db: "Database", install: str, main: str, pending: dict[str, bytes]) -> Change:
+    """The Pages CI (forge.pages_files) as a change; a file there already is
+    kept (the GitLab job is added to .gitlab-ci.yml, ``pending`` or on disk)."""
+    from ..collab.forge import GITLAB_FILE, pages_files
+    change = Change(f"init --pages: publish the records' web site from {main}")
+    gitlab = db.root / GITLAB_FILE
+    old = None
+    if GITLAB_FILE in pending:
+        text = pending[GITLAB_FILE].decode("utf-8")
+    elif gitlab.is_file():
+        text = old = yamlio.read_text(gitlab)
+    else:
+        text = None
+    for path, data in pages_files(install, main, text).items():
+        if path == GITLAB_FILE:
+            change.contents[path] = data
+            if old is not None:
+                change.expected[path] = old
+        elif not (db.root / path).exists():
+            change.contents[path] = data
+    return change
+
+
+def enable_pages(db: "Database") -> str | None:
+    from ..collab.forge import DEFAULT_INSTALL
+    config = db.read(CONFIG_FILE, kind="config").data
+    main = config.get("main_branch") or db.repo.default_branch() or "main"
+    change = pages_change(db, config.get("svt_install") or DEFAULT_INSTALL, main, {})
+    if not change.contents:
+        return None
+    return db.commit(change)
+
+
+def backup_database(db: "Database", path: str | os.PathLike) -> str:
+    db.require()
+    target = Path(os.path.expanduser(str(path))).absolute()
+    if target.is_dir():
+        stamp = model.now().strftime("%Y%m%d_%H%M%S")
+        target = target / f"svt-backup-{stamp}.bundle"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".partial")
+    db.repo.run("bundle", "create", "-q", str(tmp), "--all")
+    os.replace(tmp, target)
+    return str(target)
+
+
+def restore_bundle(bundle: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Clone a backup bundle into a new store folder and check it is an svt store."""
+    from ..git.process import clone
+    target = Path(os.path.expanduser(str(path))).absolute()
+    if target.exists() and any(target.iterdir()):
+        raise InvalidInput(f"{target} exists and is not empty: restore into a new folder")
+    clone(str(Path(bundle).absolute()), str(target))
+    if not (target / CONFIG_FILE).is_file():
+        raise InvalidInput(f"{bundle} restored, but it holds no svt store (no {CONFIG_FILE})")
+    return target
+
+
+_RECORDS_README = """# Records
+
+One folder per component type, one folder per component:
+
+    <type>/<ID>/component.yaml                     identity and current state
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>.yaml  one event (test, install, log, ...)
+    <type>/<ID>/<YYYY>/<YYYYMMDD_HHMMSS>_<kind>_<tag>_0.png  files stored with that event
+
+The tag (six hex digits of the event's content and of when svt wrote it) keeps two clones
+from ever picking the same name; files named without it come from older versions of svt.
+
+The `svt` command writes these files and commits every change. You may edit them by hand
+too: run `svt validate` before you commit, and keep each file's first two comment lines, which
+tell your editor which JSON Schema (in ../schemas/) checks the file.
+"""
+
+# Binary formats go to Git LFS: git can neither diff nor delta-compress them well. Text a
+# component's files may be (.csv, .txt, .json, .log, .svg attached as documents) stays in
+# git, where it diffs and compresses; data files of tests (*_data*) go to LFS whatever
+# their format, as they always did. .gitattributes cannot route by size.
+LFS_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp", "heic", "webp", "pdf",
+                  "eps", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp",
+                  "root", "h5", "hdf5", "npz", "npy", "bin", "dat", "raw", "zip", "gz", "xz",
+                  "bz2", "zst", "7z", "tar", "tgz", "mp4", "mov", "avi")
+_LFS_ATTRIBUTES = "# Stored images and data files go to Git LFS (svt init --lfs)\n" + "".join(
+    f"records/**/*.{ext} filter=lfs diff=lfs merge=lfs -text\n" for ext in LFS_EXTENSIONS) + (
+    "records/**/*_data filter=lfs diff=lfs merge=lfs -text\n"
+    "records/**/*_data.* filter=lfs diff=lfs merge=lfs -text\n"
+    "records/**/*_data_*.* filter=lfs diff=lfs merge=lfs -text\n")
+
+# Every clone that runs svt defines the driver (svt setup, or any svt write); a clone that
+# does not falls back to git's own text merge.
+_MERGE_ATTRIBUTES = ("# component.yaml merges field by field with svt's merge driver"
+                     " (docs/collaboration.md)\n" + MERGE_ATTRIBUTE + "\n")
+
+_GITIGNORE = """# The original SQLite tracker's files, if this store lives beside them
+/svt_components.db
+/svt_components.db-*
+/test_data/
+"""
+
