@@ -250,3 +250,52 @@ def install_svt_hooks(store: Path, tmp_path: Path, *, commit: bool = True,
 def svt_hooks():
     """install_svt_hooks, for tests that run svt's own pre-commit hooks."""
     return install_svt_hooks
+
+
+# ---- issue 24: the site's security tests (tests/security/test_site_*.py) --------------------
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """Headless chromium driven by selenium, as tests/site/test_site_browser.py drives it;
+    downloads go to a temporary folder. Skipped without chromium and chromedriver, except in
+    CI (CI set), where that fails."""
+    chrome = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
+                               "/usr/bin/chromium") if p and os.path.exists(p)), None)
+    driver_path = next((p for p in (shutil.which("chromedriver"), "/usr/bin/chromedriver")
+                        if p and os.path.exists(p)), None)
+    if chrome is None or driver_path is None:
+        if os.environ.get("CI"):
+            pytest.fail("browser tests must run in CI: chromium or chromedriver missing")
+        pytest.skip("chromium and chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = chrome
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(tmp_path_factory.mktemp("downloads")),
+        "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def serve_site():
+    """serve_site(folder) -> its http://127.0.0.1:PORT/ address, served as `svt site
+    --serve` serves it (types by file name, as Pages do) until the test ends."""
+    import threading
+    from svt_records.site.serve import preview_server
+    servers = []
+
+    def start(folder: Path) -> str:
+        server = preview_server(folder, 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -8,6 +8,12 @@ data is the header. Columns are found by header name ("Voltage", "Bias [V]", "Cu
 "I_leak [uA]", "Temp [degC]"...) or else by position: voltage, current, temperature.
 Values keep their sign (negative bias stays negative); units in a header are converted to
 V, A and °C. Every refusal is a :class:`DataFileError` naming the file and the line.
+
+The work a file costs is bounded whatever it holds: its size, its rows and its columns are
+capped (:data:`MAX_DATA_BYTES`, :data:`MAX_DATA_ROWS`, :data:`MAX_DATA_COLUMNS`) and checked
+before the rows are parsed; an .xlsx workbook's parts, uncompressed, and the size its sheet
+claims (its ``<dimension>``) are checked before openpyxl reads a row. The caps are built into
+svt: a store's settings come with its pull requests.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import BinaryIO, Callable, Iterable, Sequence
 
 from ..model.errors import DataFileError
 
@@ -29,6 +35,14 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".iv") + XLSX_SUFFIXES
 def is_table(name: str) -> bool:
     """Whether the data file ``name`` is one the analyses read (by its suffix)."""
     return name.lower().endswith(TABLE_SUFFIXES)
+
+
+# The caps on a data file svt reads (an IV curve or a noise scan is a few thousand rows)
+MAX_DATA_BYTES = 16 * 1024 * 1024
+MAX_DATA_ROWS = 100_000  # lines of a text file, rows of a sheet
+MAX_DATA_COLUMNS = 64
+MAX_XLSX_UNPACKED = 64 * 1024 * 1024  # an .xlsx workbook's parts, uncompressed
+MAX_XLSX_PARTS = 1000
 INSTALL_ANALYSIS = 'pip install "svt-records[analysis]"'
 
 # Header words naming each quantity (the header is lower-cased and split at anything that
@@ -144,9 +158,23 @@ def _is_numeric_row(fields: Sequence[str | float | None]) -> bool:
     return bool(values) and all(_number(f) is not None for f in values)
 
 
+def _too_many_rows(path: str, rows: int, has: str = "has") -> DataFileError:
+    return _fail(path, None, f"{has} {rows:,} rows; svt reads data files of at most"
+                             f" {MAX_DATA_ROWS:,} rows: split the file, or keep it as a plain"
+                             " stored file (svt attach)")
+
+
+def _too_many_columns(path: str, line: int | None, columns: int,
+                      has: str = "has") -> DataFileError:
+    return _fail(path, line, f"{has} {columns:,} columns; svt reads data files of at most"
+                             f" {MAX_DATA_COLUMNS} columns: save only the measured columns")
+
+
 def _split_lines(path: str, text: str) -> _Table:
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
              if line.strip() and not line.lstrip().startswith("#")]
+    if len(lines) > MAX_DATA_ROWS:
+        raise _too_many_rows(path, len(lines))
     sample = [line for _, line in lines[:50]]
     delimiter = None
     for candidate in (",", ";", "\t"):
@@ -156,7 +184,11 @@ def _split_lines(path: str, text: str) -> _Table:
 
     def split(line: str, header: bool = False) -> list[str]:
         if delimiter:
-            return [f.strip() for f in next(csv.reader(io.StringIO(line), delimiter=delimiter))]
+            try:
+                return [f.strip() for f in next(csv.reader(io.StringIO(line),
+                                                           delimiter=delimiter))]
+            except (csv.Error, StopIteration) as e:
+                raise _fail(path, None, f"a line is not CSV ({e})") from None
         if header:  # "Bias Voltage [V]   Current [A]": columns apart by two spaces or a tab
             return [f.strip() for f in re.split(r"\t| {2,}", line.strip())]
         return line.split()
@@ -164,7 +196,11 @@ def _split_lines(path: str, text: str) -> _Table:
     rows: list[tuple[int, list[str | float | None]]] = []
     preamble: list[tuple[int, str]] = []
     for n, line in lines:
+        if delimiter and line.count(delimiter) >= MAX_DATA_COLUMNS:  # before csv parses it
+            raise _too_many_columns(path, n, line.count(delimiter) + 1)
         fields = split(line)
+        if len(fields) > MAX_DATA_COLUMNS:
+            raise _too_many_columns(path, n, len(fields))
         if not rows and not _is_numeric_row(fields):
             preamble.append((n, line))
             continue
@@ -186,21 +222,54 @@ def _pick_header(preamble: list[tuple[int, str]], rows: list[tuple[int, list[str
     return None
 
 
-def _read_xlsx(path: str) -> _Table:
+def _check_workbook(path: str, source: BinaryIO) -> None:
+    """Refuse a workbook whose parts, uncompressed, are over the cap (a zip bomb): zipfile
+    reads no more of a part than the size its directory declares, so the declared sizes
+    bound what openpyxl can be given."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(source) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise _fail(path, None, f"not a readable .xlsx workbook ({e})") from None
+    unpacked = sum(p.file_size for p in parts)
+    if len(parts) > MAX_XLSX_PARTS or unpacked > MAX_XLSX_UNPACKED:
+        raise _fail(path, None, f"unpacks to {unpacked / 1048576:.0f} MiB in {len(parts)} parts;"
+                                f" svt reads workbooks of at most"
+                                f" {MAX_XLSX_UNPACKED // 1048576} MiB: save the sheet as CSV")
+    source.seek(0)
+
+
+def _read_xlsx(path: str, source: BinaryIO) -> _Table:
     try:
         import openpyxl  # the analysis extra
     except ImportError:
         raise _fail(path, None, f"reading .xlsx files needs openpyxl: {INSTALL_ANALYSIS},"
                                 " or save the sheet as CSV") from None
+    _check_workbook(path, source)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
         raise _fail(path, None, f"not a readable .xlsx workbook ({e})") from e
     try:
         sheet = book.active
+        # the size its <dimension> claims, read before any row: openpyxl fills every row
+        # out to it (a few kB claiming A1:XFD1048576 is 17 billion cells)
+        claimed_rows, claimed_columns = sheet.max_row or 0, sheet.max_column or 0
+        if claimed_rows > MAX_DATA_ROWS:
+            raise _too_many_rows(path, claimed_rows, "claims (its <dimension>)")
+        if claimed_columns > MAX_DATA_COLUMNS:
+            raise _too_many_columns(path, None, claimed_columns, "claims (its <dimension>)")
         rows: list[tuple[int, list[str | float | None]]] = []
         preamble: list[tuple[int, list[str]]] = []
-        for n, values in enumerate(sheet.iter_rows(values_only=True), 1):
+        # no <dimension>: one row and one column past the caps tell a sheet over them
+        for n, values in enumerate(sheet.iter_rows(
+                max_row=claimed_rows or MAX_DATA_ROWS + 1,
+                max_col=claimed_columns or MAX_DATA_COLUMNS + 1, values_only=True), 1):
+            if n > MAX_DATA_ROWS:
+                raise _too_many_rows(path, n)
+            if len(values) > MAX_DATA_COLUMNS and values[MAX_DATA_COLUMNS] is not None:
+                raise _too_many_columns(path, n, len(values))
             fields: list[str | float | None] = [
                 v if isinstance(v, (int, float)) and not isinstance(v, bool)
                 else (None if v is None else str(v)) for v in values]
@@ -221,24 +290,52 @@ def _read_xlsx(path: str) -> _Table:
     return _Table(path, header, rows)
 
 
-def read_table(path: str | os.PathLike[str]) -> _Table:
-    """The header (or None) and the rows of a data file, before any column is chosen."""
+def _too_big(name: str, size: int) -> DataFileError:
+    return _fail(name, None, f"is {size / 1048576:.1f} MiB; svt reads data files of at most"
+                             f" {MAX_DATA_BYTES // 1048576} MiB: split the file, or keep it as"
+                             " a plain stored file (svt attach)")
+
+
+def _size(source: BinaryIO) -> int | None:
+    try:
+        return os.fstat(source.fileno()).st_size
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def read_table(path: str | os.PathLike[str], *, source: BinaryIO | None = None) -> _Table:
+    """The header (or None) and the rows of a data file, before any column is chosen.
+    ``source``: the file, opened already (the site opens stored files without following
+    links); ``path`` then only names it."""
     name = os.fspath(path)
-    if name.lower().endswith(XLSX_SUFFIXES):
-        table = _read_xlsx(name)
-    else:
-        try:
-            with open(name, "rb") as f:
-                raw = f.read()
-        except OSError as e:
-            raise _fail(name, None, f"cannot read the file ({e.strerror})") from None
-        if raw.startswith(b"PK\x03\x04"):
-            raise _fail(name, None, "is a zip file (a spreadsheet?); name it .xlsx or save as CSV")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        table = _split_lines(name, text)
+    try:
+        fh = source if source is not None else open(name, "rb")
+    except OSError as e:
+        raise _fail(name, None, f"cannot read the file ({e.strerror})") from None
+    try:
+        size = _size(fh)
+        if size is not None and size > MAX_DATA_BYTES:  # refused unread
+            raise _too_big(name, size)
+        if name.lower().endswith(XLSX_SUFFIXES):
+            return _nonempty(name, _read_xlsx(name, fh))
+        raw = fh.read(MAX_DATA_BYTES + 1)  # a size fstat does not tell (a pipe, /proc)
+    except OSError as e:
+        raise _fail(name, None, f"cannot read the file ({e.strerror})") from None
+    finally:
+        if source is None:
+            fh.close()
+    if len(raw) > MAX_DATA_BYTES:
+        raise _too_big(name, len(raw))
+    if raw.startswith(b"PK\x03\x04"):
+        raise _fail(name, None, "is a zip file (a spreadsheet?); name it .xlsx or save as CSV")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return _nonempty(name, _split_lines(name, text))
+
+
+def _nonempty(name: str, table: _Table) -> _Table:
     if not table.rows:
         raise _fail(name, None, "has no numeric columns: expected rows of numbers such as"
                                 " 'voltage,current' (a header line is optional)")
@@ -332,12 +429,12 @@ def _values(table: _Table, column: Column) -> list[float]:
     return out
 
 
-def read_iv(path: str | os.PathLike[str]) -> IVData:
+def read_iv(path: str | os.PathLike[str], *, source: BinaryIO | None = None) -> IVData:
     """The IV curve in ``path`` (CSV, text or .xlsx), in V, A and °C.
 
     Raises DataFileError (file and line) for a file with no numeric columns, a curve of one
     point, a value that is missing, not a number, NaN or infinite, or an unknown unit."""
-    table = read_table(path)
+    table = read_table(path, source=source)
     columns = _columns(table, ("voltage", "current", "temperature"), ("voltage", "current"))
     if len(table.rows) < 2:
         raise _fail(table.path, table.rows[0][0], "has only one data point; an IV curve needs"
@@ -352,10 +449,10 @@ def read_iv(path: str | os.PathLike[str]) -> IVData:
         columns=tuple(columns.values()))
 
 
-def read_noise(path: str | os.PathLike[str]) -> NoiseData:
+def read_noise(path: str | os.PathLike[str], *, source: BinaryIO | None = None) -> NoiseData:
     """The per-channel noise in ``path``: ``channel,noise`` columns (header optional) or a
     single noise column, in electrons (ENC)."""
-    table = read_table(path)
+    table = read_table(path, source=source)
     width = len(table.rows[0][1])
     if width == 1:
         columns = {"noise": Column("noise", 0, table.header[0] if table.header else None)}

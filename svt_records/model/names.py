@@ -1,6 +1,8 @@
 """The names svt accepts: component ids (safe as folder names everywhere), a component's page
 URL and what a scanned label gives, connection ids, component types and statuses, test
-types, and detector positions in their notation and order. No I/O."""
+types, and detector positions in their notation and order; and the one rule of path-safe
+names (:func:`is_path_safe`) that validate and the site apply to every name that becomes
+part of a path. No I/O."""
 from __future__ import annotations
 
 import re
@@ -84,6 +86,39 @@ def parse_connection_id(text: str) -> tuple[str, str, str]:
         raise InvalidInput(f"{text!r} is not a connection id (A~B~TYPE, e.g."
                            " FEB-042~HPK-SN123456~signal): `svt connections ID` prints them")
     return parts[0], parts[1], parts[2]
+
+
+# Path-safe names: every name svt puts into a path of its own (a component id, a test type,
+# a measurement name, a stored file's name) and so into a file name of the site. One rule,
+# built into svt: a store's schemas come with its pull requests, so they cannot be what
+# keeps a name from climbing out of a folder. Letters, digits and . _ + -, starting with a
+# letter or digit, not ending with a dot (Windows drops it): no "/", "\\", ".." or space.
+MAX_SAFE_NAME_LENGTH = 128
+_PATH_SAFE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
+def is_path_safe(name: object) -> bool:
+    """Whether ``name`` is safe as one file or folder name on every OS and in a URL."""
+    return (isinstance(name, str) and len(name) <= MAX_SAFE_NAME_LENGTH
+            and _PATH_SAFE_RE.fullmatch(name) is not None and not name.endswith("."))
+
+
+def path_safe_problem(name: object, what: str) -> str | None:
+    """None for a path-safe name, else what is wrong with it and what to write instead."""
+    if is_path_safe(name):
+        return None
+    shown = repr(name) if not isinstance(name, str) or len(name) <= 60 else repr(name[:60]) + "..."
+    return (f"{what} {shown} cannot name a file: use letters, digits and . _ + - (starting"
+            f" with a letter or digit, not ending with a dot, at most {MAX_SAFE_NAME_LENGTH}"
+            " characters)")
+
+
+def check_path_safe(name: object, what: str) -> str:
+    """The name if it is path-safe (:func:`is_path_safe`), else InvalidInput."""
+    problem = path_safe_problem(name, what)
+    if problem:
+        raise InvalidInput(problem)
+    return str(name)
 
 
 def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:

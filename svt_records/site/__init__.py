@@ -7,6 +7,11 @@ file system. The component page's address, ``components/<ID>.html``, is stable: 
 labels point at it (:func:`component_page`). ``labels`` lays out the printed QR labels
 that ``svt label`` writes and the site shows.
 
+Every record is untrusted input (docs/security.md): ``stored`` publishes stored files in a
+form no browser runs, ``outputs`` writes only plain paths inside OUT, and ``refusals`` says
+what the build refuses before it writes anything (links, names that cannot be file names,
+an OUT the store tracks).
+
 May import: model, files, git, analysis, store, index, rules, collab, api, exchange.
 """
 from __future__ import annotations

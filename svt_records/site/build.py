@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 from ..analysis import testtypes
@@ -24,8 +23,9 @@ from .commits import commit_url, component_commits
 from .component_data import ComponentInput
 from .component_pages import ComponentPages, make_all, missing
 from .manifest import changes, forget, read_manifest, validation_problems, write_manifest
-from .outputs import BuildResult, SiteOutputs, write_whole
+from .outputs import BuildResult, SiteOutputs
 from .paths import FILES_DIR, IV_DIR, LABELS_DIR
+from .refusals import refuse_out, refuse_unsafe
 
 PARALLEL_FROM = 200  # components; fewer are read and rendered in this process
 # a full build renders the pages from the full validation's parse of every event up to this
@@ -52,7 +52,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
                            " (e.g. svt site public)")
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"{out} is a file: give a folder for the site")
-    target.mkdir(parents=True, exist_ok=True)
+    refuse_out(db, target, out)
     jobs = jobs or min(os.cpu_count() or 1, 4)
     test_types = testtypes.definitions(db.config)  # svt.yaml's test_types
     with_labels = labels.available()  # segno is there: draw labels
@@ -84,6 +84,9 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     if changed is None and len(rows) <= SHARED_PARSE_UP_TO:
         events = {}
     problems = validation_problems(db, old, changed, folders, index, paths, events)
+    # links and unsafe names: nothing is built, whatever else validation says
+    refuse_unsafe([(row[0], row[2]) for row in rows], problems)
+    target.mkdir(parents=True, exist_ok=True)
     by_component: dict[str, list[list]] = {}
     site_problems: list[list] = []
     for p in problems:
@@ -133,8 +136,8 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     for cid in set(old_digests) - present:  # a component that is gone
         for rel in (f"{COMPONENTS_DIR}/{cid}.html", f"{IV_DIR}/{cid}.png",
                     f"{LABELS_DIR}/{cid}.svg"):
-            (target / rel).unlink(missing_ok=True)
-        shutil.rmtree(target / FILES_DIR / cid, ignore_errors=True)
+            outputs.remove(rel)
+        outputs.remove(f"{FILES_DIR}/{cid}", tree=True)
     for cid, digest_hash in page_hashes.items():
         outputs.hashes[f"{COMPONENTS_DIR}/{cid}.html"] = digest_hash
     # the components whose digest may differ from the last build's
@@ -159,8 +162,8 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     finally:
         plotted()
     _static(outputs)
-    forget(target, outputs_old, outputs.hashes)
-    write_manifest(target, store=db.root, commit=head, labels=with_labels, dirty=dirty,
+    forget(outputs, outputs_old)
+    write_manifest(outputs, store=db.root, commit=head, labels=with_labels, dirty=dirty,
                    outputs=outputs.hashes, digests=digests, problems=problems,
                    component_problems=by_component, map_rows=map_rows, tests=tests_summary)
     result.problems = len(problems)
@@ -175,5 +178,5 @@ def _static(outputs: SiteOutputs) -> None:
         rel = f"static/{name}"
         outputs.hashes[rel] = hashlib.sha256(data).hexdigest()[:32]
         target = outputs.out / rel
-        if not target.is_file() or target.read_bytes() != data:
-            write_whole(target, data)
+        if target.is_symlink() or not target.is_file() or target.read_bytes() != data:
+            outputs.write(rel, data)

@@ -11,9 +11,11 @@ from .. import model
 from ..analysis import testtypes
 from ..analysis.ivfile import is_table
 from ..model.errors import SvtError
+from ..model.names import is_path_safe
 from ..store.base import StoreBase
 from ..store.layout import event_id
 from .paths import FILES_DIR
+from .stored import Copy
 
 
 @dataclass
@@ -63,8 +65,9 @@ def _units(defined: dict[str, testtypes.TestType], test_type: Any,
 def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None,
                       defined: dict[str, testtypes.TestType],
                       read: dict[str, dict] | None = None
-                      ) -> tuple[dict, dict, list[tuple[str, str]]]:
-    """(page context, digest, stored files to copy as (source rel path, target rel path));
+                      ) -> tuple[dict, dict, list[Copy]]:
+    """(page context, digest, stored files to copy: their entries in the context are
+    completed as they are copied, stored.publish);
     ``defined``: svt.yaml's test definitions; ``read``: events already read (path ->
     data), the rest are read here."""
     folder = db.root / item.path.rsplit("/", 1)[0]
@@ -85,27 +88,26 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
             continue
         events.append(data)
     events.sort(key=lambda e: e["_order"])
-    copies: list[tuple[str, str]] = []
+    copies: list[Copy] = []
     files_base = f"files/{quote(item.cid)}"
 
-    def stored(event: dict) -> tuple[list[dict], list[dict]]:
-        images: list[dict] = []
-        others: list[dict] = []
+    def stored(event: dict) -> list[dict]:
+        """The event's stored files as its page lists them (stored.publish says how)."""
+        entries: list[dict] = []
         folder_rel = event["_path"].rsplit("/", 1)[0]
         year = folder_rel.rsplit("/", 1)[-1]
         for entry in event.get("files") or []:
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
                 continue
             name = entry["path"]
-            if "/" in name or name.startswith("."):
+            if not is_path_safe(name) or not is_path_safe(year):
                 continue  # validate reports it; never copy from elsewhere
-            copies.append((f"{folder_rel}/{name}", f"{FILES_DIR}/{item.cid}/{year}/{name}"))
-            shown = {"href": f"{files_base}/{quote(year)}/{quote(name)}", "name": name,
-                     "kind": entry.get("kind") or "file", "size": entry.get("size"),
-                     "original": entry.get("original_name")}
-            (images if entry.get("kind") in ("image", "plot") or name.lower().endswith(
-                (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")) else others).append(shown)
-        return images, others
+            shown = {"name": name, "kind": entry.get("kind") or "file",
+                     "size": entry.get("size"), "original": entry.get("original_name")}
+            copies.append(Copy(f"{folder_rel}/{name}", f"{FILES_DIR}/{item.cid}/{year}",
+                               f"{files_base}/{quote(year)}", shown))
+            entries.append(shown)
+        return entries
 
     tests, installs, logs, other = [], [], [], []
     digest_tests: list[list] = []
@@ -114,14 +116,14 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
     moves: list[list] = []
     for ev in events:
         kind = ev.get("kind")
-        images, files = stored(ev)
+        files = stored(ev)
         if kind == "test":
             tid = event_id(ev["_path"])
             measures = ev.get("measurements") or {}
             shown = [(k, v) for k, v in measures.items()] if isinstance(measures, dict) else []
             tests.append({"id": tid, "type": ev.get("test_type"), "date": ev["date"],
-                          "result": ev.get("result"), "measurements": shown, "images": images,
-                          "files": files, "notes": ev.get("notes"),
+                          "result": ev.get("result"), "measurements": shown,
+                          "stored": files, "notes": ev.get("notes"),
                           "by": ev.get("tested_by"), "setup": ev.get("setup"),
                           "path": ev["_path"]})
             numbers = {k: n for k, v in shown if (n := numeric(v)) is not None}
@@ -141,9 +143,9 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
             if kind == "install" and ev.get("run_period"):
                 periods.add(str(ev["run_period"]))
         elif kind in ("log", "comment", "attach"):
-            logs.append(dict(ev, _images=images, _files=files))
+            logs.append(dict(ev, _stored=files))
         else:
-            other.append(dict(ev, _images=images, _files=files))
+            other.append(dict(ev, _stored=files))
     record = item.record or {}
     assembly = [(part, record[part]) for part in ("module", *model.MODULE_PARTS)
                 if isinstance(record.get(part), str)]

@@ -1,11 +1,9 @@
 """Each component's page and printable label, with copies of the stored files its page
-links: made again only when their inputs changed, in this process or, for many
-components, in a pool of forked workers."""
+links (in the forms stored.py chooses): made again only when their inputs changed, in this
+process or, for many components, in a pool of forked workers."""
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote
 
@@ -13,8 +11,9 @@ from ..analysis import testtypes
 from ..store.base import StoreBase
 from . import COMPONENTS_DIR, labels
 from .component_data import ComponentInput, component_context
-from .outputs import SiteOutputs, input_hash, write_whole
-from .paths import LABELS_DIR
+from .outputs import SiteOutputs, input_hash
+from .paths import FILES_DIR, LABELS_DIR
+from .stored import prune, publish
 
 LABEL_VERSION = 1  # bump when the label's drawing changes: every label is written again
 # the site's labels take one QR mask instead of scoring all eight: 1 ms a label instead of 6
@@ -89,8 +88,10 @@ def one_component(pages: ComponentPages, item: ComponentInput) -> Made:
     outputs = pages.outputs
     context, digest, copies = component_context(pages.db, item, pages.commit_prefix,
                                                 pages.test_types, pages.events)
-    for source, target in copies:
-        _copy(pages.db.root / source, outputs.out / target)
+    root = str(pages.db.root)
+    published = {f"{copy.folder}/{name}" for copy in copies
+                 if (name := publish(outputs, root, copy)) is not None}
+    prune(outputs, f"{FILES_DIR}/{item.cid}", published)
     label_hash, label_wrote = None, False
     if pages.labels:
         label_hash, label_wrote = _label(pages, item)
@@ -119,22 +120,6 @@ def _label(pages: ComponentPages, item: ComponentInput) -> tuple[str, bool]:
     rel = f"{LABELS_DIR}/{item.cid}.svg"
     if pages.outputs.still_there(rel, digest):
         return digest, False
-    write_whole(pages.outputs.out / rel,
-                labels.label_svg(component, pages.site_url, mask=LABEL_MASK).encode("utf-8"))
+    pages.outputs.write(rel, labels.label_svg(component, pages.site_url,
+                                              mask=LABEL_MASK).encode("utf-8"))
     return digest, True
-
-
-def _copy(source: Path, target: Path) -> None:
-    """Put a copy of a stored file into the site. (Never a hard link: linking changes the
-    stored file's ctime, and git then takes every such file for edited until it re-reads it.)"""
-    try:
-        st = source.stat()
-    except OSError:
-        return  # validate reports a missing file
-    try:
-        if target.stat().st_size == st.st_size and target.stat().st_mtime >= st.st_mtime:
-            return
-    except OSError:
-        pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, target)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..model.errors import SvtError
+from ..model.names import check_path_safe
 from . import detector
 from .outputs import SiteOutputs
 from .paths import IV_DIR
@@ -46,6 +47,9 @@ def trend_series(digests: dict[str, dict]) -> dict[str, list[dict]]:
             shown = sorted([utc, convert_unit(value, own, unit), result, cid]
                            for utc, value, result, cid, own in pts)
             same = len([p for p in plots if p["measure"] == name])
+            # names svt validate and the build refuse already: never part of a path here
+            check_path_safe(test_type, "test type")
+            check_path_safe(name, "measurement name")
             plots.append({"measure": name, "unit": unit, "points": shown,
                           "components": len({p[3] for p in shown}),
                           "rel": f"{TREND_DIR}/{test_type}-{name}"
@@ -72,7 +76,6 @@ def draw_all(outputs: SiteOutputs, store_root: Path, jobs: int, digests: dict[st
         for plot in plots:
             tasks.append(("trend", plot["rel"], [test_type, plot["measure"], plot["unit"],
                                                  plot["points"]]))
-    root = str(store_root)
     for cid in sorted(digests):
         ivs = digests[cid]["iv"]
         rel = f"{IV_DIR}/{cid}.png"
@@ -81,8 +84,7 @@ def draw_all(outputs: SiteOutputs, store_root: Path, jobs: int, digests: dict[st
             outputs.result.plots_kept += 1
         elif ivs:
             tasks.append(("iv", f"{IV_DIR}/{cid}.png",
-                          [cid, [[label, os.path.join(root, path), sha]
-                                 for label, path, sha, _ in ivs]]))
+                          [cid, [[label, path, sha] for label, path, sha, _ in ivs]]))
     todo = []
     for kind, rel, data in tasks:
         digest = _key([kind, data if kind == "trend" else [data[0], [(a, c) for a, _, c in
@@ -91,7 +93,8 @@ def draw_all(outputs: SiteOutputs, store_root: Path, jobs: int, digests: dict[st
         if outputs.still_there(rel, digest):
             outputs.result.plots_kept += 1
         else:
-            todo.append((kind, str(outputs.out / rel), data))
+            todo.append((kind, str(outputs.path(rel)), data if kind == "trend" else
+                         [*data, str(store_root)]))
     drawn = _draw(todo, jobs)
 
     def finish() -> None:
@@ -122,9 +125,12 @@ def _draw(todo: list[tuple[str, str, Any]], jobs: int) -> Callable[[], list[str]
 
 
 def draw_one(task: tuple[str, str, Any]) -> str:
-    kind, out_path, data = task
-    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    kind, out_path, data = task  # (out_path: SiteOutputs.path's, its folders checked)
     tmp = os.path.join(os.path.dirname(out_path), "." + os.path.basename(out_path) + ".tmp")
+    try:
+        os.unlink(tmp)  # a file or link left there is replaced, never written through
+    except FileNotFoundError:
+        pass
     from ..analysis import plots
     with plots.pyplot().rc_context(SITE_SIZE):
         if kind == "trend":
@@ -209,13 +215,17 @@ def trend_figure(data: list) -> Any:
 
 
 def _iv(data: list, out_path: str) -> None:
+    """The IV plot of a component: ``data`` is (id, [label, path in the store, sha256]...,
+    the store's root); each file is read without following a link (store/nofollow.py)."""
     from ..analysis import ivfile, plots
-    cid, files = data
+    from ..store.nofollow import open_stored
+    cid, files, root = data
     curves = []
     unread = []
     for label, path, _ in files:
         try:
-            curves.append((label, ivfile.read_iv(path)))
+            with os.fdopen(open_stored(root, path), "rb") as source:
+                curves.append((label, ivfile.read_iv(os.path.basename(path), source=source)))
         except (SvtError, OSError, ValueError):
             unread.append(os.path.basename(path))
     if curves:

@@ -4,9 +4,13 @@ page and plot it wrote, each component's digest (the few fields the store-wide p
 and the validation report. The next build re-reads only the components that changed since
 that commit (plus those that differed from it then), checks them with ``validate --since``
 that commit, and rewrites only the pages and plots whose input hash changed. A change of
-svt.yaml or schemas/, another svt version or another store makes it a full build."""
+svt.yaml or schemas/, another svt version or another store makes it a full build.
+
+The manifest is published with the site, so it names no path of the machine that built it:
+the store it was built from is a hash of the store's path (:func:`store_key`)."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,35 +19,43 @@ from .. import __version__
 from ..model.errors import GitError
 from ..store.base import StoreBase
 from ..store.layout import CONFIG_FILE, RECORDS
-from .outputs import write_whole
+from .outputs import SiteOutputs
 
 MANIFEST = ".svt-site/manifest.json"
 # of the manifest; another value (or svt version) means a full build. 2: a digest's tests
-# carry their units and trend points their component
+# carry their units and trend points their component. (A manifest that named its store by
+# path, before store_key, is another store's: a full build.)
 FORMAT = 2
+MAX_MANIFEST_BYTES = 1 << 30
+
+
+def store_key(root: Path) -> str:
+    """What the manifest says of the store it was built from: a hash of its path."""
+    return hashlib.sha256(f"svt-site:{root}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def read_manifest(out: Path, db: StoreBase) -> dict:
     """The last build's manifest; {} when there is none of this format, svt version and
-    store (a full build)."""
+    store (a full build). Read without following a link."""
+    from ..store.nofollow import read_stored
     try:
-        data = json.loads((out / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_stored(out, MANIFEST, MAX_MANIFEST_BYTES))
+    except (OSError, ValueError):  # (LinkRefused is a ValueError)
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or \
-            data.get("svt") != __version__ or data.get("store") != str(db.root):
+            data.get("svt") != __version__ or data.get("store") != store_key(db.root):
         return {}
     return data
 
 
-def write_manifest(out: Path, *, store: Path, commit: str | None, labels: bool,
+def write_manifest(site: SiteOutputs, *, store: Path, commit: str | None, labels: bool,
                    dirty: set[str], outputs: dict[str, str], digests: dict[str, dict],
                    problems: list[list], component_problems: dict[str, list[list]],
                    map_rows: dict, tests: list) -> None:
     """Write this build's manifest: what the next build starts from."""
     # (keys in the order they come: sorting 10 MB of digests costs more than reading them)
-    write_whole(out / MANIFEST, json.dumps({
-        "format": FORMAT, "svt": __version__, "store": str(store), "commit": commit,
+    site.write(MANIFEST, json.dumps({
+        "format": FORMAT, "svt": __version__, "store": store_key(store), "commit": commit,
         "labels": labels,
         "dirty": sorted(dirty), "outputs": outputs, "digests": digests,
         "problems": problems, "component_problems": component_problems,
@@ -100,12 +112,9 @@ def _about(path: str, ids: set[str]) -> bool:
     return parts[0] == RECORDS and len(parts) >= 3 and parts[2] in ids
 
 
-def forget(out: Path, before: dict[str, str], now: dict[str, str]) -> None:
+def forget(outputs: SiteOutputs, before: dict[str, str]) -> None:
     """Delete what the last build wrote and this one no longer makes (the page and plots of
-    a test type whose last result is gone). Only files inside OUT: the manifest is a file
-    anyone can edit."""
-    root = out.resolve()
-    for rel in sorted(set(before) - set(now)):
-        path = (out / rel).resolve()
-        if path != root and root in path.parents and path.is_file():
-            path.unlink()
+    a test type whose last result is gone). Only files plainly inside OUT
+    (:meth:`SiteOutputs.remove`): the manifest is a file anyone can edit."""
+    for rel in sorted(set(before) - set(outputs.hashes)):
+        outputs.remove(rel)

@@ -1,18 +1,36 @@
 """The files a build writes into OUT and the one rule by which it keeps them: an output
 is kept when the last build wrote it from inputs of the same hash and the file is still
-there. Pages are rendered here from the Jinja2 templates, each file written whole."""
+there. Pages are rendered here from the Jinja2 templates, each file written whole.
+
+Every file the site writes or removes goes through :meth:`SiteOutputs.path` (or
+:meth:`~SiteOutputs.remove`): its path must be a plain relative one (no "..", no empty or
+absolute part) and every folder on its way a real folder inside OUT (made here when
+missing; a symbolic link is refused), so nothing is ever written outside OUT, whatever names
+the records hold or OUT held before. A file is written to a temporary name opened with
+``O_NOFOLLOW`` and renamed over its target (which replaces a link, never follows it)."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
+import stat
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterator
 from urllib.parse import quote
 
 from .. import __version__
+from ..model.errors import InvalidInput
 from . import component_page
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class OutsideOut(InvalidInput):
+    """A path the site was to write that is not plainly inside OUT."""
 
 
 @dataclass
@@ -44,6 +62,90 @@ class SiteOutputs:
         self.hashes: dict[str, str] = {}  # output path -> input hash, this build
         self.result = BuildResult(out)
         self.env: Any = None
+        self._folders: set[str] = set()  # folders of OUT seen to be real folders
+
+    # ---- the one way into OUT ----------------------------------------------------------
+    def path(self, rel: str) -> Path:
+        """OUT/rel, to be written: refused (:class:`OutsideOut`) unless ``rel`` is a plain
+        relative path and every folder on its way is a real folder of OUT (made if
+        missing)."""
+        parts = _parts(rel)
+        if parts is None:
+            raise OutsideOut(f"svt site will not write {rel!r}: it is not a plain path inside"
+                             f" {self.out}; a record names it (svt validate says which)")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in self._folders:
+                continue
+            full = self.out / folder
+            try:
+                os.mkdir(full)
+            except FileExistsError:
+                pass
+            if not stat.S_ISDIR(os.lstat(full).st_mode):
+                raise OutsideOut(f"{full} is a symbolic link or a file, where svt site writes"
+                                 " a folder: it writes only inside OUT; remove it, or build"
+                                 " into an empty folder")
+            self._folders.add(folder)
+        return self.out / rel
+
+    @contextmanager
+    def writing(self, rel: str, times: tuple[int, int] | None = None) -> Iterator[BinaryIO]:
+        """A file to write OUT/rel through, put in place whole when the block ends (with
+        ``times``, (atime, mtime) in ns, set first)."""
+        target = self.path(rel)
+        tmp = target.with_name(f".{target.name}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            os.unlink(tmp)  # a link left in the way: removed, never followed
+            fd = os.open(tmp, flags, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh
+            if times is not None:
+                os.utime(tmp, ns=times)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Write OUT/rel whole (a reader never sees half of it)."""
+        with self.writing(rel) as fh:
+            fh.write(data)
+
+    def remove(self, rel: str, *, tree: bool = False) -> None:
+        """Remove OUT/rel (a folder and all it holds with ``tree``) if it is there, plainly
+        inside OUT: a path that is not, or that passes a link, is left alone (the manifest
+        naming it is a file anyone can edit)."""
+        parts = _parts(rel)
+        if parts is None:
+            return
+        base = self.out
+        for part in parts[:-1]:
+            base = base / part
+            try:
+                if not stat.S_ISDIR(os.lstat(base).st_mode):
+                    return
+            except OSError:
+                return
+        target = base / parts[-1]
+        try:
+            mode = os.lstat(target).st_mode
+        except OSError:
+            return
+        if stat.S_ISDIR(mode):
+            if tree:
+                shutil.rmtree(target, ignore_errors=True)  # unlinks links, never follows
+        else:
+            target.unlink(missing_ok=True)
 
     def still_there(self, rel: str, digest: str | None = None) -> bool:
         """Whether the last build wrote OUT/rel (from inputs of hash ``digest``, if given)
@@ -86,12 +188,11 @@ class SiteOutputs:
         context = dict(context, root="../" * depth, here=rel)
         digest = input_hash([template, context, __version__])
         self.hashes[rel] = digest
-        target = self.out / rel
         if self.still_there(rel, digest):
             self.result.pages_kept += 1
             return False
         html = self.environment().get_template(template).render(**context)
-        write_whole(target, html.encode("utf-8"))
+        self.write(rel, html.encode("utf-8"))
         self.result.pages_written += 1
         self.result.written.append(rel)
         return True
@@ -102,12 +203,14 @@ def input_hash(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def write_whole(target: Path, data: bytes) -> None:
-    """Write a file whole (a reader never sees half of it)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+def _parts(rel: str) -> list[str] | None:
+    """The names of a plain relative path ("a/b/c"), None for anything else."""
+    if not isinstance(rel, str) or "\\" in rel or "\0" in rel:
+        return None
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
+    return parts
 
 
 def _value_text(value: Any) -> str:

@@ -47,6 +47,7 @@ def check_measurements(values: dict[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         if not isinstance(name, str) or not name.strip():
             raise InvalidInput(f"measurement name {name!r} is empty")
+        model.check_path_safe(name, "measurement name")  # the site names plots by it
         out[name] = _check_measure(name, value)
     return out
 
