@@ -37,6 +37,10 @@ def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes
     new_repo = not (db.root / ".git").exists()
     # an existing repository keeps its own default branch (e.g. master)
     main = "main" if new_repo else db.repo.default_branch() or "main"
+    from ..rules.rulefiles import branch_problem
+    if branch_problem(main):
+        raise InvalidInput(f"{branch_problem(main)}; it is this repository's default branch:"
+                           " rename it (git branch -m NEW), then run svt init again")
     from ..collab.forge import DEFAULT_INSTALL, ci_files, codeowners
     config: dict = {"schema_version": 1, "name": db.root.name, "main_branch": main,
                     "svt_install": svt_install or DEFAULT_INSTALL}
@@ -69,7 +73,8 @@ def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes
         generated = {**ci_files(config["svt_install"], main), **codeowners(maintainers)}
         files.update({p: b for p, b in generated.items() if not (db.root / p).exists()})
     if pages:
-        files.update(pages_change(db, config["svt_install"], main, files).contents)
+        files.update(pages_change(db, config["svt_install"], main, files,
+                                  maintainers).contents)
     files.update(extra_files or {})
     for path in list(files):  # e.g. svt's own repository already holds schemas/
         existing = db.root / path
@@ -116,10 +121,12 @@ def enable_lfs(db: "Database") -> str | None:
     return commit
 
 
-def pages_change(db: "Database", install: str, main: str, pending: dict[str, bytes]) -> Change:
+def pages_change(db: "Database", install: str, main: str, pending: dict[str, bytes],
+                 maintainers: list[str] | tuple[str, ...] = ()) -> Change:
     """The Pages CI (forge.pages_files) as a change; a file there already is
-    kept (the GitLab job is added to .gitlab-ci.yml, ``pending`` or on disk)."""
-    from ..collab.forge import GITLAB_FILE, pages_files
+    kept (the GitLab job is added to .gitlab-ci.yml, ``pending`` or on disk). CODEOWNERS
+    gets lines for the CI files it writes (owned by ``maintainers``)."""
+    from ..collab.forge import GITLAB_FILE, codeowners_update, pages_files
     change = Change(f"init --pages: publish the records' web site from {main}")
     gitlab = db.root / GITLAB_FILE
     old = None
@@ -136,6 +143,18 @@ def pages_change(db: "Database", install: str, main: str, pending: dict[str, byt
                 change.expected[path] = old
         elif not (db.root / path).exists():
             change.contents[path] = data
+
+    def read(path: str) -> str | None:
+        if path in pending:
+            return pending[path].decode("utf-8")
+        on_disk = db.root / path
+        return yamlio.read_text(on_disk) if on_disk.is_file() else None
+
+    written = sorted(change.contents)
+    for path, data in (codeowners_update(read, written, maintainers) if written else {}).items():
+        change.contents[path] = data
+        if path not in pending and (db.root / path).is_file():
+            change.expected[path] = yamlio.read_text(db.root / path)
     return change
 
 
@@ -143,7 +162,8 @@ def enable_pages(db: "Database") -> str | None:
     from ..collab.forge import DEFAULT_INSTALL
     config = db.read(CONFIG_FILE, kind="config").data
     main = config.get("main_branch") or db.repo.default_branch() or "main"
-    change = pages_change(db, config.get("svt_install") or DEFAULT_INSTALL, main, {})
+    change = pages_change(db, config.get("svt_install") or DEFAULT_INSTALL, main, {},
+                          config.get("maintainers") or ())
     if not change.contents:
         return None
     return db.commit(change)

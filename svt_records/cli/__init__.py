@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the library is imported when a command runs, not at start-u
 # name -> (module, function, one-line help shown by `svt --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("setup", "init", "Create a records store (a git repository)."),
+    "upgrade": ("setup", "upgrade", "Take this svt's schemas and CI files into the store."),
     "add": ("components", "add", "Add a component, or update fields of an existing one."),
     "list": ("components", "list_cmd", "List components, with filters."),
     "show": ("components", "show", "Show one component: state, tests, history."),
@@ -66,7 +67,8 @@ class SvtClickError(click.ClickException):
     """A library error on its way to the user: one line, no traceback."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
+        from .render import terminal_text  # it may quote a record: no control characters
+        super().__init__(terminal_text(message))
         # click declares exit_code a ClassVar (1) but reads it from the instance
         self.exit_code = exit_code  # type: ignore[misc]
 
@@ -167,10 +169,12 @@ def stderr_is_terminal() -> bool:
 
 
 def report_notes(db: StoreBase) -> None:
-    for warning in db.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    for note in db.notes:
-        click.echo(f"note: {note}", err=True)
+    if db.warnings or db.notes:  # they may quote records: printed as render.echo prints
+        from .render import echo
+        for warning in db.warnings:
+            echo(f"warning: {warning}", err=True)
+        for note in db.notes:
+            echo(f"note: {note}", err=True)
     db.warnings.clear()
     db.notes.clear()
 
@@ -189,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except SvtError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        from .render import echo
+        echo(f"Error: {exc}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing was left half-written.", err=True)
@@ -199,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so briefly, details on request
         if os.environ.get("SVT_DEBUG"):
             raise
-        click.echo(f"Internal error: {type(exc).__name__}: {exc} (set SVT_DEBUG=1 for the"
-                   " traceback, and please report it)", err=True)
+        from .render import echo
+        echo(f"Internal error: {type(exc).__name__}: {exc} (set SVT_DEBUG=1 for the"
+             " traceback, and please report it)", err=True)
         return 3
     return rv if isinstance(rv, int) else 0
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import open_db
+from . import open_db, report_notes
+from .render import echo, echo_data
 
 EXIT_CLEAN, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
@@ -19,19 +20,32 @@ EXIT_CLEAN, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
                    " Quality report; json for scripts.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to this file instead of the screen.")
+@click.option("--rules-need-approval", is_flag=True,
+              help="With --since (CI passes it): any change to a rule-bearing file (schemas/,"
+                   " svt.yaml, .gitattributes, .pre-commit-config.yaml, .github/, .gitlab/,"
+                   " .gitlab-ci.yml, CODEOWNERS) is an error, whether or not a record fails,"
+                   " unless --allow-rule-changes is given too.")
 @click.option("--allow-rule-changes", is_flag=True,
-              help="With --since: records that fail only under the base's schemas or settings"
-                   " are warnings, not errors (CI passes it when a maintainer approved).")
+              help="With --since: a maintainer approved the rule change: its findings (records"
+                   " that fail only under the base's rules, and with --rules-need-approval the"
+                   " changed rule files) are warnings, not errors (CI passes it when the pull"
+                   " request has the approval label).")
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt: str,
-             output: str | None, allow_rule_changes: bool) -> None:
+             output: str | None, rules_need_approval: bool, allow_rule_changes: bool) -> None:
     """Check records: YAML syntax and strict rules, JSON Schemas, names and folders,
     stored files (size, sha256), and the rules across records (unique ids, one component
     per position, assembly and connection links on both sides, state vs history).
 
     With --since BASE the changed records are also checked against BASE's schemas and
     svt.yaml: a branch that loosens the rules it is checked against fails, unless
-    --allow-rule-changes is given.
+    --allow-rule-changes is given. CI also passes --rules-need-approval, so that a branch
+    that changes a rule-bearing file at all fails without a maintainer's approval (a branch
+    that only loosens a schema, to use it in the next one, too). The pre-commit hook does
+    not: svt's own commands change rule files (svt init --lfs, --pages, svt upgrade).
+
+    It also notes when the store's schemas are older than this svt's (svt upgrade), and
+    warns when nobody owns the store's CI files in CODEOWNERS.
 
     Exit status: 0 clean (warnings allowed), 1 problems found, 2 could not run.
 
@@ -39,11 +53,15 @@ def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt:
     Examples:
       svt validate                                  # the whole store
       svt validate records/module/MODULE-L1-001     # one component
-      svt validate --since origin/main --format github   # in CI on a pull request
+      svt validate --since origin/main --format github --rules-need-approval  # CI
     """
     from ..rules.checks import validate_store
     from ..model.errors import SvtError
     from ..rules.report import counts, render
+    if rules_need_approval and since is None:
+        echo("Error: --rules-need-approval compares a branch with its base: give"
+                   " --since BASE too (e.g. --since origin/main)", err=True)
+        ctx.exit(EXIT_FAILED)
     try:
         db = open_db()
         if since == "HEAD" and db.repo.head() is None:
@@ -51,9 +69,11 @@ def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt:
         problems, checked = validate_store(db, list(paths) if paths else None, since)
         if since is not None:
             from ..rules.rulechanges import rule_changes
-            problems = sorted(set(problems) | set(rule_changes(db, since, allow_rule_changes)))
+            problems = sorted(set(problems) | set(rule_changes(
+                db, since, allow_rule_changes, need_approval=rules_need_approval)))
+        report_notes(db)  # schemas older than svt's, CI files nobody owns
     except SvtError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        echo(f"Error: {exc}", err=True)
         ctx.exit(EXIT_FAILED)
     text = render(problems, fmt, checked)
     if output:
@@ -61,9 +81,9 @@ def validate(ctx: click.Context, paths: tuple[str, ...], since: str | None, fmt:
             fh.write(text)
         if fmt == "gitlab":
             errors, warnings = counts(problems)
-            click.echo(f"{errors} error(s), {warnings} warning(s); report in {output}")
+            echo(f"{errors} error(s), {warnings} warning(s); report in {output}")
     else:
-        click.echo(text, nl=False)
+        (echo_data if fmt in ("json", "gitlab") else echo)(text, nl=False)
     ctx.exit(EXIT_PROBLEMS if any(p.severity == "error" for p in problems) else EXIT_CLEAN)
 
 
@@ -83,11 +103,11 @@ def fmt_cmd(ctx: click.Context, paths: tuple[str, ...], check: bool) -> None:
     db = open_db()
     changed, problems = format_paths(db, list(paths) or None, write=not check)
     for problem in problems:
-        click.echo(problem.render(), err=True)
+        echo(problem.render(), err=True)
     for path in changed:
-        click.echo(("would reformat " if check else "reformatted ") + path)
+        echo(("would reformat " if check else "reformatted ") + path)
     if not changed and not problems:
-        click.echo("All records are in canonical form.")
+        echo("All records are in canonical form.")
     ctx.exit(1 if problems or (check and changed) else 0)
 
 
@@ -96,9 +116,11 @@ def fmt_cmd(ctx: click.Context, paths: tuple[str, ...], check: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the Markdown to this file (e.g. to post as a pull-request comment).")
 def review_cmd(revisions: str, output: str | None) -> None:
-    """Summarise a change to the records for a reviewer, in Markdown: components added or
-    changed (field: old -> new), tests and their results, installs and removals, assembly
-    changes, files added with sizes, and every validation problem.
+    """Summarise a change to the records for a reviewer, in Markdown: rule changes first
+    (schemas/, svt.yaml, .gitattributes, hooks, CI files, CODEOWNERS: each file and their
+    diff), components added or changed (field: old -> new), tests and their results,
+    installs and removals, assembly changes, files added with sizes, and every validation
+    problem.
 
     \b
     Examples:
@@ -119,4 +141,4 @@ def review_cmd(revisions: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Callable
 import click
 
 from . import report_notes
+from .render import echo
 
 if TYPE_CHECKING:
     from ..api.database import Database
@@ -61,12 +62,11 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bo
     report_notes(db)
     if created:
         assert db.last_commit is not None  # initialize_schema committed the new store
-        click.echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
+        echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
         if not no_ci and not maintainers:
-            click.echo("CODEOWNERS names no maintainers yet: add maintainers to svt.yaml and"
-                       " to .github/CODEOWNERS or .gitlab/CODEOWNERS (or svt init --maintainer"
-                       " @NAME on a new store)")
-        click.echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
+            echo("CODEOWNERS names no maintainers yet, so nobody owns the rules and the"
+                       " CI files: name them with `svt upgrade --maintainer @NAME`")
+        echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
     if not created and lfs:
         _report_enabled(db, db.enable_lfs(), lambda commit: (
             f"Git LFS now stores the images and data files of {db.root} (commit {commit[:10]});"
@@ -80,13 +80,14 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bo
             " GitHub Actions)"),
             f"{db.root} already publishes its site; nothing changed")
     elif not created and not lfs:
-        click.echo(f"svt store already exists at {db.root}; nothing changed")
+        echo(f"svt store already exists at {db.root}; nothing changed")
     if not created and (svt_install or maintainers):
-        click.echo("--svt-install and --maintainer set up a new store; in this one edit"
-                   " svt_install or maintainers in svt.yaml, and the CI files or CODEOWNERS"
-                   " with them")
+        echo("--svt-install and --maintainer set up a new store; in this one name"
+                   " maintainers with `svt upgrade --maintainer @NAME`, or change svt_install"
+                   " in svt.yaml and commit it, then run `svt upgrade`, which writes the CI"
+                   " files with it")
     if not created and review:
-        click.echo(f"--review sets up a new store; in this one write `review: {review}` in"
+        echo(f"--review sets up a new store; in this one write `review: {review}` in"
                    " svt.yaml and commit it")
 
 
@@ -109,16 +110,59 @@ def setup(split_index: bool) -> None:
     from . import open_db
     db = open_db()
     changed = db.register_merge_driver()
-    click.echo("Registered svt's merge driver in this clone" if changed
+    echo("Registered svt's merge driver in this clone" if changed
                else "svt's merge driver is already registered in this clone; nothing changed")
     if split_index:
         db.use_split_index()
-        click.echo("git's index in this clone is now split (core.splitIndex); undo with"
+        echo("git's index in this clone is now split (core.splitIndex); undo with"
                    " git config --unset core.splitIndex && git update-index --no-split-index")
+
+
+@click.command()
+@click.option("--maintainer", "maintainers", multiple=True, metavar="@NAME",
+              help="Also name a maintainer (repeat for several): added to maintainers in"
+                   " svt.yaml, and the owner of every rule-bearing file CODEOWNERS left"
+                   " unowned.")
+@click.option("--dry-run", is_flag=True, help="Only list what would change; write nothing.")
+def upgrade(maintainers: tuple[str, ...], dry_run: bool) -> None:
+    """Take this svt's rules into the store, in one commit: its current schemas (the store's
+    own additions, such as an extra status, are kept), its CI files (the store's own jobs
+    and workflows are left as they are), CODEOWNERS lines for every rule-bearing file, and
+    svt_install moved to this release when it pins an older one.
+
+    A store's schemas/ are its own, so a field or pattern a newer svt knows reaches a store
+    made before only this way; svt validate notes when they are older than svt's. The commit
+    changes the rules: push it on a branch and have a maintainer approve it (the label
+    rules-approved), as any rule change. It is rare (once per svt release at most), so it
+    has no benchmark.
+
+    \b
+    Examples:
+      svt upgrade --dry-run                 # what would change
+      svt upgrade                           # one commit; review it as a rule change
+      svt upgrade --maintainer @alice       # and make @alice own the rules
+    """
+    from . import open_db
+    from ..collab.upgrade import describe, upgrade as run_upgrade
+    db = open_db()
+    found, commit = run_upgrade(db, maintainers, dry_run=dry_run)
+    report_notes(db)
+    lines = describe(found)
+    if not lines:
+        echo(f"{db.root} already has this svt's schemas and CI files; nothing changed")
+        return
+    for line in lines:
+        echo(("would write " if dry_run else "wrote ") + line)
+    for note in found.notes:
+        echo(f"note: {note}")
+    if commit:
+        echo(f"Upgraded {db.root} (commit {commit[:10]}): it changes the rules, so push"
+                   " it on a branch for a maintainer to approve (label rules-approved); then"
+                   " run svt validate, which lists any record the new schemas refuse")
 
 
 def _report_enabled(db: Database, commit: str | None, done: Callable[[str], str],
                     unchanged: str) -> None:
     """What turning a feature on in an existing store did (init --lfs, init --pages)."""
     report_notes(db)
-    click.echo(done(commit) if commit else unchanged)
+    echo(done(commit) if commit else unchanged)

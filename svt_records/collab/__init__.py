@@ -3,8 +3,9 @@
 Owns the three-way merge of records (``merge``: pure, values in, merged values and conflicts
 out), git's merge driver and ``svt resolve`` (``driver``), ``svt sync`` and topic branches
 (``sync``), ``svt undo`` (``undo``), ``svt history`` (``history``), ``svt review``
-(``review``), and the files svt writes for GitHub and GitLab: CI, Pages, CODEOWNERS
-(``forge``).
+(``review``), the files svt writes for GitHub and GitLab: CI, Pages, CODEOWNERS
+(``forge``), and ``svt upgrade``, which takes svt's current schemas and CI files into a store
+(``upgrade``).
 
 May import: model, files, git, analysis, store, index, rules.
 """

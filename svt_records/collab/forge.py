@@ -1,172 +1,215 @@
-"""The CI files `svt init` writes, so every pull/merge request of a records store is checked,
-and the CODEOWNERS file that makes a maintainer approve changes to the rules."""
+"""The CI files svt writes (`svt init`, `--pages`, `svt upgrade`), so every pull/merge request
+of a records store is checked, and the CODEOWNERS files that make a maintainer approve changes
+to the rules.
+
+The files are built as data and written by svt's YAML emitter: a value from svt.yaml
+(``main_branch``, ``svt_install``) is one YAML scalar, never text pasted into the file, and
+svt checks both itself first (:mod:`..rules.rulefiles`). In the workflows, every job reads
+the repository and nothing else (``contents: read``); only the Pages deploy job may write
+Pages; values GitHub takes from the pull request reach scripts only through ``env:``; actions
+are pinned by commit, their tag in a comment; pull requests run as ``pull_request`` (the base
+repository's secrets and write token are never in reach of a pull request's code).
+"""
 from __future__ import annotations
 
+import re
+from typing import Callable
+
 from .. import __version__
+from ..files import yamlio
+from ..model.errors import InvalidInput, SvtError
+from ..rules.rulefiles import (ALLOW_FLAG, APPROVAL_LABEL, NEED_FLAG, branch_problem,
+                               install_problem, owners)
+
+__all__ = ["APPROVAL_LABEL", "ALLOW_FLAG", "NEED_FLAG"]
 
 DEFAULT_INSTALL = f"svt-records=={__version__}"  # svt.yaml's svt_install overrides it
-APPROVAL_LABEL = "rules-approved"  # a maintainer's label: the branch may change the rules
 GITHUB_FILE = ".github/workflows/svt-validate.yml"
 GITLAB_FILE = ".gitlab-ci.yml"
+PAGES_GITHUB_FILE = ".github/workflows/svt-pages.yml"
+PAGES_DIR = "public"  # what GitLab Pages publishes; GitHub's artifact is the same folder
 CODEOWNERS_FILES = (".github/CODEOWNERS", ".gitlab/CODEOWNERS")
-# what the checks of a store follow: a change to these is a change of the rules
-RULE_PATHS = ("schemas/", "svt.yaml", ".gitattributes", GITHUB_FILE, GITLAB_FILE,
-              *CODEOWNERS_FILES, ".pre-commit-config.yaml")
+# what CODEOWNERS gives the maintainers: every rule-bearing file (rulefiles.is_rule_file)
+OWNED = ("schemas/", "svt.yaml", ".gitattributes", ".pre-commit-config.yaml", ".github/",
+         ".gitlab/", GITLAB_FILE)
+WRITTEN_BY = "# Written by `svt "  # the first line of every file svt writes here
+GITLAB_JOBS = ("svt-validate-mr", "svt-validate-main")
+GITLAB_PAGES_JOB = "pages"
 
-# the first steps of every GitHub workflow svt writes: the whole history (validate --since
-# and the site's commit links need it), LFS files, Python and svt
-GITHUB_SETUP_STEPS = """\
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-          lfs: true
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install "{install}"
-"""
+# Each action at the commit of its tag (the tag is in a comment after it). Checked against
+# the actions' own repositories (git rev-parse TAG^{commit}) and public workflows that pin
+# the same commit with the same tag; tests/security/test_ci_workflows.py holds the list.
+ACTIONS = {
+    "checkout": ("actions/checkout", "34e114876b0b11c390a56381ad16ebd13914f8d5", "v4.3.1"),
+    "setup-python": ("actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065",
+                     "v5.6.0"),
+    "upload-pages-artifact": ("actions/upload-pages-artifact",
+                              "56afc609e74202658d3ffba0e8f6dda462b719fa", "v3.0.1"),
+    "deploy-pages": ("actions/deploy-pages", "d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e",
+                     "v4.0.5"),
+}
+READ_ONLY = {"contents": "read"}
 
-GITHUB = """\
-# Written by `svt init`: checks every pull request's records and annotates the diff.
-# svt comes from svt_install in svt.yaml; a pull request that changes the rules (schemas/,
-# svt.yaml) passes only with the label {label}, which a maintainer gives.
-name: svt validate
-on:
-  pull_request:
-    types: [opened, synchronize, reopened, labeled, unlabeled]
-  push:
-    branches: ["{main}"]
-jobs:
-  validate:
-    runs-on: ubuntu-latest
-    steps:
-{setup}      # a pull request's checkout is GitHub's merge of it into the base: the merged result
-      - name: Validate what the pull request changes
-        if: github.event_name == 'pull_request'
-        run: svt --repo . validate --since "origin/${{{{ github.base_ref }}}}" --format github ${{{{ contains(github.event.pull_request.labels.*.name, '{label}') && '--allow-rule-changes' || '' }}}}
-      - name: Validate the whole store
-        if: github.event_name == 'push'
-        run: svt --repo . validate --format github
-"""
 
-GITLAB = """\
-# Written by `svt init`: checks every merge request's records (Code Quality widget).
-# svt comes from svt_install in svt.yaml; a merge request that changes the rules (schemas/,
-# svt.yaml) passes only with the label {label}, which a maintainer gives.
-svt-validate-mr:
-  image: python:3.11
-  rules:
-    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
-  variables:
-    GIT_DEPTH: "0"
-  script:
-    - pip install "{install}"
-    # check the merged result: merge the target branch here, as the merge would
-    - git fetch origin "+refs/heads/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME:refs/remotes/origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
-    - git -c user.name=svt-ci -c user.email=svt-ci@localhost merge --no-edit "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
-    - ALLOW=""; case ",$CI_MERGE_REQUEST_LABELS," in *",{label},"*) ALLOW="--allow-rule-changes";; esac
-    - svt --repo . validate --since "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME" --format gitlab --output gl-code-quality-report.json $ALLOW
-  artifacts:
-    when: always
-    reports:
-      codequality: gl-code-quality-report.json
+def _uses(action: str) -> str:
+    repo, sha, _ = ACTIONS[action]
+    return f"{repo}@{sha}"
 
-svt-validate-main:
-  image: python:3.11
-  rules:
-    - if: $CI_COMMIT_BRANCH == "{main}"
-  script:
-    - pip install "{install}"
-    - svt --repo . validate
-"""
 
-CODEOWNERS = """\
-# Written by `svt init`: who must approve changes to the rules the records are checked
-# against. Binding only with branch protection (see docs/review.md). Owners come from
-# maintainers in svt.yaml.
-{lines}"""
+def _checked(install: str, main: str) -> None:
+    for problem in (branch_problem(main), install_problem(install)):
+        if problem:
+            raise InvalidInput(f"{problem}: correct it in svt.yaml, then run the command again")
+
+
+def _document(header: str, data: dict) -> str:
+    """``data`` as YAML after the comment ``header``, each pinned action's tag in a comment;
+    read back and compared, so no value can change the file's structure."""
+    text = yamlio.dump(data)
+    if yamlio.load(text).data != data:
+        raise SvtError("svt's YAML writer changed a CI file's values: please report this")
+    for repo, sha, tag in ACTIONS.values():
+        text = re.sub(rf"(?m)^(\s*-? ?uses: {re.escape(repo)}@{sha})$", rf"\1 # {tag}", text)
+    return "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines()) + text
+
+
+def _setup_steps(install: str) -> list[dict]:
+    """The first steps of every GitHub job svt writes: the whole history (validate --since and
+    the site's commit links need it) without the token left in .git/config, LFS files,
+    Python, svt (the spec through env:, so no shell reads it as code)."""
+    return [
+        {"uses": _uses("checkout"),
+         "with": {"fetch-depth": 0, "lfs": True, "persist-credentials": False}},
+        {"uses": _uses("setup-python"), "with": {"python-version": "3.11"}},
+        {"name": "Install svt", "env": {"SVT_INSTALL": install},
+         "run": 'pip install "$SVT_INSTALL"\n'},
+    ]
+
+
+def github_validate(install: str, main: str) -> str:
+    approved = (f"${{{{ contains(github.event.pull_request.labels.*.name, '{APPROVAL_LABEL}')"
+                f" && '{ALLOW_FLAG}' || '' }}}}")
+    data = {
+        "name": "svt validate",
+        "on": {"pull_request": {"types": ["opened", "synchronize", "reopened", "labeled",
+                                          "unlabeled"]},
+               "push": {"branches": [main]}},
+        "permissions": dict(READ_ONLY),
+        "jobs": {"validate": {"runs-on": "ubuntu-latest", "permissions": dict(READ_ONLY),
+                              "steps": [
+            *_setup_steps(install),
+            # a pull request's checkout is GitHub's merge of it into the base
+            {"name": "Validate what the pull request changes",
+             "if": "github.event_name == 'pull_request'",
+             "env": {"BASE_REF": "${{ github.base_ref }}", "APPROVAL": approved},
+             "run": f'svt --repo . validate --since "origin/$BASE_REF" --format github'
+                    f' {NEED_FLAG} $APPROVAL\n'},
+            {"name": "Validate the whole store", "if": "github.event_name == 'push'",
+             "run": "svt --repo . validate --format github\n"},
+        ]}},
+    }
+    return _document(
+        "Written by `svt init` (`svt upgrade` writes it anew): checks every pull request's\n"
+        "records and annotates the diff. A pull request that changes the rules (schemas/,\n"
+        "svt.yaml, .gitattributes, hooks, CI files, CODEOWNERS) fails unless it has the label\n"
+        f"{APPROVAL_LABEL}, which a maintainer gives. The job may only read the repository;\n"
+        "actions are pinned by commit.", data)
+
+
+def gitlab_validate_jobs(install: str, main: str) -> dict:
+    target = "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
+    return {
+        "svt-validate-mr": {
+            "image": "python:3.11",
+            "rules": [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}],
+            "variables": {"GIT_DEPTH": "0", "SVT_INSTALL": install},
+            "script": [
+                'pip install "$SVT_INSTALL"',
+                # check the merged result: merge the target branch here, as the merge would
+                f'git fetch origin "+refs/heads/{target}:refs/remotes/origin/{target}"',
+                "git -c user.name=svt-ci -c user.email=svt-ci@localhost merge --no-edit"
+                f' "origin/{target}"',
+                f'APPROVAL=""; case ",$CI_MERGE_REQUEST_LABELS," in *",{APPROVAL_LABEL},"*)'
+                f' APPROVAL="{ALLOW_FLAG}";; esac',
+                f'svt --repo . validate --since "origin/{target}" --format gitlab --output'
+                f" gl-code-quality-report.json {NEED_FLAG} $APPROVAL",
+            ],
+            "artifacts": {"when": "always",
+                          "reports": {"codequality": "gl-code-quality-report.json"}},
+        },
+        "svt-validate-main": {
+            "image": "python:3.11",
+            "rules": [{"if": f'$CI_COMMIT_BRANCH == "{main}"'}],
+            "variables": {"SVT_INSTALL": install},
+            "script": ['pip install "$SVT_INSTALL"', "svt --repo . validate"],
+        },
+    }
+
+
+GITLAB_HEADER = (
+    "Written by `svt init` (`svt upgrade` writes its jobs anew): checks every merge request's\n"
+    "records (Code Quality widget). A merge request that changes the rules (schemas/,\n"
+    "svt.yaml, .gitattributes, hooks, CI files, CODEOWNERS) fails unless it has the label\n"
+    f"{APPROVAL_LABEL}, which a maintainer gives.")
 
 
 def ci_files(install: str = DEFAULT_INSTALL, main: str = "main") -> dict[str, bytes]:
-    values = {"install": install, "main": main, "label": APPROVAL_LABEL,
-              "setup": GITHUB_SETUP_STEPS.format(install=install)}
-    return {GITHUB_FILE: GITHUB.format(**values).encode(),
-            GITLAB_FILE: GITLAB.format(**values).encode()}
-
-
-def codeowners(maintainers: list[str] | tuple[str, ...]) -> dict[str, bytes]:
-    """CODEOWNERS for GitHub and GitLab; without maintainers, a commented placeholder."""
-    owners = " ".join(maintainers)
-    lines = "".join(
-        (f"/{p} {owners}\n" if owners else f"# /{p} @maintainer\n") for p in RULE_PATHS)
-    if not owners:
-        lines = "# add maintainers (svt init --maintainer @NAME) and uncomment:\n" + lines
-    text = CODEOWNERS.format(lines=lines).encode()
-    return {path: text for path in CODEOWNERS_FILES}
+    _checked(install, main)
+    return {GITHUB_FILE: github_validate(install, main).encode(),
+            GITLAB_FILE: _document(GITLAB_HEADER, gitlab_validate_jobs(install, main)).encode()}
 
 
 # ---- svt init --pages: publish `svt site` from the main branch ----------------------------
-PAGES_GITHUB_FILE = ".github/workflows/svt-pages.yml"
-PAGES_DIR = "public"  # what GitLab Pages publishes; GitHub's artifact is the same folder
 
-PAGES_GITHUB = """\
-# Written by `svt init --pages`: builds the records' web site (svt site) from {main} and
-# publishes it with GitHub Pages (Settings > Pages > Source: GitHub Actions). Anyone who can
-# see the Pages site sees the records: publish only what may be read.
-name: svt pages
-on:
-  push:
-    branches: ["{main}"]
-  workflow_dispatch:
-permissions:
-  contents: read
-  pages: write
-  id-token: write
-concurrency:
-  group: pages
-  cancel-in-progress: false
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    steps:
-{setup}      - name: Build the site
-        run: svt --repo . site {out}
-      - uses: actions/upload-pages-artifact@v3
-        with:
-          path: {out}
-  deploy:
-    needs: build
-    runs-on: ubuntu-latest
-    environment:
-      name: github-pages
-      url: ${{{{ steps.deployment.outputs.page_url }}}}
-    steps:
-      - id: deployment
-        uses: actions/deploy-pages@v4
-"""
+def github_pages(install: str, main: str) -> str:
+    data = {
+        "name": "svt pages",
+        "on": {"push": {"branches": [main]}, "workflow_dispatch": {}},
+        "permissions": dict(READ_ONLY),
+        "concurrency": {"group": "pages", "cancel-in-progress": False},
+        "jobs": {
+            # a run started by hand (workflow_dispatch) publishes the main branch only
+            "build": {"if": f"github.ref == 'refs/heads/{main}'", "runs-on": "ubuntu-latest",
+                      "permissions": dict(READ_ONLY), "steps": [
+                *_setup_steps(install),
+                {"name": "Build the site", "run": f"svt --repo . site {PAGES_DIR}\n"},
+                {"uses": _uses("upload-pages-artifact"), "with": {"path": PAGES_DIR}},
+            ]},
+            # only this job may publish, and it runs no code of the store's
+            "deploy": {"needs": "build", "runs-on": "ubuntu-latest",
+                       "permissions": {"pages": "write", "id-token": "write"},
+                       "environment": {"name": "github-pages",
+                                       "url": "${{ steps.deployment.outputs.page_url }}"},
+                       "steps": [{"id": "deployment", "uses": _uses("deploy-pages")}]},
+        },
+    }
+    return _document(
+        "Written by `svt init --pages` (`svt upgrade` writes it anew): builds the records' web\n"
+        "site (svt site) from the main branch and publishes it with GitHub Pages (Settings >\n"
+        "Pages > Source: GitHub Actions). Anyone who can see the Pages site sees the records:\n"
+        "publish only what may be read. The build reads the repository only; the deploy job\n"
+        "alone may write Pages.", data)
 
-PAGES_GITLAB = """\
-# Written by `svt init --pages`: builds the records' web site (svt site) from {main} and
-# publishes it with GitLab Pages. Anyone who can see the Pages site sees the records.
-pages:
-  image: python:3.11
-  rules:
-    - if: $CI_COMMIT_BRANCH == "{main}"
-  variables:
-    GIT_DEPTH: "0"
-  script:
-    - pip install "{install}"
-    - svt --repo . site {out}
-  artifacts:
-    paths:
-      - {out}
-"""
+
+PAGES_GITLAB_HEADER = (
+    "Written by `svt init --pages`: builds the records' web site (svt site) from the main\n"
+    "branch and publishes it with GitLab Pages. Anyone who can see the Pages site sees the\n"
+    "records.")
+
+
+def gitlab_pages_job(install: str, main: str) -> dict:
+    return {GITLAB_PAGES_JOB: {
+        "image": "python:3.11",
+        "rules": [{"if": f'$CI_COMMIT_BRANCH == "{main}"'}],
+        "variables": {"GIT_DEPTH": "0", "SVT_INSTALL": install},
+        "script": ['pip install "$SVT_INSTALL"', f"svt --repo . site {PAGES_DIR}"],
+        "artifacts": {"paths": [PAGES_DIR]},
+    }}
 
 
 def with_site_extra(install: str) -> str:
     """svt_install with the ``site`` extra: ``svt-records==1.0`` becomes
     ``svt-records[site]==1.0``, a URL ``svt-records[site] @ URL``, a folder ``FOLDER[site]``."""
-    import re
     named = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?\s*([=<>!~].*)?", install)
     if named and not named.group(1).endswith((".", "/")) and "/" not in install.split("=")[0]:
         extras = [e.strip() for e in (named.group(2) or "").split(",") if e.strip()]
@@ -177,17 +220,160 @@ def with_site_extra(install: str) -> str:
     return f"{install}[site]"
 
 
+def _top_level_keys(text: str) -> set[str]:
+    return {b[0] for b in _blocks(text) if b[0] is not None}
+
+
 def pages_files(install: str, main: str, gitlab_ci: str | None) -> dict[str, bytes]:
     """The Pages CI: a GitHub workflow of its own, and the GitLab ``pages`` job added at the
     end of ``gitlab_ci`` (the current .gitlab-ci.yml text, None when there is none; left
     out when it has a ``pages`` job already)."""
+    _checked(install, main)
     site_install = with_site_extra(install)
-    values = {"install": site_install, "main": main, "out": PAGES_DIR,
-              "setup": GITHUB_SETUP_STEPS.format(install=site_install)}
-    files = {PAGES_GITHUB_FILE: PAGES_GITHUB.format(**values).encode()}
-    job = PAGES_GITLAB.format(**values)
+    files = {PAGES_GITHUB_FILE: github_pages(site_install, main).encode()}
+    job = _document(PAGES_GITLAB_HEADER, gitlab_pages_job(site_install, main))
     if gitlab_ci is None:
         files[GITLAB_FILE] = job.encode()
-    elif not any(line.startswith("pages:") for line in gitlab_ci.splitlines()):
+    elif GITLAB_PAGES_JOB not in _top_level_keys(gitlab_ci):
         files[GITLAB_FILE] = (gitlab_ci.rstrip("\n") + "\n\n" + job).encode()
     return files
+
+
+# ---- svt upgrade: svt's CI files written anew ---------------------------------------------
+
+def _blocks(text: str) -> list[tuple[str | None, str]]:
+    """A YAML file as its top-level entries: (key, text), each with the comment lines just
+    before it and the blank lines after it; (None, text) for what comes before the first."""
+    out: list[tuple[str | None, str]] = []
+    pending: list[str] = []  # comments and blanks not yet given to an entry
+    for line in text.splitlines(keepends=True):
+        top = line[:1] not in ("", " ", "\t", "#", "\n", "\r", "-")
+        if top:
+            key = line.split(":", 1)[0].strip().strip("\"'")
+            # comments directly before the key are its own; blank lines before them are not
+            cut = len(pending)
+            while cut and pending[cut - 1].lstrip().startswith("#"):
+                cut -= 1
+            if pending[:cut]:
+                if out:
+                    out[-1] = (out[-1][0], out[-1][1] + "".join(pending[:cut]))
+                else:
+                    out.append((None, "".join(pending[:cut])))
+            out.append((key, "".join(pending[cut:]) + line))
+            pending = []
+        elif out and out[-1][0] is not None and line.strip() and not line.startswith("#"):
+            out[-1] = (out[-1][0], out[-1][1] + "".join(pending) + line)
+            pending = []
+        else:
+            pending.append(line)
+    if pending:
+        out.append((None, "".join(pending)))
+    return out
+
+
+def _ends(text: str) -> str:
+    return text.rstrip("\n") + "\n"
+
+
+def refreshed_ci(read: Callable[[str], str | None], install: str, main: str) -> dict[str, bytes]:
+    """svt's CI files as this svt writes them, for the ones the store has (``read``: a file's
+    text, None when absent): the GitHub workflows svt wrote, and svt's jobs in
+    .gitlab-ci.yml (the store's own jobs there are kept as they are). Only what differs."""
+    _checked(install, main)
+    out: dict[str, bytes] = {}
+    site = with_site_extra(install)
+    for path, text in ((GITHUB_FILE, github_validate(install, main)),
+                       (PAGES_GITHUB_FILE, github_pages(site, main))):
+        old = read(path)
+        if old is not None and old.startswith(WRITTEN_BY) and old != text:
+            out[path] = text.encode()
+    old = read(GITLAB_FILE)
+    if old is not None:
+        jobs = {GITLAB_JOBS[0]: _document(GITLAB_HEADER, {
+                    GITLAB_JOBS[0]: gitlab_validate_jobs(install, main)[GITLAB_JOBS[0]]}),
+                GITLAB_JOBS[1]: yamlio.dump({
+                    GITLAB_JOBS[1]: gitlab_validate_jobs(install, main)[GITLAB_JOBS[1]]}),
+                GITLAB_PAGES_JOB: _document(PAGES_GITLAB_HEADER, gitlab_pages_job(site, main))}
+        parts = []
+        for key, block in _blocks(old):
+            svt_pages = key == GITLAB_PAGES_JOB and WRITTEN_BY + "init --pages" in block
+            if key is not None and (key in GITLAB_JOBS or svt_pages):
+                trail = block[len(block.rstrip("\n")):]
+                parts.append(_ends(jobs[key]) + (trail[1:] if len(trail) > 1 else ""))
+            else:
+                parts.append(block)
+        text = "".join(parts)
+        if text != old:
+            out[GITLAB_FILE] = text.encode()
+    return out
+
+
+# ---- CODEOWNERS --------------------------------------------------------------------------
+
+CODEOWNERS_HEADER = (
+    "# Written by `svt init`: who must approve changes to the rules the records are checked\n"
+    "# against: schemas, settings, attributes, hooks, the CI files and this file. Binding only\n"
+    "# with branch protection (see docs/review.md). Owners come from maintainers in svt.yaml.\n")
+OLD_NOTE = "# add maintainers (svt init --maintainer @NAME) and uncomment:\n"  # as older svt wrote it
+NO_OWNER_NOTE = (
+    "# Nobody is named yet, so nobody owns these files and svt validate warns: name the\n"
+    "# maintainers with `svt upgrade --maintainer @NAME` (it fills in the lines below).\n")
+PLACEHOLDER = "# /{path} @maintainer"
+
+
+def _example(path: str) -> str:
+    """A file a CODEOWNERS line for ``path`` must cover (a folder: a file in it)."""
+    return path + "x" if path.endswith("/") else path
+
+
+def _owner_line(path: str, maintainers: list[str] | tuple[str, ...]) -> str:
+    return f"/{path} {' '.join(maintainers)}" if maintainers else PLACEHOLDER.format(path=path)
+
+
+def codeowners(maintainers: list[str] | tuple[str, ...],
+               ci_paths: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """CODEOWNERS for GitHub and GitLab, owning every rule-bearing file and ``ci_paths``;
+    without maintainers, placeholders (and svt validate warns that nobody owns the CI)."""
+    paths = list(OWNED) + [p for p in ci_paths if not any(
+        _example(p).startswith(o) or p == o for o in OWNED)]
+    text = CODEOWNERS_HEADER + ("" if maintainers else NO_OWNER_NOTE) + "".join(
+        _owner_line(p, maintainers) + "\n" for p in paths)
+    return {path: text.encode() for path in CODEOWNERS_FILES}
+
+
+def _placeholders_filled(lines: list[str]) -> str:
+    """CODEOWNERS text with svt's placeholders read as lines (to tell what they cover)."""
+    return "\n".join(l[2:] if l.startswith("# /") and l.endswith(" @maintainer") else l
+                     for l in lines)
+
+
+def codeowners_update(read: Callable[[str], str | None], ci_paths: list[str],
+                      maintainers: list[str] | tuple[str, ...]) -> dict[str, bytes]:
+    """What CODEOWNERS needs so that every rule-bearing file and each of ``ci_paths`` has a
+    line: a missing file is written whole; in one that exists, a path nobody owns gets its
+    line (filling in svt's placeholder, if there is one) when ``maintainers`` are known, a
+    placeholder otherwise. Lines that name owners are never changed."""
+    out: dict[str, bytes] = {}
+    for file in CODEOWNERS_FILES:
+        old = read(file)
+        if old is None:
+            out[file] = codeowners(maintainers, tuple(ci_paths))[file]
+            continue
+        lines = old.splitlines()
+        for path in list(OWNED) + list(ci_paths):
+            if owners("\n".join(lines), _example(path)):
+                continue
+            placeholder = PLACEHOLDER.format(path=path)
+            if maintainers:
+                if placeholder in lines:
+                    lines[lines.index(placeholder)] = _owner_line(path, maintainers)
+                else:
+                    lines.append(_owner_line(path, maintainers))
+            elif not owners(_placeholders_filled(lines), _example(path)):
+                lines.append(placeholder)
+        text = "\n".join(lines) + "\n"
+        if maintainers:
+            text = text.replace(NO_OWNER_NOTE, "").replace(OLD_NOTE, "")
+        if text != old:
+            out[file] = text.encode()
+    return out

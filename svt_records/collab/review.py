@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 from ..model import registry
 from ..files import yamlio
-from .forge import RULE_PATHS
+from ..rules.rulefiles import is_rule_file
 from ..model.errors import Problem
 from ..store.base import StoreBase
 from ..store.layout import COMPONENT_FILE, RECORDS
+
+if TYPE_CHECKING:
+    from ..git.repo import GitRepo
 
 _SKIP = {"created"}
 
@@ -30,9 +34,33 @@ def _show(value: Any) -> str:
     return "–" if value is None else f"`{value}`"
 
 
-def is_rule_file(path: str) -> bool:
-    """A file the checks of a store follow (schemas, settings, attributes, CI, owners)."""
-    return any(path.startswith(r) if r.endswith("/") else path == r for r in RULE_PATHS)
+__all__ = ["is_rule_file", "review", "rules_diff"]
+DIFF_LINES = 400  # of the rules' diff shown; the rest is a command away
+
+
+def rules_diff(repo: "GitRepo", base: str, head: str, paths: list[str]) -> list[str]:
+    """The diff of the rule-bearing ``paths`` between two commits, as a fenced Markdown
+    block (a fence longer than any run of backticks in it), at most DIFF_LINES lines.
+    git's own diff: no external diff or textconv the store's attributes could name."""
+    if not paths:
+        return []
+    text = repo.run("diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
+                    base, head, "--", *paths)
+    lines = text.splitlines()
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    shown = lines[:DIFF_LINES]
+    out = [fence + "diff", *shown, fence]
+    if len(lines) > len(shown):
+        out.append(f"({len(lines) - len(shown)} more lines: git diff {base[:12]} {head[:12]} --"
+                   f" {' '.join(paths)})")
+    return out
+
+
+def _setting(key: str, old: Any, new: Any) -> str:
+    if isinstance(old, (dict, list)) or isinstance(new, (dict, list)):
+        return f"{key} (its diff is under Rules changed)"
+    return f"{key}: {_show(old)} → {_show(new)}"
 
 
 _STATUS = {"A": "added", "D": "deleted", "M": "changed", "T": "changed"}
@@ -42,6 +70,7 @@ def review(store: StoreBase, base: str, head: str, problems: list[Problem]) -> s
     repo = store.repo
     base_sha, head_sha = repo.resolve(base), repo.resolve(head)
     everything = repo.changes_between(base_sha, head_sha)
+    rule_paths = [p for _, p in everything if is_rule_file(p)]
     rules = [f"- `{p}` {_STATUS.get(s[:1], 'changed')}" for s, p in everything
              if is_rule_file(p)]
     changes = [(s, p) for s, p in everything
@@ -54,7 +83,8 @@ def review(store: StoreBase, base: str, head: str, problems: list[Problem]) -> s
     lines = [f"## svt review of `{base}..{head}`", ""]
     if rules:
         lines += ["### Rules changed", "The rules these records are checked against change:"
-                  " a maintainer must approve this.", *rules, ""]
+                  " a maintainer must approve this.", *rules, "",
+                  *rules_diff(repo, base_sha, head_sha, rule_paths), ""]
     comps, events, files, removed = [], [], [], []
     for status, path in changes:
         if status == "D":
@@ -79,7 +109,10 @@ def review(store: StoreBase, base: str, head: str, problems: list[Problem]) -> s
                          and old.get(k) != new.get(k)]
                 comps.append(f"- **{cid}** changed: " + "; ".join(diffs or ["(formatting only)"]))
         elif path == "svt.yaml":
-            comps.append("- `svt.yaml` (store settings) changed")
+            keys = [k for k in dict.fromkeys([*(old or {}), *new])
+                    if (old or {}).get(k) != new.get(k)]
+            comps.append("- `svt.yaml` (store settings) changed" + (": " if keys else "")
+                         + "; ".join(_setting(k, (old or {}).get(k), new.get(k)) for k in keys))
         else:
             events.append(f"- {registry.review_line(new)}" + ("" if old is None else " *(edited)*"))
     if comps:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -41,10 +42,17 @@ def test_ci_files_install_the_pinned_spec_from_svt_yaml(svt, tmp_path):
     spec = "git+https://github.com/ORG/svt@v0.1.0"
     svt("init", str(tmp_path / "t"), "--svt-install", spec)
     assert yaml.safe_load((tmp_path / "t/svt.yaml").read_text())["svt_install"] == spec
+    github = yaml.safe_load((tmp_path / "t" / GITHUB_FILE).read_text())
+    install = next(s for s in github["jobs"]["validate"]["steps"] if "SVT_INSTALL" in
+                   s.get("env", {}))
+    assert install["env"]["SVT_INSTALL"] == spec and install["run"] == 'pip install "$SVT_INSTALL"\n'
+    gitlab = yaml.safe_load((tmp_path / "t" / GITLAB_FILE).read_text())
+    for job in gitlab.values():
+        assert job["variables"]["SVT_INSTALL"] == spec
+        assert job["script"][0] == 'pip install "$SVT_INSTALL"'
     for path in (GITHUB_FILE, GITLAB_FILE):
         text = (tmp_path / "t" / path).read_text()
-        assert f'pip install "{spec}"' in text and "ci_install" not in text
-        assert f"svt-records==" not in text
+        assert "ci_install" not in text and "svt-records==" not in text
     bad = svt("init", str(tmp_path / "u"), "--svt-install", 'x" ; rm -rf /', ok=False)
     assert bad.exit_code != 0 and "svt_install" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "u").exists()
@@ -58,7 +66,7 @@ def test_an_existing_repository_keeps_its_default_branch(svt, tmp_path):
     svt("init", str(repo))
     assert yaml.safe_load((repo / "svt.yaml").read_text())["main_branch"] == "master"
     github = yaml.safe_load((repo / GITHUB_FILE).read_text())
-    assert github[True]["push"]["branches"] == ["master"]  # PyYAML reads `on` as True
+    assert github["on"]["push"]["branches"] == ["master"]
     gitlab = yaml.safe_load((repo / GITLAB_FILE).read_text())
     assert gitlab["svt-validate-main"]["rules"] == [{"if": '$CI_COMMIT_BRANCH == "master"'}]
     # svt reads it: a detached HEAD is told to switch to that branch
@@ -164,10 +172,16 @@ def _run(lines: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def _exports(variables: dict) -> list[str]:
+    """A job's variables as the runner sets them: environment variables of its script."""
+    return [f"export {name}={shlex.quote(str(value))}" for name, value in variables.items()]
+
+
 def gitlab_mr_script(clone: Path) -> list[str]:
     job = yaml.safe_load((clone / GITLAB_FILE).read_text())["svt-validate-mr"]
-    assert job["script"][0] == f'pip install "{CHECKOUT}"'
-    return job["script"]
+    assert job["variables"]["SVT_INSTALL"] == str(CHECKOUT)
+    assert job["script"][0] == 'pip install "$SVT_INSTALL"'
+    return _exports(job["variables"]) + job["script"]
 
 
 @pytest.mark.parametrize("branch, conflicts", [("feature", True), ("harmless", False)])
@@ -210,9 +224,12 @@ def github_steps(clone: Path, event: dict) -> list[str]:
                                  "github.event_name == 'push'"), condition
             if condition.split("'")[1] != event["name"]:
                 continue
-        lines.append(re.sub(r"\$\{\{(.*?)\}\}", lambda m: _github_expression(m[1], event),
-                            step["run"]))
-    assert lines[0] == f'pip install "{CHECKOUT}"'
+        assert "${{" not in step["run"]  # what GitHub takes from the event reaches it by env:
+        env = {k: re.sub(r"\$\{\{(.*?)\}\}", lambda m: _github_expression(m[1], event), v)
+               for k, v in step.get("env", {}).items()}
+        lines.append("(" + "; ".join(_exports(env) + [step["run"].rstrip("\n")]) + ")")
+    assert lines[0] == (f"(export SVT_INSTALL={shlex.quote(str(CHECKOUT))}; pip install"
+                        ' "$SVT_INSTALL")')
     return lines
 
 
@@ -228,7 +245,8 @@ def test_github_pull_request_job_runs_on_the_merge_commit(tmp_path, remote, ci_e
     proc = _run(github_steps(clone, event), clone, env)
     assert (proc.returncode != 0) == conflicts, proc.stdout + proc.stderr
     assert ("Layer1_top_axial" in proc.stdout) == conflicts
-    assert "svt --repo . validate --since origin/main --format github" in calls.read_text()
+    assert ("svt --repo . validate --since origin/main --format github --rules-need-approval"
+            in calls.read_text())
 
 
 def test_github_push_job_checks_the_whole_store(tmp_path, remote, ci_env):
@@ -283,11 +301,11 @@ def test_pages_ci_passes_the_official_schemas(svt, tmp_path):
     assert gitlab["pages"]["artifacts"]["paths"] == ["public"]
     assert gitlab["pages"]["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}]
     github = yaml.safe_load((store / PAGES_GITHUB_FILE).read_text())
-    assert github[True]["push"]["branches"] == ["main"]  # PyYAML reads `on` as True
+    assert github["on"]["push"]["branches"] == ["main"]
     uses = [s.get("uses", "").split("@")[0] for job in github["jobs"].values()
             for s in job["steps"]]
     assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
-    assert f'pip install "svt-records[site]=={__version__}"' in (store / GITLAB_FILE).read_text()
+    assert gitlab["pages"]["variables"]["SVT_INSTALL"] == f"svt-records[site]=={__version__}"
 
 
 def test_init_pages_on_an_existing_store_adds_only_the_publishing_ci(svt, tmp_path):
@@ -319,15 +337,17 @@ def test_pages_build_steps_run_as_written(svt, tmp_path, ci_env):
     Database(store).save_component("MOD-A", {"type": "module", "status": "qualified"})
     github = yaml.safe_load((store / PAGES_GITHUB_FILE).read_text())
     steps = github["jobs"]["build"]["steps"]
-    lines = [s["run"] for s in steps if "run" in s]
-    assert lines == [f'pip install "{CHECKOUT}[site]"', "svt --repo . site public"]
+    lines = ["; ".join(_exports(s.get("env", {})) + [s["run"].rstrip("\n")])
+             for s in steps if "run" in s]
+    assert lines == [f"export SVT_INSTALL={shlex.quote(f'{CHECKOUT}[site]')};"
+                     ' pip install "$SVT_INSTALL"', "svt --repo . site public"]
     assert steps[-1]["with"]["path"] == "public"
     proc = _run(lines, store, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (store / "public/components/MOD-A.html").is_file()
     gitlab = yaml.safe_load((store / GITLAB_FILE).read_text())["pages"]
     clone = _runner_clone(tmp_path, store, "main", "gitlab")
-    proc = _run(gitlab["script"], clone, env)
+    proc = _run(_exports(gitlab["variables"]) + gitlab["script"], clone, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (clone / "public/index.html").is_file()
     assert calls.read_text().count(f"pip install {CHECKOUT}[site]") == 2

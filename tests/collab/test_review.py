@@ -32,8 +32,10 @@ def test_init_writes_ci_for_github_and_gitlab(tmp_path, svt):
     gh = pyyaml.safe_load((tmp_path / "s/.github/workflows/svt-validate.yml").read_text())
     steps = gh["jobs"]["validate"]["steps"]
     runs = " ".join(s.get("run", "") for s in steps)
-    assert "--since \"origin/${{ github.base_ref }}\" --format github" in runs
-    assert set(gh[True]) == {"pull_request", "push"}  # PyYAML reads the key 'on' as True
+    assert "--since \"origin/$BASE_REF\" --format github --rules-need-approval" in runs
+    pr = next(s for s in steps if "BASE_REF" in s.get("env", {}))
+    assert pr["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    assert set(gh["on"]) == {"pull_request", "push"}
     gl = pyyaml.safe_load((tmp_path / "s/.gitlab-ci.yml").read_text())
     mr = gl["svt-validate-mr"]
     assert mr["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"

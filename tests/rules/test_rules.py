@@ -152,16 +152,17 @@ def test_init_writes_codeowners_for_the_rules(svt, tmp_path):
     store = tmp_path / "s"
     out = svt("init", str(store), "--maintainer", "@alice", "--maintainer", "@hps/svt-leads")
     assert "CODEOWNERS" not in out.stdout
+    from svt_records.rules.rulefiles import owners
     for path in (".github/CODEOWNERS", ".gitlab/CODEOWNERS"):
-        lines = [l for l in (store / path).read_text().splitlines() if not l.startswith("#")]
-        owned = {l.split()[0]: l.split()[1:] for l in lines}
-        assert owned["/schemas/"] == ["@alice", "@hps/svt-leads"]
-        for rule_file in ("/svt.yaml", "/.gitattributes", "/.gitlab-ci.yml",
-                          "/.github/workflows/svt-validate.yml", "/" + path):
-            assert owned[rule_file] == ["@alice", "@hps/svt-leads"], rule_file
+        text = (store / path).read_text()
+        for rule_file in ("schemas/defs.schema.json", "svt.yaml", ".gitattributes",
+                          ".gitlab-ci.yml", ".github/workflows/svt-validate.yml", path,
+                          ".pre-commit-config.yaml"):
+            assert owners(text, rule_file) == ["@alice", "@hps/svt-leads"], rule_file
+        assert owners(text, "records/module/M-1/component.yaml") == []
     assert "maintainers:" in (store / "svt.yaml").read_text()
     again = svt("init", str(store), "--maintainer", "@bob")  # an existing store: it says how
-    assert "nothing changed" in again.stdout and "maintainers in svt.yaml" in again.stdout
+    assert "nothing changed" in again.stdout and "svt upgrade --maintainer" in again.stdout
     assert "@bob" not in (store / "svt.yaml").read_text()
     bare = svt("init", str(tmp_path / "t"))
     assert "CODEOWNERS names no maintainers" in bare.stdout
