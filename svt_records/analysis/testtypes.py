@@ -4,23 +4,39 @@ A definition names a test type's measurements with their units and limits (min a
 overridable per component type), what a result requires, and the analysis (``iv``,
 ``noise``) that derives measurements from its data file. svt.yaml's schema checks the
 form; this module reads it and judges measurements. No I/O, no numpy.
+
+A figure listed under the definition's ``placeholders:`` is not the collaboration's yet: a
+placeholder limit never decides a verdict (what it would say is advisory), while a limit
+that is set decides even when the analysis settings its value rests on are placeholders
+(svt says so). docs/analysis.md has the rule.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from .. import model
 from ..model.errors import InvalidInput
 
 # The settings each analysis takes, with svt's defaults (units in docs/analysis.md).
 ANALYSIS_SETTINGS: dict[str, dict[str, float | None]] = {
-    "iv": {"operating_voltage": 180.0, "breakdown_factor": 2.0, "breakdown_step": 10.0,
+    "iv": {"operating_voltage": 180.0, "breakdown_factor": 1.2, "breakdown_step": 5.0,
            "compliance": None},
     "noise": {"noisy_k": 5.0, "noisy_threshold": None, "dead_below": 200.0},
 }
-ANALYSIS_VERSIONS = {"iv": 1, "noise": 1}
+# iv v2: the breakdown criterion of ATLAS ITk sensor QC against the fitted bulk current
+ANALYSIS_VERSIONS = {"iv": 2, "noise": 1}
+# The settings each derived measurement rests on: a limit on it that is set still decides
+# while they are placeholders, and svt says so.
+DERIVED_FROM: dict[str, dict[str, tuple[str, ...]]] = {
+    "iv": {"leakage_at_operating_voltage": ("operating_voltage",),
+           "leakage_20C": ("operating_voltage",),
+           "breakdown_voltage": ("breakdown_factor", "breakdown_step", "compliance")},
+    "noise": {"noisy_channels": ("noisy_k", "noisy_threshold"),
+              "noisy_channel_list": ("noisy_k", "noisy_threshold"),
+              "dead_channels": ("dead_below",), "dead_channel_list": ("dead_below",)},
+}
 REFERENCE_TEMPERATURE = 20.0  # °C, what leakage_20C is normalised to
 # a store whose svt.yaml defines no test types (made before test_types:) names its IV tests
 IV_NAME = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
@@ -30,8 +46,8 @@ IV_NAME = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 DEFAULT_TEST_TYPES: dict[str, Any] = {
     "iv_curve": {
         "description": "Leakage current against reverse bias voltage (sensor or module)",
-        "analysis": {"name": "iv", "operating_voltage": 180.0, "breakdown_factor": 2.0,
-                     "breakdown_step": 10.0, "compliance": 1.0e-5},
+        "analysis": {"name": "iv", "operating_voltage": 180.0, "breakdown_factor": 1.2,
+                     "breakdown_step": 5.0, "compliance": 1.0e-5},
         "measurements": {
             "leakage_at_operating_voltage": {"unit": "A", "max": 4.0e-6},
             "leakage_20C": {"unit": "A", "max": 4.0e-6},
@@ -60,12 +76,16 @@ DEFAULT_TEST_TYPES: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Limit:
-    """The allowed range of one measurement for one component type (None: no bound)."""
+    """The allowed range of one measurement for one component type (None: no bound), with
+    the svt.yaml path each bound comes from (``measurements.NAME.max``,
+    ``measurements.NAME.by_type.TYPE.max``)."""
 
     name: str
     unit: str | None
     min: float | None = None
     max: float | None = None
+    min_path: str = ""
+    max_path: str = ""
 
     def describe(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
@@ -94,10 +114,16 @@ class TestType:
         out = []
         for name, spec in self.measurements.items():
             own = dict((spec.get("by_type") or {}).get(component_type or "", {}))
-            low = own.get("min", spec.get("min"))
-            high = own.get("max", spec.get("max"))
-            out.append(Limit(name, spec.get("unit"), low, high))
+            paths = {b: f"measurements.{name}.by_type.{component_type}.{b}" if b in own
+                     else f"measurements.{name}.{b}" for b in ("min", "max")}
+            out.append(Limit(name, spec.get("unit"), own.get("min", spec.get("min")),
+                             own.get("max", spec.get("max")), paths["min"], paths["max"]))
         return out
+
+    def is_placeholder(self, path: str) -> bool:
+        """Whether the figure at ``path`` (``measurements.NAME.max``) is a placeholder: it,
+        or a path above it (``measurements.NAME``), is listed under ``placeholders:``."""
+        return any(path == p or path.startswith(p + ".") for p in self.placeholders)
 
     def setting(self, name: str) -> Any:
         """An analysis setting: the definition's, else svt's default."""
@@ -149,12 +175,31 @@ def lookup(config: Mapping[str, Any], test_type: str) -> tuple[TestType | None, 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the limits say of a result: ``verdict`` "pass", "fail", or None when no limit
-    applied; ``failed`` says each failed limit ("noise_mean 2100 e > max 2000 e")."""
+    """What the limits say of a result. ``verdict`` ("pass", "fail", or None when no limit
+    the collaboration has set applied) and ``failed`` (each failed limit, "noise_mean 2100 e
+    > max 2000 e") come from the limits that are set: only they decide. ``advisory`` and
+    ``advisory_failed`` are what the placeholder limits would say. ``unsettled`` names the
+    deciding limits whose value the analysis derived with placeholder settings."""
 
     verdict: str | None
     failed: tuple[str, ...] = ()
     checked: tuple[str, ...] = ()
+    advisory: str | None = None
+    advisory_failed: tuple[str, ...] = ()
+    unsettled: tuple[str, ...] = ()
+
+    def notes(self) -> list[str]:
+        """What a physicist needs beside the verdict: the placeholders' advisory outcome, and
+        the deciding limits that rest on placeholder settings."""
+        out = []
+        if self.advisory:
+            failed = f": {'; '.join(self.advisory_failed)}" if self.advisory_failed else ""
+            out.append(f"placeholder limits would say {self.advisory.upper()}{failed}"
+                       + ("" if self.checked else " (advisory: placeholder limits give no"
+                          " verdict; `svt test-types` lists them)"))
+        out += [f"{u}: judged on a value derived with placeholder settings"
+                for u in self.unsettled]
+        return out
 
 
 def number_in(value: Any, target: str | None) -> float | None:
@@ -175,25 +220,75 @@ def number_in(value: Any, target: str | None) -> float | None:
 
 
 def judge(definition: TestType, component_type: str | None,
-          measurements: Mapping[str, Any]) -> Verdict:
-    """The verdict of ``measurements`` under the definition's limits for the type."""
-    failed, checked = [], []
+          measurements: Mapping[str, Any], derived: Iterable[str] = ()) -> Verdict:
+    """The verdict of ``measurements`` under the definition's limits for the type: the
+    limits that are set decide, the placeholder limits advise. ``derived``: the names the
+    analysis derived (for :attr:`Verdict.unsettled`)."""
+    said: dict[bool, dict[str, list[str]]] = {False: {}, True: {}}  # placeholder? -> name -> failed
     for limit in definition.limits(component_type):
-        if limit.name not in measurements or (limit.min is None and limit.max is None):
+        if limit.name not in measurements:
             continue
-        checked.append(limit.name)
         value = number_in(measurements[limit.name], limit.unit)
         unit = f" {limit.unit}" if limit.unit else ""
-        if value is None:
-            failed.append(f"{limit.name} is not a number in {limit.unit or 'its unit'}"
-                          f" (limit {limit.describe()})")
-        elif limit.min is not None and value < limit.min:
-            failed.append(f"{limit.name} {value:.4g}{unit} < min {limit.min:g}{unit}")
-        elif limit.max is not None and value > limit.max:
-            failed.append(f"{limit.name} {value:.4g}{unit} > max {limit.max:g}{unit}")
-    if not checked:
-        return Verdict(None)
-    return Verdict("fail" if failed else "pass", tuple(failed), tuple(checked))
+        for bound, edge, path in (("min", limit.min, limit.min_path),
+                                  ("max", limit.max, limit.max_path)):
+            if edge is None:
+                continue
+            failed = said[definition.is_placeholder(path)].setdefault(limit.name, [])
+            if value is None:
+                message = (f"{limit.name} is not a number in {limit.unit or 'its unit'}"
+                           f" (limit {limit.describe()})")
+                if message not in failed:
+                    failed.append(message)
+            elif bound == "min" and value < edge:
+                failed.append(f"{limit.name} {value:.4g}{unit} < min {edge:g}{unit}")
+            elif bound == "max" and value > edge:
+                failed.append(f"{limit.name} {value:.4g}{unit} > max {edge:g}{unit}")
+
+    def outcome(group: dict[str, list[str]]) -> tuple[str | None, tuple[str, ...]]:
+        failed = tuple(f for messages in group.values() for f in messages)
+        return ("fail" if failed else "pass") if group else None, failed
+
+    verdict, decisive_failed = outcome(said[False])
+    advisory, advisory_failed = outcome(said[True])
+    uses = DERIVED_FROM.get(definition.analysis or "", {})
+    derived = set(derived)
+    unsettled = []
+    for name in said[False]:
+        settings = [f"analysis.{s}" for s in uses.get(name, ())
+                    if definition.is_placeholder(f"analysis.{s}")]
+        if name in derived and settings:
+            unsettled.append(f"{name} ({', '.join(settings)})")
+    return Verdict(verdict, decisive_failed, tuple(said[False]), advisory, advisory_failed,
+                   tuple(unsettled))
+
+
+def rests_on_placeholders(definition: TestType, component_type: str | None,
+                          event: Mapping[str, Any]) -> bool:
+    """Whether a result rests on the definition's placeholders: a placeholder limit judges
+    one of its measurements, or the analysis derived its values with placeholder settings."""
+    derived = (event.get("analysis") or {}).get("values") or ()
+    if judge(definition, component_type, event.get("measurements") or {}).advisory:
+        return True
+    uses = DERIVED_FROM.get(definition.analysis or "", {})
+    return any(definition.is_placeholder(f"analysis.{setting}")
+               for name in derived for setting in uses.get(name, ()))
+
+
+def placeholder_warnings(defined: Mapping[str, TestType],
+                         resting: Mapping[str, int]) -> list[str]:
+    """One line per test type of ``resting`` (name -> its number of results) that says which
+    of its figures are placeholders (`svt validate` warns with them on the main branch)."""
+    out = []
+    for name, count in resting.items():
+        definition = defined[name]
+        limits = [p for p in definition.placeholders if p.startswith("measurements.")]
+        settings = [p for p in definition.placeholders if p not in limits]
+        said = [f"placeholder limits give no verdict ({', '.join(limits)})"] if limits else []
+        said += [f"values rest on placeholder settings ({', '.join(settings)})"] if settings else []
+        out.append(f"test type {name} ({count} result(s)): {'; '.join(said)}; set the"
+                   " collaboration's figures and remove them from placeholders: in svt.yaml")
+    return out
 
 
 def missing_requirements(definition: TestType, measurements: Mapping[str, Any],

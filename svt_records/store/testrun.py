@@ -11,8 +11,8 @@ from .. import model
 from ..model import registry
 from ..files import schema
 from ..analysis import testtypes
-from ..model.errors import InvalidInput, SvtError
-from .layout import event_id
+from ..model.errors import InvalidInput, Problem, SvtError
+from .layout import CONFIG_FILE, EVENT_NAME_RE, event_id
 from .txn import Change, sha256_file
 
 if TYPE_CHECKING:
@@ -78,12 +78,16 @@ def wants_plot(definition: testtypes.TestType) -> bool:
 
 
 def apply_limits(db: "StoreBase", event: dict, definition: testtypes.TestType,
-                 component_type: str, passed: bool | None, file_kinds: list[str]) -> None:
-    """Set ``event``'s result from the limits when none was given, and record what the
-    limits say (``limits:``); a result given by hand that they contradict is kept, with a
-    warning in ``db.warnings``."""
+                 component_type: str, passed: bool | None, file_kinds: list[str], *,
+                 tell: bool = True) -> testtypes.Verdict:
+    """Set ``event``'s result from the limits the collaboration has set when none was given,
+    and record what they say (``limits:``); a result given by hand that they contradict is
+    kept, with a warning in ``db.warnings``. Placeholder limits never decide: what they
+    would say goes to ``db.notes`` (with ``tell``), as does a deciding limit whose value
+    rests on placeholder settings. Returns the verdict."""
     measurements = event.get("measurements") or {}
-    verdict = testtypes.judge(definition, component_type, measurements)
+    derived = (event.get("analysis") or {}).get("values") or ()
+    verdict = testtypes.judge(definition, component_type, measurements, derived)
     missing = testtypes.missing_requirements(definition, measurements, file_kinds)
     limits: dict[str, Any] | None = None
     if verdict.verdict:
@@ -94,15 +98,73 @@ def apply_limits(db: "StoreBase", event: dict, definition: testtypes.TestType,
             event["result"] = verdict.verdict
             assert limits is not None
             limits["decided"] = True
-        elif missing:
+        elif missing and tell:
             db.notes.append(f"{name}: no verdict from the limits: {event['test_type']} requires"
                             f" {', '.join(missing)}; give --pass or --fail, or the missing data")
     elif verdict.verdict and verdict.verdict != event.get("result"):
         db.warnings.append(f"{name}: recorded {event.get('result')} by hand, but the"
                            f" limits say {verdict.verdict}"
                            + (f" ({'; '.join(verdict.failed)})" if verdict.failed else ""))
+    if tell:
+        db.notes.extend(f"{name}: {line}" for line in verdict.notes())
     if limits and schema.knows_field("test", "limits", db.schema_dir):
         event["limits"] = {k: v for k, v in limits.items() if v is not None}
+    return verdict
+
+
+def verdict_notes(config: dict, event: dict,
+                  defined: dict[str, testtypes.TestType] | None = None) -> list[str]:
+    """What the definitions' placeholders say of a stored test (`svt show`, `svt show-test`):
+    the advisory outcome of the placeholder limits, the deciding limits that rest on
+    placeholder settings, and a result the placeholders decided before they stopped
+    deciding. ``defined``: the definitions, when the caller has them."""
+    definitions = defined if defined is not None else testtypes.definitions(config)
+    definition = definitions.get(str(event.get("test_type")))
+    if definition is None:
+        return []
+    parts = str(event.get("_path") or "").split("/")
+    component_type = parts[1] if len(parts) > 2 else None
+    derived = (event.get("analysis") or {}).get("values") or ()
+    verdict = testtypes.judge(definition, component_type, event.get("measurements") or {},
+                              derived)
+    out = verdict.notes()
+    if (event.get("limits") or {}).get("decided") and verdict.verdict is None \
+            and verdict.advisory:
+        out.append(f"the limits that gave this result are placeholders now: `svt reanalyze"
+                   f" --type {event['test_type']}` judges it again")
+    return out
+
+
+def placeholder_problems(db: "StoreBase", paths: list[str]) -> list[Problem]:
+    """`svt validate`'s warnings, on the main branch, for each test type whose results rest
+    on placeholders: a placeholder limit judges a measurement of one, or the analysis
+    derived one's values with placeholder settings (``paths``: the store's record files; a
+    test's file name says its type, and the first result that rests on them is enough).
+    None where svt.yaml cannot be read: its own check says why."""
+    try:
+        if db.repo.current_branch() != db.main_branch:
+            return []
+        defined = testtypes.definitions(db.config)
+    except SvtError:
+        return []
+    tests: dict[str, list[str]] = {}
+    for path in paths:
+        named = EVENT_NAME_RE.match(path.rsplit("/", 1)[1]) if path.count("/") == 4 else None
+        definition = defined.get(named.group("name")) if named else None
+        if definition is not None and definition.placeholders:
+            tests.setdefault(definition.name, []).append(path)
+    resting = {}
+    for name, found in tests.items():
+        for path in found:
+            try:
+                event = db.load(path, check=False)
+            except SvtError:
+                continue  # its own check says why
+            if testtypes.rests_on_placeholders(defined[name], path.split("/")[1], event):
+                resting[name] = len(found)
+                break
+    return [Problem(CONFIG_FILE, 1, 1, message, "warning", "placeholders")
+            for message in testtypes.placeholder_warnings(defined, resting)]
 
 
 def complete_new_test(db: "StoreBase", event: dict, definition: testtypes.TestType | None,
@@ -216,16 +278,21 @@ def _reanalyze_one(db: Any, definition: testtypes.TestType, rel: str, change: Ch
         event.pop("result", None)
     event.pop("limits", None)
     kinds = [f["kind"] for f in files] + (["plot"] if plot else [])
-    apply_limits(db, event, definition, component_type,
-                 None if not had_result else event["result"] == "pass", kinds)
+    verdict = apply_limits(db, event, definition, component_type,
+                           None if not had_result else event["result"] == "pass", kinds,
+                           tell=False)
     changes = [registry.describe_change(k, old_measurements.get(k), measurements.get(k))
                for k in list(old_measurements) + [k for k in measurements
                                                   if k not in old_measurements]
                if old_measurements.get(k) != measurements.get(k)]
     if read.data.get("result") != event.get("result"):
-        failed = "; ".join((event.get("limits") or {}).get("failed") or [])
-        changes.append(registry.describe_change("result", read.data.get("result"), event.get("result"))
-                       + (f" ({failed})" if failed else ""))
+        why = "; ".join((event.get("limits") or {}).get("failed") or [])
+        if event.get("result") is None and verdict.advisory:
+            why = f"placeholder limits would say {verdict.advisory.upper()}" + (
+                f": {'; '.join(verdict.advisory_failed)}" if verdict.advisory_failed else "")
+        changes.append(registry.describe_change("result", read.data.get("result"),
+                                                event.get("result"))
+                       + (f" ({why})" if why else ""))
     if read.data.get("analysis") != event.get("analysis") and not changes:
         changes.append(f"analysis {result.name} v{result.version}")
     if plot is not None:

@@ -13,6 +13,7 @@ import pytest
 from svt_records.files import yamlio
 from svt_records.analysis.iv_noise import iv_analysis, noise_analysis, temperature_factor
 from svt_records.analysis.ivfile import IVData, NoiseData, read_iv
+from test_placeholders import set_figures
 
 
 def curve(volts, amps, temperature=None):
@@ -139,6 +140,7 @@ def sensor(db, svt):
 
 
 def test_the_limits_give_the_verdict_and_the_analysis_its_values(sensor, svt, tmp_path):
+    set_figures(sensor.root)
     out = svt("test", "HPK-1", "--type", "iv_curve", "--data", str(iv_file(tmp_path)))
     assert "Result from the limits: PASS" in out.stdout
     event = only_test(sensor)
@@ -147,7 +149,7 @@ def test_the_limits_give_the_verdict_and_the_analysis_its_values(sensor, svt, tm
     m = event["measurements"]
     assert m["leakage_at_operating_voltage"] == {"value": pytest.approx(1.8e-8), "unit": "A"}
     assert m["breakdown_voltage"] == {"value": 260.0, "unit": "V"}
-    assert event["analysis"] == {"name": "iv", "version": 1, "values": list(m)}
+    assert event["analysis"] == {"name": "iv", "version": 2, "values": list(m)}
     kinds = sorted((f["kind"], f.get("original_name")) for f in event["files"])
     assert kinds == [("data", "iv.csv"), ("plot", "iv_analysis.png")]
     plot = next(f for f in event["files"] if f["kind"] == "plot")
@@ -206,6 +208,7 @@ def test_svt_test_draws_without_pyplot_mplhep_or_mathtext(sensor, tmp_path,
 
 
 def test_a_failed_limit_fails_the_result_and_says_which(sensor, svt, tmp_path):
+    set_figures(sensor.root)
     out = svt("test", "HPK-1", "--type", "iv_curve", "--data",
               str(iv_file(tmp_path, leakage_scale=300)))
     assert "Result from the limits: FAIL (leakage_at_operating_voltage 5.4e-06 A > max" \
@@ -221,6 +224,7 @@ def test_a_failed_limit_fails_the_result_and_says_which(sensor, svt, tmp_path):
 
 def test_a_verdict_by_hand_that_contradicts_the_limits_is_kept_with_a_warning(sensor, svt,
                                                                              tmp_path):
+    set_figures(sensor.root)
     out = svt("test", "HPK-1", "--type", "iv_curve", "--pass", "--data",
               str(iv_file(tmp_path, leakage_scale=300)))
     assert "warning: HPK-1 iv_curve: recorded pass by hand, but the limits say fail" in out.stderr
@@ -235,6 +239,7 @@ def test_a_verdict_by_hand_that_contradicts_the_limits_is_kept_with_a_warning(se
 
 def test_hand_typed_measurements_are_judged_too_and_win_over_derived_ones(sensor, svt,
                                                                           tmp_path):
+    set_figures(sensor.root)
     svt("test", "HPK-1", "--type", "iv_curve", "--measure", "leakage_20C=9uA",
         "--data", str(iv_file(tmp_path)))
     event = only_test(sensor)
@@ -245,6 +250,7 @@ def test_hand_typed_measurements_are_judged_too_and_win_over_derived_ones(sensor
 
 
 def test_a_noise_file_is_analysed_and_judged(sensor, svt, tmp_path):
+    set_figures(sensor.root)
     svt("add", "--id", "MOD-1", "--type", "module")
     noise = tmp_path / "noise.txt"
     noise.write_text("".join(f"{c} {3000 if c == 3 else 50 if c == 5 else 1100 + c % 3}\n"
@@ -287,6 +293,7 @@ def test_unknown_test_types_warn_or_under_strict_are_refused(sensor, svt, gitcmd
 
 
 def test_the_python_api_uses_the_definitions(sensor, tmp_path):
+    set_figures(sensor.root)
     rel = sensor.record_test("HPK-1", "iv_curve", data_files=[str(iv_file(tmp_path, 1000))])
     assert sensor.load(rel)["result"] == "fail"
 
@@ -323,6 +330,7 @@ def test_svt_yaml_definitions_are_checked_by_validate(store_path, svt, gitcmd):
 # ---- svt reanalyze -----------------------------------------------------------------------
 
 def test_reanalyze_updates_derived_values_in_one_commit(sensor, svt, tmp_path, gitcmd):
+    set_figures(sensor.root)
     svt("add", "--id", "HPK-2", "--type", "sensor")
     svt("test", "HPK-1", "--type", "iv_curve", "--data", str(iv_file(tmp_path)),
         "--measure", "humidity=30%")
@@ -337,7 +345,7 @@ def test_reanalyze_updates_derived_values_in_one_commit(sensor, svt, tmp_path, g
     out = svt("reanalyze", "--type", "iv_curve").stdout
     assert int(gitcmd(sensor.root, "rev-list", "--count", "HEAD")) == commits + 1
     message = gitcmd(sensor.root, "log", "-1", "--format=%B")
-    assert message.startswith("reanalyze iv_curve: 2 result(s) updated (iv analysis v1)")
+    assert message.startswith("reanalyze iv_curve: 2 result(s) updated (iv analysis v2)")
     assert (f"HPK-1:{before['id']}: leakage_at_operating_voltage 1.8e-08 A -> 1e-08 A"
             in message)
     assert "result pass -> fail (leakage_at_operating_voltage 1e-08 A > max 5e-09 A" in message
@@ -371,6 +379,7 @@ def test_commands_that_do_not_analyse_load_neither_numpy_nor_matplotlib(sensor):
 
 def test_results_from_csv_are_analysed_judged_and_not_written_twice(sensor, svt, tmp_path,
                                                                     gitcmd):
+    set_figures(sensor.root)
     svt("add", "--id", "HPK-2", "--type", "sensor")
     iv_file(tmp_path)
     iv_file(tmp_path, leakage_scale=300, name="leaky.csv")
