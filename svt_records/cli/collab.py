@@ -8,6 +8,7 @@ import click
 
 from . import open_db, report_notes
 from .complete import COMPONENT_ID
+from .render import echo, echo_data
 
 
 @click.command("merge-driver")
@@ -26,7 +27,7 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     from ..store.base import MERGE_CONFLICT_EXIT
     conflicts, lines = run_driver(os.getcwd(), base, ours, theirs, path)
     for line in lines:
-        click.echo(f"svt: {line}", err=True)
+        echo(f"svt: {line}", err=True)
     if conflicts:
         sys.exit(MERGE_CONFLICT_EXIT)
 
@@ -67,9 +68,9 @@ def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
     report_notes(db)
     for c in conflicts:
         chosen = "set" if c.field in values else side
-        click.echo(f"{c.field}: {chosen}")
-    click.echo(f"Resolved {rel} and staged it; now `git commit` (a merge; `svt sync` commits"
-               " it and pushes) or `git rebase --continue` (a rebase)")
+        echo(f"{c.field}: {chosen}")
+    echo(f"Resolved {rel} and staged it; now `git commit` (a merge; `svt sync` commits"
+         " it and pushes) or `git rebase --continue` (a rebase)")
 
 
 @click.command()
@@ -92,20 +93,20 @@ def history(component_id: str, fmt: str) -> None:
     found = component_history(db, component_id)
     report_notes(db)
     if fmt == "json":
-        click.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        echo_data(json.dumps(found, indent=2, ensure_ascii=False, default=str))
         return
     cut = "; the history is cut: this is a shallow clone (git fetch --unshallow)" \
         if found["shallow"] else ""
-    click.echo(f"{component_id}: {len(found['commits'])} commit(s){cut}")
+    echo(f"{component_id}: {len(found['commits'])} commit(s){cut}")
     for c in found["commits"]:
         merge = " (merge)" if len(c["parents"]) > 1 else ""
-        click.echo(f"\n{c['date']}  {c['verb']}{merge}  {c['author']}  {c['sha'][:10]}")
+        echo(f"\n{c['date']}  {c['verb']}{merge}  {c['author']}  {c['sha'][:10]}")
         if c["verb"] == "edit":
-            click.echo(f"  {c['subject']}")
+            echo(f"  {c['subject']}")
         for ch in c["changes"]:
-            click.echo(f"  {ch['field']}: {value_text(ch['old'])} → {value_text(ch['new'])}")
+            echo(f"  {ch['field']}: {value_text(ch['old'])} → {value_text(ch['new'])}")
         for text in c["events"]:
-            click.echo(f"  {text}")
+            echo(f"  {text}")
 
 
 @click.command()
@@ -123,8 +124,10 @@ def undo(commit: str | None, dry_run: bool) -> None:
     COMMIT may be any commit of the current branch that changed only files under records/,
     svt's own or a hand edit. svt refuses a merge, a commit of another branch, one that
     changed svt.yaml, schemas/ or other files, and one that later commits build on (they
-    change the same components): undo those first, newest first. The undone records must
-    pass svt validate, else nothing is written.
+    change the same components): undo those first, newest first. A later commit whose diff
+    takes COMMIT back exactly (an undo, or a clean git revert, whatever its message says)
+    means it is already undone. The undone records must pass svt validate, else nothing is
+    written.
 
     \b
     Example:
@@ -137,9 +140,9 @@ def undo(commit: str | None, dry_run: bool) -> None:
     plan, new = do_undo(db, commit, dry_run=dry_run)
     report_notes(db)
     what = f"{plan.commit[:10]} ({plan.subject})"
-    click.echo(f"Would undo {what}:" if new is None else f"Undid {what} in {new[:10]}:")
+    echo(f"Would undo {what}:" if new is None else f"Undid {what} in {new[:10]}:")
     width = max(len(action) for action, _ in plan.files)
     for action, path in plan.files:
-        click.echo(f"  {action:<{width}}  {path}")
+        echo(f"  {action:<{width}}  {path}")
     if new is None:
-        click.echo("Nothing was written (--dry-run).")
+        echo("Nothing was written (--dry-run).")

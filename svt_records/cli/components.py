@@ -8,7 +8,7 @@ import click
 from . import StoreChoice, open_db, report_notes
 from ..model.registry import format_value
 from .complete import COMPONENT_ID, complete_position
-from .render import FORMAT_OPTION, done, table, to_csv, to_json
+from .render import FORMAT_OPTION, done, echo, echo_data, table, to_csv, to_json
 
 if TYPE_CHECKING:  # the store module is imported when a command runs
     from ..store.base import StoreBase
@@ -103,33 +103,33 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
         rows = index.components(ctype, status, location, position,
                                 columns=None if fmt == "json" else TABLE_COLUMNS)
     for problem in index.problems:
-        click.echo(f"warning: skipped an unreadable record: {problem}", err=True)
+        echo(f"warning: skipped an unreadable record: {problem}", err=True)
     note_hidden(db)
     for cid, paths in index.shared_ids():
-        click.echo(f"warning: {cid} has {len(paths)} records ({', '.join(paths)}): each is"
-                   " listed; svt validate explains", err=True)
+        echo(f"warning: {cid} has {len(paths)} records ({', '.join(paths)}): each is"
+             " listed; svt validate explains", err=True)
     if fmt == "json":
-        click.echo(to_json(rows))
+        echo_data(to_json(rows))
         return
     data = rows
     if fmt == "csv":
-        click.echo(to_csv(data, headers), nl=False)
+        echo(to_csv(data, headers), nl=False)
         return
     if not rows:
-        click.echo("No components match." if (ctype or status or location or position or attrs)
-                   else "No components yet: add one with svt add --id ID --type TYPE")
+        echo("No components match." if (ctype or status or location or position or attrs)
+             else "No components yet: add one with svt add --id ID --type TYPE")
         return
-    click.echo(table(data, [h.upper().replace("_", " ") for h in headers]))
-    click.echo(f"{len(rows)} component(s)")
+    echo(table(data, [h.upper().replace("_", " ") for h in headers]))
+    echo(f"{len(rows)} component(s)")
 
 
 def note_hidden(db: StoreBase) -> None:
     """Say how many components a sparse checkout leaves out of a listing."""
     hidden = db.hidden_by_sparse_checkout()
     if hidden:
-        click.echo(f"note: {hidden} component(s) lie outside this clone's sparse checkout and"
-                   " are not shown (git sparse-checkout add records/<type> includes them)",
-                   err=True)
+        echo(f"note: {hidden} component(s) lie outside this clone's sparse checkout and"
+             " are not shown (git sparse-checkout add records/<type> includes them)",
+             err=True)
 
 
 @click.command()
@@ -147,7 +147,7 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
     db = open_db()
     info = db.describe(component_id, commits=commits, window=window)
     if fmt == "json":
-        click.echo(to_json(info))
+        echo_data(to_json(info))
         return
     rec = info["component"]
     out = [f"{rec['id']}  ({rec['type']})", ""]
@@ -179,10 +179,13 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
             out += ["", f"{section.title}:"]
         for item in items:
             out += show_lines(section, item)
+            if item.get("kind") == "test":  # what placeholder limits would say of it
+                from ..store.testrun import verdict_notes
+                out += [f"      {line}" for line in verdict_notes(db.config, item)]
     out += ["", "Recent commits:"]
     for c in info["commits"]:
         out.append(f"  {c['sha'][:10]}  {c['date']}  {c['author']}: {c['subject']}")
-    click.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 @click.command()
@@ -198,7 +201,7 @@ def summary(fmt: str, since: str | None, until: str | None) -> None:
     data = db.summary(window=window)
     note_hidden(db)
     if fmt == "json":
-        click.echo(to_json(data))
+        echo_data(to_json(data))
         return
     out = [f"Components: {data['total']}", ""]
     statuses = sorted(data["by_status"])
@@ -222,7 +225,7 @@ def summary(fmt: str, since: str | None, until: str | None) -> None:
         out += [f"  {r['date']}  {r['component']:<20}{r['test_type']:<16}{r['result'] or '-'}"
                 for r in data["recent_tests"]]
     out += ["", f"Connections: {data['connections']}"]
-    click.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 @click.command()

@@ -7,7 +7,7 @@ import click
 from . import StoreChoice, open_db, report_notes
 from ..model.registry import MODULE_PARTS
 from .complete import COMPONENT_ID, complete_position
-from .render import FORMAT_OPTION, done, table, to_csv, to_json
+from .render import FORMAT_OPTION, done, echo, echo_data, table, to_csv, to_json
 
 DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 
@@ -68,6 +68,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
            --temp -9.0 --images iv_curve.png --tested-by "Jane Doe"
     """
     from ..model import STANDARD_MEASURES, parse_measurement
+    from ..model.errors import InvalidInput, SvtError
     if from_csv:
         if component_id or test_type:
             raise click.UsageError("--from-csv takes everything from the file: leave out ID"
@@ -88,7 +89,13 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
         if value is not None:
             values[name] = {"value": value, "unit": STANDARD_MEASURES[name]}
     for text in measures:
-        name, measured = parse_measurement(text)
+        try:
+            name, measured = parse_measurement(text)
+        except SvtError:
+            raise
+        except ValueError:  # Python reads integers of at most 4,300 digits
+            raise InvalidInput(f"--measure {text[:30]}…: too many digits for a number; write a"
+                               " large number as a float (e.g. 1.5e+30)") from None
         values[name] = measured
     db = open_db()
     rel = db.record_test(component_id, test_type, passed=True if passed else False if failed else None,
@@ -97,7 +104,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
                          date=date)
     report_notes(db)
     for line in verdict_lines(db.load(rel)):
-        click.echo(line)
+        echo(line)
     done(f"Recorded {test_type} of {component_id}: {rel}", db.last_commit)
 
 
@@ -142,7 +149,7 @@ def show_test(test_id: str, fmt: str) -> None:
     db = open_db()
     ev = db.find_test(test_id)
     if fmt == "json":
-        click.echo(to_json(ev))
+        echo_data(to_json(ev))
         return
     result = {"pass": "PASS", "fail": "FAIL"}.get(ev.get("result") or "", "-")
     out = [f"Test {ev['id']}  ({ev['component']}:{ev['id']})", ""]
@@ -156,7 +163,8 @@ def show_test(test_id: str, fmt: str) -> None:
     out += ["", f"Measurements ({len(measures)}):"]
     out += [f"  {name}: {format_value(value)}{'  (derived)' if name in derived else ''}"
             for name, value in measures.items()]
-    verdict = verdict_lines(ev, values=False)
+    from ..store.testrun import verdict_notes  # what placeholder limits say, and rest on
+    verdict = verdict_lines(ev, values=False) + verdict_notes(db.config, ev)
     if verdict:
         out += [""] + verdict
     out += ["", f"Files ({len(ev['files'])}):"]
@@ -168,7 +176,7 @@ def show_test(test_id: str, fmt: str) -> None:
             out.append(f"      {f['description']}")
     if ev.get("notes"):
         out += ["", "Notes:"] + [f"  {line}" for line in ev["notes"].splitlines()]
-    click.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 @click.command()
@@ -358,14 +366,14 @@ def connections(component_id: str, fmt: str) -> None:
     db = open_db()
     links = db.connections(component_id)
     if fmt == "json":
-        click.echo(to_json(links))
+        echo_data(to_json(links))
         return
     rows = [[link["id"], link["from"], link["to"], link["type"], link.get("cable"),
              link.get("since")] for link in links]
     headers = ["id", "from", "to", "type", "cable", "since"]
     if fmt == "csv":
-        click.echo(to_csv(rows, headers), nl=False)
+        echo(to_csv(rows, headers), nl=False)
     elif not rows:
-        click.echo(f"{component_id} has no connections.")
+        echo(f"{component_id} has no connections.")
     else:
-        click.echo(table(rows, [h.upper() for h in headers]))
+        echo(table(rows, [h.upper() for h in headers]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from . import open_db
-from .render import FORMAT_OPTION, table, to_csv, to_json
+from .render import FORMAT_OPTION, echo, echo_data, table, to_csv, to_json
 
 
 @click.command()
@@ -29,14 +29,14 @@ def positions(run_period: str | None, at: str | None, fmt: str) -> None:
     db = open_db()
     rows = rows_of(db, run_period=run_period, at=at)
     if fmt == "json":
-        click.echo(to_json(rows))
+        echo_data(to_json(rows))
         return
     fields = [f for f in FIELDS if f != "until" or run_period]
     if fmt == "csv":
-        click.echo(to_csv([[r[f] for f in fields] for r in rows], fields), nl=False)
+        echo(to_csv([[r[f] for f in fields] for r in rows], fields), nl=False)
         return
     short = ("since", "until", "tested")  # dates: the day is enough on screen
-    click.echo(table([[(r[f] or "")[:10] if f in short else r[f] for f in fields] for r in rows],
+    echo(table([[(r[f] or "")[:10] if f in short else r[f] for f in fields] for r in rows],
                      [f.upper().replace("_", " ") for f in fields]))
     filled = sum(1 for r in rows if r["component"])
-    click.echo(f"{filled} of {len(rows)} position(s) filled")
+    echo(f"{filled} of {len(rows)} position(s) filled")

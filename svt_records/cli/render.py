@@ -1,9 +1,18 @@
-"""Turning library results into text, JSON or CSV for the terminal."""
+"""Turning library results into text, JSON or CSV for the terminal.
+
+Every record is untrusted input (docs/security.md), so this is the CLI's output edge:
+- text for people goes through :func:`echo` (and :func:`table`, :func:`done`), which drops
+  control characters (:func:`terminal_text`): a record cannot hide text (``ESC[8m``), move the
+  cursor, retitle the window or write the clipboard (OSC 52);
+- JSON and YAML go through :func:`echo_data` unchanged (JSON escapes C0 characters itself);
+- CSV cells are neutralised against formula injection (:func:`csv_cell`).
+"""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import shutil
 import sys
 from contextlib import contextmanager
@@ -12,11 +21,47 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import click
 
 
+# C0 controls but tab and newline, DEL, and C1 controls (U+0080-U+009F)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ESCAPES = re.compile(  # the sequences they start, removed whole (ECMA-48)
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI: ESC [ parameters intermediates final (colours, ESC[8m)
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c\n\t]*(?:\x07|\x1b\\|\x9c)?"  # OSC (52: clipboard), DCS, SOS...
+    r"|\x1b[ -/]*[0-~]?"  # other ESC sequences (ESC c resets the terminal)
+    r"|\x9b[0-?]*[ -/]*[@-~]?"  # 8-bit CSI
+    r"|[\x90\x98\x9d-\x9f][^\x07\x1b\x9c\n\t]*(?:\x07|\x1b\\|\x9c)?")  # 8-bit OSC, DCS...
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: escape sequences and every control character
+    removed (C0 but newline and tab, DEL, C1); text without any comes back as it is."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub("", _ESCAPES.sub("", text))
+
+
+class Clean(str):
+    """Text already through :func:`terminal_text` (a table): :func:`echo` prints it as it is."""
+
+
+def echo(message: Any = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print text for people (record text included): through :func:`terminal_text`."""
+    click.echo(message if type(message) is Clean else terminal_text(str(message)), err=err,
+               nl=nl)
+
+
+def echo_data(text: str, *, nl: bool = True) -> None:
+    """Print JSON or YAML output as it is: a program reads it, and JSON escapes controls."""
+    click.echo(text, nl=nl)
+
+
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
-          width: int | None = None) -> str:
+          width: int | None = None) -> Clean:
     """A plain aligned table; empty cells show as '-'. On a terminal (or given ``width``) the
     widest columns are cut, ending in '…', so each line fits; in a pipe nothing is cut."""
     cells = [["-" if v is None or v == "" else str(v) for v in row] for row in rows]
+    if _CONTROL.search("".join(map("".join, cells)) + "".join(headers)):  # one look at all
+        cells = [[terminal_text(v) for v in row] for row in cells]  # cut and aligned clean
+        headers = [terminal_text(h) for h in headers]
     widths = [max([len(h), *map(len, column)]) for h, column in
               zip(headers, zip(*cells) if cells else [()] * len(headers))]
     width = terminal_width() if width is None else width
@@ -27,7 +72,7 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
     line = "  ".join(f"{{:<{w}}}" for w in widths).format
     lines = [line(*headers).rstrip(), "  ".join("-" * w for w in widths)]
     lines += [line(*row).rstrip() for row in cells]
-    return "\n".join(lines)
+    return Clean("\n".join(lines))
 
 
 MIN_COLUMN = 6  # a column is never cut narrower than this (or its own width)
@@ -65,17 +110,63 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
 
 
+# A text cell starting with one of these is a formula to spreadsheets (OWASP, CSV Injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset(_FORMULA_START)
+_NUMBER_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def csv_cell(value: Any, clean: bool = True) -> Any:
+    """A cell as svt writes it to CSV: numbers as they are (``-9.0`` stays a number); text
+    without control characters (:func:`terminal_text`; ``clean=False``: known to have none),
+    and with a single quote before it when it starts with ``=``, ``+``, ``-``, ``@``, tab or
+    CR, unless it is a plain number, so that no spreadsheet runs it as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):  # bool too: True/False
+        return value
+    text = value if type(value) is str else str(value)
+    if clean:
+        text = terminal_text(text)
+    if text.startswith(_FORMULA_START) and not _NUMBER_TEXT.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _csv_row(row: Sequence[Any], clean: bool) -> list[Any]:
+    """:func:`csv_cell` of each cell, the common ones (text, numbers, None) inline."""
+    out = []
+    for value in row:
+        kind = type(value)
+        if kind is str:
+            if clean:
+                value = terminal_text(value)
+            if value[:1] in _FORMULA_CHARS and not _NUMBER_TEXT.fullmatch(value):
+                value = "'" + value
+            out.append(value)
+        elif kind is int or kind is float:
+            out.append(value)
+        else:
+            out.append(csv_cell(value, clean))
+    return out
+
+
 def to_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue()
+    """CSV with a header line; every cell through :func:`csv_cell` (a :class:`Clean` text)."""
+    rows = list(rows)
+
+    def write(clean: bool) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(_csv_row(headers, clean))
+        writer.writerows(_csv_row(row, clean) for row in rows)
+        return out.getvalue()
+    text = write(False)  # one look at the whole text, not one per cell: records rarely
+    return Clean(write(True) if _CONTROL.search(text) else text)  # hold control characters
 
 
 def done(message: str, commit: str | None = None) -> None:
-    click.echo(message + (f" (commit {commit[:10]})" if commit else ""))
+    echo(message + (f" (commit {commit[:10]})" if commit else ""))
 
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from . import open_db
+from .render import echo
 
 
 @click.command()
@@ -22,6 +23,11 @@ def site(out: str, serve: bool, port: int, full: bool) -> None:
     Every link is relative: publish OUT with GitHub or GitLab Pages (svt init --pages writes
     the CI), or open OUT/index.html. Building again redraws only what changed.
 
+    Nothing from a record runs on the site: images are shown (an SVG only as an image, and
+    not at all if it holds script); every other stored file is a download, in a zip archive
+    where a browser would run it. A store with a symbolic link under records/ or a name that
+    cannot be a file name is refused, and nothing is written (svt validate lists them).
+
     \b
     Examples:
       svt site public
@@ -33,17 +39,17 @@ def site(out: str, serve: bool, port: int, full: bool) -> None:
     db = open_db()
     result = build(db, out, full=full)
     kind = "Built" if result.full else "Updated"
-    click.echo(f"{kind} {result.out}: {result.components} components, {result.pages_written}"
+    echo(f"{kind} {result.out}: {result.components} components, {result.pages_written}"
                f" page(s) written ({result.pages_kept} unchanged), {result.plots_drawn} plot(s)"
                f" drawn ({result.plots_kept} unchanged), {result.problems} validation"
                " problem(s)")
     for note in result.notes:
-        click.echo(note)
+        echo(note)
     if serve:
         from ..site.serve import preview_server
         server = preview_server(result.out, port)
         host, bound = server.server_address[:2]
-        click.echo(f"Serving {result.out} at http://localhost:{bound}/ (Ctrl-C stops)")
+        echo(f"Serving {result.out} at http://localhost:{bound}/ (Ctrl-C stops)")
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -6,6 +6,7 @@ import sys
 import click
 
 from . import open_db, report_notes
+from .render import echo
 
 SHOWN_PROBLEMS = 10  # validation problems listed when a sync is not pushed
 
@@ -43,53 +44,53 @@ def sync(merge: bool | None) -> None:
     out = do_sync(db, merge=merge)
     report_notes(db)
     if out.finished_merge:
-        click.echo(f"Committed the merge that svt resolve settled on {out.branch}")
+        echo(f"Committed the merge that svt resolve settled on {out.branch}")
     if out.conflicted:
         verb = "merging" if out.merge_left else "rebasing onto"
-        click.echo(f"Conflict {verb} {out.onto}:", err=True)
+        echo(f"Conflict {verb} {out.onto}:", err=True)
         for line in out.conflicts:
-            click.echo(f"  {line}", err=True)
+            echo(f"  {line}", err=True)
         ids = " ".join(out.components) or "ID"
         if out.merge_left:
-            click.echo(f"The merge is waiting for you: settle each record with `svt resolve"
-                       f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
-                       " `--set FIELD=VALUE`, then run `svt sync` again to commit the merge and"
-                       " push (or give up with `git merge --abort`)", err=True)
+            echo(f"The merge is waiting for you: settle each record with `svt resolve"
+                 f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
+                 " `--set FIELD=VALUE`, then run `svt sync` again to commit the merge and"
+                 " push (or give up with `git merge --abort`)", err=True)
         else:
-            click.echo(f"Nothing was changed here (the rebase was aborted). To settle it run"
-                       f" `svt sync --merge`, which stops at the conflict; then `svt resolve"
-                       f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
-                       " `--set FIELD=VALUE`; then `svt sync` again", err=True)
+            echo(f"Nothing was changed here (the rebase was aborted). To settle it run"
+                 f" `svt sync --merge`, which stops at the conflict; then `svt resolve"
+                 f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
+                 " `--set FIELD=VALUE`; then `svt sync` again", err=True)
         sys.exit(1)
     if out.problems:
-        click.echo(f"Not pushed: with {out.onto} merged in, what your commits change has"
-                   f" {len(out.problems)} problem(s):", err=True)
+        echo(f"Not pushed: with {out.onto} merged in, what your commits change has"
+             f" {len(out.problems)} problem(s):", err=True)
         for problem in out.problems[:SHOWN_PROBLEMS]:
-            click.echo(f"  {problem.render()}", err=True)
-        click.echo(f"Fix them (`svt validate --since {out.onto}` lists them), then run svt sync"
-                   " again", err=True)
+            echo(f"  {problem.render()}", err=True)
+        echo(f"Fix them (`svt validate --since {out.onto}` lists them), then run svt sync"
+             " again", err=True)
         sys.exit(1)
     came = f"{out.pulled} commit(s) from {out.onto}" if out.pulled else ""
     how = f" ({out.method})" if out.pulled and out.pushed else ""
     if out.push_to is None:
-        click.echo(f"Pulled {came}" if came else f"{out.branch} is up to date with {out.onto}")
+        echo(f"Pulled {came}" if came else f"{out.branch} is up to date with {out.onto}")
         if out.unpushed:
-            click.echo(f"note: {out.branch} has {out.unpushed} commit(s) {out.onto} lacks, and"
-                       " review mode pushes only topic branches: carry them to one with `git"
-                       f" switch -c NAME`, then `git branch -f {out.branch} {out.onto}`",
-                       err=True)
+            echo(f"note: {out.branch} has {out.unpushed} commit(s) {out.onto} lacks, and"
+                 " review mode pushes only topic branches: carry them to one with `git"
+                 f" switch -c NAME`, then `git branch -f {out.branch} {out.onto}`",
+                 err=True)
         return
     if out.pushed:
         got = f"; got {came}{how}" if came else ""
         retried = f" (after {out.attempts} attempts: others pushed in between)" \
             if out.attempts > 1 else ""
-        click.echo(f"Pushed {out.pushed} commit(s) to {out.push_to}{got}{retried}")
+        echo(f"Pushed {out.pushed} commit(s) to {out.push_to}{got}{retried}")
     elif came:
-        click.echo(f"Pulled {came}; nothing to push")
+        echo(f"Pulled {came}; nothing to push")
     else:
-        click.echo(f"{out.branch} is up to date with {out.push_to}; nothing to do")
+        echo(f"{out.branch} is up to date with {out.push_to}; nothing to do")
     if out.url:
-        click.echo(f"Open the pull/merge request: {out.url}")
+        echo(f"Open the pull/merge request: {out.url}")
 
 
 @click.command()
@@ -119,19 +120,19 @@ def branch(name: str | None, prune: bool) -> None:
         deleted, kept, warning = prune_branches(db)
         report_notes(db)
         if warning:
-            click.echo(f"warning: {warning}; pruned against the local main", err=True)
+            echo(f"warning: {warning}; pruned against the local main", err=True)
         for gone in deleted:
-            click.echo(f"Deleted branch {gone} (merged)")
+            echo(f"Deleted branch {gone} (merged)")
         if kept:
-            click.echo(f"Kept {kept}: it is merged but checked out (git switch"
-                       f" {db.main_branch}, then prune again)")
+            echo(f"Kept {kept}: it is merged but checked out (git switch"
+                 f" {db.main_branch}, then prune again)")
         if not deleted and not kept:
-            click.echo("No merged topic branches to delete")
+            echo("No merged topic branches to delete")
         return
     assert name is not None
     start, warning = start_branch(db, name)
     report_notes(db)
     if warning:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"Switched to the new branch {name}, from {start}; record your changes, then"
-               " `svt sync` pushes it")
+        echo(f"warning: {warning}", err=True)
+    echo(f"Switched to the new branch {name}, from {start}; record your changes, then"
+         " `svt sync` pushes it")

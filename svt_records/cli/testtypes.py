@@ -5,7 +5,7 @@ import click
 
 from . import open_db, report_notes
 from .complete import complete_id
-from .render import done, to_json
+from .render import done, echo, echo_data, to_json
 
 
 @click.command("test-types")
@@ -23,17 +23,17 @@ def test_types(fmt: str) -> None:
     db = open_db()
     definitions = db.test_types()
     if fmt == "json":
-        click.echo(to_json(db.config.get("test_types") or {}))
+        echo_data(to_json(db.config.get("test_types") or {}))
         return
     if not definitions:
-        click.echo("svt.yaml defines no test types (test_types:); docs/analysis.md shows how.")
+        echo("svt.yaml defines no test types (test_types:); docs/analysis.md shows how.")
         return
     out = []
     for name, d in definitions.items():
-        marked = set(d.placeholders)
+        marked = d.is_placeholder
 
         def mark(path: str) -> str:
-            return " (placeholder)" if path in marked else ""
+            return " (placeholder)" if marked(path) else ""
         out.append(f"{name}: {d.description}")
         if d.analysis:
             settings = ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else f'{v:g}'}"
@@ -47,12 +47,17 @@ def test_types(fmt: str) -> None:
             unit = f" [{limit.unit}]" if limit.unit else ""
             out.append(f"  {limit.name}{unit}: {', '.join(bounds) or 'no limit'}")
             for ctype, own in (spec.get("by_type") or {}).items():
-                out.append(f"    {ctype}: " + ", ".join(f"{b} {own[b]:g}" for b in ("min", "max")
-                                                        if b in own))
+                out.append(f"    {ctype}: " + ", ".join(
+                    f"{b} {own[b]:g}{mark(f'measurements.{limit.name}.by_type.{ctype}.{b}')}"
+                    for b in ("min", "max") if b in own))
         needs = missing_requirements(d, {}, [])  # everything it requires
         if needs:
             out.append(f"  requires: {', '.join(needs)}")
-    click.echo("\n".join(out))
+    if any(d.placeholders for d in definitions.values()):
+        out.append("\n(placeholder): a figure for the collaboration to set. A placeholder limit"
+                   " gives no verdict, only advice; remove it from placeholders: in svt.yaml"
+                   " once it is set.")
+    echo("\n".join(out))
 
 
 @click.command()
@@ -77,5 +82,5 @@ def reanalyze(component_ids: tuple[str, ...], test_type: str) -> None:
         done(f"Nothing changed: every {test_type} result already holds what the analysis gives")
         return
     for line in lines:
-        click.echo(f"  {line}")
+        echo(f"  {line}")
     done(f"Reanalyzed {len(lines)} {test_type} result(s)", commit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from . import StoreChoice, open_db, report_notes, stderr_is_terminal
-from .render import done, progress_bar, table, to_csv, to_json
+from .render import done, echo, echo_data, progress_bar, table, to_csv, to_json
 
 @click.command("import-sqlite")
 @click.argument("database", type=click.Path(exists=True, dir_okay=False))
@@ -15,7 +15,9 @@ def import_sqlite(database: str, data_dir: str | None) -> None:
     files, installations and removals, logs and comments, assembly, connections and photos.
 
     The database is only read. Dates keep their original values. Running it again imports
-    nothing twice. One commit holds the whole import.
+    nothing twice. One commit holds the whole import. Files are copied only from inside the
+    data folder, by relative paths: absolute paths, '..' and symbolic links are skipped and
+    listed.
 
     \b
     Example:
@@ -31,21 +33,21 @@ def import_sqlite(database: str, data_dir: str | None) -> None:
         report = run_import(db, database, data_dir)
     report_notes(db)
     imported = ", ".join(f"{n} {k}" for k, n in sorted(report.imported.items())) or "nothing new"
-    click.echo(f"Imported: {imported}")
+    echo(f"Imported: {imported}")
     if report.already:
-        click.echo("Already in the store: " + ", ".join(
+        echo("Already in the store: " + ", ".join(
             f"{n} {k}" for k, n in sorted(report.already.items())))
     if report.skipped:
-        click.echo(f"Skipped {len(report.skipped)}:")
+        echo(f"Skipped {len(report.skipped)}:")
         for line in report.skipped:
-            click.echo(f"  - {line}")
+            echo(f"  - {line}")
     if report.problems:
-        click.echo(f"Problems the original data holds, imported as they were"
-                   f" ({len(report.problems)}; svt validate reports them until they are fixed):")
+        echo(f"Problems the original data holds, imported as they were"
+             f" ({len(report.problems)}; svt validate reports them until they are fixed):")
         for problem in report.problems:
-            click.echo(f"  - {problem.message}\n      fix: {problem.fix}")
+            echo(f"  - {problem.message}\n      fix: {problem.fix}")
     if report.commit:
-        click.echo(f"One commit: {report.commit[:10]}")
+        echo(f"One commit: {report.commit[:10]}")
 
 
 @click.command()
@@ -74,9 +76,9 @@ def export(fmt: str, ctype: str | None, output: str | None) -> None:
     if output:
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-        click.echo(f"Exported {len(data)} component(s) to {output}")
+        echo(f"Exported {len(data)} component(s) to {output}")
     else:
-        click.echo(text, nl=False)
+        echo_data(text, nl=False)
 
 
 @click.command()
@@ -111,17 +113,17 @@ def results(test_type: str, everything: bool, passed: bool, failed: bool, since:
     header, rows = results_grid(db, test_type, everything, component_type, result=verdict,
                                 window=window)
     if fmt == "json":
-        click.echo(to_json([dict(zip(header, row)) for row in rows]))
+        echo_data(to_json([dict(zip(header, row)) for row in rows]))
     elif fmt == "csv":
-        click.echo(to_csv(rows, header), nl=False)
+        echo(to_csv(rows, header), nl=False)
     elif not rows:
-        click.echo(f"No {test_type} results match." if verdict or since or until
-                   else f"No {test_type} results yet.")
+        echo(f"No {test_type} results match." if verdict or since or until
+             else f"No {test_type} results yet.")
     else:
-        click.echo(table(rows, header))
+        echo(table(rows, header))
         components = len({row[0] for row in rows})
-        click.echo(f"{len(rows)} result(s) of {components} component(s)" if everything
-                   else f"{components} component(s)")
+        echo(f"{len(rows)} result(s) of {components} component(s)" if everything
+             else f"{components} component(s)")
 
 
 @click.command()

@@ -8,15 +8,20 @@ before the commit is made (:attr:`~svt_records.txn.Change.verify`).
 
 Only a commit of the current branch that changed files under ``records/`` alone can be
 undone, and only when no later commit changed the same components: those build on it.
+
+Whether a later commit took a commit back is read from the diffs, never from messages (a
+message is anyone's to write): a commit undoes another when its diff is exactly the other's
+reversed, file by file, as both ``svt undo`` and a clean ``git revert`` make it.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 from ..rules.checks import LFS_POINTER, check_files, walk
 from ..rules.crosschecks import UNREADABLE, Record, cross_checks, named_ids
 from ..model.errors import GitError, InvalidInput, NotFoundError, Problem, RuleViolation, SvtError
 from ..git.log import Commit
+from ..git.repo import GitRepo
 from .history import UNDO_PREFIX, verb_of
 from ..store.base import StoreBase
 from ..store.layout import COMPONENT_FILE, RECORDS, component_folder
@@ -153,8 +158,10 @@ def _refuse_later_commits(db: StoreBase, sha: str, changes: list[tuple[str, str]
     later undo cancels out with it."""
     repo = db.repo
     folders = sorted({_folder(p) for _, p in changes})
-    later = _uncancelled(repo.later_commits(sha, folders))
-    undone = next((c for c, body in later if REVERTS.format(sha=sha) in body), None)
+    later = repo.later_commits(sha, folders)
+    diffs = _diffs(repo, [sha] + [c.sha for c, _ in later])
+    later = _uncancelled(later, diffs)
+    undone = next((c for c, _ in later if _reverses(diffs[c.sha], diffs[sha])), None)
     if undone is not None:
         raise RuleViolation(f"refused: {sha[:10]} was already undone by {undone.sha[:10]}"
                             f" ({undone.subject}); to bring it back, undo that commit:"
@@ -175,26 +182,55 @@ def _refuse_later_commits(db: StoreBase, sha: str, changes: list[tuple[str, str]
                             " then run svt validate")
 
 
-def _uncancelled(later: list[tuple[Commit, str]]) -> list[tuple[Commit, str]]:
-    """``later`` (newest first) without the pairs of a commit and the undo of it."""
+Diff = frozenset  # of (path, blob before, blob after); git's 0{40} for no file
+
+
+def _diffs(repo: GitRepo, shas: Sequence[str]) -> dict[str, Diff]:
+    """Each commit's whole change against its parent, read in one ``git diff-tree``."""
+    out = repo.run("diff-tree", "--stdin", "-r", "-z", "--no-renames",
+                   input="\n".join(shas).encode() + b"\n")
+    found: dict[str, set] = {sha: set() for sha in shas}
+    current: set = set()
+    parts = out.split("\0")
+    i = 0
+    while i < len(parts):
+        token = parts[i]
+        if token.startswith(":") and i + 1 < len(parts):  # :mode mode blob blob status, path
+            fields = token[1:].split()
+            current.add((parts[i + 1], fields[2], fields[3]))
+            i += 2
+            continue
+        if token.strip():  # the commit the entries that follow belong to
+            current = found.setdefault(token.strip(), set())
+        i += 1
+    return {sha: frozenset(entries) for sha, entries in found.items()}
+
+
+def _taken_back(diff: Diff) -> Diff:
+    """The diff that takes ``diff`` back: every file it changed, from what it made the file
+    to what the file was before, and nothing else."""
+    return frozenset((path, after, before) for path, before, after in diff)
+
+
+def _reverses(diff: Diff, other: Diff) -> bool:
+    """Whether ``diff`` is exactly ``other`` taken back."""
+    return bool(diff) and diff == _taken_back(other)
+
+
+def _uncancelled(later: list[tuple[Commit, str]], diffs: dict[str, Diff]
+                 ) -> list[tuple[Commit, str]]:
+    """``later`` (newest first) without the pairs of a commit and a later one that takes it
+    back exactly (:func:`_reverses`; each with the nearest older commit it reverses)."""
     cancelled: set[str] = set()
-    shas = {c.sha for c, _ in later}
-    for c, body in later:
+    for n, (c, _) in enumerate(later):
         if c.sha in cancelled:
             continue
-        target = _reverted(body)
-        if target in shas and target not in cancelled:
+        undoes = _taken_back(diffs[c.sha])  # what the commit it takes back changed
+        target = next((o.sha for o, _ in later[n + 1:] if o.sha not in cancelled
+                       and diffs[o.sha] and diffs[o.sha] == undoes), None)
+        if target is not None:
             cancelled |= {c.sha, target}
     return [(c, body) for c, body in later if c.sha not in cancelled]
-
-
-def _reverted(body: str) -> str | None:
-    """The commit an undo's message body says it reverts."""
-    before, _, after = REVERTS.partition("{sha}")
-    for line in body.splitlines():
-        if line.startswith(before) and line.endswith(after):
-            return line[len(before):len(line) - len(after)]
-    return None
 
 
 def _names(commits: list[Commit]) -> str:

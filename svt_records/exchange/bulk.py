@@ -67,7 +67,13 @@ def _test_key(header: str) -> str:
 
 def _measure(name: str, unit: str | None, text: str) -> Any:
     """A cell of a measurement column; a unit in the header applies to every cell."""
-    value = model.measurement_value(text, name)
+    try:
+        value = model.measurement_value(text, name)
+    except InvalidInput:
+        raise
+    except ValueError:  # Python reads integers of at most 4,300 digits
+        raise InvalidInput(f"measurement {name} has {len(text)} characters: too many digits for"
+                           " a number; write a large number as a float (e.g. 1.5e+30)") from None
     if not unit:
         return value
     model.check_unit(unit, f"column {name} [{unit}]")

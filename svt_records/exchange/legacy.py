@@ -8,8 +8,10 @@ there and imports nothing twice. One commit holds the whole import.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import stat
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -346,13 +348,13 @@ class _Importer:
                               " the file name that goes with it)")
         return True
 
-    def _file(self, rel: str | None, what: str) -> Path | None:
+    def _file(self, rel: Any, what: str) -> Path | None:
+        """The file the database names, if it is a regular file inside the data folder."""
         if not rel:
             return None
-        path = (self.data_dir / rel) if not Path(rel).is_absolute() else Path(rel)
-        if not path.is_file():
-            self.skip(what, f"file {rel} is listed but missing on disk")
-            return None
+        path, why = _inside(self.data_dir, str(rel))
+        if path is None:
+            self.skip(what, why or f"file {rel} is listed but missing on disk")
         return path
 
     def tests(self) -> None:
@@ -489,7 +491,7 @@ class _Importer:
             self.progress(1)
             cid = row.get("component_id")
             what = f"photo {row.get('id')} of {cid}"
-            source = self._file(row.get("image_path"), what)
+            source = self._file(row.get("image_path"), f"{what}, file {row.get('image_path')}")
             if not source:
                 continue
             when = _date(row.get("upload_date")) or _date(row.get("created_at"), utc=True)
@@ -516,6 +518,31 @@ class _Importer:
                                    " the original SQLite tracker")
             self.report.commit = self.db.commit(self.change)
         return self.report
+
+
+def _inside(data_dir: Path, rel: str) -> tuple[Path | None, str]:
+    """(the file, "") when ``rel`` names a regular file inside ``data_dir``, by a relative path
+    without ``..`` and through no symbolic link; else (None, why not). The database is input
+    like any other: it must not make the import copy ~/.ssh/id_ed25519 into the store."""
+    inside = "svt imports files only from inside the data folder (--data-dir), named relative to it"
+    parts = rel.replace("\\", "/").split("/")
+    if rel.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", rel):
+        return None, f"not imported: an absolute path; {inside}"
+    if ".." in parts:
+        return None, f"not imported: the path leads out through '..'; {inside}"
+    path = data_dir
+    try:
+        for part in (p for p in rel.split("/") if p not in ("", ".")):
+            path = path / part
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                return None, (f"not imported: {path.relative_to(data_dir)} is a symbolic link;"
+                              f" {inside}, never through links")
+    except (OSError, ValueError):  # missing, unreadable, or a NUL byte in the name
+        return None, ""
+    if path == data_dir or not stat.S_ISREG(mode):
+        return None, "not imported: not a regular file"
+    return path, ""
 
 
 def count_rows(sqlite_path: Path) -> int:

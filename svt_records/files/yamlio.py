@@ -17,9 +17,10 @@ import math
 import os
 import stat
 import re
-from typing import NamedTuple
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from ..model.errors import InvalidInput
 
 
 @functools.lru_cache(maxsize=None)
@@ -99,6 +100,29 @@ class Document:
 
 _SPECIAL_WORDS = _NULL | set(_BOOL)
 
+# Integers in records are 64-bit, as SQLite (the index), JSON tools and pandas hold them; any
+# other is a problem with a line, never a crash (Python >= 3.11 converts at most 4,300 digits).
+INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+_MAX_DIGITS = {10: 19, 8: 21, 16: 16}  # more significant digits than these: out of range
+_OUT_OF_RANGE = object()  # a plain integer beyond them: the strict reader reports its line
+
+
+def _integer(digits: str, base: int) -> object:
+    sign, significant = "-" if digits.startswith("-") else "", digits.lstrip("+-").lstrip("0")
+    if len(significant) > _MAX_DIGITS[base]:
+        return _OUT_OF_RANGE  # never converted: bounded work whatever the length
+    value = int(sign + (significant or "0"), base)
+    return value if INT_MIN <= value <= INT_MAX else _OUT_OF_RANGE
+
+
+def _shown(raw: str, width: int = 24) -> str:  # a long scalar, cut for a message
+    return raw if len(raw) <= width else f"{raw[:width - 1]}… ({len(raw)} characters)"
+
+
+def out_of_range(what: str) -> str:
+    return (f"{what} is out of range: records hold integers from {INT_MIN} to {INT_MAX};"
+            " write a larger number as a float (e.g. 1.5e+30), or quote it if it is text")
+
 
 def _resolve_plain(text: str) -> Any:
     if text and text[0].isalpha() and text not in _SPECIAL_WORDS:
@@ -108,11 +132,11 @@ def _resolve_plain(text: str) -> Any:
     if text in _BOOL:
         return _BOOL[text]
     if _INT_RE.match(text):
-        return int(text)
+        return _integer(text, 10)
     if _OCT_RE.match(text):
-        return int(text[2:], 8)
+        return _integer(text[2:], 8)
     if _HEX_RE.match(text):
-        return int(text[2:], 16)
+        return _integer(text[2:], 16)
     if _FLOAT_RE.match(text):
         return float(text)
     if _INF_RE.match(text):
@@ -202,9 +226,11 @@ def load(text: str | bytes, *, with_marks: bool = True) -> Document:
                 plain = not event.style  # libyaml says '', the Python parser None
                 if plain and tag is None:
                     value = _resolve_plain(raw)
+                    if value is _OUT_OF_RANGE:
+                        raise YamlError(Finding(*pos, out_of_range(f"the integer {_shown(raw)}")))
                     if isinstance(value, float) and not math.isfinite(value):
-                        raise YamlError(Finding(*pos, f"{raw} is not a finite number; records hold"
-                                                      " finite numbers only (quote it for text)"))
+                        raise YamlError(Finding(*pos, f"{_shown(raw)} is not a finite number; records"
+                                                      " hold finite numbers only (quote it for text)"))
                     hint = _yaml11_warning(raw, value)
                     if hint:
                         doc.warnings.append(Finding(*pos, hint, "warning"))
@@ -342,25 +368,24 @@ def _needs_quotes(text: str) -> bool:
     return False
 
 
+_RAW_IN_QUOTES = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
 def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            raise InvalidInput("refused: " + out_of_range(f"a {value.bit_length()}-bit integer"))
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value} cannot be stored: records hold finite numbers only")
-        text = repr(value)
-        if "e" in text and "." not in text.split("e")[0]:
-            pass  # '1e-06' reads back as a float under YAML 1.2 core
-        return text
+        return repr(value)  # '1e-06' reads back as a float under YAML 1.2 core
     if isinstance(value, str):
-        if _needs_quotes(value):
-            return json.dumps(value, ensure_ascii=False)
+        if _needs_quotes(value):  # JSON's escapes are YAML's; \\u for what YAML refuses raw
+            return _RAW_IN_QUOTES.sub(lambda m: f"\\u{ord(m.group()):04x}",  # or reads as a break
+                                      json.dumps(value, ensure_ascii=False))
         return value
     raise TypeError(f"cannot write {type(value).__name__} to a record")
 
@@ -487,7 +512,8 @@ def _fast_scalar(raw: str) -> Any:
     if not _FAST_PLAIN.match(raw):
         raise _NotCanonical
     value = _resolve_plain(raw)
-    if isinstance(value, float) and not math.isfinite(value) or _yaml11_warning(raw, value):
+    if value is _OUT_OF_RANGE or isinstance(value, float) and not math.isfinite(value) \
+            or _yaml11_warning(raw, value):
         raise _NotCanonical  # the strict reader refuses it, or warns about it
     return value
 

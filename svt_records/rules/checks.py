@@ -16,6 +16,7 @@ from .. import model
 from ..model import registry
 from ..files import schema, yamlio
 from .crosschecks import HISTORY_KEYS, UNREADABLE, Record, cross_checks
+from .safety import record_problems as safety_problems
 from ..model.errors import InvalidInput, Problem, SvtError
 from ..store.base import StoreBase
 from ..store.layout import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, component_folder
@@ -103,8 +104,13 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
         return None, problems
     for path, message in schema.check(data, kind, schema_dir):
         problems.append(Problem(rel, *record.at(*path), message, rule="schema"))
+    if rel == CONFIG_FILE:  # what CI files take from svt.yaml, whatever the store's schema says
+        from .rulefiles import config_problems
+        problems += [Problem(rel, *record.at(*path), message, rule="rules")
+                     for path, message in config_problems(data)]
     if rel != CONFIG_FILE:
         problems += _layout(root, record, registry.enumerations(schema_dir).component_types)
+        problems += safety_problems(root, record)  # path-safe names, active content
     return record, problems
 
 
@@ -343,6 +349,12 @@ def validate_store(store: StoreBase, targets: Iterable[str] | None = None,
             path = f"{RECORDS}/{store.outside_sparse()[cid]}/{cid}/{COMPONENT_FILE}"
             everyone.setdefault(cid, Record(path, data or {UNREADABLE: True}, "component", {}))
     problems += cross_checks(records, others, everyone, focus)
+    if starts is None:  # on main: results that rest on figures still to set
+        from ..store.testrun import placeholder_problems
+        problems += placeholder_problems(store, yamls)
+    if targets is None:  # schemas older than svt's, CI files nobody owns: store notes
+        from .rulefiles import store_notes
+        store_notes(store)
     return sorted(set(problems)), len(yamls) + len(others)
 
 
