@@ -372,6 +372,12 @@ class _Importer:
                 if not ttype[0].isalpha():
                     ttype = "t_" + ttype
             measures = _measurements(row)
+            for name in measures:
+                unsafe = model.path_safe_problem(name, "measurement name")
+                if unsafe:
+                    self.problem(str(cid), f"{what}: {unsafe}", "rename the measurement in its"
+                                 f" test record under {RECORDS}/*/{cid}/ (svt validate names the"
+                                 " file and line)")
             files = []
             for f in files_by_test.get(row.get("id"), []):
                 source = self._file(f.get("file_path"), f"file {f.get('file_path')} of {what}")

@@ -458,3 +458,21 @@ def test_a_number_is_an_id_and_an_original_number_at_once(store_path, svt, tmp_p
     assert shown["_path"].endswith(twin.name) and "legacy_id" not in shown
     assert json.loads(svt("show-test", "654321", "--format", "json").stdout)[
         "legacy_id"] == 654321
+
+
+def test_a_measurement_name_svt_cannot_store_is_imported_as_it_was_and_named(store_path, svt,
+                                                                           tmp_path):
+    """The original took any key in measurements_json; one that cannot name a file (svt site
+    writes a plot per measurement) comes over as it was, and the import says which and how
+    to put it right, as for the other rules the original data breaks."""
+    legacy = small_legacy(tmp_path / "legacy",
+                          [("MOD-7", "module", "spare", None, None, None, None)],
+                          tests=[(42, "MOD-7", "2024-05-01 10:00:00", "iv_curve", 1, 60.0,
+                                  2.3e-6, None, None,
+                                  json.dumps({"leakage current": 1.0e-6, "ok_name": 2}))])
+    out = svt("import-sqlite", str(legacy)).stdout
+    assert "measurement name 'leakage current' cannot name a file" in out
+    assert "fix: rename the measurement" in out and "ok_name" not in out
+    shown = json.loads(svt("show-test", "42", "--format", "json").stdout)
+    assert shown["measurements"]["leakage current"] == 1.0e-6  # kept as it was
+    assert "'leakage current' cannot name a file" in svt("validate", ok=False).stdout
