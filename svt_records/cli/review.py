@@ -116,27 +116,26 @@ def fmt_cmd(ctx: click.Context, paths: tuple[str, ...], check: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the Markdown to this file (e.g. to post as a pull-request comment).")
 def review_cmd(revisions: str, output: str | None) -> None:
-    """Summarise a change to the records for a reviewer, in Markdown: rule changes first
-    (schemas/, svt.yaml, .gitattributes, hooks, CI files, CODEOWNERS: each file and their
-    diff), components added or changed (field: old -> new), tests and their results,
+    """Summarise a branch's change to the records for a reviewer, in Markdown: rule changes
+    first (schemas/, svt.yaml, .gitattributes, hooks, CI files, CODEOWNERS: each file and
+    their diff), components added or changed (field: old -> new), tests and their results,
     installs and removals, assembly changes, files added with sizes, and every validation
     problem.
 
+    It shows what HEAD changed since it grew from BASE (their merge base: BASE..HEAD and
+    BASE...HEAD are the same here), and validates the records as merging HEAD into BASE
+    leaves them, worked out aside (your work tree, index and HEAD stay as they are); when
+    that merge conflicts, it names the files instead. One revision REV alone is REV..HEAD.
+
     \b
     Examples:
-      svt review                       # the last commit
-      svt review origin/main..HEAD     # a pull request's branch
+      svt review                          # the last commit
+      svt review origin/main..HEAD        # a pull request's branch
+      svt review origin/main..origin/y    # someone's branch, after git fetch
     """
-    from ..rules.checks import validate_store
-    from ..collab.review import review
-    base, sep, head = revisions.partition("..")
-    if not sep:
-        base, head = revisions, "HEAD"
-    from ..rules.rulechanges import rule_changes
-    db = open_db()
-    problems, _ = validate_store(db, since=base or "HEAD~1")
-    problems = sorted(set(problems) | set(rule_changes(db, base or "HEAD~1")))
-    text = review(db, base or "HEAD~1", head or "HEAD", problems)
+    from ..collab.review import parse_range, review
+    base, head = parse_range(revisions)
+    text = review(open_db(), base, head)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)

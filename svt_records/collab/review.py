@@ -1,20 +1,31 @@
-"""`svt review`: a reviewer's summary of a change to the records, in Markdown."""
+"""`svt review`: a reviewer's summary of a branch's change to the records, in Markdown.
+
+A review of ``BASE..HEAD`` (or ``BASE...HEAD``: the same) shows what HEAD changed since it
+grew from BASE (their merge base), whatever BASE did since, and validates the records as
+merging HEAD into BASE would leave them: git works the merge out in its object store
+(:meth:`~..git.preview.GitPreview.merge_tree`) and svt checks it in a scratch work tree, so
+the user's work tree, index and HEAD stay as they are. A merge that conflicts is named, file
+by file, instead of a verdict.
+"""
 from __future__ import annotations
 
 import json
 import re
+import tempfile
 from typing import TYPE_CHECKING, Any
 
 from ..model import registry
 from ..files import yamlio
+from ..git.config import MERGE_DRIVER
 from ..rules.rulefiles import is_rule_file
-from ..model.errors import Problem
-from ..store.base import StoreBase
+from ..model.errors import InvalidInput, Problem
+from ..store.base import StoreBase, merge_driver_command
 from ..store.layout import COMPONENT_FILE, RECORDS
 
 if TYPE_CHECKING:
     from ..git.repo import GitRepo
 
+DEFAULT_RANGE = "HEAD~1..HEAD"  # the last commit
 _SKIP = {"created"}
 
 
@@ -34,7 +45,7 @@ def _show(value: Any) -> str:
     return "–" if value is None else f"`{value}`"
 
 
-__all__ = ["is_rule_file", "review", "rules_diff"]
+__all__ = ["is_rule_file", "parse_range", "review", "rules_diff"]
 DIFF_LINES = 400  # of the rules' diff shown; the rest is a command away
 
 
@@ -66,9 +77,85 @@ def _setting(key: str, old: Any, new: Any) -> str:
 _STATUS = {"A": "added", "D": "deleted", "M": "changed", "T": "changed"}
 
 
-def review(store: StoreBase, base: str, head: str, problems: list[Problem]) -> str:
+def parse_range(revisions: str) -> tuple[str, str]:
+    """(base, head) of ``BASE..HEAD`` or ``BASE...HEAD`` (both: what HEAD changed since it
+    grew from BASE). A missing BASE is ``HEAD~1``, a missing HEAD is ``HEAD``; one revision
+    alone is its base: ``origin/main`` reviews ``origin/main..HEAD``."""
+    sep = "..." if "..." in revisions else ".."
+    base, found, head = revisions.partition(sep)
+    if not found:
+        base, head = revisions, "HEAD"
+    return base or "HEAD~1", head or "HEAD"
+
+
+def review(store: StoreBase, base: str, head: str) -> str:
+    """The Markdown review of what ``head`` changed since it grew from ``base`` (their merge
+    base), with the validation of the records as merging ``head`` into ``base`` leaves
+    them, or the files that merge conflicts in."""
     repo = store.repo
     base_sha, head_sha = repo.resolve(base), repo.resolve(head)
+    fork = repo.merge_base(base_sha, head_sha)
+    if fork is None:
+        raise InvalidInput(f"{base} and {head} have no commit in common, so {head} did not grow"
+                           f" from {base}: give the branch it was made from as the base (e.g."
+                           " origin/main)")
+    lines = [f"## svt review of `{base}..{head}`", ""]
+    if fork != base_sha:
+        lines += [f"`{head}` grew from `{base}` at {fork[:12]}, and `{base}` has"
+                  f" {repo.count(f'{fork}..{base_sha}')} commit(s) since: below is what"
+                  f" `{head}` changes since {fork[:12]}, and the validation of merging it"
+                  f" into `{base}`.", ""]
+    lines += _changes(repo, fork, head_sha)
+    merged = repo.merge_tree(base_sha, head_sha, [
+        f"merge.{MERGE_DRIVER}.name=svt: component.yaml field by field",
+        f"merge.{MERGE_DRIVER}.driver={merge_driver_command()}"])
+    if merged.conflicts:
+        lines += [f"### Merge: ❌ {len(merged.conflicts)} file(s) in conflict",
+                  f"Merging `{head}` into `{base}` conflicts in these files, so the merged"
+                  " records were not validated:",
+                  *[f"- `{p}`" for p in merged.conflicts],
+                  f"The branch must take in `{base}` and settle them (docs/collaboration.md)"
+                  " before it can merge; then review it again."]
+        return "\n".join(lines) + "\n"
+    problems = merged_problems(store, base, base_sha, head_sha, merged.tree)
+    errors = [p for p in problems if p.severity == "error"]
+    lines += [f"### Validation: {'✅ clean' if not errors else f'❌ {len(errors)} error(s)'}"
+              + (f", {len(problems) - len(errors)} warning(s)" if len(problems) > len(errors) else ""),
+              f"Checked: the records as merging `{head}` into `{base}` leaves them.", ""]
+    lines += [f"- `{p.path}:{p.line}:{p.column}` {p.severity}: {p.message}" for p in problems]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def merged_problems(store: StoreBase, base: str, base_sha: str, head_sha: str,
+                    tree: str) -> list[Problem]:
+    """What `svt validate --since BASE` finds in ``tree`` (the merge of ``head_sha`` into
+    ``base_sha``), checked in a scratch work tree: the components the merge changes, also
+    against the base's rules."""
+    from ..rules.checks import validate_store
+    from ..rules.rulechanges import rule_changes
+    if checked_out(store, tree):  # CI's checkout of a pull request is its merge
+        problems, _ = validate_store(store, since=base_sha)
+        return sorted(set(problems) | set(rule_changes(store, base_sha, label=base)))
+    with tempfile.TemporaryDirectory(prefix="svt-review-") as folder:
+        store.repo.scratch_work_tree(folder, tree, [base_sha, head_sha], "merged",
+                                     f"svt review: {head_sha} merged into {base_sha}")
+        merged = StoreBase(folder)
+        problems, _ = validate_store(merged, since=base_sha)
+        problems += rule_changes(merged, base_sha, label=base)
+    return sorted(set(problems))
+
+
+def checked_out(store: StoreBase, tree: str) -> bool:
+    """Whether the work tree holds exactly ``tree`` where validation looks (svt.yaml,
+    schemas/, records/): HEAD's tree is ``tree`` and git sees no change there, staged,
+    unstaged, untracked or ignored. Then the records can be checked where they are, instead
+    of in a scratch copy of the whole store."""
+    return (store.repo.tree_of("HEAD") == tree
+            and not store.repo.changes_under(["svt.yaml", "schemas", RECORDS]))
+
+
+def _changes(repo: "GitRepo", base_sha: str, head_sha: str) -> list[str]:
+    """The sections of what changed from ``base_sha`` to ``head_sha``."""
     everything = repo.changes_between(base_sha, head_sha)
     rule_paths = [p for _, p in everything if is_rule_file(p)]
     rules = [f"- `{p}` {_STATUS.get(s[:1], 'changed')}" for s, p in everything
@@ -80,7 +167,7 @@ def review(store: StoreBase, base: str, head: str, problems: list[Problem]) -> s
                             [f"{head_sha}:{p}" for p in yaml_paths])
     sizes = repo.read_blobs([f"{head_sha}:{p}" for s, p in changes
                              if not p.endswith(".yaml") and s != "D"])
-    lines = [f"## svt review of `{base}..{head}`", ""]
+    lines = []
     if rules:
         lines += ["### Rules changed", "The rules these records are checked against change:"
                   " a maintainer must approve this.", *rules, "",
@@ -126,8 +213,4 @@ def review(store: StoreBase, base: str, head: str, problems: list[Problem]) -> s
                   *[f"- `{p}`" for p in removed], ""]
     if not changes:
         lines += ["No records changed.", ""]
-    errors = [p for p in problems if p.severity == "error"]
-    lines += [f"### Validation: {'✅ clean' if not errors else f'❌ {len(errors)} error(s)'}"
-              + (f", {len(problems) - len(errors)} warning(s)" if len(problems) > len(errors) else "")]
-    lines += [f"- `{p.path}:{p.line}:{p.column}` {p.severity}: {p.message}" for p in problems]
-    return "\n".join(lines) + "\n"
+    return lines

@@ -8,6 +8,8 @@ inheriting the classes whose methods it calls::
         objects.GitObjects      blobs, trees and commit objects, written and read
         worktree.GitWorktree    HEAD, uncommitted changes, git's index, sparse checkouts
           log.GitLog            history, and the commit-graph that keeps it quick
+            preview.GitPreview  a merge tried out in the object store only, read out into
+                                a scratch work tree (svt review)
           remote.GitRemote      remotes, branches, merges and rebases (svt sync, svt branch)
         lfs.GitLfs              Git LFS
     commit.GitCommit            commits of exactly the files a command wrote (inherits
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 from .commit import GitCommit
 from .lfs import GitLfs
+from .preview import GitPreview
 from .remote import GitRemote
 
 
-class GitRepo(GitCommit, GitRemote, GitLfs):
+class GitRepo(GitCommit, GitRemote, GitPreview, GitLfs):
     """A git work tree rooted at ``root``."""

@@ -106,6 +106,11 @@ class GitWorktree(GitConfig):
         return self.run("rev-parse", "-q", "--verify", f"{ref}^{{commit}}",
                         check=False).strip() or None
 
+    def tree_of(self, rev: str) -> str | None:
+        """The tree of the commit ``rev`` names, or None."""
+        return self.run("rev-parse", "-q", "--verify", f"{rev}^{{tree}}",
+                        check=False).strip() or None
+
     def resolve(self, rev: str) -> str:
         """The commit ``rev`` names; GitError saying what to give when it names none."""
         sha = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
@@ -243,6 +248,12 @@ class GitWorktree(GitConfig):
                    self.start("diff-index", "--cached", "--name-only", "-z", "HEAD"),
                    self.start("diff-files", "--name-only", "-z")]
         return sorted({p for q in queries for p in q.paths()})
+
+    def changes_under(self, paths: Sequence[str]) -> bool:
+        """Whether anything under ``paths`` differs from HEAD: staged, unstaged, untracked
+        or ignored."""
+        return bool(self.run("status", "--porcelain=v1", "-z", "--untracked-files=all",
+                             "--ignored=matching", "--", *paths).strip("\0"))
 
     def tracked_changes(self) -> list[str]:
         """Tracked files with uncommitted changes, staged or not (untracked files aside)."""

@@ -52,10 +52,11 @@ def changed_rule_files(store: StoreBase, sha: str) -> list[str]:
 
 
 def rule_changes(store: StoreBase, base: str, allowed: bool = False,
-                 need_approval: bool = False) -> list[Problem]:
+                 need_approval: bool = False, label: str | None = None) -> list[Problem]:
     """Findings of a branch against ``base``'s rules: errors, or warnings when a maintainer
     approved the rule change (``allowed``). ``need_approval``: every changed rule-bearing file
-    is a finding too (CI), not only the records that fail under ``base``'s rules."""
+    is a finding too (CI), not only the records that fail under ``base``'s rules. ``label``:
+    what the findings call ``base`` (``svt review`` gives a commit, the user named a branch)."""
     repo, root = store.repo, str(store.root)
     sha = repo.resolve(base)
     names = [f"{name}.schema.json" for name in schema.SCHEMA_NAMES]
@@ -82,7 +83,7 @@ def rule_changes(store: StoreBase, base: str, allowed: bool = False,
     out = []
     for p in found:
         if p.rule != "rules-changed":
-            note = f" under the rules of {base}: this branch changes the rules ({what})"
+            note = f" under the rules of {label or base}: this branch changes the rules ({what})"
         else:
             note = ""
         note += ("; a maintainer approved that" if allowed else
