@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from .. import model
 from ..model import registry
-from ..model.errors import InvalidInput, NotFoundError
+from ..model.errors import InvalidInput, NotFoundError, RecordError
 from ..store.layout import COMPONENT_FILE, RECORDS, event_id
 from .assembly import links
 
 if TYPE_CHECKING:
+    from ..index.rows import Skipped
     from .database import Database
 
 
@@ -26,7 +27,10 @@ def tests(db: "Database", component_id: str) -> list[dict]:
             for ev in db.events(component_id, kinds=("test",))]
 
 
-def find_test(db: "Database", test_id: str) -> dict:
+def find_test(db: "Database", test_id: str, skipped: list[Skipped] | None = None) -> dict:
+    """The test ``test_id`` names (``Database.find_test``). Files of that id that do not
+    load are named in the error when no test of it loads; when one does, it is the answer,
+    and they are added to ``skipped``, if given, else not mentioned."""
     db.require()
     wanted = str(test_id).strip()
     if wanted.endswith(".yaml"):
@@ -37,10 +41,11 @@ def find_test(db: "Database", test_id: str) -> dict:
         paths = [db.rel(full)] if inside and full.is_file() else []
     else:
         cid, sep, short = wanted.rpartition(":")
-        if sep:
+        if sep:  # by the file names alone: another test of the component may be broken
             model.check_id(cid)
-            paths = [ev["_path"] for ev in db.events(cid, kinds=("test",))
-                     if event_id(ev["_path"]) == short.lower()]
+            folder = db.read_component(cid).folder
+            paths = [db.rel(p) for p in db.event_files(folder)
+                     if event_id(db.rel(p)) == short.lower()]
         else:  # the index knows each test's id, and the original tracker's numbers
             from ..index.queries import Index
             index = Index(db)
@@ -48,16 +53,33 @@ def find_test(db: "Database", test_id: str) -> dict:
             if short.isdigit():  # may also be the original tracker's test number
                 paths += [p for p in index.tests_with_legacy_id(int(short))
                           if p not in paths]
-    if not paths:
+    # the files of that id that do not load may be the test asked for: each is read now
+    from ..index.rows import skipped_of
+    found, broken = [], []
+    for path in paths:
+        try:
+            event = db.load(path)
+        except RecordError as exc:
+            broken.append(skipped_of(path, exc))
+            continue
+        if event.get("kind") == "test" or len(paths) == 1:
+            found.append((path, event))
+    if not found and broken:
+        where = (f"is {broken[0].path}, which does not load" if len(broken) == 1 else
+                 f"is in one of {len(broken)} files that do not load")
+        raise RecordError([], f"test {wanted!r} {where}: "
+                          + "; ".join(s.problem for s in broken))
+    if not found:
         raise NotFoundError(f"no test {wanted!r}: `svt show COMPONENT` prints the ids of"
                             " its tests")
-    if len(paths) > 1:
-        full_ids = [f"{p.split('/')[2]}:{event_id(p)}" for p in paths]
-        names = paths if len(set(full_ids)) < len(full_ids) else full_ids
-        raise InvalidInput(f"{wanted} names {len(paths)} tests: give one of"
+    if len(found) > 1:
+        full_ids = [f"{p.split('/')[2]}:{event_id(p)}" for p, _ in found]
+        names = [p for p, _ in found] if len(set(full_ids)) < len(full_ids) else full_ids
+        raise InvalidInput(f"{wanted} names {len(found)} tests: give one of"
                            f" {', '.join(names)}")
-    rel = paths[0]
-    event = db.load(rel)
+    if skipped is not None:
+        skipped += broken  # this test is the one that loads; the caller names the others
+    rel, event = found[0]
     if event.get("kind") != "test":
         raise NotFoundError(f"{rel} is a {event.get('kind')} record, not a test")
     folder = (db.root / rel).parent
@@ -109,10 +131,15 @@ def describe(db: "Database", component_id: str, *, commits: int,
     return info
 
 
-def summary(db: "Database", *, window: model.DateWindow | None) -> dict:
+def summary(db: "Database", *, window: model.DateWindow | None,
+            skipped: list[Skipped] | None = None) -> dict:
+    """The store's summary (``Database.summary``); the record files it leaves out because
+    they failed to load are added to ``skipped``, if given."""
     from ..index.queries import Index
     index = Index(db)
     data = index.summary()
+    if skipped is not None:
+        skipped += index.skipped
     if window is None:
         return data
     sql, args = " WHERE kind='test' AND error IS NULL", []

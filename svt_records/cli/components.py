@@ -8,7 +8,8 @@ import click
 from . import StoreChoice, open_db, report_notes
 from ..model.registry import format_value
 from .complete import COMPONENT_ID, complete_position
-from .render import FORMAT_OPTION, done, echo, echo_data, table, to_csv, to_json
+from .render import (FORMAT_OPTION, done, echo, echo_data, skipped_records, table, to_csv,
+                     to_json)
 
 if TYPE_CHECKING:  # the store module is imported when a command runs
     from ..store.base import StoreBase
@@ -102,24 +103,27 @@ def list_cmd(ctype: str | None, status: str | None, location: str | None,
     else:
         rows = index.components(ctype, status, location, position,
                                 columns=None if fmt == "json" else TABLE_COLUMNS)
-    for problem in index.problems:
-        echo(f"warning: skipped an unreadable record: {problem}", err=True)
-    note_hidden(db)
-    for cid, paths in index.shared_ids():
-        echo(f"warning: {cid} has {len(paths)} records ({', '.join(paths)}): each is"
-             " listed; svt validate explains", err=True)
+    with skipped_records() as skipped:
+        skipped += index.skipped
+        note_hidden(db)
+        for cid, paths in index.shared_ids():
+            echo(f"warning: {cid} has {len(paths)} records ({', '.join(paths)}): each is"
+                 " listed; svt validate explains", err=True)
+        _print_list(rows, headers, fmt, bool(ctype or status or location or position or attrs))
+
+
+def _print_list(rows: list, headers: list[str], fmt: str, filtered: bool) -> None:
     if fmt == "json":
         echo_data(to_json(rows))
         return
-    data = rows
     if fmt == "csv":
-        echo(to_csv(data, headers), nl=False)
+        echo(to_csv(rows, headers), nl=False)
         return
     if not rows:
-        echo("No components match." if (ctype or status or location or position or attrs)
+        echo("No components match." if filtered
              else "No components yet: add one with svt add --id ID --type TYPE")
         return
-    echo(table(data, [h.upper().replace("_", " ") for h in headers]))
+    echo(table(rows, [h.upper().replace("_", " ") for h in headers]))
     echo(f"{len(rows)} component(s)")
 
 
@@ -198,8 +202,14 @@ def summary(fmt: str, since: str | None, until: str | None) -> None:
     from ..model import date_window
     window = date_window(since, until) if since or until else None
     db = open_db()
-    data = db.summary(window=window)
-    note_hidden(db)
+    from ..api.queries import summary as summarize
+    with skipped_records() as skipped:
+        data = summarize(db, window=window, skipped=skipped)
+        note_hidden(db)
+        _print_summary(data, fmt)
+
+
+def _print_summary(data: dict, fmt: str) -> None:
     if fmt == "json":
         echo_data(to_json(data))
         return

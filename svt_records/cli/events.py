@@ -2,12 +2,18 @@
 disconnect, connections."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from . import StoreChoice, open_db, report_notes
 from ..model.registry import MODULE_PARTS
 from .complete import COMPONENT_ID, complete_position
-from .render import FORMAT_OPTION, done, echo, echo_data, table, to_csv, to_json
+from .render import (FORMAT_OPTION, done, echo, echo_data, skipped_records, table, to_csv,
+                     to_json)
+
+if TYPE_CHECKING:  # the library is imported when a command runs
+    from ..api.database import Database
 
 DATE_HELP = "When it happened (ISO 8601, e.g. 2025-03-14T10:22; default now)."
 
@@ -145,9 +151,15 @@ def show_test(test_id: str, fmt: str) -> None:
     when several components have a test of that id), the path of the test's record, or,
     after `svt import-sqlite`, the original tracker's test number.
     """
-    from ..model.registry import FILE_KIND_LABELS, format_size, format_value
+    from ..api.queries import find_test
     db = open_db()
-    ev = db.find_test(test_id)
+    with skipped_records() as skipped:  # files of that id that do not load, beside it
+        ev = find_test(db, test_id, skipped)
+        _print_test(db, ev, fmt)
+
+
+def _print_test(db: "Database", ev: dict, fmt: str) -> None:
+    from ..model.registry import FILE_KIND_LABELS, format_size, format_value
     if fmt == "json":
         echo_data(to_json(ev))
         return

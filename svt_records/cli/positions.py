@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from . import open_db
-from .render import FORMAT_OPTION, echo, echo_data, table, to_csv, to_json
+from .render import FORMAT_OPTION, echo, echo_data, skipped_records, table, to_csv, to_json
 
 
 @click.command()
@@ -25,18 +25,31 @@ def positions(run_period: str | None, at: str | None, fmt: str) -> None:
       svt positions --run-period 2025_spring_run
       svt positions --at 2025-03-14 --format csv
     """
-    from ..index.positions import FIELDS, positions as rows_of
+    from ..index.positions import FIELDS, survey
     db = open_db()
-    rows = rows_of(db, run_period=run_period, at=at)
+    with skipped_records() as skipped:
+        found = survey(db, run_period=run_period, at=at)
+        skipped += found.skipped
+        for name, ids in found.clashes.items():
+            echo(f"warning: {len(ids)} components claim position {name} ({', '.join(ids)}):"
+                 " each has a row; svt validate explains", err=True)
+        _print(found.rows, FIELDS, fmt, run_period)
+
+
+def _print(rows: list[dict], fields_known: tuple[str, ...], fmt: str,
+           run_period: str | None) -> None:
     if fmt == "json":
         echo_data(to_json(rows))
         return
-    fields = [f for f in FIELDS if f != "until" or run_period]
+    fields = [f for f in fields_known if f != "until" or run_period]
     if fmt == "csv":
         echo(to_csv([[r[f] for f in fields] for r in rows], fields), nl=False)
         return
     short = ("since", "until", "tested")  # dates: the day is enough on screen
     echo(table([[(r[f] or "")[:10] if f in short else r[f] for f in fields] for r in rows],
-                     [f.upper().replace("_", " ") for f in fields]))
-    filled = sum(1 for r in rows if r["component"])
-    echo(f"{filled} of {len(rows)} position(s) filled")
+               [f.upper().replace("_", " ") for f in fields]))
+    filled = len({r["position"] for r in rows if r["component"]})
+    total = len({r["position"] for r in rows})
+    clashing = len(rows) - total
+    echo(f"{filled} of {total} position(s) filled"
+         + (f"; {clashing} more component(s) claim a filled one (a clash)" if clashing else ""))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from . import StoreChoice, open_db, report_notes, stderr_is_terminal
-from .render import done, echo, echo_data, progress_bar, table, to_csv, to_json
+from .render import (done, echo, echo_data, progress_bar, skipped_records, table, to_csv,
+                     to_json)
 
 @click.command("import-sqlite")
 @click.argument("database", type=click.Path(exists=True, dir_okay=False))
@@ -62,9 +63,15 @@ def export(fmt: str, ctype: str | None, output: str | None) -> None:
     json and yaml hold every component with all its events; csv has one row per component
     (attributes as attr.<name> columns), which pandas.read_csv reads as it is.
     """
-    from ..exchange.exporting import export_data, flat_rows
+    from ..exchange.exporting import export_data
     db = open_db()
-    data = export_data(db, ctype)
+    with skipped_records() as skipped:
+        data = export_data(db, ctype, skipped)
+        _write_export(data, fmt, output)
+
+
+def _write_export(data: list[dict], fmt: str, output: str | None) -> None:
+    from ..exchange.exporting import flat_rows
     if fmt == "csv":
         header, rows = flat_rows(data)
         text = to_csv(rows, header)
@@ -110,14 +117,21 @@ def results(test_type: str, everything: bool, passed: bool, failed: bool, since:
     verdict = "pass" if passed else "fail" if failed else None
     window = date_window(since, until)
     db = open_db()
-    header, rows = results_grid(db, test_type, everything, component_type, result=verdict,
-                                window=window)
+    with skipped_records() as skipped:
+        header, rows = results_grid(db, test_type, everything, component_type, result=verdict,
+                                    window=window, skipped=skipped)
+        _print_results(header, rows, fmt, test_type, everything,
+                       bool(verdict or since or until))
+
+
+def _print_results(header: list[str], rows: list[list], fmt: str, test_type: str,
+                   everything: bool, filtered: bool) -> None:
     if fmt == "json":
         echo_data(to_json([dict(zip(header, row)) for row in rows]))
     elif fmt == "csv":
         echo(to_csv(rows, header), nl=False)
     elif not rows:
-        echo(f"No {test_type} results match." if verdict or since or until
+        echo(f"No {test_type} results match." if filtered
              else f"No {test_type} results yet.")
     else:
         echo(table(rows, header))

@@ -7,22 +7,44 @@ from typing import Any, Iterable
 
 from .. import model
 from ..api.database import Database
+from ..index.rows import Skipped, skipped_of
 from ..model.errors import SvtError
+from ..store.layout import EVENT_NAME_RE, RECORDS
 
 EXPORT_FIELDS = ["id", "type", "status", "location", "position", "run_period", "installed_date",
                  "serial_number", "asset_tag", "manufacturer", "manufacture_date", "sensor",
                  "hybrid", "module", "notes", "created"]
 
 
-def export_data(db: Database, component_type: str | None = None) -> list[dict]:
-    """Every component (of a type) with all its events, oldest first."""
+def export_data(db: Database, component_type: str | None = None,
+                skipped: list[Skipped] | None = None) -> list[dict]:
+    """Every component (of a type) with all its events, oldest first. The record files
+    that fail to load are left out, and added to ``skipped`` if given (`svt export`
+    names them)."""
+    from ..index.queries import Index
+    db.require()
+    if component_type:
+        model.check_type(component_type, db.enums)
+    index = Index(db)
     out = []
-    records = db.list_components(component_type=component_type)
+    records = index.components(component_type)
+    if skipped is not None:
+        skipped += index.skipped
     with db.progress_bar("Exporting", len(records)) as step:
         for record in records:
-            events = db.events(record["id"])
-            for ev in events:
-                ev["path"] = ev.pop("_path")
+            events = []
+            folder = db.root / RECORDS / record["type"] / record["id"]
+            for path in db.event_files(folder):
+                rel = db.rel(path)
+                try:
+                    event = dict(db.load(rel), path=rel)
+                except SvtError as exc:
+                    if skipped is not None:
+                        skipped.append(skipped_of(rel, exc))
+                    continue
+                events.append(event)
+            events.sort(key=lambda e: model.event_order(
+                model.parse_date(e["date"]), e.get("recorded"), e["path"].rsplit("/", 1)[-1]))
             out.append({**record, "events": events})
             step(1)
     return out
@@ -93,15 +115,24 @@ def unit_columns(measured: Iterable[tuple[str, str | None]]) -> dict[tuple[str, 
     return {key: counts.most_common(1)[0][0] for key, counts in columns.items()}
 
 
+def _named(path: str, name: str) -> bool:
+    """Whether an event file's name says it is of ``name`` (a test type)."""
+    m = EVENT_NAME_RE.match(path.rsplit("/", 1)[-1])
+    return m is None or m.group("name") == name  # a name not svt's: it may be
+
+
 def results_grid(db: Database, test_type: str, everything: bool = False,
                  component_type: str | None = None, *, result: str | None = None,
-                 window: model.DateWindow | None = None) -> tuple[list[str], list[list[Any]]]:
+                 window: model.DateWindow | None = None,
+                 skipped: list[Skipped] | None = None) -> tuple[list[str], list[list[Any]]]:
     """One row per component with its latest (or every) result of ``test_type``; one column
     per measurement, named with its unit (``current [A]``); when the definition's limits
     judged any of them, ``limits`` (their verdict) and ``failed_limits`` follow ``result``. ``window`` keeps the results
     dated within it; then ``result`` ("pass" or "fail") keeps the rows with that verdict:
     the components whose latest result in the window is a pass or a fail (every such result
-    with ``everything``)."""
+    with ``everything``). The files of such results that fail to load (by their names: an
+    event file's name holds its test type) are left out, and added to ``skipped`` if
+    given."""
     model.check_test_type(test_type)
     if result not in (None, "pass", "fail"):
         raise SvtError(f"result {result!r}: give pass or fail")
@@ -112,16 +143,21 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
         "SELECT path FROM events WHERE kind='test' AND name=? ORDER BY component, utc, path",
         (test_type,))]
     results: list[tuple[str, dict]] = []
+    left_out = [s for s in index.unreadable("events", component_type)
+                if _named(s.path, test_type)]
     for path in paths:
         cid = path.split("/")[2]
         if component_type and path.split("/")[1] != component_type:
             continue
         try:
             event = db.load(path)
-        except SvtError:
-            continue  # svt validate reports it
+        except SvtError as exc:
+            left_out.append(skipped_of(path, exc))  # svt validate says more
+            continue
         if window is None or window.holds(model.parse_date(event["date"])):
             results.append((cid, event))
+    if skipped is not None:
+        skipped += left_out
     if not everything:
         latest: dict[str, dict] = {}
         for cid, ev in results:

@@ -16,13 +16,13 @@ from typing import Any, Callable
 from ..model.errors import SvtError
 from .freshness import Check, Freshness
 from ..git.log import Commit
-from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, event_fields,
-                         legacy_number, meta, open_file, read_rows, write_rows)
+from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, Skipped, event_fields,
+                   legacy_number, meta, open_file, read_rows, write_rows)
 from ..store.base import StoreBase
 from ..store.layout import component_folder
 from ..store.txn import StoreLock
 
-__all__ = ["Index", "TABLE_COLUMNS", "fork_available"]
+__all__ = ["Index", "Skipped", "TABLE_COLUMNS", "fork_available"]
 
 
 class Index:
@@ -30,7 +30,8 @@ class Index:
         self.store = store
         self.root = str(store.root)
         self.path = store.repo.svt_dir() / "index.sqlite"
-        self.problems: list[str] = []
+        # the record files the last query left out because they failed to load
+        self.skipped: list[Skipped] = []
         # one process at a time creates, upgrades or replaces the file; others then open it
         with StoreLock(self.path.with_name("index.lock"), timeout=LOCK_WAIT):
             self.db = open_file(self.path)
@@ -107,8 +108,18 @@ class Index:
         return [p for (p,) in self.db.execute("SELECT path FROM files WHERE volatile=?",
                                               (UNCOMMITTED,))]
 
-    def _errors(self, table: str) -> list[str]:
-        return [r[0] for r in self.db.execute(f"SELECT error FROM {table} WHERE error IS NOT NULL")]
+    def unreadable(self, table: str, component_type: str | None = None) -> list[Skipped]:
+        """The files of ``table`` ("components" or "events") that failed to load, as the
+        index stands (of one component type, from the folder, if given): each query that
+        leaves them out says so. Answered by the partial indexes of broken rows: nothing
+        to read in a store without one."""
+        sql = f"SELECT path, error FROM {table} WHERE error IS NOT NULL"
+        args: list[str] = []
+        if component_type:
+            sql += " AND path LIKE ? ESCAPE '\\'"
+            args.append("records/" + _like(component_type) + "/%")
+        # sorted here: ORDER BY path would walk the whole table in its primary key's order
+        return sorted(Skipped(*r) for r in self.db.execute(sql, args))
 
     def components(self, component_type: str | None = None, status: str | None = None,
                    location: str | None = None, position: str | None = None,
@@ -126,7 +137,7 @@ class Index:
         if check is not None and (self._finish_refresh(check) or
                                   self._data_version() != version):
             rows = None  # changed by this refresh, or by another svt process's meanwhile
-        self.problems = self._errors("components")
+        self.skipped = self.unreadable("components", component_type)
         return self._select(*args) if rows is None else rows
 
     def _select(self, component_type: str | None, status: str | None, location: str | None,
@@ -171,7 +182,7 @@ class Index:
         """Counts by type and status, installations by run period, tests by type. Kept in the
         index until the next change, so repeated summaries cost one lookup."""
         self.refresh()
-        self.problems = self._errors("components") + self._errors("events")
+        self.skipped = self.unreadable("components") + self.unreadable("events")
         cached = self._meta(f"summary:{recent}")
         if cached:
             return json.loads(cached)
@@ -199,7 +210,9 @@ class Index:
             "SELECT path FROM events WHERE kind = ? AND error IS NULL ORDER BY path", (kind,))]
 
     def tests_with_id(self, short: str) -> list[str]:
-        """The paths of the readable tests whose short id (store.event_id) is ``short``.
+        """The paths of the tests whose short id (store.event_id) is ``short``, and of the
+        event files of that id that fail to load (they may be the test asked for: the
+        caller's strict read says what is wrong with them).
 
         An id comes from its file's name, so the files that have it are found from the
         folders alone (:meth:`Freshness.named`: no git, no refresh), and only those few
@@ -208,8 +221,12 @@ class Index:
         if paths is None:  # never built: build it, then look
             self.refresh()
             paths = self.freshness.named(short) or []
-        return [p for p in paths if (event_fields(os.path.join(self.root, p))[0] or {}).get(
-            "kind") == "test"]
+        found = []
+        for path in paths:
+            fields, _ = event_fields(os.path.join(self.root, path))
+            if fields is None or fields.get("kind") == "test":
+                found.append(path)
+        return found
 
     def tests_with_legacy_id(self, number: int) -> list[str]:
         """The paths of the readable tests that `svt import-sqlite` gave the original
@@ -349,6 +366,11 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _like(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 KEEP_COMMITS = 5  # commits kept per folder at least (`svt show` lists 5)

@@ -108,6 +108,19 @@ class EventRow(NamedTuple):
     legacy: int | None  # the original tracker's number (legacy_id, after svt import-sqlite)
 
 
+class Skipped(NamedTuple):
+    """A record file a query left out, or could not answer from: it failed to load."""
+
+    path: str
+    problem: str  # what is wrong, naming the file (and its line, when known)
+
+
+def skipped_of(path: str, exc: Exception) -> Skipped:
+    """The :class:`Skipped` of a file whose strict read raised ``exc``."""
+    text = str(exc)
+    return Skipped(path, text if path in text else f"{path}: {text}")
+
+
 class Rows(NamedTuple):
     """The rows some record files became."""
 

@@ -170,7 +170,7 @@ def test_invalid_hand_edit_is_reported_and_the_rest_still_listed(populated):
     comp(db, "M-2").write_text("id: M-2\ntype: module\nstatus: broken\n")
     index = Index(db)
     assert set(r["id"] for r in index.components()) == {"M-1"}
-    assert index.problems and "records/module/M-2/component.yaml:3:9" in index.problems[0]
+    assert index.skipped and "records/module/M-2/component.yaml:3:9" in index.skipped[0].problem
 
 
 def test_parallel_rebuild_gives_the_same_rows_as_a_serial_one(populated, monkeypatch):

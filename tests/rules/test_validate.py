@@ -283,9 +283,10 @@ def test_an_invalid_hand_edit_blocks_its_own_component_with_the_line(store, svt)
 
 def test_an_invalid_hand_edit_leaves_the_other_components_usable(store, svt):
     replace(comp(store, "feb", "FEB-1"), "status: spare", "status: broken")
-    listed = svt("list")
+    listed = svt("list", ok=False)  # left out, named, and exit 1 (issue 25)
     assert "MOD-1" in listed.stdout and "FEB-1" not in listed.stdout
-    assert "skipped an unreadable record" in listed.stderr
+    assert listed.exit_code == 1 and "skipped 1 unreadable record" in listed.stderr
+    assert "records/feb/FEB-1/component.yaml" in listed.stderr
     assert svt("show", "MOD-1").exit_code == 0
     svt("comment", "MOD-1", "still works")
 

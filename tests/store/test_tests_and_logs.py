@@ -202,11 +202,14 @@ def test_an_id_is_found_among_files_changed_by_hand_since_the_index_was_built(
     path.rename(path.with_name(path.name + ".bak"))  # renamed away: not a record any more
     assert json.loads(svt("show-test", test_id, "--format", "json").stdout)[
         "component"] == "MOD-2"
-    twin.write_text("kind: [unreadable\n")  # a copy that does not load is no test
-    assert f"no test '{test_id}'" in svt("show-test", test_id, ok=False).stderr
+    twin.write_text("kind: [unreadable\n")  # a copy that does not load: named, with why
+    said = svt("show-test", test_id, ok=False)
+    assert said.exit_code == 1 and "does not load" in said.stderr, said.stderr
+    assert f"{twin.relative_to(store_path).as_posix()}:2:1: error: YAML syntax" in said.stderr
     path.with_name(path.name + ".bak").rename(path)
-    assert json.loads(svt("show-test", test_id, "--format", "json").stdout)[
-        "component"] == "MOD-1"
+    shown = svt("show-test", test_id, "--format", "json", ok=False)  # the test that loads,
+    assert json.loads(shown.stdout)["component"] == "MOD-1"  # and the copy named (issue 25)
+    assert shown.exit_code == 1 and twin.relative_to(store_path).as_posix() in shown.stderr
 
 
 def test_original_numbers_are_read_as_the_strict_reader_reads_them(store_path, svt, files):
@@ -223,8 +226,9 @@ def test_original_numbers_are_read_as_the_strict_reader_reads_them(store_path, s
     path.write_text(text + "legacy_id: 99999999999999999999\n")
     # a record holds 64-bit integers: this one is unreadable, named by validate with its line,
     # and the index goes on without it
-    summary = svt("summary")
-    assert summary.exit_code == 0 and "cv_curve" not in summary.stdout
+    summary = svt("summary", ok=False)  # it says it left the file out (issue 25)
+    assert summary.exit_code == 1 and "cv_curve" not in summary.stdout
+    assert path.relative_to(store_path).as_posix() in summary.stderr
     assert "out of range" in svt("validate", ok=False).stdout
     for number in ("99999999999999999999", "9223372036854775808"):
         assert f"no test '{number}'" in svt("show-test", number, ok=False).stderr
