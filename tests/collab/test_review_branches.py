@@ -60,16 +60,22 @@ def section(text: str, title: str) -> str:
     """The body of the section whose heading starts with ``### title``."""
     return text.split(f"### {title}", 1)[1].split("\n### ", 1)[0]
 
-
-def test_review_shows_the_branch_own_changes_and_validates_the_merge(team, svt, tmp_path):
+def diverge(team, svt) -> Path:
+    """The issue's scenario: y installs M2 at a position that is free when y starts; then
+    main moves on: M1 installed there (a status change) and a new module M3 (a new file).
+    Both are pushed; returns the bare remote."""
     bare, main, author = team
-    # y: installs M2 at a position that is free when y starts
     run(svt, author, "install", "M2", POSITION)
     git(author, "push", "-q", "origin", "y")
-    # main moves on: M1 installed there (a status change), and a new module M3 (a new file)
     run(svt, main, "install", "M1", POSITION)
     run(svt, main, "add", "--id", "M3", "--type", "module")
     git(main, "push", "-q", "origin", "main")
+    return bare
+
+
+
+def test_review_shows_the_branch_own_changes_and_validates_the_merge(team, svt, tmp_path):
+    bare = diverge(team, svt)
     where = reviewer(tmp_path, bare)
     # the reviewer's own uncommitted work and staged change stay as they are
     (where / "notes.txt").write_text("mine\n")
@@ -193,12 +199,7 @@ def test_a_checkout_of_the_merge_is_reviewed_in_place_with_the_same_verdict(team
     merged tree, review validates it where it is (no scratch copy of the store) and says
     what a review from any other clone says. Anything in the work tree that the merge does
     not hold (an untracked record) sends it back to the scratch copy, so it changes nothing."""
-    bare, main, author = team
-    run(svt, author, "install", "M2", POSITION)
-    git(author, "push", "-q", "origin", "y")
-    run(svt, main, "install", "M1", POSITION)
-    run(svt, main, "add", "--id", "M3", "--type", "module")
-    git(main, "push", "-q", "origin", "main")
+    bare = diverge(team, svt)
     elsewhere = reviewer(tmp_path, bare)
     expected = run(svt, elsewhere, "review", "origin/main..origin/y").stdout
     assert "### Validation: ❌" in expected and POSITION in expected, expected
