@@ -7,7 +7,7 @@ from ..files import yamlio
 from .checks import walk
 from ..model.errors import Problem
 from ..store.base import StoreBase
-from ..store.layout import COMPONENT_FILE, CONFIG_FILE, render_record
+from ..store.layout import CONFIG_FILE, record_kind, render_record
 
 
 def canonical(root: str, rel: str) -> tuple[bytes | None, Problem | None]:
@@ -19,15 +19,9 @@ def canonical(root: str, rel: str) -> tuple[bytes | None, Problem | None]:
         return None, Problem(rel, f.line, f.column, f"{f.message} (fix it, then run svt fmt)")
     if not isinstance(data, dict):
         return None, Problem(rel, 1, 1, "not a mapping of fields; cannot format it")
-    if rel == CONFIG_FILE:
-        kind = "config"
-    elif rel.endswith("/" + COMPONENT_FILE):
-        kind = "component"
-    else:
-        declared = data.get("kind")
-        if not isinstance(declared, str):
-            return None, Problem(rel, 1, 1, "no kind: field; cannot tell which record this is")
-        kind = declared
+    kind = record_kind(rel, data)
+    if kind is None:
+        return None, Problem(rel, 1, 1, "no kind: field; cannot tell which record this is")
     try:
         return render_record(rel, data, kind), None
     except (KeyError, TypeError, ValueError) as exc:

@@ -19,7 +19,8 @@ from .crosschecks import HISTORY_KEYS, UNREADABLE, Record, cross_checks
 from .safety import record_problems as safety_problems
 from ..model.errors import InvalidInput, Problem, SvtError
 from ..store.base import StoreBase
-from ..store.layout import COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, component_folder
+from ..store.layout import (COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, component_folder,
+                             record_kind)
 
 if TYPE_CHECKING:  # imported where used: the index is needed only for some checks
     from ..index.queries import Index
@@ -89,13 +90,7 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
     if not isinstance(data, dict):
         return None, problems + [Problem(rel, 1, 1, "a record must be a mapping of fields"
                                                     " (key: value lines)", rule="yaml")]
-    if rel == CONFIG_FILE:
-        kind = "config"
-    elif rel.endswith("/" + COMPONENT_FILE):
-        kind = "component"
-    else:
-        declared = data.get("kind")
-        kind = declared if isinstance(declared, str) else "?"
+    kind = record_kind(rel, data) or "?"
     record = Record(rel, data, kind, doc.marks if doc else None, root)
     if kind not in schema.SCHEMA_OF_KIND:
         problems.append(Problem(rel, *record.at("kind"),

@@ -96,6 +96,17 @@ def component_folder(path: str) -> str | None:
     return "/".join(parts[:3]) if parts[0] == RECORDS and len(parts) >= 3 else None
 
 
+def record_kind(rel_path: str, data: dict) -> str | None:
+    """Which record a file is: svt.yaml is the config, a component.yaml a component, and an
+    event says its kind in ``kind:``; None when an event's kind is missing or not text."""
+    if rel_path == CONFIG_FILE:
+        return "config"
+    if rel_path.endswith("/" + COMPONENT_FILE):
+        return "component"
+    declared = data.get("kind")
+    return declared if isinstance(declared, str) else None
+
+
 def render_record(rel_path: str, data: dict, kind: str) -> bytes:
     """The canonical text of a record: schema comment for editors, fixed key order."""
     ref = "../" * rel_path.count("/") + "schemas/" + schema.schema_file(kind)
