@@ -15,6 +15,7 @@ Each refusal is one line that says what is wrong and what to do; nothing is writ
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Iterable
 
@@ -48,11 +49,13 @@ def refuse_out(db: StoreBase, target: Path, given: str | os.PathLike) -> None:
     tracked = db.repo.run("--literal-pathspecs", "ls-files", "-z", "--", rel).split("\0")
     tracked = [t for t in tracked if t]
     if tracked:
+        # the store's own folder holds every record: never suggest untracking it
+        untrack = "" if rel == "." else f"git rm -r --cached -- {shlex.quote(rel)} and commit, or "
         raise InvalidInput(
             f"svt site will not build into {given}: the store tracks files there"
             f" ({tracked[0]}{' and more' if len(tracked) > 1 else ''}), which a pull"
-            " request could make links; build into a folder the store does not track (git"
-            f" rm -r --cached {rel} and commit, or another folder); {NOTHING_WRITTEN}")
+            " request could make links; build into a folder the store does not track"
+            f" ({untrack}another folder, e.g. public); {NOTHING_WRITTEN}")
 
 
 def _inside(path: str, root: str) -> bool:

@@ -119,6 +119,25 @@ def test_files_committed_into_out_are_refused(module, svt):
     svt("site", str(root / "site-out"))
 
 
+def test_the_advice_for_a_tracked_out_works_as_pasted_and_never_untracks_the_store(module,
+                                                                                  svt):
+    """The refusal suggests untracking OUT: pasted as given it untracks just that folder, even
+    one whose name holds a space, and for the store's own folder it suggests no such thing."""
+    import shlex
+    root = module.root
+    (root / "pub lic").mkdir()
+    (root / "pub lic/index.html").write_text("<p>mine</p>")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a pull request")
+    stderr = svt("site", str(root / "pub lic"), ok=False).stderr
+    command = stderr.split("(git rm", 1)[1].split(" and commit", 1)[0]
+    subprocess.run(["git", "rm", *shlex.split(command)], cwd=root, check=True,
+                   capture_output=True)
+    assert git(root, "ls-files", "pub lic") == "" and git(root, "ls-files", "records")
+    whole = svt("site", str(root), ok=False).stderr
+    assert "the store tracks files there" in whole and "git rm" not in whole
+
+
 def test_a_manifest_naming_components_outside_out_deletes_nothing_there(module, svt,
                                                                          tmp_path):
     """The manifest in OUT is a file anyone can edit: a gone component it names with "../"
