@@ -13,12 +13,16 @@ svt's default enumerations, read from its schemas on first use.
 """
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from . import registry
-from .dates import *  # noqa: F401,F403
-from .names import *  # noqa: F401,F403
-from .values import *  # noqa: F401,F403
+if TYPE_CHECKING:  # at run time each name loads on first use (below), so that importing
+    # model.errors, which every command's error handling does, loads nothing else
+    from .dates import *  # noqa: F401,F403
+    from .names import *  # noqa: F401,F403
+    from .values import *  # noqa: F401,F403
+
+_PARTS = ("names", "dates", "values")
 
 # The enumerations (component types, statuses, log types, severities, file kinds) are
 # written once, in the JSON Schemas: registry.enumerations() reads a store's, and
@@ -29,5 +33,15 @@ _DEFAULT_ENUMS = {"COMPONENT_TYPES": "component_types", "STATUSES": "statuses",
 
 def __getattr__(name: str) -> Any:
     if name in _DEFAULT_ENUMS:
+        from . import registry
         return getattr(registry.defaults(), _DEFAULT_ENUMS[name])
+    if not name.startswith("_"):
+        for part in _PARTS:
+            value = getattr(import_module(f".{part}", __name__), name, _MISSING)
+            if value is not _MISSING:
+                globals()[name] = value  # found once; later uses are plain lookups
+                return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_MISSING = object()
