@@ -175,6 +175,7 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
     if rec.get("attributes"):
         out += ["", "Attributes:"] + [f"  {k}: {format_value(v)}" for k, v in rec["attributes"].items()]
     from ..model.registry import SECTIONS, show_lines
+    defined = None  # the test definitions, read at the first test shown
     for section in sorted(SECTIONS, key=lambda s: s.place):  # each kind declares its lines
         items = info[section.current or section.key]
         if section.counted:
@@ -184,8 +185,10 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
         for item in items:
             out += show_lines(section, item)
             if item.get("kind") == "test":  # what placeholder limits would say of it
+                from ..analysis.testtypes import definitions
                 from ..store.testrun import verdict_notes
-                out += [f"      {line}" for line in verdict_notes(db.config, item)]
+                defined = definitions(db.config) if defined is None else defined
+                out += [f"      {line}" for line in verdict_notes(db.config, item, defined)]
     out += ["", "Recent commits:"]
     for c in info["commits"]:
         out.append(f"  {c['sha'][:10]}  {c['date']}  {c['author']}: {c['subject']}")

@@ -280,7 +280,7 @@ def event_row(path: str, full: str) -> EventRow:
 def legacy_number(value: object) -> int | None:
     """A ``legacy_id`` as the index keeps it: an integer SQLite can hold, else None (no
     original tracker numbered that far; validate reports what is not an integer)."""
-    return value if type(value) is int and -2**63 <= value < 2**63 else None
+    return value if type(value) is int and yamlio.INT_MIN <= value <= yamlio.INT_MAX else None
 
 
 def event_fields(full: str) -> tuple[dict | None, str | None]:
