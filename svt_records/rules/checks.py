@@ -16,7 +16,7 @@ from .. import model
 from ..model import registry
 from ..files import schema, yamlio
 from .crosschecks import HISTORY_KEYS, UNREADABLE, Record, cross_checks
-from .safety import record_problems as safety_problems
+from .safety import SYMLINK_RULE, record_problems as safety_problems
 from ..model.errors import InvalidInput, Problem, SvtError
 from ..store.base import StoreBase
 from ..store.layout import (COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, component_folder,
@@ -44,7 +44,7 @@ def walk(root: str, only: Iterable[str] | None = None) -> tuple[list[str], list[
         if link:
             problems.append(Problem(rel, 1, 1, "is a symbolic link: svt never follows links in"
                                                " records/; replace it with the real file or folder",
-                                    rule="symlink"))
+                                    rule=SYMLINK_RULE))
         elif folder:
             stack.append(rel)
         elif not regular:

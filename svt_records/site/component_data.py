@@ -14,7 +14,7 @@ from ..model.errors import SvtError
 from ..model.names import is_path_safe
 from ..store.base import StoreBase
 from ..store.layout import event_id
-from .paths import FILES_DIR
+from .paths import FILES, FILES_DIR, IV
 from .stored import Copy
 
 
@@ -89,7 +89,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
         events.append(data)
     events.sort(key=lambda e: e["_order"])
     copies: list[Copy] = []
-    files_base = f"files/{quote(item.cid)}"
+    files_base = f"{FILES}/{quote(item.cid)}"
 
     def stored(event: dict) -> list[dict]:
         """The event's stored files as its page lists them (stored.publish says how)."""
@@ -163,7 +163,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
         "connections": [c for c in record.get("connections") or [] if isinstance(c, dict)],
         "tests": tests[::-1], "installs": installs[::-1], "logs": logs[::-1],
         "other": other[::-1], "commits": commits,
-        "iv_plot": f"iv/{quote(item.cid)}.png" if iv_files else None,
+        "iv_plot": f"{IV}/{quote(item.cid)}.png" if iv_files else None,
         "label": None,  # the label's path from the site's root, when labels are drawn
     }
     latest = digest_tests[-1] if digest_tests else None
