@@ -156,9 +156,10 @@ def upgrade(maintainers: tuple[str, ...], dry_run: bool) -> None:
     for note in found.notes:
         echo(f"note: {note}")
     if commit:
+        from ..rules.rulefiles import APPROVAL_LABEL
         echo(f"Upgraded {db.root} (commit {commit[:10]}): it changes the rules, so push"
-                   " it on a branch for a maintainer to approve (label rules-approved); then"
-                   " run svt validate, which lists any record the new schemas refuse")
+             f" it on a branch for a maintainer to approve (label {APPROVAL_LABEL}); then"
+             " run svt validate, which lists any record the new schemas refuse")
 
 
 def _report_enabled(db: Database, commit: str | None, done: Callable[[str], str],

@@ -18,20 +18,18 @@ from typing import Callable
 from .. import __version__
 from ..files import yamlio
 from ..model.errors import InvalidInput, SvtError
-from ..rules.rulefiles import (ALLOW_FLAG, APPROVAL_LABEL, NEED_FLAG, branch_problem,
-                               install_problem, owners)
+from ..rules.rulefiles import (ALLOW_FLAG, APPROVAL_LABEL, GITLAB_CI, NEED_FLAG, OWNED_PATHS,
+                               branch_problem, install_problem, owners)
 
 __all__ = ["APPROVAL_LABEL", "ALLOW_FLAG", "NEED_FLAG"]
 
 DEFAULT_INSTALL = f"svt-records=={__version__}"  # svt.yaml's svt_install overrides it
 GITHUB_FILE = ".github/workflows/svt-validate.yml"
-GITLAB_FILE = ".gitlab-ci.yml"
+GITLAB_FILE = GITLAB_CI
 PAGES_GITHUB_FILE = ".github/workflows/svt-pages.yml"
 PAGES_DIR = "public"  # what GitLab Pages publishes; GitHub's artifact is the same folder
 CODEOWNERS_FILES = (".github/CODEOWNERS", ".gitlab/CODEOWNERS")
-# what CODEOWNERS gives the maintainers: every rule-bearing file (rulefiles.is_rule_file)
-OWNED = ("schemas/", "svt.yaml", ".gitattributes", ".pre-commit-config.yaml", ".github/",
-         ".gitlab/", GITLAB_FILE)
+OWNED = OWNED_PATHS  # every rule-bearing path, for the maintainers
 WRITTEN_BY = "# Written by `svt "  # the first line of every file svt writes here
 GITLAB_JOBS = ("svt-validate-mr", "svt-validate-main")
 GITLAB_PAGES_JOB = "pages"

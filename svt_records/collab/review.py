@@ -25,7 +25,6 @@ from ..store.layout import COMPONENT_FILE, RECORDS
 if TYPE_CHECKING:
     from ..git.repo import GitRepo
 
-DEFAULT_RANGE = "HEAD~1..HEAD"  # the last commit
 _SKIP = {"created"}
 
 

@@ -20,12 +20,15 @@ NEED_FLAG = "--rules-need-approval"  # validate (CI): any rule change is an erro
 
 # a change to any of these changes the rules: what is checked (schemas, svt.yaml), how git
 # treats files (.gitattributes anywhere), which checks run (hooks, CI) and who approves
-RULE_FOLDERS = ("schemas/", ".github/", ".gitlab/")
-RULE_FILES = ("svt.yaml", ".gitattributes", ".pre-commit-config.yaml", ".gitlab-ci.yml",
-              "CODEOWNERS", "docs/CODEOWNERS")
+GITLAB_CI = ".gitlab-ci.yml"
+# what CODEOWNERS gives the maintainers, in the order it lists them (collab/forge writes it)
+OWNED_PATHS = ("schemas/", "svt.yaml", ".gitattributes", ".pre-commit-config.yaml", ".github/",
+               ".gitlab/", GITLAB_CI)
+RULE_FOLDERS = tuple(p for p in OWNED_PATHS if p.endswith("/"))
+RULE_FILES = tuple(p for p in OWNED_PATHS if not p.endswith("/")) + ("CODEOWNERS",
+                                                                     "docs/CODEOWNERS")
 
 GITHUB_WORKFLOWS = ".github/workflows"
-GITLAB_CI = ".gitlab-ci.yml"
 # where each forge looks for CODEOWNERS, in its order (the first found is the one it reads)
 GITHUB_OWNERS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 GITLAB_OWNERS = ("CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
