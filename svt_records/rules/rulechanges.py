@@ -45,10 +45,10 @@ def _disk(root: str, rel: str) -> bytes | None:
         return None
 
 
-def changed_rule_files(store: StoreBase, sha: str) -> list[str]:
-    """Rule-bearing files that differ between the commit ``sha`` and the work tree (committed
-    since, staged or edited; added or deleted)."""
-    return sorted(p for p in store.repo.changed_since(sha) if is_rule_file(p))
+def changed_rule_files(changed: list[str]) -> list[str]:
+    """The rule-bearing files among ``changed`` (what differs between a commit and the work
+    tree: committed since, staged or edited; added or deleted)."""
+    return sorted(p for p in changed if is_rule_file(p))
 
 
 def rule_changes(store: StoreBase, base: str, allowed: bool = False,
@@ -72,12 +72,14 @@ def rule_changes(store: StoreBase, base: str, allowed: bool = False,
     keys = sorted(k for k in set(old_config) | set(new_config)
                   if old_config.get(k) != new_config.get(k))
     found: list[Problem] = []
-    rule_files = changed_rule_files(store, sha) if need_approval else []
+    settings = [k for k in ("positions", "max_file_mb") if k in keys]
+    under_base = bool(changed_schemas or settings)
+    changed = repo.changed_since(sha) if need_approval or under_base else []  # one git pass
+    rule_files = changed_rule_files(changed) if need_approval else []
     if need_approval:
         found += _rule_file_changes(rule_files, keys, new_raw)
-    settings = [k for k in ("positions", "max_file_mb") if k in keys]
-    if changed_schemas or settings:
-        found += _under_base(store, sha, old_schemas, changed_schemas, old_config,
+    if under_base:
+        found += _under_base(store, sha, changed, old_schemas, changed_schemas, old_config,
                              new_config, settings)
     what = ", ".join(rule_files or changed_schemas + [f"{CONFIG_FILE} {k}" for k in settings])
     out = []
@@ -122,12 +124,13 @@ def _rule_file_changes(paths: list[str], keys: list[str], new_raw: bytes | None
     return out
 
 
-def _under_base(store: StoreBase, sha: str, old_schemas: dict[str, bytes | None],
-                changed_schemas: list[str], old_config: dict, new_config: dict,
-                settings: list[str]) -> list[Problem]:
-    """The changed records' findings under ``sha``'s schemas and settings only."""
+def _under_base(store: StoreBase, sha: str, changed: list[str],
+                old_schemas: dict[str, bytes | None], changed_schemas: list[str],
+                old_config: dict, new_config: dict, settings: list[str]) -> list[Problem]:
+    """The changed records' findings under ``sha``'s schemas and settings only; ``changed``:
+    what differs between ``sha`` and the work tree."""
     repo, root, here = store.repo, str(store.root), Path(store.schema_dir)
-    paths = sorted(p for p in set(repo.changed_since(sha))
+    paths = sorted(p for p in set(changed)
                    if os.path.isfile(os.path.join(root, p))
                    and (p == CONFIG_FILE or p.startswith(RECORDS + "/")))
     from ..index.queries import Index
