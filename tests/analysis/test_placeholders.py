@@ -240,3 +240,16 @@ def test_each_bound_is_judged_by_whether_its_own_figure_is_set():
     typed = judge(definition, "sensor", {"breakdown_voltage": 150.0})  # typed by hand
     assert typed.unsettled == ()
     assert len(typed.failed) == 1
+
+
+def test_a_value_that_is_no_number_in_the_limits_unit_fails_its_limit_once():
+    """A measurement in a unit that does not convert (volts against a limit in amperes), or
+    text, fails each limit it meets, said once, with the limit."""
+    spec = {"test_types": {"iv_curve": {
+        "description": "IV", "measurements": {"leakage": {"unit": "A", "min": 1e-9,
+                                                          "max": 4e-6}}}}}
+    (definition,) = definitions(spec).values()
+    for value in ({"value": 3.0, "unit": "V"}, "high"):
+        result = judge(definition, "sensor", {"leakage": value})
+        assert result.verdict == "fail"
+        assert result.failed == ("leakage is not a number in A (limit 1e-09 to 4e-06 A)",)
