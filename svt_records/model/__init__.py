@@ -21,8 +21,9 @@ if TYPE_CHECKING:  # at run time each name loads on first use (below), so that i
     from .dates import *  # noqa: F401,F403
     from .names import *  # noqa: F401,F403
     from .values import *  # noqa: F401,F403
+    from .verdicts import *  # noqa: F401,F403
 
-_PARTS = ("names", "dates", "values")
+_PARTS = ("names", "dates", "values", "verdicts")
 
 # The enumerations (component types, statuses, log types, severities, file kinds) are
 # written once, in the JSON Schemas: registry.enumerations() reads a store's, and

@@ -224,3 +224,52 @@ def check_unit(unit: str, what: str) -> str:
             f" ({' '.join(p for p in SI_PREFIXES if p != chr(0x3bc))}), e.g. 2.3uA;"
             " put other text in --notes")
     return unit
+
+
+# Display only: the prefixes a value is shown with, smallest first. Stored values and the
+# comparisons with limits never go through this.
+_DISPLAY_PREFIXES = (("p", 1e-12), ("n", 1e-9), ("\u00b5", 1e-6), ("m", 1e-3), ("", 1.0),
+                     ("k", 1e3), ("M", 1e6), ("G", 1e9))
+
+
+def _significant(number: float, digits: int) -> str:
+    """``number`` with exactly ``digits`` significant digits, trailing zeros kept (15.0)."""
+    if number == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(number)))
+    decimals = digits - 1 - exponent
+    if decimals < 0:
+        return f"{round(number, decimals):.0f}"
+    return f"{number:.{decimals}f}"
+
+
+def format_si(value: object, unit: str | None = None, digits: int = 3) -> str:
+    """A measurement for people: ``6.436e-06, "A"`` -> ``6.44 µA``; ``15000, "nA"`` ->
+    ``15.0 µA``; ``-9.04, "C"`` -> ``-9.04 C``.
+
+    Units that take SI prefixes are re-prefixed so that the number lies in [1, 1000); other
+    units, and numbers without a unit, keep their unit and get ``digits`` significant digits
+    (integers without a prefixable unit are shown whole). Anything that is not a number
+    (a list, a word) is shown as it is.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        return f"{text} {unit}" if unit else text
+    number = float(value)
+    if not math.isfinite(number):
+        return f"{number} {unit}" if unit else str(number)
+    base = unit_base(unit)
+    prefixable = base is not None and any(sym == base[0] and pre for sym, _, pre in BASE_UNITS)
+    if not prefixable or base is None:
+        text = str(value) if isinstance(value, int) else _significant(number, digits)
+        return f"{text} {unit}" if unit else text
+    symbol, factor = base
+    number *= factor
+    if number == 0:
+        return f"0 {symbol}"
+    number = float(_significant(number, digits))  # round first: 999.6 µA shows as 1.00 mA
+    chosen = _DISPLAY_PREFIXES[0]
+    for prefix in _DISPLAY_PREFIXES:
+        if abs(number) >= prefix[1] * (1 - 1e-12):
+            chosen = prefix
+    return f"{_significant(number / chosen[1], digits)} {chosen[0]}{symbol}"

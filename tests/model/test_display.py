@@ -1,0 +1,45 @@
+"""The display rules: SI prefixes with three significant digits, and per-type verdicts."""
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, strategies as st
+
+from svt_records import model
+
+
+def test_examples_from_a_sensor():
+    assert model.format_si(6.436e-06, "A") == "6.44 \u00b5A"  # a leakage current
+    assert model.format_si(15000, "nA") == "15.0 \u00b5A"  # re-prefixed from its own unit
+    assert model.format_si(-9.04, "C") == "-9.04 C"  # Celsius takes no prefix
+    assert model.format_si(999.6e-6, "A") == "1.00 mA"  # rounding carries into the prefix
+    assert model.format_si(1234, "ADC") == "1234 ADC"  # a count stays whole
+    assert model.format_si([47, 128], None) == "47,128"
+
+
+@given(st.floats(min_value=1e-11, max_value=1e11), st.sampled_from(["A", "nA", "V", "kV", "e"]),
+       st.booleans())
+def test_display_reads_back_within_rounding(magnitude, unit, negative):
+    value = -magnitude if negative else magnitude
+    shown = model.format_si(value, unit)
+    number, shown_unit = shown.split(" ")
+    assert len(number.lstrip("-").replace(".", "").lstrip("0")) == 3 or "." not in number
+    factor = model.unit_factor(shown_unit, unit)
+    assert factor is not None
+    back = float(number) * factor
+    assert math.isclose(back, value, rel_tol=5e-3)
+    base = model.unit_base(unit)
+    assert base is not None
+    if 1e-12 <= abs(value * base[1]) < 9.99e11:  # within the prefixes p .. G
+        assert 1 <= abs(float(number)) < 1000
+
+
+def test_latest_verdict_of_each_type_decides_health():
+    tests = [("iv_curve", 1, "fail"), ("noise_test", 2, "pass"), ("iv_curve", 0, "pass")]
+    latest = model.latest_by_type(tests)
+    assert latest == {"iv_curve": "fail", "noise_test": "pass"}
+    assert model.overall_health(latest) == "fail"  # a later pass of another type hides nothing
+    assert model.verdict_line(latest) == "iv_curve \u2717 \u00b7 noise_test \u2713"
+    assert model.overall_health(model.latest_by_type([("iv_curve", 3, "pass")] + tests)) == "pass"
+    assert model.overall_health({"iv_curve": None}) == "no verdict"
+    assert model.overall_health({}) == "untested"
