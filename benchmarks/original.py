@@ -1,7 +1,9 @@
 """Time svt and the original SQLite tracker side by side, interleaved, and print the ratios.
 
+    python benchmarks/installed.py /tmp/svt-venv                  # this checkout, a wheel
+    python benchmarks/installed.py /tmp/svt-before --rev COMMIT   # the baseline, a wheel
     python benchmarks/original.py benchmarks/stores/10000 --original /work/orig-venv \\
-        [--baseline OLD_SVT_SOURCE] [--runs 7]
+        --svt /tmp/svt-venv [--baseline /tmp/svt-before] [--runs 7]
 
 The original (github:mgignac/hps-svt-tracker) is installed in a venv of its own
 (``python -m venv V && V/bin/pip install hps-svt-tracker-source``). Its SQLite file is built
@@ -29,7 +31,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
+from installed import install_kind  # benchmarks/installed.py: how a venv holds a program
 from run import ENV, PNG, a_test_id  # benchmarks/run.py: its environment and image
 ORIGINAL_TYPES = {"module", "hybrid", "sensor", "feb", "cable", "optical_board", "mpod_module",
                   "mpod_crate", "flange_board", "other"}
@@ -136,7 +140,7 @@ class Program:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.run(self.argv + self.store_args + args, capture_output=True,
-                              text=True, env=self.env)
+                              text=True, env=self.env, cwd=tempfile.gettempdir())
         elapsed = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -153,7 +157,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", type=Path)
     parser.add_argument("--original", type=Path, required=True, help="the original's venv")
-    parser.add_argument("--baseline", type=Path, help="a folder holding an older svt_records")
+    parser.add_argument("--svt", type=Path, help="svt's venv (benchmarks/installed.py);"
+                        " default: this interpreter's")
+    parser.add_argument("--baseline", type=Path, help="an older svt's venv"
+                        " (benchmarks/installed.py --rev), or a folder holding svt_records")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     store = args.store.absolute()
@@ -166,34 +173,79 @@ def main() -> None:
     shutil.copytree(home / ".hps_svt_tracker", orig_home / ".hps_svt_tracker")
     programs = [Program("original", [str(args.original.absolute() / "bin" / "svt")],
                         dict(ENV, HOME=str(orig_home)), [])]
-    svt_bin = str(Path(sys.executable).with_name("svt"))
-    variants = [("svt", None)] if args.baseline is None else [("svt before", args.baseline),
-                                                             ("svt", None)]
-    for name, source in variants:
+    svt_venv = args.svt.absolute() if args.svt else Path(sys.executable).parent.parent
+    installs = [f"original: {install_kind(args.original, 'hps_svt_tracker')} install in"
+                f" {args.original}"]
+    variants = [("svt", svt_venv, None)]
+    if args.baseline is not None:
+        if (args.baseline / "bin" / "svt").exists():
+            variants.insert(0, ("svt before", args.baseline.absolute(), None))
+        else:
+            variants.insert(0, ("svt before", svt_venv, args.baseline.absolute()))
+    for name, venv, source in variants:
         copy = work / name.replace(" ", "-")
         subprocess.run(["cp", "-a", str(store), str(copy)], check=True)  # much faster than
         # shutil.copytree for 77,000 files; a copy changes every file's inode; refresh git's stat cache as a clone has it
         subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=copy)
         env = dict(ENV)
+        kind = install_kind(venv, "svt_records")
         if source is not None:
-            env["PYTHONPATH"] = str(source.absolute())
-        programs.append(Program(name, [svt_bin], env, ["--repo", str(copy)]))
+            env["PYTHONPATH"] = str(source)
+            kind = f"PYTHONPATH={source} over the {kind} install"
+        about = venv / "svt-source.txt"
+        installs.append(f"{name}: {kind} install in {venv}"
+                        + (f" ({about.read_text().strip()})" if about.exists() else ""))
+        programs.append(Program(name, [str(venv / "bin" / "svt")], env, ["--repo", str(copy)]))
 
     mods = sorted(p.name for p in (store / "records" / "module").iterdir())
     module = mods[len(mods) // 2]
     tag = str(int(time.time()))[-5:]
     rows: list[str] = []
+    floors = Program("floors", [], dict(ENV), [])
     try:
-        run_all(programs, rows, module, png, tag, args.runs, a_test_id(store, module))
+        floor_rows = floor_commands(svt_venv / "bin" / "python", work / "svt", work)
+        run_all(programs, rows, module, png, tag, args.runs, a_test_id(store, module),
+                floors, floor_rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report(programs, rows, store, args)
+    report(programs, rows, store, args, installs)
+    print(f"\nFloors, measured in the same run (interleaved with the rows above): median"
+          f" wall time (CPU time), ms.\n\n| floor | time |\n|---|---:|")
+    for row, _ in floor_rows:
+        print(f"| {row} | {statistics.median(floors.times[row]) * 1000:.0f}"
+              f" ({statistics.median(floors.cpu[row]) * 1000:.0f}) |")
+
+
+def floor_commands(python: Path, store: Path, work: Path) -> list[tuple[str, list[str]]]:
+    """What no svt command can do without, with svt's Python and this git: Python's start,
+    click's import, and git's own work on svt's copy of the store (``update-index`` writes a
+    copy of its git index, named by GIT_INDEX_FILE, so the store is not changed)."""
+    index = work / "floor-index"
+    shutil.copy(store / ".git" / "index", index)
+    blob = subprocess.run(["git", "rev-parse", "HEAD:svt.yaml"], cwd=store, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    adder = work / "floor-update-index.sh"
+    adder.write_text(f'n=$(date +%s%N); GIT_INDEX_FILE={index} exec git -C {store}'
+                     f' update-index --add --cacheinfo "100644,{blob},bench-floor/$n"\n')
+    return [
+        ("Python starts (python -c pass)", [str(python), "-c", "pass"]),
+        ("Python starts and imports click", [str(python), "-c", "import click"]),
+        ("one git process (git rev-parse HEAD)", ["git", "-C", str(store), "rev-parse",
+                                                  "HEAD"]),
+        ("git diff-files over records/ (git's part of the freshness proof)",
+         ["git", "-C", str(store), "diff-files", "--name-only", "-z", "--", "records"]),
+        ("git update-index of one path (git's part of every write)", ["sh", str(adder)]),
+    ]
 
 
 def run_all(programs: list[Program], rows: list[str], module: str, png: Path, tag: str,
-            runs: int, test_id: str) -> None:
+            runs: int, test_id: str, floors: Program | None = None,
+            floor_rows: Sequence[tuple[str, list[str]]] = ()) -> None:
     for i in range(runs + 1):
         warm = i == 0
+        for row, argv in floor_rows:
+            assert floors is not None
+            floors.time(row, argv, warm)
         for row, common, orig_only, svt_only in commands(module, png, tag, i, test_id):
             if row is not None and row not in rows:
                 rows.append(row)
@@ -204,8 +256,12 @@ def run_all(programs: list[Program], rows: list[str], module: str, png: Path, ta
                 p.time(row, common(n) + mine, warm or row is None)
 
 
-def report(programs: list[Program], rows: list[str], store: Path, args) -> None:
+def report(programs: list[Program], rows: list[str], store: Path, args,
+           installs: list[str]) -> None:
     load = os.getloadavg()
+    for line in installs:
+        print(f"- {line}")
+    print()
 
     names = [p.name for p in programs]
     print(f"Store: {store.name}; median of {args.runs} runs after a warm-up, interleaved;"

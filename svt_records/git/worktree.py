@@ -19,6 +19,7 @@ from .objects import _file_mode, _object_id
 from .process import Pending
 
 _HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+SKIP_HASH_GIT = (2, 40)  # the first git with index.skipHash
 
 
 class SparseCheckout(NamedTuple):
@@ -189,39 +190,27 @@ class GitWorktree(GitConfig):
     def known_clean(self, paths: Sequence[str]) -> set[str]:
         """Those of ``paths`` (files) that provably have no uncommitted change: git's index
         holds each at stage 0, no flag set, with HEAD's blob and mode, and the file hashes
-        to that blob (and has that mode). Read in-process: git's index file, the files, and
-        HEAD's trees through :meth:`batch` (the commit reads them there anyway), where `git
-        status` would re-read the whole index (tens of ms at 10,000 components). Whatever
-        this cannot prove (a split or sparse index, index version 4, filters or end-of-line
-        conversion, an index file elsewhere, any difference) is left to git."""
+        to that blob (and has that mode). Read in-process: git's index file (any version,
+        split or not: indexfile.py), the files, and HEAD's trees through :meth:`batch` (the
+        commit reads them there anyway), where `git status` would re-read the whole index
+        (tens of ms at 10,000 components). Whatever this cannot prove (a sparse index or
+        checkout, filters or end-of-line conversion, an index file elsewhere, any
+        difference) is left to git."""
         head = self.head()
         if (head is None or any(os.environ.get(v) for v in (
                 "GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"))
                 or (self.git_dir / "info" / "sparse-checkout").exists()
                 or not self._plain_blobs(paths)):
             return set()
-        import mmap
-        try:
-            if any(n.startswith("sharedindex.") for n in os.listdir(self.git_dir)):
-                return set()
-            with open(self.git_dir / "index", "rb") as fh:
-                index = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # no index, or an empty one
+        from . import indexfile  # writes only: 1 ms of imports (mmap, array) the reads skip
+        entries = indexfile.staged(self.git_dir, paths, self.svt_dir())
+        if not entries:
             return set()
         filemode = not self._config_false("core.filemode", "true")
         clean = set()
-        with index, self.batch() as reader:
-            if index[:4] != b"DIRC" or index[4:8] not in (b"\0\0\0\2", b"\0\0\0\3"):
-                return set()
-            for path in paths:
-                name = path.encode("utf-8", "surrogateescape")
-                # an entry: 40 bytes of stat data (mode at 24), the blob id, 2 bytes of flags
-                # (stage 0, no flag: just the name's length), the name, NUL padding
-                at = index.find(min(len(name), 0xFFF).to_bytes(2, "big") + name + b"\0", 12)
-                if at < 12 + 60:
-                    continue
-                staged_mode = b"%o" % int.from_bytes(index[at - 36:at - 32], "big")
-                staged = index[at - 20:at]
+        with self.batch() as reader:
+            for path, entry in entries.items():
+                staged_mode = b"%o" % entry.mode
                 folder, _, file = path.rpartition("/")
                 try:
                     st = os.lstat(self.root / path)
@@ -234,8 +223,8 @@ class GitWorktree(GitConfig):
                     continue
                 on_disk = bytes.fromhex(_object_id(b"blob", data)[1])
                 disk_mode = _file_mode(st.st_mode).encode()
-                if (committed is not None and committed == (staged_mode, staged)
-                        and on_disk == staged and (disk_mode == staged_mode or not filemode)):
+                if (committed is not None and committed == (staged_mode, entry.sha)
+                        and on_disk == entry.sha and (disk_mode == staged_mode or not filemode)):
                     clean.add(path)
         return clean
 
@@ -291,10 +280,39 @@ class GitWorktree(GitConfig):
             self._update_index((), refilter)
         self._update_index(paths, removed)
 
-    def split_index(self) -> None:
-        """Set core.splitIndex and split the index now (git keeps it split from then on)."""
-        self.run("config", "core.splitIndex", "true")
-        self.run("update-index", "--split-index")
+    def git_version(self) -> tuple[int, ...]:
+        """The version of the git that runs, e.g. (2, 39, 5); () if it says none."""
+        words = self.run("version", check=False).split()
+        numbers = words[2].split(".") if len(words) > 2 else []
+        out = []
+        for part in numbers:
+            if not part.isdigit():
+                break
+            out.append(int(part))
+        return tuple(out)
+
+    def tune_index(self, split: bool) -> list[str]:
+        """Pick git's index settings in this clone for the git that runs; the settings
+        changed, as ``git config`` would set them. ``split``: keep the index split
+        (core.splitIndex: each commit rewrites a small file, not the whole index). Else, on
+        git 2.40 or later, index.skipHash (git then skips the SHA-1 of the whole index file
+        at each write, a third of an update at 10,000 components), unless the index is kept
+        split already: the gits that know skipHash could lose a split index written with it
+        (fixed only later), so the two are never set together."""
+        changed = []
+        if split:
+            if not self._config_false("index.skiphash", "false"):  # here, or in ~/.gitconfig
+                self.run("config", "index.skipHash", "false")
+                changed.append("index.skipHash=false (never together with a split index)")
+            self.run("config", "core.splitIndex", "true")
+            self.run("update-index", "--split-index")
+            changed.append("core.splitIndex=true")
+        elif (self.git_version() >= SKIP_HASH_GIT
+              and self._config_false("core.splitindex", "false")
+              and self.config_value("index.skipHash") is None):
+            self.run("config", "index.skipHash", "true")
+            changed.append("index.skipHash=true")
+        return changed
 
     def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
                       env: dict[str, str] | None = None) -> None:

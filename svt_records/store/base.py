@@ -126,11 +126,11 @@ class StoreBase(CommitRefusals):
         self.repo.register_merge_driver("svt: component.yaml field by field", command)
         return True
 
-    def use_split_index(self) -> None:
-        """Keep git's index split in this clone (core.splitIndex), under the store's lock:
-        each commit's update-index then writes a small file, not the whole index."""
+    def tune_git_index(self, split: bool) -> list[str]:
+        """Pick git's index settings in this clone for the git at hand, under the store's
+        lock (GitRepo.tune_index; ``split``: core.splitIndex); the settings changed."""
         with self.locked():
-            self.repo.split_index()
+            return self.repo.tune_index(split)
 
     def copy_source(self, source: str | os.PathLike, what: str) -> Path:
         """Check a user file that is to be stored: exists, regular, within the size limit."""
