@@ -33,8 +33,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..model.errors import InvalidInput
-from .ivfile import INSTALL_ANALYSIS, IVData, NoiseData
+from ..model.errors import MissingExtra
+from .ivfile import IVData, NoiseData
 from .testtypes import ANALYSIS_SETTINGS, ANALYSIS_VERSIONS, REFERENCE_TEMPERATURE
 
 # the defaults of the settings are those a test definition starts from
@@ -62,7 +62,7 @@ def numpy() -> Any:
     try:
         import numpy as np
     except ImportError:
-        raise InvalidInput(f"the analysis needs numpy: {INSTALL_ANALYSIS}") from None
+        raise MissingExtra("the analysis needs numpy", "analysis") from None  # CLI: how
     return np
 
 

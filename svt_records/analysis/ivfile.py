@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Sequence
 
-from ..model.errors import DataFileError
+from ..model.errors import DataFileError, MissingExtra
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # the files an analysis reads; a data file of another kind (.root, .png...) is stored as it is
@@ -43,7 +43,6 @@ MAX_DATA_ROWS = 100_000  # lines of a text file, rows of a sheet
 MAX_DATA_COLUMNS = 64
 MAX_XLSX_UNPACKED = 64 * 1024 * 1024  # an .xlsx workbook's parts, uncompressed
 MAX_XLSX_PARTS = 1000
-INSTALL_ANALYSIS = 'pip install "svt-records[analysis]"'
 
 # Header words naming each quantity (the header is lower-cased and split at anything that
 # is not a letter or digit; the first quantity with a matching word wins, so
@@ -244,8 +243,8 @@ def _read_xlsx(path: str, source: BinaryIO) -> _Table:
     try:
         import openpyxl  # the analysis extra
     except ImportError:
-        raise _fail(path, None, f"reading .xlsx files needs openpyxl: {INSTALL_ANALYSIS},"
-                                " or save the sheet as CSV") from None
+        raise MissingExtra(f"{path}: reading .xlsx files needs openpyxl", "analysis",
+                           after=", or save the sheet as CSV") from None  # the CLI says how
     _check_workbook(path, source)
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)

@@ -241,6 +241,19 @@ def _k_items(c: Compiler, s: dict, doc: str) -> Check:
     return check
 
 
+def _k_unique(s: dict) -> Check:
+    def check(v: Any, p: tuple, out: list) -> None:
+        if isinstance(v, list):
+            seen: list = []
+            for item in v:
+                if any(item == other and type(item) is type(other) for other in seen):
+                    out.append(Error(p, "uniqueItems", True, v, s,
+                                     lambda: f"{v!r} has non-unique elements"))
+                    return
+                seen.append(item)
+    return check
+
+
 def _k_one_of(c: Compiler, s: dict, doc: str) -> Check:
     subs = [c._schema(sub, doc) for sub in s["oneOf"]]
 
@@ -294,6 +307,8 @@ _KEYWORDS: dict[str, Callable[[Compiler, dict, str], Check | None]] = {
     "minLength": _bound("minLength", lambda n, m: n >= m, _is_str, len),
     "maxLength": _bound("maxLength", lambda n, m: n <= m, _is_str, len),
     "maxItems": _bound("maxItems", lambda n, m: n <= m, _is_arr, len),
+    "minItems": _bound("minItems", lambda n, m: n >= m, _is_arr, len),
+    "uniqueItems": lambda c, s, d: _k_unique(s) if s["uniqueItems"] else None,
     "minimum": _bound("minimum", lambda n, m: n >= m, _is_num, lambda v: v),
     "exclusiveMinimum": _bound("exclusiveMinimum", lambda n, m: n > m, _is_num, lambda v: v),
     "maximum": _bound("maximum", lambda n, m: n <= m, _is_num, lambda v: v),

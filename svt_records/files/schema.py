@@ -160,6 +160,37 @@ def _message(error: Any) -> str:
     if v == "oneOf":
         return (f"{where} is {error.instance!r}: write a number, text, a list, or a mapping with"
                 " value and unit")
-    if v in ("maxLength", "minLength", "maxItems", "minimum", "exclusiveMinimum"):
-        return f"{where}: {error.message}"
+    if v in _BOUNDS:
+        return f"{where} {_bound(v, error.validator_value, error.instance)}"
+    if v == "uniqueItems":
+        return f"{where} lists an item twice: list each once"
     return f"{where}: {error.message}"
+
+
+def _count(n: Any, unit: str) -> str:
+    """``20,000 characters``: a limit as people read it."""
+    number = f"{n:,}" if isinstance(n, int) and not isinstance(n, bool) else str(n)
+    return f"{number} {unit}{'' if n == 1 else 's'}"
+
+
+# each bound keyword: (what is measured, how the value may relate to the limit)
+_BOUNDS = {
+    "maxLength": ("character", "longer than"), "minLength": ("character", "shorter than"),
+    "maxItems": ("item", "more than"), "minItems": ("item", "fewer than"),
+    "maxProperties": ("field", "more than"), "minProperties": ("field", "fewer than"),
+    "maximum": ("", "more than"), "minimum": ("", "less than"),
+    "exclusiveMaximum": ("", "not less than"), "exclusiveMinimum": ("", "not more than"),
+}
+
+
+def _bound(keyword: str, limit: Any, instance: Any) -> str:
+    """What a value beyond a schema bound is, and what to write instead (the value itself is
+    not repeated: it may be 20,000 characters long)."""
+    unit, relation = _BOUNDS[keyword]
+    if not unit:
+        return f"is {instance}, {relation} {limit:,}: write a number within the limit"
+    size = len(instance) if isinstance(instance, (str, list, dict)) else instance
+    if keyword == "minLength" and limit == 1:
+        return "is empty: write at least one character, or leave the field out"
+    fix = "shorten it" if relation in ("longer than", "more than") else "add to it"
+    return f"is {_count(size, unit)}, {relation} {_count(limit, unit)}: {fix}"

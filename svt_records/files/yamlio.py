@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..model.errors import InvalidInput
+from .yamlsyntax import syntax_error
 
 
 @functools.lru_cache(maxsize=None)
@@ -248,11 +249,8 @@ def load(text: str | bytes, *, with_marks: bool = True) -> Document:
                 raise YamlError(Finding(*pos, "a key must be plain text, not a list or mapping"))
             marks[path] = pos
             stack.append([container, path, None, {}])
-    except yaml.MarkedYAMLError as exc:
-        m = exc.problem_mark or exc.context_mark
-        line, col = (m.line + 1, m.column + 1) if m else (1, 1)
-        raise YamlError(Finding(line, col, f"YAML syntax: {exc.problem or exc.context}"
-                                           " (check indentation, colons and quotes)")) from None
+    except yaml.MarkedYAMLError as exc:  # where the mistake is, not where libyaml gave up
+        raise YamlError(Finding(*syntax_error(exc))) from None
     except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
         raise YamlError(Finding(1, 1, f"YAML: {exc}")) from None
     doc.data = root[0] if root else None

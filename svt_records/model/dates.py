@@ -15,11 +15,25 @@ def now() -> datetime:
 # How far ahead of this computer's clock an event's date may be (time zones, a clock a bit
 # fast); later dates are mistakes.
 FUTURE_SLACK = timedelta(days=1)
+# How far ahead an installation or removal may be dated: no more than two clones' clocks
+# differ. A component's next install or removal must come after its latest one, so a
+# position event dated later would hold back every clone's next one until that time.
+POSITION_SLACK = timedelta(minutes=10)
 
 
-def in_future(value: datetime) -> bool:
-    """Whether ``value`` lies further ahead than clocks and time zones explain."""
-    return value > datetime.now(timezone.utc) + FUTURE_SLACK
+def in_future(value: datetime, slack: timedelta = FUTURE_SLACK) -> bool:
+    """Whether ``value`` lies further ahead than clocks and time zones explain (``slack``)."""
+    return value > datetime.now(timezone.utc) + slack
+
+
+def time_ahead(value: datetime) -> str:
+    """How far ``value`` lies ahead of now, in words: "20 hours", "3 days", "12 minutes"."""
+    seconds = max(0, round((value - datetime.now(timezone.utc)).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count = round(seconds / size)
+        if count >= 2 or unit == "minute" and count == 1:
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def parse_date(text: str | datetime, what: str = "date") -> datetime:

@@ -23,6 +23,22 @@ class InvalidInput(SvtError, ValueError):
     """Something the user gave is not acceptable (id, type, status, position, value)."""
 
 
+class MissingExtra(InvalidInput):
+    """An optional dependency is not installed: ``needs`` says what needs it, and the message
+    ends with ``command``, which installs svt's extra ``extra`` as this very svt was installed
+    (``files.install.pip_command``). Where that cannot be looked up (analysis/ is pure), it is
+    raised without and completed at the CLI edge (``files.install.message``)."""
+
+    def __init__(self, needs: str, extra: str, command: str | None = None,
+                 after: str = "") -> None:
+        super().__init__(needs)
+        self.needs, self.extra, self.command, self.after = needs, extra, command, after
+
+    def __str__(self) -> str:
+        how = self.command or f"install svt-records[{self.extra}]"
+        return f"{self.needs}: {how}{self.after}"
+
+
 class NotFoundError(SvtError, KeyError):
     """A component or record that does not exist."""
 

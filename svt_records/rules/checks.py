@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from .. import model
 from ..model import registry
 from ..files import schema, yamlio
-from .crosschecks import HISTORY_KEYS, UNREADABLE, Record, cross_checks
+from .crosschecks import CREATED_KEY, HISTORY_KEYS, UNREADABLE, Record, cross_checks
 from .safety import SYMLINK_RULE, record_problems as safety_problems
 from ..model.errors import InvalidInput, Problem, SvtError
 from ..store.base import StoreBase
@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # imported where used: the index is needed only for some chec
     from ..index.queries import Index
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+# the events that install or remove: dated ahead, they hold back the component's next one
+_POSITION_KINDS = {name for name, kind in registry.EVENT_KINDS.items() if "position" in kind.changes}
 PARALLEL_FROM = 3000
 
 
@@ -73,6 +75,7 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
     """Syntax, strict rules, schema and layout of one record file."""
     problems: list[Problem] = []
     doc = None
+    text = ""
     try:
         text = yamlio.read_text(os.path.join(root, rel))
         data = yamlio.load_fast(text)  # declines anything the strict reader would flag
@@ -81,7 +84,8 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
             data = doc.data
     except yamlio.YamlError as exc:
         f = exc.finding
-        return None, [Problem(rel, f.line, f.column, f.message, rule="yaml")]
+        return None, [Problem(rel, f.line, f.column, _in_conflict(rel, text) or f.message,
+                              rule="yaml")]
     except OSError as exc:
         return None, [Problem(rel, 1, 1, f"cannot be read: {exc.strerror}", rule="yaml")]
     if doc is not None:
@@ -107,6 +111,19 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
         problems += _layout(root, record, registry.enumerations(schema_dir).component_types)
         problems += safety_problems(root, record)  # path-safe names, active content
     return record, problems
+
+
+def _in_conflict(rel: str, text: str) -> str | None:
+    """How to settle a component record a merge or rebase left with conflict markers."""
+    if not (rel.endswith(f"/{COMPONENT_FILE}") and rel.count("/") == 3
+            and "\n<<<<<<< " in "\n" + text):
+        return None
+    import shlex
+    cid = shlex.quote(rel.split("/")[2])
+    return (f"{cid} is in conflict: a merge or rebase stopped on it (git's merge conflict markers"
+            f" are in the file); settle it with `svt resolve {cid} --ours` (or --theirs, or --set"
+            " FIELD=VALUE), then continue the merge (git commit) or rebase (git rebase"
+            " --continue)")
 
 
 def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
@@ -165,6 +182,13 @@ def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
         if model.in_future(when):
             bad(f"date {data['date']} is in the future: correct it (and the file name)", "date",
                 rule="date")
+        elif rec.kind in _POSITION_KINDS and model.in_future(when, model.POSITION_SLACK):
+            out.append(Problem(rec.path, *rec.at("date"), f"date {data['date']} is"
+                               f" {model.time_ahead(when)} ahead: until then no later install or"
+                               f" removal of {cid} can be recorded; if it is wrong, correct it"
+                               " (and the file name" + (", and installed_date in"
+                               " component.yaml)" if rec.kind == "install" else ")"),
+                               "warning", "date"))
     for i, entry in enumerate(data.get("files") or []):
         if isinstance(entry, dict) and isinstance(entry.get("path"), str):
             problem = _stored_file(root, "/".join(parts[:4]), entry)
@@ -214,10 +238,14 @@ def _check_many(args: tuple[str, list[str], str, bool]
     root, paths, schema_dir, keep_events = args
     records, problems = [], []
     events: dict[str, dict] = {}
-    seen: set[str | None] = set()  # component folders with an event kept
+    seen: set[tuple] = set()  # (component folder, creation stamp) with an event kept
     for rel in paths:
         rec, found = check_file(root, rel, schema_dir)
         problems += found
+        if rec is None and rel.endswith(f"/{COMPONENT_FILE}") and rel.count("/") == 3:
+            # the component exists, its file does not load: its own problem says why, and the
+            # rules across records (events, partners) take it as there but unreadable
+            rec = Record(rel, {UNREADABLE: True}, "component", {}, root)
         if rec is None:
             continue
         rec.marks = None  # re-read on demand: cheaper than carrying them between processes
@@ -228,15 +256,18 @@ def _check_many(args: tuple[str, list[str], str, bool]
             files = [{"path": f["path"]} for f in rec.data.get("files") or []
                      if isinstance(f, dict) and isinstance(f.get("path"), str)]
             folder = component_folder(rel)
+            made = rec.data.get(CREATED_KEY)  # which part it was recorded on (one-part-per-record)
             if rec.kind in HISTORY_KEYS:
                 rec.data = {k: rec.data.get(k) for k in HISTORY_KEYS[rec.kind]}
-            elif not files and folder in seen:
+            elif not files and (folder, made) in seen:
                 continue  # nothing the cross checks need beyond "this folder holds events"
             else:
                 rec.data = {"kind": rec.kind}
             if files:
                 rec.data["files"] = files
-            seen.add(folder)
+            if made is not None:
+                rec.data[CREATED_KEY] = made
+            seen.add((folder, made))
         records.append(rec)
     return records, problems, events
 

@@ -16,12 +16,33 @@ May import: model, files, git, analysis, store, index, rules, collab, api, excha
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import quote
 
-from ..model.errors import InvalidInput
+from ..model.errors import MissingExtra
 
-INSTALL_SITE = 'pip install "svt-records[site]"'
 COMPONENTS_DIR = "components"
+# The mode every file svt publishes is created with, less the umask as for any program's
+# files (0644 under the usual 022): the site's pages and plots, and labels, which the team
+# and a web server read. (tempfile.mkstemp's 0600 would leave them to their writer alone.)
+FILE_MODE = 0o666
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def new_file(folder: Path, prefix: str, suffix: str = "") -> Path:
+    """A new, empty file in ``folder``, created with :data:`FILE_MODE`: a temporary name
+    to write to and then rename into place."""
+    import secrets
+    for _ in range(100):
+        path = folder / f"{prefix}{secrets.token_hex(8)}{suffix}"
+        try:  # O_EXCL: never an existing file, nor a link in the way
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, FILE_MODE)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return path
+    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 def require_extras() -> None:
@@ -35,7 +56,8 @@ def require_extras() -> None:
     if importlib.util.find_spec("matplotlib") is None:
         missing.append("matplotlib")
     if missing:
-        raise InvalidInput(f"svt site needs {' and '.join(missing)}: {INSTALL_SITE}")
+        from ..files.install import pip_command
+        raise MissingExtra(f"svt site needs {' and '.join(missing)}", "site", pip_command("site"))
 
 
 def component_page(component_id: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from html import escape
 
 from .. import model
-from ..model.errors import InvalidInput, NotFoundError, SvtError
+from ..model.errors import InvalidInput, MissingExtra, NotFoundError, SvtError
+from . import new_file
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -128,9 +128,6 @@ class Layout:
     texts: tuple[Text, ...]
 
 
-INSTALL_LABELS = "pip install 'svt-records[labels]'"
-
-
 def available() -> bool:
     """Whether segno (the labels extra), which draws the QR codes, is installed."""
     import importlib.util
@@ -147,7 +144,9 @@ def _qr_runs(data: str, mask: int | None = None
     try:
         import segno
     except ImportError:
-        raise SvtError(f"labels need segno for their QR codes: {INSTALL_LABELS}") from None
+        from ..files.install import pip_command
+        raise MissingExtra("labels need segno for their QR codes", "labels",
+                           pip_command("labels")) from None
     matrix = segno.make(data, error="m", micro=False, mask=mask).matrix
     runs = []
     for r, row in enumerate(matrix):
@@ -270,8 +269,9 @@ def _figure(width: float, height: float) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise SvtError("PNG labels and PDF sheets need matplotlib: pip install"
-                       " 'svt-records[site]' (or write SVG: --format svg)") from None
+        from ..files.install import pip_command
+        raise MissingExtra("PNG labels and PDF sheets need matplotlib", "site",
+                           pip_command("site"), " (or write SVG: --format svg)") from None
     fig = Figure(figsize=(width / 25.4, height / 25.4))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
@@ -346,10 +346,9 @@ def _write_all(files: dict[Path, Callable[[Path], None]]) -> list[Path]:
     try:
         for path, write in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=".svt-label-", suffix=path.suffix, dir=path.parent)
-            os.close(fd)
-            done.append((Path(name), path))
-            write(Path(name))
+            tmp = new_file(path.parent, ".svt-label-", path.suffix)  # as the site's files
+            done.append((tmp, path))
+            write(tmp)
     except BaseException as exc:
         for tmp, _ in done:
             tmp.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model.errors import InvalidInput
-from . import component_page
+from . import FILE_MODE, component_page
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -97,12 +97,12 @@ class SiteOutputs:
         tmp = target.with_name(f".{target.name}.tmp")
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         try:
-            fd = os.open(tmp, flags, 0o666)
+            fd = os.open(tmp, flags, FILE_MODE)
         except OSError as exc:
             if exc.errno != errno.ELOOP:
                 raise
             os.unlink(tmp)  # a link left in the way: removed, never followed
-            fd = os.open(tmp, flags, 0o666)
+            fd = os.open(tmp, flags, FILE_MODE)
         try:
             with os.fdopen(fd, "wb") as fh:
                 yield fh

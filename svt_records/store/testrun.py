@@ -184,8 +184,9 @@ def complete_new_test(db: "StoreBase", event: dict, definition: testtypes.TestTy
             db.notes.append(f"stored {label} without analysing it: the {definition.analysis}"
                             f" analysis reads {', '.join(TABLE_SUFFIXES)} files")
         elif not analysis.available():
+            from ..files.install import pip_command
             db.notes.append(f"stored {data.name} without analysing it: the {definition.analysis}"
-                            f" analysis needs numpy ({analysis.INSTALL_ANALYSIS}); then run"
+                            f" analysis needs numpy ({pip_command('analysis')}); then run"
                             f" `svt reanalyze --type {event['test_type']} {event['component']}`")
         else:
             measurements = dict(event.get("measurements") or {})
@@ -266,7 +267,8 @@ def _reanalyze_one(db: Any, definition: testtypes.TestType, rel: str, change: Ch
                                title=f"{event['component']} {event['test_type']}",
                                label=data.get("original_name") or data["path"])
     except SvtError as exc:
-        raise InvalidInput(f"{rel}: {exc}") from None
+        from ..files.install import message  # an extra's pip command, for this install
+        raise InvalidInput(f"{rel}: {message(exc)}") from None
     measurements = dict(hand)
     derived = merge_derived(measurements, result)
     event["measurements"] = measurements or None

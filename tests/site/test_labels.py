@@ -187,7 +187,8 @@ def test_without_segno_svt_says_how_to_install_it(store, svt, tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "segno", None)  # as if not installed: import fails
     result = svt("label", "FEB-042", "--out", str(tmp_path / "out"), ok=False)
     assert result.exit_code == 1
-    assert "pip install 'svt-records[labels]'" in result.stderr
+    from svt_records.files.install import pip_command  # this installation's (test_install_hints)
+    assert f"labels need segno for their QR codes: {pip_command('labels')}" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
