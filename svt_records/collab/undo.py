@@ -15,14 +15,14 @@ reversed, file by file, as both ``svt undo`` and a clean ``git revert`` make it.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, NoReturn, Sequence
 
 from ..rules.checks import LFS_POINTER, check_files, walk
 from ..rules.crosschecks import UNREADABLE, Record, cross_checks, named_ids
 from ..model.errors import GitError, InvalidInput, NotFoundError, Problem, RuleViolation, SvtError
-from ..git.log import Commit
+from ..git.log import Commit, LogEntry
 from ..git.repo import GitRepo
-from .history import UNDO_PREFIX, verb_of
+from .history import SYNC_MERGE, UNDO_PREFIX, verb_of
 from ..store.base import StoreBase
 from ..store.layout import COMPONENT_FILE, RECORDS, component_folder
 from ..store.txn import Change
@@ -89,6 +89,8 @@ def plan_undo(db: StoreBase, rev: str | None) -> UndoPlan:
         raise NotFoundError("nothing to undo: this store has no commits yet")
     if rev is None:
         entry = repo.commit_entry("HEAD")
+        if len(entry.parents) > 1 and entry.subject.startswith(SYNC_MERGE):
+            _refuse_merge(repo, entry, "the last commit, ")
         if (len(entry.parents) > 1 or verb_of(entry.subject) == "edit"
                 or not _records_only(entry.changes)):
             raise InvalidInput(f"the last commit, {entry.sha[:10]} ({entry.subject}), was not"
@@ -99,18 +101,19 @@ def plan_undo(db: StoreBase, rev: str | None) -> UndoPlan:
             sha = repo.resolve(rev)
         except GitError:
             raise NotFoundError(f"no commit {rev!r} in this store: give a commit id that"
-                                " svt history ID or git log --oneline shows") from None
+                                " svt history ID or git log --oneline shows (a commit svt"
+                                " sync put on top of the remote's has a new id: look for it"
+                                " there)") from None
         entry = repo.commit_entry(sha)
     sha, short = entry.sha, entry.sha[:10]
     if len(entry.parents) > 1:
-        raise RuleViolation(f"{short} is a merge: svt undoes one change at a time; undo the"
-                            " commits it merged instead (git log shows them)")
+        _refuse_merge(repo, entry, "")
     if not entry.parents:
         raise RuleViolation(f"{short} is the first commit of this store; there is nothing"
                             " before it to go back to")
     if repo.merge_base(sha, "HEAD") != sha:
-        raise RuleViolation(f"{short} is not on the current branch: check out the branch that"
-                            f" holds it (git branch --contains {short}), then undo it there")
+        entry = _rewritten_as(db, entry)
+        sha, short = entry.sha, entry.sha[:10]
     if not entry.changes:
         raise InvalidInput(f"{short} ({entry.subject}) changes no files: nothing to undo")
     if not _records_only(entry.changes):
@@ -150,6 +153,62 @@ def plan_undo(db: StoreBase, rev: str | None) -> UndoPlan:
             data = (repo.checked_out_blob(f"{parent}:{path}") if lfs else None) or data
         change.contents[path] = data
     return UndoPlan(sha, entry.subject, files, change)
+
+
+def _refuse_merge(repo: GitRepo, entry: LogEntry, what: str) -> NoReturn:
+    """A merge is refused, saying what it is and which of its commits to undo instead."""
+    short = entry.sha[:10]
+    if entry.subject.startswith(SYNC_MERGE):
+        kind = (f"the merge svt sync --merge made ({entry.subject}): it joins this clone's"
+                " commits with the remote's and changes nothing of its own")
+    else:
+        kind = f"a merge ({entry.subject})"
+    mine = repo.commit_entry(entry.parents[0])
+    yours = ""
+    if len(mine.parents) == 1 and verb_of(mine.subject) != "edit" and _records_only(
+            mine.changes):
+        yours = (f"; this branch's last commit before it is {mine.sha[:10]} ({mine.subject}):"
+                 f" svt undo {mine.sha[:10]}")
+    raise RuleViolation(f"{what}{short}{',' if what else ''} is {kind}. svt undoes one change"
+                        f" at a time: undo a commit it merged instead{yours} (git log"
+                        f" --oneline {short}^1..{short}^2 lists those it brought in)")
+
+
+REWRITE_SEARCH = 200  # commits of HEAD, since it parted from the one asked for, searched
+
+
+def _rewritten_as(db: StoreBase, entry: LogEntry) -> LogEntry:
+    """The commit of the current branch that a rebase made of ``entry`` (same author, author
+    date and subject: a rebase keeps them), when its change is the same (patch-id), to undo
+    instead; otherwise a refusal that names it, or says where ``entry`` is."""
+    repo = db.repo
+    short = entry.sha[:10]
+    base = repo.merge_base(entry.sha, "HEAD")
+    fmt = "--format=%H%x1f%an%x1f%ae%x1f%ad%x1f%s"
+    key = repo.run("log", "-1", "--date=raw", fmt, entry.sha).strip().split("\x1f", 1)[1]
+    found = repo.run("log", "--no-merges", f"-n{REWRITE_SEARCH}", "--date=raw", fmt,
+                     f"{base}..HEAD" if base else "HEAD").splitlines()
+    same = [line.split("\x1f", 1)[0] for line in found if line.split("\x1f", 1)[1:] == [key]]
+    if not same:
+        raise RuleViolation(f"{short} is not on the current branch: check out the branch that"
+                            f" holds it (git branch --contains {short}), then undo it there")
+    new = same[0]
+    if _patch_id(repo, new) != _patch_id(repo, entry.sha):
+        raise RuleViolation(f"{short} was rewritten by a rebase (svt sync puts this clone's"
+                            f" commits on top of the remote's) as {new[:10]}, whose change"
+                            f" differs (a conflict was settled in it): to undo it, svt undo"
+                            f" {new[:10]}")
+    db.notes.append(f"{short} was rewritten by a rebase (svt sync puts this clone's commits on"
+                    f" top of the remote's): it is now {new[:10]}, the same change; undoing"
+                    " that")
+    return repo.commit_entry(new)
+
+
+def _patch_id(repo: GitRepo, sha: str) -> str:
+    """git's patch-id of a commit's change: equal for the same change on another parent."""
+    diff = repo.run("diff-tree", "-p", "--no-color", "--no-renames", sha)
+    return repo.run("patch-id", "--stable", input=diff.encode("utf-8", "surrogateescape")
+                    ).split(" ", 1)[0]
 
 
 def _refuse_later_commits(db: StoreBase, sha: str, changes: list[tuple[str, str]]) -> None:

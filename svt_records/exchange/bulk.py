@@ -201,9 +201,10 @@ def tests_from_csv(db: Database, path: str | Path) -> tuple[str | None, int, int
         return db.commit(change), count, present
 
 
-# Left out of the field comparison: when svt wrote the event (recorded), and what
-# _same_event compares on its own terms (files by content, the date as an instant).
-_BOOKKEEPING = ("recorded", "files", "date")
+# Left out of the field comparison: when svt wrote the event (recorded) and on which record
+# (component_created), and what _same_event compares on its own terms (files by content, the
+# date as an instant).
+_BOOKKEEPING = ("recorded", "component_created", "files", "date")
 
 
 def _same_event(stored: dict, new: dict, compare_date: bool) -> bool:

@@ -11,6 +11,7 @@ tests/rules/test_cross_checks.py.
 from __future__ import annotations
 
 import os
+import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -173,8 +174,67 @@ def events_have_a_component(view: View) -> Iterator[Finding]:
         home = view.components[cid].path.rsplit("/", 1)[0]
         for folder in sorted({component_folder(ev.path) or "" for ev in evs} - homes):
             first = next(ev for ev in evs if ev.path.startswith(folder + "/"))
+            ctype = home.split("/")[1]
+            how = (f"svt retype {cid} {ctype}" if _plain(cid) and _plain(ctype)
+                   else "svt retype ID TYPE")
             yield at(first, f"{folder}/ holds events of {cid}, whose record is"
-                            f" {home}/component.yaml: move them there (git mv)", about={cid})
+                            f" {home}/component.yaml: move them there with {how}", about={cid})
+
+
+CREATED_KEY = "component_created"  # in an event: the ``created`` of the record it was made on
+
+
+def _stamp(value: Any) -> str | None:
+    """A ``created`` stamp as svt writes it (normalized: it goes into a command line), or None
+    when it is no date (the schema says what is wrong)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return model.format_date(model.parse_date(value))
+    except SvtError:
+        return None
+
+
+def one_part_per_record(view: View) -> Iterator[Finding]:
+    """A component's events were recorded on the part its record was created for. Two clones
+    that each `svt add` the same new id make two parts; merging the two records (an add/add
+    conflict settled either way) joins their histories under one. Each event remembers the
+    ``created`` of the record it was made on (``component_created``), which tells them apart."""
+    for cid, evs in view.events.items():
+        rec = view.components.get(cid)
+        made = _stamp(rec.data.get("created")) if rec is not None else None
+        if rec is None or made is None:
+            continue
+        parts: dict[str, list[Record]] = defaultdict(list)
+        for ev in evs:
+            stamp = _stamp(ev.data.get(CREATED_KEY))
+            if stamp is not None and stamp != made:
+                parts[stamp].append(ev)
+        for stamp, found in sorted(parts.items()):
+            yield at(found[0], _two_parts(view, cid, rec, stamp, made), CREATED_KEY)
+
+
+def _two_parts(view: View, cid: str, rec: Record, stamp: str, made: str) -> str:
+    ctype = rec.path.split("/")[1]
+    text = (f"recorded on the {cid} created {stamp}, but {cid}'s record was created {made}:"
+            f" two parts were given the id {cid} (each in its own clone) and a merge joined"
+            " their records. Give this part a new id and move its events there (each with"
+            f" {CREATED_KEY}: {stamp})")
+    known = {c.lower() for c in view.components}
+    new = next(f"{cid}-{n}" for n in range(2, 10_000) if f"{cid}-{n}".lower() not in known)
+    try:
+        model.check_id(new)
+    except SvtError:
+        new = ""
+    if not (new and _plain(cid) and _plain(ctype)):
+        return text + ": svt add with a new id, then svt move-events (see svt move-events -h)"
+    return (text + f": svt add --id {new} --type {ctype} (and its serial number), then"
+                   f" svt move-events {cid} {new} --created {stamp}")
+
+
+def _plain(word: str) -> bool:
+    """Safe to paste into a shell line as it is (ids and type names as svt makes them)."""
+    return bool(word) and all(ch.isalnum() or ch in "._+-" for ch in word) and word.isascii()
 
 
 # The events the history rules read, and the fields of each they need (checks.py keeps only
@@ -269,11 +329,11 @@ def location_matches_history(view: View) -> Iterator[Finding]:
         place = latest.data[LOCATION_FROM[latest.kind]]
         here = rec.data.get("location")
         if here != place:
-            keep = (f"; if at {here}, set location: {place} here, then run svt location {cid}"
-                    f" '{here}'") if here else ""
+            keep = (f"; if it is at {here}, run `svt location {cid} {shlex.quote(here)}`"
+                    " (it records that move)") if here else ""
             yield at(rec, f"location here is {here or 'empty'}, but the latest event that sets"
-                          f" it ({_name(latest)}) says {place}: if it is at {place}, run svt"
-                          f" location {cid} '{place}'{keep}", "location")
+                          f" it ({_name(latest)}) says {place}: if it is at {place}, run `svt"
+                          f" location {cid} {shlex.quote(place)}`{keep}", "location")
 
 
 def installed_has_a_position(view: View) -> Iterator[Finding]:
@@ -396,6 +456,7 @@ RULES: tuple[Rule, ...] = (
     Rule("ids-differ-beyond-case", ids_differ_beyond_case),
     Rule("stored-files-are-listed", stored_files_are_listed, "files"),
     Rule("events-have-a-component", events_have_a_component),
+    Rule("one-part-per-record", one_part_per_record),
     Rule("position-matches-history", position_matches_history),
     Rule("installs-are-removed-between", installs_are_removed_between),
     Rule("removals-follow-installs", removals_follow_installs),

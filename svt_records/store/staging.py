@@ -116,6 +116,9 @@ def stage_event(db: StoreBase, change: Change, component: RecordRead, *, kind: s
     recorded = model.recorded_now()  # names the file even where the schema lacks the field
     if schema.knows_field(kind, "recorded", db.schema_dir):
         event["recorded"] = recorded
+    if component.data.get("created") and schema.knows_field(kind, "component_created",
+                                                            db.schema_dir):
+        event["component_created"] = component.data["created"]  # the part it is of
     content = dict(event, recorded=recorded, files=[str(c[2]) for c in copies])
     path = db.new_event_path(component.folder, date, name, content, taken=taken)
     rel = db.rel(path)

@@ -64,6 +64,14 @@ CASES = {
          ("records/sensor/M-1/2025/20250111_100000_log.yaml", None,
           "records/sensor/M-1/ holds events of M-1, whose record is"
           " records/module/M-1/component.yaml", "error")]),
+    "one-part-per-record": (  # two parts added as S-1 in two clones, merged into one record
+        [comp("S-1", "sensor", created="2025-01-01T10:00:00+00:00"),
+         Record("records/sensor/S-1/2025/20250111_100000_log_aaaaaa.yaml",
+                {"kind": "log", "component_created": "2025-01-01T10:00:00+00:00"}, "log", {}),
+         Record("records/sensor/S-1/2025/20250111_100000_log_bbbbbb.yaml",
+                {"kind": "log", "component_created": "2025-01-02T10:00:00Z"}, "log", {})], [],
+        [("records/sensor/S-1/2025/20250111_100000_log_bbbbbb.yaml", "component_created",
+          "svt move-events S-1 S-1-2 --created 2025-01-02T10:00:00+00:00", "error")]),
     "position-matches-history": (
         [comp("M-1", position="L2", run_period="r"), install("M-1", "L1", run_period="r"),
          comp("M-2", position="L3"), install("M-2", "L3"), remove("M-2"),
