@@ -80,7 +80,7 @@ def install(db: "Database", component_id: str, position: str, *, run_period: str
     if holder:
         raise RuleViolation(f"position {position} already holds {holder}: remove it first"
                             f" (svt remove {holder})")
-    when = event_time(date)
+    when = position_date(date, "installation")
     new = dict(record, status="installed", position=position,
                run_period=clean(run_period), installed_date=model.format_date(when))
     event = {"position": position, "run_period": clean(run_period),
@@ -105,11 +105,9 @@ def remove(db: "Database", component_id: str, *, reason: str | None, removed_by:
         model.check_status(status, db.enums)
         if status == "installed":
             raise InvalidInput("a removed component cannot have status installed")
-    when = event_time(date)
-    if record.get("installed_date") and model.to_utc(when) < model.to_utc(
-            model.parse_date(record["installed_date"])):
-        raise InvalidInput(f"removal date {model.format_date(when)} is before the installation"
-                           f" on {record['installed_date']}")
+    when = position_date(date, "removal")
+    if record.get("installed_date"):
+        when = _after_install(when, date is None, read.path, record)
     new = dict(record)
     for key in ("position", "run_period", "installed_date"):
         new.pop(key, None)
@@ -126,6 +124,39 @@ def remove(db: "Database", component_id: str, *, reason: str | None, removed_by:
     return rel
 
 
+def position_date(date: str | datetime | None, what: str) -> datetime:
+    """The date of an installation or removal: ``date`` or now, at most
+    ``model.POSITION_SLACK`` ahead (a component's next install or removal must come after
+    it, so a later date would hold back every clone's until then)."""
+    when = event_time(date)
+    if model.in_future(when, model.POSITION_SLACK):
+        raise InvalidInput(f"{what} date {model.format_date(when)} is {model.time_ahead(when)}"
+                           f" ahead of this computer's clock ({model.format_date(model.now())}):"
+                           " no later install or removal of the component could come before"
+                           " it, so installs and removals may be dated at most"
+                           f" {model.time_ahead(model.now() + model.POSITION_SLACK)} ahead; give"
+                           " the date it happened, or leave out --date for now")
+    return when
+
+
+def _after_install(when: datetime, default: bool, path: str, record: dict) -> datetime:
+    """A removal's date, which must not come before the installation it ends."""
+    installed = model.parse_date(record["installed_date"])
+    if model.to_utc(when) >= model.to_utc(installed):
+        return when
+    if default and not model.in_future(installed, model.POSITION_SLACK):
+        return installed  # an install a moment ahead (another clone's clock): remove at it
+    if model.in_future(installed, model.POSITION_SLACK):
+        raise InvalidInput(f"{record['id']} is installed with date {record['installed_date']},"
+                           f" {model.time_ahead(installed)} ahead of this computer's clock, and a"
+                           " removal cannot come before its installation: if that date is"
+                           f" wrong, correct installed_date in {path} and the date of its install"
+                           " event (svt validate then names the file to rename), commit, and"
+                           " remove it again")
+    raise InvalidInput(f"removal date {model.format_date(when)} is before the installation"
+                       f" on {record['installed_date']}: give a --date after it")
+
+
 def set_location(db: "Database", component_id: str, location: str, *, moved_by: str | None,
                  notes: str | None, date: str | datetime | None) -> str:
     model.check_id(component_id)
@@ -134,15 +165,27 @@ def set_location(db: "Database", component_id: str, location: str, *, moved_by: 
         raise InvalidInput("the new location is empty: give a place such as \"Clean Room\"")
     read = db.read_component(component_id)
     record = read.data
-    if record.get("location") == location:
-        raise InvalidInput(f"{component_id} is already at {location}")
+    was = record.get("location")
+    if was == location:  # unless its history says otherwise (a merge, a hand edit): then
+        was = _latest_place(db, read.folder)  # the move recorded here settles the two
+        if was is None or was == location:
+            raise InvalidInput(f"{component_id} is already at {location}")
     new = dict(record, location=location)
-    event = {"from": record.get("location"), "to": location, "moved_by": author(db, moved_by),
+    event = {"from": was, "to": location, "moved_by": author(db, moved_by),
              "notes": clean(notes)}
     _, rel = event_change(db, read, "move", "move", event_time(date), event,
                           f"move {component_id}: to {location}",
                           updates=[(read, new)])
     return rel
+
+
+def _latest_place(db: "Database", folder: Path) -> str | None:
+    """Where the component's latest event that sets a location (a move, a removal that names
+    where it went) put it; None when no event says."""
+    from ..rules.crosschecks import LOCATION_FROM
+    placed = [ev for ev in db.events_in(folder, kinds=tuple(LOCATION_FROM))
+              if ev.get(LOCATION_FROM[ev["kind"]])]
+    return placed[-1][LOCATION_FROM[placed[-1]["kind"]]] if placed else None
 
 
 def add_log(db: "Database", component_id: str, text: str, *, log_type: str, severity: str,

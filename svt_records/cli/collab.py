@@ -33,28 +33,34 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
 
 
 @click.command()
-@click.argument("component_id", metavar="ID", type=COMPONENT_ID)
+@click.argument("component_ids", metavar="ID...", nargs=-1, required=True, type=COMPONENT_ID)
 @click.option("--ours", "side", flag_value="ours", help="Keep our value of every conflicting"
               " field (in a rebase: the branch you rebase onto).")
 @click.option("--theirs", "side", flag_value="theirs", help="Keep their value (in a rebase:"
               " your own commit being replayed).")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
               help="Give a field its value (repeatable; attributes.NAME=VALUE for an"
-                   " attribute).")
-def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
-    """Settle a merge conflict in component ID's record, and stage the file.
+                   " attribute; one ID only).")
+def resolve(component_ids: tuple[str, ...], side: str | None, sets: tuple[str, ...]) -> None:
+    """Settle a merge conflict in each component ID's record, and stage the files.
 
-    During a merge or rebase that stopped on ID's component.yaml: each field both sides
-    changed to different values takes our value (--ours), their value (--theirs), or the one
-    --set gives. Then continue: `git commit` (merge) or `git rebase --continue`.
+    During a merge or rebase that stopped on the components' component.yaml: each field both
+    sides changed to different values takes our value (--ours), their value (--theirs), or
+    the one --set gives (with one ID). Every record is checked before any is written. A
+    location follows the component's latest move, whichever side is chosen (the other
+    value is named, with the `svt location` that records it). In a rebase, a value of your
+    commit that the choice drops is kept on record as a comment of the component, since git
+    rewrites (or drops) that commit. Then continue: `git commit` (a merge; `svt sync` commits
+    it and pushes) or `git rebase --continue`.
 
     \b
     Example:
       svt resolve MODULE-L1-001 --theirs
+      svt resolve MODULE-L1-001 MODULE-L1-002 --ours
       svt resolve MODULE-L1-001 --set status=spare --ours
     """
     from ..model.errors import InvalidInput
-    from ..collab.driver import resolve as do_resolve
+    from ..collab.resolve import resolve as do_resolve
     values = {}
     for item in sets:
         field, sep, value = item.partition("=")
@@ -64,13 +70,25 @@ def resolve(component_id: str, side: str | None, sets: tuple[str, ...]) -> None:
     if side is None and not values:
         raise InvalidInput("say how to settle it: --ours, --theirs or --set FIELD=VALUE")
     db = open_db()
-    rel, conflicts = do_resolve(db, component_id, side, values)
+    done, left = do_resolve(db, component_ids, side, values)
     report_notes(db)
-    for c in conflicts:
-        chosen = "set" if c.field in values else side
-        echo(f"{c.field}: {chosen}")
-    echo(f"Resolved {rel} and staged it; now `git commit` (a merge; `svt sync` commits"
-         " it and pushes) or `git rebase --continue` (a rebase)")
+    for r in done:
+        for c in r.conflicts:
+            echo(f"{r.component_id} {c.field}: {r.chosen.get(c.field, side)}")
+        if r.kept:
+            echo(f"Kept what your commit set on record, in {r.kept} (the rebase rewrites"
+                 " that commit)")
+    paths = ", ".join(r.path for r in done)
+    then = {"merge": "`svt sync` (it commits the merge and pushes; or `git commit`)",
+            "rebase": "`git rebase --continue`",
+            "cherry-pick": "`git cherry-pick --continue`"}[done[0].operation]
+    if left:
+        then = (f"{left[0]}{f' and {len(left) - 1} more' if len(left) > 1 else ''} still"
+                " conflict: settle them too (`git status` lists them), then continue")
+    echo(f"Resolved {paths} and staged {'it' if len(done) == 1 else 'them'}; now {then}")
+    for r in done:
+        for note in r.notes:
+            echo(f"note: {r.component_id} {note}")
 
 
 @click.command()
@@ -128,6 +146,11 @@ def undo(commit: str | None, dry_run: bool) -> None:
     takes COMMIT back exactly (an undo, or a clean git revert, whatever its message says)
     means it is already undone. The undone records must pass svt validate, else nothing is
     written.
+
+    An id printed before svt sync rebased the commit (giving it a new id) still works: svt
+    finds the commit the rebase made of it (same author, date and subject, and the same
+    change by git patch-id, among the branch's last 200 commits), says so, and undoes that.
+    A merge that svt sync --merge made is named as such, with the commit to undo instead.
 
     \b
     Example:

@@ -1,6 +1,7 @@
 """svt sync, svt branch."""
 from __future__ import annotations
 
+import shlex
 import sys
 
 import click
@@ -22,13 +23,15 @@ def sync(merge: bool | None) -> None:
 
     Your branch's own commits are rebased onto the remote branch (or merged, with --merge
     or `sync: merge` in svt.yaml), with svt's merge driver merging component records field
-    by field. What your commits change is validated in the result before anything is pushed;
-    a push rejected because someone pushed in between is tried again.
+    by field. What changed in the result (your commits and the pulled ones) is validated;
+    a result with errors is not pushed (exit 1, the files named), and later syncs check
+    those files again until a commit fixes them. A push rejected because someone pushed in
+    between is tried again.
 
     A field both sides changed to different values stops it, saying which: a rebase is
     aborted, so nothing here changes; `svt sync --merge` then stops at the conflict for
-    `svt resolve ID --ours|--theirs|--set FIELD=VALUE`, and `svt sync` finishes the merge and
-    pushes.
+    `svt resolve ID... --ours` (or --theirs, or --set FIELD=VALUE), and `svt sync` finishes
+    the merge and pushes.
 
     With `review: branch` in svt.yaml, on a topic branch (svt branch NAME) it rebases onto the
     remote's main, pushes the branch and prints the page that opens its pull/merge request;
@@ -50,27 +53,43 @@ def sync(merge: bool | None) -> None:
         echo(f"Conflict {verb} {out.onto}:", err=True)
         for line in out.conflicts:
             echo(f"  {line}", err=True)
-        ids = " ".join(out.components) or "ID"
+        ids = " ".join(shlex.quote(cid) for cid in dict.fromkeys(out.components))
+        others = len(out.by_hand)
+        steps: list[str] = []
+        if ids:
+            steps.append(f"settle {'the record' if len(out.components) == 1 else 'the records'}"
+                       f" with `svt resolve {ids} --ours` (keep yours), --theirs (keep the"
+                       " remote's) or --set FIELD=VALUE")
+        if others > 0:
+            named = ", ".join(out.by_hand[:3]) + (f" and {others - 3} more" if others > 3 else "")
+            them = "it" if others == 1 else "them"
+            steps.append(f"settle {named} by hand (svt cannot merge {them}), then `git add`"
+                         f" {'it' if others == 1 else 'each'}")
         if out.merge_left:
-            echo(f"The merge is waiting for you: settle each record with `svt resolve"
-                 f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
-                 " `--set FIELD=VALUE`, then run `svt sync` again to commit the merge and"
-                 " push (or give up with `git merge --abort`)", err=True)
+            echo(f"The merge is waiting for you: {'; '.join(steps)}; then run `svt sync` again to"
+                 " commit the merge and push (or give up with `git merge --abort`)", err=True)
+        elif not steps:  # the rebase stopped on a commit, but the merge settles itself
+            echo("Nothing was changed here (the rebase was aborted). Merging instead does not"
+                 " conflict: run `svt sync --merge`", err=True)
         else:
-            echo(f"Nothing was changed here (the rebase was aborted). To settle it run"
-                 f" `svt sync --merge`, which stops at the conflict; then `svt resolve"
-                 f" {ids} --ours` (keep yours), `--theirs` (keep the remote's) or"
-                 " `--set FIELD=VALUE`; then `svt sync` again", err=True)
-        sys.exit(1)
-    if out.problems:
-        echo(f"Not pushed: with {out.onto} merged in, what your commits change has"
-             f" {len(out.problems)} problem(s):", err=True)
-        for problem in out.problems[:SHOWN_PROBLEMS]:
-            echo(f"  {problem.render()}", err=True)
-        echo(f"Fix them (`svt validate --since {out.onto}` lists them), then run svt sync"
-             " again", err=True)
+            echo("Nothing was changed here (the rebase was aborted). To settle it run `svt sync"
+                 f" --merge`, which stops at the conflict; then {'; '.join(steps)}; then run"
+                 " `svt sync` again", err=True)
         sys.exit(1)
     came = f"{out.pulled} commit(s) from {out.onto}" if out.pulled else ""
+    if out.problems:
+        errors = len(out.problems)
+        files = sorted({p.path for p in out.problems})
+        echo(f"Not pushed: the result, with {came or out.onto} merged in, fails validation:"
+             f" {errors} error(s) in {len(files)} file(s):", err=True)
+        for problem in out.problems[:SHOWN_PROBLEMS]:
+            echo(f"  {problem.render()}", err=True)
+        if errors > SHOWN_PROBLEMS:
+            echo(f"  ... and {errors - SHOWN_PROBLEMS} more (`svt validate` lists them all)",
+                 err=True)
+        echo("Fix them and commit the fix (with svt, or by hand and git commit); the next svt"
+             " sync checks these files again and pushes once they pass", err=True)
+        sys.exit(1)
     how = f" ({out.method})" if out.pulled and out.pushed else ""
     if out.push_to is None:
         echo(f"Pulled {came}" if came else f"{out.branch} is up to date with {out.onto}")

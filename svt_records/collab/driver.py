@@ -1,33 +1,32 @@
-"""svt's git merge driver and ``svt resolve``: the store-facing side of :mod:`merge`.
+"""svt's git merge driver: the store-facing side of :mod:`merge`.
 
 git runs the driver (``svt merge-driver %O %A %B %P``, registered by
 :meth:`StoreBase.register_merge_driver`) for each component.yaml both sides changed. It reads
 the three versions with the strict reader, merges them field by field and writes the
 canonical form into %A. A field both sides changed to different values stays a conflict: the
 file then holds conflict markers around it (so validate and a plain ``git add`` cannot pass
-it by), and ``svt resolve ID`` settles it from git's three stages of the file.
+it by), and ``svt resolve ID`` (:mod:`resolve`) settles it from git's three stages of the file.
 """
 from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
 from . import merge
-from .. import model
 from ..files import yamlio
-from ..model.errors import InvalidInput, RecordError, Problem, SvtError
+from ..model.errors import RecordError, Problem
 from ..git.log import Commit
 from ..git.repo import GitRepo
 from .merge import Conflict
-from ..store.base import StoreBase
-from ..store.layout import COMPONENT_FILE, render_record
+from ..store.layout import render_record
 
-_STAGES = {1: "base", 2: "ours", 3: "theirs"}
+STAGES = {1: "base", 2: "ours", 3: "theirs"}
 
 
-def _read(text: str, where: str) -> dict:
+def read_version(text: str, where: str) -> dict:
     """A record as the strict reader reads it ({} for an empty file: added on both sides)."""
     if not text.strip():
         return {}
@@ -59,7 +58,7 @@ def run_driver(root: str | os.PathLike, base_file: str, ours_file: str, theirs_f
     """Merge the files git gives the driver; the result replaces ``ours_file`` (only once it
     is complete). Returns the conflicts and the lines that explain them."""
     texts = [yamlio.read_text(Path(f)) for f in (base_file, ours_file, theirs_file)]
-    base, ours, theirs = (_read(t, f"{rel_path} ({side})")
+    base, ours, theirs = (read_version(t, f"{rel_path} ({side})")
                           for t, side in zip(texts, ("base", "ours", "theirs")))
     repo = GitRepo(root)
     theirs_rev, _ = repo.merging_commits()
@@ -74,7 +73,7 @@ def run_driver(root: str | os.PathLike, base_file: str, ours_file: str, theirs_f
     os.replace(tmp, ours_file)
     if not conflicts:
         return conflicts, []
-    component_id = ours.get("id") or theirs.get("id") or "ID"
+    component_id = str(ours.get("id") or theirs.get("id") or rel_path.split("/")[-2])
     lines = explain_by_commit(repo, rel_path, component_id, conflicts, revs, sides)
     return conflicts, lines + explain(rel_path, component_id, [], sides)
 
@@ -98,8 +97,9 @@ def conflicts_of(repo: GitRepo, rel_path: str) -> tuple[str, list[Conflict]]:
     RecordError when a version cannot be read."""
     stages = repo.unmerged(rel_path)
     blobs = repo.read_blobs(list(stages.values()))
-    versions = {name: _read(((blobs.get(stages[n]) if n in stages else b"") or b"").decode(
-        "utf-8", "replace"), f"{rel_path} ({name})") for n, name in _STAGES.items()}
+    versions = {name: read_version(((blobs.get(stages[n]) if n in stages else b"") or b"")
+                                   .decode("utf-8", "replace"), f"{rel_path} ({name})")
+                for n, name in STAGES.items()}
     _, conflicts = merge.merge_records(versions["base"], versions["ours"], versions["theirs"])
     cid = versions["ours"].get("id") or versions["theirs"].get("id") or rel_path.split("/")[-2]
     return str(cid), conflicts
@@ -133,7 +133,7 @@ def _field(record: dict, field: str) -> Any:
 
 def _read_quietly(data: bytes | None) -> dict:
     try:
-        return _read((data or b"").decode("utf-8", "replace"), "")
+        return read_version((data or b"").decode("utf-8", "replace"), "")
     except RecordError:
         return {}
 
@@ -158,74 +158,6 @@ def explain(rel_path: str, component_id: str, conflicts: list[Conflict],
             by = (f" in {commit.sha[:7]} by {commit.author}, {commit.date}: {commit.subject}"
                   if commit else "")
             lines.append(f"  {side}: {_value(value)}{by}")
-    lines.append(f"settle it with `svt resolve {component_id} --ours` (or --theirs, or --set"
-                 f" FIELD=VALUE), then continue the merge or rebase")
+    lines.append(f"settle it with `svt resolve {shlex.quote(component_id)} --ours` (or"
+                 " --theirs, or --set FIELD=VALUE), then continue the merge or rebase")
     return lines
-
-
-def resolve(db: StoreBase, component_id: str, side: str | None,
-            sets: dict[str, str]) -> tuple[str, list[Conflict]]:
-    """Settle a conflicted component.yaml from git's three stages: every conflicting field
-    takes ``side``'s value, or the value ``sets`` gives it. Writes the canonical file and
-    stages it. Returns its path and the conflicts settled."""
-    db.require()
-    model.check_id(component_id)
-    if side not in (None, *merge.SIDES):
-        raise InvalidInput(f"side must be one of {', '.join(merge.SIDES)}")
-    with db.locked():
-        rel = _conflicted_path(db, component_id)
-        stages = db.repo.unmerged(rel)
-        blobs = db.repo.read_blobs([stages[n] for n in stages])
-        versions = {}
-        for n, name in _STAGES.items():
-            data = blobs.get(stages[n]) if n in stages else b""
-            versions[name] = _read((data or b"").decode("utf-8", "replace"), f"{rel} ({name})")
-        if not versions["ours"] or not versions["theirs"]:
-            raise SvtError(f"{rel} was deleted on one side: keep it with `git add {rel}` or"
-                           f" delete it with `git rm {rel}`")
-        merged, conflicts = merge.merge_records(versions["base"], versions["ours"],
-                                                versions["theirs"], prefer=side)
-        open_fields = [c.field for c in conflicts if c.field not in sets]
-        if open_fields and side is None:
-            raise InvalidInput(f"{component_id} still conflicts in {', '.join(open_fields)}:"
-                               " give --ours or --theirs for those, or --set FIELD=VALUE for"
-                               " each")
-        for field, value in sets.items():
-            merged = _set(merged, field, value)
-        text = render_record(rel, merged, "component")
-        from ..files import schema
-        problems = schema.check(merged, "component", db.schema_dir)
-        if problems:
-            raise InvalidInput(f"refused: {problems[0][1]}")
-        path = db.root / rel
-        tmp = path.with_name(path.name + ".svt-resolve")
-        tmp.write_bytes(text)
-        os.replace(tmp, path)
-        db.repo.add(rel)
-        return rel, conflicts
-
-
-def _conflicted_path(db: StoreBase, component_id: str) -> str:
-    folder = db.find_component_dir(component_id)
-    candidates = [db.rel(folder / COMPONENT_FILE)] if folder else [
-        f"records/{t}/{component_id}/{COMPONENT_FILE}" for t in model.COMPONENT_TYPES]
-    for rel in candidates:
-        if db.repo.unmerged(rel):
-            return rel
-    raise SvtError(f"{component_id} has no merge conflict to resolve (git status shows what"
-                   " conflicts)")
-
-
-def _set(record: dict, field: str, text: str) -> dict:
-    """``record`` with FIELD=VALUE: a top-level field, or attributes.NAME."""
-    record = dict(record)
-    if field.startswith("attributes."):
-        attributes = dict(record.get("attributes") or {})
-        attributes[field.split(".", 1)[1]] = model.attribute_value(text)
-        record["attributes"] = attributes
-    elif field in ("id", "type", "connections", "attributes", *model.MODULE_PARTS, "module"):
-        raise InvalidInput(f"--set cannot write {field}: use --ours or --theirs for it, or"
-                           " edit the file and `git add` it")
-    else:
-        record[field] = text if text != "" else None
-    return record

@@ -18,6 +18,7 @@ from ..store.layout import COMPONENT_FILE
 # svt's commit subjects: "<verb> <ID or file>: what", or "undo: <subject undone>" (svt
 # undo); anything else is a hand edit
 UNDO_PREFIX = "undo: "
+SYNC_MERGE = "svt sync: merge "  # how the subject of a merge `svt sync --merge` makes begins
 _SUBJECT = re.compile(r"^(?:(?P<undo>undo): |(?P<verb>[a-z][a-z-]*) [^\s:]+: )")
 
 
@@ -125,10 +126,18 @@ def describe_event(event: dict, name: str) -> str:
             "remove": lambda: f"from {event.get('position')}",
             "move": lambda: f"to {event.get('to') or event.get('location')}",
             "connect": lambda: f"to {event.get('other')}",
-            "disconnect": lambda: f"from {event.get('other')}"}.get(kind)
+            "disconnect": lambda: f"from {event.get('other')}",
+            "log": lambda: _gist(event.get("text")),
+            "comment": lambda: _gist(event.get("text"))}.get(kind)
     detail = f" {what()}" if what else ""
     date = f", dated {event['date']}" if event.get("date") else ""
     return f"{kind}{detail}{date} ({name})"
+
+
+def _gist(text: Any) -> str:
+    """A log entry's or comment's first line, cut at 120 characters."""
+    first = str(text or "").strip().splitlines()[0] if str(text or "").strip() else ""
+    return f'"{first[:117]}..."' if len(first) > 120 else f'"{first}"'
 
 
 def value_text(value: Any) -> str:

@@ -1,10 +1,12 @@
 """``svt sync`` and ``svt branch``: a clone and its remote in step (docs/collaboration.md).
 
 sync fetches, puts this branch's own commits on top of the remote's (rebase, or merge when
-svt.yaml says ``sync: merge`` or when asked), validates what the local commits change in the
-result, and pushes; a push rejected because someone pushed in between starts over, a few
-times. A real conflict stops it: a rebase is aborted, so the clone is exactly as before; a
-merge (asked for) is left for ``svt resolve``, and the next sync commits it.
+svt.yaml says ``sync: merge`` or when asked), validates what changed in the result (the local
+commits and the pulled ones, since the two parted), and pushes only a result that passes; a
+push rejected because someone pushed in between starts over, a few times. A result that
+fails is remembered (.git/svt/sync-failing): each later sync validates those files too, until
+a fix makes them pass. A real conflict stops it: a rebase is aborted, so the clone is exactly
+as before; a merge (asked for) is left for ``svt resolve``, and the next sync commits it.
 
 In review mode (``review: branch``) svt commits only on topic branches: ``svt branch NAME``
 starts one from the remote's main branch; sync rebases it onto that main, pushes it and
@@ -12,16 +14,21 @@ names the page that opens its pull or merge request; on main, sync only pulls.
 """
 from __future__ import annotations
 
+import os
+import shlex
 from dataclasses import dataclass, field
 
 from . import driver
+from .history import SYNC_MERGE
 from ..model.errors import GitError, InvalidInput, Problem, RecordError, SvtError
 from ..git.remote import web_project
 from ..git.repo import GitRepo
 from ..store.base import StoreBase
-from ..store.layout import COMPONENT_FILE, RECORDS
+from ..store.layout import COMPONENT_FILE, CONFIG_FILE, RECORDS
 
 MAX_ATTEMPTS = 3  # pushes tried when someone else pushes in between
+FAILING = "sync-failing"  # in .git/svt: the files the last sync's result failed validation in
+MAX_REMEMBERED = 1000  # of them
 # how git says the remote branch moved since the fetch (not: a hook or a protection refused)
 RACE_SIGNS = ("(fetch first)", "(non-fast-forward)", "(stale info)", "cannot lock ref",
               "failed to update ref")
@@ -41,7 +48,9 @@ class SyncOutcome:
     unpushed: int = 0  # review mode: commits on main that only a topic branch can take
     conflicted: list[str] = field(default_factory=list)  # paths both sides changed
     conflicts: list[str] = field(default_factory=list)  # lines that explain them
-    components: list[str] = field(default_factory=list)  # ids whose record conflicts
+    components: list[str] = field(default_factory=list)  # ids for svt resolve: records the
+    # merge stops on (after a rebase stopped: the ones `svt sync --merge` would stop on)
+    by_hand: list[str] = field(default_factory=list)  # other files to settle, then git add
     merge_left: bool = False  # a merge stopped on the conflicts, for svt resolve
     problems: list[Problem] = field(default_factory=list)  # why the result was not pushed
     url: str | None = None  # the page that opens the pull/merge request
@@ -62,13 +71,11 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
             raise SvtError("refused: HEAD is detached: check out the branch to sync (git switch"
                            f" {db.main_branch}), then run svt sync again")
         finishing = repo.merge_in_progress()
+        start = repo.rev("HEAD")  # what validation compares the result with
         if finishing:
             left = repo.unmerged_paths()
             if left:
-                raise SvtError(f"{left[0]}{f' (and {len(left) - 1} more)' if len(left) > 1 else ''}"
-                               " still conflicts: settle it with `svt resolve ID --ours|--theirs"
-                               "|--set FIELD=VALUE` (or edit it and `git add` it), then run svt"
-                               " sync again; or give up the merge with `git merge --abort`")
+                raise SvtError(_still_conflicts(left))
             repo.commit_merge()
         else:
             busy = repo.busy_state()
@@ -106,17 +113,20 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
                 if not _integrate(repo, outcome, onto, head):
                     return outcome
                 head = repo.rev("HEAD")
+            pulled = outcome.pulled > 0 or finishing
+            base = (repo.merge_base(start, onto) if start else None) if pulled else onto
             if push_branch is None:  # review mode on main: pull only
                 outcome.unpushed = repo.count(f"{onto}..HEAD")
+                _check(db, outcome, base, pulled)
                 return outcome
             if topic:
                 outcome.url = review_url(repo.config_value(f"remote.{remote}.url") or "",
                                          onto_branch, push_branch)
-            if head == pushed_tip:
+            if head == pushed_tip:  # nothing to push: what came in is validated all the same
+                _check(db, outcome, base, pulled)
                 return outcome
             _refuse_uncommitted(repo)
-            outcome.problems = _check(db, onto)
-            if outcome.problems:
+            if _check(db, outcome, base, True):
                 return outcome
             ahead = repo.count(f"{pushed_tip}..HEAD" if pushed_tip else f"{onto}..HEAD")
             ok, message = repo.push(remote, push_branch, lease=(pushed_tip or "") if topic
@@ -128,6 +138,24 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
                 raise GitError(f"git push to {remote} failed: {_push_reason(message)}")
         raise GitError(f"git push to {remote} was rejected {MAX_ATTEMPTS} times, as others kept"
                        f" pushing in between ({_push_reason(message)}); run svt sync again")
+
+
+def _still_conflicts(left: list[str]) -> str:
+    """What to do about files a merge left conflicting: the command for each record."""
+    records = [p for p in left if p.startswith(f"{RECORDS}/") and p.endswith(f"/{COMPONENT_FILE}")
+               and p.count("/") == 3]
+    others = [p for p in left if p not in records]
+    ids = " ".join(shlex.quote(p.split("/")[2]) for p in records)
+    how = []
+    if records:
+        how.append(f"settle {'it' if len(records) == 1 else 'them'} with `svt resolve {ids}"
+                   " --ours` (keep yours), --theirs (keep the remote's) or --set FIELD=VALUE")
+    if others:
+        how.append(f"settle {others[0]}{f' and {len(others) - 1} more' if len(others) > 1 else ''}"
+                   f" by hand, then `git add` {'it' if len(others) == 1 else 'each'}")
+    return (f"{', '.join(left[:3])}{f' and {len(left) - 3} more' if len(left) > 3 else ''} still"
+            f" conflict{'s' if len(left) == 1 else ''}: {'; '.join(how)}; then run svt sync"
+            " again, or give up the merge with `git merge --abort`")
 
 
 def _refuse_uncommitted(repo: GitRepo) -> None:
@@ -174,7 +202,7 @@ def _integrate(repo: GitRepo, outcome: SyncOutcome, onto: str, head: str | None)
         return True
     rebase = outcome.method == "rebase" and not repo.has_merges(f"{onto}..{head}")
     done, message = repo.rebase(onto) if rebase else repo.merge(
-        onto, f"svt sync: merge {outcome.onto} into {outcome.branch}")
+        onto, f"{SYNC_MERGE}{outcome.onto} into {outcome.branch}")
     if done:
         outcome.method = "rebase" if rebase else "merge"
         return True
@@ -188,11 +216,56 @@ def _integrate(repo: GitRepo, outcome: SyncOutcome, onto: str, head: str | None)
                                    else {"yours": head, "remote": onto})
     for path in outcome.conflicted:
         outcome.conflicts += _explain(repo, path, revs, outcome.components)
+    outcome.by_hand = [p for p in outcome.conflicted if not _record_of(p, outcome.components)]
     if outcome.method == "merge":
         outcome.merge_left = True
     else:
         repo.abort()
+        # the rebase stopped at the first commit that conflicts; the merge that settles it
+        # (svt sync --merge) stops on every record both sides changed differently
+        stops = _merge_stops(repo, head or "HEAD", onto)
+        if stops is not None:
+            outcome.components, outcome.by_hand = stops
     return False
+
+
+def _record_of(path: str, ids: list[str]) -> bool:
+    """Whether ``path`` is the component.yaml of one of ``ids``."""
+    parts = path.split("/")
+    return (len(parts) == 4 and parts[0] == RECORDS and parts[3] == COMPONENT_FILE
+            and parts[2] in ids)
+
+
+def _merge_stops(repo: GitRepo, head: str, onto: str) -> tuple[list[str], list[str]] | None:
+    """Where merging ``onto`` into ``head`` would stop, worked out in git's object store
+    (nothing here changes): (ids of the records svt resolve settles, other files to settle
+    by hand); None when git cannot tell."""
+    from ..git.config import MERGE_DRIVER
+    from ..store.base import merge_driver_command
+    try:
+        merged = repo.merge_tree(head, onto, [
+            f"merge.{MERGE_DRIVER}.name=svt: component.yaml field by field",
+            f"merge.{MERGE_DRIVER}.driver={merge_driver_command()}"])
+    except GitError:
+        return None
+    base = repo.merge_base(head, onto)
+    ids: list[str] = []
+    by_hand: list[str] = []
+    for path in merged.conflicts:
+        parts = path.split("/")
+        if len(parts) == 4 and parts[0] == RECORDS and parts[3] == COMPONENT_FILE:
+            specs = [f"{rev}:{path}" for rev in (base, head, onto) if rev]
+            blobs = repo.read_blobs(specs)
+            try:
+                for spec in specs:
+                    driver.read_version((blobs.get(spec) or b"").decode("utf-8", "replace"), path)
+            except RecordError:  # git's text merge takes it: settled by hand
+                by_hand.append(path)
+                continue
+            ids.append(parts[2])
+        else:
+            by_hand.append(path)
+    return ids, by_hand
 
 
 def _explain(repo: GitRepo, path: str, revs: dict[str, str | None],
@@ -207,15 +280,55 @@ def _explain(repo: GitRepo, path: str, revs: dict[str, str | None],
             sides = [(side, repo.last_change(rev, path) if rev else None)
                      for side, rev in revs.items()]
             return driver.explain_by_commit(repo, path, cid, conflicts, revs, sides)
+    stages = repo.unmerged(path)
+    if 1 not in stages and len(stages) == 1:  # e.g. added where the other side moved a folder
+        return [f"{path}: added on one side where the other side moved or deleted its folder"
+                f" (git put it here): keep it with `git add {path}`, or drop it with `git rm"
+                f" {path}`"]
     return [f"{path}: changed on both sides in ways svt cannot merge (settle it in the file,"
             f" then `git add {path}`)"]
 
 
-def _check(db: StoreBase, base: str) -> list[Problem]:
-    """The errors in what the local commits change, in the merged store."""
-    from ..rules.checks import validate_store  # only a sync with something to push validates
-    problems, _ = validate_store(db, None, base)
-    return [p for p in problems if p.severity == "error"]
+def _check(db: StoreBase, outcome: SyncOutcome, base: str | None, changed: bool) -> bool:
+    """Validate the result where it changed since ``base`` (None: everywhere), plus the files
+    an earlier sync's result failed in; ``changed``: False when nothing came in or goes out
+    (then only those files). Sets ``outcome.problems`` to the errors, remembers their files
+    for the next sync (or forgets them once they pass); True when there are errors."""
+    from ..rules.checks import validate_store  # a sync with nothing to do validates nothing
+    remembered = _remembered(db)
+    if not changed and not remembered:
+        return False
+    paths = list(remembered)
+    if changed and base is not None:  # committed changes: sync refuses uncommitted ones
+        paths += [path for _, path in db.repo.changes_between(base, "HEAD")]
+    if changed and base is None:
+        problems, _ = validate_store(db)
+    else:
+        problems, _ = validate_store(db, None, base or "HEAD", changed=paths)
+    outcome.problems = [p for p in problems if p.severity == "error"]
+    _remember(db, sorted({p.path for p in outcome.problems}))
+    return bool(outcome.problems)
+
+
+def _remembered(db: StoreBase) -> list[str]:
+    """The files the last sync's result failed validation in (record paths only)."""
+    try:
+        text = (db.repo.svt_dir() / FAILING).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    paths = [line for line in text.splitlines()[:MAX_REMEMBERED]
+             if line == CONFIG_FILE or (line.startswith(f"{RECORDS}/") and ".." not in line)]
+    return paths
+
+
+def _remember(db: StoreBase, paths: list[str]) -> None:
+    target = db.repo.svt_dir() / FAILING
+    if not paths:
+        target.unlink(missing_ok=True)
+        return
+    tmp = target.with_name(FAILING + ".tmp")
+    tmp.write_text("".join(f"{p}\n" for p in paths[:MAX_REMEMBERED]), encoding="utf-8")
+    os.replace(tmp, target)
 
 
 def _last_line(message: str) -> str:

@@ -405,6 +405,6 @@ def test_a_location_the_latest_event_contradicts_fails_validation(clones, svt, h
     assert record(b)["location"] == "CERN" and not record(b).get("position")
     removal, = (p.name for p in b.glob("records/module/M1/2025/*_remove_*.yaml"))
     assert any(line.startswith("records/module/M1/component.yaml") and removal in line
-               and "if it is at SLAC, run svt location M1 'SLAC'" in line for line in said), said
+               and "if it is at SLAC, run `svt location M1 SLAC`" in line for line in said), said
     svt("--repo", str(b), "location", "M1", "SLAC")  # the fix it gives
     validate(svt, b)
