@@ -51,17 +51,21 @@ class Database(StoreBase):
 
     # ---- creation -----------------------------------------------------------------------
     def initialize_schema(self, *, lfs: bool = False, extra_files: dict[str, bytes] | None = None,
-                          ci: bool = True, svt_install: str | None = None,
+                          ci: bool | tuple[str, ...] = True, svt_install: str | None = None,
                           maintainers: tuple[str, ...] = (), review: str | None = None,
-                          pages: bool = False) -> bool:
+                          pages: bool = False, forms: bool = False,
+                          name: str | None = None) -> bool:
         """Create the store (git repository, svt.yaml, schemas/, records/). False if it
-        already existed. ``svt_install`` is what the CI files install (default: this svt's
-        release); ``maintainers`` own the rules in CODEOWNERS; ``review`` "branch" makes svt
-        commit only on topic branches."""
+        already existed. ``name``: the store's title on its web site (default
+        "HPS SVT records"). ``ci``: the forges to write CI files for ("github", "gitlab"; True
+        both); ``pages`` publishes the site there, ``forms`` adds GitHub issue forms;
+        ``svt_install`` is what the CI files install (default: this svt's release);
+        ``maintainers`` own the rules in CODEOWNERS; ``review`` "branch" makes svt commit
+        only on topic branches."""
         from . import setup
         return setup.initialize_schema(self, lfs=lfs, extra_files=extra_files, ci=ci,
                                        svt_install=svt_install, maintainers=maintainers,
-                                       review=review, pages=pages)
+                                       review=review, pages=pages, forms=forms, name=name)
 
     @under_lock
     def enable_lfs(self) -> str | None:
@@ -71,6 +75,15 @@ class Database(StoreBase):
         commits keep their plain copies). Returns the commit; None when all was so already."""
         from . import setup
         return setup.enable_lfs(self)
+
+    @under_lock
+    def enable_ci(self, ci: bool | tuple[str, ...], *, pages: bool = False,
+                  forms: bool = False) -> str | None:
+        """Add the CI files an existing store lacks (``svt init --ci/--pages/--forms``): the
+        validation CI of the forges ``ci`` names, the Pages CI, the issue forms and their
+        workflow, in one commit. Returns the commit; None when all were there already."""
+        from . import setup
+        return setup.enable_ci(self, ci, pages=pages, forms=forms)
 
     @under_lock
     def enable_pages(self) -> str | None:
@@ -228,6 +241,21 @@ class Database(StoreBase):
         from . import assembly
         return assembly.assemble(self, module_id, sensor_id=sensor_id, hybrid_id=hybrid_id,
                                  assembled_by=assembled_by, notes=notes, date=date)
+
+    def retype(self, component_id: str, new_type: str) -> tuple[str, list[tuple[str, str]]]:
+        """Make a component a ``new_type``: its record, events and files move to
+        records/<new_type>/<id>/ in one commit (with any of its events left under another
+        type's folder). Returns (commit, [(old path, new path)])."""
+        from . import retype
+        return retype.retype(self, component_id, new_type)
+
+    def move_events(self, from_id: str, to_id: str, created: str
+                    ) -> tuple[str, list[tuple[str, str]]]:
+        """Move the events of ``from_id`` recorded on the part created at ``created`` to
+        ``to_id``, in one commit (two parts that were given one id). Returns (commit,
+        [(old path, new path)])."""
+        from . import retype
+        return retype.move_events(self, from_id, to_id, created)
 
     @under_lock
     def disassemble(self, module_id: str, *, disassembled_by: str | None = None,

@@ -24,9 +24,40 @@ if TYPE_CHECKING:
     from .database import Database
 
 
+def forges_of(ci: bool | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``ci`` as the forges to write CI files for: True both, False none."""
+    from ..collab.forge import FORGES
+    if ci is True:
+        return FORGES
+    if ci is False:
+        return ()
+    unknown = [f for f in ci if f not in FORGES]
+    if unknown:
+        raise InvalidInput(f"--ci {','.join(unknown)}: svt writes CI files for"
+                           f" {' and '.join(FORGES)}, e.g. --ci github,gitlab")
+    return tuple(f for f in FORGES if f in ci)
+
+
+# The title of a store's web site, unless `svt init --name` gives one: the folder's name
+# ("store", ".hps_svt_tracker") tells a reader nothing.
+DEFAULT_NAME = "HPS SVT records"
+
+
+def _store_name(name: str | None) -> str:
+    if name is None:
+        return DEFAULT_NAME
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > 200:
+        raise InvalidInput("--name: give the store's title, 1 to 200 characters, e.g."
+                           ' --name "HPS SVT 2026 run"')
+    return cleaned
+
+
 def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes] | None,
-                      ci: bool, svt_install: str | None, maintainers: tuple[str, ...],
-                      review: str | None, pages: bool) -> bool:
+                      ci: bool | tuple[str, ...], svt_install: str | None,
+                      maintainers: tuple[str, ...], review: str | None, pages: bool,
+                      forms: bool = False, name: str | None = None) -> bool:
+    forges = forges_of(ci)
     if db.exists:
         return False
     if db.root.is_file():
@@ -42,7 +73,9 @@ def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes
         raise InvalidInput(f"{branch_problem(main)}; it is this repository's default branch:"
                            " rename it (git branch -m NEW), then run svt init again")
     from ..collab.forge import DEFAULT_INSTALL, ci_files, codeowners
-    config: dict = {"schema_version": 1, "name": db.root.name, "main_branch": main,
+    if svt_install is None and (forges or pages or forms):
+        svt_install = _this_install(db)
+    config: dict = {"schema_version": 1, "name": _store_name(name), "main_branch": main,
                     "svt_install": svt_install or DEFAULT_INSTALL}
     if maintainers:
         config["maintainers"] = list(maintainers)
@@ -69,12 +102,14 @@ def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes
         files[".gitattributes"] = _MERGE_ATTRIBUTES.encode()
     if not (db.root / ".gitignore").exists():
         files[".gitignore"] = _GITIGNORE.encode()
-    if ci:
-        generated = {**ci_files(config["svt_install"], main), **codeowners(maintainers)}
+    if forges:
+        generated = {**ci_files(config["svt_install"], main, forges),
+                     **codeowners(maintainers, forges=forges)}
         files.update({p: b for p, b in generated.items() if not (db.root / p).exists()})
-    if pages:
-        files.update(pages_change(db, config["svt_install"], main, files,
-                                  maintainers).contents)
+    if pages or forms:
+        files.update(ci_change(db, config["svt_install"], main, files, maintainers,
+                               forges=(), pages=forges if pages else (),
+                               forms=forms).contents)
     files.update(extra_files or {})
     for path in list(files):  # e.g. svt's own repository already holds schemas/
         existing = db.root / path
@@ -87,6 +122,26 @@ def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes
     db.commit(Change(f"init {db.root.name}: new svt records store", contents=files),
               creating=True)
     return True
+
+
+def _this_install(db: "Database") -> str | None:
+    """What CI installs to run this very svt (PEP 610, files.install.install_source), or
+    None (then svt's release on the index) with a note when this svt is a folder of this
+    machine, which CI cannot install."""
+    from ..collab.forge import DEFAULT_INSTALL
+    from ..files.install import install_source
+    from ..rules.rulefiles import install_problem
+    source = install_source()
+    if source is None:
+        return None
+    if source.local or source.editable or install_problem(source.requirement):
+        db.notes.append(f"the CI files install {DEFAULT_INSTALL} from the package index, not"
+                        f" this svt, which runs from {source.requirement} on this machine"
+                        " (CI cannot install that): to have CI install this svt, set"
+                        " svt_install in svt.yaml to a git URL of it (e.g."
+                        " git+https://github.com/ORG/svt@v0.1.0), commit, and run svt upgrade")
+        return None
+    return source.requirement
 
 
 def enable_lfs(db: "Database") -> str | None:
@@ -121,13 +176,18 @@ def enable_lfs(db: "Database") -> str | None:
     return commit
 
 
-def pages_change(db: "Database", install: str, main: str, pending: dict[str, bytes],
-                 maintainers: list[str] | tuple[str, ...] = ()) -> Change:
-    """The Pages CI (forge.pages_files) as a change; a file there already is
-    kept (the GitLab job is added to .gitlab-ci.yml, ``pending`` or on disk). CODEOWNERS
-    gets lines for the CI files it writes (owned by ``maintainers``)."""
-    from ..collab.forge import GITLAB_FILE, codeowners_update, pages_files
-    change = Change(f"init --pages: publish the records' web site from {main}")
+def ci_change(db: "Database", install: str, main: str, pending: dict[str, bytes],
+              maintainers: list[str] | tuple[str, ...] = (), *, forges: tuple[str, ...],
+              pages: tuple[str, ...], forms: bool, authors: list[str] | None = None) -> Change:
+    """The CI files an existing store (or ``pending``, a new store's files) lacks, as a
+    change: the validation CI of ``forges``, the Pages CI of ``pages`` (forge.pages_files;
+    the GitLab job is added to .gitlab-ci.yml) and with ``forms`` the issue forms and their
+    workflow. A file there already is kept. CODEOWNERS gets lines for the CI files written
+    (owned by ``maintainers``), in the CODEOWNERS of each forge written for."""
+    from ..collab.forge import (GITLAB_FILE, ci_files, codeowners_update, forms_files,
+                                pages_files)
+    what = [w for w, on in (("--ci", forges), ("--pages", pages), ("--forms", forms)) if on]
+    change = Change(f"init {' '.join(what)}: CI files for {main}")
     gitlab = db.root / GITLAB_FILE
     old = None
     if GITLAB_FILE in pending:
@@ -136,12 +196,20 @@ def pages_change(db: "Database", install: str, main: str, pending: dict[str, byt
         text = old = yamlio.read_text(gitlab)
     else:
         text = None
-    for path, data in pages_files(install, main, text).items():
+    wanted = {p: b for p, b in ci_files(install, main, forges).items()
+              if p not in pending and not (db.root / p).exists()}
+    if GITLAB_FILE in wanted:
+        text = wanted[GITLAB_FILE].decode("utf-8")
+    if pages:
+        wanted.update(pages_files(install, main, text, pages))
+    if forms:
+        wanted.update(forms_files(install, main, authors))
+    for path, data in wanted.items():
         if path == GITLAB_FILE:
             change.contents[path] = data
             if old is not None:
                 change.expected[path] = old
-        elif not (db.root / path).exists():
+        elif path not in pending and not (db.root / path).exists():
             change.contents[path] = data
 
     def read(path: str) -> str | None:
@@ -151,22 +219,35 @@ def pages_change(db: "Database", install: str, main: str, pending: dict[str, byt
         return yamlio.read_text(on_disk) if on_disk.is_file() else None
 
     written = sorted(change.contents)
-    for path, data in (codeowners_update(read, written, maintainers) if written else {}).items():
+    owned = tuple(sorted(set(forges) | set(pages) | ({"github"} if forms else set())))
+    for path, data in (codeowners_update(read, written, maintainers, owned)
+                       if written else {}).items():
         change.contents[path] = data
         if path not in pending and (db.root / path).is_file():
             change.expected[path] = yamlio.read_text(db.root / path)
     return change
 
 
-def enable_pages(db: "Database") -> str | None:
+def enable_ci(db: "Database", ci: bool | tuple[str, ...], *, pages: bool = False,
+              forms: bool = False) -> str | None:
+    """`svt init --ci/--pages/--forms` on an existing store: the CI files it lacks, in one
+    commit (None when it has them all)."""
     from ..collab.forge import DEFAULT_INSTALL
+    forges = forges_of(ci)
     config = db.read(CONFIG_FILE, kind="config").data
     main = config.get("main_branch") or db.repo.default_branch() or "main"
-    change = pages_change(db, config.get("svt_install") or DEFAULT_INSTALL, main, {},
-                          config.get("maintainers") or ())
+    change = ci_change(db, config.get("svt_install") or DEFAULT_INSTALL, main, {},
+                       config.get("maintainers") or (), forges=forges,
+                       pages=forges if pages else (), forms=forms,
+                       authors=config.get("issue_authors"))
     if not change.contents:
         return None
     return db.commit(change)
+
+
+def enable_pages(db: "Database") -> str | None:
+    from ..collab.forge import FORGES
+    return enable_ci(db, FORGES, pages=True)
 
 
 def backup_database(db: "Database", path: str | os.PathLike) -> str:

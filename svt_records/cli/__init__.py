@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("components", "show", "Show one component: state, tests, history."),
     "summary": ("components", "summary", "Counts by type and status, installations, tests."),
     "location": ("components", "location", "Move a component to another place."),
+    "retype": ("retype", "retype", "Change a component's type (its records move)."),
+    "move-events": ("retype", "move_events", "Move one part's events to another id."),
     "positions": ("positions", "positions", "What is installed at each detector position."),
     "test": ("events", "test", "Record a test result with measurements and files."),
     "show-test": ("events", "show_test", "Show one test in full: measurements, files, notes."),
@@ -39,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "disassemble": ("events", "disassemble", "Detach the sensor and hybrid of a module."),
     "log": ("events", "log", "Add a maintenance log entry to a component."),
     "comment": ("events", "comment", "Add a comment to a component."),
+    "from-issue": ("fromissue", "from_issue", "Record what a GitHub issue form asks for."),
     "attach": ("events", "attach", "Store photos or documents of a component."),
     "connect": ("events", "connect", "Record a cable connection between two components."),
     "disconnect": ("events", "disconnect", "Undo a connection between two components."),
@@ -91,7 +94,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SvtError as exc:
-            raise SvtClickError(str(exc), exc.exit_code) from exc
+            from ..files.install import message  # an extra's pip command, for this install
+            raise SvtClickError(message(exc), exc.exit_code) from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, spec[2]) for name, spec in COMMANDS.items()]

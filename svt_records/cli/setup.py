@@ -12,60 +12,107 @@ if TYPE_CHECKING:
     from ..api.database import Database
 
 
+FORMS_NEXT = ("on GitHub, create the label the forms carry (gh label create svt-record, or"
+              " Issues > Labels > New label) and allow the workflow to open pull requests"
+              " (Settings > Actions > General > Workflow permissions > \"Allow GitHub Actions to"
+              " create and approve pull requests\"); see docs/recording-from-a-phone.md")
+
+
+def _forges(ci: str | None, pages: bool, forms: bool) -> tuple[str, ...]:
+    """--ci's forges, with what --pages (both, unless --ci names one) and --forms (github)
+    imply."""
+    from ..collab.forge import FORGES
+    named = [f.strip().lower() for f in (ci or "").split(",") if f.strip()]
+    if ci is not None and not named:
+        raise click.BadParameter("name a forge: github, gitlab or github,gitlab",
+                                 param_hint="--ci")
+    unknown = [f for f in named if f not in FORGES]
+    if unknown:
+        raise click.BadParameter(f"{','.join(unknown)} is no forge svt writes CI files for:"
+                                 " use github, gitlab or github,gitlab", param_hint="--ci")
+    wanted = set(named) | (set(FORGES) if pages and not named else set())
+    wanted |= {"github"} if forms else set()
+    return tuple(f for f in FORGES if f in wanted)
+
+
 @click.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--lfs", is_flag=True, help="Track stored images and data files with Git LFS"
                                           " (needs git-lfs installed).")
-@click.option("--no-ci", is_flag=True, help="Do not write the GitHub Actions and GitLab CI files"
-                                            " that validate every pull/merge request.")
+@click.option("--ci", metavar="FORGES", help="Write the CI files that validate every pull/merge"
+              " request for these forges: github, gitlab or github,gitlab. A personal store"
+              " needs none. Works on an existing store too.")
+@click.option("--no-ci", is_flag=True, help="No longer needed (CI files come only with --ci,"
+              " --pages or --forms); accepted and ignored.")
 @click.option("--pages", is_flag=True, help="Also publish the records' web site (svt site) from"
-              " the main branch: GitHub Pages through Actions and a GitLab pages job. Works"
-              " on an existing store too.")
+              " the main branch: GitHub Pages through Actions and a GitLab pages job (with"
+              " the validation CI; --ci github or gitlab for one forge only). Works on an"
+              " existing store too.")
+@click.option("--forms", is_flag=True, help="Also let people record from a browser or phone:"
+              " GitHub issue forms (test, log, move/status) and a workflow that turns each"
+              " issue into a pull request (implies --ci github;"
+              " docs/recording-from-a-phone.md). Works on an existing store too.")
 @click.option("--svt-install", metavar="SPEC", help="What CI installs with pip (svt_install in"
-              " svt.yaml), e.g. a git URL with a tag; default: this svt's release on the"
-              " package index.")
+              " svt.yaml), e.g. a git URL with a tag; default: this very svt where CI can"
+              " install it (from git or the package index), else its release on the index.")
 @click.option("--maintainer", "maintainers", multiple=True, metavar="@NAME",
               help="Who must approve changes to the rules (CODEOWNERS; repeat for several).")
+@click.option("--name", metavar="TITLE", help="The store's title, shown on its web site"
+              ' (name in svt.yaml), e.g. --name "HPS SVT 2026 run"; default: HPS SVT records.')
 @click.option("--review", type=click.Choice(["branch", "direct"]),
               help="branch: svt commits only on topic branches (svt branch NAME), which reach"
                    " main through reviewed pull/merge requests (review in svt.yaml).")
 @click.pass_context
-def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bool,
-         svt_install: str | None, maintainers: tuple[str, ...], review: str | None) -> None:
+def init(ctx: click.Context, path: str | None, lfs: bool, ci: str | None, no_ci: bool,
+         pages: bool, forms: bool, svt_install: str | None, maintainers: tuple[str, ...],
+         review: str | None, name: str | None) -> None:
     """Create a records store at PATH (default: --repo, $SVT_REPO, else ~/.hps_svt_tracker).
 
-    The store is a git repository holding svt.yaml, the JSON Schemas, records/, and CI
-    files for GitHub (.github/workflows/svt-validate.yml) and GitLab (.gitlab-ci.yml) that run
-    svt validate on every pull/merge request, with CODEOWNERS naming the maintainers who
-    approve changes to the rules. An
+    The store is a git repository holding svt.yaml, the JSON Schemas and records/. An
     existing git repository gets these files added in one commit; your other files are not
-    touched. Running it on an existing store changes nothing, but for --lfs, which turns
-    Git LFS on there, and --pages, which adds the CI that publishes the site.
+    touched.
+
+    A store a team shares on GitHub or GitLab wants CI: --ci github,gitlab writes the files
+    that run svt validate on every pull/merge request
+    (.github/workflows/svt-validate.yml, .gitlab-ci.yml), with CODEOWNERS naming the
+    maintainers who approve changes to the rules; --pages publishes the web site, --forms
+    lets people record through GitHub issues. A personal store needs none of them.
+
+    On an existing store, --lfs turns Git LFS on, and --ci, --pages and --forms add the CI
+    files it lacks, in one commit; otherwise nothing changes.
 
     \b
     Examples:
-      svt init                       # the default store in ~/.hps_svt_tracker
-      svt init ~/svt-records         # a store you will push to GitHub/GitLab
-      svt init --pages               # publish its web site with GitHub/GitLab Pages
-      svt init ~/svt-records --maintainer @alice --svt-install \\
+      svt init                            # your own store in ~/.hps_svt_tracker
+      svt init ~/svt-records --ci github,gitlab --maintainer @alice
+      svt init ~/svt-records --pages      # and publish its web site (GitHub and GitLab)
+      svt init ~/svt-records --forms      # and record from a phone through GitHub issues
+      svt init ~/svt-records --ci github --svt-install \\
           git+https://github.com/ORG/svt@v0.1.0
     """
     from ..api.database import Database
     from ..store.layout import DEFAULT_HOME
     import os
 
+    if no_ci:
+        echo("note: --no-ci is no longer needed: svt init writes CI files only with --ci,"
+             " --pages or --forms", err=True)
+    forges = _forges(ci, pages, forms)
     root_obj = ctx.find_root().obj or {}
     target = path or root_obj.get("repo") or os.environ.get("SVT_REPO") or DEFAULT_HOME
     db = Database(target)
-    created = db.initialize_schema(lfs=lfs, ci=not no_ci, svt_install=svt_install,
-                                   maintainers=maintainers, review=review, pages=pages)
+    created = db.initialize_schema(lfs=lfs, ci=forges, svt_install=svt_install,
+                                   maintainers=maintainers, review=review, pages=pages,
+                                   forms=forms, name=name)
     report_notes(db)
     if created:
         assert db.last_commit is not None  # initialize_schema committed the new store
         echo(f"Created svt store at {db.root} (commit {db.last_commit[:10]})")
-        if not no_ci and not maintainers:
+        if forges and not maintainers:
             echo("CODEOWNERS names no maintainers yet, so nobody owns the rules and the"
                        " CI files: name them with `svt upgrade --maintainer @NAME`")
+        if forms:
+            echo(f"Next, {FORMS_NEXT}")
         echo("Next: svt add --id ID --type TYPE ... ; svt list ; svt --help")
     if not created and lfs:
         _report_enabled(db, db.enable_lfs(), lambda commit: (
@@ -73,12 +120,14 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bo
             " older commits keep their plain copies (git lfs migrate import rewrites history,"
             " if you must shrink it)"),
             f"svt store at {db.root} already uses Git LFS; nothing changed")
-    if not created and pages:
-        _report_enabled(db, db.enable_pages(), lambda commit: (
-            f"Added the CI that publishes the site from the main branch (commit {commit[:10]}):"
-            " turn on Pages in the project's settings (GitHub: Settings > Pages > Source:"
-            " GitHub Actions)"),
-            f"{db.root} already publishes its site; nothing changed")
+    if not created and forges:
+        _report_enabled(db, db.enable_ci(forges, pages=pages, forms=forms), lambda commit: (
+            f"Added the CI files {db.root} lacked (commit {commit[:10]})"
+            + ("; it publishes the site from the main branch: turn on Pages in the"
+               " project's settings (GitHub: Settings > Pages > Source: GitHub Actions)"
+               if pages else "") + (f"; {FORMS_NEXT}" if forms else "")),
+            f"{db.root} already " + ("publishes its site" if pages else
+                                     "has the CI files asked for") + "; nothing changed")
     elif not created and not lfs:
         echo(f"svt store already exists at {db.root}; nothing changed")
     if not created and (svt_install or maintainers):
@@ -86,6 +135,8 @@ def init(ctx: click.Context, path: str | None, lfs: bool, no_ci: bool, pages: bo
                    " maintainers with `svt upgrade --maintainer @NAME`, or change svt_install"
                    " in svt.yaml and commit it, then run `svt upgrade`, which writes the CI"
                    " files with it")
+    if not created and name is not None:
+        echo("--name titles a new store; in this one change name in svt.yaml and commit it")
     if not created and review:
         echo(f"--review sets up a new store; in this one write `review: {review}` in"
                    " svt.yaml and commit it")
@@ -104,6 +155,10 @@ def setup(split_index: bool) -> None:
     after `git clone` so that your first `git pull` already uses it. It writes only this
     clone's .git/config and .git/info/attributes.
 
+    It also picks git's index settings for the git it finds: index.skipHash on git 2.40
+    and later (each commit then skips hashing the whole index file), never together with
+    a split index.
+
     With --split-index, git's index is kept in two files (core.splitIndex): large stores
     (100,000 components) then commit in about half the time (docs/performance.md).
     """
@@ -112,8 +167,9 @@ def setup(split_index: bool) -> None:
     changed = db.register_merge_driver()
     echo("Registered svt's merge driver in this clone" if changed
                else "svt's merge driver is already registered in this clone; nothing changed")
+    for setting in db.tune_git_index(split_index):
+        echo(f"git's index settings for this git: {setting}")
     if split_index:
-        db.use_split_index()
         echo("git's index in this clone is now split (core.splitIndex); undo with"
                    " git config --unset core.splitIndex && git update-index --no-split-index")
 

@@ -29,6 +29,7 @@ GITLAB_FILE = GITLAB_CI
 PAGES_GITHUB_FILE = ".github/workflows/svt-pages.yml"
 PAGES_DIR = "public"  # what GitLab Pages publishes; GitHub's artifact is the same folder
 CODEOWNERS_FILES = (".github/CODEOWNERS", ".gitlab/CODEOWNERS")
+FORGES = ("github", "gitlab")  # svt init --ci github,gitlab
 OWNED = OWNED_PATHS  # every rule-bearing path, for the maintainers
 WRITTEN_BY = "# Written by `svt "  # the first line of every file svt writes here
 GITLAB_JOBS = ("svt-validate-mr", "svt-validate-main")
@@ -151,10 +152,17 @@ GITLAB_HEADER = (
     f"{APPROVAL_LABEL}, which a maintainer gives.")
 
 
-def ci_files(install: str = DEFAULT_INSTALL, main: str = "main") -> dict[str, bytes]:
+def ci_files(install: str = DEFAULT_INSTALL, main: str = "main",
+             forges: tuple[str, ...] = FORGES) -> dict[str, bytes]:
+    """The validation CI of each of ``forges``."""
     _checked(install, main)
-    return {GITHUB_FILE: github_validate(install, main).encode(),
-            GITLAB_FILE: _document(GITLAB_HEADER, gitlab_validate_jobs(install, main)).encode()}
+    files = {}
+    if "github" in forges:
+        files[GITHUB_FILE] = github_validate(install, main).encode()
+    if "gitlab" in forges:
+        files[GITLAB_FILE] = _document(GITLAB_HEADER,
+                                       gitlab_validate_jobs(install, main)).encode()
+    return files
 
 
 # ---- svt init --pages: publish `svt site` from the main branch ----------------------------
@@ -207,7 +215,13 @@ def gitlab_pages_job(install: str, main: str) -> dict:
 
 def with_site_extra(install: str) -> str:
     """svt_install with the ``site`` extra: ``svt-records==1.0`` becomes
-    ``svt-records[site]==1.0``, a URL ``svt-records[site] @ URL``, a folder ``FOLDER[site]``."""
+    ``svt-records[site]==1.0``, ``svt-records@URL`` ``svt-records[site]@URL``, a URL
+    ``svt-records[site] @ URL``, a folder ``FOLDER[site]``."""
+    direct = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?@(\S+)", install)
+    if direct:
+        extras = [e.strip() for e in (direct.group(2) or "").split(",") if e.strip()]
+        extras += [] if "site" in extras else ["site"]
+        return f"{direct.group(1)}[{','.join(extras)}]@{direct.group(3)}"
     named = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?\s*([=<>!~].*)?", install)
     if named and not named.group(1).endswith((".", "/")) and "/" not in install.split("=")[0]:
         extras = [e.strip() for e in (named.group(2) or "").split(",") if e.strip()]
@@ -222,19 +236,42 @@ def _top_level_keys(text: str) -> set[str]:
     return {b[0] for b in _blocks(text) if b[0] is not None}
 
 
-def pages_files(install: str, main: str, gitlab_ci: str | None) -> dict[str, bytes]:
-    """The Pages CI: a GitHub workflow of its own, and the GitLab ``pages`` job added at the
-    end of ``gitlab_ci`` (the current .gitlab-ci.yml text, None when there is none; left
-    out when it has a ``pages`` job already)."""
+def pages_files(install: str, main: str, gitlab_ci: str | None,
+                forges: tuple[str, ...] = FORGES) -> dict[str, bytes]:
+    """The Pages CI of each of ``forges``: a GitHub workflow of its own, and the GitLab
+    ``pages`` job added at the end of ``gitlab_ci`` (the current .gitlab-ci.yml text, None
+    when there is none; left out when it has a ``pages`` job already)."""
     _checked(install, main)
     site_install = with_site_extra(install)
-    files = {PAGES_GITHUB_FILE: github_pages(site_install, main).encode()}
+    files = {}
+    if "github" in forges:
+        files[PAGES_GITHUB_FILE] = github_pages(site_install, main).encode()
     job = _document(PAGES_GITLAB_HEADER, gitlab_pages_job(site_install, main))
-    if gitlab_ci is None:
+    if "gitlab" not in forges:
+        pass
+    elif gitlab_ci is None:
         files[GITLAB_FILE] = job.encode()
     elif GITLAB_PAGES_JOB not in _top_level_keys(gitlab_ci):
         files[GITLAB_FILE] = (gitlab_ci.rstrip("\n") + "\n\n" + job).encode()
     return files
+
+
+# ---- svt init --forms: recording through GitHub issue forms -------------------------------
+
+def github_issue_workflow(install: str, main: str, authors: list[str] | tuple[str, ...]) -> str:
+    from .issueflow import HEADER, issue_workflow
+    return _document(HEADER, issue_workflow(_setup_steps(install), main, authors))
+
+
+def forms_files(install: str, main: str,
+                authors: list[str] | tuple[str, ...] | None = None) -> dict[str, bytes]:
+    """The issue forms and the workflow that records them (``authors``: svt.yaml's
+    issue_authors, None for the default)."""
+    from .forms import issue_forms
+    from .issueflow import DEFAULT_AUTHORS, ISSUE_WORKFLOW
+    _checked(install, main)
+    workflow = github_issue_workflow(install, main, authors or DEFAULT_AUTHORS)
+    return {**issue_forms(), ISSUE_WORKFLOW: workflow.encode()}
 
 
 # ---- svt upgrade: svt's CI files written anew ---------------------------------------------
@@ -273,15 +310,21 @@ def _ends(text: str) -> str:
     return text.rstrip("\n") + "\n"
 
 
-def refreshed_ci(read: Callable[[str], str | None], install: str, main: str) -> dict[str, bytes]:
+def refreshed_ci(read: Callable[[str], str | None], install: str, main: str,
+                 authors: list[str] | tuple[str, ...] | None = None) -> dict[str, bytes]:
     """svt's CI files as this svt writes them, for the ones the store has (``read``: a file's
-    text, None when absent): the GitHub workflows svt wrote, and svt's jobs in
-    .gitlab-ci.yml (the store's own jobs there are kept as they are). Only what differs."""
+    text, None when absent): the GitHub workflows svt wrote (the issue workflow with
+    ``authors``, svt.yaml's issue_authors), and svt's jobs in .gitlab-ci.yml (the store's
+    own jobs there are kept as they are). Only what differs."""
+    from .issueflow import DEFAULT_AUTHORS, ISSUE_WORKFLOW
     _checked(install, main)
     out: dict[str, bytes] = {}
     site = with_site_extra(install)
+    issue = (read(ISSUE_WORKFLOW) or "").startswith(WRITTEN_BY) and github_issue_workflow(
+        install, main, authors or DEFAULT_AUTHORS)
     for path, text in ((GITHUB_FILE, github_validate(install, main)),
-                       (PAGES_GITHUB_FILE, github_pages(site, main))):
+                       (PAGES_GITHUB_FILE, github_pages(site, main)),
+                       (ISSUE_WORKFLOW, issue or "")):
         old = read(path)
         if old is not None and old.startswith(WRITTEN_BY) and old != text:
             out[path] = text.encode()
@@ -328,15 +371,22 @@ def _owner_line(path: str, maintainers: list[str] | tuple[str, ...]) -> str:
     return f"/{path} {' '.join(maintainers)}" if maintainers else PLACEHOLDER.format(path=path)
 
 
+def owner_files(forges: tuple[str, ...] = FORGES) -> tuple[str, ...]:
+    """The CODEOWNERS file svt writes for each of ``forges``."""
+    return tuple(f for f in CODEOWNERS_FILES if f.split("/")[0].lstrip(".") in forges)
+
+
 def codeowners(maintainers: list[str] | tuple[str, ...],
-               ci_paths: tuple[str, ...] = ()) -> dict[str, bytes]:
-    """CODEOWNERS for GitHub and GitLab, owning every rule-bearing file and ``ci_paths``;
-    without maintainers, placeholders (and svt validate warns that nobody owns the CI)."""
+               ci_paths: tuple[str, ...] = (),
+               forges: tuple[str, ...] = FORGES) -> dict[str, bytes]:
+    """CODEOWNERS for GitHub and GitLab (those of ``forges``), owning every rule-bearing
+    file and ``ci_paths``; without maintainers, placeholders (and svt validate warns that
+    nobody owns the CI)."""
     paths = list(OWNED) + [p for p in ci_paths if not any(
         _example(p).startswith(o) or p == o for o in OWNED)]
     text = CODEOWNERS_HEADER + ("" if maintainers else NO_OWNER_NOTE) + "".join(
         _owner_line(p, maintainers) + "\n" for p in paths)
-    return {path: text.encode() for path in CODEOWNERS_FILES}
+    return {path: text.encode() for path in owner_files(forges)}
 
 
 def _placeholders_filled(lines: list[str]) -> str:
@@ -346,13 +396,14 @@ def _placeholders_filled(lines: list[str]) -> str:
 
 
 def codeowners_update(read: Callable[[str], str | None], ci_paths: list[str],
-                      maintainers: list[str] | tuple[str, ...]) -> dict[str, bytes]:
+                      maintainers: list[str] | tuple[str, ...],
+                      forges: tuple[str, ...] = FORGES) -> dict[str, bytes]:
     """What CODEOWNERS needs so that every rule-bearing file and each of ``ci_paths`` has a
     line: a missing file is written whole; in one that exists, a path nobody owns gets its
     line (filling in svt's placeholder, if there is one) when ``maintainers`` are known, a
     placeholder otherwise. Lines that name owners are never changed."""
     out: dict[str, bytes] = {}
-    for file in CODEOWNERS_FILES:
+    for file in owner_files(forges):
         old = read(file)
         if old is None:
             out[file] = codeowners(maintainers, tuple(ci_paths))[file]

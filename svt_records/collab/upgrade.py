@@ -74,7 +74,7 @@ def plan(store: StoreBase, maintainers: tuple[str, ...] = ()) -> Plan:
         return yamlio.read_text(root / path) if (root / path).is_file() else None
 
     main = config.get("main_branch") or store.main_branch
-    for path, data in refreshed_ci(read, install, main).items():
+    for path, data in refreshed_ci(read, install, main, config.get("issue_authors")).items():
         change.contents[path] = data
         change.expected[path] = read(path) or ""
     ci = sorted(set(ci_files(str(root))) | {p for p in change.contents

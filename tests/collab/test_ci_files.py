@@ -36,11 +36,11 @@ def test_ci_files_pass_the_official_schemas(store_path):
 
 def test_ci_files_install_the_pinned_spec_from_svt_yaml(svt, tmp_path):
     store = tmp_path / "s"
-    svt("init", str(store))
+    svt("init", str(store), "--ci", "github,gitlab")
     config = yaml.safe_load((store / "svt.yaml").read_text())
     assert config["svt_install"] == f"svt-records=={__version__}"
     spec = "git+https://github.com/ORG/svt@v0.1.0"
-    svt("init", str(tmp_path / "t"), "--svt-install", spec)
+    svt("init", str(tmp_path / "t"), "--ci", "github,gitlab", "--svt-install", spec)
     assert yaml.safe_load((tmp_path / "t/svt.yaml").read_text())["svt_install"] == spec
     github = yaml.safe_load((tmp_path / "t" / GITHUB_FILE).read_text())
     install = next(s for s in github["jobs"]["validate"]["steps"] if "SVT_INSTALL" in
@@ -53,7 +53,8 @@ def test_ci_files_install_the_pinned_spec_from_svt_yaml(svt, tmp_path):
     for path in (GITHUB_FILE, GITLAB_FILE):
         text = (tmp_path / "t" / path).read_text()
         assert "ci_install" not in text and "svt-records==" not in text
-    bad = svt("init", str(tmp_path / "u"), "--svt-install", 'x" ; rm -rf /', ok=False)
+    bad = svt("init", str(tmp_path / "u"), "--ci", "github,gitlab", "--svt-install",
+              'x" ; rm -rf /', ok=False)
     assert bad.exit_code != 0 and "svt_install" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "u").exists()
 
@@ -63,7 +64,7 @@ def test_an_existing_repository_keeps_its_default_branch(svt, tmp_path):
     repo.mkdir()
     git(repo, "init", "-q", "--initial-branch=master")
     git(repo, "commit", "-q", "--allow-empty", "-m", "start")
-    svt("init", str(repo))
+    svt("init", str(repo), "--ci", "github,gitlab")
     assert yaml.safe_load((repo / "svt.yaml").read_text())["main_branch"] == "master"
     github = yaml.safe_load((repo / GITHUB_FILE).read_text())
     assert github["on"]["push"]["branches"] == ["master"]
@@ -310,7 +311,7 @@ def test_pages_ci_passes_the_official_schemas(svt, tmp_path):
 
 def test_init_pages_on_an_existing_store_adds_only_the_publishing_ci(svt, tmp_path):
     store = tmp_path / "s"
-    svt("init", str(store))
+    svt("init", str(store), "--ci", "github,gitlab")
     before = (store / GITLAB_FILE).read_text()
     head = git(store, "rev-parse", "HEAD")
     added = svt("init", str(store), "--pages")
@@ -323,11 +324,13 @@ def test_init_pages_on_an_existing_store_adds_only_the_publishing_ci(svt, tmp_pa
     again = svt("init", str(store), "--pages")
     assert "already publishes its site; nothing changed" in again.stdout
     assert len(git(store, "log", "--format=%H").splitlines()) == 2
-    # a store without CI files gets the pages job alone
+    # a store without CI files gets the validation CI with it (--pages implies --ci)
     bare = tmp_path / "bare"
-    svt("init", str(bare), "--no-ci")
+    svt("init", str(bare))
     svt("init", str(bare), "--pages")
-    assert set(yaml.safe_load((bare / GITLAB_FILE).read_text())) == {"pages"}
+    assert set(yaml.safe_load((bare / GITLAB_FILE).read_text())) == {
+        "svt-validate-mr", "svt-validate-main", "pages"}
+    assert (bare / GITHUB_FILE).is_file() and (bare / PAGES_GITHUB_FILE).is_file()
 
 
 def test_pages_build_steps_run_as_written(svt, tmp_path, ci_env):

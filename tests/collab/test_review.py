@@ -28,7 +28,7 @@ def test_review_lists_validation_problems_of_the_change(db, svt, gitcmd):
 
 
 def test_init_writes_ci_for_github_and_gitlab(tmp_path, svt):
-    svt("init", str(tmp_path / "s"))
+    svt("init", str(tmp_path / "s"), "--ci", "github,gitlab")
     gh = pyyaml.safe_load((tmp_path / "s/.github/workflows/svt-validate.yml").read_text())
     steps = gh["jobs"]["validate"]["steps"]
     runs = " ".join(s.get("run", "") for s in steps)

@@ -150,7 +150,8 @@ def test_review_without_rule_changes_has_no_rules_section(db, svt):
 
 def test_init_writes_codeowners_for_the_rules(svt, tmp_path):
     store = tmp_path / "s"
-    out = svt("init", str(store), "--maintainer", "@alice", "--maintainer", "@hps/svt-leads")
+    out = svt("init", str(store), "--ci", "github,gitlab", "--maintainer", "@alice",
+              "--maintainer", "@hps/svt-leads")
     assert "CODEOWNERS" not in out.stdout
     from svt_records.rules.rulefiles import owners
     for path in (".github/CODEOWNERS", ".gitlab/CODEOWNERS"):
@@ -164,7 +165,7 @@ def test_init_writes_codeowners_for_the_rules(svt, tmp_path):
     again = svt("init", str(store), "--maintainer", "@bob")  # an existing store: it says how
     assert "nothing changed" in again.stdout and "svt upgrade --maintainer" in again.stdout
     assert "@bob" not in (store / "svt.yaml").read_text()
-    bare = svt("init", str(tmp_path / "t"))
+    bare = svt("init", str(tmp_path / "t"), "--ci", "github,gitlab")
     assert "CODEOWNERS names no maintainers" in bare.stdout
     text = (tmp_path / "t/.github/CODEOWNERS").read_text()
     assert all(l.startswith("#") for l in text.splitlines())

@@ -46,7 +46,7 @@ def test_init_pages_on_an_existing_store_owns_what_it_adds(svt, tmp_path, gitcmd
     """A store whose CODEOWNERS (as older svt wrote it) names each CI file: `--pages` adds
     the line for the Pages workflow, with svt.yaml's maintainers."""
     root = tmp_path / "s"
-    svt("init", str(root), "--maintainer", "@alice")
+    svt("init", str(root), "--ci", "github,gitlab", "--maintainer", "@alice")
     older = "".join(f"/{p} @alice\n" for p in ("schemas/", "svt.yaml", ".gitattributes",
                                                 ".github/workflows/svt-validate.yml",
                                                 ".gitlab-ci.yml", ".github/CODEOWNERS",
@@ -61,10 +61,11 @@ def test_init_pages_on_an_existing_store_owns_what_it_adds(svt, tmp_path, gitcmd
 
 
 def test_init_no_ci_pages_writes_codeowners_for_its_ci(svt, tmp_path):
+    """--no-ci is a no-op now (issue 29): --pages brings the validation CI, all owned."""
     root = tmp_path / "s"
-    svt("init", str(root), "--no-ci", "--pages", "--maintainer", "@alice")
-    assert not (root / ".github/workflows/svt-validate.yml").exists()
-    for path in (".github/workflows/svt-pages.yml", ".gitlab-ci.yml"):
+    result = svt("init", str(root), "--no-ci", "--pages", "--maintainer", "@alice")
+    assert "--no-ci is no longer needed" in result.stderr
+    for path in CI_FILES:
         assert _owned(root, path) == ["@alice"], path
 
 
