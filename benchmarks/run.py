@@ -160,6 +160,9 @@ def main() -> None:
     results.append((measure("svt --help", lambda i: ["--help"], r), 0.12))
     results.append((measure("svt list", lambda i: repo + ["list"], r), 0.40))
     results.append((measure("svt list --type module", lambda i: repo + ["list", "--type", "module"], r), 0.18))
+    # issue 26: the components whose latest test of some type failed (health from the index)
+    results.append((measure("svt list --health fail", lambda i: repo + ["list", "--health", "fail"],
+                            r), None))
     results.append((measure(f"svt show {module}", lambda i: repo + ["show", module], r), 0.18))
     test_id = a_test_id(store, module)  # issue 16: no slower than show
     results.append((measure(f"svt show-test {test_id}", lambda i: repo + ["show-test", test_id],

@@ -120,6 +120,12 @@ def describe(db: "Database", component_id: str, *, commits: int,
     current = {"connections": links(component_id, record)}
     events = [dict(ev, id=event_id(ev["_path"])) if ev.get("kind") == "test" else ev
               for ev in db.events_in(folder)]
+    # each test type's latest verdict, of every test (events_in sorts them as
+    # model.event_order does), whatever window is shown
+    info["verdicts"] = model.latest_by_type(
+        (str(e.get("test_type")), i, e.get("result")) for i, e in enumerate(events)
+        if e.get("kind") == "test")
+    info["health"] = model.overall_health(info["verdicts"])
     if window is not None:
         events = [e for e in events if window.holds(model.parse_date(e["date"]))]
     grouped = registry.sections(events)  # each kind names its section

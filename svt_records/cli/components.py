@@ -7,11 +7,13 @@ import click
 
 from . import StoreChoice, open_db, report_notes
 from ..model.registry import format_value
+from ..model.verdicts import HEALTH
 from .complete import COMPONENT_ID, complete_position
 from .render import (FORMAT_OPTION, done, echo, echo_data, skipped_records, table, to_csv,
-                     to_json)
+                     to_json, verdict_cells, verdict_text, verdict_types)
 
 if TYPE_CHECKING:  # the store module is imported when a command runs
+    from ..index.queries import Verdicts
     from ..store.base import StoreBase
 
 def _attr(values: tuple[str, ...]) -> dict:
@@ -79,51 +81,76 @@ def add(component_id: str | None, ctype: str | None, serial: str | None,
 @click.option("--attr", "attrs", multiple=True, metavar="KEY[=VALUE]",
               help="Only components with this attribute value, or (KEY alone) with this"
                    " attribute at all; repeatable: all must hold.")
+@click.option("--health", type=click.Choice(HEALTH),
+              help="Only components of this health: fail (the latest test of some type"
+                   " failed), pass, \"no verdict\" or untested.")
 @FORMAT_OPTION
 def list_cmd(ctype: str | None, status: str | None, location: str | None,
-             position: str | None, attrs: tuple[str, ...], fmt: str) -> None:
-    """List components, optionally filtered.
+             position: str | None, attrs: tuple[str, ...], health: str | None,
+             fmt: str) -> None:
+    """List components, optionally filtered, each with the latest verdict of each of its
+    test types (iv_curve ✗ · noise_test ✓) and its health: fail when any type's latest
+    verdict failed. JSON gives them as "verdicts" ({"iv_curve": "fail"}) and "health";
+    CSV as a health column and a verdicts.TYPE column per test type.
 
     \b
     Examples:
       svt list
       svt list --type module --status spare
+      svt list --health fail                # components whose latest test of a type failed
       svt list --attr channel_count=512 --attr firmware
       svt list --format csv > components.csv
     """
     from ..index.queries import TABLE_COLUMNS, Index
     db = open_db()
     index = Index(db)
-    headers = list(TABLE_COLUMNS)
+    by_type = fmt != "table"  # the table shows the verdict line alone
     if attrs:  # the full records hold the attributes
         keep = db.attribute_filter(attrs)
-        rows = [r for r in index.components(ctype, status, location, position) if keep(r)]
+        rows, verdicts = index.components_with_verdicts(ctype, status, location, position,
+                                                        by_type=by_type)
+        rows = [r for r in rows if keep(r)]
         if fmt != "json":
             rows = [tuple(r.get(c) for c in TABLE_COLUMNS) for r in rows]
     else:
-        rows = index.components(ctype, status, location, position,
-                                columns=None if fmt == "json" else TABLE_COLUMNS)
+        rows, verdicts = index.components_with_verdicts(
+            ctype, status, location, position, by_type=by_type,
+            columns=None if fmt == "json" else TABLE_COLUMNS)
     with skipped_records() as skipped:
         skipped += index.skipped
         note_hidden(db)
         for cid, paths in index.shared_ids():
             echo(f"warning: {cid} has {len(paths)} records ({', '.join(paths)}): each is"
                  " listed; svt validate explains", err=True)
-        _print_list(rows, headers, fmt, bool(ctype or status or location or position or attrs))
+        _print_list(rows, verdicts, list(TABLE_COLUMNS), fmt, health,
+                    bool(ctype or status or location or position or attrs or health))
 
 
-def _print_list(rows: list, headers: list[str], fmt: str, filtered: bool) -> None:
+def _print_list(rows: list, verdicts: dict[str, Verdicts], headers: list[str], fmt: str,
+                health: str | None, filtered: bool) -> None:
+    """``rows``: records (JSON), else tuples of ``headers`` (the id first); ``verdicts``:
+    Index.verdicts (a component without a test has none: untested)."""
+    from ..index.queries import UNTESTED
+    found = [verdicts.get(r["id"] if fmt == "json" else r[0], UNTESTED) for r in rows]
+    if health:
+        kept = [i for i, v in enumerate(found) if v.health == health]
+        rows, found = [rows[i] for i in kept], [found[i] for i in kept]
     if fmt == "json":
-        echo_data(to_json(rows))
+        echo_data(to_json([dict(r, verdicts=v.by_type, health=v.health)
+                           for r, v in zip(rows, found)]))
         return
     if fmt == "csv":
-        echo(to_csv(rows, headers), nl=False)
+        types = verdict_types(v.by_type for v in found)
+        echo(to_csv([[*r, v.health, *verdict_cells(v.by_type, types)]
+                     for r, v in zip(rows, found)],
+                    headers + ["health"] + [f"verdicts.{t}" for t in types]), nl=False)
         return
     if not rows:
         echo("No components match." if filtered
              else "No components yet: add one with svt add --id ID --type TYPE")
         return
-    echo(table(rows, [h.upper().replace("_", " ") for h in headers]))
+    echo(table([[*r, v.health, v.line] for r, v in zip(rows, found)],
+               [h.upper().replace("_", " ") for h in headers] + ["HEALTH", "VERDICTS"]))
     echo(f"{len(rows)} component(s)")
 
 
@@ -145,7 +172,8 @@ def note_hidden(db: StoreBase) -> None:
 @click.option("--until", metavar="DATE", help="Only events up to DATE (a day alone: all of it).")
 def show(component_id: str, fmt: str, commits: int, since: str | None,
          until: str | None) -> None:
-    """Show a component: identity, state, assembly, tests, installations, logs, history."""
+    """Show a component: identity, state, health (the latest verdict of each test type:
+    fail when any failed), assembly, tests, installations, logs, history."""
     from ..model import date_window
     window = date_window(since, until) if since or until else None
     db = open_db()
@@ -162,6 +190,8 @@ def show(component_id: str, fmt: str, commits: int, since: str | None,
               ("Manufactured", rec.get("manufacture_date")), ("Created", rec.get("created")),
               ("Record", info["record"])]
     out += [f"  {k + ':':<14}{v}" for k, v in fields if v]
+    out.append(f"  {'Health:':<14}{info['health']}"
+               + (f"  ({verdict_text(info['verdicts'])})" if info["verdicts"] else ""))
     if rec.get("notes"):
         out += ["", "Notes:"] + [f"  {line}" for line in rec["notes"].splitlines()]
     asm = info["assembly"]

@@ -116,7 +116,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
 
 def verdict_lines(event: dict, values: bool = True) -> list[str]:
     """What the analysis derived (its ``values`` too) and what the limits say of a test."""
-    from ..model.registry import format_value
+    from ..model.registry import format_measurement
     out = []
     analysis = event.get("analysis") or {}
     measures = event.get("measurements") or {}
@@ -124,7 +124,7 @@ def verdict_lines(event: dict, values: bool = True) -> list[str]:
         out.append(f"Analysis {analysis['name']} v{analysis['version']} derived the values"
                    " marked (derived)")
     elif analysis:
-        derived = ", ".join(f"{n} {format_value(measures[n])}"
+        derived = ", ".join(f"{n} {format_measurement(measures[n])}"
                             for n in analysis.get("values", []) if n in measures)
         out.append(f"Analysis {analysis['name']} v{analysis['version']}: {derived or 'no values'}")
     limits = event.get("limits") or {}
@@ -159,7 +159,7 @@ def show_test(test_id: str, fmt: str) -> None:
 
 
 def _print_test(db: "Database", ev: dict, fmt: str) -> None:
-    from ..model.registry import FILE_KIND_LABELS, format_size, format_value
+    from ..model.registry import FILE_KIND_LABELS, format_measurement, format_size
     if fmt == "json":
         echo_data(to_json(ev))
         return
@@ -173,7 +173,7 @@ def _print_test(db: "Database", ev: dict, fmt: str) -> None:
     measures = ev.get("measurements") or {}
     derived = set((ev.get("analysis") or {}).get("values") or ())
     out += ["", f"Measurements ({len(measures)}):"]
-    out += [f"  {name}: {format_value(value)}{'  (derived)' if name in derived else ''}"
+    out += [f"  {name}: {format_measurement(value)}{'  (derived)' if name in derived else ''}"
             for name, value in measures.items()]
     from ..store.testrun import verdict_notes  # what placeholder limits say, and rest on
     verdict = verdict_lines(ev, values=False) + verdict_notes(db.config, ev)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from . import open_db
-from .render import FORMAT_OPTION, echo, echo_data, skipped_records, table, to_csv, to_json
+from .render import (FORMAT_OPTION, echo, echo_data, skipped_records, table, to_csv, to_json,
+                     verdict_cells, verdict_text, verdict_types)
 
 
 @click.command()
@@ -17,7 +18,9 @@ from .render import FORMAT_OPTION, echo, echo_data, skipped_records, table, to_c
 def positions(run_period: str | None, at: str | None, fmt: str) -> None:
     """Every detector position in detector order (layers 0-7, top/bottom, axial/stereo,
     slot/hole, then FEB1-FEB12 and the positions svt.yaml's detector: section adds), with
-    the component there, since when, and its latest test verdict.
+    the component there, since when, the latest verdict of each of its test types
+    (iv_curve ✗ · noise_test ✓; CSV: a column verdicts.TYPE each) and its health: fail
+    when any type's latest verdict failed.
 
     \b
     Examples:
@@ -42,11 +45,16 @@ def _print(rows: list[dict], fields_known: tuple[str, ...], fmt: str,
         echo_data(to_json(rows))
         return
     fields = [f for f in fields_known if f != "until" or run_period]
-    if fmt == "csv":
-        echo(to_csv([[r[f] for f in fields] for r in rows], fields), nl=False)
+    if fmt == "csv":  # one column per test type: its latest verdict
+        types = verdict_types(r["verdicts"] for r in rows)
+        at = fields.index("verdicts")
+        headers = fields[:at] + [f"verdicts.{t}" for t in types] + fields[at + 1:]
+        echo(to_csv([[r[f] for f in fields[:at]] + verdict_cells(r["verdicts"], types)
+                     + [r[f] for f in fields[at + 1:]] for r in rows], headers), nl=False)
         return
     short = ("since", "until", "tested")  # dates: the day is enough on screen
-    echo(table([[(r[f] or "")[:10] if f in short else r[f] for f in fields] for r in rows],
+    echo(table([[(r[f] or "")[:10] if f in short else verdict_text(r[f]) if f == "verdicts"
+                 else r[f] for f in fields] for r in rows],
                [f.upper().replace("_", " ") for f in fields]))
     filled = len({r["position"] for r in rows if r["component"]})
     total = len({r["position"] for r in rows})

@@ -165,6 +165,25 @@ def to_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
     return Clean(write(True) if _CONTROL.search(text) else text)  # hold control characters
 
 
+def verdict_types(all_verdicts: Iterable[dict | None]) -> list[str]:
+    """The test types of these components' verdicts (model.latest_by_type's dicts), sorted:
+    one CSV column each, named ``verdicts.TYPE`` (:func:`verdict_cells`)."""
+    return sorted({t for verdicts in all_verdicts for t in verdicts or ()})
+
+
+def verdict_cells(verdicts: dict | None, types: Sequence[str]) -> list[str]:
+    """A component's latest verdict of each of ``types`` as CSV cells: pass, fail, "no
+    verdict" (its latest test gave none), or empty (no test of that type)."""
+    held = verdicts or {}
+    return [(held[t] or "no verdict") if t in held else "" for t in types]
+
+
+def verdict_text(verdicts: dict | None) -> str:
+    """A component's verdicts for people: ``iv_curve ✗ · noise_test ✓`` (model.verdict_line)."""
+    from ..model.verdicts import verdict_line
+    return verdict_line(verdicts or {})
+
+
 @contextmanager
 def skipped_records() -> Iterator[list[Any]]:
     """The one rule for queries that leave records out (issue 25): the command puts in the

@@ -133,8 +133,12 @@ def _print_results(header: list[str], rows: list[list], fmt: str, test_type: str
     elif not rows:
         echo(f"No {test_type} results match." if filtered
              else f"No {test_type} results yet.")
-    else:
-        echo(table(rows, header))
+    else:  # for people: each measurement with SI prefixes (6.44 µA), its unit in the cell
+        from ..model import format_si
+        units = [h[h.rindex(" [") + 2:-1] if h.endswith("]") and " [" in h else None
+                 for h in header]
+        echo(table([[format_si(v, u) if u and isinstance(v, (int, float)) else v
+                     for v, u in zip(row, units)] for row in rows], header))
         components = len({row[0] for row in rows})
         echo(f"{len(rows)} result(s) of {components} component(s)" if everything
              else f"{components} component(s)")

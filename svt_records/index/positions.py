@@ -1,9 +1,9 @@
 """`svt positions`: what is installed where in the detector, now, at a past moment or in a
-run period, with each component's latest test verdict."""
+run period, with the latest verdict of each test type of each component, and its health."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterable, NamedTuple, Tuple
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from .. import model
 from ..model.errors import InvalidInput, SvtError
@@ -11,12 +11,12 @@ from ..store.base import StoreBase
 from .rows import Skipped, skipped_of
 
 if TYPE_CHECKING:  # imported where used
-    from .queries import Index
+    from .queries import Index, TestRow
 
-FIELDS = ("position", "component", "type", "since", "until", "run_period", "test_type",
-          "result", "tested")
-# a test as the latest-test rule reads it: component, path, UTC date, test type, result, date
-TestRow = Tuple[str, str, str, str, "str | None", str]
+# health: model.overall_health of verdicts, each test type's latest verdict
+# (model.latest_by_type); tested: the date of the latest test of any type
+FIELDS = ("position", "component", "type", "since", "until", "run_period", "health",
+          "verdicts", "tested")
 
 
 def layout(config: dict) -> list[str]:
@@ -43,7 +43,8 @@ def positions(db: StoreBase, *, run_period: str | None = None, at: str | None = 
 
 def survey(db: StoreBase, *, run_period: str | None = None, at: str | None = None) -> Positions:
     """One row per configured position (then any other occupied position, by name): the
-    component there, since when, and its latest test; a position that two components claim
+    component there, since when, the latest verdict of each of its test types and its
+    health (model.verdicts), and when it was last tested; a position that two components claim
     (a clash, after a merge: svt validate refuses it) has a row for each. Now from the
     component records; at a moment (``at``; a day alone means its end) or for a run period
     (the last component installed there for it, and until when) from the install and remove
@@ -76,7 +77,7 @@ def survey(db: StoreBase, *, run_period: str | None = None, at: str | None = Non
         components = {h["component"] for there in held.values() for h in there}
         tests = index.tests_of(components)
         skipped += [s for s in index.unreadable("events") if s.path.split("/")[2] in components]
-    latest = _latest_tests(db, tests, moment)
+    latest, tested = _latest_tests(db, tests, moment)
     names = layout(db.config)
     configured = set(names)
     names += sorted(p for p in held if p not in configured)
@@ -88,7 +89,9 @@ def survey(db: StoreBase, *, run_period: str | None = None, at: str | None = Non
             row["position"] = name
             if there is not None:
                 row.update(there)
-                row.update(latest.get(there["component"], {}))
+                verdicts = latest.get(there["component"], {})
+                row.update(health=model.overall_health(verdicts), verdicts=verdicts,
+                           tested=tested.get(there["component"]))
             rows.append(row)
     clashes = {name: sorted(h["component"] for h in there) for name, there in held.items()
                if len(there) > 1}
@@ -169,31 +172,15 @@ def _tests_in_folders(db: StoreBase, folders: dict[str, str],
     return rows
 
 
-def _latest_tests(db: StoreBase, tests: Iterable[TestRow],
-                  moment: datetime | None) -> dict[str, dict]:
-    """Each component's latest test (as of ``moment``): type, result and date."""
-    best: dict[str, list[tuple[str, str, str, str | None, str]]] = {}
-    for cid, path, utc, name, result, date in tests:
-        if moment is not None and model.to_utc(model.parse_date(date)) > moment:
-            continue
-        row = (utc, path, name, result, date)
-        if cid not in best or utc > best[cid][0][0]:
-            best[cid] = [row]
-        elif utc == best[cid][0][0]:
-            best[cid].append(row)
-    out = {}
-    for cid, rows in best.items():
-        if len(rows) > 1:  # the same date: when svt recorded them decides, as everywhere
-            rows.sort(key=lambda r: _order(db, r[1]))
-        _, _, name, result, date = rows[-1]
-        out[cid] = {"test_type": name, "result": result, "tested": date}
-    return out
-
-
-def _order(db: StoreBase, path: str) -> tuple:
-    try:
-        event = db.load(path)
-    except SvtError:
-        return (model.parse_date("0001-01-01T00:00:00+00:00"), "", path)
-    return model.event_order(model.parse_date(event["date"]), event.get("recorded"),
-                             path.rsplit("/", 1)[-1])
+def _latest_tests(db: StoreBase, tests: Iterable[TestRow], moment: datetime | None
+                  ) -> tuple[dict[str, dict[str, str | None]], dict[str, str]]:
+    """Each component's latest verdict of each test type, and the date of its latest test
+    (as of ``moment``)."""
+    from .queries import latest_verdicts
+    kept = [t for t in tests if moment is None
+            or model.to_utc(model.parse_date(t[5])) <= moment]
+    tested: dict[str, tuple[str, str]] = {}  # component -> (utc, date) of its latest test
+    for cid, _, utc, _, _, date in kept:
+        if cid not in tested or utc > tested[cid][0]:
+            tested[cid] = (utc, date)
+    return latest_verdicts(db, kept), {cid: date for cid, (_, date) in tested.items()}

@@ -11,10 +11,12 @@ import json
 import os
 import sqlite3
 from collections import Counter, defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, NamedTuple, Tuple
 
+from .. import model
 from ..model.errors import SvtError
 from .freshness import Check, Freshness
+from . import tallies
 from ..git.log import Commit
 from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, Skipped, event_fields,
                    legacy_number, meta, open_file, read_rows, write_rows)
@@ -23,6 +25,13 @@ from ..store.layout import component_folder
 from ..store.txn import StoreLock
 
 __all__ = ["Index", "Skipped", "TABLE_COLUMNS", "fork_available"]
+
+# a test as the latest-verdict rule reads it: component, path, UTC date, test type, result,
+# date as written
+TestRow = Tuple[str, str, str, str, "str | None", str]
+TESTS_SQL = ("SELECT component, path, utc, name, result, date FROM events"
+             " WHERE kind='test' AND error IS NULL")
+
 
 
 class Index:
@@ -126,19 +135,36 @@ class Index:
                    refresh: bool = True, columns: tuple[str, ...] | None = None) -> list:
         """Component records matching the filters, sorted by type and id; with ``columns``,
         just those fields as tuples (no record decoding: fast for large tables)."""
-        if columns and not set(columns) <= set(TABLE_COLUMNS):
-            raise ValueError(f"columns must be among {TABLE_COLUMNS}")
-        check = self._start_refresh(events=False) if refresh else None
+        args = (component_type, status, location, position, _checked(columns))
+        return self._answer(lambda: self._select(*args), refresh, False, component_type)
+
+    def components_with_verdicts(self, component_type: str | None = None,
+                                 status: str | None = None, location: str | None = None,
+                                 position: str | None = None,
+                                 columns: tuple[str, ...] | None = None, by_type: bool = True
+                                 ) -> tuple[list, dict[str, Verdicts]]:
+        """:meth:`components` and :meth:`verdicts` (``svt list``), the event rows refreshed
+        too; :attr:`skipped` then names the unreadable event files as well (a verdict may
+        rest on one)."""
+        args = (component_type, status, location, position, _checked(columns))
+        return self._answer(lambda: (self._select(*args), self.verdicts(by_type)), True, True,
+                            component_type)
+
+    def _answer(self, query: Callable[[], Any], refresh: bool, events: bool,
+                component_type: str | None) -> Any:
+        """``query()``'s answer after a refresh (of the event rows too, with ``events``)."""
+        check = self._start_refresh(events=events) if refresh else None
         # while git looks for edits on the other core, answer from the index as it stands
         # (unless the folders showed a change already); ask again if the refresh changed it
-        args = (component_type, status, location, position, columns)
         version = self._data_version()
-        rows = None if check is not None and check.local else self._select(*args)
+        answer = None if check is not None and check.local else query()
         if check is not None and (self._finish_refresh(check) or
                                   self._data_version() != version):
-            rows = None  # changed by this refresh, or by another svt process's meanwhile
+            answer = None  # changed by this refresh, or by another svt process's meanwhile
         self.skipped = self.unreadable("components", component_type)
-        return self._select(*args) if rows is None else rows
+        if events:
+            self.skipped += self.unreadable("events", component_type)
+        return query() if answer is None else answer
 
     def _select(self, component_type: str | None, status: str | None, location: str | None,
                 position: str | None, columns: tuple[str, ...] | None) -> list:
@@ -165,7 +191,7 @@ class Index:
             "SELECT path, data FROM components WHERE position IS NOT NULL AND error IS NULL"
             " ORDER BY type, id")]
 
-    def tests_of(self, components: set[str]) -> list[tuple[str, str, str, str, str | None, str]]:
+    def tests_of(self, components: set[str]) -> list[TestRow]:
         """(component, path, utc, name, result, date) of the readable tests of these
         components, as the index stands (the caller refreshes)."""
         out: list = []
@@ -173,10 +199,41 @@ class Index:
         for i in range(0, len(ids), 500):  # SQLite's limit on parameters is 999 in old builds
             chunk = ids[i:i + 500]
             out += self.db.execute(
-                "SELECT component, path, utc, name, result, date FROM events WHERE component"
-                f" IN ({', '.join('?' * len(chunk))}) AND kind='test' AND error IS NULL",
+                f"{TESTS_SQL} AND component IN ({', '.join('?' * len(chunk))})",
                 chunk).fetchall()
         return out
+
+    def verdicts(self, by_type: bool = True) -> dict[str, Verdicts]:
+        """Each component's :class:`Verdicts` (of every component with a readable test), as
+        the index stands (the caller refreshes, events included); ``by_type=False`` leaves
+        their ``by_type`` empty (a table needs only the health and the line). Kept in the
+        index, and worked out again (:func:`latest_verdicts`) only for the components whose
+        event rows changed since (``verdicts_stale``, which triggers fill)."""
+        sql = f"SELECT component, health, line{', data' if by_type else ''} FROM verdicts"
+        self.db.execute("BEGIN")  # one snapshot: nothing stale, and the verdicts
+        try:
+            stale = self.db.execute("SELECT 1 FROM verdicts_stale LIMIT 1").fetchone()
+            rows = None if stale else self.db.execute(sql).fetchall()
+        finally:
+            self.db.execute("COMMIT")
+        if rows is None:
+            if not self._begin_quickly():  # another process is writing: work them all out
+                found = latest_verdicts(self.store, self.db.execute(TESTS_SQL).fetchall())
+                return {c: _verdicts(v) for c, v in found.items()}
+            try:  # under the write lock: no stale mark is lost
+                stale = [c for (c,) in self.db.execute("SELECT component FROM verdicts_stale")]
+                found = latest_verdicts(self.store, self.tests_of(set(stale)))
+                self.db.executemany("DELETE FROM verdicts WHERE component=?",
+                                    [(c,) for c in stale if c not in found])
+                self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?)", [
+                    (c, json.dumps(v), *_verdicts(v)[:2]) for c, v in found.items()])
+                self.db.execute("DELETE FROM verdicts_stale")
+                rows = self.db.execute(sql).fetchall()
+            finally:
+                self.db.execute("COMMIT")
+        if by_type:
+            return {c: Verdicts(health, line, json.loads(data)) for c, health, line, data in rows}
+        return {c: Verdicts(health, line, {}) for c, health, line in rows}
 
     def summary(self, recent: int = 10) -> dict:
         """Counts by type and status, installations by run period, tests by type. Kept in the
@@ -186,6 +243,7 @@ class Index:
         cached = self._meta(f"summary:{recent}")
         if cached:
             return json.loads(cached)
+        tallies.ensure(self.db)
         version = self._data_version()
         result = self._summarize(recent)
         # keep it only if no other svt process changed the index meanwhile
@@ -342,11 +400,7 @@ class Index:
             installed[period or "(no run period)"].append({"id": cid, "type": ctype,
                                                            "position": pos})
         links = q("SELECT coalesce(sum(links), 0) FROM components WHERE error IS NULL").fetchone()[0]
-        tests = {}
-        for name, n, passed, failed, last in q(
-                "SELECT name, count(*), sum(result='pass'), sum(result='fail'), max(utc)"
-                " FROM events WHERE kind='test' GROUP BY name ORDER BY name"):
-            tests[name] = {"count": n, "pass": passed or 0, "fail": failed or 0, "latest": last}
+        tests = tallies.tests(self.db)  # kept up to date by triggers: no count of 50,000 rows
         recent_rows = [
             {"component": c, "test_type": n, "date": d, "result": r}
             for c, n, d, r in q("SELECT component, name, date, result FROM events WHERE"
@@ -366,6 +420,51 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+class Verdicts(NamedTuple):
+    """A component's latest verdict of each test type, as :meth:`Index.verdicts` keeps it."""
+
+    health: str  # model.overall_health
+    line: str  # model.verdict_line: iv_curve ✗ · noise_test ✓
+    by_type: dict[str, str | None]  # model.latest_by_type: {"iv_curve": "fail", ...}
+
+
+def _verdicts(by_type: dict[str, str | None]) -> Verdicts:
+    return Verdicts(model.overall_health(by_type), model.verdict_line(by_type), by_type)
+
+
+UNTESTED = _verdicts({})  # a component without a readable test
+
+
+def latest_verdicts(store: StoreBase, tests: Iterable[TestRow]) -> dict[str, dict[str, str | None]]:
+    """{component: {test type: result of its latest test}} (model.latest_by_type) of these
+    tests. The UTC date orders them; tests of one type on the same date are ordered as
+    everywhere, by model.event_order (when svt recorded them, then the file name), which
+    reads those few files."""
+    rows = list(tests)
+    same = Counter((cid, name, utc) for cid, _, utc, name, _, _ in rows)
+    by_component: dict[str, list[tuple[str, object, str | None]]] = defaultdict(list)
+    for cid, path, utc, name, result, _ in rows:
+        order = (utc, event_order(store, path) if same[cid, name, utc] > 1 else ())
+        by_component[cid].append((name, order, result))
+    return {cid: model.latest_by_type(found) for cid, found in by_component.items()}
+
+
+def event_order(store: StoreBase, path: str) -> tuple:
+    """model.event_order of the event file ``path`` (the earliest, if it fails to load)."""
+    try:
+        event = store.load(path)
+    except SvtError:
+        return (model.parse_date("0001-01-01T00:00:00+00:00"), "", path)
+    return model.event_order(model.parse_date(event["date"]), event.get("recorded"),
+                             path.rsplit("/", 1)[-1])
+
+
+def _checked(columns: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if columns and not set(columns) <= set(TABLE_COLUMNS):
+        raise ValueError(f"columns must be among {TABLE_COLUMNS}")
+    return columns
 
 
 def _like(text: str) -> str:

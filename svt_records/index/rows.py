@@ -18,10 +18,13 @@ from ..model.errors import RecordError, SvtError
 from ..store.base import StoreBase
 from ..store.layout import event_id
 
-VERSION = "11"
+VERSION = "13"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
+# verdicts keeps each component's latest verdict of each test type (Index.verdicts, for
+# `svt list`); the triggers name in verdicts_stale every component whose event rows change
+# (whoever writes them), so that only those are worked out again.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER, parent TEXT);
@@ -49,6 +52,17 @@ CREATE INDEX IF NOT EXISTS events_broken ON events(path) WHERE error IS NOT NULL
 CREATE INDEX IF NOT EXISTS events_legacy ON events(legacy) WHERE legacy IS NOT NULL;
 CREATE TABLE IF NOT EXISTS recent_commits (folder TEXT PRIMARY KEY, commits TEXT,
     complete INTEGER);
+CREATE TABLE IF NOT EXISTS verdicts (component TEXT PRIMARY KEY, data TEXT, health TEXT,
+    line TEXT);
+CREATE TABLE IF NOT EXISTS verdicts_stale (component TEXT PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS verdicts_insert BEFORE INSERT ON events BEGIN
+    INSERT OR IGNORE INTO verdicts_stale SELECT component FROM events WHERE path = NEW.path;
+    INSERT OR IGNORE INTO verdicts_stale VALUES (NEW.component); END;
+CREATE TRIGGER IF NOT EXISTS verdicts_delete AFTER DELETE ON events BEGIN
+    INSERT OR IGNORE INTO verdicts_stale VALUES (OLD.component); END;
+CREATE TRIGGER IF NOT EXISTS verdicts_update AFTER UPDATE ON events BEGIN
+    INSERT OR IGNORE INTO verdicts_stale VALUES (OLD.component);
+    INSERT OR IGNORE INTO verdicts_stale VALUES (NEW.component); END;
 """
 EVENT_FIELDS = ("kind", "date", "component", "test_type", "result", "legacy_id")
 LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
@@ -145,7 +159,8 @@ def open_file(path: Path) -> sqlite3.Connection:
     if row is None or row[0] != VERSION:  # another svt version's layout: start afresh
         db.executescript("DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS dirs;"
                          " DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS components;"
-                         " DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS recent_commits;")
+                         " DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS recent_commits;"
+                         " DROP TABLE IF EXISTS verdicts; DROP TABLE IF EXISTS verdicts_stale;")
         db.executescript(SCHEMA)
         db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
     return db

@@ -156,8 +156,20 @@ def _file_lines(ev: dict) -> list[str]:
     return [f"      {file_label(f)}" for f in ev.get("files") or [] if isinstance(f, dict)]
 
 
+def format_measurement(value: Any) -> str:
+    """A measurement for people: a number with SI prefixes and three significant digits
+    (values.format_si: ``6.44 µA``, not ``6.436e-06 A``); anything else as format_value
+    shows it. Only the display: the record keeps the number, and limits judge that."""
+    number = value.get("value") if isinstance(value, dict) else value
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        return format_value(value)
+    from .values import format_si  # values reads the registry: imported when used
+    unit = value.get("unit") if isinstance(value, dict) else None
+    return format_si(number, unit if isinstance(unit, str) else None)
+
+
 def format_measurements(values: dict | None) -> str:
-    return ", ".join(f"{k}={format_value(v)}" for k, v in (values or {}).items())
+    return ", ".join(f"{k}={format_measurement(v)}" for k, v in (values or {}).items())
 
 
 def _review_measures(values: dict | None) -> str:
@@ -297,7 +309,7 @@ SECTIONS = (
 )
 
 # Keys every event has, before its own.
-COMMON_EVENT_KEYS = ("kind", "date", "recorded", "component")
+COMMON_EVENT_KEYS = ("kind", "date", "recorded", "component", "component_created")
 # A module's parts: each is a field of the module's record naming the part, and the part's
 # component type; the part's record names the module back in ``module``.
 MODULE_PARTS = ("sensor", "hybrid")

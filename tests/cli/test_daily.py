@@ -48,10 +48,12 @@ def test_tables_fit_a_terminal(store_path, svt_proc):
     import sys
     place = "Clean Room, cabinet 7, shelf 3, the drawer on the left with the blue label"
     svt_proc("add", "--id", "M1", "--type", "module", "--location", place)
-    leader, follower = os.openpty()  # stdout is a terminal, 60 columns wide
+    # stdout is a terminal, 80 columns wide (list's ten columns, health and verdicts among
+    # them, need 74 at the narrowest)
+    leader, follower = os.openpty()
     try:
         proc = subprocess.run([sys.executable, "-m", "svt_records", "list"], stdout=follower,
-                              stderr=subprocess.PIPE, env=dict(os.environ, COLUMNS="60"),
+                              stderr=subprocess.PIPE, env=dict(os.environ, COLUMNS="80"),
                               timeout=60)
         os.close(follower)
         out = b""
@@ -67,7 +69,7 @@ def test_tables_fit_a_terminal(store_path, svt_proc):
         os.close(leader)
     assert proc.returncode == 0, proc.stderr
     lines = out.decode().replace("\r", "").splitlines()
-    assert lines and all(len(line) <= 60 for line in lines), lines
+    assert lines and all(len(line) <= 80 for line in lines), lines
     assert any("…" in line for line in lines) and any("M1" in line for line in lines)
 
 
@@ -187,7 +189,8 @@ def test_positions_now_in_a_run_period_and_at_a_date(store_path, svt, gitcmd):
     assert order[47:] == ["Layer7_bottom_stereo_hole"] + [f"FEB{n}" for n in range(1, 13)]
     assert now["Layer0_top_axial"]["component"] == "M2"
     assert now["Layer0_top_axial"]["since"].startswith("2025-09-01")
-    assert now["Layer0_top_axial"]["result"] is None  # M2 was never tested
+    assert now["Layer0_top_axial"]["health"] == "untested"  # M2 was never tested
+    assert now["Layer0_top_axial"]["verdicts"] == {}
     assert (now["FEB3"]["component"], now["FEB3"]["run_period"]) == ("F1", "2025_spring")
     assert now["Layer1_top_axial"]["component"] is None
 
@@ -195,12 +198,15 @@ def test_positions_now_in_a_run_period_and_at_a_date(store_path, svt, gitcmd):
     m1 = spring["Layer0_top_axial"]
     assert (m1["component"], m1["since"][:10], m1["until"][:10]) == ("M1", "2025-03-01",
                                                                      "2025-06-01")
-    assert (m1["test_type"], m1["result"]) == ("noise_test", "fail")  # its latest test
+    # the latest verdict of each test type: the later noise test's fail makes it fail
+    assert m1["verdicts"] == {"iv_curve": "pass", "noise_test": "fail"}
+    assert m1["health"] == "fail" and m1["tested"].startswith("2025-06-02")
     assert spring["FEB3"]["component"] == "F1" and spring["FEB3"]["until"] is None
 
     in_april, _ = rows("--at", "2025-04-15")
     m1 = in_april["Layer0_top_axial"]
-    assert (m1["component"], m1["test_type"], m1["result"]) == ("M1", "iv_curve", "pass")
+    assert (m1["component"], m1["verdicts"], m1["health"]) == ("M1", {"iv_curve": "pass"},
+                                                              "pass")
     assert rows("--at", "2025-07-01")[0]["Layer0_top_axial"]["component"] is None
     # a day alone means its end: M1 was installed during 2025-03-01
     assert rows("--at", "2025-03-01")[0]["Layer0_top_axial"]["component"] == "M1"
@@ -210,7 +216,8 @@ def test_positions_now_in_a_run_period_and_at_a_date(store_path, svt, gitcmd):
     assert "Layer0_top_axial" in table and "M2" in table
     assert "2 of 60 position(s) filled" in table
     csv = svt("positions", "--run-period", "2025_spring", "--format", "csv").stdout.splitlines()
-    assert csv[0] == "position,component,type,since,until,run_period,test_type,result,tested"
+    assert csv[0] == ("position,component,type,since,until,run_period,health,"
+                      "verdicts.iv_curve,verdicts.noise_test,tested")
     assert csv[1].startswith("Layer0_top_axial,M1,module,2025-03-01")
     bad = svt("positions", "--run-period", "2024_run", ok=False)
     assert bad.exit_code != 0 and "2025_fall, 2025_spring" in bad.stderr
@@ -219,7 +226,7 @@ def test_positions_now_in_a_run_period_and_at_a_date(store_path, svt, gitcmd):
 
 
 def test_positions_show_a_test_result_edited_by_hand_at_once(store_path, svt):
-    """The latest test of an installed component is read from its folder as it is now."""
+    """The tests of an installed component are read from its folder as it is now."""
     svt("add", "--id", "M1", "--type", "module")
     svt("install", "M1", "Layer0_top_axial", "--run-period", "2025_spring")
     svt("test", "M1", "--type", "iv_curve", "--pass", "--date", "2025-02-01")
@@ -227,18 +234,18 @@ def test_positions_show_a_test_result_edited_by_hand_at_once(store_path, svt):
 
     def latest():
         rows = json.loads(svt("positions", "--format", "json").stdout)
-        return next((r["test_type"], r["result"]) for r in rows
+        return next((r["verdicts"], r["tested"][:10]) for r in rows
                     if r["position"] == "Layer0_top_axial")
-    assert latest() == ("iv_curve", "pass")
+    assert latest() == ({"iv_curve": "pass", "noise_test": "pass"}, "2025-02-01")
     event = next((store_path / "records/module/M1").glob("*/*_iv_curve_*.yaml"))
     with open(event, "r+") as fh:  # in place, uncommitted
         text = fh.read().replace("result: pass", "result: fail")
         fh.seek(0)
         fh.write(text)
         fh.truncate()
-    assert latest() == ("iv_curve", "fail")
+    assert latest() == ({"iv_curve": "fail", "noise_test": "pass"}, "2025-02-01")
     event.write_text(event.read_text().replace("2025-02-01", "2024-12-01"))
-    assert latest() == ("noise_test", "pass")
+    assert latest() == ({"iv_curve": "fail", "noise_test": "pass"}, "2025-01-01")
 
 
 def test_positions_take_the_feb_count_and_other_positions_from_svt_yaml(store_path, svt,

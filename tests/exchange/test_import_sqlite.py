@@ -249,8 +249,8 @@ def test_legacy_columns_and_json_become_the_measurements_svt_test_writes(db, svt
     assert db.tests("M-2")[0]["measurements"] == {"voltage": {"value": 80.0, "unit": "V"},
                                                   "current": {"value": 4.0, "unit": "uA"}}
     shown = svt("show", "M-1").stdout
-    assert "voltage=60.0 V" in shown and "temperature=-9.0 C" in shown
-    assert "noise=1500.0 e" in shown and "_measured" not in shown and "noise_level" not in shown
+    assert "voltage=60.0 V" in shown and "temperature=-9.00 C" in shown
+    assert "noise=1.50 ke" in shown and "_measured" not in shown and "noise_level" not in shown
     header = svt("results", "--type", "iv_curve", "--format", "csv").stdout.splitlines()[0]
     columns = header.split(",")
     assert [c for c in columns if c.startswith("voltage")] == ["voltage [V]"]

@@ -104,7 +104,7 @@ def test_show_and_describe_hold_every_kind_in_its_section(db, svt, png):
     text = svt("show", "M1").output
     for section in registry.SECTIONS:
         assert f"\n{section.title}" in text
-    assert "iv_curve  PASS  leakage=2 uA" in text and "[note/info] Noise rising" in text
+    assert "iv_curve  PASS  leakage=2.00 \u00b5A" in text and "[note/info] Noise rising" in text
 
 
 # ---- enumerations: the store's schemas say, svt's are the defaults ---------------------

@@ -142,7 +142,7 @@ def test_show_test_prints_one_test_in_full(store_path, svt, files):
     test_id = _test_id(svt)
     out = svt("show-test", test_id).stdout
     for text in ("MOD-1", "cv_curve", "2025-03-14T10:22", "PASS", "Jane Doe", "stand 2",
-                 "voltage: 60.0 V", "current: 2.3e-06 A", "enc: 1500 e",
+                 "voltage: 60.0 V", "current: 2.30 \u00b5A", "enc: 1.50 ke",
                  "Normal operation", "second line", "raw data  iv.csv", "plot  iv_fit.svg"):
         assert text in out, text
     path, event = _event(store_path, "MOD-1", "cv_curve")
@@ -205,7 +205,7 @@ def test_an_id_is_found_among_files_changed_by_hand_since_the_index_was_built(
     twin.write_text("kind: [unreadable\n")  # a copy that does not load: named, with why
     said = svt("show-test", test_id, ok=False)
     assert said.exit_code == 1 and "does not load" in said.stderr, said.stderr
-    assert f"{twin.relative_to(store_path).as_posix()}:2:1: error: YAML syntax" in said.stderr
+    assert f"{twin.relative_to(store_path).as_posix()}:1:7: error: YAML syntax" in said.stderr
     path.with_name(path.name + ".bak").rename(path)
     shown = svt("show-test", test_id, "--format", "json", ok=False)  # the test that loads,
     assert json.loads(shown.stdout)["component"] == "MOD-1"  # and the copy named (issue 25)
