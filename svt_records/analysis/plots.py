@@ -23,12 +23,11 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
-from ..model.errors import InvalidInput
+from ..model.errors import MissingExtra
 
 if TYPE_CHECKING:
     from .ivfile import IVData
 
-INSTALL_SITE = 'pip install "svt-records[site]"'
 # mplhep's generic style (HPS has no style of its own): mplhep 1.3.3's ROOT style, which is
 # its CMS dict in mplhep/styles/cms.py, copied here because importing mplhep costs about as
 # much as matplotlib (it loads pyplot and all its plotters)
@@ -99,13 +98,13 @@ _pyplot: Any = None
 
 def setup() -> Any:
     """matplotlib with the Agg backend and the shared style (rcParams), set up once; returns
-    the matplotlib module. Raises InvalidInput saying how to install the ``site`` extra when
+    the matplotlib module. Raises MissingExtra (the ``site`` extra) when
     matplotlib is missing."""
     global _styled
     try:
         import matplotlib
     except ImportError:
-        raise InvalidInput(f"drawing plots needs matplotlib: {INSTALL_SITE}") from None
+        raise MissingExtra("drawing plots needs matplotlib", "site") from None  # CLI: how
     if not _styled:
         from cycler import cycler  # matplotlib's dependency, imported by it
         matplotlib.use("Agg", force=True)
@@ -193,12 +192,14 @@ def save(fig: Any, out_path: str | os.PathLike[str]) -> None:
 
 
 Curve = Union["IVData", "tuple[str, IVData]"]
+LIMIT_COLOUR = "#c1121f"
 
 
 def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str], *,
               operating_voltage: float | None = None,
               breakdown: float | Sequence[float | None] | None = None,
-              title: str | None = None) -> None:
+              title: str | None = None, operating_label: str | None = None,
+              limits: Sequence[tuple[str, float, str, bool]] = ()) -> None:
     """Draw IV curves as |I| against |V| (log y) into the PNG ``out_path``.
 
     ``curves`` is one IVData or several, each possibly as ``(label, IVData)`` (the label
@@ -206,7 +207,10 @@ def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str],
     ``breakdown`` (one voltage for the first curve, or one per curve, None where a curve has
     none) marks each breakdown with a dotted line and a triangle on its curve. Voltages are
     in V, currents in A, as IVData holds them; signs are ignored (negative bias plots like
-    positive)."""
+    positive). ``operating_label`` replaces the operating voltage's legend text; ``limits``
+    draws the limits a test type sets on a voltage or a current, each (``"V"``, volts): a
+    vertical line, or (``"I"``, amperes): a horizontal one, with its legend text and whether
+    it is a placeholder (drawn dotted and paler)."""
     from .ivfile import IVData
 
     items = [curves] if isinstance(curves, (IVData, tuple)) else list(curves)
@@ -222,13 +226,16 @@ def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str],
     marks = [abs(b) for b in breakdowns if b is not None]
     if operating_voltage is not None:
         marks.append(abs(operating_voltage))
-    xlim, ylim = iv_limits([p for _, shown in labelled for p in shown], marks)
+    marks += [abs(value) for axis, value, _, _ in limits if axis == "V"]
+    levels = [abs(value) for axis, value, _, _ in limits if axis == "I"]
+    xlim, ylim = iv_limits([p for _, shown in labelled for p in shown], marks, levels)
     fig, axes = _iv_axes()
     try:
         # fixed margins that fit the style's labels: tight_layout would cost another drawing
         fig.subplots_adjust(left=0.17, right=0.96, bottom=0.15, top=0.91 if title else 0.96)
         _iv_background(fig, axes, xlim, ylim)
-        _iv_draw(axes, labelled, breakdowns, operating_voltage, title)
+        _iv_draw(axes, labelled, breakdowns, operating_voltage, title, operating_label,
+                 limits)
         _iv_save(fig, axes, out_path)
     except BaseException:
         _iv_reused.clear()  # a figure left half-drawn is not drawn on again
@@ -236,12 +243,14 @@ def iv_figure(curves: Curve | Sequence[Curve], out_path: str | os.PathLike[str],
         raise
 
 
-def iv_limits(points: Sequence[tuple[float, float]], marks: Sequence[float] = ()
+def iv_limits(points: Sequence[tuple[float, float]], marks: Sequence[float] = (),
+              levels: Sequence[float] = ()
               ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The axes' limits of an IV plot of ``points`` (|V|, |I| > 0) and vertical lines at
-    ``marks`` (V): x from 0 to a round voltage past the last, y from the decade below the
-    least current to the decade above the most. Round limits make the plots of a store
-    comparable, and plots with the same limits share their drawn axes (issue 14)."""
+    """The axes' limits of an IV plot of ``points`` (|V|, |I| > 0), vertical lines at
+    ``marks`` (V) and horizontal ones at ``levels`` (A): x from 0 to a round voltage past the
+    last, y from the decade below the least current to the decade above the most (a level
+    counts only beside points). Round limits make the plots of a store comparable, and plots
+    with the same limits share their drawn axes (issue 14)."""
     right = max([v for v, _ in points] + list(marks) + [0.0]) * 1.04
     if right < 1e-3:  # no voltage to speak of (all points at 0 V)
         right = 1.0
@@ -249,6 +258,8 @@ def iv_limits(points: Sequence[tuple[float, float]], marks: Sequence[float] = ()
     step *= next(f for f in (1, 2, 2.5, 5, 10) if right / (step * f) <= 10)
     xlim = (0.0, float(math.ceil(right / step - 1e-9) * step))
     currents = [i for _, i in points if i > 0 and math.isfinite(i)]
+    if currents:
+        currents += [i for i in levels if i > 0 and math.isfinite(i)]
     if not currents:
         return xlim, (1e-12, 1e-3)
     low = math.floor(math.log10(min(currents)) - 0.02)
@@ -352,7 +363,9 @@ def _decade_formatter() -> Any:
 
 
 def _iv_draw(axes: Any, labelled: list[tuple[str | None, list[tuple[float, float]]]],
-             breakdowns: list, operating_voltage: float | None, title: str | None) -> None:
+             breakdowns: list, operating_voltage: float | None, title: str | None,
+             operating_label: str | None = None,
+             limits: Sequence[tuple[str, float, str, bool]] = ()) -> None:
     for n, (label, shown) in enumerate(labelled):
         line, = axes.plot([v for v, _ in shown], [i for _, i in shown], marker="o",
                           markersize=3, linewidth=1.2, label=label)
@@ -366,7 +379,12 @@ def _iv_draw(axes: Any, labelled: list[tuple[str | None, list[tuple[float, float
                       color=line.get_color(), label=f"breakdown {abs(bd):g} V")
     if operating_voltage is not None:
         axes.axvline(abs(operating_voltage), color="grey", linestyle="--", linewidth=1.2,
-                     label=f"operating voltage {abs(operating_voltage):g} V")
+                     label=operating_label or f"operating voltage {abs(operating_voltage):g} V")
+    for axis, value, label, placeholder in limits:
+        draw = axes.axvline if axis == "V" else axes.axhline
+        line = draw(abs(value), color=LIMIT_COLOUR, linestyle=":" if placeholder else "-.",
+                    linewidth=1.2, alpha=0.6 if placeholder else 1.0, label=label)
+        line.set_gid(f"limit-{axis}")
     # a fixed title position: finding one above the tick labels costs a layout of each axis
     axes.set_title(title or "", fontsize="medium", y=1.0)
     if any(h for h in axes.get_legend_handles_labels()[1]):

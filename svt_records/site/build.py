@@ -34,10 +34,9 @@ SHARED_PARSE_UP_TO = 30_000
 # the digest fields each store-wide part is made of: when no component changed them, the
 # part's pages and plots are kept without working out their inputs again
 TESTS_PART = ("type", "tests", "iv")  # tests/: the results tables and the trend plots
-MAP_PART = ("status", "latest", "moves", "position", "periods")  # map.html
+MAP_PART = ("status", "tests", "moves", "position", "periods")  # map.html
 MOVES_PART = ("moves", "position", "periods")  # who is where: positions.py asked again
-NO_LABELS = (f"no labels: their QR codes need segno ({labels.INSTALL_LABELS}); the pages are"
-             " built without them")
+NO_LABELS = "no labels: their QR codes need segno ({}); the pages are built without them"
 
 
 def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
@@ -64,7 +63,8 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     result.full = not old
     site_url = db.config.get("site_url") or None
     if not with_labels:
-        result.notes.append(NO_LABELS)
+        from ..files.install import pip_command
+        result.notes.append(NO_LABELS.format(pip_command("labels")))
     from ..index.queries import Index
     index = Index(db)
     index.refresh()
@@ -151,9 +151,9 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     def kept(prefix: str) -> bool:  # what the last build wrote there is all still there
         return all(outputs.still_there(rel) for rel in outputs_old if rel.startswith(prefix))
     series = None if not changed_part(TESTS_PART) and "tests" in old and kept("tests/") \
-        else drawing.trend_series(digests)
+        else drawing.trend_series(digests, test_types)
     # the plots are drawn by a pool of their own while this process writes the store's pages
-    plotted = drawing.draw_all(outputs, db.root, jobs, digests, series, touched)
+    plotted = drawing.draw_all(outputs, db.root, jobs, digests, series, touched, test_types)
     try:
         tests_summary, map_rows = pages.store_pages(
             outputs, db, index, digests, problems, site_problems, series,
@@ -173,7 +173,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
 def _static(outputs: SiteOutputs) -> None:
     from importlib import resources
     base = resources.files("svt_records.site") / "static"
-    for name in ("site.css", "table.js"):
+    for name in ("site.css", "table.js", "map.js"):
         data = (base / name).read_bytes()
         rel = f"static/{name}"
         outputs.hashes[rel] = hashlib.sha256(data).hexdigest()[:32]

@@ -12,8 +12,11 @@ from ..analysis import testtypes
 from ..analysis.ivfile import is_table
 from ..model.errors import SvtError
 from ..model.names import is_path_safe
+from ..model.verdicts import latest_by_type, overall_health
 from ..store.base import StoreBase
 from ..store.layout import event_id
+from ..store.testrun import verdict_notes
+from .forge_links import Forge, commands
 from .paths import FILES, FILES_DIR, IV
 from .stored import Copy
 
@@ -62,14 +65,68 @@ def _units(defined: dict[str, testtypes.TestType], test_type: Any,
     return out
 
 
+def _bound(edge: float | None, unit: str | None, placeholder: bool) -> dict | None:
+    return None if edge is None else {"text": model.format_si(edge, unit),
+                                      "placeholder": placeholder}
+
+
+def test_view(db: StoreBase, defined: dict[str, testtypes.TestType], ctype: str, ev: dict,
+              shown: list[tuple[str, Any]], units: dict[str, str]) -> dict:
+    """What a test's part of the page shows: each measurement with its unit (SI prefixes,
+    three significant digits) beside its limits, each marked when it is a placeholder; the
+    failed limits (the record's ``limits.failed``), where the verdict came from, and what
+    the placeholders say (store.testrun.verdict_notes)."""
+    definition = defined.get(str(ev.get("test_type")))
+    bounds = {limit.name: limit for limit in definition.limits(ctype)} if definition else {}
+    rows = []
+    for name, value in shown:
+        limit = bounds.get(name)
+        row: dict[str, Any] = {"name": name, "value": si_text(value, units.get(name))}
+        if limit is not None:
+            row["min"] = _bound(limit.min, limit.unit, definition is not None and
+                                definition.is_placeholder(limit.min_path))
+            row["max"] = _bound(limit.max, limit.unit, definition is not None and
+                                definition.is_placeholder(limit.max_path))
+        rows.append(row)
+    held = ev.get("limits")
+    limits: dict = held if isinstance(held, dict) else {}
+    failed = [str(f) for f in limits.get("failed") or [] if isinstance(f, (str, int, float))]
+    result = ev.get("result")
+    source = None if result not in ("pass", "fail") else \
+        "from the limits" if limits.get("decided") else "by hand"
+    try:
+        notes = verdict_notes(db.config, ev, defined)
+    except (SvtError, ValueError, TypeError, AttributeError):
+        notes = []
+    placeholders = [p for p in definition.placeholders] if definition else []
+    return {"type": ev.get("test_type"), "date": ev["date"], "result": result,
+            "measurements": rows, "failed": failed, "source": source,
+            "verdict_notes": notes, "placeholders": placeholders,
+            "limited": any("min" in r or "max" in r for r in rows),
+            "notes": ev.get("notes"), "by": ev.get("tested_by"), "setup": ev.get("setup"),
+            "path": ev["_path"]}
+
+
+def si_text(value: Any, unit: str | None) -> str:
+    """A measurement for people (model.format_si): its own unit, else ``unit``."""
+    if isinstance(value, dict) and "value" in value:
+        unit = value.get("unit") or unit
+        value = value.get("value")
+    if value is None:
+        return ""
+    return model.format_si(value, str(unit) if unit else None)
+
+
 def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None,
                       defined: dict[str, testtypes.TestType],
-                      read: dict[str, dict] | None = None
+                      read: dict[str, dict] | None = None,
+                      site_forge: Forge | None = None
                       ) -> tuple[dict, dict, list[Copy]]:
     """(page context, digest, stored files to copy: their entries in the context are
     completed as they are copied, stored.publish);
     ``defined``: svt.yaml's test definitions; ``read``: events already read (path ->
-    data), the rest are read here."""
+    data), the rest are read here; ``site_forge``: the store's project on GitHub or
+    GitLab, for the links to each record's source."""
     folder = db.root / item.path.rsplit("/", 1)[0]
     events: list[dict] = []
     unreadable: list[str] = []
@@ -110,6 +167,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
         return entries
 
     tests, installs, logs, other = [], [], [], []
+    orders: list[tuple[str, Any, Any]] = []  # (test type, order, result): the verdicts
     digest_tests: list[list] = []
     iv_files: list[list] = []
     periods: set[str] = set()
@@ -121,15 +179,14 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
             tid = event_id(ev["_path"])
             measures = ev.get("measurements") or {}
             shown = [(k, v) for k, v in measures.items()] if isinstance(measures, dict) else []
-            tests.append({"id": tid, "type": ev.get("test_type"), "date": ev["date"],
-                          "result": ev.get("result"), "measurements": shown,
-                          "stored": files, "notes": ev.get("notes"),
-                          "by": ev.get("tested_by"), "setup": ev.get("setup"),
-                          "path": ev["_path"]})
             numbers = {k: n for k, v in shown if (n := numeric(v)) is not None}
+            units = _units(defined, ev.get("test_type"), shown, numbers)
+            tests.append(dict(test_view(db, defined, item.ctype, ev, shown, units),
+                              id=tid, stored=files,
+                              links=site_forge.links(ev["_path"]) if site_forge else None))
             digest_tests.append([ev.get("test_type"), ev["date"], ev["_utc"], ev.get("result"),
-                                 numbers, tid, _units(defined, ev.get("test_type"), shown,
-                                                      numbers)])
+                                 numbers, tid, units])
+            orders.append((str(ev.get("test_type")), ev["_order"], ev.get("result")))
             for entry in ev.get("files") or []:
                 if isinstance(entry, dict) and is_iv_file(defined, str(ev.get("test_type")), entry) \
                         and "/" not in str(entry["path"]):
@@ -143,28 +200,47 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
             if kind == "install" and ev.get("run_period"):
                 periods.add(str(ev["run_period"]))
         elif kind in ("log", "comment", "attach"):
-            logs.append(dict(ev, _stored=files))
+            logs.append(dict(ev, _stored=files,
+                             _links=site_forge.links(ev["_path"]) if site_forge else None))
         else:
             other.append(dict(ev, _stored=files))
     record = item.record or {}
     assembly = [(part, record[part]) for part in ("module", *model.MODULE_PARTS)
                 if isinstance(record.get(part), str)]
+    verdicts = latest_by_type(orders)
+    connections = [c for c in record.get("connections") or [] if isinstance(c, dict)]
+    # the assembly and connections as they are now have sections of their own: the events
+    # that made them are not listed again (their commits are in the history)
+    now = {part: other for part, other in assembly}
+    linked = {str(c.get("to")) for c in connections}
+    other = [ev for ev in other
+             if not (ev.get("kind") == "assembly" and all(
+                 now.get(p) == ev.get(p) for p in model.MODULE_PARTS if ev.get(p)))
+             and not (ev.get("kind") == "connect" and str(ev.get("other")) in linked)]
+    folder_rel = item.path.rsplit("/", 1)[0]
     commits = [dict(c, url=(commit_prefix + c["sha"]) if commit_prefix else None)
                for c in item.commits]
+    attributes = sorted((record.get("attributes") or {}).items()) \
+        if isinstance(record.get("attributes"), dict) else []
     context = {
         "cid": item.cid, "ctype": item.ctype, "record": item.record, "error": item.error,
         "source": item.path, "problems": item.problems, "unreadable": unreadable,
         "fields": [(k, v) for k, v in record.items()
                    if k not in ("id", "type", "attributes", "connections", "module", "sensor",
                                 "hybrid")],
-        "attributes": sorted((record.get("attributes") or {}).items())
-        if isinstance(record.get("attributes"), dict) else [],
+        "attributes": attributes,
         "assembly": assembly,
-        "connections": [c for c in record.get("connections") or [] if isinstance(c, dict)],
+        "connections": connections,
         "tests": tests[::-1], "installs": installs[::-1], "logs": logs[::-1],
         "other": other[::-1], "commits": commits,
         "iv_plot": f"{IV}/{quote(item.cid)}.png" if iv_files else None,
         "label": None,  # the label's path from the site's root, when labels are drawn
+        "verdicts": verdicts, "health": overall_health(verdicts),
+        "links": site_forge.links(item.path, folder_rel) if site_forge else None,
+        "forms": {key: url for key in ("test", "log", "status")
+                  if site_forge and (url := site_forge.form(key, item.cid))},
+        "commands": commands(item.cid, sorted(defined) or sorted(verdicts))
+        if site_forge and site_forge.kind == "gitlab" else [],
     }
     latest = digest_tests[-1] if digest_tests else None
     digest = {"id": item.cid, "type": item.ctype, "status": record.get("status"),
@@ -172,5 +248,18 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
               "run_period": record.get("run_period"),
               "invalid": bool(item.error or item.problems or unreadable),
               "latest": [latest[0], latest[1][:10], latest[3]] if latest else None,
-              "tests": digest_tests, "iv": iv_files, "periods": sorted(periods), "moves": moves}
+              "tests": digest_tests, "iv": iv_files, "periods": sorted(periods), "moves": moves,
+              "serial": _text(record.get("serial_number")),
+              "manufacturer": _text(record.get("manufacturer")),
+              "host": _text(record.get("module")), "verdicts": verdicts,
+              "search": " ".join(f"{k} {_text(v)}" for k, v in attributes)[:500]}
     return context, digest, copies
+
+
+def _text(value: Any) -> str:
+    """A record's field as one line of text ("" for none)."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return " ".join(str(v) for v in (value.values() if isinstance(value, dict) else value))
+    return str(value)

@@ -3,7 +3,7 @@ links (in the forms stored.py chooses): made again only when their inputs change
 process or, for many components, in a pool of forked workers."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 from urllib.parse import quote
 
@@ -11,6 +11,9 @@ from ..analysis import testtypes
 from ..store.base import StoreBase
 from . import COMPONENTS_DIR, labels
 from .component_data import ComponentInput, component_context
+from .display import add_filters
+from .forge_links import Forge, forge
+from .home import site_title
 from .outputs import SiteOutputs, input_hash
 from .paths import FILES_DIR, LABELS_DIR
 from .stored import prune, publish
@@ -39,6 +42,11 @@ class ComponentPages:
     labels: bool  # segno is there: draw labels
     site_url: str | None  # svt.yaml's, which the labels' QR codes hold
     jobs: int
+    # the store's project on GitHub or GitLab, for the links to each record's source
+    forge: Forge | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.forge = forge(self.db.repo.remote_url(), self.db.main_branch, self.db.root)
 
 
 def make_all(pages: ComponentPages, items: list[ComponentInput], pool_from: int
@@ -87,11 +95,14 @@ def one_component(pages: ComponentPages, item: ComponentInput) -> Made:
     input hash, page written, label's input hash or None, label written)."""
     outputs = pages.outputs
     context, digest, copies = component_context(pages.db, item, pages.commit_prefix,
-                                                pages.test_types, pages.events)
+                                                pages.test_types, pages.events, pages.forge)
     root = str(pages.db.root)
     published = {f"{copy.folder}/{name}" for copy in copies
                  if (name := publish(outputs, root, copy)) is not None}
     prune(outputs, f"{FILES_DIR}/{item.cid}", published)
+    digest["photos"] = photos(context)
+    context["site_name"] = site_title(pages.db.config)
+    add_filters(outputs.environment())
     label_hash, label_wrote = None, False
     if pages.labels:
         label_hash, label_wrote = _label(pages, item)
@@ -101,6 +112,23 @@ def one_component(pages: ComponentPages, item: ComponentInput) -> Made:
     outputs.page(rel, "component.html.j2", context)
     return (item.cid, digest, outputs.hashes[rel], outputs.result.pages_written > before,
             label_hash, label_wrote)
+
+
+def photos(context: dict, most: int = 2) -> list[list[str]]:
+    """The component's latest photos, for the home page: [date, address from the site's
+    root, name], newest first (stored as images, not plots, and shown as images:
+    stored.publish)."""
+    out = []
+    events = [(t["date"], t["stored"]) for t in context["tests"]] + \
+        [(e["date"], e["_stored"]) for e in context["logs"]]
+    for date, entries in sorted(events, key=lambda e: e[0], reverse=True):
+        for entry in entries:
+            if entry.get("show") == "image" and entry.get("href") and \
+                    entry.get("kind") in ("image", "photo"):  # (not a plot)
+                out.append([date, f"{COMPONENTS_DIR}/{entry['href']}", str(entry["name"])])
+                if len(out) >= most:
+                    return out
+    return out
 
 
 def missing(outputs: SiteOutputs, cid: str, with_labels: bool) -> bool:

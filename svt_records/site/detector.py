@@ -1,5 +1,10 @@
 """The detector map's drawing: where each position's box goes in the SVG (the template
-draws it), and the colours of statuses and verdicts.
+draws it), and the colours of health and verdicts.
+
+A module's fill is its overall health (model.verdicts: the latest verdict of each test type,
+"fail" when any type's latest failed); each box also carries one fill per test type, which
+the page's selector shows one at a time (static/map.js). The status is told in the box's
+tooltip, with each type's verdict.
 
 Layers 0 to 7 left to right (the beam runs along them), the top half above the beam line and
 the bottom half below it, axial then stereo in each half, slot and hole side by side from
@@ -22,7 +27,8 @@ BEAM_GAP = 36
 FEB_WIDTH = 84
 FEB_HEIGHT = 40
 
-# a status's fill; statuses a store adds get NEUTRAL
+# a status's colour (no longer the map's fill: the status is told in the tooltip); statuses a
+# store adds get NEUTRAL
 STATUS_COLOURS = {
     "installed": "#4c9be8", "qualified": "#7bc67b", "spare": "#b6d7a8", "testing": "#f6d365",
     "incoming": "#d9d2e9", "repair": "#f4a261", "degraded": "#e9c46a", "failed": "#e76f51",
@@ -32,12 +38,14 @@ NEUTRAL = "#cccccc"
 EMPTY = "#ffffff"
 VERDICT_COLOURS = {"pass": "#1b7f1b", "fail": "#c1121f"}
 NO_VERDICT = "#666666"
+# a module's fill: its overall health, or one test type's latest verdict (model.HEALTH's
+# words: a type never tested is "untested", a latest test without a verdict "no verdict")
+HEALTH_COLOURS = {"fail": "#e5383b", "pass": "#7bc67b", "no verdict": "#d9d9d9",
+                  "untested": "#f4f1e8"}
+OCCUPIED_EDGE = "#333333"
+EMPTY_EDGE = "#999999"
 
 _MODULE = re.compile(r"^Layer(\d)_(top|bottom)_(axial|stereo)(?:_(slot|hole))?$")
-
-
-def status_colour(status: Any) -> str:
-    return STATUS_COLOURS.get(str(status), NEUTRAL) if status else EMPTY
 
 
 def box(position: str) -> dict | None:
@@ -61,9 +69,38 @@ def box(position: str) -> dict | None:
     return {"x": x, "y": y, "w": width, "h": ROW_HEIGHT, "chars": 14 if side is None else 6}
 
 
-def drawing(rows: list[dict], statuses: dict[str, Any], root: str) -> dict:
+def verdicts_of(digest: dict | None) -> dict[str, str | None]:
+    """A component's latest verdict of each test type: its digest's ``verdicts``
+    (component_data.py), else model.latest_by_type of its digest's tests (in the order of
+    their events)."""
+    held = (digest or {}).get("verdicts")
+    if isinstance(held, dict):
+        return held
+    tests = (digest or {}).get("tests") or []
+    return model.latest_by_type((str(t[0]), n, t[3] if t[3] in ("pass", "fail") else None)
+                                for n, t in enumerate(tests))
+
+
+def tested_types(digests: dict[str, dict]) -> list[str]:
+    """Every test type the components have a test of: the selector's choices."""
+    return sorted({str(t[0]) for d in digests.values() for t in d.get("tests") or []})
+
+
+def _state(verdicts: dict[str, str | None], test_type: str) -> str:
+    """A type's verdict in model.HEALTH's words."""
+    if test_type not in verdicts:
+        return "untested"
+    return verdicts[test_type] or "no verdict"
+
+
+def drawing(rows: list[dict], statuses: dict[str, Any], root: str,
+            digests: dict[str, dict] | None = None, types: list[str] | None = None) -> dict:
     """What the map template draws for positions.positions()'s ``rows``: boxes, FEBs,
-    layer labels, the beam line, and the positions that have no place in the drawing."""
+    layer labels, the beam line, and the positions that have no place in the drawing.
+    ``digests`` (component_data.py's): each component's tests, for its health and its
+    verdict of each of ``types`` (default: every type in ``digests``)."""
+    digests = digests or {}
+    types = tested_types(digests) if types is None else types
     boxes: list[dict] = []
     febs: list[dict] = []
     others: list[dict] = []
@@ -73,13 +110,17 @@ def drawing(rows: list[dict], statuses: dict[str, Any], root: str) -> dict:
         position = row["position"]
         cid = row.get("component")
         status = statuses.get(cid) if cid else None
+        verdicts = verdicts_of(digests.get(cid)) if cid else {}
+        health = model.overall_health(verdicts)
         item = {
             "position": position, "component": cid, "status": status,
-            "fill": status_colour(status) if cid else EMPTY,
-            "stroke": VERDICT_COLOURS.get(str(row.get("result")), NO_VERDICT) if cid else "#999999",
-            "result": row.get("result"), "test_type": row.get("test_type"),
-            "tested": row.get("tested"), "since": row.get("since"), "until": row.get("until"),
-            "label": _short(position),
+            "health": health if cid else None, "verdicts": model.verdict_line(verdicts),
+            "fill": HEALTH_COLOURS[health] if cid else EMPTY,
+            "views": [{"n": n, "verdict": _state(verdicts, t),
+                       "fill": HEALTH_COLOURS[_state(verdicts, t)]}
+                      for n, t in enumerate(types, 1)] if cid else [],
+            "stroke": OCCUPIED_EDGE if cid else EMPTY_EDGE,
+            "since": row.get("since"), "until": row.get("until"), "label": _short(position),
         }
         geometry = box(position)
         feb = re.match(r"^FEB(\d+)$", position)
@@ -100,7 +141,8 @@ def drawing(rows: list[dict], statuses: dict[str, Any], root: str) -> dict:
     beam_y = TOP + 2 * (ROW_HEIGHT + ROW_GAP) + BEAM_GAP // 2 - ROW_GAP // 2
     return {"boxes": boxes, "febs": febs, "others": others, "width": width,
             "height": height, "layers": layers, "beam_y": beam_y, "feb_y": feb_row_y - 8,
-            "root": root}
+            "root": root, "types": types,
+            "health_legend": list(HEALTH_COLOURS.items())}
 
 
 def _short(position: str) -> str:

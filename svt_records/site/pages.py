@@ -3,14 +3,19 @@ validation report. Each is rendered from the components' digests (component_data
 written only when its inputs changed."""
 from __future__ import annotations
 
+import datetime
 from collections import Counter, defaultdict
 from typing import Any
 
 from ..index import positions
 from ..model.errors import SvtError
+from ..model.names import is_path_safe
 from ..store.base import StoreBase
 from . import detector, drawing
 from .commits import commit_url
+from .display import add_filters
+from .forge_links import forge
+from .home import HEALTH, component_row, home_context, site_title, table_test_types
 from .outputs import SiteOutputs
 
 ACTIVITY_SHOWN = 15  # the latest commits on the home page
@@ -43,18 +48,18 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
         tests = _tests(ordered)
         tests_summary = [[t, len(v["rows"]), v["runs"]] for t, v in tests.items()]
     errors = sum(p[4] == "error" for p in problems)
-    outputs.page("index.html", "home.html.j2", {
-        "name": db.config.get("name") or db.root.name, "total": len(ordered),
-        "statuses": sorted(by_status.items()),
-        "types": [(t, sum(c.values()), sorted(c.items())) for t, c in sorted(by_type.items())],
-        "activity": activity, "tests": [(t, n) for t, n, _ in tests_summary],
-        "errors": errors, "warnings": len(problems) - errors,
-        "invalid": sum(d["invalid"] for d in ordered)})
+    add_filters(outputs.environment())
+    site_name = site_title(db.config)
+    test_types = table_test_types(db, ordered)
+    outputs.page("index.html", "home.html.j2", dict(
+        home_context(ordered, by_status, by_type, _this_month()),
+        site_name=site_name, activity=activity,
+        tests=[(t, n) for t, n, _ in tests_summary], errors=errors,
+        warnings=len(problems) - errors, invalid=sum(d["invalid"] for d in ordered)))
     outputs.page("components.html", "components.html.j2", {
-        "rows": [[d["id"], d["type"], d["status"] or "", d["location"] or "",
-                  d["position"] or "", d["run_period"] or "",
-                  (d["latest"] or [None, None, None])[2] or "", d["invalid"]] for d in ordered],
-        "types": sorted(by_type), "statuses": sorted(by_status),
+        "site_name": site_name, "test_types": test_types,
+        "rows": [component_row(d, test_types) for d in ordered],
+        "types": sorted(by_type), "statuses": sorted(by_status), "health": HEALTH,
         "locations": sorted({d["location"] for d in ordered if d["location"]})})
     if map_changed or not outputs.old.get("map_rows"):
         map_rows = _map(outputs, db, digests, moves_changed)
@@ -62,25 +67,35 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
         map_rows = outputs.old["map_rows"]
         outputs.keep("map.html")
     if series is not None:
-        _test_pages(outputs, tests, series)
+        _test_pages(outputs, tests, series, site_name)
     invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
+    where = forge(db.repo.remote_url(), db.main_branch)
     outputs.page("validation.html", "validation.html.j2", {
+        "site_name": site_name,
+        "views": {str(p[0]): where.links(str(p[0]))["view"] for p in problems
+                  if all(is_path_safe(part) for part in str(p[0]).split("/"))}
+        if where else {},
         "problems": problems, "errors": errors, "warnings": len(problems) - errors,
         "invalid": invalid, "site_problems": site_problems})
     return tests_summary, map_rows
 
 
-def _test_pages(outputs: SiteOutputs, tests: dict[str, dict], series: dict[str, list[dict]]
-                ) -> None:
-    outputs.page("tests/index.html", "tests.html.j2", {
+def _test_pages(outputs: SiteOutputs, tests: dict[str, dict], series: dict[str, list[dict]],
+                site_name: str) -> None:
+    outputs.page("tests/index.html", "tests.html.j2", {"site_name": site_name,
         "tests": [(t, len(v["rows"]), v["runs"]) for t, v in tests.items()]})
     for test_type, table in tests.items():
-        outputs.page(f"tests/{test_type}.html", "test_type.html.j2", {
+        outputs.page(f"tests/{test_type}.html", "test_type.html.j2", {"site_name": site_name,
             "test_type": test_type, "columns": table["columns"], "rows": table["rows"],
             "runs": table["runs"], "plots": [{k: v for k, v in p.items() if k != "points"}
                                              for p in series.get(test_type, [])],
             "named": drawing.NAMED,
             "iv": table["iv"]})
+
+
+def _this_month() -> str:
+    """YYYY-MM of now (UTC): the home page's "tests this month"."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
 
 
 def _tests(ordered: list[dict]) -> dict[str, dict]:
@@ -138,14 +153,9 @@ def _map(outputs: SiteOutputs, db: StoreBase, digests: dict[str, dict], moves_ch
     map_rows = {"rows": held}
     maps = []
     for period, rows in held.items():
-        shown = []
-        for row in rows:
-            latest = (digests.get(row["component"]) or {}).get("latest") or [None, None, None]
-            shown.append(dict(row, test_type=latest[0], tested=latest[1], result=latest[2]))
         maps.append({"period": period or None,
                      "anchor": f"period-{period}" if period else "now",
-                     "drawing": detector.drawing(shown, statuses, "")})
-    outputs.page("map.html", "map.html.j2", {
-        "maps": maps, "legend": list(detector.STATUS_COLOURS.items()),
-        "verdicts": list(detector.VERDICT_COLOURS.items())})
+                     "drawing": detector.drawing(rows, statuses, "", digests)})
+    outputs.page("map.html", "map.html.j2", {"site_name": site_title(db.config),
+                                            "maps": maps})
     return map_rows

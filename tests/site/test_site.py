@@ -20,7 +20,7 @@ import pytest
 from svt_records import Database
 from svt_records.site.build import build
 from svt_records.site.commits import commit_url
-from svt_records.site.manifest import MANIFEST
+from svt_records.site.manifest import FORMAT, MANIFEST
 
 from conftest import GIT_ENV, PNG, git, isolate
 from test_labels import SITE, decode, svg_png, tools  # noqa: F401  (tools: a fixture)
@@ -327,7 +327,8 @@ def test_without_the_site_extra_it_says_what_to_install(store_path, svt_proc, tm
     env = {"PYTHONPATH": os.pathsep.join([str(shadow.parent), *sys.path])}
     proc = svt_proc("site", str(tmp_path / "out"), check=False, env=env)
     assert proc.returncode != 0
-    assert proc.stderr.strip() == 'Error: svt site needs jinja2: pip install "svt-records[site]"'
+    from svt_records.files.install import pip_command  # this installation's (test_install_hints)
+    assert proc.stderr.strip() == f'Error: svt site needs jinja2: {pip_command("site")}'
     assert not (tmp_path / "out").exists()
 
 
@@ -496,14 +497,21 @@ def test_trend_plots_carry_units_and_tell_components_apart(prebuilt, svt, tmp_pa
     series = drawing.trend_series(json.loads((out / MANIFEST).read_text())["digests"])
     plot, = [p for p in series["iv_curve"] if p["measure"] == "leakage_at_operating_voltage"]
     assert plot["unit"] == "uA" and plot["components"] == 3
-    assert [(p[3], p[1]) for p in plot["points"]] == [
-        ("MOD-1", 2.1), ("MOD+2", 1.5), ("SEN-1", 1.9), ("MOD-1", 2.5)]  # 1.5e-6 A is 1.5 uA
+    # several components: a histogram of each one's latest value (1.5e-6 A is 1.5 uA)
+    assert plot["kind"] == "histogram"
+    assert [(p[2], p[0]) for p in plot["points"]] == [
+        ("MOD+2", 1.5), ("SEN-1", 1.9), ("MOD-1", 2.5)]
     assert (out / plot["rel"]).read_bytes().startswith(b"\x89PNG")
     page = (out / "tests/iv_curve.html").read_text()
-    assert "leakage_at_operating_voltage [uA] over time, 3 component(s)" in page
-    # the results table gives each latest value in its record's own unit
-    assert '<td class="num">2.5 uA</td>' in page and '<td class="num">1.9 uA</td>' in page
-    figure = drawing.trend_figure(["iv_curve", plot["measure"], plot["unit"], plot["points"]])
+    assert "leakage_at_operating_voltage [uA], histogram of the latest value of 3 components" \
+        in page
+    # the results table gives each latest value with its SI prefix (model.format_si)
+    assert '<td class="num">2.50 \u00b5A</td>' in page
+    assert '<td class="num">1.90 \u00b5A</td>' in page
+    # one component's measurement is a trend over time: a line per component
+    points = [["2025-03-0%dT10:00:00+00:00" % n, v, "pass", c] for n, v, c in
+              ((2, 2.1, "MOD-1"), (3, 1.5, "MOD+2"), (4, 1.9, "SEN-1"), (5, 2.5, "MOD-1"))]
+    figure = drawing.trend_figure(["iv_curve", plot["measure"], plot["unit"], points])
     axes, = figure.axes
     assert axes.get_ylabel() == "leakage_at_operating_voltage [uA]"
     assert [t.get_text() for t in axes.get_legend().get_texts()] == ["MOD+2", "MOD-1", "SEN-1"]
@@ -531,7 +539,7 @@ def test_a_site_built_by_an_older_svt_format_is_built_again_in_full(prebuilt, tm
     again = build(Database(db.root), out)
     assert again.full and again.pages_written >= len(PAGES)
     assert "tests/plots/iv_curve-current.png" in again.written
-    assert json.loads((out / MANIFEST).read_text())["format"] == 2
+    assert json.loads((out / MANIFEST).read_text())["format"] == FORMAT
 
 
 def test_a_rebuild_puts_back_what_was_deleted_from_the_site(prebuilt, svt, tmp_path):
