@@ -215,13 +215,14 @@ def gitlab_pages_job(install: str, main: str) -> dict:
 
 def with_site_extra(install: str) -> str:
     """svt_install with the ``site`` extra: ``svt-records==1.0`` becomes
-    ``svt-records[site]==1.0``, ``svt-records@URL`` ``svt-records[site]@URL``, a URL
+    ``svt-records[site]==1.0``, ``svt-records@URL`` ``svt-records[site] @ URL`` (pip before
+    23.3 reads "name@URL" without spaces as a path), a URL
     ``svt-records[site] @ URL``, a folder ``FOLDER[site]``."""
     direct = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?@(\S+)", install)
     if direct:
         extras = [e.strip() for e in (direct.group(2) or "").split(",") if e.strip()]
         extras += [] if "site" in extras else ["site"]
-        return f"{direct.group(1)}[{','.join(extras)}]@{direct.group(3)}"
+        return f"{direct.group(1)}[{','.join(extras)}] @ {direct.group(3)}"  # PEP 508 spaces
     named = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?\s*([=<>!~].*)?", install)
     if named and not named.group(1).endswith((".", "/")) and "/" not in install.split("=")[0]:
         extras = [e.strip() for e in (named.group(2) or "").split(",") if e.strip()]

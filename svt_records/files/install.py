@@ -31,7 +31,8 @@ PACKAGE = Path(__file__).resolve().parents[1]  # the svt_records folder this cod
 class Source(NamedTuple):
     """Where this svt was installed from, as a pip requirement."""
 
-    requirement: str  # one pip argument, extras included, no whitespace: a folder, a URL...
+    requirement: str  # one pip argument, extras included: a folder, a URL... (whitespace only
+    # in "svt-records[extra] @ URL", so that without an extra it fits svt_install)
     editable: bool  # pip needs ``-e`` before ``requirement`` (a checkout installed editable)
     local: bool  # a path on this machine: another machine (CI) cannot install from it
 
@@ -56,12 +57,15 @@ def install_source(extra: str | None = None) -> Source | None:
     subdirectory = direct.get("subdirectory")
     if isinstance(subdirectory, str) and subdirectory:
         url += f"#subdirectory={subdirectory}"
-    return Source(f"{DIST_NAME}{extras}@{url}", False, local)
+    # pip before 23.3 reads "name@url" as a path: the URL alone names svt, and with an extra
+    # the direct reference keeps PEP 508's spaces ("name[extra] @ url"; one quoted argument)
+    return Source(f"{DIST_NAME}{extras} @ {url}" if extras else url, False, local)
 
 
 def install_spec(extra: str | None = None) -> str | None:
     """The pip requirement spec that reproduces this installation, with ``extra`` if given:
-    ``svt-records[site]@git+https://host/svt.git@<commit>`` (from git),
+    ``svt-records[site] @ git+https://host/svt.git@<commit>`` (from git; without an extra,
+    the URL alone),
     ``-e /path/to/checkout[site]`` (an editable checkout: two pip arguments, and a path of
     this machine only), ``svt-records[site]==0.1.0`` (from an index); None if it cannot be
     known. Unquoted: :func:`pip_command` quotes it for a shell. (For a CI file, use

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from svt_records.rules.rulefiles import INSTALL_RE as RULES_INSTALL
+
 import svt_records
 from svt_records import Database
 from svt_records.files import install
@@ -81,13 +83,13 @@ def test_a_path_with_spaces_and_quotes_is_quoted_for_a_shell(monkeypatch, tmp_pa
 
 # ---- an install from git -------------------------------------------------------------------------
 
-GIT_SPEC = f"svt-records[labels]@git+https://github.com/hps/svt-records.git@{COMMIT}"
+GIT_SPEC = f"svt-records[labels] @ git+https://github.com/hps/svt-records.git@{COMMIT}"
 
 
 def test_a_git_install_is_named_by_its_url_and_commit(from_git):
     assert install.install_spec("labels") == GIT_SPEC
     assert install.install_source(None) == install.Source(
-        f"svt-records@git+https://github.com/hps/svt-records.git@{COMMIT}", False, False)
+        f"git+https://github.com/hps/svt-records.git@{COMMIT}", False, False)
     assert install.pip_command("labels") == f"{PYTHON} -m pip install '{GIT_SPEC}'"
 
 
@@ -108,7 +110,7 @@ def test_an_analysis_error_is_completed_with_the_command(store, svt, tmp_path, m
     monkeypatch.setitem(sys.modules, "numpy", None)
     data = iv_file(tmp_path)
     said = svt("test", "HPK-1", "--type", "iv_curve", "--pass", "--data", str(data))
-    spec = f"svt-records[analysis]@git+https://github.com/hps/svt-records.git@{COMMIT}"
+    spec = f"svt-records[analysis] @ git+https://github.com/hps/svt-records.git@{COMMIT}"
     assert f"numpy ({PYTHON} -m pip install '{spec}')" in said.stderr, said.stderr
     result = svt("reanalyze", "--type", "iv_curve", ok=False)
     assert result.exit_code == 1
@@ -118,18 +120,20 @@ def test_an_analysis_error_is_completed_with_the_command(store, svt, tmp_path, m
 
 @pytest.mark.parametrize("direct, spec, local", [
     ({"url": "https://example.org/svt-records-0.1.0.tar.gz", "archive_info": {}},
-     "svt-records[site]@https://example.org/svt-records-0.1.0.tar.gz", False),
-    ({"url": "file:///srv/svt", "dir_info": {}}, "svt-records[site]@file:///srv/svt", True),
+     "svt-records[site] @ https://example.org/svt-records-0.1.0.tar.gz", False),
+    ({"url": "file:///srv/svt", "dir_info": {}}, "svt-records[site] @ file:///srv/svt", True),
     ({"url": "https://github.com/hps/mono.git", "subdirectory": "svt",
       "vcs_info": {"vcs": "git", "commit_id": COMMIT}},
-     f"svt-records[site]@git+https://github.com/hps/mono.git@{COMMIT}#subdirectory=svt", False),
+     f"svt-records[site] @ git+https://github.com/hps/mono.git@{COMMIT}#subdirectory=svt", False),
     (None, "svt-records[site]==0.1.0", False),  # from an index: no direct_url.json
 ])
 def test_other_sources(monkeypatch, direct, spec, local):
     monkeypatch.setattr(install, "_read_installation", lambda: ("0.1.0", direct))
     assert install.install_spec("site") == spec
     assert install.install_source("site") == install.Source(spec, False, local)
-    assert not re.search(r"\s", spec)  # one pip argument (svt.yaml's svt_install holds one)
+    plain = install.install_source(None)  # what svt_install holds: one word
+    assert plain is not None and not re.search(r"\s", plain.requirement)
+    assert RULES_INSTALL.fullmatch(plain.requirement)
 
 
 def test_unknown_installation(monkeypatch):

@@ -125,7 +125,7 @@ def test_ci_installs_this_svt_when_ci_can_install_it(svt, tmp_path, monkeypatch)
     result = svt("init", str(root), "--pages")
     assert yaml.safe_load((root / "svt.yaml").read_text())["svt_install"] == spec
     assert _installs(root / VALIDATE) == [spec]
-    assert _installs(root / PAGES) == [spec.replace("svt-records@", "svt-records[site]@")]
+    assert _installs(root / PAGES) == [spec.replace("svt-records@", "svt-records[site] @ ")]
     assert "package index" not in result.stderr
 
 
