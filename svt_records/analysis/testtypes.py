@@ -187,13 +187,20 @@ class Verdict:
     advisory: str | None = None
     advisory_failed: tuple[str, ...] = ()
     unsettled: tuple[str, ...] = ()
+    shown: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def show(self, failed: Iterable[str]) -> list[str]:
+        """Failed limits for people: each value and its limit with SI prefixes, told apart
+        (model.format_pair); ``failed`` and ``limits.failed`` keep the stored text."""
+        return [self.shown.get(f, f) for f in failed]
 
     def notes(self) -> list[str]:
         """What a physicist needs beside the verdict: the placeholders' advisory outcome, and
         the deciding limits that rest on placeholder settings."""
         out = []
         if self.advisory:
-            failed = f": {'; '.join(self.advisory_failed)}" if self.advisory_failed else ""
+            shown = self.show(self.advisory_failed)
+            failed = f": {'; '.join(shown)}" if shown else ""
             out.append(f"placeholder limits would say {self.advisory.upper()}{failed}"
                        + ("" if self.checked else " (advisory: placeholder limits give no"
                           " verdict; `svt test-types` lists them)"))
@@ -225,6 +232,7 @@ def judge(definition: TestType, component_type: str | None,
     limits that are set decide, the placeholder limits advise. ``derived``: the names the
     analysis derived (for :attr:`Verdict.unsettled`)."""
     said: dict[bool, dict[str, list[str]]] = {False: {}, True: {}}  # placeholder? -> name -> failed
+    shown: dict[str, str] = {}  # a failed limit's stored text -> its text for people
     for limit in definition.limits(component_type):
         if limit.name not in measurements:
             continue
@@ -240,10 +248,12 @@ def judge(definition: TestType, component_type: str | None,
                            f" (limit {limit.describe()})")
                 if message not in failed:
                     failed.append(message)
-            elif bound == "min" and value < edge:
-                failed.append(f"{limit.name} {value:.4g}{unit} < min {edge:g}{unit}")
-            elif bound == "max" and value > edge:
-                failed.append(f"{limit.name} {value:.4g}{unit} > max {edge:g}{unit}")
+            elif (bound == "min" and value < edge) or (bound == "max" and value > edge):
+                sign = "<" if bound == "min" else ">"
+                stored = f"{limit.name} {value:.4g}{unit} {sign} {bound} {edge:g}{unit}"
+                failed.append(stored)
+                was, limit_text = model.format_pair(value, edge, limit.unit)
+                shown[stored] = f"{limit.name} {was} {sign} {bound} {limit_text}"
 
     def outcome(group: dict[str, list[str]]) -> tuple[str | None, tuple[str, ...]]:
         failed = tuple(f for messages in group.values() for f in messages)
@@ -260,7 +270,7 @@ def judge(definition: TestType, component_type: str | None,
         if name in derived and settings:
             unsettled.append(f"{name} ({', '.join(settings)})")
     return Verdict(verdict, decisive_failed, tuple(said[False]), advisory, advisory_failed,
-                   tuple(unsettled))
+                   tuple(unsettled), shown)
 
 
 def rests_on_placeholders(definition: TestType, component_type: str | None,

@@ -273,3 +273,18 @@ def format_si(value: object, unit: str | None = None, digits: int = 3) -> str:
         if abs(number) >= prefix[1] * (1 - 1e-12):
             chosen = prefix
     return f"{_significant(number / chosen[1], digits)} {chosen[0]}{symbol}"
+
+
+def format_pair(value: float, limit: float, unit: str | None = None,
+                digits: int = 3) -> tuple[str, str]:
+    """A value and the limit it is compared with, for people (format_si each): with more
+    significant digits while the two would read alike though they differ, so that a value
+    just past its limit never shows as equal to it (4.0001e-06 against 4e-06 A:
+    ``4.0001 µA``, ``4.0000 µA``). Two numbers that no digits tell apart are shown as
+    stored. Display only: limits are compared on the stored value."""
+    for shown in range(digits, 18):
+        pair = format_si(value, unit, shown), format_si(limit, unit, shown)
+        if pair[0] != pair[1] or value == limit:
+            return pair
+    suffix = f" {unit}" if unit else ""
+    return f"{value!r}{suffix}", f"{limit!r}{suffix}"

@@ -104,7 +104,8 @@ def apply_limits(db: "StoreBase", event: dict, definition: testtypes.TestType,
     elif verdict.verdict and verdict.verdict != event.get("result"):
         db.warnings.append(f"{name}: recorded {event.get('result')} by hand, but the"
                            f" limits say {verdict.verdict}"
-                           + (f" ({'; '.join(verdict.failed)})" if verdict.failed else ""))
+                           + (f" ({'; '.join(verdict.show(verdict.failed))})"
+                              if verdict.failed else ""))
     if tell:
         db.notes.extend(f"{name}: {line}" for line in verdict.notes())
     if limits and schema.knows_field("test", "limits", db.schema_dir):

@@ -43,3 +43,27 @@ def test_latest_verdict_of_each_type_decides_health():
     assert model.overall_health(model.latest_by_type([("iv_curve", 3, "pass")] + tests)) == "pass"
     assert model.overall_health({"iv_curve": None}) == "no verdict"
     assert model.overall_health({}) == "untested"
+
+
+def test_a_value_just_past_its_limit_shows_the_digits_that_tell_them_apart():
+    assert model.format_pair(6.687e-06, 4e-06, "A") == ("6.69 \u00b5A", "4.00 \u00b5A")
+    assert model.format_pair(4.0001e-06, 4e-06, "A") == ("4.0001 \u00b5A", "4.0000 \u00b5A")
+    assert model.format_pair(199.9, 200.0, "V") == ("199.9 V", "200.0 V")
+    assert model.format_pair(2000, 2000, "e") == ("2.00 ke", "2.00 ke")  # equal: as format_si
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+       st.one_of(st.floats(min_value=1e-300, max_value=1e-3), st.just(0.0), st.none()),
+       st.sampled_from(["A", "nA", "V", "kV", "e", "C", "ADC", None]))
+def test_a_failing_value_never_displays_equal_to_its_limit(limit, step, unit):
+    """Past a max (or under a min) by any amount, down to the next float: the two texts
+    differ; and each still reads as format_si does, to its first three digits."""
+    value = math.nextafter(limit, math.inf) if step is None else limit + abs(limit) * step + step
+    if value == limit:
+        value = math.nextafter(limit, math.inf)
+    shown, edge = model.format_pair(value, limit, unit)
+    assert shown != edge
+    back, edge_back = model.format_pair(limit, value, unit)  # a value under its min
+    assert back != edge_back and (back, edge_back) == (edge, shown)
+    if model.format_si(value, unit) != model.format_si(limit, unit):
+        assert (shown, edge) == (model.format_si(value, unit), model.format_si(limit, unit))
