@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import IO, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..model.errors import InvalidInput
 from ..model.names import is_path_safe
@@ -26,6 +26,7 @@ from .forms import Link
 
 MAX_FILES = 20  # attachments of one issue
 MAX_REDIRECTS = 5
+MAX_URL = 2048  # characters of an attachment's address (GitHub's are < 200)
 TIMEOUT = 60  # seconds, per connection
 # where github.com sends an attachment's address (signed, short-lived links)
 GITHUB_FILE_HOSTS = frozenset({
@@ -56,13 +57,28 @@ def github_allowed(repository: str) -> Allowed:
                    GITHUB_FILE_HOSTS)
 
 
+def _in_attachments(url: str, allowed: Allowed) -> bool:
+    """Whether ``url`` is an address under one of the prefixes, and stays there however
+    often a server decodes it: no "..", "\\", empty part, query or fragment, plain or
+    percent-encoded (%2e%2e, %2f, %5c, %252e)."""
+    prefix = next((p for p in allowed.prefixes if url.startswith(p)), None)
+    if prefix is None or len(url) > MAX_URL:
+        return False
+    rest = decoded = url[len(prefix):]
+    while unquote(decoded) != decoded:  # %252e is %2e to a server that decodes twice
+        decoded = unquote(decoded)
+    return (bool(rest) and ".." not in decoded and decoded.count("/") == rest.count("/")
+            and not any(c in decoded for c in "?#\\")
+            and all(part.strip() for part in decoded.split("/")))
+
+
 def check_links(links: list[Link], allowed: Allowed) -> None:
     """Refuse, before anything is fetched or written, a link that is no attachment."""
     if len(links) > MAX_FILES:
         raise InvalidInput(f"the issue links {len(links)} files; svt takes at most {MAX_FILES}"
                            " from one issue: split them over several issues")
     for link in links:
-        if not link.url.startswith(allowed.prefixes) or ".." in link.url:
+        if not _in_attachments(link.url, allowed):
             raise InvalidInput(f"{link.url[:80]} is no file attached to this issue: drag the"
                                " file itself into the form (svt fetches only GitHub's"
                                " attachment links)")

@@ -6,8 +6,10 @@ writer, actions pinned by commit, checkout keeps no token. The issue's body is u
 reaches svt only through ``env:`` and a file, never a shell line. Two jobs, so the one that
 may write runs only for the authors svt.yaml's ``issue_authors`` names (by GitHub's
 ``author_association``; default the owners, members and collaborators); anyone else's issue
-gets a comment from a job that runs nothing of theirs and may only write issues. The push
-names its branch (``svt/issue-N``) explicitly: it never reaches the main branch.
+gets a comment from a job that runs nothing of theirs and may only write issues. In the job
+that may write, svt reads the issue and fetches its files in a step that holds no token; the
+next step pushes (git's hooks off) and comments. The push names its branch
+(``svt/issue-N``) explicitly: it never reaches the main branch.
 """
 from __future__ import annotations
 
@@ -29,33 +31,47 @@ NOT_PERMITTED = "not permitted to create or approve pull requests"  # gh's messa
 WRITE = {"contents": "write", "pull-requests": "write", "issues": "write"}
 
 # Every value comes from env: (the body, the login, the number) or from svt's own output;
-# none is pasted into this text.
+# none is pasted into this text. Two steps: svt reads the issue and its files in one that
+# holds no token (GH_TOKEN is in the other step's env: only), and the other pushes and
+# comments, with git's hooks off.
 RECORD_SCRIPT = r"""set -u
+state="$RUNNER_TEMP/svt-state"
+printf '%s\n' "$BODY" > "$RUNNER_TEMP/issue.md"
+git config user.name "svt (issue #$ISSUE)"
+git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+git switch -c "svt/issue-$ISSUE"
+set --
+if [ "$PRIVATE" = "true" ]; then set -- --no-download; fi
+if ! svt --repo . from-issue "$RUNNER_TEMP/issue.md" --author "$AUTHOR" --issue "$ISSUE" \
+    --repository "$REPO" "$@" > "$RUNNER_TEMP/svt-from-issue.txt" 2>&1; then
+  echo refused > "$state"
+elif svt --repo . validate > "$RUNNER_TEMP/svt-validate.txt" 2>&1; then
+  echo passed > "$state"
+else
+  echo problems > "$state"
+fi
+"""
+
+PUBLISH_SCRIPT = r"""set -u
 branch="svt/issue-$ISSUE"
 out="$RUNNER_TEMP/svt-from-issue.txt"
 checked="$RUNNER_TEMP/svt-validate.txt"
 comment="$RUNNER_TEMP/svt-comment.md"
-printf '%s\n' "$BODY" > "$RUNNER_TEMP/issue.md"
-git config user.name "svt (issue #$ISSUE)"
-git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-git switch -c "$branch"
-set --
-if [ "$PRIVATE" = "true" ]; then set -- --no-download; fi
-if ! svt --repo . from-issue "$RUNNER_TEMP/issue.md" --author "$AUTHOR" --issue "$ISSUE" \
-    --repository "$REPO" "$@" > "$out" 2>&1; then
+state="$(cat "$RUNNER_TEMP/svt-state")"
+if [ "$state" = refused ]; then
   { echo "svt recorded nothing from this issue:"; echo; echo '```'; cat "$out"; echo '```'
     echo; echo "Open a new issue from the form with this corrected (editing this one does" \
       "not run svt again)."; } > "$comment"
   gh issue comment "$ISSUE" --body-file "$comment"
   exit 1
 fi
-if svt --repo . validate > "$checked" 2>&1; then
+if [ "$state" = passed ]; then
   verdict="svt validate passed on the branch."
 else
   verdict="svt validate found problems on the branch; fix them there before merging:"
 fi
 gh auth setup-git
-git push origin "HEAD:refs/heads/$branch"
+git -c core.hooksPath=/dev/null push origin "HEAD:refs/heads/$branch"
 { echo "Records issue #$ISSUE (opened by @$AUTHOR) with svt from-issue."; echo
   echo "Closes #$ISSUE"; echo; echo '```'; cat "$out"; echo '```'; } > "$RUNNER_TEMP/pr.md"
 title="$(head -n 1 "$out" | cut -c 1-200)"
@@ -120,16 +136,21 @@ def issue_workflow(setup_steps: list[dict], main: str,
                 "if": f"{labelled} && {_allowed(authors)}",
                 "runs-on": "ubuntu-latest", "permissions": dict(WRITE),
                 "steps": [*setup_steps, {
-                    "name": "Record the issue on a branch and open a pull request",
-                    "env": {**issue_env,
+                    "name": "Record the issue on a branch (svt holds no token)",
+                    "env": {"ISSUE": issue_env["ISSUE"],
                             "BODY": "${{ github.event.issue.body }}",
                             "AUTHOR": "${{ github.event.issue.user.login }}",
                             "REPO": "${{ github.repository }}",
+                            "PRIVATE": "${{ github.event.repository.private }}"},
+                    "run": RECORD_SCRIPT}, {
+                    "name": "Push the branch, open a pull request and comment",
+                    "env": {**issue_env,
+                            "AUTHOR": "${{ github.event.issue.user.login }}",
+                            "REPO": "${{ github.repository }}",
                             "SERVER": "${{ github.server_url }}",
-                            "PRIVATE": "${{ github.event.repository.private }}",
                             "MAIN": main,
                             "GH_TOKEN": f"${{{{ secrets.{TOKEN_SECRET} || github.token }}}}"},
-                    "run": RECORD_SCRIPT}]},
+                    "run": PUBLISH_SCRIPT}]},
             # runs nothing of the issue's or the store's: one fixed comment
             "refuse": {
                 "if": f"{labelled} && !{_allowed(authors)}",
