@@ -9,11 +9,9 @@ Every record is untrusted input (docs/security.md), so this is the CLI's output 
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
-import shutil
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -103,6 +101,7 @@ def terminal_width() -> int | None:
             return None
     except (AttributeError, ValueError):
         return None
+    import shutil  # not loaded by commands that print no table
     return shutil.get_terminal_size().columns
 
 
@@ -157,6 +156,7 @@ def to_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
 
     def write(clean: bool) -> str:
         out = io.StringIO()
+        import csv
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(_csv_row(headers, clean))
         writer.writerows(_csv_row(row, clean) for row in rows)

@@ -9,7 +9,6 @@ hooks run and see exactly svt's files. See docs/performance.md for the measureme
 from __future__ import annotations
 
 import os
-import subprocess
 from typing import Callable, Sequence
 
 from ..model.errors import GitError
@@ -77,6 +76,7 @@ class GitCommit(GitObjects, GitLog):
             self._update_index(paths, removed, env=env)
             if before_ref_update:
                 before_ref_update(None)
+            import subprocess
             proc = subprocess.run(["git", "commit", "-q", "--no-status", "-F", "-"],
                                   cwd=self.root, input=message.encode("utf-8"),
                                   capture_output=True, env={**os.environ, **env})

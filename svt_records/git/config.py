@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -200,5 +199,6 @@ def _xdg_git_file(name: str) -> Path:
 def _git_prefix(search_path: str | None) -> Path | None:
     """The folder git is installed under (its etc/ holds the system attributes file), for
     one $PATH: looked up once per process."""
+    import shutil
     git = shutil.which("git", path=search_path)
     return Path(git).resolve().parent.parent if git else None

@@ -1,7 +1,6 @@
 """Git LFS: whether it is installed and set up here, and which files it stores."""
 from __future__ import annotations
 
-import shutil
 from typing import Sequence
 
 from .config import GitConfig
@@ -14,6 +13,7 @@ class GitLfs(GitConfig):
     """Git LFS in this repository."""
 
     def lfs_available(self) -> bool:
+        import shutil
         return shutil.which("git-lfs") is not None
 
     def lfs_configured(self) -> bool:

@@ -9,7 +9,6 @@ current, without which a log of a path walks every commit's trees.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
@@ -79,6 +78,7 @@ class GitLog(GitWorktree):
         out = tempfile.TemporaryFile()
         argv = ["git", *self._log_args("--full-history", "--", *paths)]
         try:
+            import subprocess
             proc = subprocess.Popen(argv, cwd=self.root, stdout=out, stderr=subprocess.PIPE)
         except FileNotFoundError:
             out.close()

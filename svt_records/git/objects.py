@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 from typing import Sequence
 
@@ -151,6 +150,7 @@ class GitObjects(GitConfig):
         """The ``rev:path`` blob as a checkout writes it here (through the smudge filters:
         Git LFS's turns a pointer into the file); None when a filter fails (e.g. the LFS
         object is neither here nor on a remote svt can reach)."""
+        import subprocess
         proc = subprocess.run(["git", "cat-file", "--filters", spec], cwd=self.root,
                               capture_output=True)
         return proc.stdout if proc.returncode == 0 else None
@@ -217,6 +217,6 @@ def _file_mode(st_mode: int) -> str:
 
 def _object_id(kind: bytes, data: bytes) -> tuple[bytes, str]:
     """A git object's bytes before compression ("KIND SIZE\\0DATA") and its SHA-1 id."""
-    import hashlib  # not loaded by the commands that write nothing
+    from ..model.hashing import sha1_hex  # without OpenSSL for small objects
     raw = b"%s %d\0%s" % (kind, len(data), data)
-    return raw, hashlib.sha1(raw).hexdigest()
+    return raw, sha1_hex(raw)

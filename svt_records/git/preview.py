@@ -9,7 +9,6 @@ it as a store while the user's clone stays as it is.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -43,6 +42,7 @@ class GitPreview(GitLog):
         argv = ["git", *args, "merge-tree", "--write-tree", "--no-messages", "--name-only",
                 "-z", ours, theirs]
         try:
+            import subprocess
             proc = subprocess.run(argv, cwd=self.root, capture_output=True)
         except FileNotFoundError:
             raise GitError(GIT_MISSING) from None
@@ -70,6 +70,7 @@ class GitPreview(GitLog):
 
         def git(*args: str) -> str:
             try:
+                import subprocess
                 proc = subprocess.run(["git", *args], cwd=folder, capture_output=True, env=env)
             except FileNotFoundError:
                 raise GitError(GIT_MISSING) from None

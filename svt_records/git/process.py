@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..model.errors import GitError
+
+if TYPE_CHECKING:  # subprocess loads on the first git run: show-test runs none
+    import subprocess
 
 GIT_MISSING = ("git is not installed or not on PATH: install git (e.g. apt-get install git)"
                " and try again")
@@ -49,6 +51,7 @@ class GitProcess:
         if env:
             full_env = dict(os.environ)
             full_env.update(env)
+        import subprocess
         try:
             proc = subprocess.run(["git", *args], cwd=self.root, input=input,
                                   capture_output=True, env=full_env)
@@ -62,6 +65,7 @@ class GitProcess:
 
     def attempt(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
         """Run git where failing is an answer: (exit status, stdout and stderr together)."""
+        import subprocess
         proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True,
                               env={**os.environ, **(env or {})})
         out = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
@@ -84,6 +88,7 @@ class GitProcess:
 
     def start(self, *args: str) -> "Pending":
         """Start a read-only git command without waiting (it runs on another core)."""
+        import subprocess
         proc = subprocess.Popen(["git", *args], cwd=self.root, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL)
         return Pending(proc)
@@ -161,6 +166,7 @@ class _BatchReader:
 
     def _object(self, spec: str) -> tuple[str, str, bytes]:
         if self.proc is None:  # started at the first read: a change may need none
+            import subprocess
             self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.repo.root,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdin and self.proc.stdout
@@ -197,6 +203,7 @@ class _BatchReader:
 
 
 def clone(source: str, dest: str) -> None:
+    import subprocess
     proc = subprocess.run(["git", "clone", "-q", source, dest], capture_output=True)
     if proc.returncode != 0:
         raise GitError(f"git clone failed: {proc.stderr.decode('utf-8', 'replace').strip()}")

@@ -11,18 +11,19 @@ import json
 import os
 import sqlite3
 from collections import Counter, defaultdict
-from typing import Any, Callable, Iterable, NamedTuple, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Tuple
 
 from .. import model
 from ..model.errors import SvtError
-from .freshness import Check, Freshness
-from . import tallies
 from ..git.log import Commit
 from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, Skipped, event_fields,
                    legacy_number, meta, open_file, read_rows, write_rows)
 from ..store.base import StoreBase
 from ..store.layout import component_folder
 from ..store.txn import StoreLock
+
+if TYPE_CHECKING:  # loaded by the queries that refresh (`show`'s history needs neither)
+    from .freshness import Check, Freshness
 
 __all__ = ["Index", "Skipped", "TABLE_COLUMNS", "fork_available"]
 
@@ -44,7 +45,15 @@ class Index:
         # one process at a time creates, upgrades or replaces the file; others then open it
         with StoreLock(self.path.with_name("index.lock"), timeout=LOCK_WAIT):
             self.db = open_file(self.path)
-        self.freshness = Freshness(store, self.db, self._index_files)
+        self._freshness: Freshness | None = None
+
+    @property
+    def freshness(self) -> Freshness:
+        """The refresh protocol of this index file (freshness.py), made at first use."""
+        if self._freshness is None:
+            from .freshness import Freshness
+            self._freshness = Freshness(self.store, self.db, self._index_files)
+        return self._freshness
 
     def _meta(self, key: str) -> str | None:
         return meta(self.db, key)
@@ -243,6 +252,7 @@ class Index:
         cached = self._meta(f"summary:{recent}")
         if cached:
             return json.loads(cached)
+        from . import tallies
         tallies.ensure(self.db)
         version = self._data_version()
         result = self._summarize(recent)
@@ -400,6 +410,7 @@ class Index:
             installed[period or "(no run period)"].append({"id": cid, "type": ctype,
                                                            "position": pos})
         links = q("SELECT coalesce(sum(links), 0) FROM components WHERE error IS NULL").fetchone()[0]
+        from . import tallies
         tests = tallies.tests(self.db)  # kept up to date by triggers: no count of 50,000 rows
         recent_rows = [
             {"component": c, "test_type": n, "date": d, "result": r}

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple
 
 from .. import model
 from ..files import yamlio
 from ..model.errors import RecordError, SvtError
 from ..store.base import StoreBase
 from ..store.layout import event_id
+
+if TYPE_CHECKING:  # sqlite3 loads when the file is opened: show-test may only name files
+    import sqlite3
 
 VERSION = "13"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
@@ -147,6 +149,7 @@ class Rows(NamedTuple):
 
 def open_file(path: Path) -> sqlite3.Connection:
     """Open the index file, made afresh if it is missing, corrupt or another version's."""
+    import sqlite3
     try:
         db = _connect(path)
         db.executescript(SCHEMA)
@@ -169,6 +172,7 @@ def open_file(path: Path) -> sqlite3.Connection:
 def _connect(path: Path) -> sqlite3.Connection:
     # WAL: queries read while another svt process updates the index; writers take turns,
     # and one may wait for a rebuild of a very large store (minutes at 100,000 components)
+    import sqlite3
     db = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
@@ -185,6 +189,7 @@ def meta(db: sqlite3.Connection, key: str) -> str | None:
 @contextmanager
 def writing(db: sqlite3.Connection, tree: str) -> Iterator[None]:
     """One SQLite transaction that ends by recording the tree now indexed."""
+    import sqlite3
     try:
         db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:

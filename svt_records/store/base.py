@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shlex
 import sys
 from contextlib import nullcontext
 from datetime import datetime
@@ -36,6 +35,7 @@ def merge_driver_command() -> str:
     """The shell command git runs to merge a component.yaml: this Python's svt, by absolute
     path, falling back to git's text merge (with markers) when svt cannot run there, since
     git would otherwise keep "ours" unmarked and a plain `git add` would lose "theirs"."""
+    import shlex  # writes only: reads never register the driver
     return (f"{shlex.quote(sys.executable)} -m svt_records merge-driver %O %A %B %P; s=$?;"
             f" if [ $s -eq 0 ]; then exit 0; elif [ $s -eq {MERGE_CONFLICT_EXIT} ]; then exit 1;"
             " fi; git merge-file -L ours -L base -L theirs %A %O %B")

@@ -68,10 +68,9 @@ class RecordRead(NamedTuple):
 
 
 def _short_hash(text: str) -> str:
-    """Six hex digits of sha256: event tags and ids (hashlib loads only when a command
-    names or looks up an event, not for list or summary)."""
-    import hashlib
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+    """Six hex digits of sha256: event tags and ids (model.hashing: without OpenSSL)."""
+    from ..model.hashing import sha256_hex
+    return sha256_hex(text.encode("utf-8"))[:6]
 
 
 def event_tag(content: dict) -> str:

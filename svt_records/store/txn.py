@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -131,6 +130,7 @@ class Transaction:
     # ---- recovery ----------------------------------------------------------------------
     def recover(self) -> str | None:
         """Finish or undo a change a dead process left behind; say what was done."""
+        import shutil  # loaded by writes and recoveries only
         if not self.journal.exists():
             if self.dir.exists():
                 shutil.rmtree(self.dir, ignore_errors=True)
@@ -152,6 +152,7 @@ class Transaction:
 
     # ---- applying ----------------------------------------------------------------------
     def apply(self, change: Change) -> str:
+        import shutil
         root = self.repo.root
         if self.dir.exists():
             shutil.rmtree(self.dir)
