@@ -30,3 +30,28 @@ def test_every_command_has_its_section():
     held = (ROOT / "docs" / "reference" / "commands.md").read_text(encoding="utf-8")
     for name in COMMANDS:
         assert f"\n## svt {name}\n" in held
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves():
+    import re
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]:
+        for match in re.finditer(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            target = match.group(1)
+            if not target.startswith(("http://", "https://", "mailto:")) \
+                    and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, broken
+
+
+def test_no_doc_or_message_names_a_docs_file_that_is_not_there():
+    import re
+    missing = set()
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md")),
+                 *sorted((ROOT / "svt_records").glob("**/*.py")),
+                 *sorted((ROOT / "svt_records").glob("**/*.j2")),
+                 *sorted((ROOT / "schemas").glob("*.json"))]:
+        for name in re.findall(r"\bdocs/[\w/.-]+\.md\b", page.read_text(encoding="utf-8")):
+            if not (ROOT / name).exists():
+                missing.add(f"{page.relative_to(ROOT)}: {name}")
+    assert not missing, sorted(missing)

@@ -8,7 +8,7 @@ form; this module reads it and judges measurements. No I/O, no numpy.
 A figure listed under the definition's ``placeholders:`` is not the collaboration's yet: a
 placeholder limit never decides a verdict (what it would say is advisory), while a limit
 that is set decides even when the analysis settings its value rests on are placeholders
-(svt says so). docs/analysis.md has the rule.
+(svt says so). docs/how-to/test-definitions.md has the rule.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 from .. import model
 from ..model.errors import InvalidInput
 
-# The settings each analysis takes, with svt's defaults (units in docs/analysis.md).
+# The settings each analysis takes, with svt's defaults (units in docs/how-to/test-definitions.md).
 ANALYSIS_SETTINGS: dict[str, dict[str, float | None]] = {
     "iv": {"operating_voltage": 180.0, "breakdown_factor": 1.2, "breakdown_step": 5.0,
            "compliance": None},
@@ -42,7 +42,7 @@ REFERENCE_TEMPERATURE = 20.0  # °C, what leakage_20C is normalised to
 IV_NAME = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 
 # What `svt init` writes. Every figure without a published HPS SVT source is listed under
-# placeholders; docs/analysis.md says where each default comes from.
+# placeholders; docs/how-to/test-definitions.md says where each default comes from.
 DEFAULT_TEST_TYPES: dict[str, Any] = {
     "iv_curve": {
         "description": "Leakage current against reverse bias voltage (sensor or module)",

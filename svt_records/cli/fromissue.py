@@ -36,7 +36,7 @@ def from_issue(body_file: str, author: str, issue: int, repository: str | None,
     (https://github.com/user-attachments/... and this repository's own), within the store's
     max_file_mb, and never a file a browser would run. The workflow of svt init --forms
     runs this on a new branch svt/issue-N, then svt validate, and opens a pull request;
-    docs/recording-from-a-phone.md tells the whole way.
+    docs/how-to/recording-from-a-phone.md tells the whole way.
 
     \b
     Example (what the workflow runs; the body reaches it as a file, never a shell line):

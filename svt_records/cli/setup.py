@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 FORMS_NEXT = ("on GitHub, create the label the forms carry (gh label create svt-record, or"
               " Issues > Labels > New label) and allow the workflow to open pull requests"
               " (Settings > Actions > General > Workflow permissions > \"Allow GitHub Actions to"
-              " create and approve pull requests\"); see docs/recording-from-a-phone.md")
+              " create and approve pull requests\"); see docs/how-to/recording-from-a-phone.md")
 
 
 def _forges(ci: str | None, pages: bool, forms: bool) -> tuple[str, ...]:
@@ -51,7 +51,7 @@ def _forges(ci: str | None, pages: bool, forms: bool) -> tuple[str, ...]:
 @click.option("--forms", is_flag=True, help="Also let people record from a browser or phone:"
               " GitHub issue forms (test, log, move/status) and a workflow that turns each"
               " issue into a pull request (implies --ci github;"
-              " docs/recording-from-a-phone.md). Works on an existing store too.")
+              " docs/how-to/recording-from-a-phone.md). Works on an existing store too.")
 @click.option("--svt-install", metavar="SPEC", help="What CI installs with pip (svt_install in"
               " svt.yaml), e.g. a git URL with a tag; default: this very svt where CI can"
               " install it (from git or the package index), else its release on the index.")

@@ -17,7 +17,7 @@ def test_types(fmt: str) -> None:
     what a result requires, and which figures are placeholders for the collaboration to set.
 
     `svt test` takes a verdict from these limits when given neither --pass nor --fail;
-    docs/analysis.md explains the fields.
+    docs/how-to/test-definitions.md explains the fields.
     """
     from ..analysis.testtypes import missing_requirements
     db = open_db()
@@ -26,7 +26,7 @@ def test_types(fmt: str) -> None:
         echo_data(to_json(db.config.get("test_types") or {}))
         return
     if not definitions:
-        echo("svt.yaml defines no test types (test_types:); docs/analysis.md shows how.")
+        echo("svt.yaml defines no test types (test_types:); docs/how-to/test-definitions.md shows how.")
         return
     out = []
     for name, d in definitions.items():

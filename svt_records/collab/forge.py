@@ -355,7 +355,7 @@ def refreshed_ci(read: Callable[[str], str | None], install: str, main: str,
 CODEOWNERS_HEADER = (
     "# Written by `svt init`: who must approve changes to the rules the records are checked\n"
     "# against: schemas, settings, attributes, hooks, the CI files and this file. Binding only\n"
-    "# with branch protection (see docs/review.md). Owners come from maintainers in svt.yaml.\n")
+    "# with branch protection (see docs/how-to/review.md). Owners come from maintainers in svt.yaml.\n")
 OLD_NOTE = "# add maintainers (svt init --maintainer @NAME) and uncomment:\n"  # as older svt wrote it
 NO_OWNER_NOTE = (
     "# Nobody is named yet, so nobody owns these files and svt validate warns: name the\n"

@@ -137,7 +137,7 @@ def issue_forms() -> dict[str, bytes]:
                 "title": form["title"], "labels": [FORM_LABEL],
                 "body": [{"type": "markdown", "attributes": {"value": intro}},
                          *(_element(f) for f in form["fields"])]}
-        text = ("# Written by `svt init --forms` (docs/recording-from-a-phone.md); the"
+        text = ("# Written by `svt init --forms` (docs/how-to/recording-from-a-phone.md); the"
                 " workflow\n# svt-issue.yml records what this form sends.\n" + yamlio.dump(data))
         out[f"{FORM_DIR}/{name}"] = text.encode()
     return out

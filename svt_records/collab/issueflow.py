@@ -93,7 +93,7 @@ fi
   if grep -q "not fetched" "$out"; then
     echo; echo "This repository is private, and GitHub serves its attachment links to no" \
       "workflow: upload the files to the branch ($SERVER/$REPO/upload/$branch/uploads/issue-$ISSUE)," \
-      "and a maintainer stores them with the record (docs/recording-from-a-phone.md)."
+      "and a maintainer stores them with the record (docs/how-to/recording-from-a-phone.md)."
   fi; } >> "$comment"
 gh issue comment "$ISSUE" --body-file "$comment"
 """
@@ -167,7 +167,7 @@ HEADER = (
     "Written by `svt init --forms` (`svt upgrade` writes it anew): records an issue opened\n"
     "from one of svt's issue forms (.github/ISSUE_TEMPLATE/svt-*.yml) on a branch\n"
     "svt/issue-N with `svt from-issue`, runs svt validate there, opens a pull request and\n"
-    "comments on the issue (docs/recording-from-a-phone.md). Only issue_authors in svt.yaml\n"
+    "comments on the issue (docs/how-to/recording-from-a-phone.md). Only issue_authors in svt.yaml\n"
     "(author_association) get a job that may write; the body reaches svt through env: and a\n"
     "file only. Needs Settings > Actions > General > \"Allow GitHub Actions to create and\n"
     f"approve pull requests\"; a secret {TOKEN_SECRET} (a fine-grained token) gives the pull\n"

@@ -144,7 +144,7 @@ def test_only_owners_members_and_collaborators_reach_the_job_that_writes(forms_s
 @pytest.mark.parametrize("older_schemas", [False, True])
 def test_issue_authors_in_svt_yaml_reach_the_workflow_through_upgrade(forms_store, svt_proc,
                                                                       older_schemas):
-    """The schema upgrade path (docs/upgrade.md): a store whose schemas predate the key
+    """The schema upgrade path (docs/how-to/upgrade.md): a store whose schemas predate the key
     takes them with `svt upgrade` first; with the key set, `svt upgrade` writes the
     workflow anew with it."""
     if older_schemas:

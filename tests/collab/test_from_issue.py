@@ -392,5 +392,5 @@ def test_help_teaches(svt):
     text = svt("from-issue", "--help").stdout
     for part in ("### Label", "_No response_", "svt init --forms", "svt/issue-N",
                  "user-attachments", "svt from-issue issue.md --author alice --issue 12",
-                 "docs/recording-from-a-phone.md", "--no-download"):
+                 "docs/how-to/recording-from-a-phone.md", "--no-download"):
         assert part in text, part

@@ -109,16 +109,16 @@ def test_show_and_describe_hold_every_kind_in_its_section(db, svt, png):
 
 # ---- enumerations: the store's schemas say, svt's are the defaults ---------------------
 
-def _readme_list(title: str) -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+def _reference_list(title: str) -> list[str]:
+    values = (ROOT / "docs" / "reference" / "values.md").read_text(encoding="utf-8")
+    section = values.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"^- `([^`]+)` - ", section, flags=re.M)
 
 
-def test_readme_lists_the_default_enumerations():
+def test_the_reference_lists_the_default_enumerations():
     defaults = registry.defaults()
-    assert tuple(_readme_list("Component types")) == defaults.component_types
-    assert tuple(_readme_list("Status values")) == defaults.statuses
+    assert tuple(_reference_list("Component types")) == defaults.component_types
+    assert tuple(_reference_list("Status values")) == defaults.statuses
 
 
 def test_default_enumerations_are_the_package_schemas():

@@ -226,9 +226,9 @@ def test_bare_symbols_are_the_units_themselves():
     assert model.UNITS["ke"] == ("e", 1e3) and "mC" not in model.UNITS and "k%" not in model.UNITS
 
 
-def test_the_readme_unit_table_is_the_code_table():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- units -->", 2)[1]
+def test_the_reference_unit_table_is_the_code_table():
+    values = (ROOT / "docs" / "reference" / "values.md").read_text(encoding="utf-8")
+    section = values.split("<!-- units -->", 2)[1]
     rows = re.findall(r"^\| `([^`]+)` \| (.+?) \| (yes|no) \|$", section, flags=re.M)
     assert [(s, meaning, prefixed == "yes") for s, meaning, prefixed in rows] == [
         tuple(row) for row in model.BASE_UNITS]

@@ -129,8 +129,8 @@ def test_the_docs_state_the_text_limit_the_schema_sets():
     root = Path(__file__).resolve().parents[2]
     defs = json.loads((root / "schemas" / "defs.schema.json").read_text())
     limit = defs["$defs"]["text"]["maxLength"]
-    readme = (root / "README.md").read_text()
-    assert re.search(rf"free text\s.*?at most {limit:,} characters", readme, re.S), limit
+    values = (root / "docs" / "reference" / "values.md").read_text()
+    assert re.search(rf"free text\s.*?at most {limit:,} characters", values, re.S), limit
 
 
 # ---- installs and removals dated ahead ----------------------------------------------------------
