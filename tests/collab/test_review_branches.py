@@ -10,14 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.collab.gitutil import git
+
 POSITION = "Layer0_top_axial"
-
-
-def git(path: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True)
-    if proc.returncode:
-        raise AssertionError(f"git {' '.join(args)}: {proc.stdout}{proc.stderr}")
-    return proc.stdout.strip()
 
 
 def run(svt, where: Path, *args: str, ok: bool = True):

@@ -2,24 +2,17 @@
 three clones (test stands) changing the same components, syncing in both orders."""
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from svt_records import Database
+from tests.collab.gitutil import git
 from svt_records.collab.sync import review_url
 
 DATE = "2025-03-01T10:00:00+00:00"
 GITHUB = "https://github.com/hps/svt-records.git"
-
-
-def git(path: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True)
-    if proc.returncode:
-        raise AssertionError(f"git {' '.join(args)}: {proc.stdout}{proc.stderr}")
-    return proc.stdout.strip()
 
 
 def make_remote(tmp_path: Path, svt, config: str = "", review: bool = False) -> Path:

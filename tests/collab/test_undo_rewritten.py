@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 from pathlib import Path
 
 from svt_records import Database
+from tests.collab.gitutil import git
 
 DATE = "2025-03-01T10:00:00+00:00"
-
-
-def git(path: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True)
-    if proc.returncode:
-        raise AssertionError(f"git {' '.join(args)}: {proc.stdout}{proc.stderr}")
-    return proc.stdout.strip()
 
 
 def clones(tmp_path: Path, svt) -> tuple[Path, Path, Path]:
