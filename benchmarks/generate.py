@@ -81,10 +81,10 @@ def plan(n: int, tests: int, rng: random.Random, iv_files: int = 0) -> dict[str,
             c["events"].append(("test", when, ev))
         if iv_files and c["record"]["type"] == "module" and any(
                 e[2].get("test_type") == "iv_curve" for e in c["events"] if e[0] == "test"):
-            iv_files -= 1  # this module's IV tests keep their measured curves
-            for kind, _, body in c["events"]:
-                if kind == "test" and body.get("test_type") == "iv_curve":
-                    body["_iv"] = iv_curve(rng)
+            iv_files -= 1  # this module's latest IV test keeps its measured curve
+            latest = [body for kind, _, body in c["events"]
+                      if kind == "test" and body.get("test_type") == "iv_curve"][-1]
+            latest["_iv"] = iv_curve(rng)
         c["events"].append(("log", c["when"] + timedelta(days=30),
                             {"log_type": "observation", "severity": "info",
                              "text": "Visual inspection fine", "logged_by": "John Doe"}))
@@ -111,11 +111,27 @@ def plan(n: int, tests: int, rng: random.Random, iv_files: int = 0) -> dict[str,
 
 
 def iv_curve(rng: random.Random) -> bytes:
-    """An IV scan as a probe station writes it (the CSV form svt_records.analysis.ivfile reads)."""
+    """An IV scan as a probe station writes it (the CSV form svt_records.analysis.ivfile reads).
+
+    A reverse-biased silicon sensor: the bulk generation current grows with the depleted
+    depth, which goes as sqrt(V) up to the full-depletion voltage; past it the current
+    plateaus, with a small ohmic slope from the surface current. One sensor in twenty breaks
+    down before the end of the scan (the current then climbs exponentially)."""
     import math
-    scale, knee = rng.uniform(1e-7, 5e-6), rng.uniform(15, 40)
-    rows = [f"{v},{scale * (1 - math.exp(-v / knee)):.4e}" for v in range(0, 201, 10)]
-    return ("voltage_V,current_A\n" + "\n".join(rows) + "\n").encode()
+    v_dep = rng.uniform(40.0, 90.0)          # full depletion, V
+    i_dep = rng.uniform(2e-7, 3e-6)          # bulk current at full depletion, A
+    slope = i_dep * rng.uniform(0.0005, 0.002)  # surface current, A per V past depletion
+    v_bd = rng.uniform(150.0, 190.0) if rng.random() < 0.05 else None
+    rows = []
+    for v in range(0, 201, 5):
+        current = i_dep * math.sqrt(min(v, v_dep) / v_dep) + slope * max(0.0, v - v_dep)
+        if v_bd is not None and v > v_bd:
+            current *= math.exp((v - v_bd) / 8.0)
+        current *= 1 + rng.gauss(0.0, 0.01)  # the ammeter's noise
+        temperature = 20.0 + rng.gauss(0.0, 0.1)
+        rows.append(f"{v},{current:.4e},{temperature:.2f}")
+    return ("# sensor IV scan, reverse bias (magnitudes)\nvoltage_V,current_A,temperature_C\n"
+            + "\n".join(rows) + "\n").encode()
 
 
 def render(comps: dict[str, dict], image_every: int) -> dict[str, list[tuple[str, bytes]]]:
@@ -223,8 +239,8 @@ def main() -> None:
     parser.add_argument("--image-every", type=int, default=10,
                         help="every Nth test result has a small stored plot")
     parser.add_argument("--iv-files", type=int, default=0, metavar="N",
-                        help="N modules get a measured IV curve (a CSV data file) with each of"
-                             " their iv_curve tests (for svt site's IV plots)")
+                        help="N modules get a measured IV curve (a CSV data file) with their"
+                             " latest iv_curve test: N data files (for svt site's IV plots)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bulk-history", type=int, default=0, metavar="K",

@@ -22,6 +22,7 @@ from . import COMPONENTS_DIR, drawing, labels, pages, require_extras
 from .commits import commit_url, component_commits
 from .component_data import ComponentInput
 from .component_pages import ComponentPages, make_all, missing
+from .forge_links import forge_key
 from .manifest import changes, forget, read_manifest, validation_problems, write_manifest
 from .outputs import BuildResult, SiteOutputs
 from .paths import FILES_DIR, IV_DIR, LABELS_DIR
@@ -59,7 +60,11 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     outputs = SiteOutputs(target, old)
     result = outputs.result
     # every page links its label or none: with segno come or gone, every page is made again
-    relabel = bool(old) and old.get("labels") != with_labels
+    # every page links the store's project on the forge (its web address, its issue forms):
+    # with another remote or another set of forms, every page is made again too
+    remote = db.repo.remote_url()
+    links = forge_key(remote, db.main_branch, db.root)
+    relabel = bool(old) and (old.get("labels") != with_labels or old.get("links") != links)
     result.full = not old
     site_url = db.config.get("site_url") or None
     if not with_labels:
@@ -109,7 +114,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     # (more than PARALLEL_FROM: always so where whole_log was started)
     commits = component_commits(db, [(cid, path) for cid, _, path, _, _ in todo], whole_log,
                                 many=len(todo) > PARALLEL_FROM)
-    prefix = commit_url(db.repo.remote_url())
+    prefix = commit_url(remote)
     outputs_old = old.get("outputs") or {}
     items = [ComponentInput(cid, ctype, path, json.loads(data) if data and not error else None,
                             error, commits.get(cid, []), by_component.get(cid, []))
@@ -150,10 +155,16 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
                                       for cid in touched for f in fields)
     def kept(prefix: str) -> bool:  # what the last build wrote there is all still there
         return all(outputs.still_there(rel) for rel in outputs_old if rel.startswith(prefix))
+    # the components table first: in a big store, rendered by another process meanwhile
+    pages.components_page(outputs, db, digests, jobs)
     series = None if not changed_part(TESTS_PART) and "tests" in old and kept("tests/") \
         else drawing.trend_series(digests, test_types)
     # the plots are drawn by a pool of their own while this process writes the store's pages
-    plotted = drawing.draw_all(outputs, db.root, jobs, digests, series, touched, test_types)
+    try:
+        plotted = drawing.draw_all(outputs, db.root, jobs, digests, series, touched, test_types)
+    except BaseException:
+        outputs.finish_aside()
+        raise
     try:
         tests_summary, map_rows = pages.store_pages(
             outputs, db, index, digests, problems, site_problems, series,
@@ -163,7 +174,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         plotted()
     _static(outputs)
     forget(outputs, outputs_old)
-    write_manifest(outputs, store=db.root, commit=head, labels=with_labels, dirty=dirty,
+    write_manifest(outputs, store=db.root, commit=head, labels=with_labels, links=links, dirty=dirty,
                    outputs=outputs.hashes, digests=digests, problems=problems,
                    component_problems=by_component, map_rows=map_rows, tests=tests_summary)
     result.problems = len(problems)

@@ -22,7 +22,8 @@ from .outputs import SiteOutputs
 from .paths import IV_DIR
 
 TREND_DIR = "tests/plots"
-PARALLEL_FROM = 12  # plots; fewer are drawn in this process
+PARALLEL_FROM = 12  # plots; fewer are drawn in this process (but in a big store:)
+BACKGROUND_FROM = 200  # components: from so many, even one plot is drawn by another process
 PLOT_VERSION = 6  # bump when the drawing changes: every plot is drawn again
 NAMED = 10  # components a trend plot tells apart by colour and names in its legend
 # the site shows plots at most 640 px wide: a smaller canvas draws faster (same style)
@@ -40,12 +41,21 @@ def trend_series(digests: dict[str, dict],
     svt.yaml's test types), as :func:`limit_marks` gives them."""
     from ..exchange.exporting import convert_unit, unit_columns, unit_family
     points: dict[str, dict[tuple[str, Any], list[list]]] = {}
+    families: dict[Any, Any] = {}  # unit -> unit_family(unit), worked out once each
     for cid in sorted(digests):
         for test_type, _, utc, result, values, _, units in digests[cid]["tests"]:
+            of_type = points.get(str(test_type))
+            if of_type is None:
+                of_type = points[str(test_type)] = {}
             for name, value in values.items():
                 unit = units.get(name)
-                points.setdefault(str(test_type), {}).setdefault(
-                    (name, unit_family(unit)), []).append([utc, value, result, cid, unit])
+                try:
+                    family = families[unit]
+                except KeyError:
+                    family = families[unit] = unit_family(unit)
+                except TypeError:  # (a unit that is no hashable value)
+                    family = unit_family(unit)
+                of_type.setdefault((name, family), []).append([utc, value, result, cid, unit])
     out: dict[str, list[dict]] = {}
     for test_type in sorted(points):
         plots: list[dict] = []
@@ -191,7 +201,9 @@ def draw_all(outputs: SiteOutputs, store_root: Path, jobs: int, digests: dict[st
         else:
             todo.append((kind, str(outputs.path(rel)), data if kind != "iv" else
                          [*data, str(store_root)]))
-    drawn = _draw(todo, jobs)
+    # in a big store this process has seconds of pages to render meanwhile: even a few
+    # plots are drawn by a pool of their own
+    drawn = _draw(todo, jobs, background=len(digests) >= BACKGROUND_FROM)
 
     def finish() -> None:
         for name in drawn():
@@ -200,19 +212,26 @@ def draw_all(outputs: SiteOutputs, store_root: Path, jobs: int, digests: dict[st
     return finish
 
 
-def _draw(todo: list[tuple[str, str, Any]], jobs: int) -> Callable[[], list[str]]:
-    """Start drawing ``todo`` in a pool of ``jobs`` processes (or, for a few, when called);
-    call the result for the files written."""
+def _draw(todo: list[tuple[str, str, Any]], jobs: int, background: bool = False
+          ) -> Callable[[], list[str]]:
+    """Start drawing ``todo`` in a pool of ``jobs`` processes (or, for a few and not
+    ``background``, when called); call the result for the files written."""
     if not todo:
         return list
     from ..analysis import plots
     from ..index.queries import fork_available
-    plots.pyplot()  # matplotlib and its style set up once, inherited by the workers
-    if len(todo) < PARALLEL_FROM or jobs < 2 or not fork_available():
+    few = len(todo) < PARALLEL_FROM
+    if (few and not background) or jobs < 2 or not fork_available():
+        plots.pyplot()
         return lambda: [draw_one(task) for task in todo]
     import multiprocessing
-    pool = multiprocessing.get_context("fork").Pool(jobs)
-    drawing = pool.map_async(draw_one, todo, chunksize=8)
+    if few:  # one process draws them all, and sets matplotlib up, while this one works on
+        pool = multiprocessing.get_context("fork").Pool(1)
+        drawing = pool.map_async(draw_one, todo, chunksize=len(todo))
+    else:
+        plots.pyplot()  # matplotlib and its style set up once, inherited by the workers
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        drawing = pool.map_async(draw_one, todo, chunksize=8)
 
     def finish() -> list[str]:
         with pool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from ..git.remote import web_project
+from .commits import commit_url
 
 # the issue forms `svt init --forms` writes (issue 27 section 2), each with an input whose id
 # is "component"; a link is shown only when the store has the form's file
@@ -78,6 +79,16 @@ def forge(remote_url: str | None, branch: str, root: Path | None = None) -> Forg
         forms = tuple(key for key, name in FORMS.items()
                       if _is_file(root / FORMS_DIR / name))
     return Forge(kind, f"https://{host}/{path}", path, quote(branch, safe="/"), forms)
+
+
+def forge_key(remote_url: str | None, branch: str, root: Path) -> dict:
+    """What every page's links to the forge are made from, as the site's manifest keeps it:
+    the commit links' prefix and the forge's address, branch and issue forms present (a
+    change of any means every page is made again)."""
+    where = forge(remote_url, branch, root)
+    return {"commits": commit_url(remote_url),
+            "forge": None if where is None else
+            [where.kind, where.web, where.project, where.branch, list(where.forms)]}
 
 
 def _is_file(path: Path) -> bool:

@@ -63,6 +63,9 @@ class SiteOutputs:
         self.result = BuildResult(out)
         self.env: Any = None
         self._folders: set[str] = set()  # folders of OUT seen to be real folders
+        # the pages being rendered by forked processes (start_aside), up to _aside_jobs
+        self._aside: list[tuple[Any, str, str, dict]] | None = None
+        self._aside_jobs = 1
 
     # ---- the one way into OUT ----------------------------------------------------------
     def path(self, rel: str) -> Path:
@@ -181,9 +184,11 @@ class SiteOutputs:
             self.env = env
         return self.env
 
-    def page(self, rel: str, template: str, context: dict) -> bool:
+    def page(self, rel: str, template: str, context: dict, aside: bool = False) -> bool:
         """Render ``template`` into OUT/rel unless its inputs are those of the last build
-        (and the file is there). True if it wrote."""
+        (and the file is there). True if it wrote (with ``aside``, and :meth:`start_aside`
+        called: it is rendered by a forked process of its own meanwhile, and written when
+        :meth:`finish_aside` returns)."""
         depth = rel.count("/")
         context = dict(context, root="../" * depth, here=rel)
         digest = input_hash([template, context, __version__])
@@ -191,11 +196,56 @@ class SiteOutputs:
         if self.still_there(rel, digest):
             self.result.pages_kept += 1
             return False
-        html = self.environment().get_template(template).render(**context)
-        self.write(rel, html.encode("utf-8"))
+        if aside and self._aside is not None:
+            self._render_aside(rel, template, context)
+        else:
+            self._render(rel, template, context)
         self.result.pages_written += 1
         self.result.written.append(rel)
         return True
+
+    def _render(self, rel: str, template: str, context: dict) -> None:
+        html = self.environment().get_template(template).render(**context)
+        self.write(rel, html.encode("utf-8"))
+
+    def start_aside(self, jobs: int) -> None:
+        """From now on, render the pages :meth:`page` is told to put ``aside`` (the big
+        store-wide ones, a second or more each) in forked processes, up to ``jobs`` at a
+        time, while this one goes on."""
+        from ..index.queries import fork_available
+        if jobs >= 2 and fork_available():
+            self.environment()  # loaded once, inherited
+            self._aside = []
+            self._aside_jobs = jobs
+
+    def _render_aside(self, rel: str, template: str, context: dict) -> None:
+        import multiprocessing
+        assert self._aside is not None
+        running = [p for p in self._aside if p[0].is_alive()]
+        if len(running) >= self._aside_jobs:
+            running[0][0].join()
+        # (a forked process inherits the context: nothing is copied or pickled)
+        process = multiprocessing.get_context("fork").Process(
+            target=_render_aside, args=(self, rel, template, context), daemon=True)
+        process.start()
+        self._aside.append((process, rel, template, context))
+
+    def finish_aside(self) -> None:
+        """Wait for the pages put aside; one whose process failed is rendered here again
+        (so that its error, if any, is raised here)."""
+        aside, self._aside = self._aside or [], None
+        for process, rel, template, context in aside:
+            process.join()
+            if process.exitcode != 0:
+                self._render(rel, template, context)
+
+
+def _render_aside(outputs: SiteOutputs, rel: str, template: str, context: dict) -> None:
+    try:
+        outputs._render(rel, template, context)
+    except BaseException:
+        os._exit(1)  # (the parent renders it again and says why)
+    os._exit(0)
 
 
 def input_hash(value: Any) -> str:

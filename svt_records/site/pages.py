@@ -21,23 +21,20 @@ from .outputs import SiteOutputs
 ACTIVITY_SHOWN = 15  # the latest commits on the home page
 
 MAX_MEASURE_COLUMNS = 6
+PARALLEL_FROM = 200  # components; in a smaller store the pages are rendered one by one here
 
 
 def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[str, dict],
                 problems: list[list], site_problems: list[list],
                 series: dict[str, list[dict]] | None, *, map_changed: bool = True,
                 moves_changed: bool = True) -> tuple[list, dict]:
-    """Render the store-wide pages whose inputs changed; (the tests' summary: test type,
+    """Render the store-wide pages whose inputs changed (but the components table:
+    :func:`components_page`, called first); (the tests' summary: test type,
     components, runs; who is where on each map): the manifest keeps both. ``series``
     None: no component's tests changed, the tests pages (and their plots) are kept;
     ``map_changed`` False: no component changed what the map shows; ``moves_changed``
     False: nor who is where."""
-    ordered = sorted(digests.values(), key=lambda d: (d["type"], d["id"]))
-    by_type: dict[str, Counter] = defaultdict(Counter)
-    by_status: Counter = Counter()
-    for d in ordered:
-        by_type[d["type"]][d["status"] or "(none)"] += 1
-        by_status[d["status"] or "(none)"] += 1
+    ordered, by_type, by_status = _tally(digests)
     prefix = commit_url(db.repo.remote_url())
     activity = [dict(c._asdict(), url=(prefix + c.sha) if prefix else None)
                 for c in db.repo.log(["records"], ACTIVITY_SHOWN)]
@@ -50,17 +47,11 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
     errors = sum(p[4] == "error" for p in problems)
     add_filters(outputs.environment())
     site_name = site_title(db.config)
-    test_types = table_test_types(db, ordered)
     outputs.page("index.html", "home.html.j2", dict(
         home_context(ordered, by_status, by_type, _this_month()),
         site_name=site_name, activity=activity,
         tests=[(t, n) for t, n, _ in tests_summary], errors=errors,
         warnings=len(problems) - errors, invalid=sum(d["invalid"] for d in ordered)))
-    outputs.page("components.html", "components.html.j2", {
-        "site_name": site_name, "test_types": test_types,
-        "rows": [component_row(d, test_types) for d in ordered],
-        "types": sorted(by_type), "statuses": sorted(by_status), "health": HEALTH,
-        "locations": sorted({d["location"] for d in ordered if d["location"]})})
     if map_changed or not outputs.old.get("map_rows"):
         map_rows = _map(outputs, db, digests, moves_changed)
     else:
@@ -77,7 +68,37 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
         if where else {},
         "problems": problems, "errors": errors, "warnings": len(problems) - errors,
         "invalid": invalid, "site_problems": site_problems})
+    outputs.finish_aside()
     return tests_summary, map_rows
+
+
+def components_page(outputs: SiteOutputs, db: StoreBase, digests: dict[str, dict],
+                    jobs: int = 1) -> None:
+    """Render the components table (before :func:`store_pages`, which renders the rest). In a
+    big store it is the first of the big pages rendered aside (by a forked process, while
+    this one goes on), and the build goes on: wait for them with ``outputs.finish_aside``
+    (store_pages does)."""
+    if len(digests) >= PARALLEL_FROM:  # the big pages (components, tests) side by side
+        outputs.start_aside(jobs)
+    ordered, by_type, by_status = _tally(digests)
+    add_filters(outputs.environment())
+    test_types = table_test_types(db, ordered)
+    outputs.page("components.html", "components.html.j2", {
+        "site_name": site_title(db.config), "test_types": test_types,
+        "rows": [component_row(d, test_types) for d in ordered],
+        "types": sorted(by_type), "statuses": sorted(by_status), "health": HEALTH,
+        "locations": sorted({d["location"] for d in ordered if d["location"]})}, aside=True)
+
+
+def _tally(digests: dict[str, dict]) -> tuple[list[dict], dict[str, Counter], Counter]:
+    """The digests by type and id; the count of each status per type, and in all."""
+    ordered = sorted(digests.values(), key=lambda d: (d["type"], d["id"]))
+    by_type: dict[str, Counter] = defaultdict(Counter)
+    by_status: Counter = Counter()
+    for d in ordered:
+        by_type[d["type"]][d["status"] or "(none)"] += 1
+        by_status[d["status"] or "(none)"] += 1
+    return ordered, by_type, by_status
 
 
 def _test_pages(outputs: SiteOutputs, tests: dict[str, dict], series: dict[str, list[dict]],
@@ -90,7 +111,7 @@ def _test_pages(outputs: SiteOutputs, tests: dict[str, dict], series: dict[str, 
             "runs": table["runs"], "plots": [{k: v for k, v in p.items() if k != "points"}
                                              for p in series.get(test_type, [])],
             "named": drawing.NAMED,
-            "iv": table["iv"]})
+            "iv": table["iv"]}, aside=True)
 
 
 def _this_month() -> str:
@@ -104,15 +125,17 @@ def _tests(ordered: list[dict]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for d in ordered:
         latest: dict[str, list] = {}
-        count: Counter = Counter()
+        count: dict[str, int] = {}
         for test in d["tests"]:
             test_type = str(test[0])
-            count[test_type] += 1
+            count[test_type] = count.get(test_type, 0) + 1
             if test_type not in latest or test[2] >= latest[test_type][2]:
                 latest[test_type] = test
         for test_type, test in latest.items():
-            table = out.setdefault(test_type, {"rows": [], "columns": Counter(), "runs": 0,
-                                               "iv": []})
+            table = out.get(test_type)
+            if table is None:  # (not setdefault: a Counter made per component costs)
+                table = out[test_type] = {"rows": [], "columns": Counter(), "runs": 0,
+                                          "iv": []}
             units = test[6]  # the record's unit of each number, else its definition's
             values = {k: {"value": v, "unit": units[k]} if k in units else v
                       for k, v in test[4].items()}

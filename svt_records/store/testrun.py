@@ -136,6 +136,9 @@ def verdict_notes(config: dict, event: dict,
     return out
 
 
+PLACEHOLDER_RULE = "placeholders"  # the rule name of placeholder_problems' warnings
+
+
 def placeholder_problems(db: "StoreBase", paths: list[str]) -> list[Problem]:
     """`svt validate`'s warnings, on the main branch, for each test type whose results rest
     on placeholders: a placeholder limit judges a measurement of one, or the analysis
@@ -164,7 +167,7 @@ def placeholder_problems(db: "StoreBase", paths: list[str]) -> list[Problem]:
             if testtypes.rests_on_placeholders(defined[name], path.split("/")[1], event):
                 resting[name] = len(found)
                 break
-    return [Problem(CONFIG_FILE, 1, 1, message, "warning", "placeholders")
+    return [Problem(CONFIG_FILE, 1, 1, message, "warning", PLACEHOLDER_RULE)
             for message in testtypes.placeholder_warnings(defined, resting)]
 
 
