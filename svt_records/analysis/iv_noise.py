@@ -273,7 +273,7 @@ def iv_analysis(data: IVData, *, operating_voltage: float,
 def noise_analysis(data: NoiseData, *, noisy_k: float = _NOISE["noisy_k"],
                    noisy_threshold: float | None = _NOISE["noisy_threshold"],
                    dead_below: float | None = _NOISE["dead_below"],
-                   version: int = 1) -> AnalysisResult:
+                   version: int = ANALYSIS_VERSIONS["noise"]) -> AnalysisResult:
     """The noise analysis of ``data`` (see the module's docstring), with a test
     definition's defaults; ``dead_below=None`` finds no dead channels."""
     np = numpy()

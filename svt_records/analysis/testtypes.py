@@ -41,13 +41,18 @@ REFERENCE_TEMPERATURE = 20.0  # °C, what leakage_20C is normalised to
 # a store whose svt.yaml defines no test types (made before test_types:) names its IV tests
 IV_NAME = re.compile(r"(^|_)iv($|_)|iv_?curve|leakage", re.IGNORECASE)
 
+def _set_defaults(analysis: str) -> dict[str, float]:
+    """The settings of ``analysis`` that have a default (:data:`ANALYSIS_SETTINGS`), as
+    `svt init` writes them into svt.yaml."""
+    return {k: v for k, v in ANALYSIS_SETTINGS[analysis].items() if v is not None}
+
+
 # What `svt init` writes. Every figure without a published HPS SVT source is listed under
 # placeholders; docs/how-to/test-definitions.md says where each default comes from.
 DEFAULT_TEST_TYPES: dict[str, Any] = {
     "iv_curve": {
         "description": "Leakage current against reverse bias voltage (sensor or module)",
-        "analysis": {"name": "iv", "operating_voltage": 180.0, "breakdown_factor": 1.2,
-                     "breakdown_step": 5.0, "compliance": 1.0e-5},
+        "analysis": {"name": "iv", **_set_defaults("iv"), "compliance": 1.0e-5},
         "measurements": {
             "leakage_at_operating_voltage": {"unit": "A", "max": 4.0e-6},
             "leakage_20C": {"unit": "A", "max": 4.0e-6},
@@ -61,7 +66,7 @@ DEFAULT_TEST_TYPES: dict[str, Any] = {
     },
     "noise_test": {
         "description": "Noise (ENC) of each channel of a module's readout",
-        "analysis": {"name": "noise", "noisy_k": 5.0, "dead_below": 200.0},
+        "analysis": {"name": "noise", **_set_defaults("noise")},
         "measurements": {
             "noise_mean": {"unit": "e", "max": 2000.0},
             "noisy_channels": {"max": 6},
@@ -261,12 +266,10 @@ def judge(definition: TestType, component_type: str | None,
 
     verdict, decisive_failed = outcome(said[False])
     advisory, advisory_failed = outcome(said[True])
-    uses = DERIVED_FROM.get(definition.analysis or "", {})
     derived = set(derived)
     unsettled = []
     for name in said[False]:
-        settings = [f"analysis.{s}" for s in uses.get(name, ())
-                    if definition.is_placeholder(f"analysis.{s}")]
+        settings = placeholder_settings(definition, name)
         if name in derived and settings:
             unsettled.append(f"{name} ({', '.join(settings)})")
     return Verdict(verdict, decisive_failed, tuple(said[False]), advisory, advisory_failed,
@@ -280,9 +283,14 @@ def rests_on_placeholders(definition: TestType, component_type: str | None,
     derived = (event.get("analysis") or {}).get("values") or ()
     if judge(definition, component_type, event.get("measurements") or {}).advisory:
         return True
-    uses = DERIVED_FROM.get(definition.analysis or "", {})
-    return any(definition.is_placeholder(f"analysis.{setting}")
-               for name in derived for setting in uses.get(name, ()))
+    return any(placeholder_settings(definition, name) for name in derived)
+
+
+def placeholder_settings(definition: TestType, name: str) -> list[str]:
+    """The analysis settings (``analysis.SETTING``) the derived measurement ``name`` rests
+    on (:data:`DERIVED_FROM`) that the definition lists as placeholders."""
+    uses = DERIVED_FROM.get(definition.analysis or "", {}).get(name, ())
+    return [f"analysis.{s}" for s in uses if definition.is_placeholder(f"analysis.{s}")]
 
 
 def placeholder_warnings(defined: Mapping[str, TestType],

@@ -20,7 +20,6 @@ MODULE_PARTS = registry.MODULE_PARTS
 RESERVED_TEST_TYPES = frozenset(EVENT_KINDS) | {"component"}
 
 MAX_ID_LENGTH = 64
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _TEST_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _FREE_POSITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _MODULE_POSITION_RE = re.compile(
@@ -35,13 +34,13 @@ def check_id(component_id: str, what: str = "component id") -> str:
     if len(component_id) > MAX_ID_LENGTH:
         raise InvalidInput(f"{what} {component_id[:20]!r}... is {len(component_id)} characters long;"
                            f" use at most {MAX_ID_LENGTH}")
-    if not _ID_RE.match(component_id):
-        raise InvalidInput(
-            f"{what} {component_id!r} has characters svt cannot use in a folder name: use letters,"
-            " digits and . _ + - , starting with a letter or digit (e.g. HPK-SN123456)")
-    if component_id.endswith("."):
+    if is_path_safe(component_id):  # the one rule; what follows says what is wrong
+        return component_id
+    if _PATH_SAFE_RE.fullmatch(component_id):
         raise InvalidInput(f"{what} {component_id!r} ends with a dot, which Windows drops; remove it")
-    return component_id
+    raise InvalidInput(
+        f"{what} {component_id!r} has characters svt cannot use in a folder name: use letters,"
+        " digits and . _ + - , starting with a letter or digit (e.g. HPK-SN123456)")
 
 
 # A component's page on the site, and so what a label's QR code holds when svt.yaml names
@@ -82,7 +81,7 @@ def connection_id(a: str, b: str, connection_type: str) -> str:
 def parse_connection_id(text: str) -> tuple[str, str, str]:
     """(a, b, type) of a connection id, or InvalidInput naming the form."""
     parts = str(text).split(CONNECTION_ID_SEPARATOR, 2)
-    if len(parts) != 3 or not parts[2] or not all(_ID_RE.match(p) for p in parts[:2]):
+    if len(parts) != 3 or not parts[2] or not all(_PATH_SAFE_RE.fullmatch(p) for p in parts[:2]):
         raise InvalidInput(f"{text!r} is not a connection id (A~B~TYPE, e.g."
                            " FEB-042~HPK-SN123456~signal): `svt connections ID` prints them")
     return parts[0], parts[1], parts[2]
@@ -111,6 +110,18 @@ def path_safe_problem(name: object, what: str) -> str | None:
     return (f"{what} {shown} cannot name a file: use letters, digits and . _ + - (starting"
             f" with a letter or digit, not ending with a dot, at most {MAX_SAFE_NAME_LENGTH}"
             " characters)")
+
+
+def path_parts(rel: object) -> list[str] | None:
+    """The names of a plain relative path ("a/b/c", "/" between names), None for anything
+    else: a "\\" or NUL anywhere, or an empty, "." or ".." name. The rule of every path svt
+    opens in a store or writes into a site's folder."""
+    if not isinstance(rel, str) or "\\" in rel or "\0" in rel:
+        return None
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
+    return parts
 
 
 def check_path_safe(name: object, what: str) -> str:

@@ -16,7 +16,8 @@ from .. import model
 from ..model import registry
 from ..files import schema, yamlio
 from .crosschecks import CREATED_KEY, HISTORY_KEYS, UNREADABLE, Record, cross_checks
-from .safety import SYMLINK_RULE, record_problems as safety_problems
+from .safety import (MAX_SVG_BYTES, SYMLINK_RULE, is_plain_file_name, is_svg,
+                     record_problems as safety_problems)
 from ..model.errors import InvalidInput, Problem, SvtError
 from ..store.base import StoreBase
 from ..store.layout import (COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, component_folder,
@@ -108,8 +109,10 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
         problems += [Problem(rel, *record.at(*path), message, rule="rules")
                      for path, message in config_problems(data)]
     if rel != CONFIG_FILE:
-        problems += _layout(root, record, registry.enumerations(schema_dir).component_types)
-        problems += safety_problems(root, record)  # path-safe names, active content
+        svgs: dict[str, bytes] = {}  # the SVG files _layout read, for safety's check
+        problems += _layout(root, record, registry.enumerations(schema_dir).component_types,
+                            svgs)
+        problems += safety_problems(root, record, svgs)  # path-safe names, active content
     return record, problems
 
 
@@ -126,7 +129,10 @@ def _in_conflict(rel: str, text: str) -> str | None:
             " --continue)")
 
 
-def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
+def _layout(root: str, rec: Record, types: tuple[str, ...],
+            svgs: dict[str, bytes] | None = None) -> list[Problem]:
+    """The layout problems of one record; the stored SVG files it reads (to check their
+    sha256) go into ``svgs`` (name -> bytes, at most MAX_SVG_BYTES + 1 of them)."""
     parts = rec.path.split("/")
     out: list[Problem] = []
 
@@ -191,15 +197,16 @@ def _layout(root: str, rec: Record, types: tuple[str, ...]) -> list[Problem]:
                                "warning", "date"))
     for i, entry in enumerate(data.get("files") or []):
         if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-            problem = _stored_file(root, "/".join(parts[:4]), entry)
+            problem = _stored_file(root, "/".join(parts[:4]), entry, svgs)
             if problem:
                 bad(problem, "files", i, "path", rule="files")
     return out
 
 
-def _stored_file(root: str, folder: str, entry: dict) -> str | None:
+def _stored_file(root: str, folder: str, entry: dict,
+                 svgs: dict[str, bytes] | None = None) -> str | None:
     name = entry["path"]
-    if "/" in name or "\\" in name or name.startswith("."):
+    if not is_plain_file_name(name):
         return f"file path {name!r} must be a plain file name in this folder"
     full = os.path.join(root, folder, name)
     try:
@@ -219,8 +226,15 @@ def _stored_file(root: str, folder: str, entry: dict) -> str | None:
                 return f"stored file {name} (Git LFS) does not match the recorded sha256/size"
             return None
         h = hashlib.sha256(head)
+        kept = [head] if svgs is not None and is_svg(name) else None
+        count = len(head)
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
+            if kept is not None and count <= MAX_SVG_BYTES:
+                kept.append(block)
+            count += len(block)
+        if kept is not None and svgs is not None:
+            svgs[name] = b"".join(kept)[:MAX_SVG_BYTES + 1]
     if st.st_size != entry.get("size"):
         return (f"stored file {name} is {st.st_size} bytes but the record says"
                 f" {entry.get('size')}: the file was changed or replaced")

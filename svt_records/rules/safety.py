@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..model.errors import Problem, SvtError
 from ..model.names import is_path_safe, path_safe_problem
@@ -95,14 +95,23 @@ def active_by_name(name: str) -> bool:
     return name.lower().endswith(ACTIVE_SUFFIXES)
 
 
+def is_plain_file_name(name: str) -> bool:
+    """Whether a record's stored file (``files: - path:``) is named as one in its own folder:
+    no "/" or "\\", not hidden (checks.py reports the others)."""
+    return not ("/" in name or "\\" in name or name.startswith("."))
+
+
 def is_svg(name: str) -> bool:
     return name.lower().endswith(SVG_SUFFIX)
 
 
 # ---- validate's checks of one record --------------------------------------------------------
 
-def record_problems(root: str, rec: Record) -> list[Problem]:
-    """The names and active-content problems of one record (records/<type>/<ID>/...)."""
+def record_problems(root: str, rec: Record,
+                    read: Mapping[str, bytes] | None = None) -> list[Problem]:
+    """The names and active-content problems of one record (records/<type>/<ID>/...).
+    ``read``: the record's stored SVG files already read (name -> bytes; checks.py reads
+    them for their sha256), so that each is read once; any other is read here."""
     parts = rec.path.split("/")
     if len(parts) < 4 or parts[0] != RECORDS:
         return []
@@ -134,28 +143,31 @@ def record_problems(root: str, rec: Record) -> list[Problem]:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             continue
         stored = entry["path"]
-        if "/" in stored or "\\" in stored or stored.startswith("."):
+        if not is_plain_file_name(stored):
             continue  # checks.py says it must be a plain name
         name(stored, "stored file name", "files", i, "path")
         if is_path_safe(stored):
-            active = _active(folder, stored)
+            active = _active(folder, stored, (read or {}).get(stored))
             if active:
                 out.append(Problem(rec.path, *rec.at("files", i, "path"), active, "warning",
                                    ACTIVE_RULE))
     return out
 
 
-def _active(folder: str, name: str) -> str | None:
+def _active(folder: str, name: str, data: bytes | None = None) -> str | None:
+    """What makes stored file ``name`` active content, if anything (``data``: the SVG's
+    bytes when already read, at least MAX_SVG_BYTES + 1 of them or the whole file)."""
     if active_by_name(name):
         return (f"stored file {name} is a web page (active content a browser runs): review"
                 " what it holds; the site never shows it, and offers it only as a download")
     if not is_svg(name):
         return None
-    from ..store.nofollow import read_stored
-    try:
-        data = read_stored(folder, name, MAX_SVG_BYTES + 1)
-    except (OSError, SvtError):
-        return None  # missing, a link, not a file: checks.py says so
+    if data is None:
+        from ..store.nofollow import read_stored
+        try:
+            data = read_stored(folder, name, MAX_SVG_BYTES + 1)
+        except (OSError, SvtError):
+            return None  # missing, a link, not a file: checks.py says so
     what = svg_activity(data)
     if what is None:
         return None

@@ -254,13 +254,10 @@ def input_hash(value: Any) -> str:
 
 
 def _parts(rel: str) -> list[str] | None:
-    """The names of a plain relative path ("a/b/c"), None for anything else."""
-    if not isinstance(rel, str) or "\\" in rel or "\0" in rel:
-        return None
-    parts = rel.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        return None
-    return parts
+    """The names of a plain relative path ("a/b/c"), None for anything else (the rule:
+    :func:`svt_records.model.names.path_parts`)."""
+    from ..model.names import path_parts  # (imported here: this change stays inside _parts)
+    return path_parts(rel)
 
 
 def _value_text(value: Any) -> str:

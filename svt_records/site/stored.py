@@ -28,16 +28,17 @@ import zipfile
 from typing import BinaryIO, NamedTuple
 from urllib.parse import quote
 
+from ..analysis.ivfile import TABLE_SUFFIXES
 from ..rules.safety import MAX_SVG_BYTES, is_svg, svg_activity
 from ..store.nofollow import NotRegular, open_stored
 from .outputs import SiteOutputs
 
 RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 # names served as a type no browser runs (and, for text, shown as text or downloaded)
-PASSIVE_SUFFIXES = RASTER_SUFFIXES + (
-    ".csv", ".tsv", ".txt", ".dat", ".log", ".iv", ".json", ".pdf", ".root", ".xlsx", ".xlsm",
-    ".xls", ".ods", ".zip", ".gz", ".tgz", ".xz", ".bz2", ".npy", ".npz", ".h5", ".hdf5",
-    ".tif", ".tiff", ".bmp")
+# (the analyses' data tables, analysis/ivfile.py's TABLE_SUFFIXES, among them)
+PASSIVE_SUFFIXES = RASTER_SUFFIXES + TABLE_SUFFIXES + (
+    ".log", ".json", ".pdf", ".root", ".xls", ".ods", ".zip", ".gz", ".tgz", ".xz", ".bz2",
+    ".npy", ".npz", ".h5", ".hdf5", ".tif", ".tiff", ".bmp")
 ZIPPED = ".zip"  # the suffix of a file offered in a zip archive
 HEAD = 512  # the bytes a server or browser sniffs a type from
 BLOCK = 1 << 20

@@ -14,6 +14,7 @@ import os
 import stat
 
 from ..model.errors import InvalidInput
+from ..model.names import path_parts
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -42,9 +43,10 @@ def open_stored(root: str | os.PathLike, rel: str) -> int:
     """A read-only descriptor of the regular file ``root``/``rel`` (``rel``: a relative path
     with "/"), no symbolic link followed after ``root``. Raises :class:`LinkRefused` for a
     link or a file that is not regular, ``FileNotFoundError`` when it is missing."""
-    parts = rel.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        raise LinkRefused(rel, "is not a plain path inside the store")
+    parts = path_parts(rel)
+    if parts is None:
+        raise LinkRefused(rel if str(rel).isprintable() else repr(rel),
+                          "is not a plain path inside the store")
     if not _AT:
         return _open_checked(str(root), rel, parts)
     fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
