@@ -156,9 +156,11 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     def kept(prefix: str) -> bool:  # what the last build wrote there is all still there
         return all(outputs.still_there(rel) for rel in outputs_old if rel.startswith(prefix))
     # the components table first: in a big store, rendered by another process meanwhile
-    pages.components_page(outputs, db, digests, jobs)
-    series = None if not changed_part(TESTS_PART) and "tests" in old and kept("tests/") \
-        else drawing.trend_series(digests, test_types)
+    table_rows = pages.components_page(outputs, db, digests, jobs,
+                                       None if relabel else old.get("table_rows"))
+    series, plots = None, None
+    if changed_part(TESTS_PART) or "tests" not in old or not kept("tests/"):
+        series, plots = _trend(outputs, digests, old_digests, touched, test_types)
     # the plots are drawn by a pool of their own while this process writes the store's pages
     try:
         plotted = drawing.draw_all(outputs, db.root, jobs, digests, series, touched, test_types)
@@ -167,7 +169,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         raise
     try:
         tests_summary, map_rows = pages.store_pages(
-            outputs, db, index, digests, problems, site_problems, series,
+            outputs, db, index, digests, problems, site_problems, plots,
             map_changed=changed_part(MAP_PART) or not kept("map.html"),
             moves_changed=changed_part(MOVES_PART))
     finally:
@@ -176,9 +178,60 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     forget(outputs, outputs_old)
     write_manifest(outputs, store=db.root, commit=head, labels=with_labels, links=links, dirty=dirty,
                    outputs=outputs.hashes, digests=digests, problems=problems,
-                   component_problems=by_component, map_rows=map_rows, tests=tests_summary)
+                   component_problems=by_component, map_rows=map_rows, tests=tests_summary,
+                   table_rows=table_rows, plots=plots if plots is not None else
+                   old.get("plots") or {}, on_main=db.repo.current_branch() == db.main_branch)
     result.problems = len(problems)
     return result
+
+
+def _trend(outputs: SiteOutputs, digests: dict[str, dict], old_digests: dict[str, dict],
+           touched: set[str] | None, test_types: dict) -> tuple[dict, dict]:
+    """(the trend series to draw, each test type's plots for its page). Only the test types
+    of the touched components' tests (before or after) are worked out again, from the
+    components with a test of those types; the others' plots are the last build's (the
+    manifest keeps them, without their points), their files kept."""
+    before: dict[str, list[dict]] = outputs.old.get("plots") or {}
+    old_outputs = outputs.old.get("outputs") or {}
+    again: set[str] | None = None
+    if touched is not None and isinstance(before, dict):
+        again = set()
+        for cid in touched:  # the types of the tests that changed (all: its type did)
+            was, now_ = old_digests.get(cid) or {}, digests.get(cid) or {}
+            tests = {str(t[0]) for d in (was, now_) for t in d.get("tests") or []}
+            again |= tests if was.get("type") != now_.get("type") else \
+                {t for t in tests if _of_type(was, t) != _of_type(now_, t)}
+        # a type whose last plots are not all there (or not known) is worked out again
+        again |= {t for t, plots in before.items() if not isinstance(plots, list) or not all(
+            isinstance(p, dict) and outputs.still_there(str(p.get("rel"))) for p in plots)}
+        now = {str(t[0]) for d in digests.values() for t in d["tests"]}
+        if now - set(before) - again:
+            again = None
+    if again is None:
+        series = drawing.trend_series(digests, test_types)
+        return series, _without_points(series)
+    some = {cid: d for cid, d in digests.items() if any(str(t[0]) in again for t in d["tests"])}
+    series = {t: plots for t, plots in drawing.trend_series(some, test_types).items()
+              if t in again}
+    plots = {}
+    for test_type in sorted(now | set(series)):
+        if test_type in series:
+            plots[test_type] = _without_points({test_type: series[test_type]})[test_type]
+            continue
+        plots[test_type] = before[test_type]
+        for plot in before[test_type]:
+            outputs.hashes[plot["rel"]] = old_outputs[plot["rel"]]
+            outputs.result.plots_kept += 1
+    return series, plots
+
+
+def _of_type(digest: dict, test_type: str) -> list:
+    return [t for t in digest.get("tests") or [] if str(t[0]) == test_type]
+
+
+def _without_points(series: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    return {t: [{k: v for k, v in p.items() if k != "points"} for p in plots]
+            for t, plots in series.items()}
 
 
 def _static(outputs: SiteOutputs) -> None:

@@ -189,7 +189,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
             orders.append((str(ev.get("test_type")), ev["_order"], ev.get("result")))
             for entry in ev.get("files") or []:
                 if isinstance(entry, dict) and is_iv_file(defined, str(ev.get("test_type")), entry) \
-                        and "/" not in str(entry["path"]):
+                        and is_path_safe(entry["path"]):  # as stored() copies it
                     iv_files.append([ev["date"][:10] + " " + tid,
                                      ev["_path"].rsplit("/", 1)[0] + "/" + entry["path"],
                                      entry.get("sha256") or "", ev.get("test_type")])

@@ -1,11 +1,15 @@
 """The manifest, OUT/.svt-site/manifest.json, and what changed since the build that wrote
 it. The manifest remembers the last build: the commit it saw, a hash of the inputs of every
 page and plot it wrote, what the links to the forge are made from (the remote's web address,
-the branch, the issue forms present: another means every page again), each component's digest (the few fields the store-wide pages need)
-and the validation report. The next build re-reads only the components that changed since
-that commit (plus those that differed from it then), checks them with ``validate --since``
-that commit, and rewrites only the pages and plots whose input hash changed. A change of
-svt.yaml or schemas/, another svt version or another store makes it a full build.
+the branch, the issue forms present: another means every page again), each component's
+digest (the few fields the store-wide pages need), the validation report, each component's
+row of the components table (its HTML, by the hash of what it shows: a row the same is not
+rendered again) and each test type's plots without their points (a type none of whose
+tests changed is not worked out again). The next build re-reads only the components that
+changed since that commit (plus those that differed from it then), checks them with
+``validate --since`` that commit, and rewrites only the pages and plots whose input hash
+changed. A change of svt.yaml or schemas/, another svt version or another store makes it a
+full build.
 
 The manifest is published with the site, so it names no path of the machine that built it:
 the store it was built from is a hash of the store's path (:func:`store_key`)."""
@@ -19,7 +23,7 @@ from typing import Any, Iterable
 from .. import __version__
 from ..model.errors import GitError
 from ..store.base import StoreBase
-from ..store.layout import CONFIG_FILE, RECORDS
+from ..store.layout import CONFIG_FILE, EVENT_NAME_RE, RECORDS
 from .outputs import SiteOutputs
 
 MANIFEST = ".svt-site/manifest.json"
@@ -53,7 +57,8 @@ def read_manifest(out: Path, db: StoreBase) -> dict:
 def write_manifest(site: SiteOutputs, *, store: Path, commit: str | None, labels: bool,
                    links: dict, dirty: set[str], outputs: dict[str, str], digests: dict[str, dict],
                    problems: list[list], component_problems: dict[str, list[list]],
-                   map_rows: dict, tests: list) -> None:
+                   map_rows: dict, tests: list, table_rows: dict[str, list],
+                   plots: dict[str, list], on_main: bool) -> None:
     """Write this build's manifest: what the next build starts from."""
     # (keys in the order they come: sorting 10 MB of digests costs more than reading them)
     site.write(MANIFEST, json.dumps({
@@ -61,7 +66,8 @@ def write_manifest(site: SiteOutputs, *, store: Path, commit: str | None, labels
         "labels": labels, "links": links,
         "dirty": sorted(dirty), "outputs": outputs, "digests": digests,
         "problems": problems, "component_problems": component_problems,
-        "map_rows": map_rows, "tests": tests,
+        "map_rows": map_rows, "tests": tests, "table_rows": table_rows,
+        "plots": plots, "on_main": on_main,
     }, separators=(",", ":")).encode())
 
 
@@ -109,7 +115,19 @@ def validation_problems(db: StoreBase, old: dict, changed: set[str] | None,
     from ..store.testrun import PLACEHOLDER_RULE, placeholder_problems
     kept = [p for p in old["problems"] if not _about(p[0], again) and p[5] != PLACEHOLDER_RULE]
     fresh = [p for p in fresh if p[5] != PLACEHOLDER_RULE]
-    fresh += placeholder_problems(db, index.event_paths("test") if index is not None else [])
+    tests = index.event_paths("test") if index is not None else []
+    # on the main branch, every test of a type it did not warn of was read last time and
+    # rests on none: those of the components unchanged since are not read again (svt.yaml
+    # changed: a full build). (A type named in any warning's text is read again.)
+    clear: set[str] = set()
+    if old.get("on_main") is True:
+        warned = [str(p[3]) for p in old["problems"] if p[5] == PLACEHOLDER_RULE]
+        for path in tests:
+            named = EVENT_NAME_RE.match(path.rsplit("/", 1)[1])
+            if named and not _about(path, again) and \
+                    not any(named.group("name") in text for text in warned):
+                clear.add(path)
+    fresh += placeholder_problems(db, tests, clear)
     merged = {tuple(p) for p in kept} | {tuple(p) for p in fresh}
     return [list(p) for p in sorted(merged)]
 

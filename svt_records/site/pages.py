@@ -4,6 +4,8 @@ written only when its inputs changed."""
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -73,21 +75,52 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
 
 
 def components_page(outputs: SiteOutputs, db: StoreBase, digests: dict[str, dict],
-                    jobs: int = 1) -> None:
+                    jobs: int = 1, cached: dict[str, list] | None = None) -> dict[str, list]:
     """Render the components table (before :func:`store_pages`, which renders the rest). In a
     big store it is the first of the big pages rendered aside (by a forked process, while
     this one goes on), and the build goes on: wait for them with ``outputs.finish_aside``
-    (store_pages does)."""
+    (store_pages does). Each row is rendered on its own (components_row.html.j2) and the
+    rows joined; ``cached``: the last build's rows (id -> [hash of the row's inputs, its
+    HTML]), a row whose inputs are the same is taken from it rather than rendered again.
+    Returns this build's rows, for the manifest."""
     if len(digests) >= PARALLEL_FROM:  # the big pages (components, tests) side by side
         outputs.start_aside(jobs)
     ordered, by_type, by_status = _tally(digests)
-    add_filters(outputs.environment())
+    env = outputs.environment()
+    add_filters(env)
     test_types = table_test_types(db, ordered)
+    rows = _rows(env, ordered, test_types, cached or {})
+    from markupsafe import Markup
     outputs.page("components.html", "components.html.j2", {
-        "site_name": site_title(db.config), "test_types": test_types,
-        "rows": [component_row(d, test_types) for d in ordered],
+        "site_name": site_title(db.config), "test_types": test_types, "count": len(ordered),
+        "rows_html": Markup("".join(rows[d["id"]][1] + "\n" for d in ordered)),
         "types": sorted(by_type), "statuses": sorted(by_status), "health": HEALTH,
         "locations": sorted({d["location"] for d in ordered if d["location"]})}, aside=True)
+    return rows
+
+
+def _rows(env: Any, ordered: list[dict], test_types: list[str], cached: dict[str, list]
+          ) -> dict[str, list]:
+    """Each component's row of the components table: [hash of its inputs, its HTML], taken
+    from ``cached`` when the hash is the same (the row's values and the row's template)."""
+    template = "components_row.html.j2"
+    source = env.loader.get_source(env, template)[0]
+    salt = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    render = None
+    rows: dict[str, list] = {}
+    for d in ordered:
+        row = component_row(d, test_types)
+        key = hashlib.sha256(json.dumps([salt, row], separators=(",", ":"), default=str)
+                             .encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        held = cached.get(d["id"])
+        if isinstance(held, list) and len(held) == 2 and held[0] == key \
+                and isinstance(held[1], str):
+            rows[d["id"]] = held
+            continue
+        if render is None:
+            render = env.get_template(template).module.row
+        rows[d["id"]] = [key, str(render(*row))]
+    return rows
 
 
 def _tally(digests: dict[str, dict]) -> tuple[list[dict], dict[str, Counter], Counter]:

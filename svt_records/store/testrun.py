@@ -5,7 +5,7 @@ numpy and matplotlib are imported only when a file is analysed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable
 
 from .. import model
 from ..model import registry
@@ -139,12 +139,14 @@ def verdict_notes(config: dict, event: dict,
 PLACEHOLDER_RULE = "placeholders"  # the rule name of placeholder_problems' warnings
 
 
-def placeholder_problems(db: "StoreBase", paths: list[str]) -> list[Problem]:
+def placeholder_problems(db: "StoreBase", paths: list[str],
+                         skip: AbstractSet[str] = frozenset()) -> list[Problem]:
     """`svt validate`'s warnings, on the main branch, for each test type whose results rest
     on placeholders: a placeholder limit judges a measurement of one, or the analysis
     derived one's values with placeholder settings (``paths``: the store's record files; a
     test's file name says its type, and the first result that rests on them is enough).
-    None where svt.yaml cannot be read: its own check says why."""
+    None where svt.yaml cannot be read: its own check says why. ``skip``: paths known not to
+    rest on placeholders (unchanged since a look found so): counted, not read."""
     try:
         if db.repo.current_branch() != db.main_branch:
             return []
@@ -160,6 +162,8 @@ def placeholder_problems(db: "StoreBase", paths: list[str]) -> list[Problem]:
     resting = {}
     for name, found in tests.items():
         for path in found:
+            if path in skip:
+                continue
             try:
                 event = db.load(path, check=False)
             except SvtError:
