@@ -209,6 +209,21 @@ def main() -> None:
                             before=lambda i: run(crepo + [
                                 "add", "--id", f"BENCH-{tag}-U{i:03d}", "--type", "feb"])),
                     round(2 * add[1], 3)))
+    # issue 25: a component's type changes, its record and events move (one commit); each
+    # run retypes a component added just before it (untimed); the target: twice a write
+    results.append((measure("svt retype", lambda i: crepo + [
+        "retype", f"BENCH-{tag}-R{i:03d}", "cable"], r,
+        before=lambda i: run(crepo + ["add", "--id", f"BENCH-{tag}-R{i:03d}", "--type", "feb"])),
+        round(2 * add[1], 3)))
+    # issue 27: a log recorded from a GitHub issue form's body (as the workflow runs it)
+    body = work / "issue-body.md"
+    body.write_text(f"### Component\n\n{module}\n\n### Entry\n\nLog entry\n\n### Text\n\n"
+                    "Bond wire lifted on channel 12\n\n### Log type\n\nissue\n\n"
+                    "### Severity\n\nwarning\n\n### Photos\n\n_No response_\n\n"
+                    "### When\n\n_No response_")
+    results.append((measure("svt from-issue (a log form, no files)", lambda i: crepo + [
+        "from-issue", str(body), "--author", "bench", "--issue", str(i + 1),
+        "--no-download"], r), round(2 * add[1], 3)))
     if not args.skip_validate:
         results.append((measure("svt validate (everything)", lambda i: crepo + ["validate"],
                                 args.slow_runs, allowed=(0, 1)), 15.0))
