@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from svt_records import Database
-from tests.collab.gitutil import git
+from tests.collab.gitutil import git, two_clones
 
 DATE_A = "2025-03-01T10:00:00+00:00"
 DATE_B = "2025-03-02T10:00:00+00:00"
@@ -22,12 +22,7 @@ def clones(tmp_path: Path, svt) -> tuple[Path, Path, Path]:
     origin = tmp_path / "origin"
     svt("--repo", str(origin), "init", "--no-ci")
     svt("--repo", str(origin), "add", "--id", "M1", "--type", "module")
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "clone", "-q", "--bare", str(origin), str(bare))
-    a, b = tmp_path / "a", tmp_path / "b"
-    git(tmp_path, "clone", "-q", str(bare), str(a))
-    git(tmp_path, "clone", "-q", str(bare), str(b))
-    return bare, a, b
+    return two_clones(tmp_path, origin)
 
 
 def suggested(text: str) -> list[list[str]]:

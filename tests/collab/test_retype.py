@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from svt_records import Database
-from tests.collab.gitutil import git
+from tests.collab.gitutil import git, two_clones
 
 DATE = "2025-03-01T10:00:00+00:00"
 
@@ -18,12 +18,7 @@ def clones(tmp_path: Path, svt, png: Path) -> tuple[Path, Path, Path]:
     svt("--repo", str(origin), "add", "--id", "S1", "--type", "sensor", "--serial", "111")
     svt("--repo", str(origin), "test", "S1", "--type", "iv_curve", "--pass", "--image",
         str(png), "--date", DATE)
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "clone", "-q", "--bare", str(origin), str(bare))
-    a, b = tmp_path / "a", tmp_path / "b"
-    git(tmp_path, "clone", "-q", str(bare), str(a))
-    git(tmp_path, "clone", "-q", str(bare), str(b))
-    return bare, a, b
+    return two_clones(tmp_path, origin)
 
 
 def test_retype_moves_everything_in_one_commit_and_collects_stragglers(tmp_path, svt, png):
@@ -80,3 +75,27 @@ def test_retype_help_teaches():
     listed = sp.run([sys.executable, "-m", "svt_records", "--help"], capture_output=True,
                     text=True, check=True).stdout
     assert "retype" in listed and "move-events" in listed
+
+
+def test_move_events_refusals_say_what_to_do(tmp_path, svt, png):
+    """Same ids, parts of two types, a stamp no event carries: one-line refusals, no
+    traceback, no commit."""
+    store = tmp_path / "store"
+    svt("--repo", str(store), "init", "--no-ci")
+    svt("--repo", str(store), "add", "--id", "S1", "--type", "sensor", "--serial", "1")
+    svt("--repo", str(store), "add", "--id", "H1", "--type", "hybrid", "--serial", "2")
+    svt("--repo", str(store), "test", "S1", "--type", "iv_curve", "--pass", "--date", DATE)
+    cases = {("S1", "S1"): "give two different ids",
+             ("S1", "H1"): "S1 is a sensor but H1 a hybrid",
+             ("S1", "S1-2"): "S1-2"}
+    svt("--repo", str(store), "add", "--id", "S1-2", "--type", "sensor", "--serial", "3")
+    before = git(store, "rev-parse", "HEAD")
+    for (src, dst), says in cases.items():
+        out = svt("--repo", str(store), "move-events", src, dst, "--created",
+                  "2020-01-01T00:00:00+00:00", ok=False)
+        assert out.exit_code != 0 and says in out.stderr and "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+    nothing = svt("--repo", str(store), "move-events", "S1", "S1-2", "--created",
+                  "2020-01-01T00:00:00+00:00", ok=False)
+    assert "no event of S1 was recorded on the part created 2020-01-01" in nothing.stderr
+    assert git(store, "rev-parse", "HEAD") == before

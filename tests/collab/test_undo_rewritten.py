@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 
 from svt_records import Database
-from tests.collab.gitutil import git
+from tests.collab.gitutil import git, two_clones
 
 DATE = "2025-03-01T10:00:00+00:00"
 
@@ -18,12 +18,7 @@ def clones(tmp_path: Path, svt) -> tuple[Path, Path, Path]:
     svt("--repo", str(origin), "init", "--no-ci")
     for cid in ("M1", "M2"):
         svt("--repo", str(origin), "add", "--id", cid, "--type", "module")
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "clone", "-q", "--bare", str(origin), str(bare))
-    a, b = tmp_path / "a", tmp_path / "b"
-    git(tmp_path, "clone", "-q", str(bare), str(a))
-    git(tmp_path, "clone", "-q", str(bare), str(b))
-    return bare, a, b
+    return two_clones(tmp_path, origin)
 
 
 def printed_commit(output: str) -> str:
