@@ -15,7 +15,8 @@ from test_dashboard import dash  # noqa: F401  (the module's store and site, a f
 from test_site_browser import browser  # noqa: F401  (headless chromium, a fixture)
 
 PAGES = ["index.html", "components.html", "components/MOD-1.html", "components/SEN-2.html",
-         "validation.html"]
+         "validation.html", "map.html", "tests/index.html", "tests/iv_curve.html",
+         "tests/noise_test.html"]
 PHONE = 390
 
 
