@@ -11,6 +11,7 @@ when a merge met a retype: rule events-have-a-component) are moved by ``svt rety
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -159,7 +160,7 @@ def _move_bytes(db: StoreBase, change: Change, old: str, new: str) -> None:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         raise SvtError(f"{old} is missing from the work tree: restore it (git checkout --"
-                       f" {old}), then run the command again") from None
+                       f" {shlex.quote(old)}), then run the command again") from None
     if not stat.S_ISREG(mode):
         raise SvtError(f"{old} is not a regular file (a symbolic link?): svt never follows"
                        " links in records/; replace it with the real file, then run it again")

@@ -95,14 +95,20 @@ def conflicts_of(repo: GitRepo, rel_path: str) -> tuple[str, list[Conflict]]:
     """(component id, conflicting fields) of a component.yaml a stopped merge or rebase left
     unmerged, from git's three stages (2 before 3: in a rebase, the branch rebased onto).
     RecordError when a version cannot be read."""
-    stages = repo.unmerged(rel_path)
-    blobs = repo.read_blobs(list(stages.values()))
-    versions = {name: read_version(((blobs.get(stages[n]) if n in stages else b"") or b"")
-                                   .decode("utf-8", "replace"), f"{rel_path} ({name})")
-                for n, name in STAGES.items()}
+    versions = stage_versions(repo, rel_path)
     _, conflicts = merge.merge_records(versions["base"], versions["ours"], versions["theirs"])
     cid = versions["ours"].get("id") or versions["theirs"].get("id") or rel_path.split("/")[-2]
     return str(cid), conflicts
+
+
+def stage_versions(repo: GitRepo, rel_path: str) -> dict[str, dict]:
+    """The base, ours and theirs of an unmerged component.yaml, from git's three stages ({}
+    for a missing one). RecordError when a version cannot be read."""
+    stages = repo.unmerged(rel_path)
+    blobs = repo.read_blobs(list(stages.values()))
+    return {name: read_version(((blobs.get(stages[n]) if n in stages else b"") or b"")
+                               .decode("utf-8", "replace"), f"{rel_path} ({name})")
+            for n, name in STAGES.items()}
 
 
 def _who_changed(repo: GitRepo, rev: str | None, revs: dict, rel_path: str,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from . import merge
-from .driver import STAGES, read_version
+from .driver import stage_versions
 from .. import model
 from ..model.errors import InvalidInput, SvtError
 from .merge import Conflict
@@ -83,12 +83,7 @@ def resolve(db: StoreBase, component_ids: Sequence[str], side: str | None,
 def _plan(db: StoreBase, cid: str, side: str | None, sets: dict[str, str],
           replayed: str | None) -> _Plan:
     rel = _conflicted_path(db, cid)
-    stages = db.repo.unmerged(rel)
-    blobs = db.repo.read_blobs([stages[n] for n in stages])
-    versions = {}
-    for n, name in STAGES.items():
-        data = blobs.get(stages[n]) if n in stages else b""
-        versions[name] = read_version((data or b"").decode("utf-8", "replace"), f"{rel} ({name})")
+    versions = stage_versions(db.repo, rel)
     if not versions["ours"] or not versions["theirs"]:
         raise SvtError(f"{rel} was deleted on one side: keep it with `git add {rel}` or"
                        f" delete it with `git rm {rel}`")

@@ -281,12 +281,13 @@ def _explain(repo: GitRepo, path: str, revs: dict[str, str | None],
                      for side, rev in revs.items()]
             return driver.explain_by_commit(repo, path, cid, conflicts, revs, sides)
     stages = repo.unmerged(path)
+    quoted = shlex.quote(path)  # a path of a stranger's commit: quoted for the shell
     if 1 not in stages and len(stages) == 1:  # e.g. added where the other side moved a folder
         return [f"{path}: added on one side where the other side moved or deleted its folder"
-                f" (git put it here): keep it with `git add {path}`, or drop it with `git rm"
-                f" {path}`"]
+                f" (git put it here): keep it with `git add {quoted}`, or drop it with `git rm"
+                f" {quoted}`"]
     return [f"{path}: changed on both sides in ways svt cannot merge (settle it in the file,"
-            f" then `git add {path}`)"]
+            f" then `git add {quoted}`)"]
 
 
 def _check(db: StoreBase, outcome: SyncOutcome, base: str | None, changed: bool) -> bool:
