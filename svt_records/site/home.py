@@ -55,7 +55,6 @@ def home_context(ordered: list[dict], by_status: Counter, by_type: Mapping[str, 
               "statuses": [(s, k, filtered(type=t, status=s)) for s, k in sorted(c.items())]}
              for t, c in sorted(by_type.items())]
     attention = [{"id": d["id"], "type": d["type"], "status": d.get("status") or "",
-                  "failed": [t for t, r in (d.get("verdicts") or {}).items() if r == "fail"],
                   "line": verdict_line(d.get("verdicts") or {}),
                   "verdicts": [(t, r or "none") for t, r in (d.get("verdicts") or {}).items()]}
                  for d in failing[:ATTENTION_SHOWN]]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 import json
+import os
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -37,7 +39,8 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
     ``map_changed`` False: no component changed what the map shows; ``moves_changed``
     False: nor who is where."""
     ordered, by_type, by_status = _tally(digests)
-    prefix = commit_url(db.repo.remote_url())
+    remote = db.repo.remote_url()  # (one git call: the commit links and the forge's)
+    prefix = commit_url(remote)
     activity = [dict(c._asdict(), url=(prefix + c.sha) if prefix else None)
                 for c in db.repo.log(["records"], ACTIVITY_SHOWN)]
     if series is None:
@@ -62,7 +65,7 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
     if series is not None:
         _test_pages(outputs, tests, series, site_name)
     invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
-    where = forge(db.repo.remote_url(), db.main_branch)
+    where = forge(remote, db.main_branch)
     outputs.page("validation.html", "validation.html.j2", {
         "site_name": site_name,
         "views": {str(p[0]): where.links(str(p[0]))["view"] for p in problems
@@ -89,7 +92,7 @@ def components_page(outputs: SiteOutputs, db: StoreBase, digests: dict[str, dict
     env = outputs.environment()
     add_filters(env)
     test_types = table_test_types(db, ordered)
-    rows = _rows(env, ordered, test_types, cached or {})
+    rows = _rows(env, ordered, test_types, cached or {}, _row_secret(db))
     from markupsafe import Markup
     outputs.page("components.html", "components.html.j2", {
         "site_name": site_title(db.config), "test_types": test_types, "count": len(ordered),
@@ -99,28 +102,51 @@ def components_page(outputs: SiteOutputs, db: StoreBase, digests: dict[str, dict
     return rows
 
 
-def _rows(env: Any, ordered: list[dict], test_types: list[str], cached: dict[str, list]
-          ) -> dict[str, list]:
-    """Each component's row of the components table: [hash of its inputs, its HTML], taken
-    from ``cached`` when the hash is the same (the row's values and the row's template)."""
+def _rows(env: Any, ordered: list[dict], test_types: list[str], cached: dict[str, list],
+          secret: bytes | None) -> dict[str, list]:
+    """Each component's row of the components table: [seal, its HTML], taken from
+    ``cached`` when the seal matches. The seal is an HMAC, under this clone's ``secret``, of
+    the row's values, the row's template and the HTML itself: the manifest lies in OUT,
+    which anyone may have written, and a row is put into the page as it is, so HTML that
+    this clone did not render is rendered again (no secret: nothing is reused)."""
     template = "components_row.html.j2"
     source = env.loader.get_source(env, template)[0]
-    salt = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
     render = None
     rows: dict[str, list] = {}
     for d in ordered:
         row = component_row(d, test_types)
-        key = hashlib.sha256(json.dumps([salt, row], separators=(",", ":"), default=str)
-                             .encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        inputs = json.dumps([source, row], separators=(",", ":"), default=str)
         held = cached.get(d["id"])
-        if isinstance(held, list) and len(held) == 2 and held[0] == key \
-                and isinstance(held[1], str):
+        if secret is not None and isinstance(held, list) and len(held) == 2 \
+                and isinstance(held[1], str) \
+                and hmac.compare_digest(str(held[0]), _seal(secret, inputs, held[1])):
             rows[d["id"]] = held
             continue
         if render is None:
             render = env.get_template(template).module.row
-        rows[d["id"]] = [key, str(render(*row))]
+        html = str(render(*row))
+        rows[d["id"]] = [_seal(secret, inputs, html) if secret else "", html]
     return rows
+
+
+ROW_SECRET = "site-row-secret"  # in .git/svt: the key that seals cached rows; never published
+
+
+def _row_secret(db: StoreBase) -> bytes | None:
+    """This clone's key for sealing cached rows (made on first use), or None without one."""
+    try:
+        path = db.repo.svt_dir() / ROW_SECRET
+        if not path.is_file():
+            path.write_bytes(os.urandom(32))
+        secret = path.read_bytes()
+    except (OSError, SvtError):
+        return None
+    return secret if len(secret) >= 32 else None
+
+
+def _seal(secret: bytes, inputs: str, html: str) -> str:
+    data = (inputs + "\0" + html).encode("utf-8", "surrogateescape")
+    return hmac.new(secret, data, hashlib.sha256).hexdigest()[:32]
 
 
 def _tally(digests: dict[str, dict]) -> tuple[list[dict], dict[str, Counter], Counter]:

@@ -1,0 +1,31 @@
+"""The components table reuses rows the last build rendered, from the manifest in OUT. OUT
+is a folder anyone may have written (a site restored from the published copy, a shared
+disk), and a row goes into the page as HTML: a row whose HTML this clone did not render,
+with its seal kept, is rendered again, never published."""
+from __future__ import annotations
+
+import json
+
+from svt_records import Database
+
+MANIFEST = ".svt-site/manifest.json"
+
+
+def test_a_forged_row_with_a_kept_seal_is_rendered_again(tmp_path, svt):
+    store = tmp_path / "store"
+    db = Database(store)
+    db.initialize_schema()
+    db.save_component("MOD-1", {"type": "module", "status": "testing"})
+    db.save_component("MOD-2", {"type": "module", "status": "spare"})
+    out = tmp_path / "out"
+    svt("--repo", str(store), "site", str(out))
+    manifest = json.loads((out / MANIFEST).read_text())
+    seal, html = manifest["table_rows"]["MOD-1"]
+    assert html in (out / "components.html").read_text()
+    manifest["table_rows"]["MOD-1"] = [seal, "<tr><td><script>alert(1)</script></td></tr>"]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    db.save_component("MOD-2", {"status": "installed"})  # an incremental build, not a full one
+    svt("--repo", str(store), "site", str(out))
+    page = (out / "components.html").read_text()
+    assert "<script>alert(1)</script>" not in page
+    assert html in page
