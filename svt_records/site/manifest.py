@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import __version__
-from ..model.errors import GitError
+from ..model.errors import GitError, Problem
 from ..store.base import StoreBase
 from ..store.layout import CONFIG_FILE, EVENT_NAME_RE, RECORDS
 from .outputs import SiteOutputs
@@ -103,7 +103,10 @@ def validation_problems(db: StoreBase, old: dict, changed: set[str] | None,
     checked again (``validate --since`` the last build's commit, plus the components that
     differed from it then: an edit undone since is no change to git)."""
     from ..rules.checks import validate_store
-    if changed is None or "problems" not in old:
+    held = old.get("problems")
+    if changed is None or not isinstance(held, list) or not all(
+            isinstance(p, list) and len(p) == len(Problem._fields) and isinstance(p[0], str)
+            for p in held):  # none kept, or a manifest edited by hand: all of it again
         found, _ = validate_store(db, events=events)
         return [list(p) for p in found]
     again = changed | set(old.get("dirty") or [])
@@ -113,7 +116,7 @@ def validation_problems(db: StoreBase, old: dict, changed: set[str] | None,
     # the warnings about results that rest on placeholders count every test of a type: kept
     # from the last build they would state an old count, so they are worked out again
     from ..store.testrun import PLACEHOLDER_RULE, placeholder_problems
-    kept = [p for p in old["problems"] if not _about(p[0], again) and p[5] != PLACEHOLDER_RULE]
+    kept = [p for p in held if not _about(p[0], again) and p[5] != PLACEHOLDER_RULE]
     fresh = [p for p in fresh if p[5] != PLACEHOLDER_RULE]
     tests = index.event_paths("test") if index is not None else []
     # on the main branch, every test of a type it did not warn of was read last time and
@@ -121,7 +124,7 @@ def validation_problems(db: StoreBase, old: dict, changed: set[str] | None,
     # changed: a full build). (A type named in any warning's text is read again.)
     clear: set[str] = set()
     if old.get("on_main") is True:
-        warned = [str(p[3]) for p in old["problems"] if p[5] == PLACEHOLDER_RULE]
+        warned = [str(p[3]) for p in held if p[5] == PLACEHOLDER_RULE]
         for path in tests:
             named = EVENT_NAME_RE.match(path.rsplit("/", 1)[1])
             if named and not _about(path, again) and \

@@ -29,3 +29,19 @@ def test_a_forged_row_with_a_kept_seal_is_rendered_again(tmp_path, svt):
     page = (out / "components.html").read_text()
     assert "<script>alert(1)</script>" not in page
     assert html in page
+
+
+def test_a_manifest_with_malformed_problems_is_validated_afresh(tmp_path, svt):
+    store = tmp_path / "store"
+    db = Database(store)
+    db.initialize_schema()
+    db.save_component("MOD-1", {"type": "module", "status": "testing"})
+    out = tmp_path / "out"
+    svt("--repo", str(store), "site", str(out))
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["problems"] = [["records/x"], 7]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    db.save_component("MOD-1", {"status": "spare"})
+    result = svt("--repo", str(store), "site", str(out))  # no traceback: a full validation
+    assert result.exit_code == 0
+    assert "records/x" not in (out / "validation.html").read_text()
