@@ -12,6 +12,7 @@ import os
 from typing import Callable, Sequence
 
 from ..model.errors import GitError
+from . import ownwrites
 from .log import GitLog
 from .objects import GitObjects, _mode
 from .process import fault_point
@@ -59,7 +60,11 @@ class GitCommit(GitObjects, GitLog):
                  parent or _ZERO)
         fault_point("ref-updated")
         self.note_commit()
-        self.sync_index(paths, refilter, removed)
+        states = self.sync_index(paths, refilter, removed, blobs=changes)
+        if states is not None and parent is not None and not refilter:
+            ownwrites.record(self.svt_dir(), ownwrites.Link(
+                parent, commit, states.before, states.after, ownwrites.paths_tuple(paths),
+                ownwrites.paths_tuple(removed)))
         return commit
 
     def _commit_with_hooks(self, paths: list[str], message: str, parent: str | None,

@@ -14,7 +14,7 @@ import stat
 from typing import NamedTuple, Sequence
 
 from ..model.errors import GitError
-from .config import GitConfig
+from .staging import GitStaging
 from .objects import _file_mode, _object_id
 from .process import Pending
 
@@ -38,7 +38,7 @@ class SparseCheckout(NamedTuple):
                                  or d.startswith(parent + "/") for d in self.folders)
 
 
-class GitWorktree(GitConfig):
+class GitWorktree(GitStaging):
     """HEAD, the state of the work tree, and git's index."""
 
     # ---- HEAD and revisions -------------------------------------------------------------
@@ -272,14 +272,6 @@ class GitWorktree(GitConfig):
         every diff until this is done. Writes .git/index; fails harmlessly if it is locked."""
         return self.start("update-index", "-q", "--refresh")
 
-    def sync_index(self, paths: Sequence[str], refilter: Sequence[str] = (),
-                   removed: Sequence[str] = ()) -> None:
-        """Make the user's index agree with HEAD at exactly these paths, ``removed`` being
-        gone from both (``refilter``: see commit_files)."""
-        if refilter:
-            self._update_index((), refilter)
-        self._update_index(paths, removed)
-
     def git_version(self) -> tuple[int, ...]:
         """The version of the git that runs, e.g. (2, 39, 5); () if it says none."""
         words = self.run("version", check=False).split()
@@ -313,13 +305,3 @@ class GitWorktree(GitConfig):
             self.run("config", "index.skipHash", "true")
             changed.append("index.skipHash=true")
         return changed
-
-    def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
-                      env: dict[str, str] | None = None) -> None:
-        """Stage ``paths`` as they are on disk and drop ``dropped`` from the index; paths go
-        through stdin, as a whole store's files (svt init --lfs) would overflow a command
-        line."""
-        for flag, names in (("--add", paths), ("--force-remove", dropped)):
-            if names:
-                self.run("update-index", flag, "-z", "--stdin", env=env,
-                         input=("\0".join(names) + "\0").encode("utf-8", "surrogateescape"))

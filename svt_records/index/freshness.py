@@ -27,6 +27,8 @@ from enum import Enum
 from typing import Callable, Iterator, NamedTuple
 
 from ..model.errors import LockTimeout
+from ..git import ownwrites
+from ..git.ownwrites import Chain
 from ..git.process import Pending
 from . import rows as index_rows
 from .rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
@@ -73,6 +75,16 @@ class Check(NamedTuple):
     local: bool  # the folders showed added or removed files
     started: int  # time.time_ns() when the refresh began
     head: str | None = None  # the commit HEAD named when the refresh began
+    own: "OwnWrites | None" = None  # svt's own commits since the last proof, if only they
+
+
+class OwnWrites(NamedTuple):
+    """Every change to HEAD and git's index since the last refresh that asked git was one
+    of svt's own commits (git/ownwrites.py): what they changed, and the scope whose staged
+    files that refresh proved, which still holds."""
+
+    chain: Chain
+    proven: Scope
 
 
 class Found(NamedTuple):
@@ -87,6 +99,9 @@ class Found(NamedTuple):
     settled: Scope | None  # the files git answered both questions about; None: not all
     removed: set[str]  # files the new HEAD no longer holds
     started: int  # when the refresh began
+    # svt's own commits wrote these to HEAD and git's index alike, and git answered
+    # whether they differ on disk: settled, whatever else git was not asked
+    own_settled: frozenset[str] = frozenset()
 
 
 class Freshness:
@@ -123,10 +138,13 @@ class Freshness:
         # compare again (0.1 s at 100,000 components); if HEAD moved, the finish asks then.
         git_index = self._git_index_sig()
         staged_proc = None
+        own = None
         if git_index is None or f"{git_index} {last_tree}" not in (
                 meta(self.db, f"git-index:{scope.value}"),
                 meta(self.db, f"git-index:{Scope.RECORDS.value}")):
-            staged_proc = self._staged(scope)
+            own = self._own_writes(scope, head, git_index, last_tree)
+            if own is None:
+                staged_proc = self._staged(scope)
         candidates: set[str] = set()
         new_dirs: dict[str, int] = {}
         gone_dirs: list[str] = []
@@ -135,7 +153,7 @@ class Freshness:
         candidates.update(p for (p,) in self.db.execute(
             "SELECT path FROM files WHERE volatile>0"))
         return Check(scope, last_tree, tree_proc, dirty_proc, staged_proc, git_index,
-                     candidates, new_dirs, gone_dirs, local, started, head)
+                     candidates, new_dirs, gone_dirs, local, started, head, own)
 
     def finish(self, check: Check | None) -> bool:
         """Wait for git and re-read what changed; True if anything in the index changed."""
@@ -143,8 +161,9 @@ class Freshness:
             return True
         scope, last_tree, staged_proc = check.scope, check.last_tree, check.staged_proc
         tree = (check.tree_proc.text() or "").strip() if check.tree_proc else last_tree
-        if staged_proc is None and tree != last_tree:  # HEAD moved alone (reset --soft)
-            staged_proc = self._staged(scope)
+        own = check.own
+        if staged_proc is None and tree != last_tree and own is None:
+            staged_proc = self._staged(scope)  # HEAD moved alone (reset --soft)
         reported = set(check.dirty_proc.paths())
         staged, staged_ok = self._staged_paths(staged_proc, scope, tree)
         reported.update(staged)
@@ -153,7 +172,11 @@ class Freshness:
         candidates = check.candidates | reported
         committed: set[str] = set()
         removed: set[str] = set()  # gone from HEAD's tree: untracked if still on disk
-        if tree != last_tree:
+        if own is not None:  # svt's own commits: their paths, without asking git
+            committed = {p for p in own.chain.touched if p.startswith("records/")}
+            removed = {p for p in own.chain.removed if p.startswith("records/")}
+            candidates |= committed
+        elif tree != last_tree:
             if last_tree:
                 proc = self._git("diff-tree", "-r", "--no-renames", "--name-status", "-z",
                                  last_tree, tree or EMPTY_TREE)
@@ -164,14 +187,22 @@ class Freshness:
             else:
                 committed = set(self._git("ls-files", "-z", "--", "records").paths())
             candidates |= committed
+        own_settled = frozenset(p for p in committed - removed if scope.covers(p)) if (
+            own is not None and check.dirty_proc.ok) else frozenset()
         changed = self._apply(Found(candidates, committed, check.new_dirs, check.gone_dirs, tree,
-                                    reported, settled, removed, check.started))
-        # git's index rewritten this close to the refresh may be rewritten again with the
-        # same signature (a coarse clock, the same size, a reused inode): not trusted then
+                                    reported, settled, removed, check.started, own_settled))
+        # git's index rewritten this close to the refresh may have been rewritten again
+        # while git compared it (a coarse clock, the same size, a reused inode): not trusted
+        # then. svt's own commits prove the index they wrote by its content instead.
+        proven = None
         if staged_ok and check.git_index is not None and not index_rows.racy(
                 int(check.git_index.split(":", 1)[0]), check.started - RACY_NS):
+            proven = scope
+        elif own is not None:
+            proven = own.proven
+        if proven is not None:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                            (f"git-index:{scope.value}", f"{check.git_index} {tree}"))
+                            (f"git-index:{proven.value}", f"{check.git_index} {tree}"))
         if check.head is not None:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             ("head-tree", f"{check.head} {tree}"))
@@ -216,10 +247,36 @@ class Freshness:
         return {path: status for status, path in _status_pairs(pairs)}, proc.ok
 
     def _git_index_sig(self) -> str | None:
+        """git's index file's stat signature and its trailer (the SHA-1 of its content that
+        git writes at its end; zeros with index.skipHash)."""
         try:
-            return index_rows.sig(os.stat(self.store.repo.git_dir / "index"))
-        except OSError:
+            with open(self.store.repo.git_dir / "index", "rb") as fh:
+                st = os.fstat(fh.fileno())
+                fh.seek(-20, os.SEEK_END)
+                return f"{index_rows.sig(st)}:{fh.read(20).hex()}"
+        except OSError:  # none, or shorter than a trailer
             return None
+
+    def _own_writes(self, scope: Scope, head: str | None, git_index: str | None,
+                    last_tree: str) -> OwnWrites | None:
+        """svt's own commits since the last refresh that asked git about staged files, if
+        they are all that changed HEAD and git's index since (git/ownwrites.py)."""
+        head_tree = meta(self.db, "head-tree")
+        if head is None or git_index is None or head_tree is None:
+            return None
+        head0, _, tree0 = head_tree.partition(" ")
+        if tree0 != last_tree:
+            return None
+        for proven in dict.fromkeys((scope, Scope.RECORDS)):
+            recorded = meta(self.db, f"git-index:{proven.value}")
+            if recorded is None or not recorded.endswith(f" {last_tree}"):
+                continue
+            index0 = recorded.rsplit(" ", 1)[0].rsplit(":", 1)[-1]
+            chain = ownwrites.since(self.store.repo.svt_dir(), head0, index0, head,
+                                    git_index.rsplit(":", 1)[-1])
+            if chain is not None:
+                return OwnWrites(chain, proven)
+        return None
 
     def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, int],
                            gone_dirs: list[str], deep: bool = True) -> None:
@@ -362,7 +419,8 @@ class Freshness:
             if path in found.removed or (path not in committed and before in (None, UNCOMMITTED)):
                 mark = UNCOMMITTED  # until a commit holds it
             elif path in found.reported or (
-                    not (found.settled is not None and found.settled.covers(path))
+                    not (found.settled is not None and found.settled.covers(path)
+                         or path in found.own_settled)
                     and (before == WATCHED or path in committed)):
                 mark = WATCHED  # differs from HEAD, or git was not asked (HEAD moved)
             else:

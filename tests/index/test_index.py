@@ -4,6 +4,7 @@ checkouts of other branches, a deleted or corrupt index file."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -492,16 +493,12 @@ def test_a_coarse_clock_does_not_hide_a_file_added_in_the_same_second(populated)
         late.relative_to(db.root).as_posix()]
 
 
-def test_gits_index_rewritten_within_a_coarse_second_is_not_trusted(populated, gitcmd):
-    """Whether git's index changed is judged by its stat signature; one written in a
-    whole second that close to a refresh may be written again with the same signature
-    (a coarse clock, the same size, a reused inode), so its staged files are asked again."""
+def _proven_long_ago_then_touched(db, index_file: Path) -> str:
+    """git's index dated long ago (to the nanosecond) and proven by a refresh, then dated
+    a whole second just past and refreshed again: what the first refresh recorded."""
     import time
     from svt_records.index.rows import meta
-    db = populated
-    index_file = db.root / ".git" / "index"
-    Index(db).refresh()  # (a first refresh builds the index)
-    old = time.time_ns() - 10_000_000_123  # long ago, to the nanosecond
+    old = time.time_ns() - 10_000_000_123
     os.utime(index_file, ns=(old, old))
     Index(db).refresh()
     trusted = meta(Index(db).db, "git-index:records")
@@ -509,7 +506,47 @@ def test_gits_index_rewritten_within_a_coarse_second_is_not_trusted(populated, g
     second = (time.time_ns() // 1_000_000_000 - 1) * 1_000_000_000
     os.utime(index_file, ns=(second, second))
     Index(db).refresh()
+    return trusted
+
+
+def test_gits_index_rewritten_within_a_coarse_second_is_not_trusted(populated, gitcmd):
+    """Whether git's index changed is judged by its stat signature and its trailer (the
+    hash of its content git writes at its end). With index.skipHash git writes no trailer:
+    one written in a whole second that close to a refresh may be written again with the
+    same signature (a coarse clock, the same size, a reused inode), so its staged files are
+    asked again."""
+    import time
+    from svt_records.index.rows import meta
+    db = populated
+    index_file = db.root / ".git" / "index"
+    Index(db).refresh()  # (a first refresh builds the index)
+    data = index_file.read_bytes()
+    index_file.write_bytes(data[:-20] + bytes(20))  # as index.skipHash writes it
+    trusted = _proven_long_ago_then_touched(db, index_file)
     assert meta(Index(db).db, "git-index:records") == trusted  # the recent one is not kept
+
+
+def test_gits_index_rewritten_with_the_same_content_stays_proven(populated, gitcmd):
+    """git's index written again with the same bytes (its trailer names its content), even
+    within a whole second of a refresh, keeps the staged files the last refresh found:
+    they are not asked again, and a change of content is."""
+    import time
+    from svt_records.index.rows import meta
+    db = populated
+    index_file = db.root / ".git" / "index"
+    Index(db).refresh()
+    trusted = _proven_long_ago_then_touched(db, index_file)
+    kept = meta(Index(db).db, "git-index:records")
+    assert kept is not None and kept.split(":")[0] == str(int(index_file.stat().st_mtime_ns))
+    assert kept.split(" ")[0].rsplit(":", 1)[-1] == trusted.split(" ")[0].rsplit(":", 1)[-1]
+    component = db.root / "records" / "module" / "M-1" / "component.yaml"
+    component.write_text(component.read_text().replace("status:", "notes: staged\nstatus:", 1))
+    gitcmd(db.root, "add", str(component))
+    Index(db).refresh()  # git is asked: the staged file differs from HEAD
+    from svt_records.index.rows import WATCHED
+    rel = component.relative_to(db.root).as_posix()
+    assert Index(db).db.execute("SELECT volatile FROM files WHERE path=?",
+                                (rel,)).fetchone() == (WATCHED,)
 
 
 def test_a_folder_replaced_by_a_file_is_no_folder_and_no_crash(populated):

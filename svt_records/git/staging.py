@@ -1,0 +1,110 @@
+"""git's index after svt's commit: its entries made to agree with the commit at svt's paths.
+
+After each commit svt makes git's index (``.git/index``) agree with it at exactly the paths
+the commit changed, so that ``git status`` stays clean and the user's own staged changes stay
+staged. svt holds git's own ``index.lock`` meanwhile: git writes a copy of the index with the
+same time stamp (GIT_INDEX_FILE), which is then renamed into place, as git renames its lock
+file. svt thus read and wrote the index with nothing else able to change it in between, so it
+can link the index it found to the one it wrote (ownwrites.py). Settings that put the index
+elsewhere or in several files (core.splitIndex, GIT_INDEX_FILE, a post-index-change hook)
+leave it all to git, without a link.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping, NamedTuple, Sequence
+
+from .config import GitConfig
+from . import ownwrites
+
+
+class IndexStates(NamedTuple):
+    """git's index before and after svt wrote it, by trailer (ownwrites.trailer)."""
+    before: str
+    after: str
+
+
+class GitStaging(GitConfig):
+    """git's index made to agree with svt's commits at svt's paths."""
+
+    def sync_index(self, paths: Sequence[str], refilter: Sequence[str] = (),
+                   removed: Sequence[str] = (), blobs: Mapping[str, tuple[str, str]] | None = None
+                   ) -> IndexStates | None:
+        """Make the user's index agree with HEAD at exactly these paths, ``removed`` being
+        gone from both (``refilter``: see commit_files). ``blobs``: {path: (mode, blob id)}
+        as committed, where svt knows them. The index before and after, when svt held git's
+        lock throughout (else None)."""
+        if refilter:
+            self._update_index((), refilter)
+        return self._update_index(paths, removed, blobs=blobs)
+
+    def _update_index(self, paths: Sequence[str], dropped: Sequence[str] = (),
+                      env: dict[str, str] | None = None,
+                      blobs: Mapping[str, tuple[str, str]] | None = None) -> IndexStates | None:
+        """Stage ``paths`` as they are on disk and drop ``dropped`` from the index; paths go
+        through stdin, as a whole store's files (svt init --lfs) would overflow a command
+        line. The index before and after, when written under svt's hold of git's lock."""
+        if env is None and (paths or dropped) and self._may_hold_index_lock():
+            done = self._update_index_locked(paths, dropped, blobs or {})
+            if done is not None:
+                return done
+        self._run_update_index(paths, dropped, env)
+        return None
+
+    def _run_update_index(self, paths: Sequence[str], dropped: Sequence[str],
+                          env: dict[str, str] | None) -> None:
+        for flag, names in (("--add", paths), ("--force-remove", dropped)):
+            if names:
+                self.run("update-index", flag, "-z", "--stdin", env=env,
+                         input=("\0".join(names) + "\0").encode("utf-8", "surrogateescape"))
+
+    def _may_hold_index_lock(self) -> bool:
+        """Whether svt may write .git/index itself (or through a copy git writes): one
+        file at the usual place, and no hook that git runs when it changes."""
+        if os.environ.get("GIT_INDEX_FILE"):
+            return False
+        conf = self._config()
+        if not self._config_false("core.splitindex", "false") or conf.get(
+                "core.sharedrepository") or conf.get("core.fsync") or conf.get(
+                "index.skiphash", "").lower() in ("true", "yes", "on", "1"):
+            return False
+        hooks_path = conf.get("core.hookspath", "").strip()
+        hooks = Path(os.path.expanduser(hooks_path)) if hooks_path else self.common_dir / "hooks"
+        if hooks_path and not hooks.is_absolute():
+            hooks = self.root / hooks
+        return not os.access(hooks / "post-index-change", os.X_OK)
+
+    def _update_index_locked(self, paths: Sequence[str], dropped: Sequence[str],
+                             blobs: Mapping[str, tuple[str, str]]) -> IndexStates | None:
+        """Write the index holding git's ``index.lock``, through git writing a copy. None
+        when the lock is taken or there is no index yet: git is then run as usual (and says
+        so if the lock is held)."""
+        git_dir = self.git_dir
+        index, lock = git_dir / "index", git_dir / "index.lock"
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError:
+            return None
+        try:
+            try:
+                with open(index, "rb") as fh:
+                    data = fh.read()
+                    st = os.fstat(fh.fileno())
+            except FileNotFoundError:
+                return None
+            copy = self.svt_dir() / "index.copy"
+            try:
+                copy.write_bytes(data)
+                os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))  # git's racy check
+                self._run_update_index(paths, dropped, {"GIT_INDEX_FILE": str(copy)})
+                with open(copy, "rb") as fh:
+                    fh.seek(-20, os.SEEK_END)
+                    after = fh.read(20).hex()
+                os.replace(copy, index)
+            finally:
+                copy.unlink(missing_ok=True)
+            return IndexStates(ownwrites.trailer(data), after)
+        finally:
+            os.close(fd)
+            lock.unlink(missing_ok=True)
