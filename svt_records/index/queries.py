@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Tuple
 from .. import model
 from ..model.errors import SvtError
 from ..git.log import Commit
+from . import tallies
 from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, Skipped, event_fields,
                    legacy_number, meta, open_file, read_rows, write_rows)
 from ..store.base import StoreBase
@@ -217,12 +218,13 @@ class Index:
         the index stands (the caller refreshes, events included); ``by_type=False`` leaves
         their ``by_type`` empty (a table needs only the health and the line). Kept in the
         index, and worked out again (:func:`latest_verdicts`) only for the components whose
-        event rows changed since (``verdicts_stale``, which triggers fill)."""
+        event rows changed since (``verdicts_stale``, which triggers fill: tallies.py); all
+        at once, in one pass over the rows, after a rebuild (which runs without triggers)."""
         sql = f"SELECT component, health, line{', data' if by_type else ''} FROM verdicts"
-        self.db.execute("BEGIN")  # one snapshot: nothing stale, and the verdicts
+        self.db.execute("BEGIN")  # one snapshot: the triggers, nothing stale, the verdicts
         try:
-            stale = self.db.execute("SELECT 1 FROM verdicts_stale LIMIT 1").fetchone()
-            rows = None if stale else self.db.execute(sql).fetchall()
+            rows = self.db.execute(sql).fetchall() if tallies.verdicts_kept(self.db) and \
+                not self.db.execute("SELECT 1 FROM verdicts_stale LIMIT 1").fetchone() else None
         finally:
             self.db.execute("COMMIT")
         if rows is None:
@@ -230,13 +232,7 @@ class Index:
                 found = latest_verdicts(self.store, self.db.execute(TESTS_SQL).fetchall())
                 return {c: _verdicts(v) for c, v in found.items()}
             try:  # under the write lock: no stale mark is lost
-                stale = [c for (c,) in self.db.execute("SELECT component FROM verdicts_stale")]
-                found = latest_verdicts(self.store, self.tests_of(set(stale)))
-                self.db.executemany("DELETE FROM verdicts WHERE component=?",
-                                    [(c,) for c in stale if c not in found])
-                self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?)", [
-                    (c, json.dumps(v), *_verdicts(v)[:2]) for c, v in found.items()])
-                self.db.execute("DELETE FROM verdicts_stale")
+                _work_out_verdicts(self)
                 rows = self.db.execute(sql).fetchall()
             finally:
                 self.db.execute("COMMIT")
@@ -252,7 +248,6 @@ class Index:
         cached = self._meta(f"summary:{recent}")
         if cached:
             return json.loads(cached)
-        from . import tallies
         tallies.ensure(self.db)
         version = self._data_version()
         result = self._summarize(recent)
@@ -410,7 +405,6 @@ class Index:
             installed[period or "(no run period)"].append({"id": cid, "type": ctype,
                                                            "position": pos})
         links = q("SELECT coalesce(sum(links), 0) FROM components WHERE error IS NULL").fetchone()[0]
-        from . import tallies
         tests = tallies.tests(self.db)  # kept up to date by triggers: no count of 50,000 rows
         recent_rows = [
             {"component": c, "test_type": n, "date": d, "result": r}
@@ -446,6 +440,34 @@ def _verdicts(by_type: dict[str, str | None]) -> Verdicts:
 
 
 UNTESTED = _verdicts({})  # a component without a readable test
+
+
+def _work_out_verdicts(index: Index) -> None:
+    """Inside a write transaction: bring the verdicts table in step with the event rows."""
+    db = index.db
+    if not tallies.verdicts_kept(db):  # after a rebuild: every component's, in one pass
+        tallies.keep_verdicts(db, _verdict_rows(
+            latest_verdicts(index.store, db.execute(TESTS_SQL))))
+        return
+    stale = [c for (c,) in db.execute("SELECT component FROM verdicts_stale")]
+    found = latest_verdicts(index.store, index.tests_of(set(stale)))
+    db.executemany("DELETE FROM verdicts WHERE component=?",
+                   [(c,) for c in stale if c not in found])
+    db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?)", _verdict_rows(found))
+    db.execute("DELETE FROM verdicts_stale")
+
+
+def _verdict_rows(found: dict[str, dict[str, str | None]]) -> list[tuple[str, str, str, str]]:
+    """Rows of the verdicts table: (component, by type as JSON, health, line); worked out
+    once for each set of verdicts (most components share one of a few)."""
+    made: dict[tuple, tuple[str, str, str]] = {}
+    out = []
+    for cid, by_type in found.items():
+        key = tuple(by_type.items())
+        if key not in made:
+            made[key] = (json.dumps(by_type), *_verdicts(by_type)[:2])
+        out.append((cid, *made[key]))
+    return out
 
 
 def latest_verdicts(store: StoreBase, tests: Iterable[TestRow]) -> dict[str, dict[str, str | None]]:

@@ -20,13 +20,15 @@ from ..store.layout import event_id
 if TYPE_CHECKING:  # sqlite3 loads when the file is opened: show-test may only name files
     import sqlite3
 
-VERSION = "13"
+VERSION = "14"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
 # verdicts keeps each component's latest verdict of each test type (Index.verdicts, for
-# `svt list`); the triggers name in verdicts_stale every component whose event rows change
-# (whoever writes them), so that only those are worked out again.
+# `svt list`); triggers (tallies.py, made after a rebuild's bulk insert) name in
+# verdicts_stale every component whose event rows change (whoever writes them), so that only
+# those are worked out again. 14: those triggers are no longer made with the file (an older
+# svt that made them on a 14 file would trust a verdicts table never filled).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER, parent TEXT);
@@ -57,14 +59,6 @@ CREATE TABLE IF NOT EXISTS recent_commits (folder TEXT PRIMARY KEY, commits TEXT
 CREATE TABLE IF NOT EXISTS verdicts (component TEXT PRIMARY KEY, data TEXT, health TEXT,
     line TEXT);
 CREATE TABLE IF NOT EXISTS verdicts_stale (component TEXT PRIMARY KEY);
-CREATE TRIGGER IF NOT EXISTS verdicts_insert BEFORE INSERT ON events BEGIN
-    INSERT OR IGNORE INTO verdicts_stale SELECT component FROM events WHERE path = NEW.path;
-    INSERT OR IGNORE INTO verdicts_stale VALUES (NEW.component); END;
-CREATE TRIGGER IF NOT EXISTS verdicts_delete AFTER DELETE ON events BEGIN
-    INSERT OR IGNORE INTO verdicts_stale VALUES (OLD.component); END;
-CREATE TRIGGER IF NOT EXISTS verdicts_update AFTER UPDATE ON events BEGIN
-    INSERT OR IGNORE INTO verdicts_stale VALUES (OLD.component);
-    INSERT OR IGNORE INTO verdicts_stale VALUES (NEW.component); END;
 """
 EVENT_FIELDS = ("kind", "date", "component", "test_type", "result", "legacy_id")
 LOCK_WAIT = 600.0  # seconds to wait for another process updating the index
