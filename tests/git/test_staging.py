@@ -1,0 +1,74 @@
+"""git's index after svt's commits (git/staging.py): written in-process where indexwrite can,
+by git on a copy where it cannot, by git alone where a setting says so; always agreeing with
+HEAD at svt's paths, the user's own staged changes kept."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from svt_records.git import ownwrites
+from tests.conftest import git
+
+
+def links(store: Path) -> int:
+    path = store / ".git" / "svt" / ownwrites.NAME
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def assert_index_is_heads(store: Path) -> None:
+    """git's index holds HEAD's tree (but for what the user staged), git agrees the work
+    tree is clean, and the repository checks out."""
+    assert git(store, "status", "--porcelain") == ""
+    assert git(store, "write-tree") == git(store, "rev-parse", "HEAD^{tree}")
+    git(store, "fsck", "--no-progress")
+
+
+def writes(svt_proc, png: Path) -> None:
+    """A mix of svt writes: new files, replaced ones, files copied in, files moved away."""
+    for cid, ctype in (("M-1", "module"), ("S-1", "sensor"), ("H-1", "hybrid")):
+        svt_proc("add", "--id", cid, "--type", ctype, "--status", "spare")
+    svt_proc("test", "S-1", "--type", "iv_curve", "--pass", "--image", str(png))
+    svt_proc("add", "--id", "S-1", "--status", "testing")
+    svt_proc("assemble", "M-1", "--sensor", "S-1", "--hybrid", "H-1")
+    svt_proc("add", "--id", "X-1", "--type", "cable", "--status", "spare")
+    svt_proc("test", "X-1", "--type", "iv_curve", "--fail")
+    svt_proc("retype", "X-1", "feb")
+
+
+def test_svts_writes_leave_gits_index_as_head_has_it(store_path, svt_proc, png):
+    before = links(store_path)
+    writes(svt_proc, png)
+    assert_index_is_heads(store_path)
+    assert links(store_path) - before == 9  # one link per commit: each index was svt's
+
+
+def test_the_users_staged_change_stays_staged(store_path, svt_proc, png):
+    note = store_path / "notes.txt"
+    note.write_text("staged by hand\n")
+    git(store_path, "add", "notes.txt")
+    writes(svt_proc, png)
+    assert git(store_path, "status", "--porcelain") == "A  notes.txt\n"
+    assert "notes.txt" not in git(store_path, "ls-tree", "-r", "--name-only", "HEAD")
+
+
+def test_an_index_indexwrite_declines_is_written_by_git_under_svts_lock(
+        store_path, svt_proc, png):
+    """A skip-worktree entry makes git write index version 3, which indexwrite leaves to
+    git: git writes a copy while svt holds the lock, so the commits are still linked."""
+    git(store_path, "update-index", "--skip-worktree", "svt.yaml")
+    assert (store_path / ".git" / "index").read_bytes()[4:8] == (3).to_bytes(4, "big")
+    before = links(store_path)
+    writes(svt_proc, png)
+    assert git(store_path, "status", "--porcelain") == ""
+    assert git(store_path, "ls-files", "-v", "svt.yaml").startswith("S ")
+    assert links(store_path) - before == 9
+    assert not (store_path / ".git" / "svt" / "index.copy").exists()
+
+
+def test_a_split_index_is_left_to_git_and_not_linked(store_path, svt_proc, png):
+    git(store_path, "config", "core.splitIndex", "true")
+    git(store_path, "update-index", "--split-index")
+    before = links(store_path)
+    writes(svt_proc, png)
+    assert_index_is_heads(store_path)
+    assert links(store_path) == before
+    assert list((store_path / ".git").glob("sharedindex.*"))
