@@ -19,17 +19,16 @@ import os
 import re
 import stat
 import struct
-import sys
-import zlib
 from array import array
 from bisect import bisect_left
 from pathlib import Path
 from typing import Mapping, NamedTuple, Sequence
 
-from svt_records.git.indexfile import EXTENDED, HEADER, STAT
+from .indexcache import (Buffer, Table, Tree, Unhandled, joined, pad, read_cache, shifted,
+                         walk, write_cache)
+from .indexfile import HEADER, STAT
 
 EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
-CACHE_NAME = "index-entries"
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 _MAX_RACY_READ = 1 << 26  # bytes: a racy file larger than this is smudged unread
@@ -41,10 +40,6 @@ class Staged(NamedTuple):
     mode: int  # 0o100644, 0o100755 or 0o120000
     sha: bytes  # the 20-byte blob id committed (git hashes the file to it)
     st: os.stat_result  # os.lstat of the file, taken after it was written
-
-
-class _Fallback(Exception):
-    """Git must do this update."""
 
 
 # git writes otherwise with index.skipHash (zero trailer), core.splitIndex, index.version,
@@ -79,56 +74,41 @@ def allowed_by(config: Mapping[str, str]) -> bool:
     return True
 
 
-def updated(data: bytes, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
-            removed: Sequence[str], cache_dir: Path | None) -> bytes | None:
+def updated(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
+            removed: Sequence[str], cache_dir: Path | None) -> bytes | Buffer | None:
     """The bytes git's ``update-index --add`` of ``staged`` and ``--force-remove`` of
     ``removed`` would write for the index file ``data`` (mtime ``index_mtime_ns``), ``data``
     itself if git would not write, or None: the caller runs git. Keeps the table of the
     entries in ``cache_dir`` (best effort)."""
+    found = updated_pieces(data, index_mtime_ns, root, staged, removed, cache_dir)
+    return b"".join(found) if isinstance(found, list) else found
+
+
+def updated_pieces(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
+                   removed: Sequence[str], cache_dir: Path | None
+                   ) -> list[bytes | memoryview] | Buffer | None:
+    """As :func:`updated`, the new file given as the pieces to write one after the other
+    (the runs of unchanged entries are views of ``data``, which may be an mmap: the new
+    file is never joined in memory), its SHA-1 last."""
     try:
         return _Update(data, index_mtime_ns, root, cache_dir).run(staged, removed)
-    except (_Fallback, ValueError, IndexError, OverflowError, struct.error):
+    except (Unhandled, ValueError, IndexError, OverflowError, struct.error):
         return None
 
 
-class _Table(NamedTuple):
-    """Where each entry begins, its 2 bytes of flags, its mtime (seconds), where they end."""
-    starts: array
-    flags: bytes
-    mtimes: array
-    end: int
-    top: int  # no mtime is above this
-
-    def at(self, i: int) -> int:  # where entry i begins, or the entries end
-        return self.starts[i] if i < len(self.starts) else self.end
-
-    def length(self, i: int) -> int:  # of entry i's name
-        return self.flags[2 * i + 1] | (self.flags[2 * i] & 15) << 8
-
-    def size(self, i: int) -> int:
-        return 62 + self.length(i) + _pad(self.length(i))
-
-
-class _Tree(NamedTuple):
-    """The TREE nodes in order (depth first): where each begins, nodes below it, depth."""
-    starts: array
-    below: array
-    depth: array
-
-
 class _Update:
-    def __init__(self, data: bytes, index_mtime_ns: int, root: Path,
+    def __init__(self, data: Buffer, index_mtime_ns: int, root: Path,
                  cache_dir: Path | None) -> None:
         self.data, self.root, self.cache_dir = data, root, cache_dir
         self.index_sec = (index_mtime_ns // 1_000_000_000) & 0xFFFFFFFF
         if len(data) < HEADER + 20 or data[:8] != b"DIRC\0\0\0\2" or data[-20:] == bytes(20):
-            raise _Fallback("not an index of version 2 with its SHA-1 (index.skipHash)")
+            raise Unhandled("not an index of version 2 with its SHA-1 (index.skipHash)")
         self.count = int.from_bytes(data[8:12], "big")
-        cached = _read_cache(cache_dir, data, self.count)
+        cached = read_cache(cache_dir, data, self.count)
         table, trees, self.exact = cached if cached is not None else (None, {}, False)
-        self.table = table or _walk(data, self.count)
+        self.table = table or walk(data, self.count)
         self.payload = _extensions(data, self.table.end)
-        self.tree: _Tree | None = None
+        self.tree: Tree | None = None
         if self.payload is not None:  # the cache's, if written for this file or this TREE
             self.tree = (next(iter(trees.values()), None) if self.exact else
                          trees.get(hashlib.sha1(self.payload).digest())) \
@@ -149,14 +129,15 @@ class _Update:
             j += 1
         return range(i, j)
 
-    def run(self, staged: Sequence[Staged], removed: Sequence[str]) -> bytes:
+    def run(self, staged: Sequence[Staged], removed: Sequence[str]
+            ) -> list[bytes | memoryview] | Buffer:
         names = [_encoded(s.path) for s in staged]
         gone = [_encoded(p) for p in removed]
         if len(set(names) | set(gone)) != len(names) + len(gone):
-            raise _Fallback("a path twice")
+            raise Unhandled("a path twice")
         folders = {n[:k] for n in names for k in range(len(n)) if n[k] == 0x2F}
         if folders & set(names):
-            raise _Fallback("a staged path is a folder of another")
+            raise Unhandled("a staged path is a folder of another")
         edits: dict[int, bytes | None] = {}  # entry number: new bytes (None: dropped)
         inserts: list[tuple[int, bytes, bytes]] = []  # (before entry, name, bytes)
         invalid: list[bytes] = list(gone)
@@ -165,7 +146,7 @@ class _Update:
             entry = self.staged_entry(item, name)
             found = self.entries_named(name)
             if len(found) > 1 or any(self.table.flags[2 * i] & 0xF0 for i in found):
-                raise _Fallback("a conflict or flag on a staged path")
+                raise Unhandled("a conflict or flag on a staged path")
             if found:
                 if not self.changed(found[0], item):
                     keep.add(found[0])
@@ -178,12 +159,13 @@ class _Update:
         for name in gone:
             found = self.entries_named(name)
             if any(self.table.flags[2 * i] & 0xF0 for i in found):
-                raise _Fallback("a conflict or flag on a removed path")
+                raise Unhandled("a conflict or flag on a removed path")
             edits.update((i, None) for i in found)
         tree_changed = self.invalidate(invalid)
         if not edits and not inserts and not tree_changed:
             if not self.exact:  # kept for the next write
-                _write_cache(self.cache_dir, self.data, self.count, self.table, self.tree,
+                write_cache(self.cache_dir, (len(self.data), self.data[-20:]), self.count,
+                             self.table, self.tree,
                          self.payload or b"")
             return self.data  # git does not write the index
         smudged = self.racily_clean(keep | set(edits))
@@ -195,13 +177,13 @@ class _Update:
             else 0o100644
         if not (stat.S_ISLNK(st.st_mode) or stat.S_ISREG(st.st_mode)) or mode != item.mode \
                 or len(item.sha) != 20 or len(name) >= 0xFFF:
-            raise _Fallback("a mode or name git would stage differently")
+            raise Unhandled("a mode or name git would stage differently")
         if not _folders_are_real(self.root, name):
-            raise _Fallback("a path beyond a symbolic link")
+            raise Unhandled("a path beyond a symbolic link")
         fields = (*divmod(st.st_ctime_ns, 1_000_000_000), *divmod(st.st_mtime_ns, 1_000_000_000),
                   st.st_dev, st.st_ino, mode, st.st_uid, st.st_gid, st.st_size)
         return struct.pack(">10I20sH", *(v & 0xFFFFFFFF for v in fields), item.sha, len(name)) \
-            + name + bytes(_pad(len(name)))
+            + name + bytes(pad(len(name)))
 
     def changed(self, i: int, item: Staged) -> bool:
         """git's ie_match_stat of the old entry and the staged file (racy entries compared
@@ -213,10 +195,10 @@ class _Update:
     def no_folder_conflict(self, name: bytes) -> None:
         for k, byte in enumerate(name):
             if byte == 0x2F and self.entries_named(name[:k]):
-                raise _Fallback("a file where a staged path needs a folder")
+                raise Unhandled("a file where a staged path needs a folder")
         i = self.find(name + b"/")
         if i < self.count and self.name(i).startswith(name + b"/"):
-            raise _Fallback("files under a staged path")
+            raise Unhandled("files under a staged path")
 
     def invalidate(self, paths: list[bytes]) -> bool:
         """git's cache_tree_invalidate_path for each of ``paths``: every folder on the way
@@ -265,7 +247,7 @@ class _Update:
                 if entry[24:28] != b"\0\0\xe0\0" and _racily_clean(self.root, self.name(i), entry)]
 
     def write(self, edits: dict[int, bytes | None], inserts: list[tuple[int, bytes, bytes]],
-              smudged: list[int]) -> bytes:
+              smudged: list[int]) -> list[bytes | memoryview]:
         """The new file (the unchanged runs of entries copied as they are) and its table."""
         data, table, n = memoryview(self.data), self.table, self.count
         for i in smudged:
@@ -278,7 +260,7 @@ class _Update:
         previous, shift, count, top = 0, 0, n, table.top
         for i, kind, new in changes + [(n, 1, None)]:
             pieces.append(data[table.at(previous):table.at(i)])
-            starts.append(_shifted(table.starts[previous:i], shift))
+            starts.append(shifted(table.starts[previous:i], shift))
             flags.append(table.flags[2 * previous:2 * i])
             mtimes.append(table.mtimes[previous:i])
             if kind > 0:
@@ -298,13 +280,14 @@ class _Update:
         sha = hashlib.sha1()
         for piece in pieces:
             sha.update(piece)
-        out = b"".join(pieces + [sha.digest()])
-        new_table = _Table(_joined(starts), b"".join(flags), _joined(mtimes),
+        pieces.append(sha.digest())
+        new_table = Table(joined(starts), b"".join(flags), joined(mtimes),
                            table.end + shift, top)
-        _write_cache(self.cache_dir, out, count, new_table, new_tree, tree_bytes[8:])
-        return out
+        write_cache(self.cache_dir, (sum(map(len, pieces)), bytes(pieces[-1])), count, new_table,
+                     new_tree, tree_bytes[8:])
+        return pieces
 
-    def new_tree(self) -> tuple[bytes, _Tree | None]:
+    def new_tree(self) -> tuple[bytes, Tree | None]:
         """The TREE extension after the invalidations, and its table of nodes; the runs of
         nodes between those changed are copied as they are."""
         tree, payload = self.tree, self.payload
@@ -325,7 +308,7 @@ class _Update:
         previous, shift = 0, 0
         for k in sorted(invalid | set(top)) + [n]:
             pieces.append(payload[start(previous):start(k)])
-            starts.append(_shifted(tree.starts[previous:k], shift))
+            starts.append(shifted(tree.starts[previous:k], shift))
             below.append(tree.below[previous:k])
             depth.append(tree.depth[previous:k])
             if k == n:
@@ -342,7 +325,7 @@ class _Update:
             header = payload[start(k):name_end + 1] + b"-1 %d\n" % kids
             old_end = line_end + 1 + (0 if count == b"-1" else 20)
             if old_end != start(k + 1):
-                raise _Fallback("a cache tree node out of place")
+                raise Unhandled("a cache tree node out of place")
             pieces.append(header)
             starts.append(array("I", [start(k) + shift]))
             below.append(array("I", [tree.below[k] - sum(1 + tree.below[d] for d in top
@@ -352,23 +335,18 @@ class _Update:
             previous = k + 1
         new_payload = b"".join(pieces)
         return (b"TREE" + len(new_payload).to_bytes(4, "big") + new_payload,
-                _Tree(_joined(starts), _joined(below), _joined(depth)))
-
-
-def _pad(name_length: int) -> int:
-    """The NULs after a name of ``name_length`` bytes in a version 2 entry (1 to 8)."""
-    return 8 - (62 + name_length) % 8
+                Tree(joined(starts), joined(below), joined(depth)))
 
 
 def _encoded(path: str) -> bytes:
-    """The path's bytes, or _Fallback for one git would refuse or treat specially
+    """The path's bytes, or Unhandled for one git would refuse or treat specially
     (verify_path; conservative: anything like .git on NTFS or HFS)."""
     name = path.encode("utf-8", "surrogateescape")
     for part in name.split(b"/"):
         if part in (b"", b".", b"..") or part.lower().startswith((b".git", b"git~")) \
                 or b"\\" in part or b":" in part or b"\0" in part \
                 or part.endswith((b" ", b".")):
-            raise _Fallback(f"a path git treats specially: {path!r}")
+            raise Unhandled(f"a path git treats specially: {path!r}")
     return name
 
 
@@ -442,50 +420,13 @@ def _at_least(values: array, floor: int, top: int) -> list[int]:
     return sorted(out)
 
 
-def _shifted(values: array, delta: int) -> array:
-    """``values`` (unsigned 32-bit) each plus ``delta``, without a Python loop: the array
-    read as one big integer, plus ``delta`` times 1 in every 32-bit field (no field
-    carries: every result fits)."""
-    if not delta or not values:
-        return array("I", values)
-    n = len(values)
-    whole = int.from_bytes(values.tobytes(), sys.byteorder)
-    ones = int.from_bytes((1).to_bytes(4, sys.byteorder) * n, sys.byteorder)
-    out = array("I")
-    out.frombytes((whole + delta * ones).to_bytes(4 * n, sys.byteorder))
-    return out
-
-
-def _joined(parts: list[array]) -> array:
-    return array(parts[0].typecode, b"".join(part.tobytes() for part in parts))
-
-
-def _walk(data: bytes, count: int) -> _Table:
-    """Every entry's start, flags and mtime, entry by entry (the slow way: about 20 ms at
-    77,000 entries)."""
-    starts, flags, mtimes = array("I"), bytearray(), array("I")
-    at, end = HEADER, len(data) - 20
-    for _ in range(count):
-        pair = data[at + 60:at + 62]
-        length = (pair[0] & 15) << 8 | pair[1] if at + 62 <= end else 0xFFF
-        if pair[0] & (EXTENDED >> 8) or length == 0xFFF:
-            raise _Fallback("an extended entry, a long name, or entries cut short")
-        starts.append(at)
-        flags += pair
-        mtimes.append(int.from_bytes(data[at + 8:at + 12], "big"))
-        at += 62 + length + _pad(length)
-    if at > end:
-        raise _Fallback("entries cut short")
-    return _Table(starts, bytes(flags), mtimes, at, max(mtimes, default=0))
-
-
-def _extensions(data: bytes, at: int) -> bytes | None:
-    """The TREE extension's payload, if there is one; _Fallback for any other extension."""
+def _extensions(data: Buffer, at: int) -> bytes | None:
+    """The TREE extension's payload, if there is one; Unhandled for any other extension."""
     stop, payload = len(data) - 20, None
     while at < stop:
         signature, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "big")
         if at + 8 + size > stop or signature != b"TREE" or payload is not None:
-            raise _Fallback(f"index extension {signature!r}")
+            raise Unhandled(f"index extension {signature!r}")
         payload, at = data[at + 8:at + 8 + size], at + 8 + size
     return payload
 
@@ -493,7 +434,7 @@ def _extensions(data: bytes, at: int) -> bytes | None:
 _NODE = re.compile(rb"([^\0/]*)\0(-1|0|[1-9][0-9]{0,8}) (0|[1-9][0-9]{0,8})\n")
 
 
-def _parse_tree(payload: bytes) -> _Tree:
+def _parse_tree(payload: bytes) -> Tree:
     """The nodes of a TREE payload as git writes it (cache-tree.c write_one): the path
     component, NUL, entry count (-1: invalid), space, number of subtrees, newline, the tree
     id unless invalid, then the subtrees sorted by name length, then name."""
@@ -503,14 +444,14 @@ def _parse_tree(payload: bytes) -> _Tree:
     while at < len(payload):
         found = match(payload, at)
         if found is None:
-            raise _Fallback("a cache tree node git would not write")
+            raise Unhandled("a cache tree node git would not write")
         name = found.group(1)
         if stack:
             if not name or (len(name), name) <= stack[-1][2]:
-                raise _Fallback("cache subtrees out of order")
+                raise Unhandled("cache subtrees out of order")
             stack[-1][1:] = [stack[-1][1] - 1, (len(name), name)]
         elif starts or name:
-            raise _Fallback("not one root")
+            raise Unhandled("not one root")
         starts.append(at)
         below.append(0)
         depth.append(len(stack))
@@ -520,76 +461,5 @@ def _parse_tree(payload: bytes) -> _Tree:
             node = stack.pop()[0]
             below[node] = len(starts) - 1 - node
     if stack or at != len(payload):
-        raise _Fallback("a cache tree cut short")
-    return _Tree(starts, below, depth)
-
-
-# The cache: magic, the index file's size and trailer, entry count, where the entries end,
-# their highest mtime, the TREE payload's SHA-1 and node count, then the arrays (in this
-# machine's byte order), then the CRC-32 of all that.
-
-_HEAD = struct.Struct("=8sQ20sIII20sI")
-_MAGIC = b"svtiw1" + sys.byteorder[0].encode() + b"\0"
-
-
-def _write_cache(cache_dir: Path | None, data: bytes, count: int, table: _Table,
-                 tree: _Tree | None, payload: bytes) -> None:
-    """The table of the index file ``data`` (temporary file, renamed: best effort)."""
-    if cache_dir is None or len(table.starts) != count:
-        return
-    digest = hashlib.sha1(payload).digest() if tree is not None else bytes(20)
-    nodes = len(tree.starts) if tree is not None else 0
-    body = b"".join([
-        _HEAD.pack(_MAGIC, len(data), data[-20:], count, table.end, table.top, digest,
-                   nodes),
-        table.starts.tobytes(), table.flags, table.mtimes.tobytes(),
-        *((tree.starts.tobytes(), tree.below.tobytes(), tree.depth.tobytes())
-          if tree is not None else ())])
-    tmp = cache_dir / f".{CACHE_NAME}.{os.getpid()}"
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(body + zlib.crc32(body).to_bytes(4, "big"))
-        os.replace(tmp, cache_dir / CACHE_NAME)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
-def _read_cache(cache_dir: Path | None, data: bytes, count: int
-                ) -> tuple[_Table | None, dict[bytes, _Tree], bool] | None:
-    """The table of ``data``'s entries if the cache proves it: written for this very file
-    (size, trailer), or one of the same layout (the flags at every cached offset are the
-    cached ones, and they say where each next entry begins); the cached TREE by its SHA-1."""
-    try:
-        raw = (cache_dir / CACHE_NAME).read_bytes() if cache_dir is not None else b""
-    except OSError:
-        return None
-    if len(raw) < _HEAD.size + 4 or zlib.crc32(raw[:-4]) != int.from_bytes(raw[-4:], "big"):
-        return None
-    magic, size, trailer, stored, end, top, digest, nodes = _HEAD.unpack_from(raw)
-    sizes = (4 * stored, 2 * stored, 4 * stored, 4 * nodes, 4 * nodes, 2 * nodes)
-    if magic != _MAGIC or _HEAD.size + sum(sizes) + 4 != len(raw):
-        return None
-    ends = [_HEAD.size + sum(sizes[:k]) for k in range(7)]
-    parts = [raw[ends[k]:ends[k + 1]] for k in range(6)]
-    starts, mtimes = array("I", parts[0]), array("I", parts[2])
-    trees = {digest: _Tree(array("I", parts[3]), array("I", parts[4]), array("H", parts[5]))
-             } if nodes else {}
-    if stored != count or end > len(data) - 20 or (count and (
-            starts[0] != HEADER or starts[-1] + 62 > end)):
-        return None, trees, False
-    table = _Table(starts, parts[1], mtimes, end, top)
-    if size == len(data) and trailer == data[-20:]:
-        return table, trees, True  # the file this cache was written for
-    flags = array("H", table.flags)  # each entry's flags and mtime where the table says
-    if sys.byteorder == "little":  # it begins, fetched in C by one struct of them all
-        flags.byteswap()
-    skips = {f: f"{62 + (f & 0xFFF) + _pad(f & 0xFFF) - 54}xI48xH" for f in set(flags)}
-    fields = struct.Struct(">8xI48xH" + "".join(map(skips.__getitem__, flags[:-1])))
-    found = fields.unpack_from(data, HEADER) if count else ()
-    if array("H", found[1::2]) != flags or (count and HEADER + fields.size != starts[-1] + 62):
-        return None, trees, False
-    now = array("I", found[0::2])  # git may have refreshed the stat data
-    return table._replace(mtimes=now, top=max(now, default=0)), trees, False
-
-
+        raise Unhandled("a cache tree cut short")
+    return Tree(starts, below, depth)

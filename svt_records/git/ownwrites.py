@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
+
+if TYPE_CHECKING:
+    import mmap
 
 NAME = "own-writes"
 KEEP = 64  # links kept; an older state than that is proven by asking git
@@ -99,7 +102,7 @@ def since(svt_dir: Path, head: str, index: str, head_now: str, index_now: str
     return None
 
 
-def trailer(data: bytes) -> str:
+def trailer(data: "bytes | mmap.mmap") -> str:
     """The SHA-1 at the end of an index file's bytes, as hex (zeros with index.skipHash)."""
     return data[-20:].hex() if len(data) >= 32 else NO_TRAILER
 

@@ -15,6 +15,7 @@ post-index-change hook) leave it all to git, without a link.
 """
 from __future__ import annotations
 
+import mmap
 import os
 from stat import S_ISREG
 from pathlib import Path
@@ -94,21 +95,25 @@ class GitStaging(GitConfig):
         except OSError:
             return None
         renamed = False
+        data: bytes | mmap.mmap = b""
         try:
             try:
                 with open(index, "rb") as fh:
-                    data = fh.read()
                     st = os.fstat(fh.fileno())
-            except FileNotFoundError:
+                    # mapped, not read: the new file is written from views of it
+                    data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except (FileNotFoundError, ValueError):  # none yet, or empty
                 return None
             new = self._updated_in_process(data, st.st_mtime_ns, paths, dropped, blobs)
-            if new is not None:
-                if new is not data:
-                    with os.fdopen(fd, "wb", closefd=False) as out:
-                        out.write(new)
-                    os.replace(lock, index)
-                    renamed = True
-                return IndexStates(ownwrites.trailer(data), ownwrites.trailer(new))
+            if isinstance(new, list):
+                _write_all(fd, new)
+                os.replace(lock, index)
+                renamed = True
+                after = bytes(new[-1]).hex()
+                del new  # the views of the old file
+                return IndexStates(ownwrites.trailer(data), after)
+            if new is not None:  # git would not write it
+                return IndexStates(ownwrites.trailer(data), ownwrites.trailer(data))
             copy = self.svt_dir() / "index.copy"
             try:
                 copy.write_bytes(data)
@@ -125,11 +130,17 @@ class GitStaging(GitConfig):
             os.close(fd)
             if not renamed:
                 lock.unlink(missing_ok=True)
+            if isinstance(data, mmap.mmap):
+                try:
+                    data.close()
+                except BufferError:  # views of it still held (an error on the way out)
+                    pass
 
-    def _updated_in_process(self, data: bytes, mtime_ns: int, paths: Sequence[str],
+    def _updated_in_process(self, data: mmap.mmap, mtime_ns: int, paths: Sequence[str],
                             dropped: Sequence[str], blobs: Mapping[str, tuple[str, str]]
-                            ) -> bytes | None:
-        """The new index's bytes worked out in-process; None where git must do it."""
+                            ) -> "list[bytes | memoryview] | mmap.mmap | bytes | None":
+        """The new index worked out in-process, as the pieces to write (``data`` itself:
+        git would not write); None where git must do it."""
         if any(p not in blobs for p in paths):
             return None
         from . import indexwrite  # writes only: it loads hashlib and zlib
@@ -145,5 +156,18 @@ class GitStaging(GitConfig):
             if not S_ISREG(st.st_mode) or _file_mode(st.st_mode) != mode or len(sha) != 40:
                 return None
             staged.append(indexwrite.Staged(path, int(mode, 8), bytes.fromhex(sha), st))
-        return indexwrite.updated(data, mtime_ns, self.root, staged, list(dropped),
-                                  self.svt_dir())
+        return indexwrite.updated_pieces(data, mtime_ns, self.root, staged, list(dropped),
+                                         self.svt_dir())
+
+
+def _write_all(fd: int, pieces: "list[bytes | memoryview]") -> None:
+    """Write the pieces one after the other (os.writev, at most 512 at a time, until every
+    byte is written)."""
+    views = [memoryview(p).cast("B") for p in pieces if len(p)]
+    while views:
+        done = os.writev(fd, views[:512])
+        while views and done >= len(views[0]):
+            done -= len(views[0])
+            views.pop(0)
+        if views and done:
+            views[0] = views[0][done:]

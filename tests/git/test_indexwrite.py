@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from svt_records.git import indexwrite
+from svt_records.git import indexcache, indexwrite
 from svt_records.git.indexwrite import Staged
 
 NAMES = ["a", "a.b", "a0", "a/b", "a/c/d", "b/x.yaml", "b/y/z.yaml", "b-c/q", "bb", "ü/v",
@@ -219,7 +219,7 @@ def test_the_cache_is_used_when_it_proves_right_and_rebuilt_when_not(tmp_path, m
     cache = tmp_path / ".git" / "svt"
     cache.mkdir()
     seen: list[str] = []  # how each update found the entries
-    real_read, real_walk = indexwrite._read_cache, indexwrite._walk
+    real_read, real_walk = indexwrite.read_cache, indexwrite.walk
 
     def read(*args):
         found = real_read(*args)
@@ -227,15 +227,15 @@ def test_the_cache_is_used_when_it_proves_right_and_rebuilt_when_not(tmp_path, m
                     else "rejected")
         return found
 
-    monkeypatch.setattr(indexwrite, "_read_cache", read)
-    monkeypatch.setattr(indexwrite, "_walk", lambda *a: seen.append("walk") or real_walk(*a))
+    monkeypatch.setattr(indexwrite, "read_cache", read)
+    monkeypatch.setattr(indexwrite, "walk", lambda *a: seen.append("walk") or real_walk(*a))
 
     def update(name: str, content: str) -> None:
         write(tmp_path, name, content, T0 - 50)
         assert compare(tmp_path, [name], [], T0, cache) is not None  # installs the result
 
     update("d0/new", "n\n")  # no cache yet: walked, and the table kept
-    assert seen == ["rejected", "walk"] and (cache / indexwrite.CACHE_NAME).exists()
+    assert seen == ["rejected", "walk"] and (cache / indexcache.CACHE_NAME).exists()
     update("d1/f001", "changed\n")  # the file svt wrote last: its table as it is
     assert seen[2:] == ["exact"]
     write(tmp_path, "d2/f002", "git's\n", T0 - 40)
@@ -260,7 +260,7 @@ def test_a_corrupt_or_foreign_cache_is_harmless(tmp_path):
     cache.mkdir()
     write(tmp_path, "d1/new", "n\n", T0 - 50)
     for junk in (b"", b"x" * 100, os.urandom(5000)):
-        (cache / indexwrite.CACHE_NAME).write_bytes(junk)
+        (cache / indexcache.CACHE_NAME).write_bytes(junk)
         assert compare(tmp_path, ["d1/new"], [], T0, cache) is not None
     # a well-formed cache of another index: its flags do not match, so it is not used
     other = tmp_path / "other"
@@ -269,11 +269,11 @@ def test_a_corrupt_or_foreign_cache_is_harmless(tmp_path):
     (other / ".git" / "svt").mkdir()
     write(other, "x/longer-name-here", "n\n", T0 - 50)
     compare(other, ["x/longer-name-here"], [], T0, other / ".git" / "svt")
-    shutil.copy(other / ".git" / "svt" / indexwrite.CACHE_NAME, cache / indexwrite.CACHE_NAME)
+    shutil.copy(other / ".git" / "svt" / indexcache.CACHE_NAME, cache / indexcache.CACHE_NAME)
     assert compare(tmp_path, ["d1/new"], [], T0, cache) is not None
-    raw = bytearray((cache / indexwrite.CACHE_NAME).read_bytes())
+    raw = bytearray((cache / indexcache.CACHE_NAME).read_bytes())
     raw[len(raw) // 2] ^= 1  # one bit flipped: the checksum refuses it
-    (cache / indexwrite.CACHE_NAME).write_bytes(bytes(raw))
+    (cache / indexcache.CACHE_NAME).write_bytes(bytes(raw))
     assert compare(tmp_path, ["d1/new"], [], T0, cache) is not None
 
 
