@@ -11,14 +11,16 @@ import json
 import os
 import sqlite3
 from collections import Counter, defaultdict
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Tuple
 
 from .. import model
 from ..model.errors import SvtError
 from ..git.log import Commit
 from . import tallies
-from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, Rows, Skipped, event_fields,
-                   legacy_number, meta, open_file, read_rows, write_rows)
+from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, PlainRows, Rows, Skipped,
+                   event_fields, indexes_made_after, legacy_number, meta, open_file, plain,
+                   read_rows, write_rows)
 from ..store.base import StoreBase
 from ..store.layout import component_folder
 from ..store.txn import StoreLock
@@ -78,33 +80,43 @@ class Index:
         """Read the files and write their rows (inside the caller's transaction).
 
         Thousands of files (a rebuild, a big pull) are read by two processes: reading and
-        parsing is most of the work and the machines svt runs on have several cores."""
-        with self.store.progress_bar("Indexing", len(paths)) as step:
-            self._read_and_write(paths, marks, fresh_after, step)
+        parsing is most of the work and the machines svt runs on have several cores. When
+        these are all the event rows (a rebuild), the verdicts are worked out from the rows
+        as they are written (:class:`LatestTests`), not read back from the table after."""
+        tests = LatestTests() if not tallies.verdicts_kept(self.db) and self.db.execute(
+            "SELECT 1 FROM events LIMIT 1").fetchone() is None else None
+        with self.store.progress_bar("Indexing", len(paths)) as step, \
+                indexes_made_after(self.db) if tests is not None and len(paths) >= PARALLEL_FROM \
+                else nullcontext():
+            self._read_and_write(paths, marks, fresh_after, step, tests)
+        if tests is not None and tests.exact:
+            tallies.keep_verdicts(self.db, _verdict_rows(latest_verdicts(self.store,
+                                                                         tests.rows())))
 
     def _read_and_write(self, paths: list[str], marks: dict[str, int], fresh_after: int,
-                        step: Callable[[int], None]) -> None:
+                        step: Callable[[int], None], tests: LatestTests | None = None) -> None:
         workers = min(os.cpu_count() or 1, 4)
         if len(paths) >= PARALLEL_FROM and workers > 1 and fork_available():
             import multiprocessing
             global _WORKER_INDEX
             _WORKER_INDEX = self
-            chunks = [(paths[i:i + CHUNK], marks, fresh_after)
-                      for i in range(0, len(paths), CHUNK)]
+            chunks = [(chunk, marks, fresh_after) for chunk in chunked(paths, workers)]
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
                     # chunk by chunk, so memory stays flat however large the store
                     for rows in pool.imap_unordered(_read_rows_star, chunks):
-                        self._write_rows(rows)
-                        step(len(rows.files))
+                        self._write_rows(rows, tests)
+                        step(len(rows[0]))
             finally:
                 _WORKER_INDEX = None
         else:
-            self._write_rows(self._read_rows(paths, marks, fresh_after))
+            self._write_rows(self._read_rows(paths, marks, fresh_after), tests)
             step(len(paths))
 
-    def _write_rows(self, rows: Rows) -> None:
+    def _write_rows(self, rows: PlainRows, tests: LatestTests | None = None) -> None:
         write_rows(self.db, rows)
+        if tests is not None:
+            tests.add(rows[2])
 
     def _read_rows(self, paths: list[str], marks: dict[str, int], fresh_after: int) -> Rows:
         return read_rows(self.store, paths, marks, fresh_after)
@@ -219,7 +231,8 @@ class Index:
         their ``by_type`` empty (a table needs only the health and the line). Kept in the
         index, and worked out again (:func:`latest_verdicts`) only for the components whose
         event rows changed since (``verdicts_stale``, which triggers fill: tallies.py); all
-        at once, in one pass over the rows, after a rebuild (which runs without triggers)."""
+        at once, in one pass over the rows, if a rebuild (which runs without triggers) did
+        not work them out as it wrote the rows (:meth:`_index_files`)."""
         sql = f"SELECT component, health, line{', data' if by_type else ''} FROM verdicts"
         self.db.execute("BEGIN")  # one snapshot: the triggers, nothing stale, the verdicts
         try:
@@ -470,6 +483,34 @@ def _verdict_rows(found: dict[str, dict[str, str | None]]) -> list[tuple[str, st
     return out
 
 
+class LatestTests:
+    """Of the readable tests among event rows as they are written, those of the latest UTC
+    date of each component and test type: all that :func:`latest_verdicts` needs, since an
+    earlier test never decides. ``exact``: every field was text (or None), which SQLite's
+    TEXT columns keep as it is; else the verdicts are worked out from the table."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str], list[TestRow]] = {}
+        self.exact = True
+
+    def add(self, events: Iterable[tuple]) -> None:
+        found = self.found
+        for path, component, kind, name, date, utc, result, error, _, _ in events:
+            if kind != "test" or error is not None:
+                continue
+            if type(component) is not str or type(name) is not str or type(date) is not str \
+                    or not (result is None or type(result) is str):
+                self.exact = False
+            held = found.get((component, name))
+            if held is None or utc > held[0][2]:
+                found[component, name] = [(component, path, utc, name, result, date)]
+            elif utc == held[0][2]:
+                held.append((component, path, utc, name, result, date))
+
+    def rows(self) -> list[TestRow]:
+        return [row for rows in self.found.values() for row in rows]
+
+
 def latest_verdicts(store: StoreBase, tests: Iterable[TestRow]) -> dict[str, dict[str, str | None]]:
     """{component: {test type: result of its latest test}} (model.latest_by_type) of these
     tests. The UTC date orders them; tests of one type on the same date are ordered as
@@ -515,13 +556,26 @@ def fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-CHUNK = 10000  # files a worker reads before handing its rows back
+CHUNK = 5000  # files a worker reads (at most) before handing its rows back
+
+
+def chunked(paths: list[str], workers: int) -> list[list[str]]:
+    """``paths`` cut into chunks of at most CHUNK, as many for each worker and of sizes within
+    one of each other: no worker is left idle while another reads a last big chunk."""
+    count = -(-len(paths) // CHUNK // workers) * workers
+    if not count:
+        return []
+    size, extra = divmod(len(paths), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [paths[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
 _WORKER_INDEX: Index | None = None  # the index a forked worker reads for
 
 
-def _read_rows_star(args: tuple[list[str], dict[str, int], int]) -> Rows:
+def _read_rows_star(args: tuple[list[str], dict[str, int], int]) -> PlainRows:
     """Worker side of a parallel read (the forked process inherits the index)."""
     assert _WORKER_INDEX is not None
-    return _WORKER_INDEX._read_rows(*args)
+    return plain(_WORKER_INDEX._read_rows(*args))
 
 

@@ -9,7 +9,7 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence, Tuple
 
 from .. import model
 from ..files import yamlio
@@ -139,6 +139,19 @@ class Rows(NamedTuple):
     events: list[EventRow]
 
 
+# Rows as plain tuples (same columns, same order): what a reader process hands back, since
+# pickling 70,000 named tuples and making them again cost 0.5 s of CPU at 10,000 components.
+Row = Tuple[Any, ...]
+PlainRows = Tuple[Sequence[Row], Sequence[Row], Sequence[Row]]
+PATH_OF_COMPONENT = ComponentRow._fields.index("path")
+
+
+def plain(rows: Rows) -> PlainRows:
+    """``rows`` as plain tuples, which :func:`write_rows` writes just the same."""
+    return (list(map(tuple, rows.files)), list(map(tuple, rows.components)),
+            list(map(tuple, rows.events)))
+
+
 # ---- the file ----------------------------------------------------------------------------
 
 def open_file(path: Path) -> sqlite3.Connection:
@@ -200,13 +213,30 @@ def writing(db: sqlite3.Connection, tree: str) -> Iterator[None]:
         raise
 
 
-def write_rows(db: sqlite3.Connection, rows: Rows) -> None:
+def write_rows(db: sqlite3.Connection, rows: PlainRows) -> None:
+    """Write :class:`Rows` (or their :func:`plain` tuples), replacing those of the same paths."""
+    files, components, events = rows
     q = db.executemany
-    q("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows.files)
-    q("DELETE FROM components WHERE path=?", [(r.path,) for r in rows.components])
+    q("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
+    q("DELETE FROM components WHERE path=?", [(r[PATH_OF_COMPONENT],) for r in components])
     q("INSERT OR REPLACE INTO components VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      rows.components)
-    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.events)
+      components)
+    q("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+
+
+@contextmanager
+def indexes_made_after(db: sqlite3.Connection) -> Iterator[None]:
+    """Inside a write transaction, for a bulk insert (a rebuild): the indexes of components
+    and events dropped, and made again at the end, from sorted rows (0.13 s of CPU less than
+    inserting into them row by row, at 10,000 components). If the insert fails, the
+    transaction's rollback brings them back."""
+    made = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT"
+                      " NULL AND tbl_name IN ('components', 'events')").fetchall()
+    for name, _ in made:
+        db.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in made:
+        db.execute(sql)
 
 
 def write_absent(db: sqlite3.Connection, paths: Iterable[str]) -> None:

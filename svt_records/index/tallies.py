@@ -17,8 +17,10 @@ The verdicts of each component (``Index.verdicts``, for `svt list`) are kept the
 their triggers name in ``verdicts_stale`` each component whose event rows change, so that only
 those are worked out again. They too are made only after a rebuild's bulk insert (issue 28:
 firing for each of its 50,000 event rows cost the writer 0.15 s of CPU at 10,000 components);
-while they are missing, the verdicts table is not to be trusted: the first ``Index.verdicts``
-works out every component's in one pass over the rows, then makes the triggers.
+while they are missing, the verdicts table is not to be trusted. A rebuild works out every
+component's from the rows as it writes them (``queries.LatestTests``: no read of 50,000 rows
+back) and makes them; else (a row whose text SQLite would store otherwise) the first
+``Index.verdicts`` works out every component's in one pass over the rows, then makes them.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Issue 28: the verdicts `svt list` reads are kept in the index by triggers that a rebuild
-makes only after its bulk insert, and then worked out for every component in one pass. The
-verdicts after a rebuild are those the triggers kept through random svt writes and hand edits
-(and both are what the files say), through the real CLI on real git stores."""
+makes only after its bulk insert, having worked out every component's in one pass (over the
+rows it writes: test_rebuild_verdicts_pass.py). The verdicts after a rebuild are those the
+triggers kept through random svt writes and hand edits (and both are what the files say),
+through the real CLI on real git stores."""
 from __future__ import annotations
 
 import json
@@ -82,18 +83,19 @@ def populate(db: Database, png) -> None:
     db.record_test("M-2", "iv_curve", passed=True, date=DATES[0])
 
 
-def test_a_rebuild_marks_nothing_and_the_first_list_works_every_verdict_out(prebuilt):
+def test_a_rebuild_marks_nothing_and_works_every_verdict_out_as_it_writes(prebuilt):
     root = prebuilt(populate).root
     delete_index(root)
-    svt(root, "summary")  # a rebuild that reads every event row, and no verdict
-    assert kept(root) == (set(), [])  # no trigger fired for the rows: none was there
+    svt(root, "summary")  # a rebuild that reads every event row
+    triggers, table = kept(root)  # made after the bulk insert, with the verdicts of its rows
+    assert triggers == set(tallies.VERDICT_TRIGGERS) and [r[0] for r in table] == ["M-1", "M-2"]
     with sqlite3.connect(root / ".git" / "svt" / "index.sqlite") as db:
+        # no trigger fired for the rows: none was there
         assert db.execute("SELECT count(*) FROM verdicts_stale").fetchone() == (0,)
     assert listed(root) == expected(root) == {
         "M-1": ("fail", {"iv_curve": "fail", "noise_test": "pass"}),
         "M-2": ("pass", {"iv_curve": "pass"}), "M-3": ("untested", {})}
-    triggers, table = kept(root)
-    assert triggers == set(tallies.VERDICT_TRIGGERS) and [r[0] for r in table] == ["M-1", "M-2"]
+    assert kept(root) == (triggers, table)
     # from now on kept by the triggers: a later test is seen without a rebuild
     Database(root).record_test("M-3", "iv_curve", passed=True, date=DATES[1])
     assert listed(root)["M-3"] == ("pass", {"iv_curve": "pass"})
@@ -199,7 +201,7 @@ class VerdictsMachine(StoresMachineBase, RuleBasedStateMachine):
 
     @rule()
     def rebuild(self):
-        """The index deleted: the next query rebuilds it (without triggers until a list)."""
+        """The index deleted: the next query rebuilds it (and its verdicts, as it writes)."""
         delete_index(self.root)
 
     @rule()
