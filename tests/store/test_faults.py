@@ -17,7 +17,8 @@ import pytest
 
 
 def svt(store: Path, *args: str, env: dict | None = None, preexec=None):
-    full_env = dict(os.environ, **(env or {}))
+    # temporary folders of a process killed on purpose stay in the test's own tmp_path
+    full_env = dict(os.environ, TMPDIR=str(store.parent), **(env or {}))
     return subprocess.run([sys.executable, "-m", "svt_records", "--repo", str(store), *args],
                           capture_output=True, text=True, env=full_env, preexec_fn=preexec)
 
