@@ -124,17 +124,9 @@ def _who_changed(repo: GitRepo, rev: str | None, revs: dict, rel_path: str,
     for commit, parent in history:
         new = _read_quietly(blobs.get(f"{commit.sha}:{rel_path}"))
         old = _read_quietly(blobs.get(f"{parent}:{rel_path}")) if parent else {}
-        if _field(new, field) != _field(old, field):
+        if merge.field_value(new, field) != merge.field_value(old, field):
             return commit
     return None
-
-
-def _field(record: dict, field: str) -> Any:
-    """A conflict's field in a record: top level, ``attributes.NAME``, or (for a link)
-    the whole of ``connections``."""
-    if field.startswith("attributes.") and isinstance(record.get("attributes"), dict):
-        return record["attributes"].get(field.split(".", 1)[1])
-    return record.get(field.split(".", 1)[0].split("[", 1)[0])
 
 
 def _read_quietly(data: bytes | None) -> dict:

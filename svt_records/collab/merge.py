@@ -81,6 +81,28 @@ def link_key(link: dict) -> str:
     return f"connections[{link['to']} {link['type']}]"
 
 
+def field_value(record: dict, name: str) -> Any:
+    """The value in ``record`` of a field as a conflict names it: ``status``, ``a.b`` for a
+    key of a mapping, ``connections[TO TYPE]`` for a link (link_key), and
+    ``connections[TO TYPE].key`` for one of its keys; None where there is none."""
+    value: Any = record
+    rest = name
+    if name.startswith("connections["):
+        end = name.find("]")
+        if end < 0:
+            return None
+        to, _, kind = name[len("connections["):end].partition(" ")
+        value = next((link for link in record.get("connections") or []
+                      if isinstance(link, dict) and link.get("to") == to
+                      and link.get("type") == kind), None)
+        rest = name[end + 1:].removeprefix(".")
+        if not rest:
+            return value
+    for part in rest.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _merge_links(base: list, ours: list, theirs: list, prefer: str,
                  conflicts: list[Conflict]) -> list:
     """Connections as a set keyed by (to, type); a link changed on both sides differently

@@ -106,7 +106,7 @@ def _plan(db: StoreBase, cid: str, side: str | None, sets: dict[str, str],
         raise InvalidInput(f"refused: {cid}: {problems[0][1]}")
     plan = _Plan(resolution, text)
     if replayed is not None:
-        dropped = [c for c in conflicts if _field(merged, c.field) != c.theirs]
+        dropped = [c for c in conflicts if merge.field_value(merged, c.field) != c.theirs]
         if dropped:
             plan.event = _keep_on_record(db, rel, merged, dropped, replayed)
             resolution.kept = plan.event[0]
@@ -153,7 +153,7 @@ def _keep_on_record(db: StoreBase, rel: str, merged: dict, dropped: list[Conflic
     from ..store.txn import Change
     entry = db.repo.commit_entry(replayed)
     values = "; ".join(f"{c.field} {_text(c.base)} -> {_text(c.theirs)} (kept:"
-                       f" {_text(_field(merged, c.field))})" for c in dropped)
+                       f" {_text(merge.field_value(merged, c.field))})" for c in dropped)
     text = (f"Dropped in a rebase, kept on record: {values}, as set by commit {replayed[:10]}"
             f" ({entry.subject}; {entry.author}, {entry.date}). svt resolve settled the"
             " conflict for the branch rebased onto, so git rewrites or drops that commit.")
@@ -168,19 +168,6 @@ def _keep_on_record(db: StoreBase, rel: str, merged: dict, dropped: list[Conflic
 
 def _text(value: Any) -> str:
     return "(absent)" if value is None else str(value)
-
-
-def _field(record: dict, name: str) -> Any:
-    """A conflict's field (as merge names it) in a record: ``a.b`` for a nested key,
-    ``connections[TO TYPE]`` for a link."""
-    if name.startswith("connections[") and name.endswith("]"):
-        to, _, kind = name[len("connections["):-1].partition(" ")
-        return next((link for link in record.get("connections") or [] if isinstance(link, dict)
-                     and link.get("to") == to and link.get("type") == kind), None)
-    value: Any = record
-    for part in name.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
 
 
 def _write(db: StoreBase, rel: str, data: bytes) -> None:

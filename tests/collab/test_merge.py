@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from svt_records.collab.merge import Conflict, merge_records, with_markers
+from svt_records.collab.merge import Conflict, field_value, merge_records, with_markers
 
 FIELDS = ("status", "location", "position", "notes", "serial_number")
 values = st.sampled_from(["spare", "failed", "SLAC", "JLab", "L1", "a note", None])
@@ -110,3 +110,28 @@ def test_markers_surround_only_the_lines_that_differ():
                         "id: M1\nstatus: spare\nlocation: x\n", "ours (abc)", "theirs (def)")
     assert text == ("id: M1\n<<<<<<< ours (abc)\nstatus: failed\n=======\nstatus: spare\n"
                     ">>>>>>> theirs (def)\nlocation: x\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(records(), records(), records())
+def test_each_conflict_names_a_field_whose_values_are_its_sides(base, ours, theirs):
+    """field_value reads a conflict's field by its name, the rule that `svt resolve` (the
+    values a rebase drops) and the merge driver (who changed a field) both use: on each side
+    it finds exactly the value the conflict holds, and in the merged record the side chosen."""
+    for prefer in ("ours", "theirs"):
+        merged, conflicts = merge_records(base, ours, theirs, prefer)
+        for c in conflicts:
+            assert field_value(base, c.field) == c.base, c
+            assert field_value(ours, c.field) == c.ours, c
+            assert field_value(theirs, c.field) == c.theirs, c
+            assert field_value(merged, c.field) == (c.ours if prefer == "ours" else c.theirs)
+
+
+def test_a_link_key_conflict_is_read_from_that_link():
+    base = {"connections": [{"to": "F1", "type": "signal", "cable": "C0"}]}
+    theirs = {"connections": [{"to": "F2", "type": "power"},
+                              {"to": "F1", "type": "signal", "cable": "C2"}]}
+    assert field_value(theirs, "connections[F1 signal].cable") == "C2"
+    assert field_value(theirs, "connections[F2 power]") == {"to": "F2", "type": "power"}
+    assert field_value(base, "connections[F2 power].cable") is None
+    assert field_value(base, "connections[F1 signal") is None
