@@ -85,8 +85,8 @@ def _plan(db: StoreBase, cid: str, side: str | None, sets: dict[str, str],
     rel = _conflicted_path(db, cid)
     versions = stage_versions(db.repo, rel)
     if not versions["ours"] or not versions["theirs"]:
-        raise SvtError(f"{rel} was deleted on one side: keep it with `git add {rel}` or"
-                       f" delete it with `git rm {rel}`")
+        raise SvtError(f"{rel} was deleted on one side: keep it with `git add"
+                       f" {shlex.quote(rel)}` or delete it with `git rm {shlex.quote(rel)}`")
     merged, conflicts = merge.merge_records(versions["base"], versions["ours"],
                                             versions["theirs"], prefer=side)
     open_fields = [c.field for c in conflicts if c.field not in sets]

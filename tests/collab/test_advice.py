@@ -4,6 +4,7 @@ Real clones of a bare remote in tmp_path."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,30 @@ def test_a_rebase_that_drops_the_local_value_keeps_it_on_record(clones, svt):
 def git_attempt(path: Path, *args: str):
     import subprocess
     return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_record_deleted_on_one_side_gets_git_commands_that_settle_it(clones, svt, keep):
+    """A deletes M1's folder by hand, B changes M1: git cannot merge a change into a deleted
+    file, and svt resolve says which git command keeps it and which deletes it; each works
+    as given (paths quoted for the shell), and sync then finishes the merge."""
+    import shlex
+    import subprocess
+    bare, a, b = clones
+    git(a, "rm", "-rq", "records/module/M1")
+    git(a, "commit", "-qm", "M1 goes")
+    run(svt, a, "sync")
+    run(svt, b, "add", "--id", "M1", "--status", "repair")
+    run(svt, b, "sync", "--merge", ok=False)
+    refused = run(svt, b, "resolve", "M1", "--ours", ok=False)
+    assert refused.exit_code == 1 and "was deleted on one side" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    commands = re.findall(r"`(git (?:add|rm) [^`]+)`", refused.stderr)
+    assert [c.split()[1] for c in commands] == ["add", "rm"]
+    chosen = commands[0 if keep else 1]
+    subprocess.run(shlex.split(chosen), cwd=b, check=True, capture_output=True)
+    assert git(b, "diff", "--name-only", "--diff-filter=U") == ""
+    run(svt, b, "sync")
+    assert tip(bare, "main") == tip(b)
+    assert (b / "records/module/M1/component.yaml").exists() == keep
+    assert run(svt, b, "validate", ok=False).exit_code == 0
