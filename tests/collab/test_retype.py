@@ -98,3 +98,15 @@ def test_move_events_refusals_say_what_to_do(tmp_path, svt, png):
                   "2020-01-01T00:00:00+00:00", ok=False)
     assert "no event of S1 was recorded on the part created 2020-01-01" in nothing.stderr
     assert git(store, "rev-parse", "HEAD") == before
+    # an event of the part whose kind was edited into no event kind: named, nothing moved
+    created = Database(store).get_component("S1")["created"]
+    event = next((store / "records/sensor/S1").glob("*/*_iv_curve_*.yaml"))
+    event.write_text(event.read_text().replace("kind: test", "kind: tset"))
+    git(store, "commit", "-qam", "a typo by hand")
+    before = git(store, "rev-parse", "HEAD")
+    bad = svt("--repo", str(store), "move-events", "S1", "S1-2", "--created", created,
+              ok=False)
+    assert bad.exit_code != 0 and len(bad.stderr.strip().splitlines()) == 1
+    assert "has kind 'tset', no event kind" in bad.stderr and "svt validate" in bad.stderr
+    assert git(store, "rev-parse", "HEAD") == before
+    assert event.exists() and not list((store / "records/sensor/S1-2").glob("*/*.yaml"))

@@ -3,8 +3,10 @@ rebase still undoes its change, and the merge `svt sync --merge` made is named f
 with a command that works. Real clones of a bare remote."""
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 from svt_records import Database
@@ -64,3 +66,31 @@ def test_undo_of_the_merge_sync_made_says_what_it_is_and_the_command_works(tmp_p
     assert [t["result"] for t in Database(b).tests("M1")] == ["pass"]  # a's change stays
     listed = git(b, "log", "--oneline", f"{merge[:10]}^1..{merge[:10]}^2")
     assert "M1" in listed
+
+
+def test_undo_of_a_commit_a_resolution_changed_names_its_new_self_and_that_works(tmp_path,
+                                                                                svt):
+    """The rebase replays A's status change onto B's and a conflict is settled in it: the
+    commit's new self makes another change, so svt undo refuses the old id and names the
+    new one, whose undo then works as given."""
+    bare, a, b = clones(tmp_path, svt)
+    old = printed_commit(svt("--repo", str(a), "add", "--id", "M1", "--status",
+                             "failed").stdout)
+    svt("--repo", str(b), "add", "--id", "M1", "--status", "repair")
+    svt("--repo", str(b), "sync")
+    git(a, "fetch", "-q")  # a rebase by hand (svt sync would merge instead)
+    stopped = subprocess.run(["git", "rebase", "origin/main"], cwd=a, capture_output=True)
+    assert stopped.returncode != 0  # stopped at the conflict
+    svt("--repo", str(a), "resolve", "M1", "--set", "status=spare")
+    subprocess.run(["git", "rebase", "--continue"], cwd=a, check=True, capture_output=True,
+                   env={**os.environ, "GIT_EDITOR": "true"})
+    assert Database(a).get_component("M1")["status"] == "spare"
+    refused = svt("--repo", str(a), "undo", old, ok=False)
+    assert refused.exit_code == 1 and "whose change differs" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    command = re.search(r"to undo it, (svt undo [0-9a-f]{10})", refused.stderr).group(1)
+    assert command[len("svt undo "):] == git(a, "rev-parse", "--short=10", "HEAD")
+    done = svt("--repo", str(a), *shlex.split(command)[1:])
+    assert "Undid" in done.stdout
+    assert Database(a).get_component("M1")["status"] == "repair"  # B's value, as before
+    assert svt("--repo", str(a), "validate", ok=False).exit_code == 0
