@@ -193,12 +193,25 @@ def _conflicted_path(db: StoreBase, component_id: str) -> str:
     for rel in candidates:
         if db.repo.unmerged(rel):
             return rel
-    if folder and b"\n<<<<<<< " in b"\n" + (folder / COMPONENT_FILE).read_bytes():
+    if folder and _holds_markers(db, db.rel(folder / COMPONENT_FILE)):
         raise SvtError(f"{component_id} has no merge conflict to resolve, yet"
                        f" {db.rel(folder / COMPONENT_FILE)} holds conflict markers (committed"
                        " by mistake): edit it to keep the right lines, then commit it")
     raise SvtError(f"{component_id} has no merge conflict to resolve (git status shows what"
                    " conflicts)")
+
+
+def _holds_markers(db: StoreBase, rel: str) -> bool:
+    """Whether a record file holds git's conflict markers: read as stored files are (no
+    link followed, a regular file, at most a record's size)."""
+    from ..files.yamlio import MAX_FILE_BYTES
+    from ..store.nofollow import LinkRefused, open_stored
+    try:
+        with os.fdopen(open_stored(db.root, rel), "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except (OSError, LinkRefused):
+        return False
+    return b"\n<<<<<<< " in b"\n" + data
 
 
 def _set(record: dict, name: str, text: str) -> dict:

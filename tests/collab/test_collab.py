@@ -408,3 +408,23 @@ def test_a_location_the_latest_event_contradicts_fails_validation(clones, svt, h
                and "if it is at SLAC, run `svt location M1 SLAC`" in line for line in said), said
     svt("--repo", str(b), "location", "M1", "SLAC")  # the fix it gives
     validate(svt, b)
+
+
+def test_resolve_names_markers_committed_by_mistake_but_never_reads_through_a_link(
+        store_path, svt, tmp_path):
+    """A component.yaml holding conflict markers with no merge going on was committed by
+    mistake: resolve says so. Replaced by a link to a file elsewhere that holds markers (a
+    pull request's doing), it is not read through: only that there is no conflict."""
+    svt("add", "--id", "M1", "--type", "module")
+    record_file = store_path / "records/module/M1/component.yaml"
+    text = record_file.read_text()
+    record_file.write_text(f"<<<<<<< ours\n{text}=======\n{text}>>>>>>> theirs\n")
+    marked = svt("resolve", "M1", "--ours", ok=False)
+    assert marked.exit_code == 1 and "holds conflict markers" in marked.stderr
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(record_file.read_text())
+    record_file.unlink()
+    record_file.symlink_to(outside)
+    linked = svt("resolve", "M1", "--ours", ok=False)
+    assert linked.exit_code == 1 and "Traceback" not in linked.stderr
+    assert "holds conflict markers" not in linked.stderr
