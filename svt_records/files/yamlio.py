@@ -10,6 +10,7 @@ scalar would read back differently, floats that read back as the same float.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
@@ -128,10 +129,8 @@ def out_of_range(what: str) -> str:
 def _resolve_plain(text: str) -> Any:
     if text and text[0].isalpha() and text not in _SPECIAL_WORDS:
         return text  # words: the common case, no number or null can start with a letter
-    if text in _NULL:
-        return None
-    if text in _BOOL:
-        return _BOOL[text]
+    if text in _NULL or text in _BOOL:
+        return _BOOL.get(text)  # None for the nulls
     if _INT_RE.match(text):
         return _integer(text, 10)
     if _OCT_RE.match(text):
@@ -174,8 +173,7 @@ def load(text: str | bytes, *, with_marks: bool = True) -> Document:
                                           " save the file as UTF-8")) from None
     elif len(text) > MAX_FILE_BYTES:
         raise YamlError(Finding(1, 1, f"file is longer than {MAX_FILE_BYTES} characters"))
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text[1:] if text.startswith("\ufeff") else text
     conflict = _CONFLICT_RE.search(text)
     if conflict:
         line = text.count("\n", 0, conflict.start()) + 1
@@ -268,9 +266,7 @@ def _child_path(stack: list[list]) -> Any:
     frame = stack[-1]
     container = frame[0]
     if isinstance(container, dict):
-        if frame[2] is None:
-            return _KEY
-        return frame[1] + (frame[2][0],)
+        return _KEY if frame[2] is None else frame[1] + (frame[2][0],)
     return frame[1] + (len(container),)
 
 
@@ -311,6 +307,11 @@ def _attach(stack: list[list], root: list, value: Any, pos: tuple[int, int] | No
 
 def read_text(path: str | os.PathLike) -> str:
     """The text of a record file, refusing symlinks, special files, huge files and non-UTF-8."""
+    return read_text_stat(path)[0]
+
+
+def read_text_stat(path: str | os.PathLike) -> tuple[str, os.stat_result]:
+    """:func:`read_text`, and the stat of the file read (the index's signature of it)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -325,8 +326,12 @@ def read_text(path: str | os.PathLike) -> str:
         if st.st_size > MAX_FILE_BYTES:
             raise YamlError(Finding(1, 1, f"file is {st.st_size} bytes; records are limited to"
                                           f" {MAX_FILE_BYTES} bytes"))
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        raw, limit = b"", MAX_FILE_BYTES + 1  # to the end: os.read as many bytes as fstat gave
+        while len(raw) < limit:  # and one (a buffered file object cost a rebuild 0.5 s of CPU)
+            piece = os.read(fd, min(limit - len(raw), 1 << 16 if raw else st.st_size + 1))
+            if not piece:
+                break
+            raw += piece
     finally:
         os.close(fd)
     try:
@@ -334,7 +339,7 @@ def read_text(path: str | os.PathLike) -> str:
     except UnicodeDecodeError as exc:
         raise YamlError(Finding(1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start});"
                                       " save the file as UTF-8")) from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return (text[1:] if text.startswith("\ufeff") else text), st
 
 
 def load_file(path: str | os.PathLike) -> Document:
@@ -349,15 +354,10 @@ _INDICATOR_START = set("-?:,[]{}#&*!|>'\"%@`")
 
 
 def _needs_quotes(text: str) -> bool:
-    if text == "" or text != text.strip():
-        return True
-    if _resolve_plain(text) != text or not isinstance(_resolve_plain(text), str):
-        return True
-    if text in _YAML11_BOOL or _YAML11_NUM_RE.match(text):
-        return True
-    if text[0] in _INDICATOR_START:
-        return True
-    if ": " in text or " #" in text or text.endswith(":"):
+    if text == "" or text != text.strip() or _resolve_plain(text) != text \
+            or not isinstance(_resolve_plain(text), str) or text in _YAML11_BOOL \
+            or _YAML11_NUM_RE.match(text) or text[0] in _INDICATOR_START \
+            or ": " in text or " #" in text or text.endswith(":"):
         return True
     if not _PLAIN_SAFE_RE.match(text):
         # Allow ordinary text (letters of any script, spaces, common punctuation) plain.
@@ -398,12 +398,9 @@ def _block_literal(text: str, indent: str) -> str | None:
     lines = text.split("\n")
     if any(line != line.rstrip() for line in lines):
         return None
-    if text.endswith("\n"):
-        if text.endswith("\n\n"):
-            return None
-        head, body = "|", lines[:-1]
-    else:
-        head, body = "|-", lines
+    if text.endswith("\n\n"):
+        return None
+    head, body = ("|", lines[:-1]) if text.endswith("\n") else ("|-", lines)
     return head + "\n" + "\n".join((indent + line) if line else "" for line in body)
 
 
@@ -415,11 +412,9 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, dict) and item:
-                first = True
-                for key, sub in item.items():
-                    prefix = f"{indent}- " if first else f"{indent}  "
+                for n, (key, sub) in enumerate(item.items()):
+                    prefix = f"{indent}- " if n == 0 else f"{indent}  "
                     _emit_entry(f"{prefix}{_scalar(str(key))}:", sub, indent + "  ", out)
-                    first = False
             else:
                 _emit_entry(f"{indent}-", item, indent, out)
     else:
@@ -427,16 +422,11 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
 
 
 def _emit_entry(head: str, item: Any, indent: str, out: list[str]) -> None:
-    if isinstance(item, dict) and item:
+    if isinstance(item, (dict, list)) and item:
         out.append(head)
         _emit(item, indent + "  ", out)
-    elif isinstance(item, list) and item:
-        out.append(head)
-        _emit(item, indent + "  ", out)
-    elif isinstance(item, dict):
-        out.append(head + " {}")
-    elif isinstance(item, list):
-        out.append(head + " []")
+    elif isinstance(item, (dict, list)):
+        out.append(head + (" {}" if isinstance(item, dict) else " []"))
     elif isinstance(item, str) and "\n" in item:
         block = _block_literal(item, indent + "  ")
         out.append(head + " " + (block if block is not None else _scalar(item)))
@@ -465,10 +455,8 @@ def atomic_write(path: str | os.PathLike, data: bytes, tmp_dir: str | os.PathLik
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
@@ -477,6 +465,7 @@ def atomic_write(path: str | os.PathLike, data: bytes, tmp_dir: str | os.PathLik
 _FAST_KEY = r'(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|"(?:[^"\\]|\\.)*")'
 _FAST_LINE = re.compile(r"^( *)(- )?(?:(" + _FAST_KEY + r"):(?: (.*))?|(.*))$")
 _FAST_PLAIN = re.compile(r"^[^#:\[\]{}&*!|>'\"%`,@?\\][^#:\[\]{}&*!|>'\"%`\\]*$")
+_SEEN: dict[str, Any] = {}  # plain scalars resolved before (at most 4096; they repeat)
 
 
 class _NotCanonical(Exception):
@@ -501,11 +490,24 @@ def load_fast(text: str) -> Any:
 
 
 def _fast_scalar(raw: str) -> Any:
-    if raw.startswith('"'):
-        return json.loads(raw)  # JSON strings are YAML double-quoted strings
+    if raw.startswith('"'):  # JSON strings are YAML double-quoted strings: json.loads gives
+        inner = raw[1:-1]  # one without escape, quote or control character as it stands
+        if len(raw) > 1 and raw[-1] == '"' and '"' not in inner and "\\" not in inner \
+                and inner.isprintable():
+            return inner
+        return json.loads(raw)
+    value = _SEEN.get(raw, _NotCanonical)  # (a marker no scalar resolves to)
+    if value is _NotCanonical:
+        value = _fast_plain(raw)
+        if len(_SEEN) < 4096 and not isinstance(value, (dict, list)):
+            _SEEN[raw] = value
+    return value
+
+
+def _fast_plain(raw: str) -> Any:
     if raw in ("{}", "[]"):
         return {} if raw == "{}" else []
-    if raw[0] in " -?~" and not (_INT_RE.match(raw) or _FLOAT_RE.match(raw) or raw == "~"):
+    if raw[:1] in " -?~" and not (_INT_RE.match(raw) or _FLOAT_RE.match(raw) or raw == "~"):
         raise _NotCanonical
     if not _FAST_PLAIN.match(raw):
         raise _NotCanonical

@@ -311,22 +311,25 @@ class Freshness:
               known: set[str] | dict[str, int] | None = None,
               seen: set[str] | None = None) -> None:
         """Add the record files under ``folder`` (and folders not yet known) to the sets;
-        ``seen`` gets the folders directly in ``folder``."""
+        ``seen`` gets the folders directly in ``folder``. (A rebuild walks every folder:
+        each name is joined once, only for what is kept.)"""
         try:
-            entries = list(os.scandir(os.path.join(self.root, folder)))
+            entries = list(os.scandir(f"{self.root}/{folder}"))
         except (FileNotFoundError, NotADirectoryError):
             return
         depth = folder.count("/")  # records=0, type=1, component=2, year=3
+        deeper, has_files = depth < 3, depth >= 2
         for entry in entries:
-            rel = f"{folder}/{entry.name}"
+            name = entry.name
             if entry.is_dir(follow_symlinks=False):
+                rel = f"{folder}/{name}"
                 if seen is not None:
                     seen.add(rel)
-                if depth < 3 and (known is None or rel not in known) and not entry.name.startswith("."):
+                if deeper and (known is None or rel not in known) and name[:1] != ".":
                     dirs[rel] = entry.stat(follow_symlinks=False).st_mtime_ns
                     self._walk(rel, files, dirs, known)
-            elif entry.name.endswith(".yaml") and depth >= 2:
-                files.add(rel)
+            elif has_files and name.endswith(".yaml"):
+                files.add(f"{folder}/{name}")
 
     def _rebuild(self, tree_proc: Pending, started: int) -> None:
         untracked_proc = self._git("ls-files", "-z", "--others", "--exclude-standard", "--",

@@ -275,28 +275,38 @@ def read_rows(store: StoreBase, paths: Iterable[str], marks: dict[str, int], fre
     ``volatile`` values; a file changed after ``fresh_after`` gets a racy signature."""
     root = str(store.root)
     rows = Rows([], [], [])
+    schema_dir: Path | None = None  # looked up once, at the first component
     for path in paths:
         full = f"{root}/{path}"
-        try:
-            st = os.lstat(full)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
+        text = None
+        if path.count("/") != 3:  # an event: the stat of the file read is its signature
+            try:
+                text, st = yamlio.read_text_stat(full)
+            except (OSError, yamlio.YamlError):
+                pass  # event_row reads it again and says what is wrong
+        if text is None:
+            try:
+                st = os.lstat(full)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
         mark, signature = marks.get(path, 0), sig(st)
         if racy(st.st_mtime_ns, fresh_after):
             mark, signature = mark or WATCHED, f"racy:{signature}"
         rows.files.append(FileRow(path, signature, mark, path.rsplit("/", 1)[0]))
         if path.count("/") == 3:
             if path.endswith("/component.yaml"):
-                rows.components.append(component_row(store, path))
+                if schema_dir is None:
+                    schema_dir = store.schema_dir
+                rows.components.append(component_row(store, path, schema_dir))
         else:
-            rows.events.append(event_row(path, full))
+            rows.events.append(event_row(path, full, text))
     return rows
 
 
-def component_row(store: StoreBase, path: str) -> ComponentRow:
+def component_row(store: StoreBase, path: str, schema_dir: Path | None = None) -> ComponentRow:
     parts = path.split("/")
     try:
-        data = store.load(path, kind="component")
+        data = store.load(path, kind="component", schema_dir=schema_dir)
     except RecordError as exc:
         return ComponentRow(parts[2], parts[1], None, None, None, None, path, None, 0,
                             exc.problems[0].render(), None, None)
@@ -309,8 +319,9 @@ def component_row(store: StoreBase, path: str) -> ComponentRow:
                         data.get("serial_number"), data.get("manufacturer"))
 
 
-def event_row(path: str, full: str) -> EventRow:
-    fields, error = event_fields(full)
+def event_row(path: str, full: str, text: str | None = None) -> EventRow:
+    """The row of the event file ``full`` (``text``: what read_text gave, if read)."""
+    fields, error = event_fields(full, text)
     component = path.split("/")[2]
     if fields is None:
         return EventRow(path, component, None, None, None, None, None, f"{path}: {error}",
@@ -327,13 +338,15 @@ def legacy_number(value: object) -> int | None:
     return value if type(value) is int and yamlio.INT_MIN <= value <= yamlio.INT_MAX else None
 
 
-def event_fields(full: str) -> tuple[dict | None, str | None]:
+def event_fields(full: str, text: str | None = None) -> tuple[dict | None, str | None]:
     """kind, date (and its UTC form), component, test type and result of an event file,
-    from its top-level lines when it is in canonical form, else from the strict reader."""
-    try:
-        text = yamlio.read_text(full)
-    except (OSError, yamlio.YamlError) as exc:
-        return None, str(exc)
+    from its top-level lines when it is in canonical form, else from the strict reader;
+    ``text``: the file's, if the caller read it."""
+    if text is None:
+        try:
+            text = yamlio.read_text(full)
+        except (OSError, yamlio.YamlError) as exc:
+            return None, str(exc)
     fields = yamlio.top_level_scalars(text, EVENT_FIELDS)
     if fields is None:
         try:

@@ -17,7 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from ..files import schema, yamlio
 
@@ -67,10 +67,16 @@ class RecordRead(NamedTuple):
     text: str  # exactly what was read
 
 
+_sha256_hex: Callable[[bytes], str] | None = None  # model.hashing's, imported on first use
+
+
 def _short_hash(text: str) -> str:
     """Six hex digits of sha256: event tags and ids (model.hashing: without OpenSSL)."""
-    from ..model.hashing import sha256_hex
-    return sha256_hex(text.encode("utf-8"))[:6]
+    global _sha256_hex
+    if _sha256_hex is None:  # once: a rebuild of the index asks for 60,000 ids
+        from ..model.hashing import sha256_hex
+        _sha256_hex = sha256_hex
+    return _sha256_hex(text.encode("utf-8"))[:6]
 
 
 def event_tag(content: dict) -> str:
@@ -82,9 +88,11 @@ def event_id(rel_path: str) -> str:
     """The short id `svt show` prints beside an event and `svt show-test` takes: the tag in
     its file name (<stamp>_<name>_<tag>.yaml), or for a name without one (older svt, the
     legacy import) six hex digits of sha256 over its path in the store."""
-    m = EVENT_NAME_RE.match(rel_path.rsplit("/", 1)[-1])
-    if m and m.group("tag"):
-        return m.group("tag")
+    m = EVENT_NAME_RE.match(rel_path[rel_path.rfind("/") + 1:])
+    if m is not None:
+        tag = m.group("tag")
+        if tag:
+            return tag
     return _short_hash(rel_path)
 
 

@@ -115,11 +115,15 @@ class RecordReader(SparseView):
                                 f" {taken!r} or another id")
 
     # ---- reading -------------------------------------------------------------------------
-    def load(self, rel_path: str, *, kind: str | None = None, check: bool = True) -> dict:
-        """Read a record, refusing it (RecordError, with file:line:col) when it is invalid."""
-        return self.read(rel_path, kind=kind, check=check).data
+    def load(self, rel_path: str, *, kind: str | None = None, check: bool = True,
+             schema_dir: Path | None = None) -> dict:
+        """Read a record, refusing it (RecordError, with file:line:col) when it is invalid.
+        ``schema_dir``: :attr:`schema_dir`, when the caller (the index, reading thousands of
+        records) already looked."""
+        return self.read(rel_path, kind=kind, check=check, schema_dir=schema_dir).data
 
-    def read(self, rel_path: str, *, kind: str | None = None, check: bool = True) -> RecordRead:
+    def read(self, rel_path: str, *, kind: str | None = None, check: bool = True,
+             schema_dir: Path | None = None) -> RecordRead:
         """Read a record as :meth:`load` does, keeping the text read: a change that replaces
         the record takes the read (:meth:`stage_replace`) and writes only over that text."""
         path = self.root / rel_path
@@ -140,7 +144,7 @@ class RecordReader(SparseView):
                                                        " (key: value lines)")])
         if check:
             kind = kind or data.get("kind") or "component"
-            found = schema.check(data, kind, self.schema_dir)
+            found = schema.check(data, kind, schema_dir or self.schema_dir)
             if found:
                 doc = doc or yamlio.load(text)  # the strict reader knows the lines
                 problems = [Problem(rel_path, *doc.mark(p), msg) for p, msg in found]
