@@ -162,10 +162,11 @@ class GitStaging(GitConfig):
 
 def _write_all(fd: int, pieces: "list[bytes | memoryview]") -> None:
     """Write the pieces one after the other (os.writev, at most 512 at a time, until every
-    byte is written)."""
+    byte is written; os.write where there is no writev)."""
     views = [memoryview(p).cast("B") for p in pieces if len(p)]
+    writev = getattr(os, "writev", None) or (lambda fd, parts: os.write(fd, parts[0]))
     while views:
-        done = os.writev(fd, views[:512])
+        done = writev(fd, views[:512])
         while views and done >= len(views[0]):
             done -= len(views[0])
             views.pop(0)

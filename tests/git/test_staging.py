@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from svt_records.git import ownwrites
 from tests.conftest import git
 
@@ -72,3 +74,31 @@ def test_a_split_index_is_left_to_git_and_not_linked(store_path, svt_proc, png):
     assert_index_is_heads(store_path)
     assert links(store_path) == before
     assert list((store_path / ".git").glob("sharedindex.*"))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_pieces_are_written_whole_whatever_each_write_takes(tmp_path, monkeypatch, chunk):
+    """os.writev may write fewer bytes than asked (and Windows has none: os.write then):
+    the index written from pieces is every byte of them, in order."""
+    import os
+    from svt_records.git import staging
+    pieces = [b"DIRC", memoryview(b"0123456789" * 50)[3:400], b"", bytes(range(256)) * 3]
+    real_write = os.write
+
+    def short_writev(fd, parts):  # writes at most ``chunk`` bytes of what it is given
+        data = b"".join(bytes(p) for p in parts)[:chunk]
+        return real_write(fd, data)
+
+    for writev in (short_writev, None):
+        out = tmp_path / f"out-{writev is None}"
+        if writev is None:
+            monkeypatch.delattr(os, "writev")
+            monkeypatch.setattr(os, "write", lambda fd, d: real_write(fd, bytes(d)[:chunk]))
+        else:
+            monkeypatch.setattr(os, "writev", writev)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT)
+        try:
+            staging._write_all(fd, list(pieces))
+        finally:
+            os.close(fd)
+        assert out.read_bytes() == b"".join(bytes(p) for p in pieces)
