@@ -69,6 +69,8 @@ class GitStaging(GitConfig):
     def _may_hold_index_lock(self) -> bool:
         """Whether svt may write .git/index itself (or through a copy git writes): one
         file at the usual place, and no hook that git runs when it changes."""
+        if os.name == "nt":  # a file open or mapped there cannot be renamed over
+            return False
         if os.environ.get("GIT_INDEX_FILE") or os.environ.get("GIT_INDEX_VERSION") or any(
                 k.startswith("GIT_TEST_") for k in os.environ):  # git's test switches
             return False
