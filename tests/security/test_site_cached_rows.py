@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import json
 
-from svt_records import Database
+from tests.site.test_rebuild_equals_full import two_modules_built
 
 MANIFEST = ".svt-site/manifest.json"
 
 
 def test_a_forged_row_with_a_kept_seal_is_rendered_again(tmp_path, svt):
-    store = tmp_path / "store"
-    db = Database(store)
-    db.initialize_schema()
-    db.save_component("MOD-1", {"type": "module", "status": "testing"})
-    db.save_component("MOD-2", {"type": "module", "status": "spare"})
-    out = tmp_path / "out"
-    svt("--repo", str(store), "site", str(out))
-    manifest = json.loads((out / MANIFEST).read_text())
+    db, store, out, manifest = two_modules_built(tmp_path, svt)
     seal, html = manifest["table_rows"]["MOD-1"]
     assert html in (out / "components.html").read_text()
     manifest["table_rows"]["MOD-1"] = [seal, "<tr><td><script>alert(1)</script></td></tr>"]
@@ -32,13 +25,7 @@ def test_a_forged_row_with_a_kept_seal_is_rendered_again(tmp_path, svt):
 
 
 def test_a_manifest_with_malformed_problems_is_validated_afresh(tmp_path, svt):
-    store = tmp_path / "store"
-    db = Database(store)
-    db.initialize_schema()
-    db.save_component("MOD-1", {"type": "module", "status": "testing"})
-    out = tmp_path / "out"
-    svt("--repo", str(store), "site", str(out))
-    manifest = json.loads((out / MANIFEST).read_text())
+    db, store, out, manifest = two_modules_built(tmp_path, svt)
     manifest["problems"] = [["records/x"], 7]
     (out / MANIFEST).write_text(json.dumps(manifest))
     db.save_component("MOD-1", {"status": "spare"})

@@ -116,9 +116,9 @@ def test_each_kind_of_change_rebuilds_to_the_full_builds_bytes(tmp_path, svt, mo
     assert set(manifest["plots"]) == {"iv_curve", "noise_test"}
 
 
-def test_a_manifest_row_with_other_inputs_is_rendered_again(tmp_path, svt):
-    """A row is taken from the manifest only by the hash of what it shows: a row whose hash
-    is not this build's (an older template, an edited manifest) is rendered again."""
+def two_modules_built(tmp_path: Path, svt) -> tuple[Database, Path, Path, dict]:
+    """A store of two modules, its site built in tmp_path/out: (db, store, out, the
+    manifest that build left)."""
     store = tmp_path / "store"
     db = Database(store)
     db.initialize_schema()
@@ -126,7 +126,13 @@ def test_a_manifest_row_with_other_inputs_is_rendered_again(tmp_path, svt):
     db.save_component("MOD-2", {"type": "module", "status": "spare"})
     out = tmp_path / "out"
     svt("--repo", str(store), "site", str(out))
-    manifest = json.loads((out / MANIFEST).read_text())
+    return db, store, out, json.loads((out / MANIFEST).read_text())
+
+
+def test_a_manifest_row_with_other_inputs_is_rendered_again(tmp_path, svt):
+    """A row is taken from the manifest only by the hash of what it shows: a row whose hash
+    is not this build's (an older template, an edited manifest) is rendered again."""
+    db, store, out, manifest = two_modules_built(tmp_path, svt)
     manifest["table_rows"]["MOD-1"] = ["stale", "<tr><td>stale</td></tr>"]
     (out / MANIFEST).write_text(json.dumps(manifest))
     db.save_component("MOD-2", {"status": "installed"})
