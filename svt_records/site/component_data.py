@@ -12,6 +12,7 @@ from ..analysis import testtypes
 from ..analysis.ivfile import is_table
 from ..model.errors import SvtError
 from ..model.names import is_path_safe
+from ..model.registry import COMMON_EVENT_KEYS, EVENT_KINDS
 from ..model.verdicts import latest_by_type, overall_health
 from ..store.base import StoreBase
 from ..store.layout import event_id
@@ -199,11 +200,13 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
                           ev.get("run_period")])
             if kind == "install" and ev.get("run_period"):
                 periods.add(str(ev["run_period"]))
-        elif kind in ("log", "comment", "attach"):
+        elif kind in EVENT_KINDS and EVENT_KINDS[kind].section in ("logs", "attachments"):
             logs.append(dict(ev, _stored=files,
                              _links=site_forge.links(ev["_path"]) if site_forge else None))
-        else:
-            other.append(dict(ev, _stored=files))
+        else:  # its own keys, as the table of other events shows them
+            other.append(dict(ev, _stored=files, _details=[
+                (k, v) for k, v in ev.items()
+                if k not in COMMON_EVENT_KEYS and not k.startswith("_")]))
     record = item.record or {}
     assembly = [(part, record[part]) for part in ("module", *model.MODULE_PARTS)
                 if isinstance(record.get(part), str)]
