@@ -17,7 +17,7 @@ from ..files import schema, yamlio
 from ..model.errors import InvalidInput, SvtError
 from ..git.config import MERGE_ATTRIBUTE
 from ..git.lfs import LFS_SETUP
-from ..store.layout import CONFIG_FILE, RECORDS
+from ..store.layout import CONFIG_FILE, DEFAULT_NAME, RECORDS
 from ..store.txn import Change
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ def forges_of(ci: bool | tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 # The title of a store's web site, unless `svt init --name` gives one: the folder's name
 # ("store", ".hps_svt_tracker") tells a reader nothing.
-DEFAULT_NAME = "HPS SVT records"
 
 
 def _store_name(name: str | None) -> str:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from ..model.verdicts import HEALTH, overall_health, verdict_line
 from ..store.base import StoreBase
+from ..store.layout import DEFAULT_NAME
 
 __all__ = ["HEALTH", "component_row", "home_context", "site_title", "table_test_types"]
 
@@ -23,7 +24,7 @@ def site_title(config: Mapping[str, Any]) -> str:
     """The site's title: svt.yaml's ``name`` (never the store's folder name)."""
     name = config.get("name")
     return str(name) if isinstance(name, (str, int, float)) and str(name).strip() \
-        else "SVT records"
+        else DEFAULT_NAME
 
 
 def filtered(**wanted: str) -> str:

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model.errors import InvalidInput
+from ..store.layout import DEFAULT_NAME
 from . import FILE_MODE, component_page
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -181,6 +182,7 @@ class SiteOutputs:
             env.filters["value"] = _value_text
             env.filters["size"] = _size_text
             env.globals["svt_version"] = __version__
+            env.globals["default_site_name"] = DEFAULT_NAME
             self.env = env
         return self.env
 

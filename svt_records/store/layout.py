@@ -45,6 +45,7 @@ CONFIG_KEYS = ("schema_version", "name", "example", "main_branch", "review", "sy
                "svt_install", "maintainers", "lfs", "max_file_mb", "positions", "detector",
                "site_url", "strict", "test_types")
 DEFAULT_MAX_FILE_MB = 50
+DEFAULT_NAME = "HPS SVT records"  # svt.yaml's name (svt init --name): the site's title
 _KEYS = {"component": COMPONENT_KEYS, "config": CONFIG_KEYS}
 
 
