@@ -181,9 +181,8 @@ def _write(db: StoreBase, rel: str, data: bytes) -> None:
             raise SvtError(f"refused: {db.rel(folder)} is a symbolic link; svt writes no"
                            " record through one")
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".svt-resolve")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    from ..files.yamlio import atomic_write  # a temporary file of a new name: no link
+    atomic_write(path, data)
 
 
 def _conflicted_path(db: StoreBase, component_id: str) -> str:

@@ -428,3 +428,19 @@ def test_resolve_names_markers_committed_by_mistake_but_never_reads_through_a_li
     linked = svt("resolve", "M1", "--ours", ok=False)
     assert linked.exit_code == 1 and "Traceback" not in linked.stderr
     assert "holds conflict markers" not in linked.stderr
+
+
+def test_resolve_writes_no_file_through_a_link_a_pull_request_left(clones, svt, tmp_path):
+    """A link committed beside a record under the name of a temporary file (as a pull
+    request may) is never written through: the record is settled, the file outside kept."""
+    a, b = clones
+    _status_set_on_both_sides(svt, a, b)
+    assert pull(b, "merge").returncode != 0
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not svt's\n")
+    folder = b / "records/module/M1"
+    for name in ("component.yaml.svt-resolve", "component.yaml.tmp"):
+        (folder / name).symlink_to(outside)
+    svt("--repo", str(b), "resolve", "M1", "--theirs")
+    assert outside.read_text() == "not svt's\n"
+    assert record(b)["status"] == "failed"
