@@ -15,15 +15,17 @@ post-index-change hook) leave it all to git, without a link.
 """
 from __future__ import annotations
 
-import mmap
 import os
 from stat import S_ISREG
 from pathlib import Path
-from typing import Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
 
 from .config import GitConfig
 from .objects import _file_mode
 from . import ownwrites
+
+if TYPE_CHECKING:  # loaded by writes only, in _update_index_locked
+    import mmap
 
 
 class IndexStates(NamedTuple):
@@ -97,6 +99,7 @@ class GitStaging(GitConfig):
         except OSError:
             return None
         renamed = False
+        import mmap
         data: bytes | mmap.mmap = b""
         try:
             try:

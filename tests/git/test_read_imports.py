@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from svt_records.api.database import Database
 from svt_records.model.hashing import sha1_hex, sha256_hex
 
-HEAVY = ("subprocess", "_hashlib", "shutil", "sqlite3")
+HEAVY = ("subprocess", "_hashlib", "shutil", "sqlite3", "mmap")
 
 
 def _loaded_after(*commands: list[str]) -> list[str]:
