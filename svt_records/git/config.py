@@ -18,6 +18,7 @@ from .process import GitProcess
 MERGE_DRIVER = "svt"  # the name of svt's merge driver in .git/config and attributes
 MERGE_ATTRIBUTE = f"records/**/component.yaml merge={MERGE_DRIVER}"
 GIT_FALSE = ("false", "no", "off", "0")  # what git's config reads as false (as `git var -l` shows)
+GIT_TRUE = ("true", "yes", "on", "1")  # and as true
 
 
 class Identity(NamedTuple):
@@ -104,13 +105,13 @@ class GitConfig(GitProcess):
                 env[f"GIT_{role}_EMAIL"] = ident.email
         return env
 
-    def hooks_present(self) -> bool:
-        """True when a pre-commit or commit-msg hook would run on `git commit`."""
+    def hooks_present(self, names: Sequence[str] = ("pre-commit", "commit-msg")) -> bool:
+        """True when one of these hooks would run (by default: on `git commit`)."""
         hooks_path = self._config().get("core.hookspath", "").strip()
         hooks = Path(os.path.expanduser(hooks_path)) if hooks_path else self.common_dir / "hooks"
         if hooks_path and not hooks.is_absolute():
             hooks = self.root / hooks
-        return any(os.access(hooks / name, os.X_OK) for name in ("pre-commit", "commit-msg"))
+        return any(os.access(hooks / name, os.X_OK) for name in names)
 
     def config_value(self, key: str) -> str | None:
         """A value of this repository's git config as written (no insteadOf rewriting)."""

@@ -26,11 +26,10 @@ from typing import Mapping, NamedTuple, Sequence
 
 from .indexcache import (Buffer, Table, Tree, Unhandled, joined, pad, read_cache, shifted,
                          walk, write_cache)
+from .config import GIT_FALSE, GIT_TRUE
 from .indexfile import HEADER, STAT
 
 EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
 _MAX_RACY_READ = 1 << 26  # bytes: a racy file larger than this is smudged unread
 
 
@@ -55,10 +54,10 @@ _SETTINGS: dict[str, tuple[str, ...]] = {
         "index.skiphash", "core.splitindex", "index.recordendofindexentries",
         "index.recordoffsettable", "feature.manyfiles", "feature.experimental",
         "core.fsmonitor", "index.sparse", "core.sparsecheckout", "core.ignorestat",
-        "core.ignorecase", "core.precomposeunicode", "core.protecthfs"), _FALSE),
-    **dict.fromkeys(("core.filemode", "core.symlinks", "core.trustctime"), _TRUE),
+        "core.ignorecase", "core.precomposeunicode", "core.protecthfs"), GIT_FALSE),
+    **dict.fromkeys(("core.filemode", "core.symlinks", "core.trustctime"), GIT_TRUE),
     "index.version": ("2",), "index.threads": ("false", "no", "off", "1"),
-    "core.untrackedcache": _FALSE + ("keep",), "core.checkstat": ("default",),
+    "core.untrackedcache": GIT_FALSE + ("keep",), "core.checkstat": ("default",),
     "extensions.objectformat": ("sha1",),
 }
 

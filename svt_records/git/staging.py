@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from stat import S_ISREG
-from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
 
 from .config import GitConfig
@@ -77,15 +76,11 @@ class GitStaging(GitConfig):
                 k.startswith("GIT_TEST_") for k in os.environ):  # git's test switches
             return False
         conf = self._config()
-        if not self._config_false("core.splitindex", "false") or conf.get(
-                "core.sharedrepository") or conf.get("core.fsync") or conf.get(
-                "index.skiphash", "").lower() in ("true", "yes", "on", "1"):
+        if not (self._config_false("core.splitindex", "false")
+                and self._config_false("index.skiphash", "false")) or conf.get(
+                "core.sharedrepository") or conf.get("core.fsync"):
             return False
-        hooks_path = conf.get("core.hookspath", "").strip()
-        hooks = Path(os.path.expanduser(hooks_path)) if hooks_path else self.common_dir / "hooks"
-        if hooks_path and not hooks.is_absolute():
-            hooks = self.root / hooks
-        return not os.access(hooks / "post-index-change", os.X_OK)
+        return not self.hooks_present(("post-index-change",))
 
     def _update_index_locked(self, paths: Sequence[str], dropped: Sequence[str],
                              blobs: Mapping[str, tuple[str, str]]) -> IndexStates | None:

@@ -102,3 +102,19 @@ def test_pieces_are_written_whole_whatever_each_write_takes(tmp_path, monkeypatc
         finally:
             os.close(fd)
         assert out.read_bytes() == b"".join(bytes(p) for p in pieces)
+
+
+def test_a_post_index_change_hook_still_runs(store_path, svt_proc, tmp_path):
+    """git runs post-index-change after it writes the index; svt writing the index itself
+    would skip it, so with the hook present git writes it (the hook runs) and no link is
+    recorded."""
+    ran = tmp_path / "hook-ran"
+    hook = store_path / ".git" / "hooks" / "post-index-change"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(f"#!/bin/sh\necho \"$@\" >> '{ran}'\n")
+    hook.chmod(0o755)
+    before = links(store_path)
+    svt_proc("add", "--id", "M-1", "--type", "module")
+    assert ran.exists()
+    assert links(store_path) == before
+    assert_index_is_heads(store_path)
