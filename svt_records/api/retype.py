@@ -20,6 +20,7 @@ from .. import model
 from ..files import schema
 from ..model.errors import InvalidInput, RuleViolation, SvtError
 from ..rules.crosschecks import CREATED_KEY
+from ..rules.safety import is_plain_file_name
 from ..store.layout import COMPONENT_FILE, RECORDS
 from ..store.txn import Change
 
@@ -134,7 +135,7 @@ def move_events(db: StoreBase, from_id: str, to_id: str, created: str) -> Moved:
             folder = rel.rsplit("/", 1)[0]
             for entry in event.data.get("files") or []:
                 name = entry.get("path") if isinstance(entry, dict) else None
-                if isinstance(name, str) and "/" not in name and not name.startswith("."):
+                if isinstance(name, str) and is_plain_file_name(name):  # as validate says
                     old, dest = f"{folder}/{name}", f"{new.rsplit('/', 1)[0]}/{name}"
                     _move_bytes(db, change, old, dest)
                     change.deletions.append(old)
