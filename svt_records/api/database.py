@@ -85,14 +85,6 @@ class Database(StoreBase):
         from . import setup
         return setup.enable_ci(self, ci, pages=pages, forms=forms)
 
-    @under_lock
-    def enable_pages(self) -> str | None:
-        """Publish `svt site` from the main branch (``svt init --pages`` on an existing
-        store): a GitHub Pages workflow and a GitLab ``pages`` job, in one commit. Returns
-        the commit; None when both were there already."""
-        from . import setup
-        return setup.enable_pages(self)
-
     # ---- components ---------------------------------------------------------------------
     def get_component(self, component_id: str) -> dict | None:
         """The component's record (its component.yaml) or None when there is none."""

@@ -244,11 +244,6 @@ def enable_ci(db: "Database", ci: bool | tuple[str, ...], *, pages: bool = False
     return db.commit(change)
 
 
-def enable_pages(db: "Database") -> str | None:
-    from ..collab.forge import FORGES
-    return enable_ci(db, FORGES, pages=True)
-
-
 def backup_database(db: "Database", path: str | os.PathLike) -> str:
     db.require()
     target = Path(os.path.expanduser(str(path))).absolute()

@@ -25,9 +25,6 @@ DEFAULT_AUTHORS = ("OWNER", "MEMBER", "COLLABORATOR")
 ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR",
                 "FIRST_TIMER", "MANNEQUIN", "NONE")
 TOKEN_SECRET = "SVT_PR_TOKEN"  # a fine-grained token; with it, the pull request gets CI
-SETTING = ("Settings > Actions > General > Workflow permissions > \"Allow GitHub Actions to"
-           " create and approve pull requests\"")
-NOT_PERMITTED = "not permitted to create or approve pull requests"  # gh's message
 WRITE = {"contents": "write", "pull-requests": "write", "issues": "write"}
 
 # Every value comes from env: (the body, the login, the number) or from svt's own output;
