@@ -21,13 +21,12 @@ import yaml
 from svt_records import Database
 from svt_records.collab.forge import ACTIONS
 from svt_records.collab.forms import FORM_FILES, FORM_LABEL
+from svt_records.collab.issueflow import ASSOCIATIONS
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 WORKFLOW = ".github/workflows/svt-issue.yml"
 CONTRACT = (".github/ISSUE_TEMPLATE/svt-test.yml", ".github/ISSUE_TEMPLATE/svt-log.yml",
             ".github/ISSUE_TEMPLATE/svt-status.yml")
-ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR",
-                "FIRST_TIMER", "MANNEQUIN", "NONE")
 
 
 def git(path: Path, *args: str) -> str:
@@ -394,3 +393,11 @@ def test_the_refuse_job_only_comments(tmp_path, origin, runner_env):
     assert len(lines) == 1 and lines[0].startswith("gh issue comment 5 --body svt records")
     assert "owner, member, collaborator only" in lines[0]
     assert git(clone, "status", "--porcelain") == ""
+
+
+def test_the_schema_names_the_author_associations_the_workflow_knows():
+    """GitHub's author_association values are written in issueflow.py and, for editors and
+    validate, in the config schema: the two lists are one."""
+    from svt_records.model.registry import package_schema_dir
+    schema = json.loads((package_schema_dir() / "config.schema.json").read_text())
+    assert tuple(schema["properties"]["issue_authors"]["items"]["enum"]) == ASSOCIATIONS
