@@ -28,6 +28,7 @@ from .indexcache import (Buffer, Table, Tree, Unhandled, joined, pad, read_cache
                          walk, write_cache)
 from .config import GIT_FALSE, GIT_TRUE
 from .indexfile import HEADER, STAT
+from .objects import _object_id
 
 EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
 _MAX_RACY_READ = 1 << 26  # bytes: a racy file larger than this is smudged unread
@@ -401,7 +402,7 @@ def _racily_clean(root: Path, name: bytes, entry: bytes) -> bool:
 
 
 def _blob_id(content: bytes) -> bytes:
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).digest()
+    return bytes.fromhex(_object_id(b"blob", content)[1])
 
 
 def _at_least(values: array, floor: int, top: int) -> list[int]:
