@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from ..model.errors import GitError
 from . import ownwrites
 from .log import GitLog
-from .objects import GitObjects, _mode
+from .objects import Changed, GitObjects, _mode
 from .process import fault_point
 
 _ZERO = "0" * 40
@@ -46,14 +46,16 @@ class GitCommit(GitObjects, GitLog):
         else:
             shas = self.hash_files(paths)
         changes = {p: (_mode(self.root / p), s) for p, s in zip(paths, shas)}
+        changed: Changed | None = None
         if len(changes) + len(removed) > BULK_THRESHOLD:
             tree = self._bulk_tree(parent, changes, removed)
         else:
+            changed = Changed()
             with self.batch() as reader:
                 base_tree = reader.commit_tree(parent) if parent else None
                 tree = self._update_tree(reader, base_tree, {
-                    **changes, **dict.fromkeys(removed)}) or self._write_tree({})
-        commit = self._commit_object(tree, parent, message, env)
+                    **changes, **dict.fromkeys(removed)}, changed) or self._write_tree({})
+        commit, authored = self._commit_object(tree, parent, message, env)
         if before_ref_update:
             before_ref_update(commit)
         self.run("update-ref", "-m", f"commit (svt): {message.splitlines()[0]}", "HEAD", commit,
@@ -62,9 +64,12 @@ class GitCommit(GitObjects, GitLog):
         self.note_commit()
         states = self.sync_index(paths, refilter, removed, blobs=changes)
         if states is not None and parent is not None and not refilter:
+            logged = None  # what git log says of the commit, where svt knows it exactly
+            if authored is not None and changed is not None and changed.exact:
+                logged = (*authored, ownwrites.paths_tuple(changed.paths))
             ownwrites.record(self.svt_dir(), ownwrites.Link(
                 parent, commit, states.before, states.after, ownwrites.paths_tuple(paths),
-                ownwrites.paths_tuple(removed)))
+                ownwrites.paths_tuple(removed), logged))
         return commit
 
     def _commit_with_hooks(self, paths: list[str], message: str, parent: str | None,

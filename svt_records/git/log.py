@@ -26,6 +26,18 @@ class Commit(NamedTuple):
     date: str
     subject: str
 
+    @classmethod
+    def of(cls, parts: Sequence[str]) -> "Commit":
+        """A Commit from git's fields (COMMIT_FORMAT), its date spelt one way."""
+        sha, author, date, subject = parts
+        return cls(sha, author, iso_date(date), subject)
+
+
+def iso_date(date: str) -> str:
+    """git's strict ISO 8601 date (%aI) spelt one way: git 2.39 writes a zero offset as
+    +00:00, later versions as Z; svt's own commits (git/ownwrites.py) spell it +00:00."""
+    return date[:-1] + "+00:00" if date.endswith("Z") else date
+
 
 # git log's --format of a Commit: its fields in order, each ended by \x1f but the last
 COMMIT_FORMAT = "%H%x1f%an%x1f%aI%x1f%s"
@@ -56,7 +68,7 @@ class GitLog(GitWorktree):
         for line in out.splitlines():
             parts = line.split("\x1f")
             if len(parts) == 4:
-                commits.append(Commit(*parts))
+                commits.append(Commit.of(parts))
         return commits
 
     def full_log(self, paths: Sequence[str]) -> list[LogEntry]:
@@ -156,7 +168,7 @@ class GitLog(GitWorktree):
         for chunk in out.split("\x1e")[1:]:
             parts = chunk.split("\x1f", 4)
             if len(parts) == 5:
-                found.append((Commit(*parts[:4]), parts[4]))
+                found.append((Commit.of(parts[:4]), parts[4]))
         return found
 
     def changes_of(self, revs: str, path: str, limit: int = 50) -> list[tuple[Commit, str]]:
@@ -168,7 +180,7 @@ class GitLog(GitWorktree):
         for line in out.splitlines():
             parts = line.split("\x1f")
             if len(parts) == 5:
-                found.append((Commit(*parts[:4]), (parts[4].split() or [""])[0]))
+                found.append((Commit.of(parts[:4]), (parts[4].split() or [""])[0]))
         return found
 
     def last_change(self, rev: str, path: str) -> Commit | None:
@@ -176,7 +188,7 @@ class GitLog(GitWorktree):
         out = self.run("log", "-1", f"--format={COMMIT_FORMAT}", rev, "--", path,
                        check=False).strip()
         parts = out.split("\x1f")
-        return Commit(*parts) if len(parts) == 4 else None
+        return Commit.of(parts) if len(parts) == 4 else None
 
     def changes_between(self, base: str, head: str,
                         paths: Sequence[str] = ()) -> list[tuple[str, str]]:
@@ -262,5 +274,5 @@ def _log_entries(out: str) -> list[LogEntry]:
         sha, author, date, subject, parents = head.split("\x1f")[:5]
         parts = [p for p in files.lstrip("\n").split("\x00") if p]
         changes = list(zip(parts[0::2], parts[1::2]))
-        entries.append(LogEntry(sha, parents.split(), author, date, subject, changes))
+        entries.append(LogEntry(sha, parents.split(), author, iso_date(date), subject, changes))
     return entries

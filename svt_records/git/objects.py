@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from ..model.errors import GitError
 from .config import GitConfig
@@ -68,10 +68,11 @@ class GitObjects(GitConfig):
         return _LooseWriter(self.common_dir / "objects", zlevel)
 
     def _commit_object(self, tree: str, parent: str | None, message: str,
-                       env: dict[str, str]) -> str:
+                       env: dict[str, str]) -> tuple[str, "Authored | None"]:
         """Write the commit object, in-process where git would write the same bytes;
         through ``git commit-tree`` where it would not (dates or an encoding set, a name
-        or email git would clean up)."""
+        or email git would clean up). Returns its id and, when written in-process, what
+        ``git log`` prints of it (None: only git knows)."""
         loose = self._loose_writer()
         conf = self._config()
         idents = []
@@ -86,7 +87,7 @@ class GitObjects(GitConfig):
                  and all(_clean_ident(part) for ident in idents for part in ident))
         if not plain or loose is None:
             args = ["commit-tree", tree] + (["-p", parent] if parent else [])
-            return self.run(*args, input=message.encode("utf-8"), env=env).strip()
+            return self.run(*args, input=message.encode("utf-8"), env=env).strip(), None
         import time
         now = int(time.time())
         offset = time.localtime(now).tm_gmtoff // 60
@@ -94,12 +95,24 @@ class GitObjects(GitConfig):
         lines = [f"tree {tree}"] + ([f"parent {parent}"] if parent else [])
         lines += [f"{role} {name} <{email}> {stamp}"
                   for role, (name, email) in zip(("author", "committer"), idents)]
-        return loose.write(b"commit", ("\n".join(lines) + "\n\n" + message).encode("utf-8"))
+        sha = loose.write(b"commit", ("\n".join(lines) + "\n\n" + message).encode("utf-8"))
+        subject = _plain_subject(message)
+        if subject is None or conf.get("i18n.logoutputencoding", "utf-8").lower() not in (
+                "utf-8", "utf8"):
+            return sha, None
+        sign, off = ("-" if offset < 0 else "+"), abs(offset)
+        date = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now + offset * 60)) \
+            + f"{sign}{off // 60:02d}:{off % 60:02d}"
+        return sha, Authored(idents[0][0], date, subject)
 
     def _update_tree(self, reader: "_BatchReader", tree: str | None,
-                     changes: dict[str, tuple[str, str] | None]) -> str | None:
+                     changes: dict[str, tuple[str, str] | None],
+                     changed: "Changed | None" = None, prefix: str = "") -> str | None:
         """``tree`` (None: an empty one) with ``changes`` ({path: (mode, blob id)}, or
-        {path: None} to delete the file) in it; None when nothing is left in it."""
+        {path: None} to delete the file) in it; None when nothing is left in it. ``changed``
+        collects the paths whose entry really changed, the files ``git log --name-only``
+        lists for the commit (``changed.exact`` turns False where a file and a folder trade
+        places: git would list the folder's files)."""
         entries = reader.tree(tree) if tree else {}
         subdirs: dict[bytes, dict[str, tuple[str, str] | None]] = {}
         for path, blob in changes.items():
@@ -107,14 +120,19 @@ class GitObjects(GitConfig):
             name = head.encode("utf-8", "surrogateescape")
             if sep:
                 subdirs.setdefault(name, {})[rest] = blob
-            elif blob is None:
-                entries.pop(name, None)
-            else:
+                continue
+            old = entries.pop(name, None) if blob is None else entries.get(name)
+            if blob is not None:
                 entries[name] = (blob[0].encode(), bytes.fromhex(blob[1]))
+            if changed is not None and old != entries.get(name):
+                changed.note(prefix + path, old is not None and old[0] == TREE_MODE)
         for name, sub in subdirs.items():
             old = entries.get(name)
             old_sha = old[1].hex() if old and old[0] == TREE_MODE else None
-            new = self._update_tree(reader, old_sha, sub)
+            if changed is not None and old is not None and old_sha is None:
+                changed.exact = False  # a file where a folder is to be
+            new = self._update_tree(reader, old_sha, sub, changed,
+                                    f"{prefix}{name.decode('utf-8', 'surrogateescape')}/")
             if new is None:
                 entries.pop(name, None)  # git keeps no empty folders
             else:
@@ -220,3 +238,34 @@ def _object_id(kind: bytes, data: bytes) -> tuple[bytes, str]:
     from ..model.hashing import sha1_hex  # without OpenSSL for small objects
     raw = b"%s %d\0%s" % (kind, len(data), data)
     return raw, sha1_hex(raw)
+
+
+class Authored(NamedTuple):
+    """What ``git log --format=%an%aI%s`` prints of a commit svt wrote in-process."""
+    author: str
+    date: str  # strict ISO 8601, as log.iso_date spells it
+    subject: str
+
+
+class Changed:
+    """The paths a commit's tree update really changed (see GitObjects._update_tree)."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.exact = True
+
+    def note(self, path: str, was_folder: bool) -> None:
+        self.paths.append(path)
+        if was_folder:
+            self.exact = False
+
+
+def _plain_subject(message: str) -> str | None:
+    """The commit message's subject as ``git log --format=%s`` prints it, for a message
+    whose first line is plain text followed by nothing or a blank line; None otherwise
+    (git's rules for the rest are its own)."""
+    first, _, rest = message.partition("\n")
+    if not first or first != first.strip() or not first.isprintable() \
+            or (rest and not rest.startswith("\n")):
+        return None
+    return first

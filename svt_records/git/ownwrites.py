@@ -37,6 +37,9 @@ class Link(NamedTuple):
     index_to: str
     changed: tuple[str, ...]
     removed: tuple[str, ...]
+    # what `git log --name-only --format=%an%aI%s` says of the commit: author, date, subject
+    # and the files it really changed; None where svt does not know it exactly (older links)
+    log: "tuple[str, str, str, tuple[str, ...]] | None" = None
 
 
 class Chain(NamedTuple):
@@ -100,6 +103,50 @@ def since(svt_dir: Path, head: str, index: str, head_now: str, index_now: str
         if state == (head_now, index_now):
             return Chain(frozenset(touched), frozenset(removed))
     return None
+
+
+class Logged(NamedTuple):
+    """One of svt's commits as ``git log`` lists it (see Link.log)."""
+    sha: str
+    author: str
+    date: str
+    subject: str
+    paths: tuple[str, ...]
+
+
+def commit_line(svt_dir: Path, old: str, new: str) -> list[Logged] | None:
+    """svt's own commits after ``old`` up to ``new``, oldest first, each the single child
+    of the one before, as git log lists them; None unless links lead from ``old`` to
+    ``new`` and each knows its log (then git must say). A commit's parent, author, date,
+    message and files never change, so any link that made it says so, whatever HEAD or
+    git's index did since."""
+    if old == new:
+        return []
+    try:
+        text = (svt_dir / NAME).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    import json
+    made: dict[str, Link] = {}  # a commit: the link of svt's that made it
+    for line in text.splitlines():
+        try:
+            read = Link(**json.loads(line))
+        except (ValueError, TypeError):
+            continue  # a commit's facts do not depend on the lines before
+        made[read.head_to] = read
+    line_of: list[Logged] = []
+    at = new
+    while at != old:
+        link = made.pop(at) if at in made else None  # popped: a cycle ends the walk
+        if link is None or not isinstance(link.log, list) or len(link.log) != 4:
+            return None
+        author, date, subject, paths = link.log
+        if not all(isinstance(v, str) for v in (author, date, subject)) \
+                or not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            return None
+        line_of.append(Logged(at, author, date, subject, tuple(paths)))
+        at = link.head_from
+    return line_of[::-1]
 
 
 def trailer(data: "bytes | mmap.mmap") -> str:

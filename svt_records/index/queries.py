@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Tuple
 
 from .. import model
 from ..model.errors import SvtError
+from ..git import ownwrites
 from ..git.log import Commit
 from . import tallies
 from .rows import (LOCK_WAIT, TABLE_COLUMNS, UNCOMMITTED, PlainRows, Rows, Skipped,
@@ -372,7 +373,7 @@ class Index:
         """Bring the folders' lists from the HEAD they were made at to ``head``; False if
         the index was busy."""
         old = self._meta("commits-head")
-        line = self.store.repo.line_of_commits(old, head) if old else None
+        line = _line_of_commits(self.store, old, head) if old else None
         if not self._begin_quickly():
             return False
         try:
@@ -382,11 +383,9 @@ class Index:
                 self.db.execute("DELETE FROM recent_commits")
             else:
                 added: dict[str, list[Commit]] = defaultdict(list)  # newest first
-                for entry in reversed(line):
-                    folders = {component_folder(path) for _, path in entry.changes}
-                    for folder in filter(None, folders):
-                        added[folder].append(Commit(entry.sha, entry.author, entry.date,
-                                                    entry.subject))
+                for commit, paths in reversed(line):
+                    for folder in filter(None, {component_folder(path) for path in paths}):
+                        added[folder].append(commit)
                 q = self.db.execute
                 for folder, commits in added.items():
                     row = q("SELECT commits, complete FROM recent_commits WHERE folder=?",
@@ -438,6 +437,19 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _line_of_commits(store: StoreBase, old: str, head: str
+                     ) -> list[tuple[Commit, Iterable[str]]] | None:
+    """The commits after ``old`` up to ``head`` (a line of single-parent commits, oldest
+    first), each with the files it changed; None if they are no such line. svt's own
+    commits are known without git (git/ownwrites.py); others are asked of git log."""
+    own = ownwrites.commit_line(store.repo.svt_dir(), old, head)
+    if own is not None:
+        return [(Commit(c.sha, c.author, c.date, c.subject), c.paths) for c in own]
+    found = store.repo.line_of_commits(old, head)
+    return None if found is None else [
+        (Commit(e.sha, e.author, e.date, e.subject), [p for _, p in e.changes]) for e in found]
 
 
 class Verdicts(NamedTuple):

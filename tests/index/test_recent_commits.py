@@ -38,7 +38,7 @@ def git(path: Path, *args: str, check: bool = False) -> subprocess.CompletedProc
 def git_log(root: Path, folder: str, n: int) -> list[Commit]:
     """The oracle: git's own answer."""
     out = git(root, "log", f"-n{n}", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", folder).stdout
-    return [Commit(*line.split("\x1f")) for line in out.splitlines()]
+    return [Commit.of(line.split("\x1f")) for line in out.splitlines()]
 
 
 class CommitsMachine(StoresMachineBase, RuleBasedStateMachine):
@@ -135,7 +135,7 @@ def test_show_lists_the_commits_git_log_lists_after_any_sequence(template):
     run_machine(CommitsMachine, EXAMPLES, STEPS)
 
 
-def test_show_asks_git_nothing_while_head_stays_and_one_log_when_it_moved(
+def test_show_asks_git_nothing_after_svt_commits_and_one_log_after_others(
         store_path, svt_proc, tmp_path, gitcmd):
     svt_proc("add", "--id", "FEB-001", "--type", "feb", "--status", "spare")
     svt_proc("show", "FEB-001")
@@ -149,7 +149,11 @@ def test_show_asks_git_nothing_while_head_stays_and_one_log_when_it_moved(
                 if "built-in: git" in line]
     assert asked() == []
     svt_proc("add", "--id", "FEB-001", "--location", "Hall B")
-    assert asked() == ["log"]  # what the new commit changed
+    assert asked() == []  # svt's own commit: its link says what it changed
+    (store_path / "records" / "feb" / "FEB-001" / "hand.txt").write_text("by hand\n")
+    gitcmd(store_path, "add", "records")
+    gitcmd(store_path, "commit", "-q", "-m", "a hand commit")
+    assert asked() == ["log"]  # what the hand commit changed
     assert asked() == []
     gitcmd(store_path, "commit", "-q", "--amend", "-m", "reworded")
     assert asked() == ["log", "log"]  # HEAD was rewritten: the lists are forgotten
