@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from .. import model
 from ..files import schema, yamlio
@@ -24,18 +24,34 @@ if TYPE_CHECKING:
     from .database import Database
 
 
-def forges_of(ci: bool | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """``ci`` as the forges to write CI files for: True both, False none."""
+def forges_of(ci: str | bool | Sequence[str] | None, *, pages: bool = False,
+              forms: bool = False) -> tuple[str, ...]:
+    """The forges to write CI files for, in svt's order: ``ci`` as `svt init --ci` takes it
+    (a comma list such as "github,gitlab"; True both, False or None none), with what
+    ``pages`` (both, unless ``ci`` names one) and ``forms`` (github) imply. An empty comma
+    list or a forge svt writes no CI files for is refused (InvalidInput), before anything
+    is written. The only place the forge list is read and checked: the CLI passes its
+    --ci here."""
     from ..collab.forge import FORGES
     if ci is True:
-        return FORGES
-    if ci is False:
-        return ()
-    unknown = [f for f in ci if f not in FORGES]
-    if unknown:
-        raise InvalidInput(f"--ci {','.join(unknown)}: svt writes CI files for"
-                           f" {' and '.join(FORGES)}, e.g. --ci github,gitlab")
-    return tuple(f for f in FORGES if f in ci)
+        named: list[str] = list(FORGES)
+    elif ci is False or ci is None:
+        named = []
+    else:
+        parts = ci.split(",") if isinstance(ci, str) else list(ci)
+        named = [str(f).strip().lower() for f in parts if str(f).strip()]
+        if isinstance(ci, str) and not named:
+            raise InvalidInput(f"--ci names no forge: give {', '.join(FORGES)} or both,"
+                               f" e.g. --ci {','.join(FORGES)}")
+        unknown = [f for f in named if f not in FORGES]
+        if unknown:
+            known = [f for f in FORGES if f in named]
+            shown = ", ".join(repr(f[:40]) for f in unknown[:3])
+            raise InvalidInput(f"--ci: svt writes CI files only for {' and '.join(FORGES)},"
+                               f" not {shown}: e.g. --ci {','.join(known or FORGES)}")
+    wanted = set(named) | (set(FORGES) if pages and not named else set())
+    wanted |= {"github"} if forms else set()
+    return tuple(f for f in FORGES if f in wanted)
 
 
 # The title of a store's web site, unless `svt init --name` gives one: the folder's name
@@ -53,10 +69,10 @@ def _store_name(name: str | None) -> str:
 
 
 def initialize_schema(db: "Database", *, lfs: bool, extra_files: dict[str, bytes] | None,
-                      ci: bool | tuple[str, ...], svt_install: str | None,
+                      ci: str | bool | Sequence[str], svt_install: str | None,
                       maintainers: tuple[str, ...], review: str | None, pages: bool,
                       forms: bool = False, name: str | None = None) -> bool:
-    forges = forges_of(ci)
+    forges = forges_of(ci, pages=pages, forms=forms)
     if db.exists:
         return False
     if db.root.is_file():
@@ -227,12 +243,12 @@ def ci_change(db: "Database", install: str, main: str, pending: dict[str, bytes]
     return change
 
 
-def enable_ci(db: "Database", ci: bool | tuple[str, ...], *, pages: bool = False,
+def enable_ci(db: "Database", ci: str | bool | Sequence[str], *, pages: bool = False,
               forms: bool = False) -> str | None:
     """`svt init --ci/--pages/--forms` on an existing store: the CI files it lacks, in one
     commit (None when it has them all)."""
     from ..collab.forge import DEFAULT_INSTALL
-    forges = forges_of(ci)
+    forges = forges_of(ci, pages=pages, forms=forms)
     config = db.read(CONFIG_FILE, kind="config").data
     main = config.get("main_branch") or db.repo.default_branch() or "main"
     change = ci_change(db, config.get("svt_install") or DEFAULT_INSTALL, main, {},

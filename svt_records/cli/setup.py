@@ -18,23 +18,6 @@ FORMS_NEXT = ("on GitHub, create the label the forms carry (gh label create svt-
               " create and approve pull requests\"); see docs/how-to/recording-from-a-phone.md")
 
 
-def _forges(ci: str | None, pages: bool, forms: bool) -> tuple[str, ...]:
-    """--ci's forges, with what --pages (both, unless --ci names one) and --forms (github)
-    imply."""
-    from ..collab.forge import FORGES
-    named = [f.strip().lower() for f in (ci or "").split(",") if f.strip()]
-    if ci is not None and not named:
-        raise click.BadParameter("name a forge: github, gitlab or github,gitlab",
-                                 param_hint="--ci")
-    unknown = [f for f in named if f not in FORGES]
-    if unknown:
-        raise click.BadParameter(f"{','.join(unknown)} is no forge svt writes CI files for:"
-                                 " use github, gitlab or github,gitlab", param_hint="--ci")
-    wanted = set(named) | (set(FORGES) if pages and not named else set())
-    wanted |= {"github"} if forms else set()
-    return tuple(f for f in FORGES if f in wanted)
-
-
 @click.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--lfs", is_flag=True, help="Track stored images and data files with Git LFS"
@@ -97,7 +80,8 @@ def init(ctx: click.Context, path: str | None, lfs: bool, ci: str | None, no_ci:
     if no_ci:
         echo("note: --no-ci is no longer needed: svt init writes CI files only with --ci,"
              " --pages or --forms", err=True)
-    forges = _forges(ci, pages, forms)
+    from ..api.setup import forges_of
+    forges = forges_of(ci, pages=pages, forms=forms)  # a bad --ci: refused before any write
     root_obj = ctx.find_root().obj or {}
     target = path or root_obj.get("repo") or os.environ.get("SVT_REPO") or DEFAULT_HOME
     db = Database(target)
