@@ -19,10 +19,10 @@ from ..model.errors import InvalidInput
 from ..store.base import StoreBase
 from ..store.layout import RECORDS
 from . import COMPONENTS_DIR, drawing, labels, pages, require_extras
-from .commits import commit_url, component_commits
+from .commits import component_commits
 from .component_data import ComponentInput
 from .component_pages import ComponentPages, make_all, missing
-from .forge_links import forge_key
+from .forge_links import site_project
 from .manifest import changes, forget, read_manifest, validation_problems, write_manifest
 from .outputs import BuildResult, SiteOutputs
 from .paths import FILES_DIR, IV_DIR, LABELS_DIR
@@ -61,9 +61,10 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     result = outputs.result
     # every page links its label or none: with segno come or gone, every page is made again
     # every page links the store's project on the forge (its web address, its issue forms):
-    # with another remote or another set of forms, every page is made again too
-    remote = db.repo.remote_url()
-    links = forge_key(remote, db.main_branch, db.root)
+    # with another remote or another set of forms, every page is made again too. The remote
+    # is asked once, here: every page's links are made from this
+    project = site_project(db.repo.remote_url(), db.main_branch, db.root)
+    links = project.key()
     relabel = bool(old) and (old.get("labels") != with_labels or old.get("links") != links)
     result.full = not old
     site_url = db.config.get("site_url") or None
@@ -114,7 +115,6 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
     # (more than PARALLEL_FROM: always so where whole_log was started)
     commits = component_commits(db, [(cid, path) for cid, _, path, _, _ in todo], whole_log,
                                 many=len(todo) > PARALLEL_FROM)
-    prefix = commit_url(remote)
     outputs_old = old.get("outputs") or {}
     items = [ComponentInput(cid, ctype, path, json.loads(data) if data and not error else None,
                             error, commits.get(cid, []), by_component.get(cid, []))
@@ -124,8 +124,8 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
                    if f"{COMPONENTS_DIR}/{cid}.html" in outputs_old}
     label_hashes = {cid: outputs_old[f"{LABELS_DIR}/{cid}.svg"] for cid in digests
                     if f"{LABELS_DIR}/{cid}.svg" in outputs_old} if with_labels else {}
-    component_pages = ComponentPages(outputs, db, prefix, test_types, events, with_labels,
-                                     site_url, jobs)
+    component_pages = ComponentPages(outputs, db, project.commits, test_types, events,
+                                     with_labels, site_url, jobs, project.forge)
     for cid, digest, digest_hash, _, label_hash, label_wrote in make_all(
             component_pages, items, PARALLEL_FROM):
         digests[cid] = digest
@@ -169,7 +169,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
         raise
     try:
         tests_summary, map_rows = pages.store_pages(
-            outputs, db, index, digests, problems, site_problems, plots,
+            outputs, db, index, digests, problems, site_problems, plots, project=project,
             map_changed=changed_part(MAP_PART) or not kept("map.html"),
             moves_changed=changed_part(MOVES_PART))
     finally:

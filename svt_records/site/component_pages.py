@@ -3,7 +3,7 @@ links (in the forms stored.py chooses): made again only when their inputs change
 process or, for many components, in a pool of forked workers."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import quote
 
@@ -12,7 +12,7 @@ from ..store.base import StoreBase
 from . import COMPONENTS_DIR, labels
 from .component_data import ComponentInput, component_context
 from .display import add_filters
-from .forge_links import Forge, forge
+from .forge_links import Forge
 from .home import site_title
 from .outputs import SiteOutputs, input_hash
 from .paths import FILES_DIR, LABELS_DIR
@@ -42,11 +42,9 @@ class ComponentPages:
     labels: bool  # segno is there: draw labels
     site_url: str | None  # svt.yaml's, which the labels' QR codes hold
     jobs: int
-    # the store's project on GitHub or GitLab, for the links to each record's source
-    forge: Forge | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.forge = forge(self.db.repo.remote_url(), self.db.main_branch, self.db.root)
+    # the store's project on GitHub or GitLab, for the links to each record's source (the
+    # build's SiteProject: the remote is asked once a build)
+    forge: Forge | None
 
 
 def make_all(pages: ComponentPages, items: list[ComponentInput], pool_from: int

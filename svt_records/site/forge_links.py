@@ -81,14 +81,29 @@ def forge(remote_url: str | None, branch: str, root: Path | None = None) -> Forg
     return Forge(kind, f"https://{host}/{path}", path, quote(branch, safe="/"), forms)
 
 
-def forge_key(remote_url: str | None, branch: str, root: Path) -> dict:
-    """What every page's links to the forge are made from, as the site's manifest keeps it:
-    the commit links' prefix and the forge's address, branch and issue forms present (a
-    change of any means every page is made again)."""
-    where = forge(remote_url, branch, root)
-    return {"commits": commit_url(remote_url),
-            "forge": None if where is None else
-            [where.kind, where.web, where.project, where.branch, list(where.forms)]}
+@dataclass(frozen=True)
+class SiteProject:
+    """The store's project as one build links it, worked out once per build (one `git
+    config` call) and passed down to every page: the commit links' prefix
+    (commits.commit_url) and the forge (None: no links to the forge), both of the remote's
+    URL."""
+
+    commits: str | None
+    forge: Forge | None
+
+    def key(self) -> dict:
+        """What every page's links to the forge are made from, as the site's manifest keeps
+        it: the commit links' prefix and the forge's address, branch and issue forms
+        present (a change of any means every page is made again)."""
+        where = self.forge
+        return {"commits": self.commits,
+                "forge": None if where is None else
+                [where.kind, where.web, where.project, where.branch, list(where.forms)]}
+
+
+def site_project(remote_url: str | None, branch: str, root: Path) -> SiteProject:
+    """The store's project of a remote URL (its `origin`), main branch and folder."""
+    return SiteProject(commit_url(remote_url), forge(remote_url, branch, root))
 
 
 def _is_file(path: Path) -> bool:

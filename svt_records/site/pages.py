@@ -16,9 +16,8 @@ from ..model.errors import SvtError
 from ..model.names import is_path_safe
 from ..store.base import StoreBase
 from . import detector, drawing
-from .commits import commit_url
 from .display import add_filters
-from .forge_links import forge
+from .forge_links import SiteProject
 from .home import HEALTH, component_row, home_context, site_title, table_test_types
 from .outputs import SiteOutputs
 
@@ -30,17 +29,16 @@ PARALLEL_FROM = 200  # components; in a smaller store the pages are rendered one
 
 def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[str, dict],
                 problems: list[list], site_problems: list[list],
-                series: dict[str, list[dict]] | None, *, map_changed: bool = True,
-                moves_changed: bool = True) -> tuple[list, dict]:
+                series: dict[str, list[dict]] | None, *, project: SiteProject,
+                map_changed: bool = True, moves_changed: bool = True) -> tuple[list, dict]:
     """Render the store-wide pages whose inputs changed (but the components table:
     :func:`components_page`, called first); (the tests' summary: test type,
     components, runs; who is where on each map): the manifest keeps both. ``series``
     None: no component's tests changed, the tests pages (and their plots) are kept;
     ``map_changed`` False: no component changed what the map shows; ``moves_changed``
-    False: nor who is where."""
+    False: nor who is where; ``project``: the build's links to the forge."""
     ordered, by_type, by_status = _tally(digests)
-    remote = db.repo.remote_url()  # (one git call: the commit links and the forge's)
-    prefix = commit_url(remote)
+    prefix = project.commits
     activity = [dict(c._asdict(), url=(prefix + c.sha) if prefix else None)
                 for c in db.repo.log(["records"], ACTIVITY_SHOWN)]
     if series is None:
@@ -65,7 +63,7 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
     if series is not None:
         _test_pages(outputs, tests, series, site_name)
     invalid = sorted((d["id"], d["type"]) for d in ordered if d["invalid"])
-    where = forge(remote, db.main_branch)
+    where = project.forge
     outputs.page("validation.html", "validation.html.j2", {
         "site_name": site_name,
         "views": {str(p[0]): where.links(str(p[0]))["view"] for p in problems
