@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .. import model
 from ..model.errors import InvalidInput
@@ -91,6 +91,14 @@ class Limit:
     max: float | None = None
     min_path: str = ""
     max_path: str = ""
+
+    def bounds(self) -> Iterator[tuple[str, float, str]]:
+        """Each bound that is set, min first: ``("min", value, path)``, ``("max", value,
+        path)``, with the svt.yaml path it comes from (for ``TestType.is_placeholder``)."""
+        for bound, edge, path in (("min", self.min, self.min_path),
+                                  ("max", self.max, self.max_path)):
+            if edge is not None:
+                yield bound, edge, path
 
     def describe(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
@@ -243,10 +251,7 @@ def judge(definition: TestType, component_type: str | None,
             continue
         value = number_in(measurements[limit.name], limit.unit)
         unit = f" {limit.unit}" if limit.unit else ""
-        for bound, edge, path in (("min", limit.min, limit.min_path),
-                                  ("max", limit.max, limit.max_path)):
-            if edge is None:
-                continue
+        for bound, edge, path in limit.bounds():
             failed = said[definition.is_placeholder(path)].setdefault(limit.name, [])
             if value is None:
                 message = (f"{limit.name} is not a number in {limit.unit or 'its unit'}"

@@ -101,11 +101,9 @@ def limit_marks(definition: testtypes.TestType | None, measure: str, unit: str |
         for limit in definition.limits(ctype):
             if limit.name != measure:
                 continue
-            for bound, edge, path in (("min", limit.min, limit.min_path),
-                                      ("max", limit.max, limit.max_path)):
-                if edge is not None:
-                    key = (bound, float(edge), limit.unit, definition.is_placeholder(path))
-                    found.setdefault(key, []).append(ctype)
+            for bound, edge, path in limit.bounds():
+                key = (bound, float(edge), limit.unit, definition.is_placeholder(path))
+                found.setdefault(key, []).append(ctype)
     out = []
     for (bound, edge, own, placeholder), ctypes in sorted(found.items(), key=str):
         factor = model.unit_factor(own, unit)
@@ -145,11 +143,10 @@ def iv_marks(defined: dict[str, testtypes.TestType], iv_types: list[str],
             label = (f"operating voltage {model.format_si(abs(operating), 'V')}"
                      + (" (placeholder)" if placeholder else ""))
         for limit in definition.limits(component_type):
-            for bound, edge, path in (("min", limit.min, limit.min_path),
-                                      ("max", limit.max, limit.max_path)):
+            for bound, edge, path in limit.bounds():
                 for axis, base in (("V", "V"), ("I", "A")):
                     factor = model.unit_factor(limit.unit, base) if limit.unit else None
-                    if edge is None or factor is None:
+                    if factor is None:
                         continue
                     placeholder = definition.is_placeholder(path)
                     mark = [axis, float(edge) * factor,
