@@ -116,7 +116,7 @@ def test(component_id: str | None, test_type: str | None, passed: bool, failed: 
 
 def verdict_lines(event: dict, values: bool = True) -> list[str]:
     """What the analysis derived (its ``values`` too) and what the limits say of a test."""
-    from ..model.registry import format_measurement
+    from ..model.values import format_measurement
     out = []
     analysis = event.get("analysis") or {}
     measures = event.get("measurements") or {}
@@ -159,7 +159,8 @@ def show_test(test_id: str, fmt: str) -> None:
 
 
 def _print_test(db: "Database", ev: dict, fmt: str) -> None:
-    from ..model.registry import FILE_KIND_LABELS, format_measurement, format_size
+    from ..model.registry import FILE_KIND_LABELS, format_size
+    from ..model.values import format_measurement
     if fmt == "json":
         echo_data(to_json(ev))
         return

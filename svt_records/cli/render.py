@@ -18,6 +18,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import click
 
+# the rule of a verdict's cell is the model's (the site's components table uses it too)
+from ..model.verdicts import verdict_cells as verdict_cells
+
 
 # C0 controls but tab and newline, DEL, and C1 controls (U+0080-U+009F)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -167,15 +170,8 @@ def to_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
 
 def verdict_types(all_verdicts: Iterable[dict | None]) -> list[str]:
     """The test types of these components' verdicts (model.latest_by_type's dicts), sorted:
-    one CSV column each, named ``verdicts.TYPE`` (:func:`verdict_cells`)."""
+    one CSV column each, named ``verdicts.TYPE`` (model.verdict_cells)."""
     return sorted({t for verdicts in all_verdicts for t in verdicts or ()})
-
-
-def verdict_cells(verdicts: dict | None, types: Sequence[str]) -> list[str]:
-    """A component's latest verdict of each of ``types`` as CSV cells: pass, fail, "no
-    verdict" (its latest test gave none), or empty (no test of that type)."""
-    held = verdicts or {}
-    return [(held[t] or "no verdict") if t in held else "" for t in types]
 
 
 def verdict_text(verdicts: dict | None) -> str:

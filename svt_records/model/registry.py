@@ -156,22 +156,6 @@ def _file_lines(ev: dict) -> list[str]:
     return [f"      {file_label(f)}" for f in ev.get("files") or [] if isinstance(f, dict)]
 
 
-def format_measurement(value: Any) -> str:
-    """A measurement for people: a number with SI prefixes and three significant digits
-    (values.format_si: ``6.44 µA``, not ``6.436e-06 A``); anything else as format_value
-    shows it. Only the display: the record keeps the number, and limits judge that."""
-    number = value.get("value") if isinstance(value, dict) else value
-    if isinstance(number, bool) or not isinstance(number, (int, float)):
-        return format_value(value)
-    from .values import format_si  # values reads the registry: imported when used
-    unit = value.get("unit") if isinstance(value, dict) else None
-    return format_si(number, unit if isinstance(unit, str) else None)
-
-
-def format_measurements(values: dict | None) -> str:
-    return ", ".join(f"{k}={format_measurement(v)}" for k, v in (values or {}).items())
-
-
 def _review_measures(values: dict | None) -> str:
     out = []
     for name, value in (values or {}).items():
@@ -194,6 +178,7 @@ def _show_test(ev: dict) -> list[str]:
         result += f" (limits: {said.upper()})"
     by = f"  by {ev['tested_by']}" if ev.get("tested_by") else ""
     test_id = f"{ev['id']}  " if ev.get("id") else ""  # what `svt show-test` takes
+    from .values import format_measurements  # values reads the registry: imported when used
     lines = [f"  {test_id}{_when(ev)}  {ev['test_type']}  {result}  "
              f"{format_measurements(ev.get('measurements'))}{by}".rstrip()]
     notes = [f"      {line}" for line in (ev.get("notes") or "").splitlines()]

@@ -249,11 +249,12 @@ def format_si(value: object, unit: str | None = None, digits: int = 3) -> str:
 
     Units that take SI prefixes are re-prefixed so that the number lies in [1, 1000); other
     units, and numbers without a unit, keep their unit and get ``digits`` significant digits
-    (integers without a prefixable unit are shown whole). Anything that is not a number
-    (a list, a word) is shown as it is.
+    (integers without a prefixable unit are shown whole). Anything that is not a number is
+    shown as ``svt show`` shows a value (registry.format_value): a list as ``[47, 128]`` (not
+    ``47,128``, which reads as one number), true/false, a word as it is.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        text = registry.format_value(value)
         return f"{text} {unit}" if unit else text
     number = float(value)
     if not math.isfinite(number):
@@ -273,6 +274,25 @@ def format_si(value: object, unit: str | None = None, digits: int = 3) -> str:
         if abs(number) >= prefix[1] * (1 - 1e-12):
             chosen = prefix
     return f"{_significant(number / chosen[1], digits)} {chosen[0]}{symbol}"
+
+
+def format_measurement(value: object, unit: str | None = None, digits: int = 3) -> str:
+    """A stored measurement for people, the one rule of `svt show`, `svt show-test`, `svt
+    test` and the site: a number or ``{value, unit}`` through format_si (``6.44 µA``);
+    ``unit``: the unit of a number stored without one (its test definition's); nothing
+    (None, or a dict without a value) as "". Display only: the record keeps the number."""
+    if isinstance(value, dict):
+        unit = value.get("unit") or unit
+        value = value.get("value")
+    if value is None:
+        return ""
+    return format_si(value, str(unit) if unit else None, digits)
+
+
+def format_measurements(measurements: dict | None) -> str:
+    """A test's measurements on one line: ``current=6.44 µA, bad_channels=[47, 128]``."""
+    return ", ".join(f"{name}={format_measurement(value)}"
+                     for name, value in (measurements or {}).items())
 
 
 def format_pair(value: float, limit: float, unit: str | None = None,

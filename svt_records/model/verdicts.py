@@ -6,15 +6,18 @@ latest verdict of any type failed is failing, whatever its other types say.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 # A recorded test's result: "pass", "fail", or None (no verdict: by hand none was given and
 # no limit that the collaboration has set decided one).
 VERDICT_SYMBOLS = {"pass": "\u2713", "fail": "\u2717", None: "\u2013"}
 
+# The one wording of a latest test that gave no verdict, in a health and in a table's cell.
+NO_VERDICT = "no verdict"
+
 # A component's health, worst first. "no verdict": tested, but no latest test gave one;
 # "untested": no test at all.
-HEALTH = ("fail", "pass", "no verdict", "untested")
+HEALTH = ("fail", "pass", NO_VERDICT, "untested")
 
 
 def latest_by_type(tests: Iterable[tuple[str, object, str | None]]) -> dict[str, str | None]:
@@ -40,10 +43,18 @@ def overall_health(verdicts: Mapping[str, str | None]) -> str:
         return "fail"
     if "pass" in values:
         return "pass"
-    return "no verdict" if verdicts else "untested"
+    return NO_VERDICT if verdicts else "untested"
 
 
 def verdict_line(verdicts: Mapping[str, str | None]) -> str:
     """``iv_curve ✗ · noise_test ✓`` (``–`` for a latest test without a verdict); "" if none."""
     return " \u00b7 ".join(f"{name} {VERDICT_SYMBOLS.get(result, VERDICT_SYMBOLS[None])}"
                            for name, result in verdicts.items())
+
+
+def verdict_cells(verdicts: Mapping[str, str | None] | None, types: Sequence[str]) -> list[str]:
+    """A component's latest verdict of each of ``types`` as a table's cells (`svt list` and
+    `svt positions` as CSV, the site's components table): "pass", "fail", "no verdict" (its
+    latest test of that type gave none), or "" (no test of that type)."""
+    held = verdicts or {}
+    return [(held[t] or NO_VERDICT) if t in held else "" for t in types]

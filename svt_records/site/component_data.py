@@ -66,11 +66,6 @@ def _units(defined: dict[str, testtypes.TestType], test_type: Any,
     return out
 
 
-def _bound(edge: float | None, unit: str | None, placeholder: bool) -> dict | None:
-    return None if edge is None else {"text": model.format_si(edge, unit),
-                                      "placeholder": placeholder}
-
-
 def test_view(db: StoreBase, defined: dict[str, testtypes.TestType], ctype: str, ev: dict,
               shown: list[tuple[str, Any]], units: dict[str, str]) -> dict:
     """What a test's part of the page shows: each measurement with its unit (SI prefixes,
@@ -82,12 +77,13 @@ def test_view(db: StoreBase, defined: dict[str, testtypes.TestType], ctype: str,
     rows = []
     for name, value in shown:
         limit = bounds.get(name)
-        row: dict[str, Any] = {"name": name, "value": si_text(value, units.get(name))}
-        if limit is not None:
-            row["min"] = _bound(limit.min, limit.unit, definition is not None and
-                                definition.is_placeholder(limit.min_path))
-            row["max"] = _bound(limit.max, limit.unit, definition is not None and
-                                definition.is_placeholder(limit.max_path))
+        row: dict[str, Any] = {"name": name,
+                               "value": model.format_measurement(value, units.get(name))}
+        if limit is not None and definition is not None:
+            row.update(min=None, max=None)  # the limits column, even when no bound is set
+            for bound, edge, path in limit.bounds():
+                row[bound] = {"text": model.format_si(edge, limit.unit),
+                              "placeholder": definition.is_placeholder(path)}
         rows.append(row)
     held = ev.get("limits")
     limits: dict = held if isinstance(held, dict) else {}
@@ -106,16 +102,6 @@ def test_view(db: StoreBase, defined: dict[str, testtypes.TestType], ctype: str,
             "limited": any("min" in r or "max" in r for r in rows),
             "notes": ev.get("notes"), "by": ev.get("tested_by"), "setup": ev.get("setup"),
             "path": ev["_path"]}
-
-
-def si_text(value: Any, unit: str | None) -> str:
-    """A measurement for people (model.format_si): its own unit, else ``unit``."""
-    if isinstance(value, dict) and "value" in value:
-        unit = value.get("unit") or unit
-        value = value.get("value")
-    if value is None:
-        return ""
-    return model.format_si(value, str(unit) if unit else None)
 
 
 def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None,

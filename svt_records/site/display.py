@@ -1,6 +1,6 @@
 """How the site shows dates and values to people: "6 Dec 2026, 10:00" rather than an ISO
-stamp, measurements with SI prefixes (model.format_si). The filters are added to the pages'
-jinja2 environment by :func:`add_filters`."""
+stamp, measurements with SI prefixes (model.format_measurement, the CLI's rule too). The
+filters are added to the pages' jinja2 environment by :func:`add_filters`."""
 from __future__ import annotations
 
 import datetime
@@ -26,20 +26,10 @@ def human_date(text: Any, with_time: bool = True) -> str:
     return out
 
 
-def si_value(value: Any) -> str:
-    """A measurement (a number, or {value, unit}) with its SI prefix and three significant
-    digits; a list or text as it is."""
-    unit = None
-    if isinstance(value, dict) and "value" in value:
-        value, unit = value.get("value"), value.get("unit")
-    if value is None:
-        return ""
-    return model.format_si(value, str(unit) if unit else None)
-
-
 def add_filters(env: Any) -> None:
-    """Add the filters ``human`` (a date and time), ``human_day`` and ``si`` to ``env``."""
+    """Add the filters ``human`` (a date and time), ``human_day`` and ``si`` (a measurement:
+    model.format_measurement) to ``env``."""
     if "human" not in env.filters:
         env.filters["human"] = human_date
         env.filters["human_day"] = lambda text: human_date(text, with_time=False)
-        env.filters["si"] = si_value
+        env.filters["si"] = model.format_measurement

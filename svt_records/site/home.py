@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from ..model.verdicts import HEALTH, overall_health, verdict_line
+from ..model.verdicts import HEALTH, overall_health, verdict_cells, verdict_line
 from ..store.base import StoreBase
 from ..store.layout import DEFAULT_NAME
 
@@ -79,13 +79,13 @@ def table_test_types(db: StoreBase, ordered: list[dict]) -> list[str]:
 
 def component_row(d: dict, test_types: list[str]) -> list:
     """One row of the components table: id, type, status, health, each test type's latest
-    verdict ("pass", "fail", "none": no verdict, "": not tested), the latest test's date,
-    serial, manufacturer, host module, location, position, run period; then whether its
-    records are invalid and its attributes' text (searched, not shown)."""
+    verdict (model.verdict_cells: "pass", "fail", "no verdict", "": not tested), the latest
+    test's date, serial, manufacturer, host module, location, position, run period; then
+    whether its records are invalid and its attributes' text (searched, not shown)."""
     verdicts = d.get("verdicts") or {}
     latest = d.get("latest") or [None, None, None]
     return [d["id"], d["type"], d.get("status") or "(none)", _health(d),
-            [(verdicts[t] or "none") if t in verdicts else "" for t in test_types],
+            verdict_cells(verdicts, test_types),
             latest[1] or "", d.get("serial") or "", d.get("manufacturer") or "",
             d.get("host") or "", d.get("location") or "", d.get("position") or "",
             d.get("run_period") or "", d["invalid"], d.get("search") or ""]

@@ -29,9 +29,10 @@ from .outputs import SiteOutputs
 MANIFEST = ".svt-site/manifest.json"
 # of the manifest; another value (or svt version) means a full build. 2: a digest's tests
 # carry their units and trend points their component; 3: summaries carry each type's verdict,
-# serial, manufacturer, host, attributes and photos. (A manifest that named its store by
-# path, before store_key, is another store's: a full build.)
-FORMAT = 3
+# serial, manufacturer, host, attributes and photos; 4: pages show measurements and verdict
+# cells as the CLI does (model.format_measurement, model.verdict_cells). (A manifest that
+# named its store by path, before store_key, is another store's: a full build.)
+FORMAT = 4
 MAX_MANIFEST_BYTES = 1 << 30
 
 

@@ -14,7 +14,7 @@ def test_examples_from_a_sensor():
     assert model.format_si(-9.04, "C") == "-9.04 C"  # Celsius takes no prefix
     assert model.format_si(999.6e-6, "A") == "1.00 mA"  # rounding carries into the prefix
     assert model.format_si(1234, "ADC") == "1234 ADC"  # a count stays whole
-    assert model.format_si([47, 128], None) == "47,128"
+    assert model.format_si([47, 128], None) == "[47, 128]"  # a list, not the number 47128
 
 
 @given(st.floats(min_value=1e-11, max_value=1e11), st.sampled_from(["A", "nA", "V", "kV", "e"]),
@@ -67,3 +67,20 @@ def test_a_failing_value_never_displays_equal_to_its_limit(limit, step, unit):
     assert back != edge_back and (back, edge_back) == (edge, shown)
     if model.format_si(value, unit) != model.format_si(limit, unit):
         assert (shown, edge) == (model.format_si(value, unit), model.format_si(limit, unit))
+
+
+def test_one_rule_shows_a_stored_measurement_in_the_cli_and_on_the_site():
+    """model.format_measurement: what `svt show`, `svt show-test`, `svt test` and the site
+    show (they differed: the site wrote 47,128 and True, the CLI None)."""
+    show = model.format_measurement
+    assert show({"value": 6.436e-06, "unit": "A"}) == "6.44 \u00b5A"
+    assert show(2000.0, "e") == "2.00 ke"  # a number stored without a unit: its definition's
+    assert show({"value": 15000, "unit": "nA"}, "A") == "15.0 \u00b5A"  # its own unit first
+    assert show(1500.0) == "1500"
+    assert show([47, 128]) == "[47, 128]"  # two channels, not the number 47128
+    assert show(True) == "true"  # as the record and `svt test --measure` have it
+    assert show(None) == "" and show({"unit": "A"}) == ""  # nothing recorded
+    assert show("cracked") == "cracked"
+    assert model.format_measurements({"current": {"value": 6.436e-06, "unit": "A"},
+                                      "bad_channels": [47, 128]}) \
+        == "current=6.44 \u00b5A, bad_channels=[47, 128]"

@@ -145,7 +145,7 @@ def test_components_table_has_serial_maker_host_verdicts_and_health(dash):
     assert mod1[2:6] == ["testing", "fail", "pass", "fail"]
     assert "SN-77Q" in mod1 and "Hamamatsu" in mod1
     assert cells("SEN-1")[cells("SEN-1").index("MOD-1")]  # its host module
-    assert cells("SEN-2")[3:5] == ["no verdict", "none"]
+    assert cells("SEN-2")[3:5] == ["no verdict", "no verdict"]
     assert cells("MOD-2")[3:6] == ["pass", "", "pass"]
     # the attributes are searched (not shown): escaped in the row's data
     assert 'data-search="batch B-42 remark &#34;&gt;&lt;script&gt;' in rows["MOD-1"]
