@@ -13,8 +13,8 @@ that is set decides even when the analysis settings its value rests on are place
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .. import model
 from ..model.errors import InvalidInput
@@ -79,8 +79,7 @@ DEFAULT_TEST_TYPES: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     """The allowed range of one measurement for one component type (None: no bound), with
     the svt.yaml path each bound comes from (``measurements.NAME.max``,
     ``measurements.NAME.by_type.TYPE.max``)."""
@@ -109,17 +108,16 @@ class Limit:
         return f"<= {self.max:g}{unit}" if self.max is not None else "no limit"
 
 
-@dataclass(frozen=True)
-class TestType:
+class TestType(NamedTuple):
     """One definition of svt.yaml's ``test_types:``."""
 
     name: str
     description: str = ""
-    measurements: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    measurements: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     requires_measurements: tuple[str, ...] = ()
     requires_files: tuple[str, ...] = ()
     analysis: str | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = MappingProxyType({})
     placeholders: tuple[str, ...] = ()
 
     def limits(self, component_type: str | None = None) -> list[Limit]:
@@ -186,8 +184,7 @@ def lookup(config: Mapping[str, Any], test_type: str) -> tuple[TestType | None, 
 
 # ---- verdicts --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What the limits say of a result. ``verdict`` ("pass", "fail", or None when no limit
     the collaboration has set applied) and ``failed`` (each failed limit, "noise_mean 2100 e
     > max 2000 e") come from the limits that are set: only they decide. ``advisory`` and
@@ -200,7 +197,7 @@ class Verdict:
     advisory: str | None = None
     advisory_failed: tuple[str, ...] = ()
     unsettled: tuple[str, ...] = ()
-    shown: Mapping[str, str] = field(default_factory=dict, compare=False)
+    shown: Mapping[str, str] = MappingProxyType({})
 
     def show(self, failed: Iterable[str]) -> list[str]:
         """Failed limits for people: each value and its limit with SI prefixes, told apart

@@ -104,7 +104,6 @@ def test_the_analyses_default_to_their_declared_versions():
 
 
 def test_judge_and_rests_on_placeholders_agree_on_placeholder_settings():
-    from dataclasses import replace
 
     from svt_records.analysis.testtypes import (DEFAULT_TEST_TYPES, definitions, judge,
                                                 placeholder_settings, rests_on_placeholders)
@@ -114,7 +113,7 @@ def test_judge_and_rests_on_placeholders_agree_on_placeholder_settings():
         "analysis.breakdown_factor", "analysis.breakdown_step", "analysis.compliance"]
     assert placeholder_settings(iv, "noise_mean") == []
     # a measurement without a placeholder limit, derived from placeholder settings
-    settled = replace(iv, placeholders=("analysis.operating_voltage",))
+    settled = iv._replace(placeholders=("analysis.operating_voltage",))
     measures = {"leakage_at_operating_voltage": {"value": 1e-9, "unit": "A"}}
     verdict = judge(settled, "module", measures, derived=measures)
     assert verdict.unsettled == ("leakage_at_operating_voltage (analysis.operating_voltage)",)
