@@ -22,7 +22,7 @@ import struct
 from array import array
 from bisect import bisect_left
 from pathlib import Path
-from typing import Mapping, NamedTuple, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 from .indexcache import (Buffer, Table, Tree, Unhandled, joined, pad, read_cache, shifted,
                          walk, write_cache)
@@ -74,6 +74,15 @@ def allowed_by(config: Mapping[str, str]) -> bool:
     return True
 
 
+class Pieces(NamedTuple):
+    """A new index file but its trailer: the pieces to write one after the other (the runs
+    of unchanged entries are views of the old file, which may be an mmap: the new file is
+    never joined in memory). The trailer is the SHA-1 of them all; ``keep(trailer)`` writes
+    the table of the new file's entries to the cache (best effort)."""
+    body: list[bytes | memoryview]
+    keep: Callable[[bytes], None]
+
+
 def updated(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
             removed: Sequence[str], cache_dir: Path | None) -> bytes | Buffer | None:
     """The bytes git's ``update-index --add`` of ``staged`` and ``--force-remove`` of
@@ -81,15 +90,18 @@ def updated(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Stag
     itself if git would not write, or None: the caller runs git. Keeps the table of the
     entries in ``cache_dir`` (best effort)."""
     found = updated_pieces(data, index_mtime_ns, root, staged, removed, cache_dir)
-    return b"".join(found) if isinstance(found, list) else found
+    if not isinstance(found, Pieces):
+        return found
+    sha = hashlib.sha1()
+    for piece in found.body:
+        sha.update(piece)
+    found.keep(sha.digest())
+    return b"".join(found.body) + sha.digest()
 
 
 def updated_pieces(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
-                   removed: Sequence[str], cache_dir: Path | None
-                   ) -> list[bytes | memoryview] | Buffer | None:
-    """As :func:`updated`, the new file given as the pieces to write one after the other
-    (the runs of unchanged entries are views of ``data``, which may be an mmap: the new
-    file is never joined in memory), its SHA-1 last."""
+                   removed: Sequence[str], cache_dir: Path | None) -> Pieces | Buffer | None:
+    """As :func:`updated`, the new file as :class:`Pieces` (the caller hashes them)."""
     try:
         return _Update(data, index_mtime_ns, root, cache_dir).run(staged, removed)
     except (Unhandled, ValueError, IndexError, OverflowError, struct.error):
@@ -129,8 +141,7 @@ class _Update:
             j += 1
         return range(i, j)
 
-    def run(self, staged: Sequence[Staged], removed: Sequence[str]
-            ) -> list[bytes | memoryview] | Buffer:
+    def run(self, staged: Sequence[Staged], removed: Sequence[str]) -> Pieces | Buffer:
         names = [_encoded(s.path) for s in staged]
         gone = [_encoded(p) for p in removed]
         if len(set(names) | set(gone)) != len(names) + len(gone):
@@ -247,7 +258,7 @@ class _Update:
                 if entry[24:28] != b"\0\0\xe0\0" and _racily_clean(self.root, self.name(i), entry)]
 
     def write(self, edits: dict[int, bytes | None], inserts: list[tuple[int, bytes, bytes]],
-              smudged: list[int]) -> list[bytes | memoryview]:
+              smudged: list[int]) -> Pieces:
         """The new file (the unchanged runs of entries copied as they are) and its table."""
         data, table, n = memoryview(self.data), self.table, self.count
         for i in smudged:
@@ -277,15 +288,11 @@ class _Update:
         pieces[1] = count.to_bytes(4, "big")
         tree_bytes, new_tree = self.new_tree()
         pieces.append(tree_bytes)
-        sha = hashlib.sha1()
-        for piece in pieces:
-            sha.update(piece)
-        pieces.append(sha.digest())
         new_table = Table(joined(starts), b"".join(flags), joined(mtimes),
                            table.end + shift, top)
-        write_cache(self.cache_dir, (sum(map(len, pieces)), bytes(pieces[-1])), count, new_table,
-                     new_tree, tree_bytes[8:])
-        return pieces
+        size = sum(map(len, pieces)) + 20
+        return Pieces(pieces, lambda trailer: write_cache(
+            self.cache_dir, (size, trailer), count, new_table, new_tree, tree_bytes[8:]))
 
     def new_tree(self) -> tuple[bytes, Tree | None]:
         """The TREE extension after the invalidations, and its table of nodes; the runs of
