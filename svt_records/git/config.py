@@ -200,6 +200,12 @@ def _xdg_git_file(name: str) -> Path:
 def _git_prefix(search_path: str | None) -> Path | None:
     """The folder git is installed under (its etc/ holds the system attributes file), for
     one $PATH: looked up once per process."""
-    import shutil
-    git = shutil.which("git", path=search_path)
-    return Path(git).resolve().parent.parent if git else None
+    if os.name == "nt":  # git.exe and PATHEXT: shutil knows them
+        import shutil
+        found = shutil.which("git", path=search_path)
+        return Path(found).resolve().parent.parent if found else None
+    for folder in (search_path if search_path is not None else os.defpath).split(os.pathsep):
+        git = os.path.join(folder or os.curdir, "git")  # as shutil.which looks on POSIX,
+        if os.path.isfile(git) and os.access(git, os.X_OK):  # without loading bz2 and lzma
+            return Path(git).resolve().parent.parent
+    return None

@@ -130,32 +130,30 @@ class Transaction:
     # ---- recovery ----------------------------------------------------------------------
     def recover(self) -> str | None:
         """Finish or undo a change a dead process left behind; say what was done."""
-        import shutil  # loaded by writes and recoveries only
         if not self.journal.exists():
             if self.dir.exists():
-                shutil.rmtree(self.dir, ignore_errors=True)
+                _remove_dir(self.dir)
             return None
         try:
             state = json.loads(self.journal.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            shutil.rmtree(self.dir, ignore_errors=True)
+            _remove_dir(self.dir)
             return "removed an unreadable journal of an interrupted svt command"
         entries = [_Entry(**e) for e in state.get("entries", [])]
         head = self.repo.head()
         if head is not None and self._landed(head, state):
             _sync_index(self.repo, entries)
-            shutil.rmtree(self.dir, ignore_errors=True)
+            _remove_dir(self.dir)
             return f"finished an interrupted svt command whose commit {head[:10]} had landed"
         self._restore(entries)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _remove_dir(self.dir)
         return f"undid an interrupted svt command ({state.get('message', '?')}); nothing was committed"
 
     # ---- applying ----------------------------------------------------------------------
     def apply(self, change: Change) -> str:
-        import shutil
         root = self.repo.root
         if self.dir.exists():
-            shutil.rmtree(self.dir)
+            _remove_dir(self.dir, ignore_errors=False)
         self.dir.mkdir(parents=True)
         entries: list[_Entry] = []
         try:
@@ -186,18 +184,19 @@ class Transaction:
                     if expected is None:
                         raise SvtError(f"svt deletes only files it read first ({path})")
                     entry = _Entry(path, "", f"old-{n}", existed=True, deleted=True)
-                    shutil.copy2(target, self.dir / f"old-{n}")
+                    _keep(target, self.dir / f"old-{n}")
                     entries.append(entry)
                     continue
                 staged = f"new-{n}"
                 if path in change.contents:
                     (self.dir / staged).write_bytes(change.contents[path])
                 else:
+                    import shutil  # a stored file (an image) is copied in
                     shutil.copyfile(change.copies[path], self.dir / staged)
                 entry = _Entry(path, staged, existed=target.exists())
                 if entry.existed:
                     entry.backup = f"old-{n}"
-                    shutil.copy2(target, self.dir / entry.backup)
+                    _keep(target, self.dir / entry.backup)
                 entries.append(entry)
             parent = self.repo.head()
             self._write_journal(change.message, entries, None, parent)
@@ -231,14 +230,14 @@ class Transaction:
                     _sync_index(self.repo, entries)
                 except GitError:
                     pass
-                shutil.rmtree(self.dir, ignore_errors=True)
+                _remove_dir(self.dir)
                 if isinstance(exc, Exception):
                     return head
                 raise
             self._restore(entries)
-            shutil.rmtree(self.dir, ignore_errors=True)
+            _remove_dir(self.dir)
             raise
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _remove_dir(self.dir)
         return commit
 
     def _landed(self, head: str, state: dict | None = None) -> bool:
@@ -280,6 +279,38 @@ class Transaction:
 def _sync_index(repo: GitRepo, entries: list[_Entry]) -> None:
     repo.sync_index([e.path for e in entries if not e.deleted],
                     removed=[e.path for e in entries if e.deleted])
+
+
+def _keep(target: Path, backup: Path) -> None:
+    """Keep ``target`` as it is, as ``backup``: a second link to the same file, since svt
+    never writes a record in place (a new file is renamed over it, or it is deleted), so
+    the old file outlives the change untouched and a rollback renames it back; a copy
+    where no link can be made (another file system)."""
+    try:
+        os.link(target, backup, follow_symlinks=False)
+    except OSError:
+        import shutil
+        shutil.copy2(target, backup, follow_symlinks=False)
+
+
+def _remove_dir(folder: Path, ignore_errors: bool = True) -> None:
+    """Remove the journal's folder (flat: the journal and the staged files) without
+    loading shutil for it; anything else in it goes through shutil.rmtree."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+        if any(is_dir for _, is_dir in names):
+            import shutil
+            shutil.rmtree(folder, ignore_errors=ignore_errors)
+            return
+        for name, _ in names:
+            os.unlink(folder / name)
+        os.rmdir(folder)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        if not ignore_errors:
+            raise
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:

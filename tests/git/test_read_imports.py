@@ -49,3 +49,14 @@ def test_large_inputs_hash_alike_on_both_sides_of_the_threshold():
         data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
         assert sha1_hex(data) == hashlib.sha1(data).hexdigest()
         assert sha256_hex(data) == hashlib.sha256(data).hexdigest()
+
+
+def test_writes_of_records_load_no_shutil(svt, store_path):
+    """A change keeps the records it replaces as second links (store/txn.py), and clears
+    its journal's flat folder itself: shutil (which loads bz2 and lzma) only for copies."""
+    svt("add", "--id", "M-1", "--type", "module")
+    loaded = _loaded_after(["add", "--id", "F-1", "--type", "feb"],
+                           ["location", "M-1", "Clean room"],
+                           ["test", "M-1", "--type", "iv_curve", "--pass"])
+    assert "shutil" not in loaded and "subprocess" in loaded
+    assert (Database(store_path).get_component("M-1") or {})["location"] == "Clean room"
