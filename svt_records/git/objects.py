@@ -15,9 +15,9 @@ from typing import NamedTuple, Sequence
 
 from ..model.errors import GitError
 from .config import GitConfig
+from . import treeedit
 from .process import _BatchReader
-
-TREE_MODE = b"40000"  # a folder's mode inside a git tree object
+from .treeedit import TREE_MODE, TreeEdit, order_key
 
 
 class GitObjects(GitConfig):
@@ -34,14 +34,17 @@ class GitObjects(GitConfig):
             raise GitError("git hash-object returned an unexpected answer")
         return shas
 
-    def _write_tree(self, entries: dict[bytes, tuple[bytes, bytes]]) -> str:
+    def _write_tree(self, entries: dict[bytes, tuple[bytes, bytes]] | TreeEdit) -> str:
         """Write a tree object from {name: (mode, 20-byte id)}, in git's binary form and
         order (a folder sorts as if its name ended in "/"). This git does not check trees it
         is given, so the order and the unique names are ours to get right (a test compares
         with git mktree). Measured at 100,000 components, where a type folder holds 40,000
         entries: 0.03 s instead of 0.15 s for parsing and rewriting it through mktree."""
-        names = sorted(entries, key=lambda n: n + b"/" if entries[n][0] == TREE_MODE else n)
-        data = b"".join(b"%s %s\0%s" % (entries[n][0], n, entries[n][1]) for n in names)
+        if isinstance(entries, TreeEdit):
+            data = entries.content()
+        else:
+            names = sorted(entries, key=lambda n: order_key(n, entries[n][0]))
+            data = b"".join(b"%s %s\0%s" % (entries[n][0], n, entries[n][1]) for n in names)
         loose = self._loose_writer()
         if loose is not None:
             return loose.write(b"tree", data)
@@ -113,7 +116,10 @@ class GitObjects(GitConfig):
         collects the paths whose entry really changed, the files ``git log --name-only``
         lists for the commit (``changed.exact`` turns False where a file and a folder trade
         places: git would list the folder's files)."""
-        entries = reader.tree(tree) if tree else {}
+        entries: dict[bytes, tuple[bytes, bytes]] | TreeEdit = {}
+        if tree:  # edited in its bytes where it is in git's canonical form (treeedit.py)
+            data = reader.tree_bytes(tree)
+            entries = treeedit.edit(data) or reader.tree(tree, data)
         subdirs: dict[bytes, dict[str, tuple[str, str] | None]] = {}
         for path, blob in changes.items():
             head, sep, rest = path.partition("/")

@@ -188,13 +188,20 @@ class _BatchReader:
             raise GitError(f"{commit} is not a commit")
         return data.split(b"\n", 1)[0].split()[1].decode()
 
-    def tree(self, sha: str) -> dict[bytes, tuple[bytes, bytes]]:
-        """{name: (mode, 20-byte id)} of a tree object, modes in git's own spelling (old
-        tools wrote some zero-padded, e.g. 040000; git mktree and write-tree drop the
-        zeros, and so does svt, so that a folder is known as one)."""
+    def tree_bytes(self, sha: str) -> bytes:
+        """A tree object's content."""
         _, kind, data = self._object(sha)
         if kind != "tree":
             raise GitError(f"{sha} is not a tree")
+        return data
+
+    def tree(self, sha: str, data: bytes | None = None) -> dict[bytes, tuple[bytes, bytes]]:
+        """{name: (mode, 20-byte id)} of a tree object (``data``: its content, if read),
+        modes in git's own spelling (old tools wrote some zero-padded, e.g. 040000; git
+        mktree and write-tree drop the zeros, and so does svt, so that a folder is known as
+        one)."""
+        if data is None:
+            data = self.tree_bytes(sha)
         found = _TREE_ENTRY.findall(data)
         if sum(len(mode) + len(name) + 22 for mode, name, _ in found) != len(data):
             raise GitError(f"git tree {sha} is not in the form svt expects")

@@ -6,8 +6,12 @@ import os
 import random
 import subprocess
 
+from hypothesis import given, settings, strategies as st
+
+from svt_records.git import treeedit
 from svt_records.git.commit import BULK_THRESHOLD
 from svt_records.git.objects import TREE_MODE
+from svt_records.git.treeedit import order_key
 from svt_records.git.process import _BatchReader
 from svt_records.git.repo import GitRepo
 
@@ -135,3 +139,41 @@ def test_a_change_of_more_than_bulk_threshold_files_commits_git_write_trees_tree
                               capture_output=True, text=True).stdout.strip()
     assert gitcmd(db.root, "rev-parse", "HEAD^{tree}").strip() == expected
     assert "records/sensor/S-0/component.yaml" in gitcmd(db.root, "ls-files")
+
+
+# A tree edited in its bytes (git/treeedit.py) is the tree the dict of its entries gives.
+_OIDS = [bytes([n]) * 20 for n in range(4)]
+_ENTRY = st.tuples(st.sampled_from([b"100644", b"100755", b"120000", TREE_MODE, b"160000"]),
+                   st.sampled_from(_OIDS))
+_NAME = st.sampled_from([n.encode() for n in NAMES] + [b"x\x01", b"\xff", b"a" * 300])
+
+
+@settings(max_examples=300, deadline=None)
+@given(stored=st.dictionaries(_NAME, _ENTRY, max_size=14),
+       edits=st.lists(st.tuples(_NAME, st.one_of(st.none(), _ENTRY)), max_size=6))
+def test_a_tree_edited_in_its_bytes_is_the_tree_of_its_entries(stored, edits):
+    data = b"".join(b"%s %s\0%s" % (stored[n][0], n, stored[n][1])
+                    for n in sorted(stored, key=lambda n: order_key(n, stored[n][0])))
+    tree = treeedit.edit(data)
+    assert tree is not None
+    expected = dict(stored)
+    for name, value in edits:
+        assert tree.get(name) == expected.get(name)
+        if value is None:
+            assert tree.pop(name, None) == expected.pop(name, None)
+        else:
+            tree[name] = value
+            expected[name] = value
+    assert bool(tree) == bool(expected)
+    assert tree.content() == b"".join(
+        b"%s %s\0%s" % (expected[n][0], n, expected[n][1])
+        for n in sorted(expected, key=lambda n: order_key(n, expected[n][0])))
+
+
+def test_a_tree_not_in_canonical_form_is_left_to_the_parser():
+    entry = b" a\0" + _OIDS[0]
+    assert treeedit.edit(b"040000" + entry) is None  # zero-padded, as old tools wrote
+    assert treeedit.edit(b"100644 a/b\0" + _OIDS[0]) is None  # a slash in a name
+    assert treeedit.edit(b"100644" + entry + b"x") is None  # trailing bytes
+    assert treeedit.edit(b"100666" + entry) is None  # a mode git does not write
+    assert treeedit.edit(b"") is not None
