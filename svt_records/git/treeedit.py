@@ -9,13 +9,16 @@ entries and their lengths must add up to the object's; a lookup is a binary sear
 git's order), and
 :meth:`TreeEdit.content` splices the changed entries into the bytes. The result is the
 bytes ``GitObjects._write_tree`` writes for the same entries (a test compares them). A
-tree not in git's canonical form (a zero-padded mode, a name with a slash) is not edited
-here: :func:`edit` returns None and the caller parses it as before.
+tree not in git's canonical form (a zero-padded mode, a name with a slash, entries out of
+git's order or named twice, as a pull request may carry) is not edited here: :func:`edit`
+returns None and the caller parses it as before.
 """
 from __future__ import annotations
 
+import operator
 import re
 from bisect import bisect_left
+from itertools import islice, repeat
 from typing import Iterator
 
 TREE_MODE = b"40000"  # a folder's mode inside a git tree object
@@ -32,30 +35,32 @@ def edit(data: bytes) -> "TreeEdit | None":
     """A TreeEdit of a tree object's content, or None when it is not in canonical form."""
     found = _ENTRY.findall(data)
     if not found:
-        return TreeEdit(data, (), ()) if not data else None
+        return TreeEdit(data, (), (), []) if not data else None
     modes, names = zip(*found)
     # the entries found do not overlap: they cover every byte only if nothing lies between
     if sum(map(len, names)) + 28 * len(names) - modes.count(TREE_MODE) != len(data):
         return None
-    return TreeEdit(data, modes, names)
+    # in git's order, each name once (a file and a folder of one name included): else the
+    # caller's parser, which sorts and keeps one of each, as before (all in C, no loop here)
+    keys = list(map(operator.add, names, map({TREE_MODE: b"/"}.get, modes, repeat(b""))))
+    if not all(map(operator.lt, keys, islice(keys, 1, None))) or len(set(names)) != len(names):
+        return None
+    return TreeEdit(data, modes, names, keys)
 
 
 class TreeEdit:
     """The entries of one tree object, {name: (mode, 20-byte id)} as a dict would give
     them, with changes kept aside until :meth:`content`."""
 
-    def __init__(self, data: bytes, modes: tuple[bytes, ...], names: tuple[bytes, ...]) -> None:
-        self.data, self.modes, self.names = data, modes, names
+    def __init__(self, data: bytes, modes: tuple[bytes, ...], names: tuple[bytes, ...],
+                 keys: list[bytes]) -> None:
+        self.data, self.modes, self.names, self.keys = data, modes, names, keys
         self.changes: dict[bytes, tuple[bytes, bytes] | None] = {}
-
-    def _key(self, i: int) -> bytes:
-        return order_key(self.names[i], self.modes[i])
 
     def _index(self, name: bytes) -> int | None:
         """The position of the stored entry named ``name`` (a file or a folder)."""
-        positions = range(len(self.names))
         for key in (name, name + b"/"):
-            i = bisect_left(positions, key, key=self._key)
+            i = bisect_left(self.keys, key)
             if i < len(self.names) and self.names[i] == name:
                 return i
         return None
@@ -91,7 +96,6 @@ class TreeEdit:
 
     def content(self) -> bytes:
         """The tree object's new content, in git's order."""
-        positions = range(len(self.names))
         stops: list[tuple[int, int, bytes, bytes, tuple[bytes, bytes] | None]] = []
         for name, value in self.changes.items():
             i = self._index(name)
@@ -99,7 +103,7 @@ class TreeEdit:
                 stops.append((i, 1, b"", name, None))
             if value is not None:  # a new entry, before the stored one where it sorts
                 key = order_key(name, value[0])
-                stops.append((bisect_left(positions, key, key=self._key), 0, key, name, value))
+                stops.append((bisect_left(self.keys, key), 0, key, name, value))
         return b"".join(self._pieces(sorted(stops)))
 
     def _pieces(self, stops: list[tuple[int, int, bytes, bytes, tuple[bytes, bytes] | None]]

@@ -177,3 +177,23 @@ def test_a_tree_not_in_canonical_form_is_left_to_the_parser():
     assert treeedit.edit(b"100644" + entry + b"x") is None  # trailing bytes
     assert treeedit.edit(b"100666" + entry) is None  # a mode git does not write
     assert treeedit.edit(b"") is not None
+    b, a = b"100644 b\0" + _OIDS[0], b"100644 a\0" + _OIDS[1]
+    assert treeedit.edit(b + a) is None  # out of git's order
+    assert treeedit.edit(a + a) is None  # one name twice
+    assert treeedit.edit(a + b"40000 a\0" + _OIDS[2]) is None  # a file and a folder "a"
+    assert treeedit.edit(b"100644 a-b\0" + _OIDS[0] + b"40000 a\0" + _OIDS[1]) is not None
+
+
+def test_a_commit_on_a_tree_out_of_order_writes_a_tree_git_accepts(tmp_path, gitcmd):
+    """A tree a pull request may carry, out of git's order: the commit's tree is in git's
+    order, as before the trees were edited in their bytes."""
+    repo, blob = repo_with_blob(tmp_path, gitcmd)
+    bad = subprocess.run(["git", "hash-object", "-t", "tree", "-w", "--stdin", "--literally"],
+                         cwd=tmp_path, capture_output=True, check=True,
+                         input=b"100644 b\0" + blob + b"100644 a\0" + blob).stdout.decode().strip()
+    (tmp_path / "c").write_text("x\n")
+    with _BatchReader(repo) as reader:
+        tree = repo._update_tree(reader, bad, {"c": ("100644", blob.hex())})
+    assert tree is not None
+    listed = gitcmd(tmp_path, "ls-tree", "--name-only", tree).split()
+    assert listed == ["a", "b", "c"]
