@@ -188,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..model.errors import SvtError
     try:
         rv = cli.main(args=argv, prog_name="svt", standalone_mode=False)
+    except SystemExit as exc:  # click's own exit, also where the reader of stdout left
+        if exc.code == 1 and _stdout_reader_gone():
+            return 0  # `svt list | head -1`: no error
+        raise
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -213,6 +217,18 @@ def main(argv: list[str] | None = None) -> int:
              " traceback, and please report it)", err=True)
         return 3
     return rv if isinstance(rv, int) else 0
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it (click exits with 1
+    there, its own rule for a broken pipe)."""
+    try:
+        import select
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLOUT)  # type: ignore[union-attr]
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), no stdout
+        return False
 
 
 def entry() -> None:
