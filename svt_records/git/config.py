@@ -204,6 +204,8 @@ def _git_prefix(search_path: str | None) -> Path | None:
         import shutil
         found = shutil.which("git", path=search_path)
         return Path(found).resolve().parent.parent if found else None
+    if search_path == "":  # an empty PATH names no folder (shutil.which: none either)
+        return None
     for folder in (search_path if search_path is not None else os.defpath).split(os.pathsep):
         git = os.path.join(folder or os.curdir, "git")  # as shutil.which looks on POSIX,
         if os.path.isfile(git) and os.access(git, os.X_OK):  # without loading bz2 and lzma

@@ -27,6 +27,8 @@ def test_git_is_found_along_path_as_shutil_finds_it(tmp_path, monkeypatch):
     for d in (real, later):
         (d / "git").write_text("#!/bin/sh\n")
         (d / "git").chmod(0o755)
+    (tmp_path / "git").write_text("#!/bin/sh\n")  # in the current folder: not on PATH
+    (tmp_path / "git").chmod(0o755)
     (tmp_path / "link" / "bin").mkdir(parents=True)
     (tmp_path / "link" / "bin" / "git").symlink_to(real / "git")  # resolved, as which's
     monkeypatch.chdir(tmp_path)
