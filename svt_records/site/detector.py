@@ -40,8 +40,7 @@ VERDICT_COLOURS = {"pass": "#1b7f1b", "fail": "#c1121f"}
 NO_VERDICT = "#666666"
 # a module's fill: its overall health, or one test type's latest verdict (model.HEALTH's
 # words: a type never tested is "untested", a latest test without a verdict "no verdict")
-HEALTH_COLOURS = {"fail": "#e5383b", "pass": "#7bc67b", "no verdict": "#d9d9d9",
-                  "untested": "#f4f1e8"}
+HEALTH_COLOURS = dict(zip(model.HEALTH, ("#e5383b", "#7bc67b", "#d9d9d9", "#f4f1e8")))
 OCCUPIED_EDGE = "#333333"
 EMPTY_EDGE = "#999999"
 
@@ -90,7 +89,7 @@ def _state(verdicts: dict[str, str | None], test_type: str) -> str:
     """A type's verdict in model.HEALTH's words."""
     if test_type not in verdicts:
         return "untested"
-    return verdicts[test_type] or "no verdict"
+    return verdicts[test_type] or model.NO_VERDICT
 
 
 def drawing(rows: list[dict], statuses: dict[str, Any], root: str,

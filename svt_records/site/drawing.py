@@ -16,6 +16,7 @@ from typing import Any, Callable
 from .. import model
 from ..analysis import testtypes
 from ..model.errors import SvtError
+from ..model.verdicts import NO_VERDICT
 from ..model.names import check_path_safe
 from . import detector
 from .outputs import SiteOutputs
@@ -117,9 +118,9 @@ def limit_marks(definition: testtypes.TestType | None, measure: str, unit: str |
 def _count_verdicts(points: list[list], kind: str) -> dict[str, int]:
     """How many plotted values (a histogram's: latest ones) passed, failed, had no verdict."""
     at = 1 if kind == "histogram" else 2
-    out = {"pass": 0, "fail": 0, "no verdict": 0}
+    out = {"pass": 0, "fail": 0, NO_VERDICT: 0}
     for point in points:
-        out[point[at] if point[at] in ("pass", "fail") else "no verdict"] += 1
+        out[point[at] if point[at] in ("pass", "fail") else NO_VERDICT] += 1
     return out
 
 
@@ -313,7 +314,7 @@ def trend_figure(data: list) -> Any:
             if chosen:
                 axes.plot([when[p[0]] for p in chosen], [p[1] for p in chosen],
                           linestyle="none", marker="o", markersize=2, color=colour,
-                          label=result or "no verdict")
+                          label=result or NO_VERDICT)
         title = f"{test_type}: {measure} ({len(by_component)} components)"
         where = "upper left"  # "best" would weigh every one of thousands of points
     _limit_lines(axes, data[4] if len(data) > 4 else [], axes.axhline)
@@ -398,7 +399,7 @@ def histogram_figure(data: list) -> Any:
         if chosen:
             stacks.append(chosen)
             colours.append(colour)
-            labels.append(f"{result or 'no verdict'} ({len(chosen)})")
+            labels.append(f"{result or NO_VERDICT} ({len(chosen)})")
     if stacks:
         axes.hist(stacks, bins=edges, stacked=True, color=colours, label=labels,
                   edgecolor="white", linewidth=0.3)
