@@ -118,3 +118,39 @@ def test_a_post_index_change_hook_still_runs(store_path, svt_proc, tmp_path):
     assert ran.exists()
     assert links(store_path) == before
     assert_index_is_heads(store_path)
+
+
+@pytest.mark.parametrize("fails", ["writev", "sha1"])
+def test_a_failure_while_writing_the_index_leaves_no_lock_and_git_finishes(
+        store_path, monkeypatch, fails):
+    """The disk fills while the index is written, or the thread hashing it fails: the new
+    file is never renamed into place, git's lock is removed, and the change (its commit has
+    landed) has git bring the index in step, so `git status` stays clean."""
+    import errno
+    import hashlib
+    import os
+
+    from svt_records import Database
+    db = Database(store_path)
+    db.save_component("FEB-001", {"type": "feb", "status": "spare"})
+    failed = []
+
+    class Broken:
+        def update(self, data: object) -> None:
+            failed.append("sha1")
+            raise MemoryError("hashing failed")
+
+    if fails == "writev":
+        def full(fd: int, pieces: object) -> int:
+            failed.append("writev")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(os, "writev", full)
+    else:
+        monkeypatch.setattr(hashlib, "sha1", Broken)
+    db.save_component("FEB-002", {"type": "feb", "status": "spare"})
+    monkeypatch.undo()
+    assert failed and failed[0] == fails
+    assert not (store_path / ".git" / "index.lock").exists()
+    assert git(store_path, "status", "--porcelain") == ""
+    assert "add FEB-002" in git(store_path, "log", "-1", "--format=%s")
+    assert git(store_path, "ls-files", "records/feb/FEB-002/component.yaml").strip()

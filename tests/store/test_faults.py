@@ -116,6 +116,32 @@ def test_a_refusing_hook_rolls_everything_back(store, png, hook, body):
     assert svt(store, "test", "M1", "--type", "iv_curve", "--pass").returncode == 0
 
 
+@pytest.mark.parametrize("links", [True, False])
+def test_a_replaced_record_comes_back_whole_when_the_commit_is_refused(store, monkeypatch,
+                                                                      links):
+    """A change keeps the record it replaces as a second link to the same file (svt never
+    writes a record in place), or as a copy where no link can be made (another file
+    system): a refused commit puts the very record back."""
+    from svt_records import Database
+    from svt_records.model.errors import SvtError
+    hook = store / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    record = store / "records" / "module" / "M1" / "component.yaml"
+    text, inode = record.read_bytes(), record.stat().st_ino
+    before = snapshot(store)
+    if not links:
+        def cross_device(*args: object, **kwargs: object) -> None:
+            raise OSError(18, "Invalid cross-device link")  # EXDEV
+        monkeypatch.setattr(os, "link", cross_device)
+    with pytest.raises(SvtError, match="refused by a git hook"):
+        Database(store).save_component("M1", {"location": "Clean room"})
+    assert record.read_bytes() == text
+    assert (record.stat().st_ino == inode) is links  # the same file, or a copy of it
+    assert snapshot(store) == before
+    assert not (store / ".git" / "svt" / "tx").exists()
+
+
 def test_no_git_identity_falls_back_to_the_os_user(store, tmp_path):
     env = {k: "" for k in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
                            "GIT_COMMITTER_EMAIL")}
