@@ -22,7 +22,7 @@ from array import array
 from pathlib import Path
 from typing import NamedTuple, Union
 
-from .indexfile import EXTENDED, HEADER
+from .indexfile import EXTENDED, FLAGS_AT, HEADER, NAME_AT, pad
 
 Buffer = Union[bytes, mmap.mmap]  # an index file's bytes, read or mapped
 CACHE_NAME = "index-entries"
@@ -47,7 +47,7 @@ class Table(NamedTuple):
         return self.flags[2 * i + 1] | (self.flags[2 * i] & 15) << 8
 
     def size(self, i: int) -> int:
-        return 62 + self.length(i) + pad(self.length(i))
+        return NAME_AT + self.length(i) + pad(self.length(i))
 
 
 class Tree(NamedTuple):
@@ -55,11 +55,6 @@ class Tree(NamedTuple):
     starts: array
     below: array
     depth: array
-
-
-def pad(name_length: int) -> int:
-    """The NULs after a name of ``name_length`` bytes in a version 2 entry (1 to 8)."""
-    return 8 - (62 + name_length) % 8
 
 
 def shifted(values: array, delta: int) -> array:
@@ -86,14 +81,14 @@ def walk(data: Buffer, count: int) -> Table:
     starts, flags, mtimes = array("I"), bytearray(), array("I")
     at, end = HEADER, len(data) - 20
     for _ in range(count):
-        pair = data[at + 60:at + 62]
-        length = (pair[0] & 15) << 8 | pair[1] if at + 62 <= end else 0xFFF
+        pair = data[at + FLAGS_AT:at + NAME_AT]
+        length = (pair[0] & 15) << 8 | pair[1] if at + NAME_AT <= end else 0xFFF
         if pair[0] & (EXTENDED >> 8) or length == 0xFFF:
             raise Unhandled("an extended entry, a long name, or entries cut short")
         starts.append(at)
         flags += pair
         mtimes.append(int.from_bytes(data[at + 8:at + 12], "big"))
-        at += 62 + length + pad(length)
+        at += NAME_AT + length + pad(length)
     if at > end:
         raise Unhandled("entries cut short")
     return Table(starts, bytes(flags), mtimes, at, max(mtimes, default=0))
@@ -152,7 +147,7 @@ def read_cache(cache_dir: Path | None, data: Buffer, count: int
     trees = {digest: Tree(array("I", parts[3]), array("I", parts[4]), array("H", parts[5]))
              } if nodes else {}
     if stored != count or end > len(data) - 20 or (count and (
-            starts[0] != HEADER or starts[-1] + 62 > end)):
+            starts[0] != HEADER or starts[-1] + NAME_AT > end)):
         return None, trees, False
     table = Table(starts, parts[1], mtimes, end, top)
     if size == len(data) and trailer == data[-20:]:
@@ -160,10 +155,10 @@ def read_cache(cache_dir: Path | None, data: Buffer, count: int
     flags = array("H", table.flags)  # each entry's flags and mtime where the table says
     if sys.byteorder == "little":  # it begins, fetched in C by one struct of them all
         flags.byteswap()
-    skips = {f: f"{62 + (f & 0xFFF) + pad(f & 0xFFF) - 54}xI48xH" for f in set(flags)}
+    skips = {f: f"{NAME_AT + (f & 0xFFF) + pad(f & 0xFFF) - 54}xI48xH" for f in set(flags)}
     fields = struct.Struct(">8xI48xH" + "".join(map(skips.__getitem__, flags[:-1])))
     found = fields.unpack_from(data, HEADER) if count else ()
-    if array("H", found[1::2]) != flags or (count and HEADER + fields.size != starts[-1] + 62):
+    if array("H", found[1::2]) != flags or (count and HEADER + fields.size != starts[-1] + NAME_AT):
         return None, trees, False
     now = array("I", found[0::2])  # git may have refreshed the stat data
     return table._replace(mtimes=now, top=max(now, default=0)), trees, False

@@ -30,7 +30,15 @@ from typing import Iterable, NamedTuple
 HEADER = 12
 STAT = 40  # ctime, mtime (8 bytes each), dev, ino, mode, uid, gid, size (4 bytes each)
 MODE_AT = 24  # within an entry
+FLAGS_AT = STAT + 20  # after the stat data and the blob id: 2 bytes of flags
+NAME_AT = FLAGS_AT + 2  # the name (after 2 more bytes of flags where EXTENDED is set)
 ASSUME_VALID, EXTENDED = 0x8000, 0x4000
+
+
+def pad(name_length: int) -> int:
+    """The NULs after a name of ``name_length`` bytes in an entry of a version 2 or 3
+    index (1 to 8: each entry ends on a multiple of 8 bytes)."""
+    return 8 - (NAME_AT + name_length) % 8
 
 
 class Entry(NamedTuple):
@@ -99,11 +107,11 @@ def _fields(data: "mmap.mmap | bytes", at: int, version: int) -> tuple[int, byte
     (shifted left 16) of version 3 and later."""
     mode = int.from_bytes(data[at + MODE_AT:at + MODE_AT + 4], "big")
     sha = bytes(data[at + STAT:at + STAT + 20])
-    flags = int.from_bytes(data[at + 60:at + 62], "big")
+    flags = int.from_bytes(data[at + FLAGS_AT:at + NAME_AT], "big")
     if flags & EXTENDED:
         if version < 3:
             raise Unreadable("an extended flag in a version 2 index")
-        flags |= int.from_bytes(data[at + 62:at + 64], "big") << 16
+        flags |= int.from_bytes(data[at + NAME_AT:at + NAME_AT + 2], "big") << 16
     return mode, sha, flags
 
 
@@ -120,7 +128,7 @@ def _search(data: "mmap.mmap | bytes", names: Iterable[bytes],
     out = {}
     for name in names:
         at = data.find(min(len(name), 0xFFF).to_bytes(2, "big") + name + b"\0", HEADER)
-        start = at - 60
+        start = at - FLAGS_AT
         if at < 0 or start < HEADER:
             continue
         if starts is not None:
@@ -136,8 +144,8 @@ def _bisect(data: "mmap.mmap | bytes", starts: "array", names: Iterable[bytes]
     """Entries of a version 2 or 3 index found by bisection (git sorts them by name, then
     stage), knowing where each begins: {name: where its first entry begins}."""
     def name_at(at: int) -> bytes:
-        flags = data[at + 60] << 8 | data[at + 61]
-        begin = at + 62 + (2 if flags & EXTENDED else 0)
+        flags = data[at + FLAGS_AT] << 8 | data[at + FLAGS_AT + 1]
+        begin = at + NAME_AT + (2 if flags & EXTENDED else 0)
         length = flags & 0xFFF
         return bytes(data[begin:begin + length if length < 0xFFF else data.find(b"\0", begin)])
 
@@ -162,8 +170,8 @@ def _walk(data: "mmap.mmap | bytes", version: int) -> _Walked:
     at, previous = HEADER, b""
     end = len(data) - 20  # the file's hash (zeros with index.skipHash)
     for _ in range(count):
-        flags = data[at + 60] << 8 | data[at + 61]
-        name_at = at + 62 + (2 if flags & EXTENDED and version >= 3 else 0)
+        flags = data[at + FLAGS_AT] << 8 | data[at + FLAGS_AT + 1]
+        name_at = at + NAME_AT + (2 if flags & EXTENDED and version >= 3 else 0)
         if version == 4:  # the number of bytes to drop from the previous name, then the rest
             byte = data[name_at]
             drop, name_at = byte & 127, name_at + 1

@@ -24,11 +24,11 @@ from bisect import bisect_left
 from pathlib import Path
 from typing import Callable, Mapping, NamedTuple, Sequence
 
-from .indexcache import (Buffer, Table, Tree, Unhandled, joined, pad, read_cache, shifted,
-                         walk, write_cache)
+from .indexcache import (Buffer, Table, Tree, Unhandled, joined, read_cache, shifted, walk,
+                         write_cache)
 from .config import GIT_FALSE, GIT_TRUE
-from .indexfile import HEADER, STAT
-from .objects import _object_id
+from .indexfile import FLAGS_AT, HEADER, NAME_AT, STAT, pad
+from .objects import _file_mode, _object_id
 
 EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
 _MAX_RACY_READ = 1 << 26  # bytes: a racy file larger than this is smudged unread
@@ -127,7 +127,7 @@ class _Update:
                 or _parse_tree(self.payload)
 
     def name(self, i: int) -> bytes:
-        at = self.table.starts[i] + 62
+        at = self.table.starts[i] + NAME_AT
         return self.data[at:at + self.table.length(i)]
 
     def find(self, name: bytes) -> int:
@@ -184,8 +184,7 @@ class _Update:
 
     def staged_entry(self, item: Staged, name: bytes) -> bytes:
         st = item.st
-        mode = 0o120000 if stat.S_ISLNK(st.st_mode) else 0o100755 if st.st_mode & 0o100 \
-            else 0o100644
+        mode = 0o120000 if stat.S_ISLNK(st.st_mode) else int(_file_mode(st.st_mode), 8)
         if not (stat.S_ISLNK(st.st_mode) or stat.S_ISREG(st.st_mode)) or mode != item.mode \
                 or len(item.sha) != 20 or len(name) >= 0xFFF:
             raise Unhandled("a mode or name git would stage differently")
@@ -252,7 +251,7 @@ class _Update:
         mtimes, sec = self.table.mtimes, self.index_sec
         if not sec or not mtimes or self.table.top < sec:
             return []
-        entries = {i: self.data[self.table.starts[i]:self.table.starts[i] + 62]
+        entries = {i: self.data[self.table.starts[i]:self.table.starts[i] + NAME_AT]
                    for i in _at_least(mtimes, sec, self.table.top) if i not in skip}
         return [i for i, entry in entries.items()  # a gitlink (160000) is never racy
                 if entry[24:28] != b"\0\0\xe0\0" and _racily_clean(self.root, self.name(i), entry)]
@@ -280,7 +279,7 @@ class _Update:
             if new is not None:
                 pieces.append(new)
                 starts.append(array("I", [table.at(i) + shift]))
-                flags.append(new[60:62])
+                flags.append(new[FLAGS_AT:NAME_AT])
                 mtimes.append(array("I", [int.from_bytes(new[8:12], "big")]))
                 top = max(top, mtimes[-1][0])
             count += (new is not None) - (kind == 0)

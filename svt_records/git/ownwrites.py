@@ -76,12 +76,12 @@ def since(svt_dir: Path, head: str, index: str, head_now: str, index_now: str
     lead there (another program moved HEAD or wrote the index, or the links were dropped)."""
     if NO_TRAILER in (index, index_now):
         return None
+    if (head, index) == (head_now, index_now):
+        return Chain(frozenset(), frozenset())
     try:
         text = (svt_dir / NAME).read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
         return None
-    if (head, index) == (head_now, index_now):
-        return Chain(frozenset(), frozenset())
     import json
     touched: set[str] = set()
     removed: set[str] = set()
