@@ -24,7 +24,7 @@ from ..model.errors import GitError, InvalidInput, Problem, RecordError, SvtErro
 from ..git.remote import web_project
 from ..git.repo import GitRepo
 from ..store.base import StoreBase
-from ..store.layout import COMPONENT_FILE, CONFIG_FILE, RECORDS
+from ..store.layout import CONFIG_FILE, RECORDS, record_of_component
 
 MAX_ATTEMPTS = 3  # pushes tried when someone else pushes in between
 FAILING = "sync-failing"  # in .git/svt: the files the last sync's result failed validation in
@@ -142,10 +142,9 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
 
 def _still_conflicts(left: list[str]) -> str:
     """What to do about files a merge left conflicting: the command for each record."""
-    records = [p for p in left if p.startswith(f"{RECORDS}/") and p.endswith(f"/{COMPONENT_FILE}")
-               and p.count("/") == 3]
+    records = [p for p in left if record_of_component(p)]
     others = [p for p in left if p not in records]
-    ids = " ".join(shlex.quote(p.split("/")[2]) for p in records)
+    ids = " ".join(shlex.quote(record_of_component(p) or "") for p in records)
     how = []
     if records:
         how.append(f"settle {'it' if len(records) == 1 else 'them'} with `svt resolve {ids}"
@@ -231,9 +230,7 @@ def _integrate(repo: GitRepo, outcome: SyncOutcome, onto: str, head: str | None)
 
 def _record_of(path: str, ids: list[str]) -> bool:
     """Whether ``path`` is the component.yaml of one of ``ids``."""
-    parts = path.split("/")
-    return (len(parts) == 4 and parts[0] == RECORDS and parts[3] == COMPONENT_FILE
-            and parts[2] in ids)
+    return record_of_component(path) in ids
 
 
 def _merge_stops(repo: GitRepo, head: str, onto: str) -> tuple[list[str], list[str]] | None:
@@ -252,8 +249,8 @@ def _merge_stops(repo: GitRepo, head: str, onto: str) -> tuple[list[str], list[s
     ids: list[str] = []
     by_hand: list[str] = []
     for path in merged.conflicts:
-        parts = path.split("/")
-        if len(parts) == 4 and parts[0] == RECORDS and parts[3] == COMPONENT_FILE:
+        cid = record_of_component(path)
+        if cid is not None:
             specs = [f"{rev}:{path}" for rev in (base, head, onto) if rev]
             blobs = repo.read_blobs(specs)
             try:
@@ -262,7 +259,7 @@ def _merge_stops(repo: GitRepo, head: str, onto: str) -> tuple[list[str], list[s
             except RecordError:  # git's text merge takes it: settled by hand
                 by_hand.append(path)
                 continue
-            ids.append(parts[2])
+            ids.append(cid)
         else:
             by_hand.append(path)
     return ids, by_hand
@@ -270,7 +267,7 @@ def _merge_stops(repo: GitRepo, head: str, onto: str) -> tuple[list[str], list[s
 
 def _explain(repo: GitRepo, path: str, revs: dict[str, str | None],
              components: list[str]) -> list[str]:
-    if path.startswith(f"{RECORDS}/") and path.endswith(f"/{COMPONENT_FILE}"):
+    if record_of_component(path):
         try:
             cid, conflicts = driver.conflicts_of(repo, path)
         except RecordError:  # a version svt cannot read: git's text merge took it

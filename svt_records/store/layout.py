@@ -97,6 +97,14 @@ def event_id(rel_path: str) -> str:
     return _short_hash(rel_path)
 
 
+def record_of_component(path: str) -> str | None:
+    """The id whose component record ``path`` is (records/TYPE/ID/component.yaml, nothing
+    deeper); None for any other path."""
+    parts = path.split("/")
+    return parts[2] if len(parts) == 4 and parts[0] == RECORDS and parts[3] == COMPONENT_FILE \
+        else None
+
+
 def component_folder(path: str) -> str | None:
     """The component folder (records/<type>/<ID>) a store path lies in, or is; None for a
     path outside every component folder."""

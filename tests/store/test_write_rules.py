@@ -243,3 +243,13 @@ def test_namesakes_are_found_among_any_folder_names(db, odd):
     assert db.id_taken_ignoring_case("XABC-1") == "xabc-1"
     if odd:
         assert list(db.namesakes("i\u0307x-1")) == [("sensor", odd)]
+
+
+def test_a_component_record_is_records_type_id_component_yaml_and_nothing_else():
+    """The one rule collab/sync uses for every conflicting path (four spellings before)."""
+    from svt_records.store.layout import record_of_component
+    assert record_of_component("records/feb/FEB-001/component.yaml") == "FEB-001"
+    for path in ("records/feb/FEB-001/2024/component.yaml", "records/feb/component.yaml",
+                 "other/feb/FEB-001/component.yaml", "records/feb/FEB-001/component.yml",
+                 "records/feb/FEB-001/x_component.yaml", "svt.yaml", ""):
+        assert record_of_component(path) is None, path
