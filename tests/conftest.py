@@ -23,6 +23,9 @@ GIT_ENV = {
 }
 
 
+# A sensor's IV curve as the site's tests record it: current rising as the depletion region
+# grows, in the CSV form `svt test --data` takes (volts, amperes)
+IV_CSV = "voltage_V,current_A\n0,0\n20,1.1e-06\n40,1.6e-06\n60,2.0e-06\n80,2.2e-06\n"
 PNG = base64.b64decode(  # a small real PNG file (1x1 pixel)
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 

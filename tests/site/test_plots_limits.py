@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import IV_CSV
 from svt_records import Database
 from svt_records.analysis import plots, testtypes
 from svt_records.site import drawing
 from svt_records.site.build import build
 from svt_records.site.manifest import MANIFEST
 
-IV_CSV = "voltage_V,current_A\n0,0\n20,1.1e-06\n40,1.6e-06\n60,2.0e-06\n80,2.2e-06\n"
 LEAKAGE = "leakage_at_operating_voltage"
 
 

@@ -11,9 +11,8 @@ from pathlib import Path
 from svt_records import Database
 from svt_records.site import drawing
 
-from conftest import git
+from conftest import IV_CSV, git
 
-IV_CSV = "voltage_V,current_A\n0,0\n20,1.1e-06\n40,1.6e-06\n60,2.0e-06\n80,2.2e-06\n"
 MANIFEST = ".svt-site/manifest.json"
 
 

@@ -22,10 +22,9 @@ from svt_records.site.build import build
 from svt_records.site.commits import commit_url
 from svt_records.site.manifest import FORMAT, MANIFEST
 
-from conftest import GIT_ENV, PNG, git, isolate
+from conftest import GIT_ENV, IV_CSV, PNG, git, isolate
 from test_labels import SITE, decode, svg_png, tools  # noqa: F401  (tools: a fixture)
 
-IV_CSV = "voltage_V,current_A\n0,0\n20,1.1e-06\n40,1.6e-06\n60,2.0e-06\n80,2.2e-06\n"
 SCRIPT = "<script>alert('x')</script>"
 
 
