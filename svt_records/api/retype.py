@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .. import model
 from ..files import schema
-from ..model.errors import InvalidInput, RuleViolation, SvtError
+from ..model.errors import InvalidInput, NotFoundError, RuleViolation, SvtError
 from ..rules.crosschecks import CREATED_KEY
 from ..rules.safety import is_plain_file_name
-from ..store.layout import COMPONENT_FILE, RECORDS
+from ..store.layout import COMPONENT_FILE, RECORDS, RecordRead
 from ..store.txn import Change
 
 if TYPE_CHECKING:
@@ -54,12 +54,12 @@ def retype(db: StoreBase, component_id: str, new_type: str) -> Moved:
             raise InvalidInput(f"nothing to change: {component_id} is a {new_type} already,"
                                f" and no other folder holds its events")
         if old_type != new_type:
-            _refuse_joined(component_id, old_type, new_type, read.data)
+            _refuse_joined(db, component_id, new_type, read)
         change = Change(f"retype {component_id}: {old_type} -> {new_type}" if old_type != new_type
                         else f"retype {component_id}: move its events into {home}/")
         moved = []
         for folder in sources:
-            for rel in _files(db, folder):
+            for rel in _files(db, folder, home, new_type):
                 new = f"{home}/{rel[len(folder) + 1:]}"
                 if rel == read.path:
                     record = dict(read.data, type=new_type)
@@ -72,24 +72,42 @@ def retype(db: StoreBase, component_id: str, new_type: str) -> Moved:
         return Moved(db.commit(change), moved)
 
 
-def _refuse_joined(cid: str, old: str, new: str, data: dict) -> None:
+def _refuse_joined(db: StoreBase, cid: str, new: str, read: RecordRead) -> None:
     """A type change that would leave an installation or an assembly wrong is refused with
-    the command that undoes it first."""
+    the command that undoes it first (each such command works as pasted)."""
+    data = read.data
     if data.get("position"):
         raise RuleViolation(f"{cid} is installed at {data['position']}: remove it first"
                             f" (svt remove {cid}), then retype it")
     parts = [p for p in model.MODULE_PARTS if data.get(p)]
     if parts and new != "module":
-        raise RuleViolation(f"{cid} holds its {' and '.join(parts)}; a {new} holds none:"
-                            f" disassemble it first (svt disassemble {cid}), then retype it")
+        held = " and ".join(parts)
+        how = (f"disassemble it first (svt disassemble {cid})" if data["type"] == "module" else
+               f"delete its {held} line(s) from {read.path} first")  # disassemble takes modules
+        raise RuleViolation(f"{cid} holds its {held}; a {new} holds none: {how}, then retype it")
     module = data.get("module")
     if module:
-        try:  # it goes into a command line: only an id as svt makes them
-            how = f"svt disassemble {model.check_id(module)} --only {old}"
-        except SvtError:
-            how = f"svt disassemble MODULE --only {old}"
-        raise RuleViolation(f"{cid} is on module {module} as its {old}: take it off first"
-                            f" ({how}), then retype it")
+        raise RuleViolation(f"{cid} is on module {module}: {_taking_off(db, cid, module, read)},"
+                            " then retype it")
+
+
+def _taking_off(db: StoreBase, cid: str, module: object, read: RecordRead) -> str:
+    """How to take ``cid`` off ``module``: the disassembly of the module's part that names it
+    (its slot, which need not be ``cid``'s type after a merge or a hand edit), or, when the
+    module does not list it, the hand edit of its dangling link."""
+    holder: dict = {}
+    try:  # the id goes into a command line: only an id as svt makes them
+        holder = db.read_component(model.check_id(str(module))).data
+    except (InvalidInput, NotFoundError):
+        pass  # no such module: the link dangles (an unreadable one says what to fix)
+    slot = next((p for p in model.MODULE_PARTS if holder.get(p) == cid), None)
+    if holder.get("type") != "module" or slot is None:
+        return (f"it does not list {cid} as a part, so delete the module line from {read.path}"
+                " first")
+    how = f"svt disassemble {module} --only {slot}"
+    if holder.get("position"):  # disassemble refuses an installed module
+        how = f"svt remove {module}, then {how}"
+    return f"take its {slot} off first ({how})"
 
 
 def move_events(db: StoreBase, from_id: str, to_id: str, created: str) -> Moved:
@@ -173,8 +191,9 @@ def _move_bytes(db: StoreBase, change: Change, old: str, new: str) -> None:
     change.expected[old] = data
 
 
-def _files(db: StoreBase, folder: str) -> list[str]:
-    """Every file under a component folder (relative to the store), links refused."""
+def _files(db: StoreBase, folder: str, home: str, new_type: str) -> list[str]:
+    """Every file under a component folder (relative to the store), links refused; too many
+    for one change are refused with how to move them to ``home`` by hand."""
     found: list[str] = []
     stack = [folder]
     while stack:
@@ -189,8 +208,9 @@ def _files(db: StoreBase, folder: str) -> list[str]:
         elif stat.S_ISREG(mode):
             found.append(rel)
             if len(found) > MAX_FILES:
-                raise SvtError(f"{folder} holds more than {MAX_FILES} files: move it with git"
-                               " mv and fix the type field by hand")
+                raise SvtError(f"{folder} holds more than {MAX_FILES} files: move its files"
+                               f" to {home}/ by hand (git mv), set type: {new_type} in its"
+                               f" {COMPONENT_FILE}, and commit")
         else:
             raise SvtError(f"{rel} is not a regular file: remove it, then run it again")
     if f"{folder}/{COMPONENT_FILE}" in found:
