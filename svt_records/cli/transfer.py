@@ -1,11 +1,17 @@
 """svt import-sqlite, export, results, backup, restore."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from . import StoreChoice, open_db, report_notes, stderr_is_terminal
 from .render import (done, echo, echo_data, progress_bar, skipped_records, table, to_csv,
                      to_json)
+
+if TYPE_CHECKING:
+    from ..exchange.exporting import Grid
+
 
 @click.command("import-sqlite")
 @click.argument("database", type=click.Path(exists=True, dir_okay=False))
@@ -118,14 +124,14 @@ def results(test_type: str, everything: bool, passed: bool, failed: bool, since:
     window = date_window(since, until)
     db = open_db()
     with skipped_records() as skipped:
-        header, rows = results_grid(db, test_type, everything, component_type, result=verdict,
-                                    window=window, skipped=skipped)
-        _print_results(header, rows, fmt, test_type, everything,
-                       bool(verdict or since or until))
+        grid = results_grid(db, test_type, everything, component_type, result=verdict,
+                            window=window, skipped=skipped)
+        _print_results(grid, fmt, test_type, everything, bool(verdict or since or until))
 
 
-def _print_results(header: list[str], rows: list[list], fmt: str, test_type: str,
-                   everything: bool, filtered: bool) -> None:
+def _print_results(grid: Grid, fmt: str, test_type: str, everything: bool,
+                   filtered: bool) -> None:
+    header, rows = grid.header, grid.rows
     if fmt == "json":
         echo_data(to_json([dict(zip(header, row)) for row in rows]))
     elif fmt == "csv":
@@ -135,10 +141,8 @@ def _print_results(header: list[str], rows: list[list], fmt: str, test_type: str
              else f"No {test_type} results yet.")
     else:  # for people: each measurement with SI prefixes (6.44 µA), its unit in the cell
         from ..model import format_si
-        units = [h[h.rindex(" [") + 2:-1] if h.endswith("]") and " [" in h else None
-                 for h in header]
         echo(table([[format_si(v, u) if u and isinstance(v, (int, float)) else v
-                     for v, u in zip(row, units)] for row in rows], header))
+                     for v, u in zip(row, grid.units)] for row in rows], header))
         components = len({row[0] for row in rows})
         echo(f"{len(rows)} result(s) of {components} component(s)" if everything
              else f"{components} component(s)")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from .. import model
 from ..api.database import Database
@@ -121,13 +121,23 @@ def _named(path: str, name: str) -> bool:
     return m is None or m.group("name") == name  # a name not svt's: it may be
 
 
+class Grid(NamedTuple):
+    """The results grid: its column names, its rows, and each column's unit (None for the
+    columns without one), so that a reader never parses a unit back out of a name."""
+
+    header: list[str]
+    rows: list[list[Any]]
+    units: list[str | None]
+
+
 def results_grid(db: Database, test_type: str, everything: bool = False,
                  component_type: str | None = None, *, result: str | None = None,
                  window: model.DateWindow | None = None,
-                 skipped: list[Skipped] | None = None) -> tuple[list[str], list[list[Any]]]:
+                 skipped: list[Skipped] | None = None) -> Grid:
     """One row per component with its latest (or every) result of ``test_type``; one column
-    per measurement, named with its unit (``current [A]``); when the definition's limits
-    judged any of them, ``limits`` (their verdict) and ``failed_limits`` follow ``result``. ``window`` keeps the results
+    per measurement, named with its unit (``current [A]``, the unit also in ``units``); when
+    the definition's limits judged any of them, ``limits`` (their verdict) and
+    ``failed_limits`` follow ``result``. ``window`` keeps the results
     dated within it; then ``result`` ("pass" or "fail") keeps the rows with that verdict:
     the components whose latest result in the window is a pass or a fail (every such result
     with ``everything``). The files of such results that fail to load (by their names: an
@@ -169,9 +179,10 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
                          for name, measure in (ev.get("measurements") or {}).items())
     # what the test definition's limits said, when they judged any of these results
     judged = any(ev.get("limits") for _, ev in results)
-    header = ["component", "date", "result"] + (["limits", "failed_limits"] if judged else []) + [
-        "tested_by"] + [
-        f"{name} [{units[(name, family)]}]" if family else name for name, family in units]
+    fixed = ["component", "date", "result"] + (["limits", "failed_limits"] if judged else []) + [
+        "tested_by"]
+    named: list[tuple[str, str | None]] = [(name, None) for name in fixed] + [
+        (name, units[(name, family)] if family else None) for name, family in units]
     rows = []
     for cid, ev in results:
         cells: dict[tuple[str, Any], Any] = {}
@@ -183,4 +194,5 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
         said = [limits.get("verdict"), "; ".join(limits.get("failed") or []) or None]
         rows.append([cid, ev.get("date"), ev.get("result")] + (said if judged else []) +
                     [ev.get("tested_by")] + [cells.get(key) for key in units])
-    return header, rows
+    return Grid([f"{name} [{unit}]" if unit else name for name, unit in named], rows,
+                [unit for _, unit in named])
