@@ -194,5 +194,21 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
         said = [limits.get("verdict"), "; ".join(limits.get("failed") or []) or None]
         rows.append([cid, ev.get("date"), ev.get("result")] + (said if judged else []) +
                     [ev.get("tested_by")] + [cells.get(key) for key in units])
-    return Grid([f"{name} [{unit}]" if unit else name for name, unit in named], rows,
-                [unit for _, unit in named])
+    return Grid(_told_apart([f"{name} [{unit}]" if unit else name for name, unit in named]),
+                rows, [unit for _, unit in named])
+
+
+def _told_apart(names: list[str]) -> list[str]:
+    """Column names, each once: a later column named like an earlier one (a measurement
+    named "gain [mV]" by hand, without a unit, beside "gain" in mV; one named "date") gets
+    " (2)", " (3)"..., so that a reader that keys the cells by name (JSON) loses none."""
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        shown, n = name, 1
+        while shown in taken:
+            n += 1
+            shown = f"{name} ({n})"
+        taken.add(shown)
+        out.append(shown)
+    return out

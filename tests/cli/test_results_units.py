@@ -48,3 +48,27 @@ def test_results_grid_gives_each_columns_unit(store_path, svt):
         "component": None, "date": None, "result": None, "tested_by": None,
         "current [A]": "A", "gain": None}
     assert len(grid.rows[0]) == len(grid.header) == len(grid.units)
+
+
+def test_columns_of_one_name_are_told_apart_so_json_loses_no_value(store_path, svt, gitcmd):
+    """A measurement named "gain [mV]" by hand (no unit) beside "gain" in mV, and one named
+    "date": without told-apart names, JSON's one key per name would drop values."""
+    svt("add", "--id", "M1", "--type", "module")
+    svt("add", "--id", "M2", "--type", "module")
+    svt("test", "M1", "--type", "iv_curve", "--pass", "--measure", "gain=1500",
+        "--measure", "drift=3", "--date", "2025-03-01T10:00")
+    svt("test", "M2", "--type", "iv_curve", "--pass", "--measure", "gain=1.5mV",
+        "--date", "2025-03-02T10:00")
+    (record,) = (store_path / "records" / "module" / "M1").glob("*/*_iv_curve_*.yaml")
+    text = record.read_text()
+    record.write_text(text.replace("  gain: 1500\n", '  "gain [mV]": 1500\n')
+                      .replace("  drift: 3\n", "  date: 3\n"))
+    gitcmd(store_path, "commit", "-qam", "measurements renamed by hand")
+    rows = json.loads(svt("results", "--type", "iv_curve", "--format", "json").stdout)
+    by_id = {row["component"]: row for row in rows}
+    keys = list(rows[0])
+    assert len(keys) == len(set(keys))
+    assert sorted(v for row in rows for k, v in row.items() if k.startswith("gain")
+                  and v is not None) == [1.5, 1500]
+    assert by_id["M1"]["date"] == "2025-03-01T10:00:00+00:00"
+    assert 3 in by_id["M1"].values()  # the measurement named "date", under its own key
