@@ -55,9 +55,12 @@ class GitStaging(GitConfig):
                       blobs: Mapping[str, tuple[str, str]] | None = None) -> IndexStates | None:
         """Stage ``paths`` as they are on disk and drop ``dropped`` from the index; paths go
         through stdin, as a whole store's files (svt init --lfs) would overflow a command
-        line. The index before and after, when written under svt's hold of git's lock."""
-        if env is None and (paths or dropped) and self._may_hold_index_lock():
-            done = self._update_index_locked(paths, dropped, blobs or {})
+        line. The index before and after, when written under svt's hold of git's lock:
+        only a commit's own sync (``blobs`` given) links them; any other (a recovery, the
+        hooks' commit, a refilter) is git's plain update, as nothing would use the states."""
+        if env is None and blobs is not None and (paths or dropped) \
+                and self._may_hold_index_lock():
+            done = self._update_index_locked(paths, dropped, blobs)
             if done is not None:
                 return done
         self._run_update_index(paths, dropped, env)
