@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..model.errors import SvtError
     try:
         rv = cli.main(args=argv, prog_name="svt", standalone_mode=False)
-    except SystemExit as exc:  # click's own exit, also where the reader of stdout left
+    except SystemExit as exc:  # click's own exit where the reader of stdout left (svt's
+        # commands end with click.exceptions.Exit, never sys.exit: status 1 here is click's)
         if exc.code == 1 and _stdout_reader_gone():
             return 0  # `svt list | head -1`: no error
         raise

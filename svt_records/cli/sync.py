@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 
 import click
 
@@ -75,7 +74,7 @@ def sync(merge: bool | None) -> None:
             echo("Nothing was changed here (the rebase was aborted). To settle it run `svt sync"
                  f" --merge`, which stops at the conflict; then {'; '.join(steps)}; then run"
                  " `svt sync` again", err=True)
-        sys.exit(1)
+        raise click.exceptions.Exit(1)  # main() returns it: no broken pipe's exit
     came = f"{out.pulled} commit(s) from {out.onto}" if out.pulled else ""
     if out.problems:
         errors = len(out.problems)
@@ -89,7 +88,7 @@ def sync(merge: bool | None) -> None:
                  err=True)
         echo("Fix them and commit the fix (with svt, or by hand and git commit); the next svt"
              " sync checks these files again and pushes once they pass", err=True)
-        sys.exit(1)
+        raise click.exceptions.Exit(1)  # main() returns it: no broken pipe's exit
     how = f" ({out.method})" if out.pulled and out.pushed else ""
     if out.push_to is None:
         echo(f"Pulled {came}" if came else f"{out.branch} is up to date with {out.onto}")

@@ -91,3 +91,22 @@ def test_an_unreadable_local_edit_that_git_merges_leaves_the_clone_rebased(clone
     assert "Pushed 2 commit(s)" in run(svt, b, "sync").stdout
     m1 = Database(b).get_component("M1")
     assert (m1["status"], m1["location"]) == ("failed", "JLab")
+
+
+@pytest.mark.parametrize("clones", [""], ids=["rebase"], indirect=True)
+def test_a_refused_sync_fails_even_when_nobody_reads_its_output(clones):
+    """`svt sync | head -1` style: the reader is gone before svt writes. The refusal still
+    exits 1 (svt's exits go through click, so main() never takes it for a broken pipe)."""
+    import os
+    import subprocess
+    import sys
+    bare, a, b = clones
+    _push_by_hand(a, lambda t: t.replace("status: spare", "status: brokn"), "M1 by hand")
+    proc = subprocess.Popen([sys.executable, "-m", "svt_records", "sync"], cwd=b,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "SVT_REPO": str(b)})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1, err
+    assert "Not pushed" in err and "Traceback" not in err
