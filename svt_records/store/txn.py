@@ -264,6 +264,7 @@ class Transaction:
 
     def _restore(self, entries: list[_Entry]) -> None:
         root = self.repo.root
+        restored = False
         for entry in reversed(entries):
             target = root / entry.path
             if entry.backup:
@@ -271,9 +272,12 @@ class Transaction:
                 if backup.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)  # a deletion pruned it
                     os.replace(backup, target)
+                    restored = True
             elif not entry.existed and target.exists() and not (self.dir / entry.staged).exists():
                 target.unlink()
                 _prune_empty(target.parent, root / "records")
+        if restored:  # the same bytes, but a new ctime (the backup's link): git's stat cache
+            self.repo.refresh_stat_cache().text()  # would call them changed until refreshed
 
 
 def _sync_index(repo: GitRepo, entries: list[_Entry]) -> None:

@@ -139,6 +139,7 @@ def test_a_replaced_record_comes_back_whole_when_the_commit_is_refused(store, mo
     assert record.read_bytes() == text
     assert (record.stat().st_ino == inode) is links  # the same file, or a copy of it
     assert snapshot(store) == before
+    assert git(store, "diff-files", "--name-only") == ""  # git's stat cache agrees too
     assert not (store / ".git" / "svt" / "tx").exists()
 
 
