@@ -5,7 +5,7 @@ import click
 
 from . import open_db
 from .render import (FORMAT_OPTION, echo, echo_data, skipped_records, table, to_csv, to_json,
-                     verdict_cells, verdict_text, verdict_types)
+                     verdict_text, verdict_types)
 
 
 @click.command()
@@ -46,6 +46,7 @@ def _print(rows: list[dict], fields_known: tuple[str, ...], fmt: str,
         return
     fields = [f for f in fields_known if f != "until" or run_period]
     if fmt == "csv":  # one column per test type: its latest verdict
+        from ..model.verdicts import verdict_cells
         types = verdict_types(r["verdicts"] for r in rows)
         at = fields.index("verdicts")
         headers = fields[:at] + [f"verdicts.{t}" for t in types] + fields[at + 1:]

@@ -18,9 +18,6 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import click
 
-# the rule of a verdict's cell is the model's (the site's components table uses it too)
-from ..model.verdicts import verdict_cells as verdict_cells
-
 
 # C0 controls but tab and newline, DEL, and C1 controls (U+0080-U+009F)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

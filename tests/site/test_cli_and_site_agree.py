@@ -9,7 +9,6 @@ import io
 import re
 
 from svt_records import Database, model
-from svt_records.cli.render import verdict_cells as cli_cells
 from svt_records.site.build import build
 from svt_records.site.home import component_row
 from svt_records.store.layout import event_id
@@ -60,7 +59,7 @@ def test_the_site_row_and_the_cli_cells_are_one_rule():
     types = ["iv_curve", "noise_test", "visual"]
     row = component_row({"id": "M-1", "type": "module", "verdicts": verdicts,
                          "invalid": False}, types)
-    assert row[4] == cli_cells(verdicts, types) == model.verdict_cells(verdicts, types) \
-        == ["no verdict", "fail", ""]
+    # (the CLI's CSV cells are compared with the site's end to end, above)
+    assert row[4] == model.verdict_cells(verdicts, types) == ["no verdict", "fail", ""]
     assert model.verdict_cells(None, ["iv_curve"]) == [""]
     assert model.NO_VERDICT == "no verdict" and model.NO_VERDICT in model.HEALTH
