@@ -54,10 +54,6 @@ def forges_of(ci: str | bool | Sequence[str] | None, *, pages: bool = False,
     return tuple(f for f in FORGES if f in wanted)
 
 
-# The title of a store's web site, unless `svt init --name` gives one: the folder's name
-# ("store", ".hps_svt_tracker") tells a reader nothing.
-
-
 def _store_name(name: str | None) -> str:
     if name is None:
         return DEFAULT_NAME

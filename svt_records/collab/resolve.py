@@ -204,10 +204,9 @@ def _holds_markers(db: StoreBase, rel: str) -> bool:
     """Whether a record file holds git's conflict markers: read as stored files are (no
     link followed, a regular file, at most a record's size)."""
     from ..files.yamlio import MAX_FILE_BYTES
-    from ..store.nofollow import LinkRefused, open_stored
+    from ..store.nofollow import LinkRefused, read_stored
     try:
-        with os.fdopen(open_stored(db.root, rel), "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        data = read_stored(db.root, rel, MAX_FILE_BYTES + 1)
     except (OSError, LinkRefused):
         return False
     return b"\n<<<<<<< " in b"\n" + data
