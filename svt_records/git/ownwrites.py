@@ -78,18 +78,14 @@ def since(svt_dir: Path, head: str, index: str, head_now: str, index_now: str
         return None
     if (head, index) == (head_now, index_now):
         return Chain(frozenset(), frozenset())
-    try:
-        text = (svt_dir / NAME).read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
+    links = _links(svt_dir)
+    if links is None:
         return None
-    import json
     touched: set[str] = set()
     removed: set[str] = set()
     state = (head, index)
-    for line in text.splitlines():
-        try:
-            link = Link(**json.loads(line))
-        except (ValueError, TypeError):
+    for link in links:
+        if link is None:
             state = ("", "")  # unreadable: nothing after it may be trusted
             continue
         if (link.head_from, link.index_from) != state:
@@ -103,6 +99,23 @@ def since(svt_dir: Path, head: str, index: str, head_now: str, index_now: str
         if state == (head_now, index_now):
             return Chain(frozenset(touched), frozenset(removed))
     return None
+
+
+def _links(svt_dir: Path) -> list[Link | None] | None:
+    """The links in order (None for a line that does not read as one); None without the
+    file."""
+    try:
+        text = (svt_dir / NAME).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    import json
+    links: list[Link | None] = []
+    for line in text.splitlines():
+        try:
+            links.append(Link(**json.loads(line)))
+        except (ValueError, TypeError):
+            links.append(None)
+    return links
 
 
 class Logged(NamedTuple):
@@ -122,18 +135,11 @@ def commit_line(svt_dir: Path, old: str, new: str) -> list[Logged] | None:
     git's index did since."""
     if old == new:
         return []
-    try:
-        text = (svt_dir / NAME).read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
+    links = _links(svt_dir)
+    if links is None:
         return None
-    import json
-    made: dict[str, Link] = {}  # a commit: the link of svt's that made it
-    for line in text.splitlines():
-        try:
-            read = Link(**json.loads(line))
-        except (ValueError, TypeError):
-            continue  # a commit's facts do not depend on the lines before
-        made[read.head_to] = read
+    # a commit: the link of svt's that made it (its facts do not depend on the lines before)
+    made = {link.head_to: link for link in links if link is not None}
     line_of: list[Logged] = []
     at = new
     while at != old:
