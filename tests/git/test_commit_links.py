@@ -116,7 +116,7 @@ def test_a_subject_svt_claims_is_the_one_git_log_prints(tmp_path_factory, messag
     assert git(root, "log", "-1", "--format=%s", commit).rstrip("\n") == subject
 
 
-def test_svt_show_after_svt_writes_lists_what_git_log_lists(store_path, svt_proc):
+def test_svt_show_after_svt_writes_lists_what_git_log_lists(store_path, svt_proc, tmp_path):
     """End to end, in a time zone west of Greenwich: the commits `svt show` keeps for a
     component are git's, though no git log ran."""
     env = {"TZ": "America/St_Johns"}
@@ -125,6 +125,9 @@ def test_svt_show_after_svt_writes_lists_what_git_log_lists(store_path, svt_proc
     for where in ("Hall B", "Clean room"):
         svt_proc("location", "FEB-001", where, env=env)
     svt_proc("add", "--id", "FEB-002", "--type", "feb", "--status", "spare", env=env)
+    trace = tmp_path / "trace"
+    svt_proc("show", "FEB-001", env={**env, "GIT_TRACE": str(trace)})
+    assert not trace.exists()  # the lists were brought up to date without any git process
     index = Index(Database(store_path))
     try:
         got = index.recent_commits("records/feb/FEB-001", 5)
