@@ -11,7 +11,6 @@ from ..analysis import testtypes
 from ..store.base import StoreBase
 from . import COMPONENTS_DIR, labels
 from .component_data import ComponentInput, component_context
-from .display import add_filters
 from .forge_links import Forge
 from .home import site_title
 from .outputs import SiteOutputs, input_hash
@@ -100,7 +99,6 @@ def one_component(pages: ComponentPages, item: ComponentInput) -> Made:
     prune(outputs, f"{FILES_DIR}/{item.cid}", published)
     digest["photos"] = photos(context)
     context["site_name"] = site_title(pages.db.config)
-    add_filters(outputs.environment())
     label_hash, label_wrote = None, False
     if pages.labels:
         label_hash, label_wrote = _label(pages, item)

@@ -26,10 +26,17 @@ def human_date(text: Any, with_time: bool = True) -> str:
     return out
 
 
+def verdict_class(verdict: object) -> str:
+    """The CSS class of a verdict's badge: ``v-pass``, ``v-fail``, else ``v-none`` (no
+    verdict)."""
+    return f"v-{verdict}" if verdict in ("pass", "fail") else "v-none"
+
+
 def add_filters(env: Any) -> None:
-    """Add the filters ``human`` (a date and time), ``human_day`` and ``si`` (a measurement:
-    model.format_measurement) to ``env``."""
+    """Add the filters ``human`` (a date and time), ``human_day``, ``si`` (a measurement:
+    model.format_measurement) and ``verdict_class`` to ``env``."""
     if "human" not in env.filters:
+        env.filters["verdict_class"] = verdict_class
         env.filters["human"] = human_date
         env.filters["human_day"] = lambda text: human_date(text, with_time=False)
         env.filters["si"] = model.format_measurement

@@ -57,7 +57,7 @@ def home_context(ordered: list[dict], by_status: Counter, by_type: Mapping[str, 
              for t, c in sorted(by_type.items())]
     attention = [{"id": d["id"], "type": d["type"], "status": d.get("status") or "",
                   "line": verdict_line(d.get("verdicts") or {}),
-                  "verdicts": [(t, r or "none") for t, r in (d.get("verdicts") or {}).items()]}
+                  "verdicts": list((d.get("verdicts") or {}).items())}
                  for d in failing[:ATTENTION_SHOWN]]
     photos = sorted((p + [d["id"]] for d in ordered for p in d.get("photos") or []),
                     key=lambda p: p[0], reverse=True)[:PHOTOS_SHOWN]

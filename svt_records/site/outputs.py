@@ -24,7 +24,6 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model.errors import InvalidInput
-from ..store.layout import DEFAULT_NAME
 from . import FILE_MODE, component_page
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -182,7 +181,8 @@ class SiteOutputs:
             env.filters["value"] = _value_text
             env.filters["size"] = _size_text
             env.globals["svt_version"] = __version__
-            env.globals["default_site_name"] = DEFAULT_NAME
+            from .display import add_filters  # dates, SI values, verdict badges
+            add_filters(env)
             self.env = env
         return self.env
 
