@@ -37,10 +37,11 @@ STATUS_COLOURS = {
 NEUTRAL = "#cccccc"
 EMPTY = "#ffffff"
 VERDICT_COLOURS = {"pass": "#1b7f1b", "fail": "#c1121f"}
-NO_VERDICT = "#666666"
+NO_VERDICT_COLOUR = "#666666"
 # a module's fill: its overall health, or one test type's latest verdict (model.HEALTH's
 # words: a type never tested is "untested", a latest test without a verdict "no verdict")
-HEALTH_COLOURS = dict(zip(model.HEALTH, ("#e5383b", "#7bc67b", "#d9d9d9", "#f4f1e8")))
+HEALTH_COLOURS = {"fail": "#e5383b", "pass": "#7bc67b", model.NO_VERDICT: "#d9d9d9",
+                  "untested": "#f4f1e8"}
 OCCUPIED_EDGE = "#333333"
 EMPTY_EDGE = "#999999"
 

@@ -257,7 +257,7 @@ def draw_one(task: tuple[str, str, Any]) -> str:
 
 
 # the map's colours of a verdict (detector.py), the same on the plots
-VERDICTS = (*detector.VERDICT_COLOURS.items(), (None, detector.NO_VERDICT))
+VERDICTS = (*detector.VERDICT_COLOURS.items(), (None, detector.NO_VERDICT_COLOUR))
 
 
 def _trend(data: list, out_path: str) -> None:
