@@ -42,8 +42,7 @@ def test_types(fmt: str) -> None:
             out.append(f"  analysis: {d.analysis}" + (f" ({settings})" if settings else ""))
         for limit in d.limits():
             spec = d.measurements[limit.name]
-            bounds = [f"{b} {getattr(limit, b):g}{mark(f'measurements.{limit.name}.{b}')}"
-                      for b in ("min", "max") if getattr(limit, b) is not None]
+            bounds = [f"{b} {edge:g}{mark(path)}" for b, edge, path in limit.bounds()]
             unit = f" [{limit.unit}]" if limit.unit else ""
             out.append(f"  {limit.name}{unit}: {', '.join(bounds) or 'no limit'}")
             for ctype, own in (spec.get("by_type") or {}).items():
