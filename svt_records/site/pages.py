@@ -104,11 +104,11 @@ def _rows(env: Any, ordered: list[dict], test_types: list[str], cached: dict[str
           secret: bytes | None) -> dict[str, list]:
     """Each component's row of the components table: [seal, its HTML], taken from
     ``cached`` when the seal matches. The seal is an HMAC, under this clone's ``secret``, of
-    the row's values, the row's template and the HTML itself: the manifest lies in OUT,
+    the row's values, the row's template (its hash) and the HTML itself: the manifest lies in OUT,
     which anyone may have written, and a row is put into the page as it is, so HTML that
     this clone did not render is rendered again (no secret: nothing is reused)."""
     template = "components_row.html.j2"
-    source = env.loader.get_source(env, template)[0]
+    source = hashlib.sha256(env.loader.get_source(env, template)[0].encode()).hexdigest()
     render = None
     rows: dict[str, list] = {}
     for d in ordered:

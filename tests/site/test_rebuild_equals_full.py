@@ -129,8 +129,9 @@ def two_modules_built(tmp_path: Path, svt) -> tuple[Database, Path, Path, dict]:
 
 
 def test_a_manifest_row_with_other_inputs_is_rendered_again(tmp_path, svt):
-    """A row is taken from the manifest only by the hash of what it shows: a row whose hash
-    is not this build's (an older template, an edited manifest) is rendered again."""
+    """A row is taken from the manifest only under this clone's seal over its values, its
+    template and its HTML: a row whose seal does not match (an older template, an edited
+    manifest) is rendered again."""
     db, store, out, manifest = two_modules_built(tmp_path, svt)
     manifest["table_rows"]["MOD-1"] = ["stale", "<tr><td>stale</td></tr>"]
     (out / MANIFEST).write_text(json.dumps(manifest))
