@@ -134,8 +134,14 @@ def _row_secret(db: StoreBase) -> bytes | None:
     """This clone's key for sealing cached rows (made on first use), or None without one."""
     try:
         path = db.repo.svt_dir() / ROW_SECRET
-        if not path.is_file():
-            path.write_bytes(os.urandom(32))
+        if not path.is_file():  # readable by this user only, made once (O_EXCL: no race)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(os.urandom(32))
         secret = path.read_bytes()
     except (OSError, SvtError):
         return None
