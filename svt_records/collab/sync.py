@@ -142,9 +142,10 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
 
 def _still_conflicts(left: list[str]) -> str:
     """What to do about files a merge left conflicting: the command for each record."""
-    records = [p for p in left if record_of_component(p)]
-    others = [p for p in left if p not in records]
-    ids = " ".join(shlex.quote(record_of_component(p) or "") for p in records)
+    found = {p: cid for p in left if (cid := record_of_component(p)) is not None}
+    records = list(found)
+    others = [p for p in left if p not in found]
+    ids = " ".join(shlex.quote(cid) for cid in found.values())
     how = []
     if records:
         how.append(f"settle {'it' if len(records) == 1 else 'them'} with `svt resolve {ids}"

@@ -33,7 +33,7 @@ from ..git.process import Pending
 from . import rows as index_rows
 from .rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
 from ..store.base import StoreBase
-from ..store.layout import event_id
+from ..store.layout import event_id, record_of_component
 from ..store.txn import StoreLock
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -452,7 +452,7 @@ class Freshness:
 
 def _absent_watch(root: str, path: str) -> bool:
     """Whether a missing file is a component.yaml whose component folder still exists."""
-    return path.count("/") == 3 and path.endswith("/component.yaml") and os.path.isdir(
+    return record_of_component(path) is not None and os.path.isdir(
         os.path.join(root, path.rsplit("/", 1)[0]))
 
 

@@ -21,7 +21,7 @@ from .safety import (MAX_SVG_BYTES, SYMLINK_RULE, is_plain_file_name, is_svg,
 from ..model.errors import InvalidInput, Problem, SvtError
 from ..store.base import StoreBase
 from ..store.layout import (COMPONENT_FILE, CONFIG_FILE, EVENT_NAME_RE, RECORDS, component_folder,
-                             record_kind)
+                             record_kind, record_of_component)
 
 if TYPE_CHECKING:  # imported where used: the index is needed only for some checks
     from ..index.queries import Index
@@ -118,8 +118,7 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
 
 def _in_conflict(rel: str, text: str) -> str | None:
     """How to settle a component record a merge or rebase left with conflict markers."""
-    if not (rel.endswith(f"/{COMPONENT_FILE}") and rel.count("/") == 3
-            and "\n<<<<<<< " in "\n" + text):
+    if record_of_component(rel) is None or "\n<<<<<<< " not in "\n" + text:
         return None
     import shlex
     cid = shlex.quote(rel.split("/")[2])
@@ -256,7 +255,7 @@ def _check_many(args: tuple[str, list[str], str, bool]
     for rel in paths:
         rec, found = check_file(root, rel, schema_dir)
         problems += found
-        if rec is None and rel.endswith(f"/{COMPONENT_FILE}") and rel.count("/") == 3:
+        if rec is None and record_of_component(rel) is not None:
             # the component exists, its file does not load: its own problem says why, and the
             # rules across records (events, partners) take it as there but unreadable
             rec = Record(rel, {UNREADABLE: True}, "component", {}, root)
