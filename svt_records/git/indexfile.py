@@ -151,15 +151,9 @@ def _bisect(data: "mmap.mmap | bytes", starts: "array", names: Iterable[bytes]
 
     out = {}
     for name in names:
-        lo, hi = 0, len(starts)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if name_at(starts[mid]) < name:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < len(starts) and name_at(starts[lo]) == name:
-            out[name] = starts[lo]
+        i = bisect_left(starts, name, key=name_at)
+        if i < len(starts) and name_at(starts[i]) == name:
+            out[name] = starts[i]
     return out
 
 
