@@ -1,25 +1,14 @@
-"""The commits the site lists (each component's latest, the home page's activity) and their
-web addresses on GitHub or GitLab."""
+"""The commits the site lists (each component's latest, the home page's activity); their
+web addresses come from the forge (forge_links.Forge.commits)."""
 from __future__ import annotations
 
 from typing import Callable
 
 from ..git.log import LogEntry
-from ..git.remote import web_project
 from ..store.base import StoreBase
 from ..store.layout import RECORDS
 
 COMMITS_SHOWN = 20  # per component page
-
-
-def commit_url(remote: str | None) -> str | None:
-    """The prefix of a commit's web address on GitHub or GitLab for a remote URL (https,
-    ssh or scp form); None for other hosts."""
-    project = web_project(remote)
-    if project is None:
-        return None
-    forge, web = project
-    return f"{web}/commit/" if forge == "github" else f"{web}/-/commit/"
 
 
 def component_commits(db: StoreBase, components: list[tuple[str, str]],

@@ -33,7 +33,7 @@ class ComponentPages:
 
     outputs: SiteOutputs
     db: StoreBase
-    commit_prefix: str | None  # a commit's web address but its sha (commits.commit_url)
+    commit_prefix: str | None  # a commit's web address but its sha (forge_links.Forge.commits)
     test_types: dict[str, testtypes.TestType]  # svt.yaml's test_types
     # the events as the full validation read them (path -> data): the pages take them
     # from here instead of reading every file again; None: each page reads its own

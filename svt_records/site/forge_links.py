@@ -2,8 +2,8 @@
 edit it; on GitHub, the issue forms that record a test, a log or a move (issue 27); on
 GitLab, the Web IDE and the `svt` command to paste.
 
-Only a remote on GitHub or GitLab (:func:`svt_records.git.remote.web_project`, as the commit
-links take it) gets links; any other remote gets none. Every part that comes from a record
+Only a remote on GitHub or GitLab (:func:`svt_records.git.remote.web_project`) gets links,
+the commit links among them (:attr:`Forge.commits`); any other remote gets none. Every part that comes from a record
 or a setting (paths, ids, the branch) is URL-quoted, and the links are put in pages only as
 attribute values that jinja2 escapes: no record text reaches a URL unquoted.
 """
@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from ..git.remote import web_project
-from .commits import commit_url
 
 # the issue forms `svt init --forms` writes (issue 27 section 2), each with an input whose id
 # is "component"; a link is shown only when the store has the form's file
@@ -37,6 +36,11 @@ class Forge:
     project: str  # group/project (quoted)
     branch: str  # quoted, "/" kept
     forms: tuple[str, ...] = ()  # the keys of FORMS whose file the store has
+
+    @property
+    def commits(self) -> str:
+        """The prefix of a commit's web address (the sha follows)."""
+        return f"{self.web}/-/commit/" if self.kind == "gitlab" else f"{self.web}/commit/"
 
     def _file(self, verb: str, path: str) -> str:
         sep = "/-/" if self.kind == "gitlab" else "/"
@@ -84,12 +88,15 @@ def forge(remote_url: str | None, branch: str, root: Path | None = None) -> Forg
 @dataclass(frozen=True)
 class SiteProject:
     """The store's project as one build links it, worked out once per build (one `git
-    config` call) and passed down to every page: the commit links' prefix
-    (commits.commit_url) and the forge (None: no links to the forge), both of the remote's
-    URL."""
+    config` call) and passed down to every page: the forge (None: no links to it, not even
+    to commits)."""
 
-    commits: str | None
     forge: Forge | None
+
+    @property
+    def commits(self) -> str | None:
+        """The commit links' prefix (Forge.commits), or None."""
+        return self.forge.commits if self.forge is not None else None
 
     def key(self) -> dict:
         """What every page's links to the forge are made from, as the site's manifest keeps
@@ -103,7 +110,7 @@ class SiteProject:
 
 def site_project(remote_url: str | None, branch: str, root: Path) -> SiteProject:
     """The store's project of a remote URL (its `origin`), main branch and folder."""
-    return SiteProject(commit_url(remote_url), forge(remote_url, branch, root))
+    return SiteProject(forge(remote_url, branch, root))
 
 
 def _is_file(path: Path) -> bool:

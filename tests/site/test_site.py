@@ -19,7 +19,7 @@ import pytest
 
 from svt_records import Database
 from svt_records.site.build import build
-from svt_records.site.commits import commit_url
+from svt_records.site.forge_links import site_project
 from svt_records.site.manifest import FORMAT, MANIFEST
 
 from conftest import GIT_ENV, IV_CSV, PNG, git, isolate
@@ -225,12 +225,21 @@ def test_map_has_every_position_and_links_the_module(site):
     assert 'data-position="Layer1_top_axial">' in then and "MOD-1" in then
 
 
+def commit_url(remote: str) -> str | None:
+    return site_project(remote, "main", Path("/nonexistent")).commits
+
+
 def test_commit_urls_for_github_and_gitlab():
     assert commit_url("git@github.com:hps/svt.git") == "https://github.com/hps/svt/commit/"
     assert commit_url("https://gitlab.example.org/hps/svt") == \
         "https://gitlab.example.org/hps/svt/-/commit/"
     assert commit_url("ssh://git@gitlab.com:2222/a/b.git") == "https://gitlab.com/a/b/-/commit/"
     assert commit_url("/srv/git/svt.git") is None
+    # one rule with the forge's other links: each part quoted, a host that is no host name none
+    project = site_project("https://github.com/hps/svt records.git", "main", Path("/x"))
+    assert project.commits == "https://github.com/hps/svt%20records/commit/"
+    assert project.forge is not None and project.commits.startswith(project.forge.web)
+    assert commit_url("https://gitlab.my_host.org/a/b") is None
 
 
 def test_a_rebuild_redraws_only_what_changed(prebuilt, svt, tmp_path):
