@@ -22,6 +22,7 @@ from ..store.txn import Change
 if TYPE_CHECKING:
     import git
 
+    from ..index.watch import Status as WatchStatus
     from ..store.staging import ComponentWrite
 
 
@@ -329,6 +330,13 @@ class Database(StoreBase):
         with ``window``, the tests (their counts and the recent ones) dated within it."""
         from . import queries
         return queries.summary(self, window=window)
+
+    def watch(self, on: bool = True) -> "WatchStatus":
+        """Keep a watcher of records/ running for this store (``svt watch``; Linux), so that
+        queries ask it what changed instead of checking every file; ``on=False`` stops it
+        and no query starts it again. Returns the watcher's state after."""
+        from . import setup
+        return setup.watch(self, on)
 
     def backup_database(self, path: str | os.PathLike) -> str:
         """Write the whole history (images included) to one git bundle file."""

@@ -21,7 +21,10 @@ from ..store.layout import CONFIG_FILE, DEFAULT_NAME, RECORDS
 from ..store.txn import Change
 
 if TYPE_CHECKING:
+    from ..index.watch import Status as WatchStatus
     from .database import Database
+
+WATCH_START_S = 20.0  # the watches of 200,000 folders take seconds on a busy machine
 
 
 def forges_of(ci: str | bool | Sequence[str] | None, *, pages: bool = False,
@@ -322,3 +325,31 @@ _GITIGNORE = """# The original SQLite tracker's files, if this store lives besid
 /test_data/
 """
 
+
+
+def watch(db: "Database", on: bool) -> "WatchStatus":
+    """``Database.watch``: mark the store as wanting a watcher and start one (waiting until
+    it answers), or unmark it and stop the running one."""
+    import time
+    from ..index import watch as watching
+    svt_dir = db.repo.svt_dir()
+    if not on:
+        watching.want(svt_dir, False)
+        watching.stop(svt_dir)
+        return watching.status(svt_dir)
+    if not watching.supported():
+        raise SvtError("svt watch needs Linux (inotify); on this system every query checks"
+                       " the files itself, as it does without a watcher")
+    watching.want(svt_dir, True)
+    status = watching.status(svt_dir)
+    if status.pid is None:
+        watching.start(db.root, svt_dir)
+        deadline = time.monotonic() + WATCH_START_S
+        while status.pid is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            status = watching.status(svt_dir)
+    if status.pid is None:
+        log = Path(watching.watch_dir(svt_dir), "log")
+        raise SvtError(f"the watcher did not start within {WATCH_START_S:.0f} s; what it"
+                       f" said is in {log}. Queries check every file meanwhile, as before")
+    return status

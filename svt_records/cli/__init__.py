@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "backup": ("transfer", "backup", "Write the whole store and history to one file."),
     "restore": ("transfer", "restore", "Restore a backup into a new store."),
     "setup": ("setup", "setup", "Prepare this clone: register svt's merge driver."),
+    "watch": ("setup", "watch", "Keep a watcher of records/ running: faster queries."),
     "sync": ("sync", "sync", "Fetch, rebase (or merge), validate and push."),
     "branch": ("sync", "branch", "Start a topic branch from the up-to-date main; --prune."),
     "resolve": ("collab", "resolve", "Settle a merge conflict in a component's record."),

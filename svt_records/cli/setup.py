@@ -159,6 +159,50 @@ def setup(split_index: bool) -> None:
 
 
 @click.command()
+@click.option("--stop", is_flag=True, help="Stop the watcher; queries check every file"
+              " themselves again, and none starts it again.")
+@click.option("--status", "show", is_flag=True, help="Only say whether a watcher runs.")
+def watch(stop: bool, show: bool) -> None:
+    """Keep a watcher of records/ running, so that queries need not check every file.
+
+    Without one, each query (`svt summary`, `list`, `show-test`, `install`, ...) proves
+    that no record file changed since the last, which at 10,000 components means a stat
+    of 70,000 files. The watcher is a small background process of this machine (Linux
+    inotify) that notes every change under records/ as it happens; queries then ask it
+    what changed, and read only that.
+
+    It serves this clone only. It leaves after 3 hours without a question, and the next
+    query starts it again (that query checks every file itself). Whatever it cannot
+    follow (a queue overflow, records/ replaced, a network file system, the inotify watch
+    limit) makes queries check every file, as without it. Everything it keeps is in
+    .git/svt/watch/.
+
+    \b
+      svt watch            start it (and keep starting it)
+      svt watch --status   is one running?
+      svt watch --stop     stop it for good
+    """
+    from . import open_db
+    db = open_db()
+    if show:
+        from ..index import watch as watching
+        status = watching.status(db.repo.svt_dir())
+    else:
+        status = db.watch(not stop)
+    if status.pid is None:
+        echo("No watcher runs for this store; queries check every file themselves."
+             + (" The next query starts one (svt watch --stop: no more)." if status.wanted
+                else " Start one with: svt watch"))
+    elif status.unsupported:
+        echo(f"A watcher runs (pid {status.pid}) but cannot follow this store:"
+             f" {status.unsupported}. Queries check every file themselves;"
+             " stop it with: svt watch --stop")
+    else:
+        echo(f"A watcher runs for this store (pid {status.pid}): queries ask it what changed"
+             " under records/ instead of checking every file. Stop it with: svt watch --stop")
+
+
+@click.command()
 @click.option("--maintainer", "maintainers", multiple=True, metavar="@NAME",
               help="Also name a maintainer (repeat for several): added to maintainers in"
                    " svt.yaml, and the owner of every rule-bearing file CODEOWNERS left"

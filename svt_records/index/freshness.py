@@ -13,6 +13,13 @@ signature (mtime, size, inode) differs from what was read last:
   ("watched"), stat'ed every time: an edit that makes a file equal to HEAD again and is
   staged shows in neither git diff, yet must be read again.
 
+Where a watcher runs (``svt watch``; watch.py), it replaces the first two and the last of
+these: it names the folders and files changed since the last answer the index kept (its
+token, in ``meta``), so neither git nor the folders' stats are needed. Every file it names
+stays watched until git settles it, should the watcher stop. A query that gets no answer
+proves everything as above; one that gets a reset (a new watcher, a queue overflow) proves
+everything, events included, and keeps the new token after.
+
 A refresh has two halves (:meth:`Freshness.start`, :meth:`Freshness.finish`) so that a query
 can run while git works. Reading the files into rows is index_rows.py's business.
 """
@@ -31,6 +38,7 @@ from ..git import ownwrites
 from ..git.ownwrites import Chain
 from ..git.process import Pending
 from . import rows as index_rows
+from . import watch
 from .rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
 from ..store.base import StoreBase
 from ..store.layout import event_id, record_of_component
@@ -42,6 +50,7 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 # matches ("racy:", as git smudges such entries), and it stays watched, so the next refresh
 # reads it again. Folders get the same treatment (index_rows.dir_rows).
 RACY_NS = 50_000_000
+WATCH_TOKEN = "watch-token"  # meta: the watcher's token of the last answer applied
 
 
 class Scope(Enum):
@@ -66,7 +75,7 @@ class Check(NamedTuple):
     scope: Scope
     last_tree: str
     tree_proc: Pending | None  # None: HEAD is the commit whose records tree is last_tree
-    dirty_proc: Pending
+    dirty_proc: Pending | None  # None: the watcher answered instead
     staged_proc: Pending | None
     git_index: str | None
     candidates: set[str]
@@ -76,6 +85,9 @@ class Check(NamedTuple):
     started: int  # time.time_ns() when the refresh began
     head: str | None = None  # the commit HEAD named when the refresh began
     own: "OwnWrites | None" = None  # svt's own commits since the last proof, if only they
+    # the watcher's answer (None: none answered), and the token the index kept before it
+    watched: watch.Answer | None = None
+    token: str | None = None
 
 
 class OwnWrites(NamedTuple):
@@ -121,6 +133,10 @@ class Freshness:
         then current). While git works on the other core, the caller may query the index
         and keep the answer if :meth:`finish` then changes nothing."""
         started = time.time_ns()
+        token = meta(self.db, WATCH_TOKEN)
+        answer = self._ask_watcher(token)
+        if answer is not None:
+            events = True  # what it names is applied (or all is proven) down to the events
         last_tree = meta(self.db, "tree")
         # a commit's tree never changes: while HEAD names the commit last seen, no git
         head = self.store.repo.head()
@@ -130,9 +146,12 @@ class Freshness:
         if last_tree is None:
             assert tree_proc is not None
             self._rebuild(tree_proc, started)
+            if answer is not None:
+                self._keep_token(token, answer.token)
             return None
         scope = Scope.of(events)
-        dirty_proc = self._edited(scope)
+        watched = answer is not None and not answer.reset
+        dirty_proc = None if watched else self._edited(scope)
         # Staging rewrites git's index file. While that file and HEAD's tree are as they were
         # at the last check, the staged files are the ones it saw (and read), so git need not
         # compare again (0.1 s at 100,000 components); if HEAD moved, the finish asks then.
@@ -148,12 +167,18 @@ class Freshness:
         candidates: set[str] = set()
         new_dirs: dict[str, int] = {}
         gone_dirs: list[str] = []
-        self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events)
-        local = bool(candidates or new_dirs or gone_dirs)
-        candidates.update(p for (p,) in self.db.execute(
-            "SELECT path FROM files WHERE volatile>0"))
+        if answer is not None and not answer.reset:
+            # the watcher named every change: the watched files need no stat of their own
+            self._scan_changed_dirs(candidates, new_dirs, gone_dirs, True, answer.dirs)
+            candidates.update(answer.files)
+            local = bool(candidates or new_dirs or gone_dirs)
+        else:
+            self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events)
+            local = bool(candidates or new_dirs or gone_dirs)
+            candidates.update(p for (p,) in self.db.execute(
+                "SELECT path FROM files WHERE volatile>0"))
         return Check(scope, last_tree, tree_proc, dirty_proc, staged_proc, git_index,
-                     candidates, new_dirs, gone_dirs, local, started, head, own)
+                     candidates, new_dirs, gone_dirs, local, started, head, own, answer, token)
 
     def finish(self, check: Check | None) -> bool:
         """Wait for git and re-read what changed; True if anything in the index changed."""
@@ -164,11 +189,14 @@ class Freshness:
         own = check.own
         if staged_proc is None and tree != last_tree and own is None:
             staged_proc = self._staged(scope)  # HEAD moved alone (reset --soft)
-        reported = set(check.dirty_proc.paths())
+        # git's answer, or the watcher's: each file it names stays watched until git settles it
+        reported = set(check.dirty_proc.paths() if check.dirty_proc is not None else
+                       check.watched.files if check.watched is not None else ())
+        dirty_ok = check.dirty_proc is not None and check.dirty_proc.ok  # after its paths
         staged, staged_ok = self._staged_paths(staged_proc, scope, tree)
         reported.update(staged)
         # only with both answers may a watched file that git no longer names stop being watched
-        settled = scope if check.dirty_proc.ok and staged_ok else None
+        settled = scope if dirty_ok and staged_ok else None
         candidates = check.candidates | reported
         committed: set[str] = set()
         removed: set[str] = set()  # gone from HEAD's tree: untracked if still on disk
@@ -188,7 +216,7 @@ class Freshness:
                 committed = set(self._git("ls-files", "-z", "--", "records").paths())
             candidates |= committed
         own_settled = frozenset(p for p in committed - removed if scope.covers(p)) if (
-            own is not None and check.dirty_proc.ok) else frozenset()
+            own is not None and dirty_ok) else frozenset()
         changed = self._apply(Found(candidates, committed, check.new_dirs, check.gone_dirs, tree,
                                     reported, settled, removed, check.started, own_settled))
         # git's index rewritten this close to the refresh may have been rewritten again
@@ -206,6 +234,8 @@ class Freshness:
         if check.head is not None:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             ("head-tree", f"{check.head} {tree}"))
+        if check.watched is not None:
+            self._keep_token(check.token, check.watched.token)
         return changed
 
     def named(self, short: str) -> list[str] | None:
@@ -219,7 +249,9 @@ class Freshness:
             if meta(self.db, "tree") is None:
                 return None
             candidates: set[str] = set()
-            self._scan_changed_dirs(candidates, {}, [])
+            answer = self._ask_watcher(meta(self.db, WATCH_TOKEN))
+            self._scan_changed_dirs(candidates, {}, [], True, None if answer is None or
+                                    answer.reset else answer.dirs)
             paths = {p for (p,) in self.db.execute("SELECT path FROM events WHERE short=?",
                                                    (short,))}
         finally:
@@ -278,11 +310,45 @@ class Freshness:
                 return OwnWrites(chain, proven)
         return None
 
+    def _ask_watcher(self, token: str | None) -> watch.Answer | None:
+        """The watcher's answer (watch.py); None if none answers. A store that wants one
+        (``svt watch``) gets it started, for the next query."""
+        svt_dir = self.store.repo.svt_dir()
+        answer = watch.ask(svt_dir, token)
+        if answer is None and watch.wanted(svt_dir) and watch.supported():
+            watch.start(self.root, svt_dir)
+        return answer
+
+    def _keep_token(self, old: str | None, new: str) -> None:
+        """Keep the watcher's token of this refresh. Had another process kept one since this
+        refresh began, the older of the two is kept: its rows may be older than either."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            stored = meta(self.db, WATCH_TOKEN)
+            kept: str | None = new if stored == old else watch.older(stored, new)
+            if kept is None:
+                self.db.execute("DELETE FROM meta WHERE key=?", (WATCH_TOKEN,))
+            elif kept != stored:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (WATCH_TOKEN, kept))
+        finally:
+            self.db.execute("COMMIT")
+
     def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, int],
-                           gone_dirs: list[str], deep: bool = True) -> None:
+                           gone_dirs: list[str], deep: bool = True,
+                           only: list[str] | None = None) -> None:
+        """Folders whose mtime changed (of all the index knows, or ``only`` of these) add
+        what they held and hold now to ``candidates``."""
         prefix = self.root + "/"
-        sql = "SELECT path, mtime FROM dirs" + ("" if deep else " WHERE path NOT LIKE '%/%/%'")
-        folders = self.db.execute(sql).fetchall()
+        if only is not None:
+            folders = []
+            for at in range(0, len(only), 900):
+                chunk = only[at:at + 900]
+                folders += self.db.execute("SELECT path, mtime FROM dirs WHERE path IN"
+                                           f" ({','.join('?' * len(chunk))})", chunk).fetchall()
+        else:
+            sql = "SELECT path, mtime FROM dirs" + (
+                "" if deep else " WHERE path NOT LIKE '%/%/%'")
+            folders = self.db.execute(sql).fetchall()
         if self.db.execute("SELECT 1 FROM dirs WHERE path='records'").fetchone() is None \
                 and os.path.isdir(prefix + "records"):
             folders.append(("records", -1))  # back since the last look: no parent tells of it

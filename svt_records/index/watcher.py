@@ -1,0 +1,377 @@
+"""The watcher: a process that follows every change under ``records/`` (Linux inotify), so
+that a query asks it what changed instead of proving every file unchanged (watch.py is the
+query's side; ``svt watch`` starts it).
+
+It watches the records folder and every type, component and year folder below it (the
+folders freshness.py keeps), and notes, in the order they happen:
+
+- ``d`` + folder: a name in the folder came, went or was renamed (its mtime changed);
+- ``f`` + file: a file in a component or year folder was written, touched or renamed.
+
+A query sends the token of the last answer it kept; the watcher answers with every folder
+and file noted since, and a new token. Before answering it creates a cookie file in a
+folder it watches and reads events until the cookie's own event arrives: the kernel queues
+events in the order they happen, so every change made before the question was asked is then
+noted (git's fsmonitor does the same).
+
+Whatever it cannot follow turns into a *reset*: the answer says "prove it all" and the
+watcher starts a new epoch (a fresh set of watches and notes) whose tokens the next query
+keeps after its full proof. Resets come from the kernel's queue overflowing, the records
+folder itself being replaced, a watch limit, a file system that inotify cannot follow
+(network file systems) or a records folder that is a symbolic link. A file with a second
+hard link (which could be written through a name not watched) is named in every answer.
+
+Bounds: at most :data:`KEPT` notes are kept (older tokens get a reset), at most
+:data:`ANSWER_MAX` are sent (a bigger answer is a reset: the full proof is cheaper then);
+a question is one short line, read with a time limit. It leaves after :data:`IDLE_S` seconds
+without a question, when its folder goes, or when asked to stop.
+
+    python -m svt_records.index.watcher REPOSITORY_ROOT SVT_DIR
+"""
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import select
+import socket
+import struct
+import sys
+import time
+from collections import OrderedDict
+
+from .watch import (ANSWER_MAX, COOKIE_PREFIX, FORGOTTEN, LOCK, MAX_DEPTH, OTHER_EPOCH,
+                    SOCKET, SOCKET_BACKLOG, STOP, TOO_MANY, address, watch_dir)
+
+IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
+IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x40, 0x80, 0x100, 0x200
+IN_DELETE_SELF, IN_MOVE_SELF, IN_UNMOUNT = 0x400, 0x800, 0x2000
+IN_Q_OVERFLOW, IN_IGNORED, IN_ONLYDIR, IN_DONT_FOLLOW, IN_ISDIR = (
+    0x4000, 0x8000, 0x1000000, 0x2000000, 0x40000000)
+ENTRIES = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
+FOLDER_MASK = (ENTRIES | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF
+               | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+EVENT = struct.Struct("iIII")
+
+KEPT = 200_000  # notes kept; a token older than the oldest kept gets a reset
+IDLE_S = 3 * 3600  # leave after this long without a question
+COOKIE_WAIT_S = 2.0
+
+# file systems whose changes inotify sees whoever makes them (statfs f_type): not NFS,
+# CIFS or FUSE, where another machine may write
+LOCAL_FS = {0xEF53: "ext2/3/4", 0x58465342: "xfs", 0x9123683E: "btrfs", 0x01021994: "tmpfs",
+            0x794C7630: "overlay", 0xF2F52010: "f2fs", 0x2FC12FC1: "zfs", 0x3153464A: "jfs",
+            0x52654973: "reiserfs"}
+
+
+class Unsupported(Exception):
+    """Something the watcher cannot follow: every answer is a reset until a rebuild works."""
+
+
+class _Libc:
+    def __init__(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.init1 = libc.inotify_init1
+        self.add = libc.inotify_add_watch
+        self.add.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+        self.rm = libc.inotify_rm_watch
+        self.statfs = libc.statfs
+
+    def fs_type(self, path: str) -> int:
+        buf = ctypes.create_string_buffer(256)  # struct statfs; f_type is its first field
+        if self.statfs(os.fsencode(path), buf) != 0:
+            raise Unsupported(f"statfs: {os.strerror(ctypes.get_errno())}")
+        return int.from_bytes(buf.raw[:ctypes.sizeof(ctypes.c_long)], sys.byteorder)
+
+
+class Watcher:
+    def __init__(self, root: str, svt_dir: str) -> None:
+        self.root, self.wdir = root, watch_dir(svt_dir)
+        self.libc = _Libc()
+        self.fd = -1
+        self.paths: dict[int, str] = {}  # watch descriptor -> folder ("records/...")
+        self.notes: OrderedDict[str, int] = OrderedDict()  # "d"/"f" + path -> its seq
+        self.linked: set[str] = set()  # record files with a second hard link
+        self.seq = self.floor = 0
+        self.epoch = ""
+        self.unsupported: str | None = None
+        self.cookie_wd = self.root_wd = -1
+        self.cookies = 0
+        self.reset_due = False
+        self.last_question = time.monotonic()
+        self.stop = False
+
+    # ---- watches ------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """A new epoch: every watch made again, every note and token before it forgotten."""
+        if self.fd >= 0:
+            os.close(self.fd)
+        self.fd = self.libc.init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.paths.clear()
+        self.notes.clear()
+        self.linked.clear()
+        self.floor = self.seq
+        self.epoch = os.urandom(8).hex()
+        self.reset_due = False
+        self.unsupported = None
+        self.cookie_wd = self._add(self.wdir, IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR)
+        self.root_wd = self._add(self.root, ENTRIES | IN_DELETE_SELF | IN_MOVE_SELF
+                                 | IN_ONLYDIR)
+        try:
+            fs = self.libc.fs_type(self.root)
+            if fs not in LOCAL_FS:
+                raise Unsupported(f"file system 0x{fs:x} may be written by other machines")
+            records = os.path.join(self.root, "records")
+            if os.path.islink(records):
+                raise Unsupported("records is a symbolic link")
+            if os.path.isdir(records):
+                self._add_tree("records", 0)
+        except Unsupported as err:
+            self.unsupported = str(err)
+
+    def _add(self, path: str, mask: int) -> int:
+        wd = self.libc.add(self.fd, os.fsencode(path), mask)
+        if wd < 0:
+            err = ctypes.get_errno()
+            if err == 28:  # ENOSPC: the user's inotify watch limit
+                raise Unsupported("the inotify watch limit (fs.inotify.max_user_watches)")
+            raise FileNotFoundError(err, os.strerror(err), path)
+        return wd
+
+    def _add_tree(self, rel: str, depth: int) -> None:
+        """Watch ``rel`` and the folders below it down to the year folders; note the record
+        files with a second hard link."""
+        try:
+            wd = self._add(os.path.join(self.root, rel), FOLDER_MASK)
+            entries = list(os.scandir(os.path.join(self.root, rel)))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        self.paths[wd] = rel
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if depth < MAX_DEPTH and entry.name[:1] != ".":
+                    self._add_tree(f"{rel}/{entry.name}", depth + 1)
+            elif depth >= 2 and entry.name.endswith(".yaml"):
+                self._check_links(f"{rel}/{entry.name}")
+
+    def _check_links(self, rel: str) -> None:
+        try:
+            st = os.lstat(os.path.join(self.root, rel))
+        except OSError:
+            self.linked.discard(rel)
+            return
+        if st.st_nlink > 1 and not os.path.islink(os.path.join(self.root, rel)):
+            self.linked.add(rel)
+        else:
+            self.linked.discard(rel)
+
+    def _unwatch(self, rel: str) -> None:
+        for wd, path in list(self.paths.items()):
+            if path == rel or path.startswith(rel + "/"):
+                self.libc.rm(self.fd, wd)
+                del self.paths[wd]
+
+    # ---- events -------------------------------------------------------------------------
+    def _note(self, key: str) -> None:
+        self.seq += 1
+        self.notes[key] = self.seq
+        self.notes.move_to_end(key)
+        while len(self.notes) > KEPT:
+            _, self.floor = self.notes.popitem(last=False)
+
+    def drain(self, cookie: str | None = None) -> bool:
+        """Read the queued events; True when ``cookie``'s arrived among them."""
+        seen = False
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return seen
+            at = 0
+            while at < len(data):
+                wd, mask, _, size = EVENT.unpack_from(data, at)
+                name = os.fsdecode(data[at + EVENT.size:at + EVENT.size + size].rstrip(b"\0"))
+                at += EVENT.size + size
+                if self._event(wd, mask, name, cookie):
+                    seen = True
+
+    def _event(self, wd: int, mask: int, name: str, cookie: str | None) -> bool:
+        if mask & IN_Q_OVERFLOW:
+            self.reset_due = True
+            return False
+        if wd == self.cookie_wd:
+            if mask & IN_DELETE_SELF:
+                self.stop = True  # the store's svt folder went: nothing left to serve
+            return cookie is not None and name == cookie
+        if wd == self.root_wd:
+            if name == "records" or mask & (IN_DELETE_SELF | IN_MOVE_SELF):
+                self.reset_due = True  # records replaced or gone: watch it afresh
+            return False
+        rel = self.paths.get(wd)
+        if mask & IN_IGNORED:
+            self.paths.pop(wd, None)
+            return False
+        if rel is None or not name:
+            if rel == "records" and mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT):
+                self.reset_due = True
+            return False
+        depth = rel.count("/")
+        child = f"{rel}/{name}"
+        if mask & ENTRIES:
+            self._note("d" + rel)
+        if mask & IN_ISDIR:
+            if mask & (IN_DELETE | IN_MOVED_FROM):
+                self._unwatch(child)
+            if mask & (IN_CREATE | IN_MOVED_TO) and depth < MAX_DEPTH and name[:1] != ".":
+                try:
+                    self._add_tree(child, depth + 1)
+                except Unsupported:
+                    self.reset_due = True
+            return False
+        if depth >= 2:
+            self._note("f" + child)
+            if name.endswith(".yaml"):
+                if mask & (IN_DELETE | IN_MOVED_FROM):
+                    self.linked.discard(child)
+                elif mask & (IN_CREATE | IN_MOVED_TO | IN_ATTRIB):
+                    self._check_links(child)
+        return False
+
+    # ---- questions ----------------------------------------------------------------------
+    def answer(self, token: str) -> bytes:
+        """The notes since ``token``, NUL-separated: "ok" or "reset", the new token, then
+        each note."""
+        if self.reset_due:
+            try:
+                self.rebuild()
+            except OSError:
+                self.unsupported = "watches could not be made again"
+        now = f"{self.epoch}:{self.seq}"
+        epoch, _, seq = token.partition(":")
+        reason = self.unsupported or (
+            OTHER_EPOCH if epoch != self.epoch or not seq.isdigit() else
+            FORGOTTEN if not self.floor <= int(seq) <= self.seq else None)
+        if reason is None:
+            since = int(seq)
+            out: list[str] = []
+            for key in reversed(self.notes):
+                if self.notes[key] <= since:
+                    break
+                out.append(key)
+                if len(out) > ANSWER_MAX:
+                    reason = TOO_MANY
+                    break
+        if reason is not None:
+            return b"\0".join([b"reset", now.encode(), reason.encode()])
+        out.extend("f" + path for path in sorted(self.linked))
+        return b"\0".join([b"ok", now.encode()] + [os.fsencode(k) for k in out])
+
+    def serve(self, listener: socket.socket) -> None:
+        while not self.stop:
+            ready, _, _ = select.select([self.fd, listener.fileno()], [], [], 60)
+            if self.fd in ready:
+                self.drain()
+            if listener.fileno() in ready:
+                self._question(listener)
+            if time.monotonic() - self.last_question > IDLE_S:
+                return
+
+    def _question(self, listener: socket.socket) -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(1.0)
+            try:
+                line = _read_line(conn)
+            except OSError:
+                return
+            self.last_question = time.monotonic()
+            if line == STOP:
+                self.stop = True
+                conn.sendall(b"stopped")
+                return
+            reply = self._synced_answer(line)
+            try:
+                conn.sendall(reply)
+            except OSError:
+                pass
+
+    def _synced_answer(self, token: str) -> bytes:
+        self.cookies += 1
+        cookie = f"{COOKIE_PREFIX}{os.getpid()}-{self.cookies}"
+        path = os.path.join(self.wdir, cookie)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError:
+            self.reset_due = True
+            return self.answer("")
+        try:
+            deadline = time.monotonic() + COOKIE_WAIT_S
+            while not self.drain(cookie):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.reset_due = True  # the queue did not bring it: trust nothing
+                    break
+                select.select([self.fd], [], [], left)
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        return self.answer(token)
+
+
+def _read_line(conn: socket.socket) -> str:
+    data = b""
+    while b"\n" not in data and len(data) < 256:
+        chunk = conn.recv(256)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0].decode("ascii", "replace")
+
+
+def main(root: str, svt_dir: str) -> int:
+    wdir = watch_dir(svt_dir)
+    os.makedirs(wdir, exist_ok=True)
+    lock = os.open(os.path.join(wdir, LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0  # another watcher serves this store
+    os.ftruncate(lock, 0)
+    os.write(lock, f"{os.getpid()}\n".encode())
+    watcher = Watcher(os.path.realpath(root), svt_dir)
+    watcher.rebuild()  # every watch in place before the first question is taken
+    sock_path = os.path.join(wdir, SOCKET)
+    try:
+        os.unlink(sock_path)  # a watcher that died left it
+    except FileNotFoundError:
+        pass
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dir_fd = os.open(wdir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        old = os.umask(0o077)
+        try:
+            listener.bind(address(wdir, dir_fd))
+        finally:
+            os.umask(old)
+        listener.listen(SOCKET_BACKLOG)
+        watcher.serve(listener)
+    finally:
+        os.close(dir_fd)
+        listener.close()
+        try:
+            os.unlink(sock_path)
+        except OSError:
+            pass
+        os.ftruncate(lock, 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

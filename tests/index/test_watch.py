@@ -1,0 +1,265 @@
+"""The watcher (`svt watch`, index/watcher.py): a real process following a real store with
+inotify. What it names is checked against what was done to the files; the queries under it
+against the files themselves, and against which git commands they ran; and the index state
+machine runs again with a watcher, every answer checked against a full re-read."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from svt_records import Database
+from svt_records.index import watch
+from svt_records.index.queries import Index
+
+pytestmark = pytest.mark.skipif(not watch.supported(), reason="the watcher needs Linux inotify")
+
+
+def _stop(db: Database) -> None:
+    status = watch.status(db.repo.svt_dir())
+    db.watch(False)
+    if status.pid is not None:
+        try:
+            os.kill(status.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture
+def watched(db):
+    """A store with two records and a watcher following it."""
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    db.record_test("M-1", "iv_curve", passed=True, date="2025-01-01T10:00:00")
+    status = db.watch()
+    assert status.pid is not None and not status.unsupported
+    yield db
+    _stop(db)
+
+
+def _answer(db: Database, token: str | None) -> watch.Answer:
+    answer = watch.ask(db.repo.svt_dir(), token)
+    assert answer is not None
+    return answer
+
+
+def _asked(trace: Path) -> list[str]:
+    """The git commands a traced svt process ran (GIT_TRACE2_EVENT's start events)."""
+    if not trace.exists():
+        return []
+    found = [json.loads(line).get("argv", [None, None])[1] for line in
+             trace.read_text().splitlines() if json.loads(line).get("event") == "start"]
+    trace.unlink()
+    return found
+
+
+def test_the_watcher_names_every_change_since_the_token(watched):
+    root, svt_dir = watched.root, watched.repo.svt_dir()
+    first = _answer(watched, None)
+    assert first.reset  # no token yet: prove everything
+    token = first.token
+    folder = root / "records" / "module" / "M-1"
+    comp = folder / "component.yaml"
+    with open(comp, "a") as fh:  # in place
+        fh.write("notes: x\n")
+    new = root / "records" / "feb" / "F-9"
+    (new / "2026").mkdir(parents=True)  # a folder and its files, written at once
+    (new / "component.yaml").write_text("id: F-9\n")
+    (new / "2026" / "a.yaml").write_text("kind: log\n")
+    answer = _answer(watched, token)
+    assert not answer.reset
+    assert str(comp.relative_to(root)) in answer.files
+    # feb came in records (what came in feb before its watch did, the query walks)
+    assert "records" in answer.dirs
+    # nothing since: an empty answer, and the same token
+    again = _answer(watched, answer.token)
+    assert (again.dirs, again.files, again.token) == ([], [], answer.token)
+    # F-9's folders are watched now: a file renamed over another, a touch, a removal
+    tmp = new / ".component.yaml.tmp"
+    tmp.write_text("id: F-9\nstatus: spare\n")
+    os.replace(tmp, new / "component.yaml")
+    os.utime(new / "2026" / "a.yaml", ns=(10**18, 10**18))
+    (folder / "2025").rename(folder / "old")  # a year folder renamed
+    later = _answer(watched, again.token)
+    assert {"records/feb/F-9/component.yaml", "records/feb/F-9/2026/a.yaml"} <= set(later.files)
+    assert {"records/feb/F-9", "records/module/M-1"} <= set(later.dirs)
+    assert watch.ask(svt_dir, "0000:1").reset  # a token of another epoch
+
+
+def test_a_file_with_a_second_link_is_named_in_every_answer(watched, tmp_path):
+    """A record written through another name of its file sends no event to the folder the
+    watcher follows; a record with a second link when the watcher looks is named in every
+    answer (its stat signature then tells). A link made later by hand (ln) is a limit
+    docs/performance.md states: the kernel tells only watches of that very file."""
+    comp = watched.root / "records" / "module" / "M-1" / "component.yaml"
+    _stop(watched)
+    outside = tmp_path / "elsewhere.yaml"
+    os.link(comp, outside)
+    assert watched.watch().pid is not None
+    token = _answer(watched, None).token
+    first = _answer(watched, token)
+    assert "records/module/M-1/component.yaml" in first.files
+    assert "records/module/M-1/component.yaml" in _answer(watched, first.token).files
+    outside.unlink()
+    os.utime(comp)  # an event through the folder: the watcher counts the links again
+    settled = _answer(watched, first.token)
+    assert "records/module/M-1/component.yaml" not in _answer(watched, settled.token).files
+
+
+def test_records_replaced_is_a_reset(watched):
+    token = _answer(watched, None).token
+    records = watched.root / "records"
+    records.rename(watched.root / "old-records")
+    (watched.root / "old-records").rename(records)
+    answer = _answer(watched, token)
+    assert answer.reset and answer.token.split(":")[0] != token.split(":")[0]
+    assert not _answer(watched, answer.token).reset  # the new epoch serves
+
+
+def test_queries_under_a_watcher_ask_git_nothing_and_see_hand_edits(watched, svt_proc,
+                                                                       tmp_path):
+    trace = tmp_path / "trace.json"
+    env = {"GIT_TRACE2_EVENT": str(trace)}
+    svt_proc("summary", env=env)  # the first query after the start proves everything
+    assert "diff-files" in _asked(trace)
+    svt_proc("summary", env=env)  # (after a rebuild of the index, git is asked once more)
+    _asked(trace)
+    comp = watched.root / "records" / "module" / "M-1" / "component.yaml"
+    comp.write_text(comp.read_text().replace("status: spare", "status: failed"))
+    year = comp.parent / "2026"
+    year.mkdir()
+    (year / "20260101_090000_iv_curve.yaml").write_text(
+        'kind: test\ndate: "2026-01-01T09:00:00+00:00"\ncomponent: M-1\n'
+        "test_type: iv_curve\nresult: fail\n")
+    summary = json.loads(svt_proc("summary", "--format", "json", env=env).stdout)
+    assert _asked(trace) == []  # neither diff-files nor anything else
+    assert summary["by_status"] == {"failed": 1}
+    assert summary["tests"]["iv_curve"]["count"] == 2
+    assert summary["tests"]["iv_curve"]["fail"] == 1
+    rows = json.loads(svt_proc("list", "--format", "json", env=env).stdout)
+    assert [r["status"] for r in rows] == ["failed"]
+    assert _asked(trace) == []
+
+
+def test_a_watcher_killed_leaves_queries_proving_everything(watched, svt_proc, tmp_path):
+    trace = tmp_path / "trace.json"
+    env = {"GIT_TRACE2_EVENT": str(trace)}
+    svt_proc("list", env=env)
+    pid = watch.status(watched.repo.svt_dir()).pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(100):  # gone, its socket left behind
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    comp = watched.root / "records" / "module" / "M-1" / "component.yaml"
+    with open(comp, "r+") as fh:  # an in-place edit while nobody watches
+        text = fh.read().replace("status: spare", "status: repair")
+        fh.seek(0)
+        fh.write(text)
+        fh.truncate()
+    rows = json.loads(svt_proc("list", "--format", "json", env=env).stdout)
+    assert "diff-files" in _asked(trace)
+    assert [r["status"] for r in rows] == ["repair"]
+    # the store wants a watcher: that query started a new one
+    for _ in range(200):
+        if watch.status(watched.repo.svt_dir()).pid not in (None, pid):
+            break
+        time.sleep(0.05)
+    assert watch.status(watched.repo.svt_dir()).pid not in (None, pid)
+
+
+def test_svt_watch_stop_and_status(db, svt_proc):
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    try:
+        out = svt_proc("watch").stdout
+        assert "A watcher runs for this store" in out
+        assert "A watcher runs" in svt_proc("watch", "--status").stdout
+        out = svt_proc("watch", "--stop").stdout
+        assert "No watcher runs" in out and "svt watch" in out
+        assert watch.status(db.repo.svt_dir()) == watch.Status(False, None, "")
+        Index(db).components()  # no query starts one now
+        assert watch.status(db.repo.svt_dir()).pid is None
+    finally:
+        _stop(db)
+
+
+def test_a_socket_path_too_long_for_an_address_is_reached_through_proc(tmp_path, svt_proc):
+    deep = tmp_path / ("d" * 60) / ("e" * 60) / "store"
+    db = Database(deep)
+    db.initialize_schema()
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    assert len(str(deep / ".git" / "svt" / "watch" / "sock")) > 108
+    try:
+        assert db.watch().pid is not None
+        token = _answer(db, None).token
+        (deep / "records" / "module" / "M-1" / "component.yaml").write_text("id: M-1\n")
+        assert _answer(db, token).files == ["records/module/M-1/component.yaml"]
+    finally:
+        _stop(db)
+
+
+def test_the_watcher_imports_no_module_from_the_folder_svt_runs_in(db, tmp_path, monkeypatch):
+    """``python -m`` looks in the current folder first: the watcher starts in ``/``."""
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    hostile = tmp_path / "checkout"
+    (hostile / "svt_records" / "index").mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (hostile / "svt_records" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n")
+    (hostile / "svt_records" / "index" / "__init__.py").write_text("")
+    (hostile / "svt_records" / "index" / "watcher.py").write_text("")
+    monkeypatch.chdir(hostile)
+    try:
+        assert db.watch().pid is not None
+    finally:
+        _stop(db)
+    assert not marker.exists()
+
+
+def test_older_keeps_the_earlier_token_of_one_epoch():
+    assert watch.older("e:5", "e:7") == "e:5" == watch.older("e:7", "e:5")
+    assert watch.older("e:5", "f:7") is None
+    assert watch.older(None, "e:1") is None
+
+
+# ---- the index state machine, under a watcher ----------------------------------------------
+
+from hypothesis.stateful import invariant  # noqa: E402
+
+from tests.index.test_index_state import IndexMachine, template  # noqa: E402,F401 (fixture)
+from tests.conftest import run_machine  # noqa: E402
+
+EXAMPLES = int(os.environ.get("SVT_WATCH_EXAMPLES", "8"))
+STEPS = int(os.environ.get("SVT_STATE_STEPS", "20"))
+
+
+class WatchedIndexMachine(IndexMachine):
+    """The index machine's steps and checks, with a watcher following the store: every
+    check must also find the watcher answering, or the run proves nothing new."""
+
+    prefix = "svt-watched-"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watcher = Database(self.root).watch()
+
+    @invariant()
+    def index_agrees_with_the_files(self):
+        answer = watch.ask(Database(self.root).repo.svt_dir(), None)
+        assert answer is not None, "the watcher stopped answering"
+        super().index_agrees_with_the_files()
+
+    def teardown(self) -> None:
+        _stop(Database(self.root))
+        super().teardown()
+
+
+def test_the_index_agrees_with_the_files_under_a_watcher(template):
+    WatchedIndexMachine.template = template
+    run_machine(WatchedIndexMachine, EXAMPLES, STEPS)
