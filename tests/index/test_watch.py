@@ -222,6 +222,54 @@ def test_the_watcher_imports_no_module_from_the_folder_svt_runs_in(db, tmp_path,
     assert not marker.exists()
 
 
+def _in_process(db: Database):
+    """A watcher object in this process (no socket): its bounds, event by event."""
+    from svt_records.index.watcher import Watcher
+    watcher = Watcher(str(db.root), str(db.repo.svt_dir()))
+    os.makedirs(watch.watch_dir(db.repo.svt_dir()), exist_ok=True)
+    watcher.rebuild()
+    return watcher
+
+
+def _fields(reply: bytes) -> list[bytes]:
+    return reply.split(b"\0")
+
+
+def test_a_queue_overflow_is_a_reset_into_a_new_epoch(db):
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    watcher = _in_process(db)
+    token = _fields(watcher.answer(""))[1].decode()
+    folder = db.root / "records" / "module" / "M-1"
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    for i in range(limit // 2 + 10):  # two files by turns: the kernel merges no two events
+        for name in ("a.yaml", "b.yaml"):
+            with open(folder / name, "a") as fh:
+                fh.write("x")
+    watcher.drain()
+    reply = _fields(watcher.answer(token))
+    assert reply[0] == b"reset" and reply[1].split(b":")[0] != token.split(":")[0].encode()
+    assert _fields(watcher.answer(reply[1].decode()))[0] == b"ok"  # the new epoch serves
+
+
+def test_notes_beyond_what_is_kept_or_sent_are_a_reset(db, monkeypatch):
+    from svt_records.index import watcher as module
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    watcher = _in_process(db)
+    token = _fields(watcher.answer(""))[1].decode()
+    folder = db.root / "records" / "module" / "M-1"
+    monkeypatch.setattr(module, "ANSWER_MAX", 3)
+    for i in range(5):
+        (folder / f"{i}.yaml").write_text("x")
+    watcher.drain()
+    assert _fields(watcher.answer(token))[2] == watch.TOO_MANY.encode()
+    monkeypatch.setattr(module, "KEPT", 4)
+    (folder / "late.yaml").write_text("x")
+    watcher.drain()  # 7 notes (M-1's folder, six files): the three oldest forgotten
+    reply = _fields(watcher.answer(token))
+    assert reply[:1] + reply[2:] == [b"reset", watch.FORGOTTEN.encode()]
+    assert len(watcher.notes) == 4
+
+
 def test_older_keeps_the_earlier_token_of_one_epoch():
     assert watch.older("e:5", "e:7") == "e:5" == watch.older("e:7", "e:5")
     assert watch.older("e:5", "f:7") is None
