@@ -133,6 +133,7 @@ class Program:
         self.argv = argv
         self.env = env
         self.store_args = store_args  # how it is told where its store is
+        self.has_watch = False  # an svt with `svt watch` (the rows only it can run)
         self.times: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}
 
@@ -162,6 +163,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="an older svt's venv"
                         " (benchmarks/installed.py --rev), or a folder holding svt_records")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--watch", action="store_true", help="start a watcher (svt watch) on"
+                        " the store copy of each svt that has one; its CPU time is not counted")
     args = parser.parse_args()
     store = args.store.absolute()
     home = build_original(store, args.original.absolute())
@@ -195,7 +198,15 @@ def main() -> None:
         about = venv / "svt-source.txt"
         installs.append(f"{name}: {kind} install in {venv}"
                         + (f" ({about.read_text().strip()})" if about.exists() else ""))
-        programs.append(Program(name, [str(venv / "bin" / "svt")], env, ["--repo", str(copy)]))
+        if args.watch:
+            watching = subprocess.run([str(venv / "bin" / "svt"), "--repo", str(copy), "watch"],
+                                      env=env, capture_output=True, text=True)
+            installs[-1] += (", a watcher following its copy (svt watch)" if
+                             watching.returncode == 0 else ", no watcher (this svt has none)")
+        program = Program(name, [str(venv / "bin" / "svt")], env, ["--repo", str(copy)])
+        program.has_watch = subprocess.run(program.argv + ["watch", "--help"], env=env,
+                                           capture_output=True).returncode == 0
+        programs.append(program)
 
     mods = sorted(p.name for p in (store / "records" / "module").iterdir())
     module = mods[len(mods) // 2]
@@ -207,6 +218,10 @@ def main() -> None:
         run_all(programs, rows, module, png, tag, args.runs, a_test_id(store, module),
                 floors, floor_rows)
     finally:
+        for program in programs[1:]:
+            if args.watch:
+                subprocess.run(program.argv + program.store_args + ["watch", "--stop"],
+                               env=program.env, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     report(programs, rows, store, args, installs)
     print(f"\nFloors, measured in the same run (interleaved with the rows above): median"
@@ -251,7 +266,7 @@ def run_all(programs: list[Program], rows: list[str], module: str, png: Path, ta
                 rows.append(row)
             for n, p in enumerate(programs):
                 mine = orig_only if p.name == "original" else svt_only
-                if mine is None:
+                if mine is None or (row == WATCH_ROW and not p.has_watch):
                     continue
                 p.time(row, common(n) + mine, warm or row is None)
 
@@ -292,6 +307,9 @@ def report(programs: list[Program], rows: list[str], store: Path, args,
         print(line)
 
 
+WATCH_ROW = "watch --status"
+
+
 def commands(module: str, png: Path, tag: str, i: int, test_id: str = ""):
     """(row, common args by program number, the original's args or None, svt's or None)."""
     new = lambda n: f"BENCH-{tag}-{n}-{i:02d}"  # noqa: E731 - one id per program and run
@@ -305,6 +323,7 @@ def commands(module: str, png: Path, tag: str, i: int, test_id: str = ""):
         ("summary", none, ["summary"], ["summary"]),
         ("positions", none, None, ["positions"]),  # svt only: the original has none
         ("show-test ID", none, ["show-test", "25001"], ["show-test", test_id]),
+        (WATCH_ROW, none, None, ["watch", "--status"]),  # svt only, and an svt that has it
         ("add (new component)", lambda n: ["add", "--id", new(n), "--type", "feb", "--status",
                                            "spare"], [], []),
         ("test", lambda n: ["test", module, "--type", "iv_curve", "--pass", "--voltage",
