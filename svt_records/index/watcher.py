@@ -56,6 +56,7 @@ EVENT = struct.Struct("iIII")
 KEPT = 200_000  # notes kept; a token older than the oldest kept gets a reset
 IDLE_S = 3 * 3600  # leave after this long without a question
 COOKIE_WAIT_S = 2.0
+REACHABLE_S = 10.0  # how often it checks that its socket is still where queries look
 
 # file systems whose changes inotify sees whoever makes them (statfs f_type): not NFS,
 # CIFS or FUSE, where another machine may write
@@ -90,6 +91,8 @@ class Watcher:
         self.libc = _Libc()
         self.fd = -1
         self.paths: dict[int, str] = {}  # watch descriptor -> folder ("records/...")
+        self.wds: dict[str, int] = {}  # and back
+        self.children: dict[str, set[str]] = {}  # folder -> the folders watched in it
         self.notes: OrderedDict[str, int] = OrderedDict()  # "d"/"f" + path -> its seq
         self.linked: set[str] = set()  # record files with a second hard link
         self.seq = self.floor = 0
@@ -104,21 +107,12 @@ class Watcher:
     # ---- watches ------------------------------------------------------------------------
     def rebuild(self) -> None:
         """A new epoch: every watch made again, every note and token before it forgotten."""
-        if self.fd >= 0:
-            os.close(self.fd)
-        self.fd = self.libc.init1(os.O_NONBLOCK | os.O_CLOEXEC)
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "inotify_init1")
-        self.paths.clear()
+        self._fresh_queue()
         self.notes.clear()
-        self.linked.clear()
         self.floor = self.seq
         self.epoch = os.urandom(8).hex()
         self.reset_due = False
         self.unsupported = None
-        self.cookie_wd = self._add(self.wdir, IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR)
-        self.root_wd = self._add(self.root, ENTRIES | IN_DELETE_SELF | IN_MOVE_SELF
-                                 | IN_ONLYDIR)
         try:
             fs = self.libc.fs_type(self.root)
             if fs not in LOCAL_FS:
@@ -130,13 +124,32 @@ class Watcher:
                 self._add_tree("records", 0)
         except Unsupported as err:
             self.unsupported = str(err)
+            self._fresh_queue()  # the watches made so far serve nothing: let them go
+
+    def _fresh_queue(self) -> None:
+        """A new inotify queue watching only the cookies and the store's top folder (where
+        records/ coming back makes the next answer try again)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+        self.fd = self.libc.init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.paths.clear()
+        self.wds.clear()
+        self.children.clear()
+        self.linked.clear()
+        self.cookie_wd = self._add(self.wdir, IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR)
+        self.root_wd = self._add(self.root, ENTRIES | IN_DELETE_SELF | IN_MOVE_SELF
+                                 | IN_ONLYDIR)
 
     def _add(self, path: str, mask: int) -> int:
         wd = self.libc.add(self.fd, os.fsencode(path), mask)
         if wd < 0:
             err = ctypes.get_errno()
             if err == 28:  # ENOSPC: the user's inotify watch limit
-                raise Unsupported("the inotify watch limit (fs.inotify.max_user_watches)")
+                raise Unsupported(
+                    "it needs more folder watches than this user may have; an administrator"
+                    " can raise the limit: sysctl fs.inotify.max_user_watches=1048576")
             raise FileNotFoundError(err, os.strerror(err), path)
         return wd
 
@@ -148,7 +161,12 @@ class Watcher:
             entries = list(os.scandir(os.path.join(self.root, rel)))
         except (FileNotFoundError, NotADirectoryError):
             return
+        old = self.paths.get(wd)
+        if old is not None and old != rel:  # the same folder under a new name
+            self._forget(old)
         self.paths[wd] = rel
+        self.wds[rel] = wd
+        self.children.setdefault(rel.rpartition("/")[0], set()).add(rel)
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if depth < MAX_DEPTH and entry.name[:1] != ".":
@@ -167,11 +185,19 @@ class Watcher:
         else:
             self.linked.discard(rel)
 
-    def _unwatch(self, rel: str) -> None:
-        for wd, path in list(self.paths.items()):
-            if path == rel or path.startswith(rel + "/"):
-                self.libc.rm(self.fd, wd)
+    def _forget(self, rel: str, unwatch: bool = False) -> None:
+        """Drop the folder ``rel`` and those below it (and their watches, with ``unwatch``:
+        a folder moved out of records/ is still there to watch)."""
+        self.children.get(rel.rpartition("/")[0], set()).discard(rel)
+        todo = [rel]
+        while todo:
+            path = todo.pop()
+            todo.extend(self.children.pop(path, ()))
+            wd = self.wds.pop(path, None)
+            if wd is not None and self.paths.get(wd) == path:
                 del self.paths[wd]
+                if unwatch:
+                    self.libc.rm(self.fd, wd)
 
     # ---- events -------------------------------------------------------------------------
     def _note(self, key: str) -> None:
@@ -210,8 +236,9 @@ class Watcher:
                 self.reset_due = True  # records replaced or gone: watch it afresh
             return False
         rel = self.paths.get(wd)
-        if mask & IN_IGNORED:
-            self.paths.pop(wd, None)
+        if mask & IN_IGNORED:  # its folder is gone (or unwatched)
+            if rel is not None:
+                self._forget(rel)
             return False
         if rel is None or not name:
             if rel == "records" and mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT):
@@ -222,8 +249,8 @@ class Watcher:
         if mask & ENTRIES:
             self._note("d" + rel)
         if mask & IN_ISDIR:
-            if mask & (IN_DELETE | IN_MOVED_FROM):
-                self._unwatch(child)
+            if mask & IN_MOVED_FROM:  # (a folder deleted has its watch removed by the kernel)
+                self._forget(child, unwatch=True)
             if mask & (IN_CREATE | IN_MOVED_TO) and depth < MAX_DEPTH and name[:1] != ".":
                 try:
                     self._add_tree(child, depth + 1)
@@ -268,15 +295,28 @@ class Watcher:
         out.extend("f" + path for path in sorted(self.linked))
         return b"\0".join([b"ok", now.encode()] + [os.fsencode(k) for k in out])
 
-    def serve(self, listener: socket.socket) -> None:
+    def serve(self, listener: socket.socket, sock_path: str) -> None:
+        """Answer questions until asked to stop, idle too long, or unreachable: its socket
+        gone or replaced (the store removed, or copied over, in a flood of events that may
+        have overflowed the queue past the one that said so)."""
+        mine = os.stat(sock_path).st_ino
+        looked = time.monotonic()
         while not self.stop:
-            ready, _, _ = select.select([self.fd, listener.fileno()], [], [], 60)
+            ready, _, _ = select.select([self.fd, listener.fileno()], [], [], REACHABLE_S)
             if self.fd in ready:
                 self.drain()
             if listener.fileno() in ready:
                 self._question(listener)
-            if time.monotonic() - self.last_question > IDLE_S:
+            now = time.monotonic()
+            if now - self.last_question > IDLE_S:
                 return
+            if now - looked >= REACHABLE_S:
+                looked = now
+                try:
+                    if os.stat(sock_path).st_ino != mine:
+                        return
+                except OSError:
+                    return
 
     def _question(self, listener: socket.socket) -> None:
         try:
@@ -361,7 +401,7 @@ def main(root: str, svt_dir: str) -> int:
         finally:
             os.umask(old)
         listener.listen(SOCKET_BACKLOG)
-        watcher.serve(listener)
+        watcher.serve(listener, sock_path)
     finally:
         os.close(dir_fd)
         listener.close()

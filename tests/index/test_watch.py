@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -268,6 +269,50 @@ def test_notes_beyond_what_is_kept_or_sent_are_a_reset(db, monkeypatch):
     reply = _fields(watcher.answer(token))
     assert reply[:1] + reply[2:] == [b"reset", watch.FORGOTTEN.encode()]
     assert len(watcher.notes) == 4
+
+
+def test_folders_removed_or_moved_leave_no_stale_watch(db):
+    for cid in ("M-1", "M-2"):
+        db.save_component(cid, {"type": "module", "status": "spare"})
+    db.record_test("M-1", "iv_curve", passed=True, date="2025-01-01T10:00:00")
+    watcher = _in_process(db)
+    records = db.root / "records"
+    (records / "module" / "M-1").rename(records / "module" / "M-9")  # as svt retype moves
+    shutil.rmtree(records / "module" / "M-2")
+    watcher.drain()
+    watched = set(watcher.wds)
+    assert set(watcher.paths.values()) == watched
+    assert {"records/module/M-9", "records/module/M-9/2025"} <= watched
+    assert not {p for p in watched if p.startswith(("records/module/M-1",
+                                                     "records/module/M-2"))}
+    # the moved folder's files are followed under the new name
+    token = _fields(watcher.answer(""))[1].decode()
+    (records / "module" / "M-9" / "component.yaml").write_text("id: M-9\n")
+    watcher.drain()
+    assert b"frecords/module/M-9/component.yaml" in _fields(watcher.answer(token))
+
+
+def test_a_watcher_whose_socket_is_gone_leaves(db, monkeypatch):
+    """A store removed or copied over in a flood of events may overflow the queue past the
+    event that said so: the watcher also checks that queries can still reach it."""
+    import socket
+    import threading
+    from svt_records.index import watcher as module
+    monkeypatch.setattr(module, "REACHABLE_S", 0.05)
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    watcher = _in_process(db)
+    sock_path = os.path.join(watch.watch_dir(db.repo.svt_dir()), "test.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(1)
+    thread = threading.Thread(target=watcher.serve, args=(listener, sock_path), daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    assert thread.is_alive()
+    os.unlink(sock_path)
+    thread.join(2)
+    listener.close()
+    assert not thread.is_alive()
 
 
 def test_older_keeps_the_earlier_token_of_one_epoch():
