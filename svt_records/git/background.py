@@ -7,8 +7,8 @@ import os
 
 def start_detached(argv: list[str], log: str) -> None:
     """Run ``argv`` in a session of its own, outliving this process: no terminal, stdin and
-    stdout on /dev/null, stderr to ``log``, in ``/`` (so that ``python -m`` finds no module
-    in the folder svt was run from, which may be a stranger's checkout). Returns at once; the middle process
+    stdout on /dev/null, stderr appended to ``log``, in ``/`` (so that ``python -m`` finds no
+    module in the folder svt was run from, which may be a stranger's checkout). Returns at once; the middle process
     that detaches it is waited for, so no zombie is left behind."""
     pid = os.fork()
     if pid == 0:
@@ -17,7 +17,7 @@ def start_detached(argv: list[str], log: str) -> None:
             os.chdir("/")
             if os.fork() == 0:
                 null = os.open(os.devnull, os.O_RDWR)
-                err = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                err = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 os.dup2(null, 0)
                 os.dup2(null, 1)
                 os.dup2(err, 2)

@@ -39,7 +39,8 @@ from ..git.ownwrites import Chain
 from ..git.process import Pending
 from . import rows as index_rows
 from . import watch
-from .rows import ABSENT, UNCOMMITTED, WATCHED, dir_rows, meta, write_absent, writing
+from .rows import (ABSENT, UNCOMMITTED, WATCHED, DirSig, dir_rows, meta, write_absent,
+                   writing)
 from ..store.base import StoreBase
 from ..store.layout import event_id, record_of_component
 from ..store.txn import StoreLock
@@ -79,7 +80,7 @@ class Check(NamedTuple):
     staged_proc: Pending | None
     git_index: str | None
     candidates: set[str]
-    new_dirs: dict[str, int]
+    new_dirs: dict[str, DirSig]
     gone_dirs: list[str]
     local: bool  # the folders showed added or removed files
     started: int  # time.time_ns() when the refresh began
@@ -104,7 +105,7 @@ class Found(NamedTuple):
 
     candidates: set[str]  # files that may have changed
     committed: set[str]  # files a commit changed since the last refresh
-    new_dirs: dict[str, int]  # folders seen for the first time or changed: their mtimes
+    new_dirs: dict[str, DirSig]  # folders seen for the first time or changed: mtime, inode
     gone_dirs: list[str]  # folders gone
     tree: str  # HEAD's records tree now
     reported: set[str]  # files git named as differing from the index or HEAD
@@ -147,7 +148,7 @@ class Freshness:
             assert tree_proc is not None
             self._rebuild(tree_proc, started)
             if answer is not None:
-                self._keep_token(token, answer.token)
+                keep_token(self.db, token, answer.token)
             return None
         scope = Scope.of(events)
         watched = answer is not None and not answer.reset
@@ -165,7 +166,7 @@ class Freshness:
             if own is None:
                 staged_proc = self._staged(scope)
         candidates: set[str] = set()
-        new_dirs: dict[str, int] = {}
+        new_dirs: dict[str, DirSig] = {}
         gone_dirs: list[str] = []
         if answer is not None and not answer.reset:
             # the watcher named every change: the watched files need no stat of their own
@@ -235,7 +236,7 @@ class Freshness:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             ("head-tree", f"{check.head} {tree}"))
         if check.watched is not None:
-            self._keep_token(check.token, check.watched.token)
+            keep_token(self.db, check.token, check.watched.token)
         return changed
 
     def named(self, short: str) -> list[str] | None:
@@ -319,46 +320,35 @@ class Freshness:
             watch.start(self.root, svt_dir)
         return answer
 
-    def _keep_token(self, old: str | None, new: str) -> None:
-        """Keep the watcher's token of this refresh. Had another process kept one since this
-        refresh began, the older of the two is kept: its rows may be older than either."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            stored = meta(self.db, WATCH_TOKEN)
-            kept: str | None = new if stored == old else watch.older(stored, new)
-            if kept is None:
-                self.db.execute("DELETE FROM meta WHERE key=?", (WATCH_TOKEN,))
-            elif kept != stored:
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (WATCH_TOKEN, kept))
-        finally:
-            self.db.execute("COMMIT")
-
-    def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, int],
+    def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, DirSig],
                            gone_dirs: list[str], deep: bool = True,
                            only: list[str] | None = None) -> None:
         """Folders whose mtime changed (of all the index knows, or ``only`` of these) add
         what they held and hold now to ``candidates``."""
         prefix = self.root + "/"
         if only is not None:
+            only = [p for p in only if p.isascii() or storable(p)]
             folders = []
             for at in range(0, len(only), 900):
                 chunk = only[at:at + 900]
-                folders += self.db.execute("SELECT path, mtime FROM dirs WHERE path IN"
+                # each is looked into, whatever its mtime: a folder moved onto a known name
+                # keeps its own (-1 matches none)
+                folders += self.db.execute("SELECT path, -1, ino FROM dirs WHERE path IN"
                                            f" ({','.join('?' * len(chunk))})", chunk).fetchall()
         else:
-            sql = "SELECT path, mtime FROM dirs" + (
+            sql = "SELECT path, mtime, ino FROM dirs" + (
                 "" if deep else " WHERE path NOT LIKE '%/%/%'")
             folders = self.db.execute(sql).fetchall()
         if self.db.execute("SELECT 1 FROM dirs WHERE path='records'").fetchone() is None \
                 and os.path.isdir(prefix + "records"):
-            folders.append(("records", -1))  # back since the last look: no parent tells of it
+            folders.append(("records", -1, -1))  # back since the last look: no parent tells
         changed: list[str] = []
-        for path, mtime in _stat_changes(prefix, folders):
-            if mtime is None:
+        for path, sig in _stat_changes(prefix, folders):
+            if sig is None:
                 gone_dirs.append(path)
             else:
                 changed.append(path)
-                new_dirs[path] = mtime
+                new_dirs[path] = sig
         if not changed and not gone_dirs:
             return
         q = self.db.execute
@@ -373,8 +363,8 @@ class Freshness:
             candidates.update(p for (p,) in q(
                 "SELECT path FROM files WHERE path > ? AND path < ?", (folder + "/", folder + "0")))
 
-    def _walk(self, folder: str, files: set[str], dirs: dict[str, int],
-              known: set[str] | dict[str, int] | None = None,
+    def _walk(self, folder: str, files: set[str], dirs: dict[str, DirSig],
+              known: set[str] | None = None,
               seen: set[str] | None = None) -> None:
         """Add the record files under ``folder`` (and folders not yet known) to the sets;
         ``seen`` gets the folders directly in ``folder``. (A rebuild walks every folder:
@@ -387,12 +377,15 @@ class Freshness:
         deeper, has_files = depth < 3, depth >= 2
         for entry in entries:
             name = entry.name
+            if not (name.isascii() or storable(name)):
+                continue  # no record's name (svt validate says so); SQLite cannot hold it
             if entry.is_dir(follow_symlinks=False):
                 rel = f"{folder}/{name}"
                 if seen is not None:
                     seen.add(rel)
                 if deeper and (known is None or rel not in known) and name[:1] != ".":
-                    dirs[rel] = entry.stat(follow_symlinks=False).st_mtime_ns
+                    st = entry.stat(follow_symlinks=False)  # (stat's inode: readdir's
+                    dirs[rel] = (st.st_mtime_ns, st.st_ino)  # differs on overlayfs)
                     self._walk(rel, files, dirs, known)
             elif has_files and name.endswith(".yaml"):
                 files.add(f"{folder}/{name}")
@@ -403,12 +396,12 @@ class Freshness:
         dirty_proc = self._edited(Scope.RECORDS)
         staged_proc = self._staged(Scope.RECORDS)
         files: set[str] = set()
-        dirs: dict[str, int] = {}
+        dirs: dict[str, DirSig] = {}
         with self._refreshing_stat_cache():
             st = os.stat(os.path.join(self.root, "records")) if os.path.isdir(
                 os.path.join(self.root, "records")) else None
             if st is not None:
-                dirs["records"] = st.st_mtime_ns
+                dirs["records"] = (st.st_mtime_ns, st.st_ino)
                 self._walk("records", files, dirs)
         tree = (tree_proc.text() or "").strip()
         staged, _ = self._staged_paths(staged_proc, Scope.RECORDS, tree)
@@ -419,7 +412,7 @@ class Freshness:
         with writing(self.db, tree):
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
-            self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?)",
+            self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?, ?)",
                                 dir_rows(dirs, started - RACY_NS))
             write_absent(self.db, [f"{d}/component.yaml" for d in dirs if d.count("/") == 2
                                    and f"{d}/component.yaml" not in files])
@@ -447,8 +440,8 @@ class Freshness:
         and update which files stay watched."""
         committed, new_dirs, gone_dirs, tree = (found.committed, found.new_dirs,
                                                 found.gone_dirs, found.tree)
-        candidates = {p for p in found.candidates
-                      if p.endswith(".yaml") and p.count("/") in (3, 4)}
+        candidates = {p for p in found.candidates if p.endswith(".yaml")
+                      and p.count("/") in (3, 4) and (p.isascii() or storable(p))}
         # a component folder seen for the first time or changed may lack its component.yaml
         candidates.update(f"{d}/component.yaml" for d in new_dirs if d.count("/") == 2)
         stored: dict[str, tuple[str | None, int]] = {}  # ABSENT rows have no signature
@@ -504,7 +497,7 @@ class Freshness:
             for folder in gone_dirs:
                 self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
                                 (folder, folder + "/", folder + "0"))
-            self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?)",
+            self.db.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)",
                                 dir_rows(new_dirs, found.started - RACY_NS))
             gone = [(path,) for path, sig in todo if sig is None] + [(p,) for p in absent]
             for table in ("files", "components", "events"):
@@ -514,6 +507,31 @@ class Freshness:
             self.db.executemany("UPDATE files SET volatile=? WHERE path=?", remark)
             self.index_files(sorted(present), marks, found.started - RACY_NS)
         return True
+
+
+def keep_token(db: sqlite3.Connection, old: str | None, new: str) -> None:
+    """Keep the watcher's token of a refresh that began with ``old`` kept. Had another
+    process kept one since, the older of the two is kept: its rows may be older than either."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        stored = meta(db, WATCH_TOKEN)
+        kept: str | None = new if stored == old else watch.older(stored, new)
+        if kept is None:
+            db.execute("DELETE FROM meta WHERE key=?", (WATCH_TOKEN,))
+        elif kept != stored:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (WATCH_TOKEN, kept))
+    finally:
+        db.execute("COMMIT")
+
+
+def storable(name: str) -> bool:
+    """Whether a file name (as Python decodes it, bytes that are no UTF-8 kept as
+    surrogates) can be written to the index: git and the watcher may name any file."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _absent_watch(root: str, path: str) -> bool:
@@ -528,16 +546,17 @@ def _status_pairs(fields: list[str]) -> Iterator[tuple[str, str]]:
         yield fields[i][:1], fields[i + 1]
 
 
-def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
-    """Folders whose mtime differs from the one recorded (None: the folder is gone, or is
-    no folder now). The component and year folders are stat'ed relative to their type
+def _stat_changes(prefix: str, folders: list[tuple[str, int, int]]
+                  ) -> list[tuple[str, DirSig | None]]:
+    """Folders whose mtime or inode differs from the ones recorded (None: the folder is
+    gone, or is no folder now). The component and year folders are stat'ed relative to their type
     folder (``dir_fd``): the kernel resolves two names instead of five, 6-15 % less time for
     the 20,000 stats at 10,000 components. Links are followed as a path would be."""
     stat, is_dir = os.stat, S_ISDIR
-    out: list[tuple[str, int | None]] = []
+    out: list[tuple[str, DirSig | None]] = []
     fds: dict[str, int | None] = {}  # type folder: its descriptor; None: gone or no folder
     try:
-        for path, mtime in folders:
+        for path, mtime, ino in folders:
             parts = path.split("/", 2)
             try:
                 if len(parts) < 3:
@@ -554,8 +573,8 @@ def _stat_changes(prefix: str, folders: list[tuple[str, int]]) -> list[tuple[str
                 continue
             if not is_dir(st.st_mode):
                 out.append((path, None))
-            elif st.st_mtime_ns != mtime:
-                out.append((path, st.st_mtime_ns))
+            elif st.st_mtime_ns != mtime or st.st_ino != ino:
+                out.append((path, (st.st_mtime_ns, st.st_ino)))
     finally:
         for fd in fds.values():
             if fd is not None:

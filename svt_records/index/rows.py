@@ -20,7 +20,7 @@ from ..store.layout import event_id
 if TYPE_CHECKING:  # sqlite3 loads when the file is opened: show-test may only name files
     import sqlite3
 
-VERSION = "14"
+VERSION = "15"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
@@ -31,7 +31,8 @@ VERSION = "14"
 # svt that made them on a 14 file would trust a verdicts table never filled).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER, parent TEXT);
+CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER, ino INTEGER,
+                                 parent TEXT);
 CREATE INDEX IF NOT EXISTS dirs_parent ON dirs(parent);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTEGER, dir TEXT);
 CREATE INDEX IF NOT EXISTS files_dir ON files(dir);
@@ -250,6 +251,9 @@ def write_absent(db: sqlite3.Connection, paths: Iterable[str]) -> None:
 COARSE_NS = 2_000_000_000
 
 
+DirSig = Tuple[int, int]  # a folder's mtime (ns) and inode
+
+
 def racy(mtime_ns: int, fresh_after: int) -> bool:
     """Whether a file or folder with this mtime may change again without its time stamp
     changing: it changed after ``fresh_after`` (a refresh's start less the racy window), or
@@ -259,12 +263,15 @@ def racy(mtime_ns: int, fresh_after: int) -> bool:
     return mtime_ns >= fresh_after
 
 
-def dir_rows(dirs: dict[str, int], fresh_after: int) -> Iterator[tuple[str, int, str]]:
-    """Rows of the dirs table. A folder changed this close to the refresh may change again
-    within the same time stamp (another file added in the same tick): its mtime is stored
-    as -1, which never matches, so the next refresh looks at it again."""
-    for path, mtime in dirs.items():
-        yield path, (-1 if racy(mtime, fresh_after) else mtime), path.rsplit("/", 1)[0]
+def dir_rows(dirs: dict[str, DirSig], fresh_after: int
+             ) -> Iterator[tuple[str, int, int, str]]:
+    """Rows of the dirs table: a folder's mtime and inode (a folder moved onto a known name
+    may have the same mtime as the one it replaced, never the same inode). A folder changed
+    this close to the refresh may change again within the same time stamp (another file
+    added in the same tick): its mtime is stored as -1, which never matches, so the next
+    refresh looks at it again."""
+    for path, (mtime, ino) in dirs.items():
+        yield path, (-1 if racy(mtime, fresh_after) else mtime), ino, path.rsplit("/", 1)[0]
 
 
 # ---- reading files -------------------------------------------------------------------------

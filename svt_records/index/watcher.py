@@ -31,6 +31,7 @@ without a question, when its folder goes, or when asked to stop.
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 import select
@@ -56,6 +57,8 @@ EVENT = struct.Struct("iIII")
 KEPT = 200_000  # notes kept; a token older than the oldest kept gets a reset
 IDLE_S = 3 * 3600  # leave after this long without a question
 COOKIE_WAIT_S = 2.0
+QUESTION_S = 1.0
+RETRY_UNSUPPORTED_S = 600.0  # a store it could not follow is tried again this often
 REACHABLE_S = 10.0  # how often it checks that its socket is still where queries look
 
 # file systems whose changes inotify sees whoever makes them (statfs f_type): not NFS,
@@ -101,8 +104,14 @@ class Watcher:
         self.cookie_wd = self.root_wd = -1
         self.cookies = 0
         self.reset_due = False
+        self.built = 0.0  # when the watches were last made
         self.last_question = time.monotonic()
         self.stop = False
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     # ---- watches ------------------------------------------------------------------------
     def rebuild(self) -> None:
@@ -113,6 +122,7 @@ class Watcher:
         self.epoch = os.urandom(8).hex()
         self.reset_due = False
         self.unsupported = None
+        self.built = time.monotonic()
         try:
             fs = self.libc.fs_type(self.root)
             if fs not in LOCAL_FS:
@@ -138,7 +148,8 @@ class Watcher:
         self.wds.clear()
         self.children.clear()
         self.linked.clear()
-        self.cookie_wd = self._add(self.wdir, IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR)
+        self.cookie_wd = self._add(self.wdir, IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF
+                                   | IN_ONLYDIR)
         self.root_wd = self._add(self.root, ENTRIES | IN_DELETE_SELF | IN_MOVE_SELF
                                  | IN_ONLYDIR)
 
@@ -149,55 +160,76 @@ class Watcher:
             if err == 28:  # ENOSPC: the user's inotify watch limit
                 raise Unsupported(
                     "it needs more folder watches than this user may have; an administrator"
-                    " can raise the limit: sysctl fs.inotify.max_user_watches=1048576")
-            raise FileNotFoundError(err, os.strerror(err), path)
+                    " can raise the limit (sysctl fs.inotify.max_user_watches=1048576)")
+            if err in (errno.ENOENT, errno.ENOTDIR):
+                raise FileNotFoundError(err, os.strerror(err), path)
+            raise Unsupported(f"a folder it cannot watch: {os.strerror(err)}")
         return wd
 
-    def _add_tree(self, rel: str, depth: int) -> None:
+    def _add_tree(self, rel: str, depth: int, arrived: bool = False) -> None:
         """Watch ``rel`` and the folders below it down to the year folders; note the record
-        files with a second hard link."""
+        files with a second hard link. ``arrived``: the folder came after the watcher looked
+        (made, or moved in, perhaps onto a name the index knows, with its old mtime): each
+        folder and file in it is noted, so that the query reads them whatever their times."""
         try:
             wd = self._add(os.path.join(self.root, rel), FOLDER_MASK)
             entries = list(os.scandir(os.path.join(self.root, rel)))
         except (FileNotFoundError, NotADirectoryError):
             return
+        except OSError as err:  # not readable: what is in it cannot be followed
+            raise Unsupported(f"a folder it cannot read: {err.strerror}") from None
         old = self.paths.get(wd)
         if old is not None and old != rel:  # the same folder under a new name
-            self._forget(old)
+            self._forget(old, wd)
         self.paths[wd] = rel
         self.wds[rel] = wd
         self.children.setdefault(rel.rpartition("/")[0], set()).add(rel)
+        if arrived:
+            self._note("d" + rel)
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if depth < MAX_DEPTH and entry.name[:1] != ".":
-                    self._add_tree(f"{rel}/{entry.name}", depth + 1)
-            elif depth >= 2 and entry.name.endswith(".yaml"):
-                self._check_links(f"{rel}/{entry.name}")
+                    self._add_tree(f"{rel}/{entry.name}", depth + 1, arrived)
+            elif depth >= 2:
+                if arrived:
+                    self._note(f"f{rel}/{entry.name}")
+                if entry.name.endswith(".yaml") and self._check_links(f"{rel}/{entry.name}") \
+                        and arrived:
+                    self.reset_due = True  # its other names are not known
 
-    def _check_links(self, rel: str) -> None:
+    def _check_links(self, rel: str) -> bool:
+        """Keep ``linked`` up to date for the file ``rel``; True if it newly has a second
+        hard link (whose other name may be anywhere in records/)."""
         try:
             st = os.lstat(os.path.join(self.root, rel))
         except OSError:
             self.linked.discard(rel)
-            return
+            return False
         if st.st_nlink > 1 and not os.path.islink(os.path.join(self.root, rel)):
+            new = rel not in self.linked
             self.linked.add(rel)
-        else:
-            self.linked.discard(rel)
+            return new
+        self.linked.discard(rel)
+        return False
 
-    def _forget(self, rel: str, unwatch: bool = False) -> None:
+    def _forget(self, rel: str, wd: int | None = None, unwatch: bool = False) -> None:
         """Drop the folder ``rel`` and those below it (and their watches, with ``unwatch``:
-        a folder moved out of records/ is still there to watch)."""
+        a folder moved out of records/ is still there to watch). With ``wd``, only if that
+        is still the watch of ``rel``: a folder removed while a process held it open is
+        said gone (IN_IGNORED) only when it lets go, maybe after a new one took its name."""
+        if wd is not None and self.wds.get(rel) != wd:
+            self.paths.pop(wd, None)
+            return
         self.children.get(rel.rpartition("/")[0], set()).discard(rel)
         todo = [rel]
         while todo:
             path = todo.pop()
             todo.extend(self.children.pop(path, ()))
-            wd = self.wds.pop(path, None)
-            if wd is not None and self.paths.get(wd) == path:
-                del self.paths[wd]
+            gone = self.wds.pop(path, None)
+            if gone is not None and self.paths.get(gone) == path:
+                del self.paths[gone]
                 if unwatch:
-                    self.libc.rm(self.fd, wd)
+                    self.libc.rm(self.fd, gone)
 
     # ---- events -------------------------------------------------------------------------
     def _note(self, key: str) -> None:
@@ -228,17 +260,19 @@ class Watcher:
             self.reset_due = True
             return False
         if wd == self.cookie_wd:
-            if mask & IN_DELETE_SELF:
+            if mask & (IN_DELETE_SELF | IN_MOVE_SELF):
                 self.stop = True  # the store's svt folder went: nothing left to serve
             return cookie is not None and name == cookie
         if wd == self.root_wd:
-            if name == "records" or mask & (IN_DELETE_SELF | IN_MOVE_SELF):
+            if mask & (IN_DELETE_SELF | IN_MOVE_SELF):
+                self.stop = True  # the store moved: its path may now be another store's
+            elif name == "records":
                 self.reset_due = True  # records replaced or gone: watch it afresh
             return False
         rel = self.paths.get(wd)
         if mask & IN_IGNORED:  # its folder is gone (or unwatched)
             if rel is not None:
-                self._forget(rel)
+                self._forget(rel, wd)
             return False
         if rel is None or not name:
             if rel == "records" and mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT):
@@ -253,7 +287,7 @@ class Watcher:
                 self._forget(child, unwatch=True)
             if mask & (IN_CREATE | IN_MOVED_TO) and depth < MAX_DEPTH and name[:1] != ".":
                 try:
-                    self._add_tree(child, depth + 1)
+                    self._add_tree(child, depth + 1, arrived=True)
                 except Unsupported:
                     self.reset_due = True
             return False
@@ -262,15 +296,16 @@ class Watcher:
             if name.endswith(".yaml"):
                 if mask & (IN_DELETE | IN_MOVED_FROM):
                     self.linked.discard(child)
-                elif mask & (IN_CREATE | IN_MOVED_TO | IN_ATTRIB):
-                    self._check_links(child)
+                elif mask & (IN_CREATE | IN_MOVED_TO | IN_ATTRIB) and self._check_links(child):
+                    self.reset_due = True  # a link made in records/: its other name is unknown
         return False
 
     # ---- questions ----------------------------------------------------------------------
     def answer(self, token: str) -> bytes:
         """The notes since ``token``, NUL-separated: "ok" or "reset", the new token, then
         each note."""
-        if self.reset_due:
+        if self.reset_due or (self.unsupported and
+                              time.monotonic() - self.built > RETRY_UNSUPPORTED_S):
             try:
                 self.rebuild()
             except OSError:
@@ -301,8 +336,16 @@ class Watcher:
         have overflowed the queue past the one that said so)."""
         mine = os.stat(sock_path).st_ino
         looked = time.monotonic()
+        poller = select.poll()  # (select() refuses descriptors past 1023)
+        poller.register(listener.fileno(), select.POLLIN)
+        queue = -1
         while not self.stop:
-            ready, _, _ = select.select([self.fd, listener.fileno()], [], [], REACHABLE_S)
+            if queue != self.fd:  # a rebuild makes a new queue
+                if queue >= 0:
+                    poller.unregister(queue)
+                queue = self.fd
+                poller.register(queue, select.POLLIN)
+            ready = {fd for fd, _ in poller.poll(REACHABLE_S * 1000)}
             if self.fd in ready:
                 self.drain()
             if listener.fileno() in ready:
@@ -324,7 +367,6 @@ class Watcher:
         except OSError:
             return
         with conn:
-            conn.settimeout(1.0)
             try:
                 line = _read_line(conn)
             except OSError:
@@ -351,12 +393,14 @@ class Watcher:
             return self.answer("")
         try:
             deadline = time.monotonic() + COOKIE_WAIT_S
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN)
             while not self.drain(cookie):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.reset_due = True  # the queue did not bring it: trust nothing
                     break
-                select.select([self.fd], [], [], left)
+                poller.poll(left * 1000)
         finally:
             try:
                 os.unlink(path)
@@ -366,8 +410,14 @@ class Watcher:
 
 
 def _read_line(conn: socket.socket) -> str:
+    """One line of at most 256 bytes, within :data:`QUESTION_S` in all."""
     data = b""
+    deadline = time.monotonic() + QUESTION_S
     while b"\n" not in data and len(data) < 256:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("a question not asked in time")
+        conn.settimeout(left)
         chunk = conn.recv(256)
         if not chunk:
             break
@@ -385,6 +435,10 @@ def main(root: str, svt_dir: str) -> int:
         return 0  # another watcher serves this store
     os.ftruncate(lock, 0)
     os.write(lock, f"{os.getpid()}\n".encode())
+    try:
+        os.ftruncate(2, 0)  # its log (watch.start appends): this watcher's own, from here
+    except OSError:
+        pass
     watcher = Watcher(os.path.realpath(root), svt_dir)
     watcher.rebuild()  # every watch in place before the first question is taken
     sock_path = os.path.join(wdir, SOCKET)

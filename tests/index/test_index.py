@@ -572,3 +572,25 @@ def test_list_warns_of_an_id_two_records_share(store_path, svt):
     assert ("warning: M-1 has 2 records (records/feb/M-1/component.yaml,"
             " records/module/M-1/component.yaml)") in out.stderr
     assert "F-1 has" not in out.stderr
+
+
+def test_sees_two_folders_swapped_by_hand_though_their_mtimes_agree(db):
+    """Folders made in one clock tick have one mtime: swapped by hand (mv A tmp; mv B A;
+    mv tmp B), each name still shows the mtime the index saw, never the inode."""
+    import time
+    for cid, status in (("M-1", "spare"), ("M-2", "failed")):
+        db.save_component(cid, {"type": "module", "status": status})
+        db.record_test(cid, "iv_curve", passed=cid == "M-1", date="2025-01-01T10:00:00")
+    then = (int(time.time()) - 100) * 1_000_000_000
+    module = db.root / "records" / "module"
+    for folder in (module / "M-1", module / "M-1" / "2025", module / "M-2",
+                   module / "M-2" / "2025"):
+        os.utime(folder, ns=(then, then))
+    assert count_tests(db) == 2
+    (module / "M-1").rename(db.root / "aside")
+    (module / "M-2").rename(module / "M-1")
+    (db.root / "aside").rename(module / "M-2")
+    assert count_tests(db) == 2
+    events = sorted(r[0] for r in Index(db).db.execute("SELECT path FROM events"))
+    assert events == sorted(p.relative_to(db.root).as_posix()
+                            for p in module.glob("*/2025/*.yaml"))

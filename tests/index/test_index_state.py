@@ -284,6 +284,38 @@ class IndexMachine(StoresMachineBase, RuleBasedStateMachine):
             self.saved[rel] = (self.root / rel).read_bytes()
             (self.root / rel).unlink()
 
+    @rule(data=st.data(), how=st.sampled_from(["swap", "aside"]), status=st.sampled_from(STATUSES))
+    def hand_move(self, data, how, status):
+        """Folders moved by hand onto names the index knows, keeping their own mtimes: two
+        component folders of one type swapped, or one moved out of records/, edited in
+        place there and moved back."""
+        components = self.present("*/*/component.yaml")
+        if not components:
+            return
+        first = self.root / data.draw(st.sampled_from(components)).rsplit("/", 1)[0]
+        if how == "swap":
+            others = [c for c in components if c.startswith(
+                first.relative_to(self.root).parent.as_posix() + "/")
+                and not c.startswith(first.relative_to(self.root).as_posix() + "/")]
+            if not others:
+                return
+            second = self.root / data.draw(st.sampled_from(others)).rsplit("/", 1)[0]
+            aside = self.base / "aside"
+            first.rename(aside)
+            second.rename(first)
+            aside.rename(second)
+        else:
+            aside = self.base / "aside"
+            first.rename(aside)
+            comp = aside / "component.yaml"
+            lines = comp.read_text().splitlines(keepends=True)
+            text = "".join(f"status: {status}\n" if ln.startswith("status:") else ln
+                           for ln in lines)
+            with open(comp, "r+") as fh:
+                fh.write(text)
+                fh.truncate()
+            aside.rename(first)
+
     @rule(data=st.data(), how=st.sampled_from(["git", "in-place", "rename"]),
           aged=st.booleans())
     def restore(self, data, how, aged):

@@ -223,22 +223,31 @@ def test_the_watcher_imports_no_module_from_the_folder_svt_runs_in(db, tmp_path,
     assert not marker.exists()
 
 
-def _in_process(db: Database):
-    """A watcher object in this process (no socket): its bounds, event by event."""
+@pytest.fixture
+def in_process():
+    """in_process(db): a watcher object in this process (no socket), event by event;
+    its inotify queue closed after the test (a user may have only 128)."""
     from svt_records.index.watcher import Watcher
-    watcher = Watcher(str(db.root), str(db.repo.svt_dir()))
-    os.makedirs(watch.watch_dir(db.repo.svt_dir()), exist_ok=True)
-    watcher.rebuild()
-    return watcher
+    made: list[Watcher] = []
+
+    def make(db: Database) -> Watcher:
+        watcher = Watcher(str(db.root), str(db.repo.svt_dir()))
+        os.makedirs(watch.watch_dir(db.repo.svt_dir()), exist_ok=True)
+        watcher.rebuild()
+        made.append(watcher)
+        return watcher
+    yield make
+    for watcher in made:
+        watcher.close()
 
 
 def _fields(reply: bytes) -> list[bytes]:
     return reply.split(b"\0")
 
 
-def test_a_queue_overflow_is_a_reset_into_a_new_epoch(db):
+def test_a_queue_overflow_is_a_reset_into_a_new_epoch(db, in_process):
     db.save_component("M-1", {"type": "module", "status": "spare"})
-    watcher = _in_process(db)
+    watcher = in_process(db)
     token = _fields(watcher.answer(""))[1].decode()
     folder = db.root / "records" / "module" / "M-1"
     limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
@@ -252,10 +261,10 @@ def test_a_queue_overflow_is_a_reset_into_a_new_epoch(db):
     assert _fields(watcher.answer(reply[1].decode()))[0] == b"ok"  # the new epoch serves
 
 
-def test_notes_beyond_what_is_kept_or_sent_are_a_reset(db, monkeypatch):
+def test_notes_beyond_what_is_kept_or_sent_are_a_reset(db, in_process, monkeypatch):
     from svt_records.index import watcher as module
     db.save_component("M-1", {"type": "module", "status": "spare"})
-    watcher = _in_process(db)
+    watcher = in_process(db)
     token = _fields(watcher.answer(""))[1].decode()
     folder = db.root / "records" / "module" / "M-1"
     monkeypatch.setattr(module, "ANSWER_MAX", 3)
@@ -271,11 +280,11 @@ def test_notes_beyond_what_is_kept_or_sent_are_a_reset(db, monkeypatch):
     assert len(watcher.notes) == 4
 
 
-def test_folders_removed_or_moved_leave_no_stale_watch(db):
+def test_folders_removed_or_moved_leave_no_stale_watch(db, in_process):
     for cid in ("M-1", "M-2"):
         db.save_component(cid, {"type": "module", "status": "spare"})
     db.record_test("M-1", "iv_curve", passed=True, date="2025-01-01T10:00:00")
-    watcher = _in_process(db)
+    watcher = in_process(db)
     records = db.root / "records"
     (records / "module" / "M-1").rename(records / "module" / "M-9")  # as svt retype moves
     shutil.rmtree(records / "module" / "M-2")
@@ -292,7 +301,7 @@ def test_folders_removed_or_moved_leave_no_stale_watch(db):
     assert b"frecords/module/M-9/component.yaml" in _fields(watcher.answer(token))
 
 
-def test_a_watcher_whose_socket_is_gone_leaves(db, monkeypatch):
+def test_a_watcher_whose_socket_is_gone_leaves(db, in_process, monkeypatch):
     """A store removed or copied over in a flood of events may overflow the queue past the
     event that said so: the watcher also checks that queries can still reach it."""
     import socket
@@ -300,19 +309,144 @@ def test_a_watcher_whose_socket_is_gone_leaves(db, monkeypatch):
     from svt_records.index import watcher as module
     monkeypatch.setattr(module, "REACHABLE_S", 0.05)
     db.save_component("M-1", {"type": "module", "status": "spare"})
-    watcher = _in_process(db)
+    watcher = in_process(db)
     sock_path = os.path.join(watch.watch_dir(db.repo.svt_dir()), "test.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(sock_path)
     listener.listen(1)
+    failed: list = []
+    monkeypatch.setattr(threading, "excepthook", failed.append)
     thread = threading.Thread(target=watcher.serve, args=(listener, sock_path), daemon=True)
     thread.start()
     time.sleep(0.2)
-    assert thread.is_alive()
+    assert thread.is_alive(), (failed, watcher.stop)
     os.unlink(sock_path)
     thread.join(2)
     listener.close()
     assert not thread.is_alive()
+
+
+def test_a_folder_held_open_then_made_again_stays_watched(watched, gitcmd):
+    """rm -r of a folder a shell is in, then git checkout of it: the kernel says the old
+    folder is gone only when the shell leaves, after the new one took its name."""
+    import subprocess
+    folder = watched.root / "records" / "module" / "M-1"
+    shell = subprocess.Popen(["sleep", "30"], cwd=folder)
+    try:
+        shutil.rmtree(folder)
+        gitcmd(watched.root, "checkout", "--", "records/module/M-1")
+        token = _answer(watched, None).token
+    finally:
+        shell.kill()
+        shell.wait()
+    token = _answer(watched, token).token  # the old folder's IN_IGNORED has come by now
+    comp = folder / "component.yaml"
+    with open(comp, "a") as fh:
+        fh.write("notes: after\n")
+    assert "records/module/M-1/component.yaml" in _answer(watched, token).files
+
+
+def test_a_link_made_inside_records_is_a_reset_that_finds_both_names(watched):
+    records = watched.root / "records" / "module"
+    token = _answer(watched, None).token
+    os.link(records / "M-1" / "component.yaml", records / "M-1" / "2025" / "twin.yaml")
+    answer = _answer(watched, token)
+    assert answer.reset
+    both = _answer(watched, answer.token).files
+    assert {"records/module/M-1/component.yaml", "records/module/M-1/2025/twin.yaml"} <= set(both)
+
+
+def test_a_store_moved_away_stops_its_watcher(watched):
+    pid = watch.status(watched.repo.svt_dir()).pid
+    moved = watched.root.with_name("moved")
+    watched.root.rename(moved)
+    try:
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    finally:
+        moved.rename(watched.root)
+
+
+def test_a_folder_it_cannot_watch_is_unsupported_and_tried_again(db, in_process, monkeypatch):
+    import ctypes
+    from svt_records.index import watcher as module
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    watcher = in_process(db)
+    real = watcher.libc.add
+
+    def refused(fd, path, mask):
+        if path.endswith(b"/M-1"):
+            ctypes.set_errno(13)  # EACCES
+            return -1
+        return real(fd, path, mask)
+    watcher.libc.add = refused
+    watcher.rebuild()
+    reply = _fields(watcher.answer(""))
+    assert reply[0] == b"reset" and b"cannot watch" in reply[2]
+    watcher.libc.add = real  # the folder can be watched again: tried after a while
+    monkeypatch.setattr(module, "RETRY_UNSUPPORTED_S", 0.0)
+    token = _fields(watcher.answer(""))[1].decode()
+    assert _fields(watcher.answer(token))[0] == b"ok"
+
+
+def test_a_question_has_one_deadline(monkeypatch):
+    import socket
+    from svt_records.index import watcher as module
+    monkeypatch.setattr(module, "QUESTION_S", 0.3)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(b"a")
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            module._read_line(ours)
+        assert time.monotonic() - started < 1.0
+
+
+def test_a_second_start_keeps_the_running_watchers_log(watched):
+    log = Path(watch.watch_dir(watched.repo.svt_dir()), "log")
+    with open(log, "a") as fh:
+        fh.write("said before\n")
+    watch.start(watched.root, watched.repo.svt_dir())  # leaves at once: one runs
+    time.sleep(0.5)
+    assert "said before" in log.read_text()
+
+
+def test_non_utf8_file_names_leave_queries_working(watched, svt_proc):
+    """No record has such a name (svt validate says so), but a pull request may bring one;
+    SQLite cannot hold it, git and the watcher may name it."""
+    token = _answer(watched, None).token
+    year = watched.root / "records" / "module" / "M-1" / "2025"
+    with open(os.path.join(os.fsencode(year), b"\xff.yaml"), "w") as fh:
+        fh.write("kind: log\n")
+    assert any(not watch_name.isascii() for watch_name in _answer(watched, token).files)
+    assert json.loads(svt_proc("summary", "--format", "json").stdout)["total"] == 1
+    assert [r["id"] for r in json.loads(svt_proc("list", "--format", "json").stdout)] == ["M-1"]
+    _stop(watched)  # and without a watcher
+    assert json.loads(svt_proc("summary", "--format", "json").stdout)["total"] == 1
+
+
+def test_a_kept_token_never_moves_past_another_process_s(db):
+    from svt_records.index.freshness import WATCH_TOKEN, keep_token
+    index = Index(db)
+
+    def kept():
+        return index.db.execute("SELECT value FROM meta WHERE key=?", (WATCH_TOKEN,)).fetchone()
+    keep_token(index.db, None, "e:5")  # nothing kept before: this one
+    assert kept() == ("e:5",)
+    keep_token(index.db, "e:5", "e:9")  # nobody else kept one since
+    assert kept() == ("e:9",)
+    keep_token(index.db, "e:2", "e:12")  # another kept e:9 meanwhile: the older of the two
+    assert kept() == ("e:9",)
+    keep_token(index.db, "e:2", "e:7")
+    assert kept() == ("e:7",)
+    keep_token(index.db, "e:2", "f:1")  # of another epoch: nothing is trusted
+    assert kept() is None
 
 
 def test_older_keeps_the_earlier_token_of_one_epoch():
