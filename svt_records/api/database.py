@@ -331,7 +331,7 @@ class Database(StoreBase):
         from . import queries
         return queries.summary(self, window=window)
 
-    def watch(self, on: bool = True) -> "WatchStatus":
+    def watch(self, *, on: bool = True) -> "WatchStatus":
         """Keep a watcher of records/ running for this store (``svt watch``; Linux), so that
         queries ask it what changed instead of checking every file; ``on=False`` stops it
         and no query starts it again. Returns the watcher's state after."""

@@ -188,7 +188,7 @@ def watch(stop: bool, show: bool) -> None:
         from ..index import watch as watching
         status = watching.status(db.repo.svt_dir())
     else:
-        status = db.watch(not stop)
+        status = db.watch(on=not stop)
     if status.pid is None:
         echo("No watcher runs for this store; queries check every file themselves."
              + (" The next query starts one (svt watch --stop: no more)." if status.wanted

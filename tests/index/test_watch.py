@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not watch.supported(), reason="the watcher needs
 
 def _stop(db: Database) -> None:
     status = watch.status(db.repo.svt_dir())
-    db.watch(False)
+    db.watch(on=False)
     if status.pid is not None:
         try:
             os.kill(status.pid, signal.SIGKILL)
