@@ -55,6 +55,7 @@ class GitCommit(GitObjects, GitLog):
                 base_tree = reader.commit_tree(parent) if parent else None
                 tree = self._update_tree(reader, base_tree, {
                     **changes, **dict.fromkeys(removed)}, changed) or self._write_tree({})
+                reader.done_reading()  # the commit reads no more objects
         commit, authored = self._commit_object(tree, parent, message, env)
         if before_ref_update:
             before_ref_update(commit)

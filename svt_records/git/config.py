@@ -65,12 +65,22 @@ class GitConfig(GitProcess):
         the same (a long-lived process sees a hooks path set later)."""
         key = self._config_key()
         if self._conf is None or self._conf_key != key:
-            conf: dict[str, str] = {}
-            for line in self.run("var", "-l", check=False).splitlines():
-                name, _, value = line.partition("=")
-                conf[name] = value
-            self._conf, self._conf_key = conf, key
+            self._keep_config(self.run("var", "-l", check=False), key)
+        assert self._conf is not None
         return self._conf
+
+    def _config_stale(self) -> tuple | None:
+        """The config files' signatures when the kept settings are not theirs, else None."""
+        key = self._config_key()
+        return key if self._conf is None or self._conf_key != key else None
+
+    def _keep_config(self, listing: str, key: tuple) -> None:
+        """Keep the settings ``git var -l`` printed (``listing``) for the files of ``key``."""
+        conf: dict[str, str] = {}
+        for line in listing.splitlines():
+            name, _, value = line.partition("=")
+            conf[name] = value
+        self._conf, self._conf_key = conf, key
 
     def _config_false(self, key: str, default: str) -> bool:
         """Whether git reads the config value ``key`` (``default`` when unset) as false."""

@@ -110,20 +110,33 @@ def write_cache(cache_dir: Path | None, file: tuple[int, bytes], count: int, tab
         return
     digest = hashlib.sha1(payload).digest() if tree is not None else bytes(20)
     nodes = len(tree.starts) if tree is not None else 0
-    body = b"".join([
+    # the arrays written as they are (no copy joins them: a write runs on a thread of its
+    # own, and its copies of a megabyte would hold the GIL the command needs)
+    parts: list[bytes | array] = [
         _HEAD.pack(_MAGIC, file[0], file[1], count, table.end, table.top, digest,
                    nodes),
-        table.starts.tobytes(), table.flags, table.mtimes.tobytes(),
-        *((tree.starts.tobytes(), tree.below.tobytes(), tree.depth.tobytes())
-          if tree is not None else ())])
+        table.starts, table.flags, table.mtimes,
+        *((tree.starts, tree.below, tree.depth) if tree is not None else ())]
+    crc = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
     tmp = cache_dir / f".{CACHE_NAME}.{os.getpid()}"
     try:
         with open(tmp, "xb") as fh:
-            fh.write(body + zlib.crc32(body).to_bytes(4, "big"))
+            for part in parts:
+                fh.write(part)
+            fh.write(crc.to_bytes(4, "big"))
         os.replace(tmp, cache_dir / CACHE_NAME)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _array(typecode: str, part: memoryview) -> array:
+    """An array of ``part``'s bytes (array(typecode, view) would read a view as numbers)."""
+    out = array(typecode)
+    out.frombytes(part)
+    return out
 
 
 def read_cache(cache_dir: Path | None, data: Buffer, count: int
@@ -135,21 +148,22 @@ def read_cache(cache_dir: Path | None, data: Buffer, count: int
         raw = (cache_dir / CACHE_NAME).read_bytes() if cache_dir is not None else b""
     except OSError:
         return None
-    if len(raw) < _HEAD.size + 4 or zlib.crc32(raw[:-4]) != int.from_bytes(raw[-4:], "big"):
+    view = memoryview(raw)  # its parts are copied once, into the arrays
+    if len(raw) < _HEAD.size + 4 or zlib.crc32(view[:-4]) != int.from_bytes(raw[-4:], "big"):
         return None
     magic, size, trailer, stored, end, top, digest, nodes = _HEAD.unpack_from(raw)
     sizes = (4 * stored, 2 * stored, 4 * stored, 4 * nodes, 4 * nodes, 2 * nodes)
     if magic != _MAGIC or _HEAD.size + sum(sizes) + 4 != len(raw):
         return None
     ends = [_HEAD.size + sum(sizes[:k]) for k in range(7)]
-    parts = [raw[ends[k]:ends[k + 1]] for k in range(6)]
-    starts, mtimes = array("I", parts[0]), array("I", parts[2])
-    trees = {digest: Tree(array("I", parts[3]), array("I", parts[4]), array("H", parts[5]))
+    parts = [view[ends[k]:ends[k + 1]] for k in range(6)]
+    starts, mtimes = _array("I", parts[0]), _array("I", parts[2])
+    trees = {digest: Tree(_array("I", parts[3]), _array("I", parts[4]), _array("H", parts[5]))
              } if nodes else {}
     if stored != count or end > len(data) - 20 or (count and (
             starts[0] != HEADER or starts[-1] + NAME_AT > end)):
         return None, trees, False
-    table = Table(starts, parts[1], mtimes, end, top)
+    table = Table(starts, bytes(parts[1]), mtimes, end, top)
     if size == len(data) and trailer == data[-20:]:
         return table, trees, True  # the file this cache was written for
     flags = array("H", table.flags)  # each entry's flags and mtime where the table says

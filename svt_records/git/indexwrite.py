@@ -13,7 +13,6 @@ Anything else gives None (git does it). Pure but for lstat()s and reads of racy 
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -78,9 +77,12 @@ class Pieces(NamedTuple):
     """A new index file but its trailer: the pieces to write one after the other (the runs
     of unchanged entries are views of the old file, which may be an mmap: the new file is
     never joined in memory). The trailer is the SHA-1 of them all; ``keep(trailer)`` writes
-    the table of the new file's entries to the cache (best effort)."""
+    the table of the new file's entries to the cache (best effort). ``prepare()`` works the
+    table out (keep does if it was not called): the caller's while the SHA-1 is taken on
+    another thread."""
     body: list[bytes | memoryview]
     keep: Callable[[bytes], None]
+    prepare: Callable[[], None]
 
 
 def updated(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
@@ -258,7 +260,9 @@ class _Update:
 
     def write(self, edits: dict[int, bytes | None], inserts: list[tuple[int, bytes, bytes]],
               smudged: list[int]) -> Pieces:
-        """The new file (the unchanged runs of entries copied as they are) and its table."""
+        """The new file (the unchanged runs of entries copied as they are); its table is
+        worked out later (``Pieces.prepare``: 1 ms at 77,000 entries), not on the way to
+        the file's bytes."""
         data, table, n = memoryview(self.data), self.table, self.count
         for i in smudged:
             at = table.starts[i]
@@ -266,32 +270,35 @@ class _Update:
         changes = sorted([(i, 0, new) for i, new in edits.items()]
                          + [(i, -1, new) for i, _, new in inserts], key=lambda c: c[:2])
         pieces: list[bytes | memoryview] = [data[:8], b""]
-        starts, flags, mtimes = [], [], []
-        previous, shift, count, top = 0, 0, n, table.top
+        runs: list[tuple[int, int, int, bytes | None]] = []  # (first, stop, shift, entry after)
+        previous, shift, count = 0, 0, n
         for i, kind, new in changes + [(n, 1, None)]:
             pieces.append(data[table.at(previous):table.at(i)])
-            starts.append(shifted(table.starts[previous:i], shift))
-            flags.append(table.flags[2 * previous:2 * i])
-            mtimes.append(table.mtimes[previous:i])
+            run = (previous, i, shift)
             if kind > 0:
+                runs.append((*run, None))
                 break
             previous = i + 1 + kind
             if new is not None:
                 pieces.append(new)
-                starts.append(array("I", [table.at(i) + shift]))
-                flags.append(new[FLAGS_AT:NAME_AT])
-                mtimes.append(array("I", [int.from_bytes(new[8:12], "big")]))
-                top = max(top, mtimes[-1][0])
+            runs.append((*run, new))
             count += (new is not None) - (kind == 0)
             shift += len(new or b"") - (0 if kind < 0 else table.size(i))
         pieces[1] = count.to_bytes(4, "big")
         tree_bytes, new_tree = self.new_tree()
         pieces.append(tree_bytes)
-        new_table = Table(joined(starts), b"".join(flags), joined(mtimes),
-                           table.end + shift, top)
-        size = sum(map(len, pieces)) + 20
-        return Pieces(pieces, lambda trailer: write_cache(
-            self.cache_dir, (size, trailer), count, new_table, new_tree, tree_bytes[8:]))
+        size, end = sum(map(len, pieces)) + 20, table.end + shift
+        made: list[Table] = []
+
+        def prepare() -> None:
+            if not made:
+                made.append(_table_after(table, runs, end))
+
+        def keep(trailer: bytes) -> None:
+            prepare()
+            write_cache(self.cache_dir, (size, trailer), count, made[0], new_tree,
+                        tree_bytes[8:])
+        return Pieces(pieces, keep, prepare)
 
     def new_tree(self) -> tuple[bytes, Tree | None]:
         """The TREE extension after the invalidations, and its table of nodes; the runs of
@@ -342,6 +349,23 @@ class _Update:
         new_payload = b"".join(pieces)
         return (b"TREE" + len(new_payload).to_bytes(4, "big") + new_payload,
                 Tree(joined(starts), joined(below), joined(depth)))
+
+
+def _table_after(table: Table, runs: list[tuple[int, int, int, bytes | None]],
+                 end: int) -> Table:
+    """The new file's table: each run of old entries ``[first, stop)`` moved by ``shift``
+    bytes, then the new entry written after it, if any (it begins where the run ends)."""
+    starts, flags, mtimes, top = [], [], [], table.top
+    for first, stop, shift, new in runs:
+        starts.append(shifted(table.starts[first:stop], shift))
+        flags.append(table.flags[2 * first:2 * stop])
+        mtimes.append(table.mtimes[first:stop])
+        if new is not None:
+            starts.append(array("I", [table.at(stop) + shift]))
+            flags.append(new[FLAGS_AT:NAME_AT])
+            mtimes.append(array("I", [int.from_bytes(new[8:12], "big")]))
+            top = max(top, mtimes[-1][0])
+    return Table(joined(starts), b"".join(flags), joined(mtimes), end, top)
 
 
 def _encoded(path: str) -> bytes:
@@ -413,16 +437,21 @@ def _blob_id(content: bytes) -> bytes:
 
 def _at_least(values: array, floor: int, top: int) -> list[int]:
     """The positions of ``values`` (none above ``top``) not below ``floor``: when the values
-    to look for are few, each is searched for in C."""
+    to look for are few, each one's bytes are searched for in the array's (bytes.find:
+    0.3 ms at 77,000 entries, where array.index, which compares Python ints, takes 1.5 ms
+    to look through them), a hit counting where an item begins."""
     if top - floor > 64:
         return [i for i, v in enumerate(values) if v >= floor]
-    out, at = [], -1
+    raw, size, out = values.tobytes(), values.itemsize, []
     for value in range(floor, top + 1):
-        with contextlib.suppress(ValueError):
-            while True:
-                at = values.index(value, at + 1)
-                out.append(at)
-        at = -1
+        needle = array(values.typecode, [value]).tobytes()
+        at = raw.find(needle)
+        while at >= 0:
+            if at % size:
+                at = raw.find(needle, at + 1)
+                continue
+            out.append(at // size)
+            at = raw.find(needle, at + size)
     return sorted(out)
 
 

@@ -138,6 +138,11 @@ class Pending:
         out, _ = self.proc.communicate()
         return out.decode("utf-8", "surrogateescape") if self.proc.returncode == 0 else None
 
+    def output(self) -> str:
+        """What the command printed, whether or not it succeeded (as ``run(check=False)``)."""
+        out, _ = self.proc.communicate()
+        return out.decode("utf-8", "surrogateescape")
+
     def paths(self) -> list[str]:
         """The NUL-separated paths the command printed (none if it failed)."""
         return [p for p in (self.text() or "").split("\0") if p]
@@ -154,14 +159,24 @@ class _BatchReader:
     def __init__(self, repo: GitProcess) -> None:
         self.repo = repo
         self.proc: subprocess.Popen | None = None
+        self.ending: list[subprocess.Popen] = []  # let go by done_reading, not yet waited for
 
     def __enter__(self) -> "_BatchReader":
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.done_reading()
+        for proc in self.ending:
+            proc.wait()
+        self.ending.clear()
+
+    def done_reading(self) -> None:
+        """No read is coming for now: cat-file's input is closed, so it exits while svt goes
+        on (a commit's index write), and is waited for at the end; a later read starts
+        another."""
         if self.proc is not None:
             self.proc.stdin.close()  # type: ignore[union-attr]
-            self.proc.wait()
+            self.ending.append(self.proc)
             self.proc = None
 
     def _object(self, spec: str) -> tuple[str, str, bytes]:

@@ -99,6 +99,7 @@ class StoreBase(CommitRefusals):
         if not creating:
             self.require()
         with self.locked(), self.repo.batch():  # one cat-file for the checks and the commit
+            self.repo.prepare_commit()
             tx = Transaction(self.repo)
             self._refuse_busy(change)
             if not creating:

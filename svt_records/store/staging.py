@@ -101,8 +101,14 @@ def note_installed_nowhere(db: StoreBase, record: dict) -> None:
 
 
 def author(db: StoreBase, who: str | None) -> str:
-    """Who made a change: the name given (cleaned), else the git user's."""
-    return clean(who) or db.repo.identity().name
+    """Who made a change: the name given (cleaned), else the git user's (its ``git var -l``
+    is the commit's: started by GitRepo.prepare_commit, which loads the commit's modules
+    while it runs)."""
+    given = clean(who)
+    if given:
+        return given
+    db.repo.prepare_commit()
+    return db.repo.identity().name
 
 
 def stage_event(db: StoreBase, change: Change, component: RecordRead, *, kind: str, name: str,
