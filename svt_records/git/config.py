@@ -63,8 +63,8 @@ class GitConfig(GitProcess):
         value of a key) and its GIT_AUTHOR_IDENT and GIT_COMMITTER_IDENT, from one ``git var
         -l``. Kept while the config files' stat signatures and git's config variables stay
         the same (a long-lived process sees a hooks path set later)."""
-        key = self._config_key()
-        if self._conf is None or self._conf_key != key:
+        key = self._config_stale()
+        if key is not None:
             self._keep_config(self.run("var", "-l", check=False), key)
         assert self._conf is not None
         return self._conf

@@ -15,6 +15,7 @@ post-index-change hook) leave it all to git, without a link.
 """
 from __future__ import annotations
 
+import atexit
 import os
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
@@ -50,11 +51,11 @@ class GitStaging(GitConfig):
             try:
                 started = self.start("var", "-l")
             except OSError:  # no git: _config says so, as for any other git command
-                started = None
+                pass
         try:
             from . import indexwrite  # noqa: F401 - loaded here to overlap the git process
         finally:
-            if started is not None and key is not None:
+            if started is not None and key is not None:  # (started only with a key)
                 self._keep_config(started.output(), key)
 
     def sync_index(self, paths: Sequence[str], refilter: Sequence[str] = (),
@@ -222,9 +223,11 @@ def _write_hashed(fd: int, pieces: "list[bytes | memoryview]",
 
 # The table of the last index this process wrote goes to the cache, and the old file's
 # mapping is let go, on another thread while the command goes on (a 10 MB file's pages are
-# freed as its last mapping goes: 6 ms). The process waits for it at exit (atexit, which
-# svt's entry runs too), and the next index write here waits for it first.
+# freed as its last mapping goes: 6 ms). The process waits for each at exit (atexit, which
+# svt's entry runs too), and the next index write here waits for them first. A child forked
+# meanwhile has no such thread: it waits for none.
 _last_write: "list[_thread.LockType]" = []
+os.register_at_fork(after_in_child=_last_write.clear)
 
 
 def _start_thread(work: "Callable[[], None]") -> "_thread.LockType":
@@ -263,20 +266,16 @@ def _finish_in_background(keep: "Callable[[bytes], None]", trailer: bytes,
                     data.close()
                 except BufferError:  # a view still held elsewhere: closed when collected
                     pass
-    if not _exit_waits:
-        import atexit
-        atexit.register(_finish_last_write)
-        _exit_waits.append(True)
-    _last_write[:] = [_start_thread(finish)]
-
-
-_exit_waits: list[bool] = []  # _finish_last_write is registered with atexit
+    _last_write[:] = [done for done in _last_write if done.locked()]  # those still going
+    _last_write.append(_start_thread(finish))
 
 
 def _finish_last_write() -> None:
-    for done in _last_write:
-        _wait(done)
-    _last_write.clear()
+    while _last_write:
+        _wait(_last_write.pop())
+
+
+atexit.register(_finish_last_write)
 
 
 def _write_all(fd: int, pieces: "list[bytes | memoryview]") -> None:

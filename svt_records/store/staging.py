@@ -101,9 +101,9 @@ def note_installed_nowhere(db: StoreBase, record: dict) -> None:
 
 
 def author(db: StoreBase, who: str | None) -> str:
-    """Who made a change: the name given (cleaned), else the git user's (its ``git var -l``
-    is the commit's: started by GitRepo.prepare_commit, which loads the commit's modules
-    while it runs)."""
+    """Who made a change: the name given (cleaned), else the git user's, asked by
+    GitRepo.prepare_commit (which loads the commit's modules while git answers; the
+    commit's own call then finds the settings kept)."""
     given = clean(who)
     if given:
         return given

@@ -66,6 +66,7 @@ def test_prepare_commit_asks_git_again_when_the_config_changed(store_path, gitcm
     repo.prepare_commit()
     subprocess.run(["git", "config", "svt.test", "yes"], cwd=store_path, check=True)
     repo.prepare_commit()
+    repo.run = None  # type: ignore[assignment]  # the settings must be those it kept
     assert repo._config().get("svt.test") == "yes"
 
 
@@ -211,5 +212,54 @@ def test_objects_of_a_few_kilobytes_use_hashlib_once_a_write_loaded_it(monkeypat
     assert hashing.sha1_hex(data) == hashlib.sha1(data).hexdigest()
     assert hashing.sha256_hex(data) == hashlib.sha256(data).hexdigest()
     monkeypatch.delitem(sys.modules, "hashlib")  # as in a read: the builtin for these
-    monkeypatch.setattr(hashing, "_builtin", lambda name, _: getattr(hashlib, name))
+    called: list[str] = []
+    monkeypatch.setattr(hashing, "_builtin",
+                        lambda name, _: called.append(name) or getattr(hashlib, name))
     assert hashing.sha1_hex(data) == hashlib.sha1(data).hexdigest()
+    assert called == ["sha1"]
+
+
+def test_every_background_write_is_waited_for_not_only_the_last():
+    """Two stores written from one process (two threads of a script): the exit waits for
+    the cache writes of both."""
+    import time
+
+    from svt_records.git import staging
+    done: list[str] = []
+
+    def keep(name: str, pause: float):
+        return lambda trailer: (time.sleep(pause), done.append(name))
+    staging._finish_in_background(keep("slow", 0.3), b"", [], b"")
+    staging._finish_in_background(keep("quick", 0.0), b"", [], b"")
+    staging._finish_last_write()
+    assert sorted(done) == ["quick", "slow"]
+
+
+def test_a_child_forked_during_a_background_write_does_not_wait_for_it():
+    """The thread is the parent's: a forked child that waited for its lock would hang at
+    its exit (or at its first commit)."""
+    import _thread
+    import time
+
+    from svt_records.git import staging
+    running = _thread.allocate_lock()
+    running.acquire()  # a write still going on in the parent
+    staging._last_write.append(running)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                staging._finish_last_write()
+            finally:
+                os._exit(0)
+        for _ in range(100):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise AssertionError("the child waited for its parent's write")
+    finally:
+        running.release()
+        staging._finish_last_write()
