@@ -13,9 +13,9 @@ the original's own schema (its ``Database.initialize_schema``) and SQL inserts o
 layout; it is kept next to the store (``STORE-original/``) for later runs.
 
 Every command runs as its own process, the way a user runs it (each program's ``svt``
-script). The programs take turns command by command and run by run (original, then the
-baseline svt if given, then this svt), so a change in the machine's load hits all of them
-alike; the first run of each command is a warm-up. ``--baseline`` is a folder holding an
+script). The programs take turns command by command, in an order that turns by one each run
+(a write's write-back slows whatever runs right after it), so a change in the machine's
+load hits all of them alike; the first run of each command is a warm-up. ``--baseline`` is a folder holding an
 older ``svt_records`` package (e.g. ``git archive COMMIT svt_records | tar -x -C DIR``),
 run through PYTHONPATH with this svt's venv. Commands that change a store run on copies.
 """
@@ -264,7 +264,11 @@ def run_all(programs: list[Program], rows: list[str], module: str, png: Path, ta
         for row, common, orig_only, svt_only in commands(module, png, tag, i, test_id):
             if row is not None and row not in rows:
                 rows.append(row)
-            for n, p in enumerate(programs):
+            # the order turns each run: a write's file-system write-back slows whatever
+            # runs right after it (about 5 % for svt after svt), so no program always
+            # follows the same one
+            turn = i % len(programs)
+            for n, p in [*enumerate(programs)][turn:] + [*enumerate(programs)][:turn]:
                 mine = orig_only if p.name == "original" else svt_only
                 if mine is None or (row == WATCH_ROW and not p.has_watch):
                     continue
