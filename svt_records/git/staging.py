@@ -207,7 +207,6 @@ def _write_hashed(fd: int, pieces: "list[bytes | memoryview]",
             failed.append(exc)
     hashed = _start_thread(digest)
     try:
-        _allocate(fd, sum(map(len, pieces)) + 20)
         _write_all(fd, pieces)
         try:
             meanwhile()
@@ -277,17 +276,6 @@ def _finish_last_write() -> None:
 
 
 atexit.register(_finish_last_write)
-
-
-def _allocate(fd: int, size: int) -> None:
-    """Give the new file its blocks before it is written. On ext4 a file renamed over
-    another that still has blocks to allocate (delayed allocation) has them allocated, and
-    its pages sent to the disk, during the rename (auto_da_alloc): 2.7 ms of a 10 MB index's
-    rename, measured. Best effort: where the file system cannot, nothing is lost."""
-    try:
-        os.posix_fallocate(fd, 0, size)
-    except (OSError, AttributeError):  # not supported here, or no posix_fallocate (macOS)
-        pass
 
 
 def _write_all(fd: int, pieces: "list[bytes | memoryview]") -> None:
