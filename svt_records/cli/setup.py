@@ -128,9 +128,9 @@ def init(ctx: click.Context, path: str | None, lfs: bool, ci: str | None, no_ci:
 
 @click.command()
 @click.option("--split-index", "split_index", is_flag=True,
-              help="Also keep git's index split (core.splitIndex): each svt commit rewrites"
-                   " a small file instead of the whole index. Tools built on libgit2"
-                   " (GitKraken, pygit2) cannot read a split index.")
+              help="Also keep git's index split (core.splitIndex): git then rewrites a small"
+                   " file instead of the whole index (svt's own commits gain nothing). Tools"
+                   " built on libgit2 (GitKraken, pygit2) cannot read a split index.")
 def setup(split_index: bool) -> None:
     """Prepare this clone of a store for svt: register svt's git merge driver.
 
@@ -143,8 +143,10 @@ def setup(split_index: bool) -> None:
     and later (each commit then skips hashing the whole index file), never together with
     a split index.
 
-    With --split-index, git's index is kept in two files (core.splitIndex): large stores
-    (100,000 components) then commit in about half the time (docs/performance.md).
+    With --split-index, git's index is kept in two files (core.splitIndex): git then
+    rewrites a small file instead of the whole index, and svt leaves the index to git. svt
+    writes a whole index itself as fast (100,000 components: docs/performance.md), so a
+    split index is for clones where other git tools rewrite the index often.
     """
     from . import open_db
     db = open_db()
