@@ -5,7 +5,8 @@ a pull, a checkout), yet stat'ing 60,000 record files costs more than a whole qu
 So each refresh gathers *candidates* from cheap sources and re-reads only those whose stat
 signature (mtime, size, inode) differs from what was read last:
 
-- folders whose mtime changed (a file was added, removed or renamed in them);
+- folders whose ctime or inode changed (a file was added, removed or renamed in them; a
+  folder moved or copied over another);
 - ``git diff-files`` (tracked files changed on disk; git lstat's them in C, on the other core
   while Python checks the folders), ``git diff-index --cached HEAD`` (staged changes), and
   ``git diff-tree`` between the tree last indexed and HEAD (commits, pulls, checkouts);
@@ -42,7 +43,7 @@ from . import watch
 from .rows import (ABSENT, UNCOMMITTED, WATCHED, DirSig, dir_rows, meta, write_absent,
                    writing)
 from ..store.base import StoreBase
-from ..store.layout import event_id, record_of_component
+from ..store.layout import event_id, record_of_component, storable
 from ..store.txn import StoreLock
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -105,7 +106,7 @@ class Found(NamedTuple):
 
     candidates: set[str]  # files that may have changed
     committed: set[str]  # files a commit changed since the last refresh
-    new_dirs: dict[str, DirSig]  # folders seen for the first time or changed: mtime, inode
+    new_dirs: dict[str, DirSig]  # folders seen for the first time or changed: ctime, inode
     gone_dirs: list[str]  # folders gone
     tree: str  # HEAD's records tree now
     reported: set[str]  # files git named as differing from the index or HEAD
@@ -115,6 +116,8 @@ class Found(NamedTuple):
     # svt's own commits wrote these to HEAD and git's index alike, and git answered
     # whether they differ on disk: settled, whatever else git was not asked
     own_settled: frozenset[str] = frozenset()
+    token: str | None = None  # the watcher's token kept when the refresh began
+    answered: bool = False  # the watcher answered this refresh
 
 
 class Freshness:
@@ -146,7 +149,7 @@ class Freshness:
             tree_proc = self._git("rev-parse", "-q", "--verify", f"{head or 'HEAD'}:./records")
         if last_tree is None:
             assert tree_proc is not None
-            self._rebuild(tree_proc, started)
+            self._rebuild(tree_proc, started, token, answer is not None)
             if answer is not None:
                 keep_token(self.db, token, answer.token)
             return None
@@ -219,7 +222,8 @@ class Freshness:
         own_settled = frozenset(p for p in committed - removed if scope.covers(p)) if (
             own is not None and dirty_ok) else frozenset()
         changed = self._apply(Found(candidates, committed, check.new_dirs, check.gone_dirs, tree,
-                                    reported, settled, removed, check.started, own_settled))
+                                    reported, settled, removed, check.started, own_settled,
+                                    check.token, check.watched is not None))
         # git's index rewritten this close to the refresh may have been rewritten again
         # while git compared it (a coarse clock, the same size, a reused inode): not trusted
         # then. svt's own commits prove the index they wrote by its content instead.
@@ -242,8 +246,8 @@ class Freshness:
     def named(self, short: str) -> list[str] | None:
         """The event files on disk now whose id (store.event_id) is ``short``; None if the
         index was never built. An id is its file's name (or a hash of its path), which only
-        a change of a folder's entries changes, and that changes the folder's mtime: the
-        index's rows answer for the folders whose mtime it recorded, the others are listed
+        a change of a folder's entries changes, and that changes the folder's ctime: the
+        index's rows answer for the folders whose ctime it recorded, the others are listed
         now. Neither git nor the files' contents are consulted, and nothing is written."""
         self.db.execute("BEGIN")  # one snapshot of the folders and the rows
         try:
@@ -323,7 +327,7 @@ class Freshness:
     def _scan_changed_dirs(self, candidates: set[str], new_dirs: dict[str, DirSig],
                            gone_dirs: list[str], deep: bool = True,
                            only: list[str] | None = None) -> None:
-        """Folders whose mtime changed (of all the index knows, or ``only`` of these) add
+        """Folders whose ctime changed (of all the index knows, or ``only`` of these) add
         what they held and hold now to ``candidates``."""
         prefix = self.root + "/"
         if only is not None:
@@ -331,12 +335,12 @@ class Freshness:
             folders = []
             for at in range(0, len(only), 900):
                 chunk = only[at:at + 900]
-                # each is looked into, whatever its mtime: a folder moved onto a known name
-                # keeps its own (-1 matches none)
+                # each is looked into, whatever its ctime (-1 matches none): the watcher
+                # named it
                 folders += self.db.execute("SELECT path, -1, ino FROM dirs WHERE path IN"
                                            f" ({','.join('?' * len(chunk))})", chunk).fetchall()
         else:
-            sql = "SELECT path, mtime, ino FROM dirs" + (
+            sql = "SELECT path, ctime, ino FROM dirs" + (
                 "" if deep else " WHERE path NOT LIKE '%/%/%'")
             folders = self.db.execute(sql).fetchall()
         if self.db.execute("SELECT 1 FROM dirs WHERE path='records'").fetchone() is None \
@@ -385,12 +389,13 @@ class Freshness:
                     seen.add(rel)
                 if deeper and (known is None or rel not in known) and name[:1] != ".":
                     st = entry.stat(follow_symlinks=False)  # (stat's inode: readdir's
-                    dirs[rel] = (st.st_mtime_ns, st.st_ino)  # differs on overlayfs)
+                    dirs[rel] = (st.st_ctime_ns, st.st_ino)  # differs on overlayfs)
                     self._walk(rel, files, dirs, known)
             elif has_files and name.endswith(".yaml"):
                 files.add(f"{folder}/{name}")
 
-    def _rebuild(self, tree_proc: Pending, started: int) -> None:
+    def _rebuild(self, tree_proc: Pending, started: int, token: str | None,
+                 answered: bool) -> None:
         untracked_proc = self._git("ls-files", "-z", "--others", "--exclude-standard", "--",
                                    "records")
         dirty_proc = self._edited(Scope.RECORDS)
@@ -401,7 +406,7 @@ class Freshness:
             st = os.stat(os.path.join(self.root, "records")) if os.path.isdir(
                 os.path.join(self.root, "records")) else None
             if st is not None:
-                dirs["records"] = (st.st_mtime_ns, st.st_ino)
+                dirs["records"] = (st.st_ctime_ns, st.st_ino)
                 self._walk("records", files, dirs)
         tree = (tree_proc.text() or "").strip()
         staged, _ = self._staged_paths(staged_proc, Scope.RECORDS, tree)
@@ -410,6 +415,8 @@ class Freshness:
         marks.update((path, UNCOMMITTED) for path, status in staged.items() if status == "A")
         marks.update(dict.fromkeys(untracked_proc.paths(), UNCOMMITTED))
         with writing(self.db, tree):
+            if not answered:
+                distrust_newer_token(self.db, token)
             for table in ("dirs", "files", "components", "events"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.executemany("INSERT INTO dirs VALUES (?, ?, ?, ?)",
@@ -494,6 +501,8 @@ class Freshness:
                 tree == meta(self.db, "tree"):
             return False
         with writing(self.db, tree):
+            if not found.answered:
+                distrust_newer_token(self.db, found.token)
             for folder in gone_dirs:
                 self.db.execute("DELETE FROM dirs WHERE path=? OR (path > ? AND path < ?)",
                                 (folder, folder + "/", folder + "0"))
@@ -524,14 +533,12 @@ def keep_token(db: sqlite3.Connection, old: str | None, new: str) -> None:
         db.execute("COMMIT")
 
 
-def storable(name: str) -> bool:
-    """Whether a file name (as Python decodes it, bytes that are no UTF-8 kept as
-    surrogates) can be written to the index: git and the watcher may name any file."""
-    try:
-        name.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+def distrust_newer_token(db: sqlite3.Connection, token: str | None) -> None:
+    """For a refresh the watcher did not answer, inside its write: had a query under the
+    watcher kept a token since this refresh began, what this one read may be older than
+    that token says, so no token is kept (the next query proves everything)."""
+    if meta(db, WATCH_TOKEN) != token:
+        db.execute("DELETE FROM meta WHERE key=?", (WATCH_TOKEN,))
 
 
 def _absent_watch(root: str, path: str) -> bool:
@@ -548,7 +555,7 @@ def _status_pairs(fields: list[str]) -> Iterator[tuple[str, str]]:
 
 def _stat_changes(prefix: str, folders: list[tuple[str, int, int]]
                   ) -> list[tuple[str, DirSig | None]]:
-    """Folders whose mtime or inode differs from the ones recorded (None: the folder is
+    """Folders whose ctime or inode differs from the ones recorded (None: the folder is
     gone, or is no folder now). The component and year folders are stat'ed relative to their type
     folder (``dir_fd``): the kernel resolves two names instead of five, 6-15 % less time for
     the 20,000 stats at 10,000 components. Links are followed as a path would be."""
@@ -556,7 +563,7 @@ def _stat_changes(prefix: str, folders: list[tuple[str, int, int]]
     out: list[tuple[str, DirSig | None]] = []
     fds: dict[str, int | None] = {}  # type folder: its descriptor; None: gone or no folder
     try:
-        for path, mtime, ino in folders:
+        for path, ctime, ino in folders:
             parts = path.split("/", 2)
             try:
                 if len(parts) < 3:
@@ -573,8 +580,8 @@ def _stat_changes(prefix: str, folders: list[tuple[str, int, int]]
                 continue
             if not is_dir(st.st_mode):
                 out.append((path, None))
-            elif st.st_mtime_ns != mtime or st.st_ino != ino:
-                out.append((path, (st.st_mtime_ns, st.st_ino)))
+            elif st.st_ctime_ns != ctime or st.st_ino != ino:
+                out.append((path, (st.st_ctime_ns, st.st_ino)))
     finally:
         for fd in fds.values():
             if fd is not None:

@@ -20,7 +20,7 @@ from ..store.layout import event_id
 if TYPE_CHECKING:  # sqlite3 loads when the file is opened: show-test may only name files
     import sqlite3
 
-VERSION = "15"
+VERSION = "16"
 # Partial indexes keep the per-query lookups (files not yet committed, unreadable records)
 # proportional to what they find, not to the store; components_list answers `svt list` in
 # order from the index alone (measured at 100,000 components: 0.11 s less per list).
@@ -31,7 +31,7 @@ VERSION = "15"
 # svt that made them on a 14 file would trust a verdicts table never filled).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime INTEGER, ino INTEGER,
+CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, ctime INTEGER, ino INTEGER,
                                  parent TEXT);
 CREATE INDEX IF NOT EXISTS dirs_parent ON dirs(parent);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, volatile INTEGER, dir TEXT);
@@ -251,7 +251,7 @@ def write_absent(db: sqlite3.Connection, paths: Iterable[str]) -> None:
 COARSE_NS = 2_000_000_000
 
 
-DirSig = Tuple[int, int]  # a folder's mtime (ns) and inode
+DirSig = Tuple[int, int]  # a folder's ctime (ns) and inode
 
 
 def racy(mtime_ns: int, fresh_after: int) -> bool:
@@ -265,13 +265,14 @@ def racy(mtime_ns: int, fresh_after: int) -> bool:
 
 def dir_rows(dirs: dict[str, DirSig], fresh_after: int
              ) -> Iterator[tuple[str, int, int, str]]:
-    """Rows of the dirs table: a folder's mtime and inode (a folder moved onto a known name
-    may have the same mtime as the one it replaced, never the same inode). A folder changed
-    this close to the refresh may change again within the same time stamp (another file
-    added in the same tick): its mtime is stored as -1, which never matches, so the next
-    refresh looks at it again."""
-    for path, (mtime, ino) in dirs.items():
-        yield path, (-1 if racy(mtime, fresh_after) else mtime), ino, path.rsplit("/", 1)[0]
+    """Rows of the dirs table: a folder's ctime and inode. Its entries changing changes its
+    ctime, and no tool can set a ctime back (an mtime can be: rsync -a, tar x, cp -a); a
+    folder moved onto a known name has a new ctime and another inode. A folder changed this
+    close to the refresh may change again within the same time stamp (another file added in
+    the same tick): its ctime is stored as -1, which never matches, so the next refresh
+    looks at it again."""
+    for path, (ctime, ino) in dirs.items():
+        yield path, (-1 if racy(ctime, fresh_after) else ctime), ino, path.rsplit("/", 1)[0]
 
 
 # ---- reading files -------------------------------------------------------------------------

@@ -285,6 +285,15 @@ class Watcher:
         if mask & IN_ISDIR:
             if mask & IN_MOVED_FROM:  # (a folder deleted has its watch removed by the kernel)
                 self._forget(child, unwatch=True)
+                # read late: another folder may hold the name now (RENAME_EXCHANGE, whose
+                # IN_MOVED_TO for this name came first)
+                if depth < MAX_DEPTH and name[:1] != "." and os.path.isdir(
+                        os.path.join(self.root, child)) and not os.path.islink(
+                        os.path.join(self.root, child)):
+                    try:
+                        self._add_tree(child, depth + 1, arrived=True)
+                    except Unsupported:
+                        self.reset_due = True
             if mask & (IN_CREATE | IN_MOVED_TO) and depth < MAX_DEPTH and name[:1] != ".":
                 try:
                     self._add_tree(child, depth + 1, arrived=True)

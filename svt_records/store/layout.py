@@ -97,6 +97,17 @@ def event_id(rel_path: str) -> str:
     return _short_hash(rel_path)
 
 
+def storable(name: str) -> bool:
+    """Whether a file name, as Python decodes it (bytes that are no UTF-8 kept as
+    surrogates), can be a record's: no record's name has such bytes (svt validate asks for
+    a rename), and neither the query index nor an event's id can hold them."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def record_of_component(path: str) -> str | None:
     """The id whose component record ``path`` is (records/TYPE/ID/component.yaml, nothing
     deeper); None for any other path."""

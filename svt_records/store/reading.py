@@ -11,7 +11,8 @@ from typing import Iterator
 from .. import model
 from ..files import schema, yamlio
 from ..model.errors import NotFoundError, Problem, RecordError, RuleViolation, SvtError
-from .layout import COMPONENT_FILE, CONFIG_FILE, DEFAULT_MAX_FILE_MB, RECORDS, RecordRead
+from .layout import (COMPONENT_FILE, CONFIG_FILE, DEFAULT_MAX_FILE_MB, RECORDS, RecordRead,
+                     storable)
 from .sparse import SparseView
 
 
@@ -181,7 +182,8 @@ class RecordReader(SparseView):
             return []
         for year in years:
             for entry in os.scandir(folder / year):
-                if entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
+                if entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False) \
+                        and (entry.name.isascii() or storable(entry.name)):
                     found.append(Path(entry.path))
         found.sort(key=lambda p: (p.name[:15], p.name))
         return found

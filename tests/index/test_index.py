@@ -594,3 +594,36 @@ def test_sees_two_folders_swapped_by_hand_though_their_mtimes_agree(db):
     events = sorted(r[0] for r in Index(db).db.execute("SELECT path FROM events"))
     assert events == sorted(p.relative_to(db.root).as_posix()
                             for p in module.glob("*/2025/*.yaml"))
+
+
+def test_sees_a_folder_whose_files_were_replaced_and_its_mtime_set_back(db):
+    """rsync -a --delete, tar x and cp -a set a folder's mtime to what they copy: the same
+    folder (inode) with other files and its old mtime. Its ctime tells."""
+    import time
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    db.record_test("M-1", "iv_curve", passed=True, date="2025-01-01T10:00:00")
+    year = db.root / "records" / "module" / "M-1" / "2025"
+    then = (int(time.time()) - 100) * 1_000_000_000
+    os.utime(year, ns=(then, then))
+    assert count_tests(db) == 1
+    (year / "20250102_100000_iv_curve_abc123.yaml").write_text(
+        'kind: test\ndate: "2025-01-02T10:00:00+00:00"\ncomponent: M-1\n'
+        "test_type: iv_curve\nresult: fail\n")
+    os.utime(year, ns=(then, then))
+    assert count_tests(db) == 2
+
+
+def test_a_refresh_the_watcher_did_not_answer_keeps_no_newer_token(db):
+    """Such a refresh read the files before another query, under the watcher, kept a
+    token: what it writes may be older than that token says, so none is kept."""
+    from svt_records.index.freshness import WATCH_TOKEN, keep_token
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    Index(db).refresh()
+    edit_in_place(db.root / "records" / "module" / "M-1" / "component.yaml",
+                  "status: spare", "status: failed")
+    slow = Index(db)
+    check = slow._start_refresh(events=True)  # no watcher answers it
+    other = Index(db)
+    keep_token(other.db, None, "e:5")  # meanwhile, a query under a watcher
+    assert slow._finish_refresh(check)
+    assert other.db.execute("SELECT 1 FROM meta WHERE key=?", (WATCH_TOKEN,)).fetchone() is None

@@ -301,6 +301,33 @@ def test_folders_removed_or_moved_leave_no_stale_watch(db, in_process):
     assert b"frecords/module/M-9/component.yaml" in _fields(watcher.answer(token))
 
 
+def test_two_folders_exchanged_in_one_step_stay_watched(db, in_process):
+    """renameat2(RENAME_EXCHANGE) (mv --exchange): the kernel queues from M-1, to M-2, from
+    M-2, to M-1, and the watcher reads them after; the "from M-2" must not drop the watch
+    of the folder that is at M-2 now."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "renameat2"):
+        pytest.skip("this C library has no renameat2")
+    for cid in ("M-1", "M-2"):
+        db.save_component(cid, {"type": "module", "status": "spare"})
+    watcher = in_process(db)
+    module = db.root / "records" / "module"
+    token = _fields(watcher.answer(""))[1].decode()
+    at_cwd = -100  # AT_FDCWD
+    assert libc.renameat2(at_cwd, os.fsencode(module / "M-1"), at_cwd,
+                          os.fsencode(module / "M-2"), 2) == 0  # RENAME_EXCHANGE
+    watcher.drain()
+    token = _fields(watcher.answer(token))[1].decode()
+    for cid in ("M-1", "M-2"):
+        with open(module / cid / "component.yaml", "a") as fh:
+            fh.write("notes: x\n")
+    watcher.drain()
+    named = _fields(watcher.answer(token))
+    assert {b"frecords/module/M-1/component.yaml", b"frecords/module/M-2/component.yaml"} \
+        <= set(named)
+
+
 def test_a_watcher_whose_socket_is_gone_leaves(db, in_process, monkeypatch):
     """A store removed or copied over in a flood of events may overflow the queue past the
     event that said so: the watcher also checks that queries can still reach it."""
@@ -427,6 +454,7 @@ def test_non_utf8_file_names_leave_queries_working(watched, svt_proc):
     assert any(not watch_name.isascii() for watch_name in _answer(watched, token).files)
     assert json.loads(svt_proc("summary", "--format", "json").stdout)["total"] == 1
     assert [r["id"] for r in json.loads(svt_proc("list", "--format", "json").stdout)] == ["M-1"]
+    assert "M-1" in svt_proc("show", "M-1").stdout  # its events listed without the file
     _stop(watched)  # and without a watcher
     assert json.loads(svt_proc("summary", "--format", "json").stdout)["total"] == 1
 
