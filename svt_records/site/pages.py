@@ -16,7 +16,6 @@ from ..model.errors import SvtError
 from ..model.names import is_path_safe
 from ..store.base import StoreBase
 from . import detector, drawing
-from .display import add_filters
 from .forge_links import SiteProject
 from .home import HEALTH, component_row, home_context, site_title, table_test_types
 from .outputs import SiteOutputs
@@ -48,7 +47,6 @@ def store_pages(outputs: SiteOutputs, db: StoreBase, index: Any, digests: dict[s
         tests = _tests(ordered)
         tests_summary = [[t, len(v["rows"]), v["runs"]] for t, v in tests.items()]
     errors = sum(p[4] == "error" for p in problems)
-    add_filters(outputs.environment())
     site_name = site_title(db.config)
     outputs.page("index.html", "home.html.j2", dict(
         home_context(ordered, by_status, by_type, _this_month()),
@@ -88,7 +86,6 @@ def components_page(outputs: SiteOutputs, db: StoreBase, digests: dict[str, dict
         outputs.start_aside(jobs)
     ordered, by_type, by_status = _tally(digests)
     env = outputs.environment()
-    add_filters(env)
     test_types = table_test_types(db, ordered)
     rows = _rows(env, ordered, test_types, cached or {}, _row_secret(db))
     from markupsafe import Markup
@@ -134,14 +131,15 @@ def _row_secret(db: StoreBase) -> bytes | None:
     """This clone's key for sealing cached rows (made on first use), or None without one."""
     try:
         path = db.repo.svt_dir() / ROW_SECRET
-        if not path.is_file():  # readable by this user only, made once (O_EXCL: no race)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(os.urandom(32))
+        try:  # readable by this user only, made once (O_EXCL: no race)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if path.stat().st_mode & 0o077:  # an older svt made it readable by others
+                path.unlink()
+                return _row_secret(db)
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
         secret = path.read_bytes()
     except (OSError, SvtError):
         return None

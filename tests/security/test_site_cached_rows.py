@@ -73,3 +73,18 @@ def test_without_a_usable_key_no_row_is_reused_and_the_site_is_built(tmp_path, s
     rows = json.loads((out / MANIFEST).read_text())["table_rows"]
     assert all(seal == "" for seal, _ in rows.values())
     assert "MOD-1" in (out / "components.html").read_text()
+
+
+def test_a_key_others_could_read_is_replaced_and_its_seals_trust_nothing(tmp_path, svt):
+    """An older svt made the key with the umask's mode (0644): anyone who could read it and
+    write OUT could seal a forged row. Such a key is replaced, so no row it sealed is
+    reused."""
+    db, store, out, manifest = two_modules_built(tmp_path, svt)
+    key = store / ".git" / "svt" / "site-row-secret"
+    old = key.read_bytes()
+    key.chmod(0o644)
+    db.save_component("MOD-2", {"status": "installed"})
+    assert svt("--repo", str(store), "site", str(out)).exit_code == 0
+    assert key.stat().st_mode & 0o077 == 0 and key.read_bytes() != old
+    rows = json.loads((out / MANIFEST).read_text())["table_rows"]
+    assert manifest["table_rows"]["MOD-1"][0] != rows["MOD-1"][0]
