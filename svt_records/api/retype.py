@@ -83,7 +83,7 @@ def _refuse_joined(db: StoreBase, cid: str, new: str, read: RecordRead) -> None:
     if parts and new != "module":
         held = " and ".join(parts)
         how = (f"disassemble it first (svt disassemble {cid})" if data["type"] == "module" else
-               f"delete its {held} line(s) from {read.path} first")  # disassemble takes modules
+               f"delete its {held} line(s) from {read.path} first, commit")  # (modules only)
         raise RuleViolation(f"{cid} holds its {held}; a {new} holds none: {how}, then retype it")
     module = data.get("module")
     if module:
@@ -103,7 +103,7 @@ def _taking_off(db: StoreBase, cid: str, module: object, read: RecordRead) -> st
     slot = next((p for p in model.MODULE_PARTS if holder.get(p) == cid), None)
     if holder.get("type") != "module" or slot is None:
         return (f"it does not list {cid} as a part, so delete the module line from {read.path}"
-                " first")
+                " first, commit")
     how = f"svt disassemble {module} --only {slot}"
     if holder.get("position"):  # disassemble refuses an installed module
         how = f"svt remove {module}, then {how}"

@@ -203,3 +203,25 @@ def test_a_module_that_does_not_list_the_part_asks_for_the_hand_edit(sensor, svt
     path.write_text(path.read_text().replace("module: M9\n", ""))
     git(sensor, "commit", "-qam", "the dangling link deleted, as the message says")
     assert "S1 is a hybrid" in svt("--repo", str(sensor), "retype", "S1", "hybrid").stdout
+
+
+def test_a_non_module_holding_parts_asks_for_the_hand_edit_and_its_commit(store_path, svt):
+    """A store's own schemas may let another type hold parts (an feb with a sensor line):
+    no svt command takes it off, so the message says which line to delete and to commit
+    (retype refuses uncommitted records)."""
+    path = store_path / "schemas/component.schema.json"
+    schema = json.loads(path.read_text())
+    schema["allOf"] = [rule for rule in schema["allOf"]
+                       if "sensor" not in rule["then"]["properties"]]
+    path.write_text(json.dumps(schema, indent=2) + "\n")
+    git(store_path, "commit", "-qam", "any type may hold parts")
+    svt("add", "--id", "F1", "--type", "feb")
+    record = store_path / "records/feb/F1/component.yaml"
+    record.write_text(record.read_text().replace("type: feb\n", "type: feb\nsensor: S9\n"))
+    git(store_path, "commit", "-qam", "F1 holds a sensor, by hand")
+    line = refused(svt, store_path, "F1", "hybrid", "F1 holds its sensor; a hybrid holds none")
+    assert suggested(line) == [] and ("delete its sensor line(s) from"
+                                      " records/feb/F1/component.yaml first, commit") in line
+    record.write_text(record.read_text().replace("sensor: S9\n", ""))
+    git(store_path, "commit", "-qam", "the sensor line deleted and committed, as it says")
+    assert "F1 is a hybrid" in svt("--repo", str(store_path), "retype", "F1", "hybrid").stdout
