@@ -7,7 +7,7 @@ import click
 
 from . import StoreChoice, open_db, report_notes
 from ..model.registry import format_value
-from ..model.verdicts import HEALTH
+from ..model.verdicts import HEALTH, verdict_cells
 from .complete import COMPONENT_ID, complete_position
 from .render import (FORMAT_OPTION, done, echo, echo_data, skipped_records, table, to_csv,
                      to_json, verdict_text, verdict_types)
@@ -140,7 +140,6 @@ def _print_list(rows: list, verdicts: dict[str, Verdicts], headers: list[str], f
                            for r, v in zip(rows, found)]))
         return
     if fmt == "csv":
-        from ..model.verdicts import verdict_cells  # CSV only: loaded where it is used
         types = verdict_types(v.by_type for v in found)
         echo(to_csv([[*r, v.health, *verdict_cells(v.by_type, types)]
                      for r, v in zip(rows, found)],

@@ -13,7 +13,6 @@ is already merged. Two things the plain choice of a side would get wrong are tak
 """
 from __future__ import annotations
 
-import os
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Sequence

@@ -143,12 +143,11 @@ def sync(db: StoreBase, *, merge: bool | None = None) -> SyncOutcome:
 def _still_conflicts(left: list[str]) -> str:
     """What to do about files a merge left conflicting: the command for each record."""
     found = {p: cid for p in left if (cid := record_of_component(p)) is not None}
-    records = list(found)
     others = [p for p in left if p not in found]
     ids = " ".join(shlex.quote(cid) for cid in found.values())
     how = []
-    if records:
-        how.append(f"settle {'it' if len(records) == 1 else 'them'} with `svt resolve {ids}"
+    if found:
+        how.append(f"settle {'it' if len(found) == 1 else 'them'} with `svt resolve {ids}"
                    " --ours` (keep yours), --theirs (keep the remote's) or --set FIELD=VALUE")
     if others:
         how.append(f"settle {others[0]}{f' and {len(others) - 1} more' if len(others) > 1 else ''}"

@@ -118,10 +118,11 @@ def check_file(root: str, rel: str, schema_dir: str) -> tuple[Record | None, lis
 
 def _in_conflict(rel: str, text: str) -> str | None:
     """How to settle a component record a merge or rebase left with conflict markers."""
-    if record_of_component(rel) is None or "\n<<<<<<< " not in "\n" + text:
+    found = record_of_component(rel)
+    if found is None or "\n<<<<<<< " not in "\n" + text:
         return None
     import shlex
-    cid = shlex.quote(rel.split("/")[2])
+    cid = shlex.quote(found)
     return (f"{cid} is in conflict: a merge or rebase stopped on it (git's merge conflict markers"
             f" are in the file); settle it with `svt resolve {cid} --ours` (or --theirs, or --set"
             " FIELD=VALUE), then continue the merge (git commit) or rebase (git rebase"

@@ -35,8 +35,7 @@ def verdict_class(verdict: object) -> str:
 def add_filters(env: Any) -> None:
     """Add the filters ``human`` (a date and time), ``human_day``, ``si`` (a measurement:
     model.format_measurement) and ``verdict_class`` to ``env``."""
-    if "human" not in env.filters:
-        env.filters["verdict_class"] = verdict_class
-        env.filters["human"] = human_date
-        env.filters["human_day"] = lambda text: human_date(text, with_time=False)
-        env.filters["si"] = model.format_measurement
+    env.filters["verdict_class"] = verdict_class
+    env.filters["human"] = human_date
+    env.filters["human_day"] = lambda text: human_date(text, with_time=False)
+    env.filters["si"] = model.format_measurement
