@@ -331,7 +331,7 @@ class Freshness:
         what they held and hold now to ``candidates``."""
         prefix = self.root + "/"
         if only is not None:
-            only = [p for p in only if p.isascii() or storable(p)]
+            only = [p for p in only if storable(p)]
             folders = []
             for at in range(0, len(only), 900):
                 chunk = only[at:at + 900]
@@ -381,7 +381,7 @@ class Freshness:
         deeper, has_files = depth < 3, depth >= 2
         for entry in entries:
             name = entry.name
-            if not (name.isascii() or storable(name)):
+            if not storable(name):
                 continue  # no record's name (svt validate says so); SQLite cannot hold it
             if entry.is_dir(follow_symlinks=False):
                 rel = f"{folder}/{name}"
@@ -448,7 +448,7 @@ class Freshness:
         committed, new_dirs, gone_dirs, tree = (found.committed, found.new_dirs,
                                                 found.gone_dirs, found.tree)
         candidates = {p for p in found.candidates if p.endswith(".yaml")
-                      and p.count("/") in (3, 4) and (p.isascii() or storable(p))}
+                      and p.count("/") in (3, 4) and storable(p)}
         # a component folder seen for the first time or changed may lack its component.yaml
         candidates.update(f"{d}/component.yaml" for d in new_dirs if d.count("/") == 2)
         stored: dict[str, tuple[str | None, int]] = {}  # ABSENT rows have no signature

@@ -101,6 +101,8 @@ def storable(name: str) -> bool:
     """Whether a file name, as Python decodes it (bytes that are no UTF-8 kept as
     surrogates), can be a record's: no record's name has such bytes (svt validate asks for
     a rename), and neither the query index nor an event's id can hold them."""
+    if name.isascii():
+        return True
     try:
         name.encode()
     except UnicodeEncodeError:

@@ -183,7 +183,7 @@ class RecordReader(SparseView):
         for year in years:
             for entry in os.scandir(folder / year):
                 if entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False) \
-                        and (entry.name.isascii() or storable(entry.name)):
+                        and storable(entry.name):
                     found.append(Path(entry.path))
         found.sort(key=lambda p: (p.name[:15], p.name))
         return found
