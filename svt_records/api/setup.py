@@ -342,14 +342,23 @@ def watch(db: "Database", on: bool) -> "WatchStatus":
                        " the files itself, as it does without a watcher")
     watching.want(svt_dir, True)
     status = watching.status(svt_dir)
+    log = Path(watching.watch_dir(svt_dir), "log")
     if status.pid is None:
         watching.start(db.root, svt_dir)
         deadline = time.monotonic() + WATCH_START_S
-        while status.pid is None and time.monotonic() < deadline:
+        # a watcher says nothing in its log unless it fails
+        while status.pid is None and time.monotonic() < deadline and not _said(log):
             time.sleep(0.05)
             status = watching.status(svt_dir)
     if status.pid is None:
-        log = Path(watching.watch_dir(svt_dir), "log")
-        raise SvtError(f"the watcher did not start within {WATCH_START_S:.0f} s; what it"
-                       f" said is in {log}. Queries check every file meanwhile, as before")
+        watching.want(svt_dir, False)  # no query starts one again, to fail again
+        raise SvtError(f"the watcher did not start; what it said is in {log}. Queries check"
+                       " every file, as without it; mend that, then run: svt watch")
     return status
+
+
+def _said(log: Path) -> bool:
+    try:
+        return log.stat().st_size > 0
+    except OSError:
+        return False

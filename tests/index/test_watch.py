@@ -518,3 +518,22 @@ class WatchedIndexMachine(IndexMachine):
 def test_the_index_agrees_with_the_files_under_a_watcher(template):
     WatchedIndexMachine.template = template
     run_machine(WatchedIndexMachine, EXAMPLES, STEPS)
+
+
+def test_a_watcher_that_cannot_start_says_where_and_is_not_started_again(db):
+    """Its lock cannot be made (a folder is in the way): svt watch says so at once, points
+    at the log, and no later query starts one to fail again."""
+    from svt_records.model.errors import SvtError
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    wdir = Path(watch.watch_dir(db.repo.svt_dir()))
+    (wdir / "lock").mkdir(parents=True)
+    started = time.monotonic()
+    with pytest.raises(SvtError, match="what it said is in .*log.*svt watch$"):
+        db.watch()
+    assert time.monotonic() - started < 10
+    assert "Traceback" in (wdir / "log").read_text()
+    assert not watch.wanted(db.repo.svt_dir())
+    said = (wdir / "log").read_text()
+    Index(db).components()  # no watcher is started for it
+    time.sleep(0.5)
+    assert (wdir / "log").read_text() == said
