@@ -135,8 +135,9 @@ class Pending:
         self.proc = proc
 
     def text(self) -> str | None:
-        out, _ = self.proc.communicate()
-        return out.decode("utf-8", "surrogateescape") if self.proc.returncode == 0 else None
+        """What the command printed; None if it failed."""
+        out = self.output()
+        return out if self.proc.returncode == 0 else None
 
     def output(self) -> str:
         """What the command printed, whether or not it succeeded (as ``run(check=False)``)."""
