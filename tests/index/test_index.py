@@ -587,6 +587,8 @@ def test_sees_two_folders_swapped_by_hand_though_their_mtimes_agree(db):
                    module / "M-2" / "2025"):
         os.utime(folder, ns=(then, then))
     assert count_tests(db) == 2
+    time.sleep(0.1)  # out of the racy window: the next refresh keeps their times
+    assert count_tests(db) == 2
     (module / "M-1").rename(db.root / "aside")
     (module / "M-2").rename(module / "M-1")
     (db.root / "aside").rename(module / "M-2")
@@ -605,6 +607,8 @@ def test_sees_a_folder_whose_files_were_replaced_and_its_mtime_set_back(db):
     year = db.root / "records" / "module" / "M-1" / "2025"
     then = (int(time.time()) - 100) * 1_000_000_000
     os.utime(year, ns=(then, then))
+    assert count_tests(db) == 1
+    time.sleep(0.1)  # out of the racy window: the next refresh keeps its times
     assert count_tests(db) == 1
     (year / "20250102_100000_iv_curve_abc123.yaml").write_text(
         'kind: test\ndate: "2025-01-02T10:00:00+00:00"\ncomponent: M-1\n'
@@ -627,3 +631,23 @@ def test_a_refresh_the_watcher_did_not_answer_keeps_no_newer_token(db):
     keep_token(other.db, None, "e:5")  # meanwhile, a query under a watcher
     assert slow._finish_refresh(check)
     assert other.db.execute("SELECT 1 FROM meta WHERE key=?", (WATCH_TOKEN,)).fetchone() is None
+
+
+def test_a_rebuild_the_watcher_did_not_answer_keeps_no_newer_token(db, monkeypatch):
+    """The rebuild walks the folders before it takes the write lock: a token another query
+    kept meanwhile may be newer than what it read, so none is kept."""
+    from svt_records.index import freshness
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    Index(db).refresh()
+    other = Index(db)
+    other.db.execute("DELETE FROM meta WHERE key='tree'")  # the next refresh rebuilds
+    walk = freshness.Freshness._walk
+
+    def walk_then_keep(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        freshness.keep_token(other.db, None, "e:5")  # meanwhile, a query under a watcher
+        monkeypatch.setattr(freshness.Freshness, "_walk", walk)
+        return walk(self, *args, **kwargs)
+    monkeypatch.setattr(freshness.Freshness, "_walk", walk_then_keep)
+    assert statuses(db) == {"M-1": "spare"}
+    assert other.db.execute("SELECT 1 FROM meta WHERE key=?",
+                            (freshness.WATCH_TOKEN,)).fetchone() is None
