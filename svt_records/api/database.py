@@ -78,7 +78,7 @@ class Database(StoreBase):
         return setup.enable_lfs(self)
 
     @under_lock
-    def enable_ci(self, ci: bool | tuple[str, ...], *, pages: bool = False,
+    def enable_ci(self, ci: str | bool | Sequence[str], *, pages: bool = False,
                   forms: bool = False) -> str | None:
         """Add the CI files an existing store lacks (``svt init --ci/--pages/--forms``): the
         validation CI of the forges ``ci`` names, the Pages CI, the issue forms and their
