@@ -5,7 +5,8 @@ the commit changed, so that ``git status`` stays clean and the user's own staged
 staged. ``git update-index`` rewrites and hashes the whole file for that (46-53 ms at 10,000
 components). Where it can, svt does the same in-process, under git's own ``index.lock``:
 it reads the file, has ``indexwrite.updated`` work out the bytes git would write, and puts
-them in place as git does (the lock file renamed over the index). Where ``indexwrite``
+them in place as git does (the lock file renamed over the index, or the index before last
+written over where nothing else reads it: indexspare.py). Where ``indexwrite``
 declines (an index form or a setting it does not handle), git does it, still under svt's
 lock: git writes a copy with the same time stamp (GIT_INDEX_FILE), which is then renamed
 into place. Either way svt read and wrote the index with nothing else able to change it in
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
 
 from .config import GitConfig
 from .objects import _file_mode
-from . import ownwrites
+from . import indexspare, ownwrites
 
 if TYPE_CHECKING:  # loaded by writes only, in _update_index_locked
     import _thread
@@ -133,9 +134,19 @@ class GitStaging(GitConfig):
             new = self._updated_in_process(data, st.st_mtime_ns, paths, dropped, blobs)
             from . import indexwrite  # loaded by _updated_in_process
             if isinstance(new, indexwrite.Pieces):
-                trailer = _write_hashed(fd, new.body, new.prepare)
-                os.replace(lock, index)
-                renamed = True
+                svt_dir = self.svt_dir()
+                spare = indexspare.open_spare(svt_dir, st)
+                if spare is None:
+                    trailer = _write_hashed(fd, new.body, new.prepare)
+                    indexspare.put_in_place(lock, index, svt_dir)
+                    renamed = True
+                else:  # written over in its own pages; the lock is let go below
+                    try:
+                        trailer = _write_hashed(spare, new.body, new.prepare)
+                        os.ftruncate(spare, os.lseek(spare, 0, os.SEEK_CUR))
+                    finally:
+                        os.close(spare)
+                    indexspare.put_in_place(svt_dir / indexspare.NAME, index, svt_dir)
                 before = ownwrites.trailer(data)
                 _finish_in_background(new.keep, trailer, new.body, data)
                 data = b""  # closed there
@@ -223,7 +234,7 @@ def _write_hashed(fd: int, pieces: "list[bytes | memoryview]",
 
 # The table of the last index this process wrote goes to the cache, and the old file's
 # mapping is let go, on another thread while the command goes on (a 10 MB file's pages are
-# freed as its last mapping goes: 6 ms). The process waits for each at exit (atexit, which
+# freed as its last mapping goes, 6 ms, where it could not be kept as the spare). The process waits for each at exit (atexit, which
 # svt's entry runs too), and the next index write here waits for them first. A child forked
 # meanwhile has no such thread: it waits for none.
 _last_write: "list[_thread.LockType]" = []
