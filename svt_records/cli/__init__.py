@@ -223,13 +223,28 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: say so briefly, details on request
+        from .render import echo
+        if isinstance(exc, OSError) and _writing_output(exc):  # `svt list > /dev/full`
+            echo(f"Error: could not write svt's output: {exc.strerror or exc}", err=True)
+            return 120
         if os.environ.get("SVT_DEBUG"):
             raise
-        from .render import echo
         echo(f"Internal error: {type(exc).__name__}: {exc} (set SVT_DEBUG=1 for the"
              " traceback, and please report it)", err=True)
         return 3
     return rv if isinstance(rv, int) else 0
+
+
+def _writing_output(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by click.echo, which only writes (e.g. to a full disk:
+    `svt list > /dev/full`)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "echo" and code.co_filename.endswith(os.path.join("click", "utils.py")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _stdout_reader_gone() -> bool:
@@ -248,8 +263,9 @@ def entry() -> None:
     """The `svt` program: :func:`main`, then an exit without Python's teardown of every
     loaded module (7 ms of each command at 10,000 components' worth of imports), after what
     that teardown would do that matters: other threads joined, atexit functions run, the
-    output flushed. A failure to flush is reported as Python would (exit status 120),
-    except a closed pipe (`svt list | head`), which is no error."""
+    output flushed. A failure to write or flush the output is exit status 120, as Python
+    has it (:func:`main` says so in one line), except a closed pipe (`svt list | head`),
+    which is no error."""
     code = main()
     import atexit
     import threading

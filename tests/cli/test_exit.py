@@ -2,8 +2,11 @@
 teardown would have done must still happen. Each test runs the real program."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 from svt_records import Database
 from svt_records.git import indexcache
@@ -45,6 +48,20 @@ def test_a_reader_that_stops_early_is_no_error(store_path):
         err = proc.stderr.read().decode()
         assert proc.wait() == 0, (args, err)
         assert err == "", (args, err)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full (Linux's full disk)")
+def test_output_to_a_full_disk_is_one_line_and_status_120(store_path):
+    """As Python has it for a failed flush: the error in one line on stderr, no "Internal
+    error", for a command's output and for click's own (--help)."""
+    Database(store_path).save_component("FEB-001", {"type": "feb", "status": "spare"})
+    for args in (["list"], ["show", "FEB-001"], ["--help"]):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([*SVT, *args], stdout=full, stderr=subprocess.PIPE,
+                                  text=True)
+        assert proc.returncode == 120, (args, proc.stderr)
+        assert proc.stderr.splitlines() == [
+            "Error: could not write svt's output: No space left on device"], args
 
 
 def test_a_write_leaves_git_and_the_index_cache_complete(store_path, svt_proc, gitcmd):
