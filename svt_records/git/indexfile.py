@@ -62,7 +62,8 @@ def staged(git_dir: Path, paths: Iterable[str], cache_dir: Path | None = None
                 mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
             version = _version(data)
             if version in (2, 3) and not _may_be_split(git_dir):
-                return _decode(_fields_of(data, 2, _search(data, names, None)), names)
+                return _decode(_fields_of(data, version, _found(data, names, cache_dir)),
+                               names)
             index = _walk(data, version)
             link = index.extensions.get(b"link")
             if link is None:
@@ -118,6 +119,20 @@ def _fields(data: "mmap.mmap | bytes", at: int, version: int) -> tuple[int, byte
 def _fields_of(data: "mmap.mmap | bytes", version: int, found: dict[bytes, int]
                ) -> dict[bytes, tuple[int, bytes, int]]:
     return {name: _fields(data, at, version) for name, at in found.items()}
+
+
+def _found(data: "mmap.mmap", names: Iterable[bytes], cache_dir: Path | None
+           ) -> dict[bytes, int]:
+    """Entries of a version 2 or 3 index that is not split: by bisection where svt's cache
+    of where each entry begins proves itself for this file (indexcache: a few pages of the
+    index read), else by a search through the whole file (8 ms at 10,000 components, most
+    of it mapping the pages in)."""
+    if cache_dir is not None and data[-20:] != bytes(20):  # (index.skipHash: no identity)
+        from . import indexcache  # writes only, as this module's callers
+        cached = indexcache.read_cache(cache_dir, data, int.from_bytes(data[8:12], "big"))
+        if cached is not None and cached[0] is not None:
+            return _bisect(data, cached[0].starts, names)
+    return _search(data, names, None)
 
 
 def _search(data: "mmap.mmap | bytes", names: Iterable[bytes],

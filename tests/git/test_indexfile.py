@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from svt_records.git import indexfile
+from svt_records.git import indexcache, indexfile
 
 NAMES = ["a.yaml", "records/m/M-1/component.yaml", "records/m/M-1/2025/t1.yaml",
          "records/m/M-10/component.yaml", "records/m/M-2/component.yaml", "z/" + "long" * 40,
@@ -21,7 +21,8 @@ OPS = st.lists(st.one_of(
     st.tuples(st.just("write"), st.integers(0, len(NAMES) - 1), st.integers(0, 3)),
     st.tuples(st.sampled_from(["rm", "intent", "skip", "assume", "noassume"]),
               st.integers(0, len(NAMES) - 1), st.just(0)),
-    st.tuples(st.sampled_from(["split", "unsplit", "commit"]), st.just(0), st.just(0)),
+    st.tuples(st.sampled_from(["split", "unsplit", "commit", "cache"]), st.just(0),
+              st.just(0)),
     st.tuples(st.just("version"), st.integers(2, 4), st.just(0)),
 ), min_size=1, max_size=14)
 
@@ -73,6 +74,22 @@ def apply(root: Path, op: str, n: int, k: int, intent: set[str]) -> None:
         git(root, "update-index", "--index-version", str(n))
     elif op == "commit" and not intent:
         git(root, "commit", "-q", "--allow-empty", "-m", "c")
+    elif op == "cache":  # svt's table of where each entry begins, as a write keeps it:
+        keep_entry_table(root)  # entries are then found by bisection while it proves itself
+
+
+def keep_entry_table(root: Path) -> None:
+    data = (root / ".git" / "index").read_bytes()
+    if data[4:8] not in (b"\0\0\0\2", b"\0\0\0\3"):
+        return  # version 4: svt writes no table of it
+    count = int.from_bytes(data[8:12], "big")
+    try:
+        table = indexcache.walk(data, count)
+    except indexcache.Unhandled:  # an entry with extended flags: no table is kept
+        return
+    (root / ".git" / "svt").mkdir(exist_ok=True)
+    indexcache.write_cache(root / ".git" / "svt", (len(data), data[-20:]), count, table, None,
+                           b"")
 
 
 @settings(max_examples=40, deadline=None)
