@@ -144,7 +144,7 @@ def results_grid(db: Database, test_type: str, everything: bool = False,
     event file's name holds its test type) are left out, and added to ``skipped`` if
     given."""
     model.check_test_type(test_type)
-    if result not in (None, "pass", "fail"):
+    if result is not None and result not in model.RESULTS:
         raise SvtError(f"result {result!r}: give pass or fail")
     from ..index.queries import Index
     index = Index(db)

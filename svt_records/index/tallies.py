@@ -27,6 +27,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable
 
+from ..model.verdicts import RESULTS
+
 # The key holds name and result as SQL literals (quote()): NULL and text stay apart.
 KEY = "quote({0}.name) || ',' || quote({0}.result)"
 TALLY = f"""
@@ -88,9 +90,9 @@ def tests(db: sqlite3.Connection) -> dict[str, dict]:
     out: dict = {}
     for name, result, n in db.execute("SELECT name, result, n FROM test_tally WHERE n > 0"
                                       " ORDER BY name"):
-        t = out.setdefault(name, {"count": 0, "pass": 0, "fail": 0, "latest": None})
+        t = out.setdefault(name, {"count": 0, **dict.fromkeys(RESULTS, 0), "latest": None})
         t["count"] += n
-        if result in ("pass", "fail"):
+        if result in RESULTS:
             t[result] += n
     for name, t in out.items():
         row = db.execute("SELECT utc FROM events WHERE kind = 'test' AND name IS ? AND utc"

@@ -10,6 +10,7 @@ from typing import Iterable, Mapping, Sequence
 
 # A recorded test's result: "pass", "fail", or None (no verdict: by hand none was given and
 # no limit that the collaboration has set decided one).
+RESULTS = ("pass", "fail")
 VERDICT_SYMBOLS = {"pass": "\u2713", "fail": "\u2717", None: "\u2013"}
 
 # The one wording of a latest test that gave no verdict, in a health and in a table's cell.

@@ -13,7 +13,7 @@ from ..analysis.ivfile import is_table
 from ..model.errors import SvtError
 from ..model.names import is_path_safe
 from ..model.registry import COMMON_EVENT_KEYS, EVENT_KINDS
-from ..model.verdicts import latest_by_type, overall_health
+from ..model.verdicts import RESULTS, latest_by_type, overall_health
 from ..store.base import StoreBase
 from ..store.layout import event_id
 from ..store.testrun import verdict_notes
@@ -89,7 +89,7 @@ def test_view(db: StoreBase, defined: dict[str, testtypes.TestType], ctype: str,
     limits: dict = held if isinstance(held, dict) else {}
     failed = [str(f) for f in limits.get("failed") or [] if isinstance(f, (str, int, float))]
     result = ev.get("result")
-    source = None if result not in ("pass", "fail") else \
+    source = None if result not in RESULTS else \
         "from the limits" if limits.get("decided") else "by hand"
     try:
         notes = verdict_notes(db.config, ev, defined)

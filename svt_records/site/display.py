@@ -29,7 +29,7 @@ def human_date(text: Any, with_time: bool = True) -> str:
 def verdict_class(verdict: object) -> str:
     """The CSS class of a verdict's badge: ``v-pass``, ``v-fail``, else ``v-none`` (no
     verdict)."""
-    return f"v-{verdict}" if verdict in ("pass", "fail") else "v-none"
+    return f"v-{verdict}" if verdict in model.RESULTS else "v-none"
 
 
 def add_filters(env: Any) -> None:

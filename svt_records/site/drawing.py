@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .. import model
 from ..analysis import testtypes
 from ..model.errors import SvtError
-from ..model.verdicts import NO_VERDICT
+from ..model.verdicts import NO_VERDICT, RESULTS
 from ..model.names import check_path_safe
 from . import detector
 from .outputs import SiteOutputs
@@ -118,9 +118,9 @@ def limit_marks(definition: testtypes.TestType | None, measure: str, unit: str |
 def _count_verdicts(points: list[list], kind: str) -> dict[str, int]:
     """How many plotted values (a histogram's: latest ones) passed, failed, had no verdict."""
     at = 1 if kind == "histogram" else 2
-    out = {"pass": 0, "fail": 0, NO_VERDICT: 0}
+    out = {**dict.fromkeys(RESULTS, 0), NO_VERDICT: 0}
     for point in points:
-        out[point[at] if point[at] in ("pass", "fail") else NO_VERDICT] += 1
+        out[point[at] if point[at] in RESULTS else NO_VERDICT] += 1
     return out
 
 
