@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Callable
 
 import click
 
+from ..store.layout import DEFAULT_NAME  # loaded by every command here all the same
 from . import report_notes
 from .render import echo
 
@@ -41,7 +42,7 @@ FORMS_NEXT = ("on GitHub, create the label the forms carry (gh label create svt-
 @click.option("--maintainer", "maintainers", multiple=True, metavar="@NAME",
               help="Who must approve changes to the rules (CODEOWNERS; repeat for several).")
 @click.option("--name", metavar="TITLE", help="The store's title, shown on its web site"
-              ' (name in svt.yaml), e.g. --name "HPS SVT 2026 run"; default: HPS SVT records.')
+              f' (name in svt.yaml), e.g. --name "HPS SVT 2026 run"; default: {DEFAULT_NAME}.')
 @click.option("--review", type=click.Choice(["branch", "direct"]),
               help="branch: svt commits only on topic branches (svt branch NAME), which reach"
                    " main through reviewed pull/merge requests (review in svt.yaml).")
