@@ -85,25 +85,12 @@ class Pieces(NamedTuple):
     prepare: Callable[[], None]
 
 
-def updated(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
-            removed: Sequence[str], cache_dir: Path | None) -> bytes | Buffer | None:
-    """The bytes git's ``update-index --add`` of ``staged`` and ``--force-remove`` of
-    ``removed`` would write for the index file ``data`` (mtime ``index_mtime_ns``), ``data``
-    itself if git would not write, or None: the caller runs git. Keeps the table of the
-    entries in ``cache_dir`` (best effort)."""
-    found = updated_pieces(data, index_mtime_ns, root, staged, removed, cache_dir)
-    if not isinstance(found, Pieces):
-        return found
-    sha = hashlib.sha1()
-    for piece in found.body:
-        sha.update(piece)
-    found.keep(sha.digest())
-    return b"".join(found.body) + sha.digest()
-
-
 def updated_pieces(data: Buffer, index_mtime_ns: int, root: Path, staged: Sequence[Staged],
                    removed: Sequence[str], cache_dir: Path | None) -> Pieces | Buffer | None:
-    """As :func:`updated`, the new file as :class:`Pieces` (the caller hashes them)."""
+    """What git's ``update-index --add`` of ``staged`` and ``--force-remove`` of ``removed``
+    would write for the index file ``data`` (mtime ``index_mtime_ns``): the new file as
+    :class:`Pieces` (the caller writes them and their SHA-1: staging._write_hashed, then
+    ``keep``), ``data`` itself if git would not write, or None: the caller runs git."""
     try:
         return _Update(data, index_mtime_ns, root, cache_dir).run(staged, removed)
     except (Unhandled, ValueError, IndexError, OverflowError, struct.error):

@@ -4,7 +4,7 @@ After each commit svt makes git's index (``.git/index``) agree with it at exactl
 the commit changed, so that ``git status`` stays clean and the user's own staged changes stay
 staged. ``git update-index`` rewrites and hashes the whole file for that (46-53 ms at 10,000
 components). Where it can, svt does the same in-process, under git's own ``index.lock``:
-it reads the file, has ``indexwrite.updated`` work out the bytes git would write, and puts
+it reads the file, has ``indexwrite.updated_pieces`` work out the bytes git would write, and puts
 them in place as git does (the lock file renamed over the index, or the index before last
 written over where nothing else reads it: indexspare.py). Where ``indexwrite``
 declines (an index form or a setting it does not handle), git does it, still under svt's

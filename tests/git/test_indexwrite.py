@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from svt_records.git import indexcache, indexwrite
+from svt_records.git import indexcache, indexwrite, staging
 from svt_records.git.indexwrite import Staged
 
 NAMES = ["a", "a.b", "a0", "a/b", "a/c/d", "b/x.yaml", "b/y/z.yaml", "b-c/q", "bb", "ü/v",
@@ -34,6 +34,21 @@ def new_repo(root: Path) -> None:
     git(root, "init", "-q")
     git(root, "config", "user.name", "T")
     git(root, "config", "user.email", "t@example.org")
+
+
+def updated(data: bytes, index_mtime_ns: int, root: Path, staged: list[Staged],
+            removed: list[str], cache_dir: Path | None) -> bytes | None:
+    """The file svt writes for the index ``data``, written as svt writes it (the pieces and
+    their SHA-1, staging._write_hashed; the table kept); ``data`` itself where git would
+    not write, None where git must."""
+    found = indexwrite.updated_pieces(data, index_mtime_ns, root, staged, removed, cache_dir)
+    if not isinstance(found, indexwrite.Pieces):
+        return found
+    with tempfile.TemporaryFile() as out:
+        trailer = staging._write_hashed(out.fileno(), found.body, found.prepare)
+        found.keep(trailer)
+        out.seek(0)
+        return out.read()
 
 
 def blob_id(path: Path) -> bytes:
@@ -85,7 +100,7 @@ def compare(root: Path, paths: list[str], gone: list[str], index_time: int | Non
             git(root, "update-index", flag, "-z", "--stdin", env=env,
                 input=("\0".join(names) + "\0").encode())
     data = copy_b.read_bytes()
-    got = indexwrite.updated(data, os.stat(copy_b).st_mtime_ns, root,
+    got = updated(data, os.stat(copy_b).st_mtime_ns, root,
                              [staged_of(root, p) for p in paths], gone, cache)
     assert got is not None, (paths, gone)
     assert got == copy_a.read_bytes()
@@ -200,7 +215,7 @@ def test_nothing_to_change_returns_the_same_bytes(tmp_path):
     write(tmp_path, "a", "a\n", T0 - 10)
     git(tmp_path, "add", "a")
     data = (tmp_path / ".git" / "index").read_bytes()
-    got = indexwrite.updated(data, (T0 + 5) * 10**9, tmp_path, [staged_of(tmp_path, "a")],
+    got = updated(data, (T0 + 5) * 10**9, tmp_path, [staged_of(tmp_path, "a")],
                              [], None)
     assert got is data
 
@@ -278,7 +293,7 @@ def test_a_corrupt_or_foreign_cache_is_harmless(tmp_path):
 
 
 def fallback(root: Path, data: bytes, paths: list[str], gone: list[str] = ()) -> None:
-    assert indexwrite.updated(data, T0 * 10**9, root, [staged_of(root, p) for p in paths],
+    assert updated(data, T0 * 10**9, root, [staged_of(root, p) for p in paths],
                               list(gone), None) is None
 
 
@@ -304,12 +319,12 @@ def test_what_this_does_not_model_is_left_to_git(tmp_path):
     os.symlink("n2", tmp_path / "ln")
     write(tmp_path, "n2/y", "f\n", None)
     item = staged_of(tmp_path, "n2/y")
-    assert indexwrite.updated(data, 0, tmp_path, [item._replace(path="ln/y")], [],
+    assert updated(data, 0, tmp_path, [item._replace(path="ln/y")], [],
                               None) is None  # beyond a symbolic link
-    assert indexwrite.updated(data, 0, tmp_path, [item._replace(mode=0o100755)], [],
+    assert updated(data, 0, tmp_path, [item._replace(mode=0o100755)], [],
                               None) is None  # not the mode git sees
     for bad in (".git/x", "a/../b", "a//b", "/a"):
-        assert indexwrite.updated(data, 0, tmp_path, [item._replace(path=bad)], [],
+        assert updated(data, 0, tmp_path, [item._replace(path=bad)], [],
                                   None) is None
 
 
