@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Iterator
 from urllib.parse import quote
 
 from .. import __version__
+from ..model import registry
 from ..model.errors import InvalidInput
 from . import FILE_MODE, component_page
 
@@ -179,7 +180,7 @@ class SiteOutputs:
             env.filters["day"] = lambda text: str(text or "")[:10]
             env.filters["when"] = lambda text: str(text or "")[:16].replace("T", " ")
             env.filters["value"] = _value_text
-            env.filters["size"] = _size_text
+            env.filters["size"] = registry.format_size  # as `svt show` prints it
             env.globals["svt_version"] = __version__
             from .display import add_filters  # dates, SI values, verdict badges
             add_filters(env)
@@ -263,24 +264,6 @@ def _parts(rel: str) -> list[str] | None:
 
 
 def _value_text(value: Any) -> str:
-    if isinstance(value, dict) and "value" in value:
-        unit = value.get("unit")
-        return f"{_value_text(value['value'])}{' ' + unit if unit else ''}"
-    if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if value is None:
-        return ""
-    return str(value)
-
-
-def _size_text(size: Any) -> str:
-    if not isinstance(size, int):
-        return ""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return ""
+    """A field's or attribute's value as `svt show` prints it (model.registry), an empty cell
+    for none."""
+    return "" if value is None else registry.format_value(value)

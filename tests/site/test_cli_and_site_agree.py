@@ -63,3 +63,27 @@ def test_the_site_row_and_the_cli_cells_are_one_rule():
     assert row[4] == model.verdict_cells(verdicts, types) == ["no verdict", "fail", ""]
     assert model.verdict_cells(None, ["iv_curve"]) == [""]
     assert model.NO_VERDICT == "no verdict" and model.NO_VERDICT in model.HEALTH
+
+
+def test_an_attribute_and_a_stored_files_size_read_alike_in_cli_and_site(
+        store_path, svt, tmp_path):
+    """As YAML and `svt show` have them: a boolean is true (not Python's True), a number
+    keeps every digit typed, a file's size is in the CLI's units."""
+    db = Database(store_path)
+    db.save_component("SEN-1", {"type": "sensor", "status": "testing"},
+                      attributes={"bonded": True, "thickness_mm": 0.32051})
+    sheet = tmp_path / "bonding.csv"
+    sheet.write_text("channel,force_g\n" + "".join(f"{n},{n % 7 + 3}\n" for n in range(600)))
+    db.attach("SEN-1", [str(sheet)])
+    shown = svt("show", "SEN-1").stdout
+    assert "bonded: true" in shown and "thickness_mm: 0.32051" in shown
+    size = model.registry.format_size(sheet.stat().st_size)
+    assert size in shown
+
+    out = tmp_path / "site"
+    build(Database(store_path), out)
+    page = (out / "components/SEN-1.html").read_text("utf-8")
+    cells = dict(re.findall(r"<tr><th>([^<]+) <small>\(attribute\)</small></th><td>([^<]*)</td>",
+                            page))
+    assert cells == {"bonded": "true", "thickness_mm": "0.32051"}
+    assert f", {size})" in page  # (kind, size) beside the file's link
