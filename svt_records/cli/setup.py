@@ -140,9 +140,10 @@ def setup(split_index: bool) -> None:
     after `git clone` so that your first `git pull` already uses it. It writes only this
     clone's .git/config and .git/info/attributes.
 
-    It also picks git's index settings for the git it finds: index.skipHash on git 2.40
-    and later (each commit then skips hashing the whole index file), never together with
-    a split index.
+    It also keeps git's index as svt writes it fastest: with its hash (index.skipHash
+    false, where an earlier svt setup or ~/.gitconfig set it true). svt writes the index
+    itself after each commit, hashing it on a second core, faster than git writes it
+    without the hash.
 
     With --split-index, git's index is kept in two files (core.splitIndex): git then
     rewrites a small file instead of the whole index, and svt leaves the index to git. svt
@@ -155,7 +156,7 @@ def setup(split_index: bool) -> None:
     echo("Registered svt's merge driver in this clone" if changed
                else "svt's merge driver is already registered in this clone; nothing changed")
     for setting in db.tune_git_index(split_index):
-        echo(f"git's index settings for this git: {setting}")
+        echo(f"git's index settings in this clone: {setting}")
     if split_index:
         echo("git's index in this clone is now split (core.splitIndex); undo with"
                    " git config --unset core.splitIndex && git update-index --no-split-index")

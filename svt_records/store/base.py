@@ -128,8 +128,8 @@ class StoreBase(CommitRefusals):
         return True
 
     def tune_git_index(self, split: bool) -> list[str]:
-        """Pick git's index settings in this clone for the git at hand, under the store's
-        lock (GitRepo.tune_index; ``split``: core.splitIndex); the settings changed."""
+        """Pick git's index settings in this clone, under the store's lock
+        (GitRepo.tune_index; ``split``: core.splitIndex); the settings changed."""
         with self.locked():
             return self.repo.tune_index(split)
 
