@@ -28,6 +28,7 @@ at 10,000 components.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from stat import S_ISREG
 
@@ -35,9 +36,17 @@ NAME = "index-spare"
 _ASIDE = "index-spare.aside"  # the index being replaced, before it takes the spare's name
 
 
+def _leases() -> bool:
+    """Whether this system has the write leases the spare's test needs (Linux): elsewhere
+    no spare is kept, as it would never be written over."""
+    return sys.platform.startswith("linux")
+
+
 def open_spare(svt_dir: Path, index: os.stat_result) -> int | None:
     """The spare, opened for writing over, or None where it may not be (see above).
     ``index`` is the index being replaced."""
+    if not _leases():
+        return None
     try:
         fd = os.open(svt_dir / NAME, os.O_WRONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
     except OSError:  # none yet, or a link: the write makes a new file
@@ -65,10 +74,11 @@ def put_in_place(written: Path, index: Path, svt_dir: Path) -> None:
     """Rename ``written`` (git's index.lock, or the spare written over) over the index; the
     index it replaces takes the spare's name, where its file system allows a second name."""
     aside, spare = svt_dir / _ASIDE, svt_dir / NAME
+    kept = _leases()
     try:
         aside.unlink(missing_ok=True)  # left by a crash
-        os.link(index, aside, follow_symlinks=False)
-        kept = True
+        if kept:
+            os.link(index, aside, follow_symlinks=False)
     except OSError:  # no hard links here: the old index is freed, as git frees it
         kept = False
     os.replace(written, index)

@@ -90,3 +90,12 @@ def test_what_a_crash_left_aside_is_cleared(store_path, svt_proc):
     _add(svt_proc, "F-3")
     assert not aside.exists()
     assert_index_is_heads(store_path)
+
+
+def test_no_spare_is_kept_where_there_are_no_leases(store_path, svt, monkeypatch):
+    """(macOS, Windows: the spare could never be proven unread, so it would only take room.)"""
+    monkeypatch.setattr(indexspare, "_leases", lambda: False)
+    svt("add", "--id", "F-1", "--type", "feb", "--status", "spare")
+    svt("add", "--id", "F-2", "--type", "feb", "--status", "spare")
+    assert not _spare(store_path).exists()
+    assert_index_is_heads(store_path)
