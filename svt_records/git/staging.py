@@ -138,15 +138,18 @@ class GitStaging(GitConfig):
                 spare = indexspare.open_spare(svt_dir, st)
                 if spare is None:
                     trailer = _write_hashed(fd, new.body, new.prepare)
-                    indexspare.put_in_place(lock, index, svt_dir)
-                    renamed = True
+                    kept = indexspare.set_aside(index, svt_dir)
+                    os.replace(lock, index)
+                    renamed = True  # a lock there now is another process's
                 else:  # written over in its own pages; the lock is let go below
                     try:
                         trailer = _write_hashed(spare, new.body, new.prepare)
                         os.ftruncate(spare, os.lseek(spare, 0, os.SEEK_CUR))
                     finally:
-                        os.close(spare)
-                    indexspare.put_in_place(svt_dir / indexspare.NAME, index, svt_dir)
+                        os.close(spare)  # and its lease: an open it held back finds it whole
+                    kept = indexspare.set_aside(index, svt_dir)
+                    os.replace(svt_dir / indexspare.NAME, index)
+                indexspare.keep(kept, svt_dir)
                 before = ownwrites.trailer(data)
                 _finish_in_background(new.keep, trailer, new.body, data)
                 data = b""  # closed there

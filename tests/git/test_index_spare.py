@@ -99,3 +99,52 @@ def test_no_spare_is_kept_where_there_are_no_leases(store_path, svt, monkeypatch
     svt("add", "--id", "F-2", "--type", "feb", "--status", "spare")
     assert not _spare(store_path).exists()
     assert_index_is_heads(store_path)
+
+
+def test_the_lease_is_held_while_the_spare_is_written(store_path, svt, monkeypatch):
+    """An open of the spare while it is written (through /proc, or one already under way)
+    waits for the lease to go, at close: the lease must still be held during the write."""
+    import fcntl
+
+    from svt_records.git import staging
+    seen = []
+    write = staging._write_hashed
+
+    def watched(fd, pieces, meanwhile=lambda: None):
+        seen.append(fcntl.fcntl(fd, fcntl.F_GETLEASE))
+        return write(fd, pieces, meanwhile)
+    monkeypatch.setattr(staging, "_write_hashed", watched)
+    for cid in ("F-1", "F-2", "F-3"):
+        svt("add", "--id", cid, "--type", "feb", "--status", "spare")
+    assert fcntl.F_WRLCK in seen[1:], seen  # the spare's writes, after the first
+    assert_index_is_heads(store_path)
+
+
+def test_no_spare_is_written_over_off_a_local_file_system(store_path, svt, monkeypatch):
+    """(sshfs, a network file system: their leases do not see readers elsewhere.)"""
+    svt("add", "--id", "F-1", "--type", "feb", "--status", "spare")
+    svt("add", "--id", "F-2", "--type", "feb", "--status", "spare")
+    assert _spare(store_path).exists()  # local here
+    monkeypatch.setattr(indexspare, "_local_devices", {})
+    monkeypatch.setattr(indexspare, "_LOCAL", frozenset())
+    spare = _spare(store_path).stat()
+    svt("add", "--id", "F-3", "--type", "feb", "--status", "spare")
+    assert (store_path / ".git" / "index").stat().st_ino != spare.st_ino  # not written over
+    assert _spare(store_path).stat().st_ino == spare.st_ino  # nor the replaced index kept
+    assert_index_is_heads(store_path)
+
+
+def test_a_lock_taken_after_the_rename_is_not_svts_to_remove(store_path, svt, monkeypatch):
+    """Interrupted after git's index.lock became the index: a git that took the lock since
+    keeps it."""
+    svt("add", "--id", "F-1", "--type", "feb", "--status", "spare")
+    monkeypatch.setattr(indexspare, "open_spare", lambda *args: None)  # through index.lock
+    lock = store_path / ".git" / "index.lock"
+
+    def interrupted(kept, svt_dir):
+        lock.write_text("another git's\n")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(indexspare, "keep", interrupted)
+    assert svt("add", "--id", "F-2", "--type", "feb", "--status", "spare",
+               ok=False).exit_code != 0  # (click's runner: "Aborted!")
+    assert lock.read_text() == "another git's\n"
