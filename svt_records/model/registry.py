@@ -121,9 +121,11 @@ def describe_change(name: str, old: Any, new: Any) -> str:
 
 def format_value(value: Any) -> str:
     """A measurement or attribute value as `svt show` prints it."""
-    if isinstance(value, dict):
+    if isinstance(value, dict) and "value" in value:  # a measurement: value and unit
         unit = value.get("unit")
-        return f"{format_value(value.get('value'))}{' ' + unit if unit else ''}"
+        return f"{format_value(value['value'])}{' ' + unit if unit else ''}"
+    if isinstance(value, dict):  # any other mapping, as YAML writes it in one line
+        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     if isinstance(value, bool):

@@ -51,6 +51,12 @@ def test_setup_overrides_skiphash_set_for_every_repository(store_path, svt, tmp_
                           capture_output=True, text=True).stdout.strip() == "false"
 
 
+def test_setup_overrides_the_skiphash_that_feature_manyfiles_implies(store_path, svt):
+    subprocess.run(["git", "config", "feature.manyFiles", "true"], cwd=store_path, check=True)
+    assert "index.skipHash=false" in svt("setup").stdout
+    assert config(store_path, "index.skipHash") == "false"
+
+
 def test_setup_changes_no_setting_where_none_is_set(store_path, svt):
     assert "index settings" not in svt("setup").stdout
     assert config(store_path, "index.skipHash") is None

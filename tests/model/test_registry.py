@@ -220,3 +220,12 @@ def test_positions_of_modules_and_febs_are_refused_in_svt_yaml(tmp_path):
                                        "config")
         assert "fixed position names" in message
     assert schemas.check({"schema_version": 1, "positions": {"cable": "C.*"}}, "config") == []
+
+
+def test_a_value_reads_as_its_yaml_does():
+    """`svt show` and the site print a field's value so: a measurement with its unit, any
+    other mapping as YAML writes it on one line (not "None"), booleans as true and false."""
+    assert registry.format_value({"value": 3.5, "unit": "V"}) == "3.5 V"
+    assert registry.format_value({"min": 1, "max": 2}) == "{min: 1, max: 2}"
+    assert registry.format_value([47, {"bonded": True}]) == "[47, {bonded: true}]"
+    assert registry.format_value(0.32051) == "0.32051"
