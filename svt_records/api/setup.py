@@ -344,10 +344,12 @@ def watch(db: "Database", on: bool) -> "WatchStatus":
     status = watching.status(svt_dir)
     log = Path(watching.watch_dir(svt_dir), "log")
     if status.pid is None:
+        before = _log_size(log)  # (the log keeps what earlier starts said)
         watching.start(db.root, svt_dir)
         deadline = time.monotonic() + WATCH_START_S
         # a watcher says nothing in its log unless it fails
-        while status.pid is None and time.monotonic() < deadline and not _said(log):
+        while status.pid is None and time.monotonic() < deadline \
+                and _log_size(log) <= before:
             time.sleep(0.05)
             status = watching.status(svt_dir)
     if status.pid is None:
@@ -357,8 +359,8 @@ def watch(db: "Database", on: bool) -> "WatchStatus":
     return status
 
 
-def _said(log: Path) -> bool:
+def _log_size(log: Path) -> int:
     try:
-        return log.stat().st_size > 0
+        return log.stat().st_size
     except OSError:
-        return False
+        return 0

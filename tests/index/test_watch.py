@@ -537,3 +537,9 @@ def test_a_watcher_that_cannot_start_says_where_and_is_not_started_again(db):
     Index(db).components()  # no watcher is started for it
     time.sleep(0.5)
     assert (wdir / "log").read_text() == said
+    (wdir / "lock").rmdir()  # mended, as the message says: svt watch now starts one
+    try:
+        assert db.watch().pid is not None
+        assert watch.wanted(db.repo.svt_dir())
+    finally:
+        _stop(db)
