@@ -344,12 +344,12 @@ def watch(db: "Database", on: bool) -> "WatchStatus":
     status = watching.status(svt_dir)
     log = Path(watching.watch_dir(svt_dir), "log")
     if status.pid is None:
-        before = _log_size(log)  # (the log keeps what earlier starts said)
+        before = _log_state(log)  # (what earlier starts said may still be in it)
         watching.start(db.root, svt_dir)
         deadline = time.monotonic() + WATCH_START_S
-        # a watcher says nothing in its log unless it fails
+        # a watcher says nothing in its log unless it fails (it empties it once it runs)
         while status.pid is None and time.monotonic() < deadline \
-                and _log_size(log) <= before:
+                and not _said(log, before):
             time.sleep(0.05)
             status = watching.status(svt_dir)
     if status.pid is None:
@@ -359,8 +359,15 @@ def watch(db: "Database", on: bool) -> "WatchStatus":
     return status
 
 
-def _log_size(log: Path) -> int:
+def _log_state(log: Path) -> tuple[int, int, int]:
     try:
-        return log.stat().st_size
+        st = log.stat()
     except OSError:
-        return 0
+        return (0, 0, 0)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _said(log: Path, before: tuple[int, int, int]) -> bool:
+    """Whether the watcher wrote to its log since ``before`` (what ``_log_state`` said)."""
+    now = _log_state(log)
+    return now[0] > 0 and now != before
