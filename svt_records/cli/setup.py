@@ -186,6 +186,8 @@ def watch(stop: bool, show: bool) -> None:
       svt watch --status   is one running?
       svt watch --stop     stop it for good
     """
+    if stop and show:
+        raise click.UsageError("give --stop or --status, not both")
     from . import open_db
     db = open_db()
     if show:

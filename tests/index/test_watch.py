@@ -181,6 +181,9 @@ def test_svt_watch_stop_and_status(db, svt_proc):
         out = svt_proc("watch").stdout
         assert "A watcher runs for this store" in out
         assert "A watcher runs" in svt_proc("watch", "--status").stdout
+        both = svt_proc("watch", "--stop", "--status", check=False)
+        assert both.returncode == 2 and "--stop or --status, not both" in both.stderr
+        assert "A watcher runs" in svt_proc("watch", "--status").stdout  # still
         out = svt_proc("watch", "--stop").stdout
         assert "No watcher runs" in out and "svt watch" in out
         assert watch.status(db.repo.svt_dir()) == watch.Status(False, None, "")
