@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = cli.main(args=argv, prog_name="svt", standalone_mode=False)
     except SystemExit as exc:  # click's own exit where the reader of stdout left (svt's
-        # commands end with click.exceptions.Exit, never sys.exit: status 1 here is click's)
+        # commands end with click.exceptions.Exit; the one sys.exit, the merge driver's, is
+        # status 9: status 1 here is click's)
         if exc.code == 1 and _stdout_reader_gone():
             return 0  # `svt list | head -1`: no error
         raise

@@ -77,7 +77,7 @@ def verdicts_of(digest: dict | None) -> dict[str, str | None]:
     if isinstance(held, dict):
         return held
     tests = (digest or {}).get("tests") or []
-    return model.latest_by_type((str(t[0]), n, t[3] if t[3] in ("pass", "fail") else None)
+    return model.latest_by_type((str(t[0]), n, t[3] if t[3] in model.RESULTS else None)
                                 for n, t in enumerate(tests))
 
 

@@ -310,7 +310,7 @@ def trend_figure(data: list) -> Any:
                   label="a component's runs")
         for result, colour in VERDICTS:
             chosen = [p for p in points if (p[2] == result if result else
-                                            p[2] not in ("pass", "fail"))]
+                                            p[2] not in RESULTS)]
             if chosen:
                 axes.plot([when[p[0]] for p in chosen], [p[1] for p in chosen],
                           linestyle="none", marker="o", markersize=2, color=colour,
@@ -395,7 +395,7 @@ def histogram_figure(data: list) -> Any:
     stacks, colours, labels = [], [], []
     for result, colour in VERDICTS:
         chosen = [p[0] for p in points if (p[1] == result if result else
-                                            p[1] not in ("pass", "fail"))]
+                                            p[1] not in RESULTS)]
         if chosen:
             stacks.append(chosen)
             colours.append(colour)

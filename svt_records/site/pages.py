@@ -13,6 +13,7 @@ from typing import Any
 
 from ..index import positions
 from ..model.errors import SvtError
+from ..model.hashing import sha256_hex
 from ..model.names import is_path_safe
 from ..store.base import StoreBase
 from . import detector, drawing
@@ -105,7 +106,7 @@ def _rows(env: Any, ordered: list[dict], test_types: list[str], cached: dict[str
     which anyone may have written, and a row is put into the page as it is, so HTML that
     this clone did not render is rendered again (no secret: nothing is reused)."""
     template = "components_row.html.j2"
-    source = hashlib.sha256(env.loader.get_source(env, template)[0].encode()).hexdigest()
+    source = sha256_hex(env.loader.get_source(env, template)[0].encode())
     render = None
     rows: dict[str, list] = {}
     for d in ordered:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from svt_records import Database
+from svt_records import Database, model
 from svt_records.site import detector
 from svt_records.site.build import build
 
@@ -90,3 +90,8 @@ def test_the_map_shows_a_failed_type_and_a_selector_shows_one_type(browser, map_
     assert shown(browser, "Layer4_bottom_stereo_hole") == ("fail", colours["fail"])
     selector.find_element("css selector", "input[value='0']").click()
     assert shown(browser, "Layer4_bottom_stereo_hole") == ("fail", colours["fail"])
+
+
+def test_every_health_has_its_colour_and_no_colour_is_spare():
+    """The map fills a module by a word of model.HEALTH: a word added there needs a colour."""
+    assert set(detector.HEALTH_COLOURS) == set(model.HEALTH)
