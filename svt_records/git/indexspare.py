@@ -76,14 +76,14 @@ def open_spare(svt_dir: Path, index: os.stat_result) -> int | None:
     if not _leases() or not _local(index.st_dev):
         return None
     try:
-        fd = os.open(svt_dir / NAME, os.O_WRONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(svt_dir / NAME, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:  # none yet, or a link: the write makes a new file
         return None
     try:
         st = os.fstat(fd)
+        # one plain file like the index, with one name (so not the index's as well)
         if not S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_dev != index.st_dev \
-                or st.st_ino == index.st_ino or st.st_uid != index.st_uid \
-                or st.st_mode != index.st_mode:
+                or st.st_uid != index.st_uid or st.st_mode != index.st_mode:
             raise OSError("not a spare")
         import fcntl
         import signal
@@ -97,13 +97,14 @@ def open_spare(svt_dir: Path, index: os.stat_result) -> int | None:
     return fd
 
 
-def set_aside(index: Path, svt_dir: Path) -> bool:
-    """Before ``index`` is replaced: give it a second name, so that it is kept as the next
-    spare (:func:`keep`); False where it cannot be (no hard links, no leases)."""
+def set_aside(index: Path, st: os.stat_result, svt_dir: Path) -> bool:
+    """Before ``index`` (whose stat is ``st``) is replaced: give it a second name, so that
+    it is kept as the next spare (:func:`keep`); False where it cannot be (no hard links,
+    no leases)."""
     aside = svt_dir / _ASIDE
     try:
         aside.unlink(missing_ok=True)  # left by a crash
-        if not _leases() or not _local(os.lstat(index).st_dev):
+        if not _leases() or not _local(st.st_dev):
             return False
         os.link(index, aside, follow_symlinks=False)
         return True

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
 
 from .config import GitConfig
 from .objects import _file_mode
-from . import indexspare, ownwrites
+from . import ownwrites
 
 if TYPE_CHECKING:  # loaded by writes only, in _update_index_locked
     import _thread
@@ -134,22 +134,21 @@ class GitStaging(GitConfig):
             new = self._updated_in_process(data, st.st_mtime_ns, paths, dropped, blobs)
             from . import indexwrite  # loaded by _updated_in_process
             if isinstance(new, indexwrite.Pieces):
+                from . import indexspare  # writes only
                 svt_dir = self.svt_dir()
-                spare = indexspare.open_spare(svt_dir, st)
-                if spare is None:
-                    trailer = _write_hashed(fd, new.body, new.prepare)
-                    kept = indexspare.set_aside(index, svt_dir)
-                    os.replace(lock, index)
-                    renamed = True  # a lock there now is another process's
-                else:  # written over in its own pages; the lock is let go below
-                    try:
-                        trailer = _write_hashed(spare, new.body, new.prepare)
+                spare = indexspare.open_spare(svt_dir, st)  # under a lease until closed
+                try:
+                    trailer = _write_hashed(fd if spare is None else spare, new.body,
+                                            new.prepare)
+                    if spare is not None:  # written over in its own pages: cut to length
                         os.ftruncate(spare, os.lseek(spare, 0, os.SEEK_CUR))
-                    finally:
+                finally:
+                    if spare is not None:
                         os.close(spare)  # and its lease: an open it held back finds it whole
-                    kept = indexspare.set_aside(index, svt_dir)
-                    os.replace(svt_dir / indexspare.NAME, index)
-                indexspare.keep(kept, svt_dir)
+                kept = indexspare.set_aside(index, st, svt_dir)
+                os.replace(lock if spare is None else svt_dir / indexspare.NAME, index)
+                renamed = spare is None  # then a lock there now is another process's (else
+                indexspare.keep(kept, svt_dir)  # it is ours, let go below)
                 before = ownwrites.trailer(data)
                 _finish_in_background(new.keep, trailer, new.body, data)
                 data = b""  # closed there

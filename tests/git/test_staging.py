@@ -120,12 +120,14 @@ def test_a_post_index_change_hook_still_runs(store_path, svt_proc, tmp_path):
     assert_index_is_heads(store_path)
 
 
+@pytest.mark.parametrize("spare", [True, False], ids=["over the spare", "into index.lock"])
 @pytest.mark.parametrize("fails", ["writev", "sha1"])
 def test_a_failure_while_writing_the_index_leaves_no_lock_and_git_finishes(
-        store_path, monkeypatch, fails):
+        store_path, monkeypatch, fails, spare):
     """The disk fills while the index is written, or the thread hashing it fails: the new
     file is never renamed into place, git's lock is removed, and the change (its commit has
-    landed) has git bring the index in step, so `git status` stays clean."""
+    landed) has git bring the index in step, so `git status` stays clean. The same whether
+    the index before last is written over or git's index.lock (no spare to use)."""
     import errno
     import hashlib
     import os
@@ -133,6 +135,9 @@ def test_a_failure_while_writing_the_index_leaves_no_lock_and_git_finishes(
     from svt_records import Database
     db = Database(store_path)
     db.save_component("FEB-001", {"type": "feb", "status": "spare"})
+    if not spare:
+        from svt_records.git import indexspare
+        monkeypatch.setattr(indexspare, "open_spare", lambda *args: None)
     failed = []
 
     class Broken:
