@@ -278,17 +278,20 @@ class GitWorktree(GitStaging):
         took 96 ms against 114 with it, on git 2.47 at 10,000 components), and only an index
         with its SHA-1 can be linked to the one before (ownwrites.py). So index.skipHash is
         set false in the clone wherever git would read it as true (an earlier svt setup set
-        it on git 2.40 and later; ~/.gitconfig may, or feature.manyFiles). ``split``: keep the index split
-        (core.splitIndex: git rewrites a small file instead of the whole index, and svt
-        leaves the index to git), never with skipHash, with which the gits that know it
-        could lose a split index (fixed only later)."""
+        it on git 2.40 and later; ~/.gitconfig may, or feature.manyFiles). ``split``: keep
+        the index split (core.splitIndex: git rewrites a small file instead of the whole
+        index, and svt leaves the index to git), never with skipHash, with which the gits
+        that know it could lose a split index (fixed only later)."""
         changed = []
         many_files = not self._config_false("feature.manyfiles", "false")  # skipHash's default
         if not self._config_false("index.skiphash", "true" if many_files else "false"):
             self.run("config", "index.skipHash", "false")
+            from . import indexwrite  # (whether svt now writes the index: the reason to say)
             changed.append("index.skipHash=false (" + (
                 "never together with a split index" if split else
-                "svt writes git's index itself, faster with its hash") + ")")
+                "svt writes git's index itself, faster with its hash"
+                if indexwrite.allowed_by(self._config()) else
+                "only an index with its hash links svt's commits to the one before") + ")")
         if split:
             self.run("config", "core.splitIndex", "true")
             self.run("update-index", "--split-index")
