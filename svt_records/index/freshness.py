@@ -521,7 +521,9 @@ class Freshness:
 def keep_token(db: sqlite3.Connection, old: str | None, new: str) -> None:
     """Keep the watcher's token of a refresh that began with ``old`` kept. Had another
     process kept one since, the older of the two is kept: its rows may be older than either."""
-    db.execute("BEGIN IMMEDIATE")
+    if meta(db, WATCH_TOKEN) == new:  # kept already (nothing changed): nothing to write
+        return
+    index_rows.begin_write(db)
     try:
         stored = meta(db, WATCH_TOKEN)
         kept: str | None = new if stored == old else watch.older(stored, new)
@@ -529,8 +531,10 @@ def keep_token(db: sqlite3.Connection, old: str | None, new: str) -> None:
             db.execute("DELETE FROM meta WHERE key=?", (WATCH_TOKEN,))
         elif kept != stored:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (WATCH_TOKEN, kept))
-    finally:
-        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def distrust_newer_token(db: sqlite3.Connection, token: str | None) -> None:

@@ -194,9 +194,9 @@ def meta(db: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-@contextmanager
-def writing(db: sqlite3.Connection, tree: str) -> Iterator[None]:
-    """One SQLite transaction that ends by recording the tree now indexed."""
+def begin_write(db: sqlite3.Connection) -> None:
+    """Begin a transaction that writes the index; an svt error if another process has held
+    it for longer than svt waits."""
     import sqlite3
     try:
         db.execute("BEGIN IMMEDIATE")
@@ -204,6 +204,12 @@ def writing(db: sqlite3.Connection, tree: str) -> Iterator[None]:
         raise SvtError(f"the query index is busy ({exc}): another svt process has been"
                        f" updating it for {LOCK_WAIT:.0f} s; try again when it is done")\
             from None
+
+
+@contextmanager
+def writing(db: sqlite3.Connection, tree: str) -> Iterator[None]:
+    """One SQLite transaction that ends by recording the tree now indexed."""
+    begin_write(db)
     try:
         yield
         db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
