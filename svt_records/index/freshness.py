@@ -377,8 +377,8 @@ class Freshness:
             entries = list(os.scandir(f"{self.root}/{folder}"))
         except (FileNotFoundError, NotADirectoryError):
             return
-        depth = folder.count("/")  # records=0, type=1, component=2, year=3
-        deeper, has_files = depth < 3, depth >= 2
+        depth = folder.count("/")  # (watch.MAX_DEPTH: the folders kept)
+        deeper, has_files = depth < watch.MAX_DEPTH, depth >= watch.RECORD_DEPTH
         for entry in entries:
             name = entry.name
             if not storable(name):

@@ -15,13 +15,15 @@ from typing import NamedTuple
 ANSWER_MAX = 20_000  # notes in one answer; more, and a full proof is cheaper
 COOKIE_PREFIX = "cookie-"
 LOCK, SOCKET, ON, STOP = "lock", "sock", "on", "stop"
-MAX_DEPTH = 3  # records=0, type=1, component=2, year=3: the folders freshness.py keeps
+# records=0, type=1, component=2, year=3: the folders kept (freshness.py) and watched, and
+# the depths from which they hold record files
+MAX_DEPTH, RECORD_DEPTH = 3, 2
 SOCKET_BACKLOG = 16
 TIMEOUT_S = 1.0
-SUN_PATH_MAX = 100
+SUN_PATH_MAX = 100  # a socket address holds 108 bytes; longer paths go through /proc
 # the resets that say nothing is wrong with the watcher, only with the question
 OTHER_EPOCH, FORGOTTEN = "a token of another epoch", "a token older than the notes kept"
-TOO_MANY = "more changes than one answer holds"  # a socket address holds 108 bytes; longer paths go through /proc
+TOO_MANY = "more changes than one answer holds"
 
 
 class Answer(NamedTuple):

@@ -5,7 +5,7 @@ query's side; ``svt watch`` starts it).
 It watches the records folder and every type, component and year folder below it (the
 folders freshness.py keeps), and notes, in the order they happen:
 
-- ``d`` + folder: a name in the folder came, went or was renamed (its mtime changed);
+- ``d`` + folder: a name in the folder came, went or was renamed (its ctime changed);
 - ``f`` + file: a file in a component or year folder was written, touched or renamed.
 
 A query sends the token of the last answer it kept; the watcher answers with every folder
@@ -36,13 +36,15 @@ import fcntl
 import os
 import select
 import socket
+import stat
 import struct
 import sys
 import time
 from collections import OrderedDict
 
 from .watch import (ANSWER_MAX, COOKIE_PREFIX, FORGOTTEN, LOCK, MAX_DEPTH, OTHER_EPOCH,
-                    SOCKET, SOCKET_BACKLOG, STOP, TOO_MANY, address, watch_dir)
+                    RECORD_DEPTH, SOCKET, SOCKET_BACKLOG, STOP, TOO_MANY, address,
+                    watch_dir)
 
 IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x40, 0x80, 0x100, 0x200
@@ -169,7 +171,7 @@ class Watcher:
     def _add_tree(self, rel: str, depth: int, arrived: bool = False) -> None:
         """Watch ``rel`` and the folders below it down to the year folders; note the record
         files with a second hard link. ``arrived``: the folder came after the watcher looked
-        (made, or moved in, perhaps onto a name the index knows, with its old mtime): each
+        (made, or moved in, perhaps onto a name the index knows, with its old times): each
         folder and file in it is noted, so that the query reads them whatever their times."""
         try:
             wd = self._add(os.path.join(self.root, rel), FOLDER_MASK)
@@ -190,7 +192,7 @@ class Watcher:
             if entry.is_dir(follow_symlinks=False):
                 if depth < MAX_DEPTH and entry.name[:1] != ".":
                     self._add_tree(f"{rel}/{entry.name}", depth + 1, arrived)
-            elif depth >= 2:
+            elif depth >= RECORD_DEPTH:
                 if arrived:
                     self._note(f"f{rel}/{entry.name}")
                 if entry.name.endswith(".yaml") and self._check_links(f"{rel}/{entry.name}") \
@@ -205,7 +207,7 @@ class Watcher:
         except OSError:
             self.linked.discard(rel)
             return False
-        if st.st_nlink > 1 and not os.path.islink(os.path.join(self.root, rel)):
+        if st.st_nlink > 1 and not stat.S_ISLNK(st.st_mode):
             new = rel not in self.linked
             self.linked.add(rel)
             return new
@@ -285,22 +287,16 @@ class Watcher:
         if mask & IN_ISDIR:
             if mask & IN_MOVED_FROM:  # (a folder deleted has its watch removed by the kernel)
                 self._forget(child, unwatch=True)
-                # read late: another folder may hold the name now (RENAME_EXCHANGE, whose
-                # IN_MOVED_TO for this name came first)
-                if depth < MAX_DEPTH and name[:1] != "." and os.path.isdir(
-                        os.path.join(self.root, child)) and not os.path.islink(
-                        os.path.join(self.root, child)):
-                    try:
-                        self._add_tree(child, depth + 1, arrived=True)
-                    except Unsupported:
-                        self.reset_due = True
-            if mask & (IN_CREATE | IN_MOVED_TO) and depth < MAX_DEPTH and name[:1] != ".":
+            # a name moved away is read too: another folder may hold it now (RENAME_EXCHANGE,
+            # whose IN_MOVED_TO for this name came first); _add_tree passes over no folder
+            if mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM) and depth < MAX_DEPTH \
+                    and name[:1] != ".":
                 try:
                     self._add_tree(child, depth + 1, arrived=True)
                 except Unsupported:
                     self.reset_due = True
             return False
-        if depth >= 2:
+        if depth >= RECORD_DEPTH:
             self._note("f" + child)
             if name.endswith(".yaml"):
                 if mask & (IN_DELETE | IN_MOVED_FROM):
