@@ -154,8 +154,8 @@ class Freshness:
                 keep_token(self.db, token, answer.token)
             return None
         scope = Scope.of(events)
-        watched = answer is not None and not answer.reset
-        dirty_proc = None if watched else self._edited(scope)
+        named = answer if answer is not None and not answer.reset else None  # every change
+        dirty_proc = None if named is not None else self._edited(scope)
         # Staging rewrites git's index file. While that file and HEAD's tree are as they were
         # at the last check, the staged files are the ones it saw (and read), so git need not
         # compare again (0.1 s at 100,000 components); if HEAD moved, the finish asks then.
@@ -171,14 +171,12 @@ class Freshness:
         candidates: set[str] = set()
         new_dirs: dict[str, DirSig] = {}
         gone_dirs: list[str] = []
-        if answer is not None and not answer.reset:
-            # the watcher named every change: the watched files need no stat of their own
-            self._scan_changed_dirs(candidates, new_dirs, gone_dirs, True, answer.dirs)
-            candidates.update(answer.files)
-            local = bool(candidates or new_dirs or gone_dirs)
-        else:
-            self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events)
-            local = bool(candidates or new_dirs or gone_dirs)
+        self._scan_changed_dirs(candidates, new_dirs, gone_dirs, events,
+                                named.dirs if named is not None else None)
+        if named is not None:  # the watcher named every change: no file needs a stat of its own
+            candidates.update(named.files)
+        local = bool(candidates or new_dirs or gone_dirs)
+        if named is None:
             candidates.update(p for (p,) in self.db.execute(
                 "SELECT path FROM files WHERE volatile>0"))
         return Check(scope, last_tree, tree_proc, dirty_proc, staged_proc, git_index,
