@@ -51,12 +51,16 @@ def watch_dir(svt_dir: str | os.PathLike) -> str:
     return os.path.join(svt_dir, "watch")
 
 
+def _too_long(wdir: str) -> bool:
+    """Whether the socket's path is too long for a socket address."""
+    return len(os.fsencode(os.path.join(wdir, SOCKET))) >= SUN_PATH_MAX
+
+
 def address(wdir: str, dir_fd: int) -> str:
-    """The socket's address: its path, or the same file through ``/proc/self/fd`` when the
-    path is too long for a socket address."""
-    path = os.path.join(wdir, SOCKET)
-    if len(os.fsencode(path)) < SUN_PATH_MAX:
-        return path
+    """The socket's address: its path, or the same file through ``/proc/self/fd`` (``dir_fd``
+    open on ``wdir``) when the path is too long for a socket address."""
+    if not _too_long(wdir):
+        return os.path.join(wdir, SOCKET)
     return f"/proc/self/fd/{dir_fd}/{SOCKET}"
 
 
@@ -67,7 +71,7 @@ def _exchange(wdir: str, line: str) -> bytes | None:
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(TIMEOUT_S)
-        if len(os.fsencode(os.path.join(wdir, SOCKET))) >= SUN_PATH_MAX:
+        if _too_long(wdir):  # (the folder opened only for an address through /proc)
             dir_fd = os.open(wdir, os.O_RDONLY | os.O_DIRECTORY)
         sock.connect(address(wdir, dir_fd))
         sock.sendall(line.encode() + b"\n")
@@ -153,9 +157,9 @@ def status(svt_dir: str | os.PathLike) -> Status:
                 pid = int(fh.read().strip() or 0) or None
         except (OSError, ValueError):
             pid = None
-    # a question with no token is always a reset: any other reason is the watcher's own
-    reason = answer.reason if answer is not None and answer.reason not in (
-        OTHER_EPOCH, FORGOTTEN, TOO_MANY) else ""
+    # a question with no token is a reset of another epoch, unless the watcher cannot
+    # follow the store (its reason, then)
+    reason = answer.reason if answer is not None and answer.reason != OTHER_EPOCH else ""
     return Status(wanted(svt_dir), pid, reason)
 
 
