@@ -264,6 +264,44 @@ def test_a_queue_overflow_is_a_reset_into_a_new_epoch(db, in_process):
     assert _fields(watcher.answer(reply[1].decode()))[0] == b"ok"  # the new epoch serves
 
 
+def test_what_the_watcher_cannot_follow_it_says_and_answers_with_a_reset(
+        db, in_process, monkeypatch, tmp_path):
+    """records/ a symbolic link, or a file system other machines may write (NFS): every
+    answer is a reset giving the reason, so each query proves everything itself."""
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    watcher = in_process(db)
+    token = _fields(watcher.answer(""))[1].decode()
+    monkeypatch.setattr(watcher.libc, "fs_type", lambda path: 0x6969)  # NFS's magic
+    watcher.rebuild()
+    reply = _fields(watcher.answer(token))
+    assert reply[0] == b"reset" and b"may be written by other machines" in reply[2]
+    monkeypatch.undo()
+    moved = tmp_path / "records-elsewhere"
+    (db.root / "records").rename(moved)
+    (db.root / "records").symlink_to(moved)
+    watcher.rebuild()
+    reply = _fields(watcher.answer(_fields(watcher.answer(""))[1].decode()))
+    assert reply[0] == b"reset" and reply[2] == b"records is a symbolic link"
+
+
+def test_a_question_the_cookie_cannot_vouch_for_is_a_reset(db, in_process, monkeypatch):
+    """Every change before a question is in its answer only once the watcher has read its
+    queue up to a cookie file it made: no cookie made, or none arriving in time, and the
+    answer is a reset (everything proven), never a possibly short list."""
+    from svt_records.index import watcher as module
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    watcher = in_process(db)
+    token = _fields(watcher._synced_answer(""))[1].decode()
+    assert _fields(watcher._synced_answer(token))[0] == b"ok"
+    monkeypatch.setattr(module, "COOKIE_WAIT_S", 0.05)
+    monkeypatch.setattr(watcher, "drain", lambda cookie=None: False)  # it never comes
+    assert _fields(watcher._synced_answer(token))[0] == b"reset"
+    monkeypatch.undo()
+    token = _fields(watcher._synced_answer(""))[1].decode()
+    monkeypatch.setattr(watcher, "wdir", str(db.root / "no-such-folder"))  # none made
+    assert _fields(watcher._synced_answer(token))[0] == b"reset"
+
+
 def test_notes_beyond_what_is_kept_or_sent_are_a_reset(db, in_process, monkeypatch):
     from svt_records.index import watcher as module
     db.save_component("M-1", {"type": "module", "status": "spare"})
