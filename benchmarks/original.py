@@ -185,6 +185,7 @@ def main() -> None:
             variants.insert(0, ("svt before", args.baseline.absolute(), None))
         else:
             variants.insert(0, ("svt before", svt_venv, args.baseline.absolute()))
+    watched: list[Program] = []  # the svts whose copy a watcher follows (--watch)
     for name, venv, source in variants:
         copy = work / name.replace(" ", "-")
         subprocess.run(["cp", "-a", str(store), str(copy)], check=True)  # much faster than
@@ -198,14 +199,20 @@ def main() -> None:
         about = venv / "svt-source.txt"
         installs.append(f"{name}: {kind} install in {venv}"
                         + (f" ({about.read_text().strip()})" if about.exists() else ""))
-        if args.watch:
-            watching = subprocess.run([str(venv / "bin" / "svt"), "--repo", str(copy), "watch"],
-                                      env=env, capture_output=True, text=True)
-            installs[-1] += (", a watcher following its copy (svt watch)" if
-                             watching.returncode == 0 else ", no watcher (this svt has none)")
         program = Program(name, [str(venv / "bin" / "svt")], env, ["--repo", str(copy)])
         program.has_watch = subprocess.run(program.argv + ["watch", "--help"], env=env,
                                            capture_output=True).returncode == 0
+        if args.watch and not program.has_watch:
+            installs[-1] += ", no watcher (this svt has none)"
+        elif args.watch:
+            started = subprocess.run(program.argv + program.store_args + ["watch"], env=env,
+                                     capture_output=True, text=True)
+            if started.returncode != 0:
+                stop_watchers(watched)
+                shutil.rmtree(work, ignore_errors=True)
+                sys.exit(f"{name}: svt watch failed: {started.stderr.strip()}")
+            installs[-1] += ", a watcher following its copy (svt watch)"
+            watched.append(program)
         programs.append(program)
 
     mods = sorted(p.name for p in (store / "records" / "module").iterdir())
@@ -218,10 +225,7 @@ def main() -> None:
         run_all(programs, rows, module, png, tag, args.runs, a_test_id(store, module),
                 floors, floor_rows)
     finally:
-        for program in programs[1:]:
-            if args.watch:
-                subprocess.run(program.argv + program.store_args + ["watch", "--stop"],
-                               env=program.env, capture_output=True)
+        stop_watchers(watched)
         shutil.rmtree(work, ignore_errors=True)
     report(programs, rows, store, args, installs)
     print(f"\nFloors, measured in the same run (interleaved with the rows above): median"
@@ -253,6 +257,12 @@ def floor_commands(python: Path, store: Path, work: Path) -> list[tuple[str, lis
     ]
 
 
+def stop_watchers(watched: list[Program]) -> None:
+    for program in watched:
+        subprocess.run(program.argv + program.store_args + ["watch", "--stop"],
+                       env=program.env, capture_output=True)
+
+
 def run_all(programs: list[Program], rows: list[str], module: str, png: Path, tag: str,
             runs: int, test_id: str, floors: Program | None = None,
             floor_rows: Sequence[tuple[str, list[str]]] = ()) -> None:
@@ -267,8 +277,8 @@ def run_all(programs: list[Program], rows: list[str], module: str, png: Path, ta
             # the order turns each run: a write's file-system write-back slows whatever
             # runs right after it (about 5 % for svt after svt), so no program always
             # follows the same one
-            turn = i % len(programs)
-            for n, p in [*enumerate(programs)][turn:] + [*enumerate(programs)][:turn]:
+            turn, order = i % len(programs), list(enumerate(programs))
+            for n, p in order[turn:] + order[:turn]:
                 mine = orig_only if p.name == "original" else svt_only
                 if mine is None or (row == WATCH_ROW and not p.has_watch):
                     continue
