@@ -124,7 +124,7 @@ def build(db: StoreBase, out: str | os.PathLike, *, full: bool = False,
                    if f"{COMPONENTS_DIR}/{cid}.html" in outputs_old}
     label_hashes = {cid: outputs_old[f"{LABELS_DIR}/{cid}.svg"] for cid in digests
                     if f"{LABELS_DIR}/{cid}.svg" in outputs_old} if with_labels else {}
-    component_pages = ComponentPages(outputs, db, project.commits, test_types, events,
+    component_pages = ComponentPages(outputs, db, test_types, events,
                                      with_labels, site_url, jobs, project.forge)
     for cid, digest, digest_hash, _, label_hash, label_wrote in make_all(
             component_pages, items, PARALLEL_FROM):

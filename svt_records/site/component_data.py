@@ -104,7 +104,7 @@ def test_view(db: StoreBase, defined: dict[str, testtypes.TestType], ctype: str,
             "path": ev["_path"]}
 
 
-def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | None,
+def component_context(db: StoreBase, item: ComponentInput,
                       defined: dict[str, testtypes.TestType],
                       read: dict[str, dict] | None = None,
                       site_forge: Forge | None = None
@@ -113,7 +113,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
     completed as they are copied, stored.publish);
     ``defined``: svt.yaml's test definitions; ``read``: events already read (path ->
     data), the rest are read here; ``site_forge``: the store's project on GitHub or
-    GitLab, for the links to each record's source."""
+    GitLab, for the links to each record's source and to commits."""
     folder = db.root / item.path.rsplit("/", 1)[0]
     events: list[dict] = []
     unreadable: list[str] = []
@@ -207,6 +207,7 @@ def component_context(db: StoreBase, item: ComponentInput, commit_prefix: str | 
                  now.get(p) == ev.get(p) for p in model.MODULE_PARTS if ev.get(p)))
              and not (ev.get("kind") == "connect" and str(ev.get("other")) in linked)]
     folder_rel = item.path.rsplit("/", 1)[0]
+    commit_prefix = site_forge.commits if site_forge is not None else None
     commits = [dict(c, url=(commit_prefix + c["sha"]) if commit_prefix else None)
                for c in item.commits]
     attributes = sorted((record.get("attributes") or {}).items()) \

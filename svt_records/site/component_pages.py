@@ -33,7 +33,6 @@ class ComponentPages:
 
     outputs: SiteOutputs
     db: StoreBase
-    commit_prefix: str | None  # a commit's web address but its sha (forge_links.Forge.commits)
     test_types: dict[str, testtypes.TestType]  # svt.yaml's test_types
     # the events as the full validation read them (path -> data): the pages take them
     # from here instead of reading every file again; None: each page reads its own
@@ -91,8 +90,8 @@ def one_component(pages: ComponentPages, item: ComponentInput) -> Made:
     """Render a component's page and label if their inputs changed; (id, digest, page's
     input hash, page written, label's input hash or None, label written)."""
     outputs = pages.outputs
-    context, digest, copies = component_context(pages.db, item, pages.commit_prefix,
-                                                pages.test_types, pages.events, pages.forge)
+    context, digest, copies = component_context(pages.db, item, pages.test_types,
+                                                pages.events, pages.forge)
     root = str(pages.db.root)
     published = {f"{copy.folder}/{name}" for copy in copies
                  if (name := publish(outputs, root, copy)) is not None}

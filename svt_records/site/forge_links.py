@@ -100,11 +100,10 @@ class SiteProject:
 
     def key(self) -> dict:
         """What every page's links to the forge are made from, as the site's manifest keeps
-        it: the commit links' prefix and the forge's address, branch and issue forms
-        present (a change of any means every page is made again)."""
+        it: the forge's kind, address, branch and issue forms present (a change of any means
+        every page is made again; the commit links follow from the kind and address)."""
         where = self.forge
-        return {"commits": self.commits,
-                "forge": None if where is None else
+        return {"forge": None if where is None else
                 [where.kind, where.web, where.project, where.branch, list(where.forms)]}
 
 
