@@ -193,6 +193,24 @@ def test_svt_watch_stop_and_status(db, svt_proc):
         _stop(db)
 
 
+def test_svt_watch_says_what_it_cannot_do_and_what_comes_next(db, svt, monkeypatch):
+    """The messages no running watcher gives on its own: one wanted but not running, one
+    running that cannot follow the store, and a system without inotify."""
+    db.save_component("M-1", {"type": "module", "status": "spare"})
+    monkeypatch.setattr(watch, "status", lambda svt_dir: watch.Status(True, None, ""))
+    out = svt("watch", "--status").stdout
+    assert "No watcher runs" in out and "The next query starts one" in out
+    monkeypatch.setattr(watch, "status",
+                        lambda svt_dir: watch.Status(True, 4321, "records is a symbolic link"))
+    out = svt("watch", "--status").stdout
+    assert "A watcher runs (pid 4321) but cannot follow this store: records is a symbolic" \
+        " link" in out and "svt watch --stop" in out
+    monkeypatch.setattr(watch, "supported", lambda: False)
+    refused = svt("watch", ok=False)
+    assert refused.exit_code == 1 and "svt watch needs Linux" in refused.stderr
+    assert not watch.wanted(db.repo.svt_dir())
+
+
 def test_a_socket_path_too_long_for_an_address_is_reached_through_proc(tmp_path, svt_proc):
     deep = tmp_path / ("d" * 60) / ("e" * 60) / "store"
     db = Database(deep)
